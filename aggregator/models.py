@@ -1,0 +1,171 @@
+"""Records passed between the stages, named by the boundary they cross.
+
+    Fetched      fetch -> parse        the bytes of one source (one or more documents)
+    ParsedFeed   parse -> dedup/store  what a source says, normalized and sanitized
+    Section      sections -> summarize one part of an article, split along its headings
+    Summary      summarize -> store    key sentences per section
+    Entry        store -> publish      one merged entry of the published feed
+    SourceState  store -> pipeline     a source's caching state and health
+
+All datetimes are timezone-aware UTC.  Records are frozen: a stage makes new
+records rather than editing the ones it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One retrieved document: an HTTP response body or a local file."""
+
+    location: str  # final URL or file path; the base for relative links
+    body: bytes
+    content_type: str | None = None
+    modified: datetime | None = None  # file mtime; unused for HTTP
+    headers: tuple[tuple[str, str], ...] = ()  # response headers, lower-case names
+
+
+@dataclass(frozen=True, slots=True)
+class FetchState:
+    """What a conditional request needs from the previous one."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None  # stands in where the server sends neither
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A source's documents, or ``not_modified`` when nothing changed since ``state``."""
+
+    source: str
+    documents: tuple[Document, ...]
+    state: FetchState
+    not_modified: bool = False
+    status: int | None = None  # HTTP status of the last response, None for files
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    """One entry of a feed, or one local article, after normalizing.
+
+    ``content_html`` is sanitized HTML; titles are plain text; URLs absolute.
+    """
+
+    entry_id: str | None
+    title: str
+    link: str | None
+    published: datetime | None
+    updated: datetime | None
+    content_html: str
+    author: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """What one source says: its own title and link, and its items in document order."""
+
+    title: str | None
+    link: str | None
+    language: str | None
+    items: tuple[ParsedItem, ...]
+    warning: str | None = None  # ill-formed but usable (feedparser's bozo with entries)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A part of an article: its heading (None for the lead) and its plain-text paragraphs."""
+
+    heading: str | None
+    paragraphs: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSummary:
+    heading: str | None
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    sections: tuple[SectionSummary, ...]
+
+    def to_json(self) -> list[dict[str, object]]:
+        return [{"heading": s.heading, "sentences": list(s.sentences)} for s in self.sections]
+
+    @classmethod
+    def from_json(cls, data: list[dict[str, object]]) -> Summary:
+        sections = []
+        for part in data:
+            heading = part.get("heading")
+            sentences = part.get("sentences") or []
+            assert isinstance(sentences, list)
+            sections.append(
+                SectionSummary(
+                    heading=heading if isinstance(heading, str) else None,
+                    sentences=tuple(str(s) for s in sentences),
+                )
+            )
+        return cls(tuple(sections))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One source that carried an entry, as the published feed names it."""
+
+    name: str
+    title: str  # the origin feed's own title, else the configured name
+    site_link: str | None  # the origin's web site
+    feed_url: str | None  # the origin feed's URL (None for local files)
+    item_link: str | None  # the link this source gave for the story
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of the merged feed.  ``sources[0]`` is the copy that leads."""
+
+    id: str  # stable: urn:uuid derived from the first copy's identity
+    title: str
+    link: str | None
+    published: datetime
+    updated: datetime
+    section: str  # the group from feeds.yaml, published as a category
+    summary: Summary
+    sources: tuple[SourceRef, ...]
+    author: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMeta:
+    """What the published feeds say about themselves."""
+
+    title: str
+    base_url: str  # public URL the files are served under, for self links and ids
+    description: str = "Merged and summarized news feed"
+    generator: str = "aggregator"
+    sections: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A source as storage knows it: caching state and health."""
+
+    name: str
+    fetch_state: FetchState = FetchState()
+    title: str | None = None
+    site_link: str | None = None
+    last_fetch: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_due: datetime | None = None
+    items_stored: int = 0
