@@ -1,0 +1,137 @@
+"""The ``aggregate`` command: its arguments, its output, and errors -> exit codes.
+
+    aggregate --once [-c FILE] [--out DIR] [--db PATH]   one pass, publish, exit
+    aggregate status [-c FILE] [--db PATH]               health of every source
+
+Exit codes: 0 the pass completed (even if some sources failed), 1 every source
+failed or the store/output could not be used, 2 a configuration or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .config import DEFAULT_CONFIG, Config, load_config
+from .errors import AggregatorError, ConfigError
+from .pipeline import run_once
+from .store import open_store
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # argparse's own exit code is 2 as well; this keeps its message to one line.
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="aggregate",
+        description="Poll feeds and articles, deduplicate, summarize per section, publish.",
+    )
+    parser.add_argument("command", nargs="?", choices=["status"],
+                        help="'status' prints the health of every source")
+    parser.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG,
+                        help="configuration file (default: feeds.yaml)")
+    parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
+    parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
+    parser.add_argument("--db", type=Path, help="database file (overrides store)")
+    parser.add_argument("--log-level", default="WARNING",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="how much to log to stderr (default: WARNING)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config).with_overrides(out=args.out, db=args.db)
+    except ConfigError as error:
+        print(f"aggregate: configuration error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        if args.command == "status":
+            return _status(config, sys.stdout)
+        if args.once:
+            return _once(config, sys.stdout)
+    except AggregatorError as error:
+        print(f"aggregate: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print("aggregate: the daemon is not available yet; use --once", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _once(config: Config, out: TextIO) -> int:
+    # Logging would repeat each source error that the status lines print.
+    logging.getLogger("aggregator.pipeline").setLevel(logging.ERROR)
+    progress, close = _progress_bar(len(config.sources))
+    try:
+        report = run_once(config, progress=progress)
+    finally:
+        close()
+    for result in report.results:
+        print(result.line(), file=out)
+    print(report.total_line(), file=out)
+    if report.published is not None:
+        print(f"published to {config.output.dir}", file=out)
+    return EXIT_FAILED if report.all_failed else EXIT_OK
+
+
+def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]]:
+    """A progress bar on a terminal; nothing when output goes to a file or pipe."""
+    if not sys.stderr.isatty():
+        return (lambda _name: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="source", file=sys.stderr, leave=False)
+
+    def advance(name: str) -> None:
+        bar.set_postfix_str(name[:30])
+        bar.update(1)
+
+    return advance, bar.close
+
+
+def _status(config: Config, out: TextIO) -> int:
+    store = open_store(config.store)
+    try:
+        states = {s.name: s for s in store.source_states()}
+    finally:
+        store.close()
+    rows = [("SOURCE", "LAST FETCH", "LAST SUCCESS", "FAILS", "ITEMS", "LAST ERROR")]
+    for source in config.sources:
+        state = states.get(source.name)
+        if state is None:
+            rows.append((source.name, "never", "never", "0", "0", ""))
+            continue
+        rows.append((
+            source.name,
+            _when(state.last_fetch),
+            _when(state.last_success),
+            str(state.consecutive_failures),
+            str(state.items_stored),
+            state.last_error or "",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[-1]]).rstrip(), file=out)
+    return EXIT_OK
+
+
+def _when(value: object) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if hasattr(value, "strftime") else "never"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

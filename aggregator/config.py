@@ -1,0 +1,387 @@
+"""``feeds.yaml`` -> a validated :class:`Config`.
+
+Every problem is one :class:`~aggregator.errors.ConfigError` naming the file,
+the line and the key, so the command line can print it on one line and exit 2.
+Relative paths in the file are relative to the file's own directory, so the
+same configuration works from any working directory.
+
+PyYAML is imported here only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import yaml
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG = Path("feeds.yaml")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)\s*$", re.IGNORECASE)
+_SIZE_FACTOR = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """One configured source: a feed URL, or a path/glob of local files."""
+
+    name: str
+    section: str
+    interval: float  # seconds
+    url: str | None = None
+    path: str | None = None  # absolute; may be a glob
+    allow_private: bool = False
+    language: str | None = None
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutputConfig:
+    dir: Path
+    max_entries: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class FetchConfig:
+    timeout: float = 30.0  # whole request, seconds
+    connect_timeout: float = 10.0
+    read_timeout: float = 15.0  # between two reads of the body
+    max_bytes: int = 10_000_000  # body after decompression
+    max_redirects: int = 5
+    concurrency: int = 32  # open connections across all sources
+    per_host: int = 4  # open connections to one host
+    user_agent: str = "aggregator/0.1 (+https://github.com/aggregator-project/aggregator)"
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryConfig:
+    sentences: int = 2  # per article section; news sections are short
+    algorithm: str = "lexrank"
+    language: str = "english"  # when neither the item nor the source says
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    sources: tuple[SourceConfig, ...]
+    output: OutputConfig
+    store: Path
+    title: str = "Aggregated news"
+    base_url: str = "http://127.0.0.1:8080/"
+    allow_private: bool = False
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
+    default_interval: float = 1800.0
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """Section names in the order the sources first name them."""
+        return tuple(dict.fromkeys(s.section for s in self.sources))
+
+    def with_overrides(self, *, out: Path | None = None, db: Path | None = None) -> Config:
+        output = replace(self.output, dir=out) if out is not None else self.output
+        return replace(self, output=output, store=db if db is not None else self.store)
+
+
+# Every key the file may hold, with what it means; README.md documents each
+# one and a test keeps the two in step.
+TOP_KEYS = {
+    "title": "title of the merged feed",
+    "base_url": "public URL the published files are served under (self links, ids)",
+    "allow_private": "let sources live on loopback or private addresses",
+    "store": "path of the SQLite database",
+    "interval": "default polling interval of a source",
+    "output": "where and how much to publish",
+    "fetch": "HTTP client limits",
+    "summary": "summarizer settings",
+    "sources": "the list of sources",
+}
+OUTPUT_KEYS = {"dir": "output directory", "max_entries": "entries per published feed"}
+FETCH_KEYS = {
+    "timeout": "total time one request may take",
+    "connect_timeout": "time to connect",
+    "read_timeout": "time between two reads of the body",
+    "max_bytes": "largest body accepted, after decompression",
+    "max_redirects": "redirects followed",
+    "concurrency": "connections open at once",
+    "per_host": "connections open at once to one host",
+    "user_agent": "User-Agent header",
+}
+SUMMARY_KEYS = {
+    "sentences": "key sentences per article section",
+    "algorithm": "summarizer algorithm",
+    "language": "default language of the text",
+}
+SOURCE_KEYS = {
+    "name": "unique name of the source",
+    "url": "feed URL (http or https)",
+    "path": "local file, directory or glob (articles or feed files)",
+    "section": "section of the merged feed the source belongs to",
+    "interval": "polling interval",
+    "allow_private": "let this source live on a loopback or private address",
+    "language": "language of the source's text",
+}
+
+
+def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
+    """Read and validate a configuration file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", path=str(path)) from exc
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"invalid YAML: {problem}", path=str(path), line=line) from None
+    if node is None:
+        raise ConfigError("the file is empty; it needs at least 'sources'", path=str(path))
+    return _Reader(path).config(_Node(node, ""))
+
+
+class _Node:
+    """A YAML node with the dotted key that led to it, for error messages."""
+
+    def __init__(self, node: yaml.Node, key: str):
+        self.node = node
+        self.key = key
+
+    @property
+    def line(self) -> int:
+        return int(self.node.start_mark.line) + 1
+
+    def items(self) -> Iterator[tuple[str, _Node]]:
+        assert isinstance(self.node, yaml.MappingNode)
+        for key_node, value_node in self.node.value:
+            name = str(key_node.value)
+            yield name, _Node(value_node, f"{self.key}.{name}" if self.key else name)
+
+    def elements(self) -> Iterator[_Node]:
+        assert isinstance(self.node, yaml.SequenceNode)
+        for index, value_node in enumerate(self.node.value):
+            yield _Node(value_node, f"{self.key}[{index}]")
+
+
+_T = TypeVar("_T")
+
+
+class _Reader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.base = path.resolve().parent
+
+    def error(self, node: _Node, message: str) -> ConfigError:
+        return ConfigError(message, path=str(self.path), line=node.line, key=node.key)
+
+    def mapping(self, node: _Node, allowed: Mapping[str, str]) -> dict[str, _Node]:
+        if not isinstance(node.node, yaml.MappingNode):
+            raise self.error(node, "expected a mapping of keys to values")
+        found: dict[str, _Node] = {}
+        for name, child in node.items():
+            if name not in allowed:
+                close = difflib.get_close_matches(name, list(allowed), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise self.error(child, f"unknown key '{name}'{hint}")
+            if name in found:
+                raise self.error(child, f"key '{name}' appears twice")
+            found[name] = child
+        return found
+
+    def scalar(self, node: _Node) -> Any:
+        if not isinstance(node.node, yaml.ScalarNode):
+            raise self.error(node, "expected a single value")
+        return yaml.safe_load(yaml.serialize(node.node))
+
+    def string(self, node: _Node) -> str:
+        value = self.scalar(node)
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(node, "expected a non-empty string")
+        return value.strip()
+
+    def boolean(self, node: _Node) -> bool:
+        value = self.scalar(node)
+        if not isinstance(value, bool):
+            raise self.error(node, "expected true or false")
+        return value
+
+    def positive_int(self, node: _Node) -> int:
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.error(node, "expected a whole number greater than 0")
+        return value
+
+    def duration(self, node: _Node) -> float:
+        value = self.scalar(node)
+        if isinstance(value, bool):
+            raise self.error(node, "expected a duration such as 90s, 30m or 2h")
+        seconds = parse_duration(str(value))
+        if seconds is None:
+            raise self.error(node, f"'{value}' is not a duration such as 90s, 30m or 2h")
+        if seconds <= 0:
+            raise self.error(node, "a duration must be greater than zero")
+        return seconds
+
+    def size(self, node: _Node) -> int:
+        value = self.scalar(node)
+        match = _SIZE.match(str(value)) if not isinstance(value, bool) else None
+        if match is None:
+            raise self.error(node, f"'{value}' is not a size such as 5000000, 10MB or 512kB")
+        number = float(match.group(1)) * _SIZE_FACTOR[match.group(2)[:1].lower()]
+        if number < 1:
+            raise self.error(node, "a size must be greater than zero")
+        return int(number)
+
+    def path_value(self, node: _Node) -> Path:
+        return (self.base / self.string(node)).resolve()
+
+    def optional(self, found: Mapping[str, _Node], key: str, read: Callable[[_Node], _T],
+                 default: _T) -> _T:
+        return read(found[key]) if key in found else default
+
+    def config(self, root: _Node) -> Config:
+        top = self.mapping(root, TOP_KEYS)
+        if "sources" not in top:
+            raise ConfigError("missing key", path=str(self.path), line=root.line, key="sources")
+        allow_private = self.optional(top, "allow_private", self.boolean, False)
+        interval = self.optional(top, "interval", self.duration, 1800.0)
+        output = self.output(top.get("output"))
+        sources = self.sources(top["sources"], allow_private, interval)
+        return Config(
+            path=self.path,
+            sources=sources,
+            output=output,
+            store=self.optional(top, "store", self.path_value, self.base / "out" / "aggregator.db"),
+            title=self.optional(top, "title", self.string, "Aggregated news"),
+            base_url=self.optional(top, "base_url", self.url, "http://127.0.0.1:8080/"),
+            allow_private=allow_private,
+            fetch=self.fetch(top.get("fetch")),
+            summary=self.summary(top.get("summary")),
+            default_interval=interval,
+        )
+
+    def output(self, node: _Node | None) -> OutputConfig:
+        if node is None:
+            return OutputConfig(dir=self.base / "out")
+        found = self.mapping(node, OUTPUT_KEYS)
+        return OutputConfig(
+            dir=self.optional(found, "dir", self.path_value, self.base / "out"),
+            max_entries=self.optional(found, "max_entries", self.positive_int, 200),
+        )
+
+    def fetch(self, node: _Node | None) -> FetchConfig:
+        default = FetchConfig()
+        if node is None:
+            return default
+        found = self.mapping(node, FETCH_KEYS)
+        return FetchConfig(
+            timeout=self.optional(found, "timeout", self.duration, default.timeout),
+            connect_timeout=self.optional(
+                found, "connect_timeout", self.duration, default.connect_timeout
+            ),
+            read_timeout=self.optional(found, "read_timeout", self.duration, default.read_timeout),
+            max_bytes=self.optional(found, "max_bytes", self.size, default.max_bytes),
+            max_redirects=self.optional(
+                found, "max_redirects", self.positive_int, default.max_redirects
+            ),
+            concurrency=self.optional(found, "concurrency", self.positive_int, default.concurrency),
+            per_host=self.optional(found, "per_host", self.positive_int, default.per_host),
+            user_agent=self.optional(found, "user_agent", self.string, default.user_agent),
+        )
+
+    def summary(self, node: _Node | None) -> SummaryConfig:
+        default = SummaryConfig()
+        if node is None:
+            return default
+        found = self.mapping(node, SUMMARY_KEYS)
+        algorithm = self.optional(found, "algorithm", self.string, default.algorithm).lower()
+        # Imported late: the summarizer pulls in sumy, which config users may not need.
+        from .summarize import ALGORITHMS
+
+        if algorithm not in ALGORITHMS:
+            raise self.error(
+                found["algorithm"],
+                f"unknown algorithm '{algorithm}'; choose one of {', '.join(sorted(ALGORITHMS))}",
+            )
+        return SummaryConfig(
+            sentences=self.optional(found, "sentences", self.positive_int, default.sentences),
+            algorithm=algorithm,
+            language=self.optional(found, "language", self.string, default.language),
+        )
+
+    def url(self, node: _Node) -> str:
+        value = self.string(node)
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise self.error(node, f"'{value}' is not an http(s) URL")
+        return value
+
+    def sources(
+        self, node: _Node, allow_private: bool, interval: float
+    ) -> tuple[SourceConfig, ...]:
+        if not isinstance(node.node, yaml.SequenceNode) or not node.node.value:
+            raise self.error(node, "expected a non-empty list of sources")
+        sources: list[SourceConfig] = []
+        seen_names: set[str] = set()
+        seen_locations: set[str] = set()
+        for element in node.elements():
+            found = self.mapping(element, SOURCE_KEYS)
+            for required in ("name", "section"):
+                if required not in found:
+                    raise self.error(element, f"a source needs '{required}'")
+            if ("url" in found) == ("path" in found):
+                raise self.error(element, "a source needs exactly one of 'url' or 'path'")
+            name = self.string(found["name"])
+            if name in seen_names:
+                raise self.error(found["name"], f"duplicate source name '{name}'")
+            source = SourceConfig(
+                name=name,
+                section=self.string(found["section"]),
+                interval=self.optional(found, "interval", self.duration, interval),
+                url=self.optional(found, "url", self.url, None),
+                path=str(self.path_value(found["path"])) if "path" in found else None,
+                allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
+                language=self.optional(found, "language", self.string, None),
+            )
+            if source.path is not None and not _has_glob(source.path):
+                if not Path(source.path).exists():
+                    raise self.error(found["path"], f"no such file or directory: {source.path}")
+            if source.location in seen_locations:
+                location_node = found.get("url") or found["path"]
+                raise self.error(location_node, f"duplicate source '{source.location}'")
+            seen_names.add(name)
+            seen_locations.add(source.location)
+            sources.append(source)
+        return tuple(sources)
+
+
+def _has_glob(path: str) -> bool:
+    return any(char in path for char in "*?[")
+
+
+def parse_duration(text: str) -> float | None:
+    """'90s', '30m', '2h', '1d' or a bare number of seconds -> seconds; None if malformed."""
+    match = _DURATION.match(text)
+    if match is None:
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]

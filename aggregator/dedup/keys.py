@@ -1,0 +1,117 @@
+"""Exact identity of items: who an entry is within its source, and across sources.
+
+Pure functions only.  Three keys:
+
+* ``entry_key``: the entry within its source (entry id, else link, else a hash
+  of title and date), so an entry seen again is updated, not duplicated;
+* ``canonical_url``: the link with the noise that differs between outlets and
+  campaigns removed, so the same page linked twice is one story;
+* ``content_fingerprint``: a hash of the normalized title and text, so an
+  identical story under unrelated links is one story.
+
+Near-duplicates (edited headlines, trimmed text) are a later stage's job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+import uuid
+from datetime import datetime
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+from ..models import ParsedItem
+
+# Query parameters that only say how a reader arrived, never which page.
+_TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs", "mc_", "oly_", "vero_", "__s")
+_TRACKING_NAMES = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid", "ocid", "ito", "s_cid",
+    "wt.mc_id", "at_medium", "at_campaign", "at_custom1",
+})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_WORD = re.compile(r"\w+")
+# Namespace for entry ids: uuid5(namespace, source + entry key) is stable
+# across runs and machines, so a published id never changes.
+_ID_NAMESPACE = uuid.UUID("6f1c8a52-3f7e-4d1b-9a55-2b8a1f0c9e41")
+
+
+def is_tracking_parameter(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_NAMES or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def canonical_url(url: str | None) -> str | None:
+    """Scheme and host lower-case, default port, fragment, tracking parameters and
+    a trailing slash removed; query parameters sorted.  Idempotent.
+
+    It never changes which page is meant, except that http and https are
+    treated as one page, because outlets mix the two for the same article.
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return url.strip()
+    host = parts.hostname.lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query_pairs = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_tracking_parameter(k)
+    ]
+    query = urlencode(sorted(query_pairs))
+    return urlunsplit(("https", netloc, path, query, ""))
+
+
+def normalized_text(text: str) -> str:
+    """Lower-case words only: what stays when markup, case and punctuation go."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_WORD.findall(folded))
+
+
+def content_fingerprint(title: str, body_text: str) -> str | None:
+    """A hash of the normalized title and body; None when there is too little to
+    go on (a title alone would merge unrelated items that share a headline)."""
+    body = normalized_text(body_text)
+    if len(body.split()) < 20:
+        return None
+    return hashlib.sha256(f"{normalized_text(title)}\n{body}".encode()).hexdigest()
+
+
+def entry_key(item: ParsedItem) -> str:
+    """The entry's identity within its source."""
+    if item.entry_id:
+        return f"id:{item.entry_id}"
+    if item.link:
+        return f"link:{canonical_url(item.link)}"
+    when = item.published.isoformat() if item.published else ""
+    digest = hashlib.sha256(f"{item.title}\n{when}\n{item.content_html}".encode()).hexdigest()
+    return f"hash:{digest[:32]}"
+
+
+def entry_uuid(source: str, key: str) -> str:
+    """The published id of an entry first seen as ``key`` in ``source``."""
+    name = source + "\n" + key
+    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, name)}"
+
+
+def content_hash(item: ParsedItem) -> str:
+    """Changes whenever anything we publish about the item changes."""
+    parts = (item.title, item.link or "", item.content_html, item.author or "",
+             _iso(item.published), _iso(item.updated), item.language or "")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""

@@ -1,0 +1,108 @@
+"""The feedparser adapter: bytes plus response headers in, a :class:`ParsedFeed` out.
+
+feedparser is imported here only.  It is given the bytes, never a URL, so it
+does no I/O of its own.  Its sanitizer and relative-URI resolver are turned
+off because they are its slowest parts; :mod:`.normalize` does both with nh3,
+faster and with a stricter allow-list.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import feedparser
+
+from ..errors import ParseError
+from ..models import Document, ParsedFeed, ParsedItem
+from .normalize import (
+    http_url,
+    normalize_language,
+    plain_text,
+    sanitize_html,
+    utc_from_struct,
+)
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def parse_feed(document: Document, source: str) -> ParsedFeed:
+    headers = dict(document.headers)
+    headers["content-location"] = document.location
+    if document.content_type:
+        headers["content-type"] = document.content_type
+    if not document.body.strip():
+        raise ParseError(source, "empty response: no feed in it")
+    result = feedparser.parse(
+        io.BytesIO(document.body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    entries = result.get("entries") or []
+    if not entries:
+        if result.get("bozo"):
+            problem = result.get("bozo_exception")
+            raise ParseError(source, f"not a well-formed feed: {problem}")
+        if not result.get("version"):
+            raise ParseError(source, "not a feed (no RSS, Atom or JSON Feed found)")
+    feed = result.get("feed", {})
+    base = document.location
+    site_link = http_url(feed.get("link"), base)
+    language = normalize_language(feed.get("language"))
+    items = tuple(_item(entry, base, language) for entry in entries)
+    warning = None
+    if result.get("bozo") and entries:
+        warning = f"ill-formed, read what could be: {result.get('bozo_exception')}"
+    return ParsedFeed(
+        title=plain_text(feed.get("title", "")) or None,
+        link=site_link,
+        language=language,
+        items=items,
+        warning=warning,
+    )
+
+
+def _item(entry: Any, base: str, feed_language: str | None) -> ParsedItem:
+    link = http_url(entry.get("link"), base)
+    content, content_language = _content(entry)
+    return ParsedItem(
+        entry_id=(entry.get("id") or "").strip() or None,
+        title=plain_text(entry.get("title", "")),
+        link=link,
+        # dict.get: feedparser's own get() maps a missing updated_parsed to
+        # published_parsed (and warns about it); we want each date as given.
+        published=utc_from_struct(dict.get(entry, "published_parsed")),
+        updated=utc_from_struct(dict.get(entry, "updated_parsed")),
+        content_html=sanitize_html(content, link or base),
+        author=plain_text(entry.get("author", "")) or None,
+        language=normalize_language(content_language) or feed_language,
+    )
+
+
+def _content(entry: Any) -> tuple[str, str | None]:
+    """The fullest body an entry offers: its longest content, else its summary."""
+    candidates = []
+    for part in entry.get("content") or []:
+        value = part.get("value") or ""
+        if part.get("type") not in (*_HTML_TYPES, "text/plain", None):
+            continue
+        if part.get("type") == "text/plain":
+            value = _text_to_html(value)
+        candidates.append((value, part.get("language")))
+    summary = entry.get("summary_detail") or {}
+    if entry.get("summary"):
+        value = entry["summary"]
+        if summary.get("type") == "text/plain":
+            value = _text_to_html(value)
+        candidates.append((value, summary.get("language")))
+    if not candidates:
+        return "", None
+    return max(candidates, key=lambda pair: len(pair[0]))
+
+
+def _text_to_html(text: str) -> str:
+    from html import escape
+
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    return "".join(f"<p>{escape(p)}</p>" for p in paragraphs)

@@ -1,0 +1,122 @@
+"""Normalizing what sources say: safe HTML, plain-text titles, absolute URLs, UTC dates.
+
+nh3 (the Ammonia sanitizer) is imported here only.  Every HTML fragment that
+reaches the store went through :func:`sanitize_html`, so nothing downstream
+needs to trust a source.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+
+# Ammonia's defaults minus layout containers that only carry styling;
+# no style attributes, no forms, no embedded content besides images.
+_TAGS = nh3.ALLOWED_TAGS - {"center", "map", "area", "nav", "header", "footer"}
+_ATTRIBUTES = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "time": {"datetime"},
+}
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+# C0 controls other than tab/newline/CR are not allowed in XML 1.0 output.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def sanitize_html(fragment: str, base_url: str | None) -> str:
+    """Allow-listed HTML with every link made absolute against ``base_url``."""
+
+    def absolutize(tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in _URL_ATTRIBUTES:
+            return value
+        return absolute_url(value, base_url)
+
+    cleaned = nh3.clean(
+        strip_control(fragment),
+        tags=set(_TAGS),
+        clean_content_tags={"script", "style"},
+        attributes=_ATTRIBUTES,
+        attribute_filter=absolutize,
+        url_schemes=set(_SAFE_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+    )
+    return cleaned.strip()
+
+
+def strip_control(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def plain_text(fragment: str) -> str:
+    """Text of an HTML fragment (or of text that may hold entities), on one line."""
+    without_tags = _TAG.sub(" ", fragment)
+    return _SPACE.sub(" ", html.unescape(strip_control(without_tags))).strip()
+
+
+def absolute_url(value: str | None, base_url: str | None) -> str | None:
+    """``value`` resolved against ``base_url``; None for anything not http(s)/mailto."""
+    if not value:
+        return None
+    value = strip_control(value).strip()
+    try:
+        resolved = urljoin(base_url, value) if base_url else value
+        scheme = urlsplit(resolved).scheme.lower()
+    except ValueError:
+        return None
+    return resolved if scheme in _SAFE_SCHEMES else None
+
+
+def http_url(value: str | None, base_url: str | None) -> str | None:
+    """Like :func:`absolute_url`, but only http(s): for entry and site links."""
+    resolved = absolute_url(value, base_url)
+    if resolved is None or urlsplit(resolved).scheme.lower() not in ("http", "https"):
+        return None
+    return resolved
+
+
+def utc_from_struct(value: time.struct_time | None) -> datetime | None:
+    """feedparser's parsed dates are UTC struct_times; out-of-range ones become None."""
+    if value is None:
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def utc_from_text(value: str | None) -> datetime | None:
+    """An RFC 3339 or RFC 822 date string -> aware UTC datetime, else None."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def normalize_language(value: str | None) -> str | None:
+    """'en-US' -> 'en'; None or junk -> None."""
+    if not value or not isinstance(value, str):
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return code if code.isalpha() and 2 <= len(code) <= 3 else None

@@ -1,0 +1,243 @@
+"""The merged feed as Atom, RSS 2.0 and JSON Feed 1.1 bytes.
+
+feedgen is imported here only.  It covers Atom and RSS; JSON Feed, which it
+does not know, is written with the json module.  What feedgen gets wrong for
+us, and what this module does about it:
+
+* It stamps ``datetime.now()`` into the feed's ``<updated>``/``<lastBuildDate>``
+  and into every entry's ``<updated>``: both are always set here, to the
+  newest entry's ``updated`` (or :data:`~aggregator.publish.layout.EPOCH`).
+* Its default ``<generator>`` carries feedgen's version and URI: replaced by
+  ``meta.generator`` alone.
+* ``add_entry()`` prepends by default, reversing the order: entries are
+  appended.
+* In RSS the channel ``<link>`` is the href of the *last* ``link()`` call and
+  the ``atom:link rel="self"`` is the first link with rel "self": the self
+  link is added first, the alternate (the site) last.
+* Its Atom ``<source>`` holds only a title and a rel-less link (which means
+  "alternate", i.e. a web page); the Atom generator never calls
+  ``FeedEntry.source()`` and writes ``<source>`` itself, with id, title and a
+  ``rel="self"`` link to the origin feed.  RSS keeps feedgen's
+  ``<source url=...>``, which is right there.
+* It writes an entry author into RSS only when there is an e-mail address;
+  RSS items name their author with ``dc:creator`` instead.
+* Its Atom entry links lose every attribute but href (a loop variable is
+  shadowed by the new element in ``FeedEntry.atom_entry``), so a related link
+  would read as a second alternate: Atom entry links are written here too,
+  and ``FeedEntry.link()`` is only called for RSS.
+* It has no per-entry language: Atom entries get ``xml:lang`` afterwards.
+
+Rendering does no I/O and reads no clock: the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+
+from aggregator.models import Entry, FeedMeta
+from aggregator.publish.content import entry_content_html
+from aggregator.publish.layout import (
+    ATOM_FILE,
+    JSON_FILE,
+    RSS_FILE,
+    as_utc,
+    base_directory,
+    newest_update,
+    public_url,
+)
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+ATOM_TYPE = "application/atom+xml"
+RSS_TYPE = "application/rss+xml"
+
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# Characters XML 1.0 forbids; lxml refuses them outright, failing the whole feed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# feedgen refuses an entry without a title; an empty one is data, not a bug.
+_NO_TITLE = "(untitled)"
+
+
+def render_atom(
+    entries: Sequence[Entry],
+    meta: FeedMeta,
+    *,
+    self_path: str = ATOM_FILE,
+    title: str | None = None,
+) -> bytes:
+    """An Atom 1.0 document of ``entries`` in the order given (the caller sorts)."""
+    generator = _feed(entries, meta, self_path=self_path, self_type=ATOM_TYPE, title=title)
+    # _create_atom is feedgen's own step before serializing (atom_str calls it);
+    # it is the only way to reach the tree without re-parsing the output.
+    root, document = generator._create_atom()
+    for element, entry in zip(root.iterfind("entry"), entries, strict=True):
+        _finish_atom_entry(element, entry)
+    buffer = io.BytesIO()
+    document.write(buffer, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+    return bytes(buffer.getvalue())
+
+
+def render_rss(
+    entries: Sequence[Entry],
+    meta: FeedMeta,
+    *,
+    self_path: str = RSS_FILE,
+    title: str | None = None,
+) -> bytes:
+    """An RSS 2.0 document of ``entries`` in the order given (the caller sorts)."""
+    generator = _feed(entries, meta, self_path=self_path, self_type=RSS_TYPE, title=title)
+    return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+
+
+def render_json_feed(
+    entries: Sequence[Entry],
+    meta: FeedMeta,
+    *,
+    self_path: str = JSON_FILE,
+    title: str | None = None,
+) -> bytes:
+    """A JSON Feed 1.1 document of ``entries`` in the order given (the caller sorts).
+
+    JSON Feed has no feed-level date, so nothing here depends on time at all.
+    Which sources carried each item goes in the ``_aggregator`` extension.
+    """
+    feed: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": title or meta.title,
+        "home_page_url": base_directory(meta.base_url),
+        "feed_url": public_url(meta.base_url, self_path),
+        "description": meta.description,
+        "items": [_json_item(entry) for entry in entries],
+    }
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _feed(
+    entries: Sequence[Entry],
+    meta: FeedMeta,
+    *,
+    self_path: str,
+    self_type: str,
+    title: str | None,
+) -> Any:
+    """A FeedGenerator holding everything; Atom and RSS differ only in ``self_type``."""
+    self_url = public_url(meta.base_url, self_path)
+    rss = self_type == RSS_TYPE
+    generator = FeedGenerator()
+    generator.id(_xml(self_url))
+    generator.title(_xml(title or meta.title))
+    generator.description(_xml(meta.description))
+    # Atom wants an author for every entry; entries without their own inherit
+    # this one.  RSS has no e-mail address for it, so feedgen leaves it out there.
+    generator.author(name=_xml(meta.title))
+    generator.generator(_xml(meta.generator))
+    generator.updated(newest_update(entries))
+    # Order matters for RSS: see the module docstring.
+    generator.link(href=_xml(self_url), rel="self", type=self_type)
+    generator.link(href=_xml(base_directory(meta.base_url)), rel="alternate", type="text/html")
+    if rss:
+        generator.load_extension("dc", atom=False, rss=True)
+    for entry in entries:
+        _add_entry(generator.add_entry(order="append"), entry, rss=rss)
+    return generator
+
+
+def _add_entry(item: Any, entry: Entry, *, rss: bool) -> None:
+    item.id(_xml(entry.id))
+    item.title(_xml(entry.title) or _NO_TITLE)
+    item.published(as_utc(entry.published))
+    item.updated(as_utc(entry.updated))
+    if entry.author:
+        item.author(name=_xml(entry.author))
+        if rss:
+            item.dc.dc_creator(_xml(entry.author))
+    if entry.section:
+        item.category(term=_xml(entry.section))
+    # An Atom entry needs content or an alternate link; the title stands in
+    # for an entry that has neither summary nor link nor sources.
+    content = entry_content_html(entry) or f"<p>{escape(entry.title or _NO_TITLE)}</p>"
+    item.content(_xml(content), type="html")
+    if not rss:
+        return  # links, source and language: see _finish_atom_entry
+    if entry.link:
+        # RSS has one link per item; related links have no place there.
+        item.link(href=_xml(entry.link), rel="alternate")
+    origin = entry.sources[0] if entry.sources else None
+    if origin is not None and origin.feed_url:
+        item.source(url=_xml(origin.feed_url), title=_xml(origin.title))
+
+
+def _finish_atom_entry(element: Any, entry: Entry) -> None:
+    """Add to feedgen's ``<entry>`` what it cannot write right: links, source, language.
+
+    Elements are made with ``makeelement`` so lxml is not imported here;
+    feedgen builds Atom with a default namespace and unprefixed tags, so plain
+    tag names are what its own elements use too.
+    """
+
+    def add(parent: Any, tag: str, text: str | None = None, **attributes: str | None) -> Any:
+        attrib = {key: _xml(value) for key, value in attributes.items() if value is not None}
+        child = parent.makeelement(tag, attrib)
+        if text is not None:
+            child.text = _xml(text)
+        parent.append(child)
+        return child
+
+    if entry.language:
+        element.set(_XML_LANG, _xml(entry.language))
+    if entry.link:
+        add(element, "link", href=entry.link, rel="alternate")
+    for other in entry.sources[1:]:
+        if other.item_link:
+            add(element, "link", href=other.item_link, rel="related", title=other.title)
+    if not entry.sources:
+        return
+    origin = entry.sources[0]
+    source = add(element, "source")
+    identity = origin.feed_url or origin.site_link
+    if identity:
+        add(source, "id", identity)
+    add(source, "title", origin.title)
+    if origin.feed_url:
+        add(source, "link", href=origin.feed_url, rel="self")
+    if origin.site_link:
+        add(source, "link", href=origin.site_link, rel="alternate")
+
+
+def _json_item(entry: Entry) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": entry.id}
+    if entry.link:
+        item["url"] = entry.link
+    item["title"] = entry.title
+    item["content_html"] = entry_content_html(entry)
+    item["date_published"] = as_utc(entry.published).isoformat()
+    item["date_modified"] = as_utc(entry.updated).isoformat()
+    if entry.section:
+        item["tags"] = [entry.section]
+    if entry.author:
+        item["authors"] = [{"name": entry.author}]
+    if entry.language:
+        item["language"] = entry.language
+    item["_aggregator"] = {
+        "sources": [
+            {
+                "name": source.name,
+                "title": source.title,
+                "site_link": source.site_link,
+                "feed_url": source.feed_url,
+                "item_link": source.item_link,
+            }
+            for source in entry.sources
+        ]
+    }
+    return item
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("", text)

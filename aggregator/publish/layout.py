@@ -1,0 +1,112 @@
+"""Names, order and URLs of what gets published; pure functions, no I/O.
+
+The writer, the feeds and the HTML page all ask this module where a section's
+feed lives, so the page's autodiscovery links and the files on disk can never
+disagree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from aggregator.models import Entry
+
+ATOM_FILE = "feed.atom"
+RSS_FILE = "feed.rss"
+JSON_FILE = "feed.json"
+PAGE_FILE = "index.html"
+SECTIONS_DIR = "sections"
+
+# Stands in for "last updated" when a feed has no entries: any clock reading
+# would make two renders of the same (empty) input differ.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def section_slug(name: str) -> str:
+    """A file-name-safe form of a section name: lowercase ASCII letters, digits and '-'.
+
+    Accents are folded ("Économie" -> "economie").  A name with nothing left
+    after folding gets a stable hash instead, so the slug is never empty.
+    Distinct names can share a slug; :func:`section_slugs` resolves that.
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    slug = _NOT_ALNUM.sub("-", folded.lower()).strip("-")
+    return slug or f"section-{_short_hash(name)}"
+
+
+def section_slugs(sections: Iterable[str]) -> dict[str, str]:
+    """Each section's slug, made unique: a later section whose slug is taken gets a hash suffix.
+
+    The first section keeps the plain slug, so the order given must be stable
+    (see :func:`ordered_sections`) for file names to stay put between runs.
+    """
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sections:
+        if name in slugs:
+            continue
+        slug = section_slug(name)
+        if slug in taken:
+            slug = f"{slug}-{_short_hash(name)}"
+        slugs[name] = slug
+        taken.add(slug)
+    return slugs
+
+
+def section_feed_path(slug: str) -> str:
+    return f"{SECTIONS_DIR}/{slug}.atom"
+
+
+def ordered_sections(configured: Sequence[str], entries: Iterable[Entry]) -> list[str]:
+    """The configured sections in their order, then any others the entries use, sorted.
+
+    Unconfigured sections are sorted rather than taken in entry order so that
+    a new entry does not reshuffle the page.
+    """
+    ordered = list(dict.fromkeys(configured))
+    known = set(ordered)
+    extra = sorted({entry.section for entry in entries} - known)
+    return ordered + extra
+
+
+def base_directory(base_url: str) -> str:
+    """``base_url`` as a directory URL: with exactly one trailing '/'.
+
+    "https://example.org/news" and "https://example.org/news/" both name the
+    directory the files are served from, so both publish the same bytes.
+    """
+    return base_url.rstrip("/") + "/"
+
+
+def public_url(base_url: str, path: str) -> str:
+    """The public URL of ``path`` (relative to the output directory).
+
+    Not ``urljoin``: it would drop the last segment of a base without a slash.
+    """
+    return base_directory(base_url) + path.lstrip("/")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC.  A naive datetime is a bug upstream, so it raises."""
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()} reached publishing")
+    return moment.astimezone(UTC)
+
+
+def newest_update(entries: Iterable[Entry]) -> datetime:
+    """The latest ``updated`` among ``entries``, or :data:`EPOCH` when there are none.
+
+    Feeds say this as their own "updated"; it is never the clock, so the same
+    entries always render to the same bytes.
+    """
+    return max((as_utc(entry.updated) for entry in entries), default=EPOCH)
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]

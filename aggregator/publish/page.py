@@ -1,0 +1,123 @@
+"""The merged feed as one readable HTML page.
+
+jinja2 is imported here only.  The template (``templates/index.html``) gets
+plain view records built below and does no logic of its own beyond loops;
+autoescaping is on, and the one value marked safe is the entry content, which
+:func:`~aggregator.publish.content.entry_content_html` builds escaped.  No
+JavaScript, no clock: the same entries render to the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+import jinja2
+
+from aggregator.models import Entry, FeedMeta
+from aggregator.publish.content import entry_content_html, safe_href
+from aggregator.publish.layout import (
+    ATOM_FILE,
+    JSON_FILE,
+    RSS_FILE,
+    as_utc,
+    newest_update,
+    ordered_sections,
+    section_feed_path,
+    section_slugs,
+)
+
+_TEMPLATE = "index.html"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    title: str
+    href: str | None  # None when the entry has no link, or one unsafe to click
+    sources: str  # the source titles, for the byline
+    date_iso: str
+    date_text: str
+    content_html: str  # built escaped; the template marks it safe
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SectionView:
+    name: str
+    anchor: str
+    feed_href: str
+    feed_title: str
+    entries: tuple[EntryView, ...]
+
+
+def render_page(entries: Sequence[Entry], meta: FeedMeta) -> bytes:
+    """The HTML5 page: entries grouped by section, sections in publishing order.
+
+    Every section gets an autodiscovery link to its feed, but only sections
+    with entries get a heading on the page.
+    """
+    names = ordered_sections(meta.sections, entries)
+    slugs = section_slugs(names)
+    sections = tuple(
+        SectionView(
+            name=name,
+            anchor=f"section-{slugs[name]}",
+            feed_href=section_feed_path(slugs[name]),
+            feed_title=f"{meta.title} — {name}",
+            entries=tuple(_entry_view(entry) for entry in entries if entry.section == name),
+        )
+        for name in names
+    )
+    updated = newest_update(entries)
+    template = _environment().get_template(_TEMPLATE)
+    html = template.render(
+        title=meta.title,
+        description=meta.description,
+        generator=meta.generator,
+        atom_href=ATOM_FILE,
+        rss_href=RSS_FILE,
+        json_href=JSON_FILE,
+        sections=sections,
+        updated_iso=_iso(updated),
+        updated_text=_display(updated),
+        has_entries=bool(entries),
+    )
+    return html.encode("utf-8")
+
+
+def _entry_view(entry: Entry) -> EntryView:
+    published = as_utc(entry.published)
+    return EntryView(
+        title=entry.title or "(untitled)",
+        href=safe_href(entry.link),
+        sources=", ".join(source.title for source in entry.sources),
+        date_iso=_iso(published),
+        date_text=_display(published),
+        # Level 4: the page's entry titles are the <h3>s.
+        content_html=entry_content_html(entry, heading_level=4),
+        language=entry.language,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).isoformat()
+
+
+def _display(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    # StrictUndefined: a misspelt name in the template fails the render
+    # instead of quietly printing nothing.
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("aggregator.publish", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

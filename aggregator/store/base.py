@@ -1,0 +1,90 @@
+"""The storage seam: what the pipeline needs from a database, as a Protocol.
+
+SQLite is the only implementation today; the SQL it uses stays portable so a
+second database can follow.  Records crossing this seam are named by stage:
+``StoredItem`` comes out of storage, ``ItemWrite`` goes in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ..models import FetchState, SourceRef, SourceState, Summary
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A merged item as stored, with every source that carried it (lead first)."""
+
+    id: int
+    uid: str
+    section: str
+    title: str
+    link: str | None
+    published: datetime
+    updated: datetime
+    content_html: str
+    author: str | None
+    language: str | None
+    lead_source: str
+    sources: tuple[SourceRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ItemWrite:
+    """What a new or changed item's lead copy says."""
+
+    section: str
+    title: str
+    link: str | None
+    canonical_url: str | None
+    fingerprint: str | None
+    published: datetime | None  # None: keep the stored date, or the first-seen time
+    updated: datetime | None  # None: the published date
+    content_html: str
+    author: str | None
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRecord:
+    """One source's copy of an item: which item, and the hash of what it said."""
+
+    item_id: int
+    content_hash: str
+    is_lead: bool
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    # sources
+    def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None: ...
+    def source_state(self, name: str) -> SourceState: ...
+    def source_states(self) -> list[SourceState]: ...
+    def record_success(self, name: str, when: datetime, state: FetchState,
+                       title: str | None, site_link: str | None) -> None: ...
+    def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None: ...
+    def record_failure(self, name: str, when: datetime, error: str) -> None: ...
+
+    # items
+    def find_copy(self, source: str, entry_key: str) -> CopyRecord | None: ...
+    def find_item_by_url(self, canonical_url: str) -> int | None: ...
+    def find_item_by_fingerprint(self, fingerprint: str) -> int | None: ...
+    def insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int: ...
+    def update_item(self, item_id: int, item: ItemWrite) -> None: ...
+    def save_copy(self, source: str, entry_key: str, item_id: int, link: str | None,
+                  content_hash: str, when: datetime) -> None: ...
+    def latest_items(self, limit: int) -> list[StoredItem]: ...
+    def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]: ...
+
+    # summaries
+    def summaries(self, keys: Sequence[str]) -> dict[str, Summary]: ...
+    def save_summaries(self, summaries: dict[str, Summary]) -> None: ...
+
+    def iter_items(self) -> Iterator[StoredItem]: ...
+    def close(self) -> None: ...

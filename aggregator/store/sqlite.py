@@ -1,0 +1,405 @@
+"""SQLite storage: WAL, versioned schema, one transaction per unit of work.
+
+Why it is safe to kill at any moment: every change happens inside
+:meth:`SqliteStore.transaction`, and SQLite in WAL mode either has a
+committed transaction whole or not at all.  ``synchronous=NORMAL`` can lose the
+last transactions on a power cut, never on a process crash.
+
+Times are stored as ISO 8601 UTC text with second precision, which sorts in
+time order in any SQL database.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import StoreError
+from ..models import FetchState, SourceRef, SourceState, Summary
+from .base import CopyRecord, ItemWrite, StoredItem
+
+# Each entry migrates from version i to i + 1.  Append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        location TEXT NOT NULL,
+        section TEXT NOT NULL,
+        title TEXT,
+        site_link TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        content_hash TEXT,
+        last_fetch TEXT,
+        last_success TEXT,
+        last_error TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        next_due TEXT
+    );
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        section TEXT NOT NULL,
+        title TEXT NOT NULL,
+        link TEXT,
+        canonical_url TEXT,
+        fingerprint TEXT,
+        published TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        content_html TEXT NOT NULL,
+        author TEXT,
+        language TEXT,
+        lead_source TEXT NOT NULL,
+        first_seen TEXT NOT NULL
+    );
+    CREATE INDEX items_by_canonical_url ON items (canonical_url);
+    CREATE INDEX items_by_fingerprint ON items (fingerprint);
+    CREATE INDEX items_by_published ON items (published, uid);
+    CREATE TABLE item_sources (
+        source TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        link TEXT,
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        PRIMARY KEY (source, entry_key)
+    );
+    CREATE INDEX item_sources_by_item ON item_sources (item_id);
+    CREATE TABLE summaries (
+        key TEXT PRIMARY KEY,
+        summary TEXT NOT NULL
+    );
+    """,
+)
+
+_ITEM_COLUMNS = (
+    "id, uid, section, title, link, published, updated, content_html, author, language, "
+    "lead_source"
+)
+
+
+def to_text(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_text(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+class SqliteStore:
+    """The :class:`~aggregator.store.base.Store` over one SQLite file."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are ours, begun explicitly.
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create the database {self.path}: {exc}") from exc
+        self._in_transaction = False
+
+    # -- housekeeping -------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            row = self._db.execute("SELECT version FROM schema_version").fetchone()
+            version = row[0] if row else 0
+            if version > len(MIGRATIONS):
+                raise StoreError(
+                    f"the database {self.path} has schema version {version}, newer than this "
+                    f"program's {len(MIGRATIONS)}; upgrade aggregator"
+                )
+            for script in MIGRATIONS[version:]:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+            if row is None:
+                self._db.execute("INSERT INTO schema_version VALUES (?)", (len(MIGRATIONS),))
+            else:
+                self._db.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS),))
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside are committed together or not at all; nests as one."""
+        if self._in_transaction:
+            yield
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot commit: {exc}") from exc
+        finally:
+            self._in_transaction = False
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- sources ------------------------------------------------------------
+
+    def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None:
+        """Make sure each (name, location, section) has a row; keep its state."""
+        with self.transaction():
+            for name, location, section in sources:
+                self._db.execute(
+                    "INSERT INTO sources (name, location, section) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name) DO UPDATE SET location = excluded.location, "
+                    "section = excluded.section",
+                    (name, location, section),
+                )
+
+    def source_state(self, name: str) -> SourceState:
+        row = self._db.execute(
+            "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
+            "last_success, last_error, consecutive_failures, next_due, "
+            "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
+            "FROM sources WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            return SourceState(name=name)
+        return _source_state(row)
+
+    def source_states(self) -> list[SourceState]:
+        rows = self._db.execute(
+            "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
+            "last_success, last_error, consecutive_failures, next_due, "
+            "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
+            "FROM sources ORDER BY name"
+        ).fetchall()
+        return [_source_state(row) for row in rows]
+
+    def record_success(self, name: str, when: datetime, state: FetchState,
+                       title: str | None, site_link: str | None) -> None:
+        self._db.execute(
+            "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, title = ?, "
+            "site_link = ?, last_fetch = ?, last_success = ?, last_error = NULL, "
+            "consecutive_failures = 0 WHERE name = ?",
+            (state.etag, state.last_modified, state.content_hash, title, site_link,
+             to_text(when), to_text(when), name),
+        )
+
+    def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
+        self._db.execute(
+            "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_fetch = ?, "
+            "last_success = ?, last_error = NULL, consecutive_failures = 0 WHERE name = ?",
+            (state.etag, state.last_modified, state.content_hash, to_text(when), to_text(when),
+             name),
+        )
+
+    def record_failure(self, name: str, when: datetime, error: str) -> None:
+        self._db.execute(
+            "UPDATE sources SET last_fetch = ?, last_error = ?, "
+            "consecutive_failures = consecutive_failures + 1 WHERE name = ?",
+            (to_text(when), error, name),
+        )
+
+    # -- items --------------------------------------------------------------
+
+    def find_copy(self, source: str, entry_key: str) -> CopyRecord | None:
+        row = self._db.execute(
+            "SELECT s.item_id, s.content_hash, i.lead_source = s.source "
+            "FROM item_sources s JOIN items i ON i.id = s.item_id "
+            "WHERE s.source = ? AND s.entry_key = ?",
+            (source, entry_key),
+        ).fetchone()
+        return CopyRecord(row[0], row[1], bool(row[2])) if row else None
+
+    def find_item_by_url(self, canonical_url: str) -> int | None:
+        row = self._db.execute(
+            "SELECT id FROM items WHERE canonical_url = ? ORDER BY id LIMIT 1", (canonical_url,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def find_item_by_fingerprint(self, fingerprint: str) -> int | None:
+        row = self._db.execute(
+            "SELECT id FROM items WHERE fingerprint = ? ORDER BY id LIMIT 1", (fingerprint,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, "
+            "published, updated, content_html, author, language, lead_source, first_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (uid, item.section, item.title, item.link, item.canonical_url, item.fingerprint,
+             to_text(item.published or when), to_text(item.updated or item.published or when),
+             item.content_html, item.author, item.language, lead_source, to_text(when)),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def update_item(self, item_id: int, item: ItemWrite) -> None:
+        self._db.execute(
+            "UPDATE items SET section = ?, title = ?, link = ?, canonical_url = ?, "
+            "fingerprint = ?, published = COALESCE(?, published), "
+            "updated = COALESCE(?, ?, published), content_html = ?, author = ?, "
+            "language = ? WHERE id = ?",
+            (item.section, item.title, item.link, item.canonical_url, item.fingerprint,
+             to_text(item.published), to_text(item.updated), to_text(item.published),
+             item.content_html, item.author, item.language, item_id),
+        )
+
+    def save_copy(self, source: str, entry_key: str, item_id: int, link: str | None,
+                  content_hash: str, when: datetime) -> None:
+        self._db.execute(
+            "INSERT INTO item_sources (source, entry_key, item_id, link, content_hash, "
+            "first_seen) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, entry_key) DO UPDATE "
+            "SET link = excluded.link, content_hash = excluded.content_hash",
+            (source, entry_key, item_id, link, content_hash, to_text(when)),
+        )
+
+    def latest_items(self, limit: int) -> list[StoredItem]:
+        rows = self._db.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT ?", (limit,)
+        ).fetchall()
+        return self._with_sources(rows)
+
+    def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
+        rows = []
+        for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows.extend(self._db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id", chunk
+            ).fetchall())
+        return self._with_sources(rows)
+
+    def iter_items(self) -> Iterator[StoredItem]:
+        rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id").fetchall()
+        yield from self._with_sources(rows)
+
+    def _with_sources(self, rows: list[tuple[object, ...]]) -> list[StoredItem]:
+        if not rows:
+            return []
+        ids = [int(str(row[0])) for row in rows]
+        by_item: dict[int, list[tuple[int, SourceRef]]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for item_id, name, title, site, location, link, is_lead, first_seen in (
+                self._db.execute(
+                    "SELECT s.item_id, s.source, src.title, src.site_link, src.location, "
+                    "s.link, i.lead_source = s.source, s.first_seen "
+                    "FROM item_sources s JOIN items i ON i.id = s.item_id "
+                    "LEFT JOIN sources src ON src.name = s.source "
+                    f"WHERE s.item_id IN ({marks}) ORDER BY s.first_seen, s.source, s.entry_key",
+                    chunk,
+                )
+            ):
+                ref = SourceRef(
+                    name=name,
+                    title=title or name,
+                    site_link=site,
+                    feed_url=location if location and location.startswith("http") else None,
+                    item_link=link,
+                )
+                # The lead copy first; other copies in the order they arrived.
+                by_item[item_id].append((0 if is_lead else 1, ref))
+        items = []
+        for row in rows:
+            refs = by_item[int(str(row[0]))]
+            seen: set[str] = set()
+            ordered = []
+            for _, ref in sorted(refs, key=lambda pair: pair[0]):
+                if ref.name not in seen:  # one source may carry a story twice
+                    seen.add(ref.name)
+                    ordered.append(ref)
+            items.append(_stored_item(row, tuple(ordered)))
+        return items
+
+    # -- summaries ----------------------------------------------------------
+
+    def summaries(self, keys: Sequence[str]) -> dict[str, Summary]:
+        found: dict[str, Summary] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, text in self._db.execute(
+                f"SELECT key, summary FROM summaries WHERE key IN ({marks})", chunk
+            ):
+                found[key] = Summary.from_json(json.loads(text))
+        return found
+
+    def save_summaries(self, summaries: dict[str, Summary]) -> None:
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO summaries (key, summary) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                [(key, json.dumps(s.to_json(), ensure_ascii=False)) for key, s in
+                 summaries.items()],
+            )
+
+
+def _source_state(row: tuple[object, ...]) -> SourceState:
+    (name, etag, last_modified, content_hash, title, site_link, last_fetch, last_success,
+     last_error, failures, next_due, count) = row
+    return SourceState(
+        name=str(name),
+        fetch_state=FetchState(_opt(etag), _opt(last_modified), _opt(content_hash)),
+        title=_opt(title),
+        site_link=_opt(site_link),
+        last_fetch=from_text(_opt(last_fetch)),
+        last_success=from_text(_opt(last_success)),
+        last_error=_opt(last_error),
+        consecutive_failures=int(str(failures)),
+        next_due=from_text(_opt(next_due)),
+        items_stored=int(str(count)),
+    )
+
+
+def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
+    (item_id, uid, section, title, link, published, updated, content, author, language,
+     lead) = row
+    published_at = from_text(_opt(published))
+    updated_at = from_text(_opt(updated))
+    assert published_at is not None and updated_at is not None
+    return StoredItem(
+        id=int(str(item_id)),
+        uid=str(uid),
+        section=str(section),
+        title=str(title),
+        link=_opt(link),
+        published=published_at,
+        updated=updated_at,
+        content_html=str(content),
+        author=_opt(author),
+        language=_opt(language),
+        lead_source=str(lead),
+        sources=sources,
+    )
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
