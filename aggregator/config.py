@@ -163,19 +163,22 @@ def parse_config(text: str, path: Path) -> Config:
 class _Node:
     """A YAML node with the dotted key that led to it, for error messages."""
 
-    def __init__(self, node: yaml.Node, key: str):
+    def __init__(self, node: yaml.Node, key: str, key_node: yaml.Node | None = None):
         self.node = node
         self.key = key
+        self.key_node = key_node
 
     @property
     def line(self) -> int:
-        return int(self.node.start_mark.line) + 1
+        """The line of the key when there is one: a nested value starts below it."""
+        mark = (self.key_node or self.node).start_mark
+        return int(mark.line) + 1
 
     def items(self) -> Iterator[tuple[str, _Node]]:
         assert isinstance(self.node, yaml.MappingNode)
         for key_node, value_node in self.node.value:
             name = str(key_node.value)
-            yield name, _Node(value_node, f"{self.key}.{name}" if self.key else name)
+            yield name, _Node(value_node, f"{self.key}.{name}" if self.key else name, key_node)
 
     def elements(self) -> Iterator[_Node]:
         assert isinstance(self.node, yaml.SequenceNode)

@@ -19,6 +19,7 @@ import hashlib
 import json
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -144,10 +145,9 @@ def _summarizer(algorithm: str, language: str) -> _SumyFunction:
     except LookupError:
         stemmer = null_stemmer
     summarizer = _CLASSES[algorithm](stemmer)
-    try:
+    # Russian, for one, has a stemmer in sumy but no stop-word list.
+    with suppress(LookupError):
         summarizer.stop_words = get_stop_words(language)
-    except LookupError:
-        pass  # e.g. Russian: sumy has its stemmer but no stop-word list
     function: _SumyFunction = summarizer
     return function
 
@@ -156,8 +156,19 @@ def _key_sentences(
     section: Section, count: int, summarizer: _SumyFunction, tokenizer: PunktTokenizer
 ) -> tuple[str, ...]:
     # Sentences never span paragraphs: a paragraph break is a sentence break
-    # even when the text before it has no final period.
-    paragraphs = [tokenizer.to_sentences(p) for p in section.paragraphs]
+    # even when the text before it has no final period.  A sentence repeated
+    # in the section ("Same thing. Same thing.") is one candidate, so a
+    # summary never shows it twice.
+    seen: set[str] = set()
+    paragraphs: list[list[str]] = []
+    for text in section.paragraphs:
+        fresh = []
+        for sentence in tokenizer.to_sentences(text):
+            if sentence not in seen:
+                seen.add(sentence)
+                fresh.append(sentence)
+        if fresh:
+            paragraphs.append(fresh)
     texts = [s for paragraph in paragraphs for s in paragraph]
     if len(texts) <= count:
         return tuple(texts)
@@ -165,20 +176,18 @@ def _key_sentences(
     document = ObjectDocumentModel(
         Paragraph(Sentence(s, tokenizer) for s in paragraph) for paragraph in paragraphs
     )
-    # sumy compares Sentence objects by text, so two equal sentences are one
-    # key to it; their identity tells them apart and gives their position.
     position = {id(s): i for i, s in enumerate(document.sentences)}
-    try:
-        with warnings.catch_warnings():
-            # LSA warns when a section has fewer distinct words than sentences,
-            # and numpy warns on the 0/0 of a section whose words all carry no
-            # weight; neither stops a usable answer.  The filter names sumy's
-            # modules only, so it cannot hide anyone else's warnings.
-            warnings.filterwarnings("ignore", module=r"sumy\.")
-            chosen = summarizer(document, count)
-    except ArithmeticError:
-        # KL and SumBasic divide by the number of content words: a section
-        # made only of stop words and numbers has none.  Its opening is as
-        # good a summary as any.
+    with warnings.catch_warnings():
+        # LSA warns when a section has fewer distinct words than sentences,
+        # and numpy warns on LexRank's 0/0 when every word is a stop word;
+        # neither stops a usable answer.  The filter names sumy's modules
+        # only, so even if threads interleave and leave it installed, it
+        # hides nobody else's warnings.
+        warnings.filterwarnings("ignore", module=r"sumy\.")
+        chosen = summarizer(document, count)
+    if not chosen:
+        # LSA gives nothing when no word survives the stop list; the opening
+        # of the section is as good a summary as any.
         return tuple(texts[:count])
+    # Chosen sentences in section order, whatever order the algorithm used.
     return tuple(texts[i] for i in sorted(position[id(s)] for s in chosen))

@@ -78,7 +78,9 @@ _BOILERPLATE = tuple(
 _PLAIN_BOLD_LINE = re.compile(r"\*\*(?P<text>[^*](?:.*[^*])?)\*\*")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?")
 # A start or end tag, comment or doctype; a lone "<" as in "a < b" is text.
-_ANY_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL)
+_ANY_TAG = re.compile(
+    r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL
+)
 
 
 def split_sections(html_or_text: str) -> tuple[Section, ...]:
@@ -201,14 +203,8 @@ class _HTMLSplitter(HTMLParser):
     def flush(self) -> None:
         """Hand the pending text to the builder as a heading or a paragraph."""
         text = _collapse("".join(self._text))
-        if self._in_heading:
-            self._builder.heading(text)
-        elif (
-            self._has_bold
-            and not self._has_plain
-            and not self._item_depth
-            and _looks_like_heading(text)
-        ):
+        bold_line = self._has_bold and not self._has_plain and not self._item_depth
+        if self._in_heading or (bold_line and _looks_like_heading(text)):
             self._builder.heading(text)
         else:
             self._builder.paragraph(text)

@@ -86,7 +86,7 @@ ESCAPING = Entry(
     summary=Summary(
         (
             SectionSummary(
-                "Ergebnisse <vorläufig> & \"ungeprüft\"",
+                'Ergebnisse <vorläufig> & "ungeprüft"',
                 ("Es gilt a < b && c > d.", "Das Team sagt: 'naïve' Ansätze scheitern — oft."),
             ),
         )

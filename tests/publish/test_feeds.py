@@ -4,7 +4,7 @@ import calendar
 import dataclasses
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import feedparser
@@ -211,7 +211,9 @@ def test_empty_atom_names_epoch_in_rfc_3339() -> None:
 @pytest.mark.parametrize("kind", ["atom", "rss"])
 def test_awkward_entries_still_render(kind: str) -> None:
     awkward: Sequence[Entry] = [
-        dataclasses.replace(LOCAL, title="", summary=dataclasses.replace(LOCAL.summary, sections=())),
+        dataclasses.replace(
+            LOCAL, title="", summary=dataclasses.replace(LOCAL.summary, sections=())
+        ),
         dataclasses.replace(ESCAPING, title="Bell\x07 and NUL\x00 removed", sources=()),
     ]
     parsed = _parse(RENDERERS[kind](awkward, META))
@@ -225,8 +227,6 @@ def test_naive_datetime_is_refused() -> None:
 
 
 def test_other_timezones_are_written_as_utc() -> None:
-    from datetime import timedelta, timezone
-
     plus_two = timezone(timedelta(hours=2))
     entry = dataclasses.replace(LOCAL, published=datetime(2024, 4, 30, 9, 0, tzinfo=plus_two))
     assert b"<published>2024-04-30T07:00:00+00:00</published>" in render_atom([entry], META)

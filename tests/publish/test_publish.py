@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+
+import aggregator.publish
+from aggregator.errors import PublishError
+from aggregator.publish import PublishReport, publish, section_slug
+from aggregator.publish.layout import ordered_sections, public_url, section_slugs
+from tests.publish.sample import ENTRIES, ESCAPING, LOCAL, MERGED, META
+
+ALL_FILES = [
+    "feed.atom",
+    "feed.rss",
+    "feed.json",
+    "sections/world.atom",
+    "sections/tech-science.atom",
+    "sections/empty.atom",
+    "index.html",
+]
+
+
+def _mtimes(out: Path) -> dict[str, int]:
+    return {name: (out / name).stat().st_mtime_ns for name in ALL_FILES}
+
+
+def test_public_surface() -> None:
+    assert sorted(aggregator.publish.__all__) == [
+        "PublishReport",
+        "entry_content_html",
+        "publish",
+        "render_atom",
+        "render_json_feed",
+        "render_page",
+        "render_rss",
+        "section_slug",
+        "write_if_changed",
+    ]
+
+
+def test_publish_writes_every_file_and_creates_directories(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "out"
+    report = publish(ENTRIES, META, out)
+    assert report == PublishReport(written=ALL_FILES, unchanged=[])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
+        ALL_FILES
+    )
+    assert json.loads((out / "feed.json").read_bytes())["items"]
+
+
+def test_section_feeds_hold_only_their_entries(tmp_path: Path) -> None:
+    publish(ENTRIES, META, tmp_path)
+    world = feedparser.parse((tmp_path / "sections/world.atom").read_bytes())
+    assert not world.bozo
+    assert world.feed.title == "Morning Digest — World"
+    assert world.feed.id == "https://news.example.org/digest/sections/world.atom"
+    assert [e.id for e in world.entries] == [MERGED.id, LOCAL.id]
+    empty = feedparser.parse((tmp_path / "sections/empty.atom").read_bytes())
+    assert not empty.bozo
+    assert empty.entries == []
+
+
+def test_second_publish_of_same_entries_writes_nothing(tmp_path: Path) -> None:
+    publish(ENTRIES, META, tmp_path)
+    before = _mtimes(tmp_path)
+    report = publish(list(ENTRIES), META, tmp_path)
+    assert report == PublishReport(written=[], unchanged=ALL_FILES)
+    assert _mtimes(tmp_path) == before
+
+
+def test_changed_entry_rewrites_only_what_shows_it(tmp_path: Path) -> None:
+    publish(ENTRIES, META, tmp_path)
+    retitled = dataclasses.replace(
+        ESCAPING, title="A new title", updated=datetime(2024, 5, 1, 19, 0, tzinfo=UTC)
+    )
+    report = publish([MERGED, retitled, LOCAL], META, tmp_path)
+    assert report.written == [
+        "feed.atom",
+        "feed.rss",
+        "feed.json",
+        "sections/tech-science.atom",
+        "index.html",
+    ]
+    assert report.unchanged == ["sections/world.atom", "sections/empty.atom"]
+    assert b"A new title" in (tmp_path / "feed.atom").read_bytes()
+
+
+def test_unconfigured_section_gets_a_feed(tmp_path: Path) -> None:
+    extra = dataclasses.replace(LOCAL, id="urn:x", section="Sport")
+    report = publish([*ENTRIES, extra], META, tmp_path)
+    assert "sections/sport.atom" in report.written
+
+
+def test_output_directory_that_cannot_be_created(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(PublishError, match="file"):
+        publish(ENTRIES, META, tmp_path / "file" / "out")
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("World", "world"),
+        ("Tech & Science", "tech-science"),
+        ("  Économie / Finanzen  ", "economie-finanzen"),
+        ("C++", "c"),
+        ("2024", "2024"),
+    ],
+)
+def test_section_slug(name: str, slug: str) -> None:
+    assert section_slug(name) == slug
+
+
+@pytest.mark.parametrize("name", ["", "---", "日本", "🙂"])
+def test_section_slug_is_never_empty_and_stable(name: str) -> None:
+    slug = section_slug(name)
+    assert slug.startswith("section-") and len(slug) > len("section-")
+    assert slug == section_slug(name)
+    assert all(c.isascii() and (c.isalnum() or c == "-") for c in slug)
+
+
+def test_colliding_slugs_are_made_unique_first_one_keeps_its_name() -> None:
+    slugs = section_slugs(["A & B", "A B", "a-b"])
+    assert slugs["A & B"] == "a-b"
+    assert len(set(slugs.values())) == 3
+    assert all(s.startswith("a-b-") for s in (slugs["A B"], slugs["a-b"]))
+
+
+def test_ordered_sections() -> None:
+    entries = [dataclasses.replace(LOCAL, section=s) for s in ("Zed", "World", "Alpha")]
+    assert ordered_sections(("World", "Tech", "World"), entries) == [
+        "World",
+        "Tech",
+        "Alpha",
+        "Zed",
+    ]
+
+
+@pytest.mark.parametrize("base", ["https://x.example/a", "https://x.example/a/"])
+def test_public_url(base: str) -> None:
+    assert public_url(base, "feed.atom") == "https://x.example/a/feed.atom"
+    assert public_url(base, "/sections/s.atom") == "https://x.example/a/sections/s.atom"

@@ -1,0 +1,48 @@
+"""The seed article as the parser would hand it over: simple HTML."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "seeds" / "western-troops-ukraine.txt"
+GOLDEN = ROOT / "tests" / "data" / "summarize" / "seed.summary.json"
+
+SEED_HEADINGS = (
+    "Increased Military Aid Coincides with Renewed Talks",
+    "Trump’s Re-Election Plans Spark Concerns",
+    "UK and France Discuss Defense Cooperation",
+    "French Foreign Minister Leaves Options Open",
+    "Private Military Companies May Be Involved",
+)
+
+
+def seed_to_html(text: str) -> str:
+    """The simple conversion: the first ``**…**`` line is the title (dropped),
+    later ones are ``<h2>``, every other line a ``<p>``, the closing
+    "Read More @ …" line included, so the boilerplate filter has to drop it."""
+    parts = []
+    seen_title = False
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        bold = re.fullmatch(r"\*\*(.+)\*\*", line)
+        if bold and not seen_title:
+            seen_title = True
+        elif bold:
+            parts.append(f"<h2>{html.escape(bold[1])}</h2>")
+        else:
+            parts.append(f"<p>{html.escape(line)}</p>")
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_html(seed_text: str) -> str:
+    return seed_to_html(seed_text)

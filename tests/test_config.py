@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aggregator.cli import main
+from aggregator.config import load_config, parse_duration
+from aggregator.errors import ConfigError
+from tests.conftest import REPO
+
+VALID = """\
+title: Test
+sources:
+  - name: Local
+    path: articles
+    section: One
+    interval: 90s
+  - name: Remote
+    url: http://127.0.0.1:9/feed.xml
+    section: Two
+    allow_private: true
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "articles").mkdir(exist_ok=True)
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_config_resolves_paths_against_the_file(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, VALID))
+    local, remote = config.sources
+    assert local.path == str((tmp_path / "articles").resolve())
+    assert local.interval == 90
+    assert remote.interval == 1800  # the default
+    assert remote.allow_private and not local.allow_private
+    assert config.output.dir == tmp_path.resolve() / "out"
+    assert config.output.max_entries == 200
+    assert config.sections == ("One", "Two")
+
+
+def test_shipped_config_is_valid() -> None:
+    config = load_config(REPO / "feeds.yaml")
+    assert any(s.path for s in config.sources)
+    assert 2 <= len(config.sections) <= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expected"),
+    [
+        ("sources: [\n", 2, "invalid YAML"),
+        (VALID + "outptu:\n  dir: x\n", 11, "unknown key 'outptu'; did you mean 'output'?"),
+        (VALID.replace("interval: 90s", "interval: 0s"), 6, "greater than zero"),
+        (VALID.replace("interval: 90s", "interval: soon"), 6, "not a duration"),
+        (VALID.replace("allow_private: true", "allow_private: maybe"), 10, "true or false"),
+        (VALID.replace("http://127.0.0.1:9/feed.xml", "ftp://x/y"), 8, "not an http(s) URL"),
+        (VALID.replace("name: Remote", "name: Local"), 7, "duplicate source name 'Local'"),
+        (VALID + "  - name: Again\n    path: articles\n    section: One\n", 12,
+         "duplicate source"),
+        (VALID.replace("path: articles", "path: missing-dir"), 4, "no such file"),
+        (VALID + "output:\n  max_entries: -3\n", 12, "greater than 0"),
+        ("title: x\n", 1, "sources"),
+    ],
+)
+def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int,
+                                       expected: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert expected in message
+    assert message.startswith(f"{path}:{line}")
+    assert "\n" not in message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_cli_prints_one_line_and_exits_2(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, VALID.replace("section: Two", "sektion: Two"))
+    assert main(["--once", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unknown key 'sektion'; did you mean 'section'?" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("1d", 86400),
+                          ("45", 45), ("1.5h", 5400), ("2 h", 7200), ("h", None), ("-1s", None)]
+)
+def test_parse_duration(text: str, seconds: float | None) -> None:
+    assert parse_duration(text) == seconds
