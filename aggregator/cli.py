@@ -37,23 +37,35 @@ def _parser() -> argparse.ArgumentParser:
         prog="aggregate",
         description="Poll feeds and articles, deduplicate, summarize per section, publish.",
     )
-    parser.add_argument("command", nargs="?", choices=["status"],
-                        help="'status' prints the health of every source")
-    parser.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG,
-                        help="configuration file (default: feeds.yaml)")
+    parser.add_argument(
+        "command", nargs="?", choices=["status"], help="'status' prints the health of every source"
+    )
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="configuration file (default: feeds.yaml)",
+    )
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
     parser.add_argument("--db", type=Path, help="database file (overrides store)")
-    parser.add_argument("--log-level", default="WARNING",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="how much to log to stderr (default: WARNING)")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log to stderr (default: WARNING)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         config = load_config(args.config).with_overrides(out=args.out, db=args.db)
     except ConfigError as error:
@@ -114,14 +126,16 @@ def _status(config: Config, out: TextIO) -> int:
         if state is None:
             rows.append((source.name, "never", "never", "0", "0", ""))
             continue
-        rows.append((
-            source.name,
-            _when(state.last_fetch),
-            _when(state.last_success),
-            str(state.consecutive_failures),
-            str(state.items_stored),
-            state.last_error or "",
-        ))
+        rows.append(
+            (
+                source.name,
+                _when(state.last_fetch),
+                _when(state.last_success),
+                str(state.consecutive_failures),
+                str(state.items_stored),
+                state.last_error or "",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]

@@ -258,8 +258,9 @@ class _Reader:
     def path_value(self, node: _Node) -> Path:
         return (self.base / self.string(node)).resolve()
 
-    def optional(self, found: Mapping[str, _Node], key: str, read: Callable[[_Node], _T],
-                 default: _T) -> _T:
+    def optional(
+        self, found: Mapping[str, _Node], key: str, read: Callable[[_Node], _T], default: _T
+    ) -> _T:
         return read(found[key]) if key in found else default
 
     def config(self, root: _Node) -> Config:
@@ -366,9 +367,13 @@ class _Reader:
                 allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
                 language=self.optional(found, "language", self.string, None),
             )
-            if source.path is not None and not _has_glob(source.path):
-                if not Path(source.path).exists():
-                    raise self.error(found["path"], f"no such file or directory: {source.path}")
+            missing = (
+                source.path is not None
+                and not _has_glob(source.path)
+                and not (Path(source.path).exists())
+            )
+            if missing:
+                raise self.error(found["path"], f"no such file or directory: {source.path}")
             if source.location in seen_locations:
                 location_node = found.get("url") or found["path"]
                 raise self.error(location_node, f"duplicate source '{source.location}'")

@@ -169,3 +169,4 @@ class SourceState:
     consecutive_failures: int = 0
     next_due: datetime | None = None
     items_stored: int = 0
+    broken_hash: str | None = None  # body hash of the last response that did not parse

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -25,7 +25,7 @@ from .dedup.exact import Outcome, merge_item
 from .errors import ParseError, SourceError
 from .fetch.http import HttpFetcher
 from .fetch.local import read_local
-from .models import Entry, FeedMeta, Fetched, ParsedFeed, ParsedItem, Summary
+from .models import Entry, FeedMeta, Fetched, ParsedFeed, ParsedItem, SourceState, Summary
 from .parse import parse_fetched
 from .parse.normalize import plain_text
 from .publish import PublishReport, publish
@@ -104,12 +104,29 @@ class PassReport:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class SummaryJob:
+    """What one summary depends on; its key names it in the summary cache."""
+
+    html: str
+    sentences: int
+    algorithm: str
+    language: str
+
+    @property
+    def key(self) -> str:
+        return summary_cache_key(
+            self.html, sentences=self.sentences, algorithm=self.algorithm, language=self.language
+        )
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def run_once(config: Config, *, now: datetime | None = None,
-             progress: Callable[[str], None] | None = None) -> PassReport:
+def run_once(
+    config: Config, *, now: datetime | None = None, progress: Callable[[str], None] | None = None
+) -> PassReport:
     """Poll every source once, store what is new, summarize it and publish."""
     when = now or utc_now()
     store = open_store(config.store)
@@ -122,8 +139,13 @@ def run_once(config: Config, *, now: datetime | None = None,
 class Pass:
     """One pass over some sources against an open store."""
 
-    def __init__(self, config: Config, store: Store, when: datetime,
-                 progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        when: datetime,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.config = config
         self.store = store
         self.when = when
@@ -132,36 +154,49 @@ class Pass:
     def run(self, sources: Sequence[SourceConfig]) -> PassReport:
         report = PassReport()
         self.store.sync_sources((s.name, s.location, s.section) for s in self.config.sources)
-        fetched = asyncio.run(self.fetch_all(sources))
+        states = {s.name: s for s in self.store.source_states()}
+        fetched = asyncio.run(self.fetch_all(sources, states))
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         by_source = {s.name: s for s in sources}
-        parsed = dict(zip(
-            (f.source for f in changed),
-            _map(_parse_one, [(f, by_source[f.source].path is not None) for f in changed],
-                 pool=sum(len(d.body) for f in changed for d in f.documents) > _POOL_MIN_BYTES),
-            strict=True,
-        ))
+        parsed = dict(
+            zip(
+                (f.source for f in changed),
+                _map(
+                    _parse_one,
+                    [(f, by_source[f.source].path is not None) for f in changed],
+                    pool=sum(len(d.body) for f in changed for d in f.documents) > _POOL_MIN_BYTES,
+                ),
+                strict=True,
+            )
+        )
         report.parsed = len(changed)
         touched: list[int] = []
         for source, outcome in zip(sources, fetched, strict=True):
-            result = self.store_source(source, outcome, parsed.get(source.name), touched)
+            result = self.store_source(
+                source, states[source.name], outcome, parsed.get(source.name), touched
+            )
             report.results.append(result)
             self.progress(source.name)
         report.summarized = self.summarize(touched)
         report.published = self.publish()
         return report
 
-    async def fetch_all(self, sources: Sequence[SourceConfig]) -> list[Fetched | SourceError]:
+    async def fetch_all(
+        self, sources: Sequence[SourceConfig], states: Mapping[str, SourceState]
+    ) -> list[Fetched | SourceError]:
         async with HttpFetcher(self.config.fetch) as http:
 
             async def one(source: SourceConfig) -> Fetched | SourceError:
-                state = self.store.source_state(source.name).fetch_state
+                state = states[source.name].fetch_state
                 try:
                     if source.url is not None:
                         return await http.fetch(source.name, source.url, state)
                     assert source.path is not None
                     return await asyncio.to_thread(
-                        read_local, source.name, source.path, state,
+                        read_local,
+                        source.name,
+                        source.path,
+                        state,
                         max_bytes=self.config.fetch.max_bytes,
                     )
                 except SourceError as error:
@@ -169,14 +204,33 @@ class Pass:
 
             return list(await asyncio.gather(*(one(s) for s in sources)))
 
-    def store_source(self, source: SourceConfig, fetched: Fetched | SourceError,
-                     parsed: ParsedFeed | ParseError | None, touched: list[int]) -> SourceResult:
+    def store_source(
+        self,
+        source: SourceConfig,
+        stored: SourceState,
+        fetched: Fetched | SourceError,
+        parsed: ParsedFeed | ParseError | None,
+        touched: list[int],
+    ) -> SourceResult:
         result = SourceResult(source.name)
         error = fetched if isinstance(fetched, SourceError) else parsed
+        broken = None
+        if isinstance(fetched, Fetched):
+            if isinstance(parsed, ParseError):
+                broken = fetched.state
+            elif (
+                fetched.not_modified
+                and stored.broken_hash is not None
+                and (fetched.state.content_hash == stored.broken_hash)
+            ):
+                # The same bytes that did not parse last time: the same error,
+                # without parsing them again.
+                error = ParseError(source.name, (stored.last_error or "").split(": ", 1)[-1])
+                broken = fetched.state
         with self.store.transaction():
             if isinstance(error, SourceError):
                 result.error = error
-                self.store.record_failure(source.name, self.when, str(error))
+                self.store.record_failure(source.name, self.when, str(error), broken)
                 log.warning("%s", error)
                 return result
             assert isinstance(fetched, Fetched)
@@ -189,8 +243,14 @@ class Pass:
             for item in parsed.items:
                 if source.language and not item.language:
                     item = _with_language(item, source.language)
-                outcome, item_id = merge_item(self.store, source.name, source.section, item,
-                                              plain_text(item.content_html), self.when)
+                outcome, item_id = merge_item(
+                    self.store,
+                    source.name,
+                    source.section,
+                    item,
+                    plain_text(item.content_html),
+                    self.when,
+                )
                 if outcome is Outcome.NEW:
                     result.new += 1
                 elif outcome is Outcome.MERGED:
@@ -201,42 +261,41 @@ class Pass:
                     result.unchanged += 1
                 if outcome is not Outcome.UNCHANGED:
                     touched.append(item_id)
-            self.store.record_success(source.name, self.when, fetched.state, parsed.title,
-                                      parsed.link)
+            self.store.record_success(
+                source.name, self.when, fetched.state, parsed.title, parsed.link
+            )
         return result
 
-    def summary_key(self, item: StoredItem) -> str:
-        return summary_cache_key(item.content_html, **self._summary_options(item))
-
-    def _summary_options(self, item: StoredItem) -> dict[str, object]:
+    def summary_job(self, item: StoredItem) -> SummaryJob:
         settings = self.config.summary
-        return {
-            "sentences": settings.sentences,
-            "algorithm": settings.algorithm,
-            "language": item.language or settings.language,
-        }
+        return SummaryJob(
+            item.content_html,
+            settings.sentences,
+            settings.algorithm,
+            item.language or settings.language,
+        )
 
     def summarize(self, touched: Iterable[int]) -> int:
         """Summarize the changed items and the published ones that lack a summary."""
         items = {i.id: i for i in self.store.latest_items(self.config.output.max_entries)}
         items.update((i.id, i) for i in self.store.items_by_id(sorted(set(touched))))
-        keyed = {self.summary_key(item): item for item in items.values()}
-        known = self.store.summaries(list(keyed))
-        missing = [(key, item) for key, item in keyed.items() if key not in known]
+        jobs = {job.key: job for job in map(self.summary_job, items.values())}
+        known = self.store.summaries(list(jobs))
+        missing = [job for key, job in jobs.items() if key not in known]
         if not missing:
             return 0
-        jobs = [(item.content_html, self._summary_options(item)) for _, item in missing]
-        summaries = _map(_summarize_one, jobs, pool=len(jobs) >= _POOL_MIN_SUMMARIES)
-        self.store.save_summaries({key: s for (key, _), s in zip(missing, summaries,
-                                                                  strict=True)})
+        summaries = _map(_summarize_one, missing, pool=len(missing) >= _POOL_MIN_SUMMARIES)
+        self.store.save_summaries({job.key: s for job, s in zip(missing, summaries, strict=True)})
         return len(missing)
 
     def publish(self) -> PublishReport:
         items = self.store.latest_items(self.config.output.max_entries)
-        summaries = self.store.summaries([self.summary_key(i) for i in items])
-        entries = [_entry(item, summaries.get(self.summary_key(item))) for item in items]
-        meta = FeedMeta(title=self.config.title, base_url=self.config.base_url,
-                        sections=self.config.sections)
+        keys = [self.summary_job(item).key for item in items]
+        summaries = self.store.summaries(keys)
+        entries = [_entry(item, summaries.get(key)) for item, key in zip(items, keys, strict=True)]
+        meta = FeedMeta(
+            title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
+        )
         return publish(entries, meta, self.config.output.dir)
 
 
@@ -267,14 +326,15 @@ def _parse_one(job: tuple[Fetched, bool]) -> ParsedFeed | ParseError:
         return error
     except RecursionError:
         return ParseError(fetched.source, "document nested too deeply to read")
-    except Exception as exc:  # noqa: BLE001 - a parser bug on hostile input must not end the pass
+    except Exception as exc:
         log.exception("parser failed on %s", fetched.source)
         return ParseError(fetched.source, f"parser failed: {type(exc).__name__}: {exc}")
 
 
-def _summarize_one(job: tuple[str, dict[str, object]]) -> Summary:
-    html, options = job
-    return summarize_html(html, **options)  # type: ignore[arg-type]
+def _summarize_one(job: SummaryJob) -> Summary:
+    return summarize_html(
+        job.html, sentences=job.sentences, algorithm=job.algorithm, language=job.language
+    )
 
 
 def _map(function: Callable[[_T], _R], jobs: Sequence[_T], *, pool: bool) -> list[_R]:

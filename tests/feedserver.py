@@ -25,6 +25,7 @@ class Route:
     trickle: float = 0.0  # seconds between bytes of the body (a slow server)
     gzip: bool = False  # send the body gzip-encoded as is (pre-compressed bodies)
     requests: int = 0
+    last_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def etag_value(self) -> str:
@@ -49,6 +50,7 @@ class FeedServer:
                     self._send(404, b"not found", {"Content-Type": "text/plain"})
                     return
                 route.requests += 1
+                route.last_headers = dict(self.headers.items())
                 if route.delay:
                     server._stopping.wait(route.delay)
                 headers = {"Content-Type": route.content_type, **route.headers}
@@ -62,8 +64,9 @@ class FeedServer:
                     headers["Content-Encoding"] = "gzip"
                 self._send(route.status, body, headers, trickle=route.trickle)
 
-            def _send(self, status: int, body: bytes, headers: dict[str, str],
-                      trickle: float = 0.0) -> None:
+            def _send(
+                self, status: int, body: bytes, headers: dict[str, str], trickle: float = 0.0
+            ) -> None:
                 try:
                     self.send_response(status)
                     for name, value in headers.items():
@@ -84,9 +87,15 @@ class FeedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: object, client_address: object) -> None:
+                pass  # clients that hang up (timeouts, caps) are expected here
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base(self) -> str:

@@ -58,15 +58,13 @@ def test_shipped_config_is_valid() -> None:
         (VALID.replace("allow_private: true", "allow_private: maybe"), 10, "true or false"),
         (VALID.replace("http://127.0.0.1:9/feed.xml", "ftp://x/y"), 8, "not an http(s) URL"),
         (VALID.replace("name: Remote", "name: Local"), 7, "duplicate source name 'Local'"),
-        (VALID + "  - name: Again\n    path: articles\n    section: One\n", 12,
-         "duplicate source"),
+        (VALID + "  - name: Again\n    path: articles\n    section: One\n", 12, "duplicate source"),
         (VALID.replace("path: articles", "path: missing-dir"), 4, "no such file"),
         (VALID + "output:\n  max_entries: -3\n", 12, "greater than 0"),
         ("title: x\n", 1, "sources"),
     ],
 )
-def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int,
-                                       expected: str) -> None:
+def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, expected: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -81,8 +79,9 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
 
 
-def test_cli_prints_one_line_and_exits_2(tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_one_line_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, VALID.replace("section: Two", "sektion: Two"))
     assert main(["--once", "-c", str(path)]) == 2
     err = capsys.readouterr().err
@@ -92,8 +91,18 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path,
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("1d", 86400),
-                          ("45", 45), ("1.5h", 5400), ("2 h", 7200), ("h", None), ("-1s", None)]
+    ("text", "seconds"),
+    [
+        ("90s", 90),
+        ("30m", 1800),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("45", 45),
+        ("1.5h", 5400),
+        ("2 h", 7200),
+        ("h", None),
+        ("-1s", None),
+    ],
 )
 def test_parse_duration(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds

@@ -32,8 +32,9 @@ class Decision:
     rewrite_item: bool  # the lead copy changed, so the item's content changes
 
 
-def decide(copy: CopyRecord | None, new_hash: str, url_match: int | None,
-           content_match: int | None) -> Decision:
+def decide(
+    copy: CopyRecord | None, new_hash: str, url_match: int | None, content_match: int | None
+) -> Decision:
     if copy is not None:
         if copy.content_hash == new_hash:
             return Decision(Outcome.UNCHANGED, copy.item_id, rewrite_item=False)
@@ -46,8 +47,9 @@ def decide(copy: CopyRecord | None, new_hash: str, url_match: int | None,
     return Decision(Outcome.NEW, None, rewrite_item=True)
 
 
-def merge_item(store: Store, source: str, section: str, item: ParsedItem, body_text: str,
-               when: datetime) -> tuple[Outcome, int]:
+def merge_item(
+    store: Store, source: str, section: str, item: ParsedItem, body_text: str, when: datetime
+) -> tuple[Outcome, int]:
     """Store one parsed entry of ``source``; return what it was and its item id.
 
     ``body_text`` is the entry's plain text, for the content fingerprint.

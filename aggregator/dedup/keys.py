@@ -25,11 +25,33 @@ from ..models import ParsedItem
 
 # Query parameters that only say how a reader arrived, never which page.
 _TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "_hs", "mc_", "oly_", "vero_", "__s")
-_TRACKING_NAMES = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid", "ocid", "ito", "s_cid",
-    "wt.mc_id", "at_medium", "at_campaign", "at_custom1",
-})
+_TRACKING_NAMES = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ocid",
+        "ito",
+        "s_cid",
+        "wt.mc_id",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+    }
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+")
 # Namespace for entry ids: uuid5(namespace, source + entry key) is stable
@@ -67,7 +89,8 @@ def canonical_url(url: str | None) -> str | None:
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     query_pairs = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not is_tracking_parameter(k)
     ]
     query = urlencode(sorted(query_pairs))
@@ -108,8 +131,15 @@ def entry_uuid(source: str, key: str) -> str:
 
 def content_hash(item: ParsedItem) -> str:
     """Changes whenever anything we publish about the item changes."""
-    parts = (item.title, item.link or "", item.content_html, item.author or "",
-             _iso(item.published), _iso(item.updated), item.language or "")
+    parts = (
+        item.title,
+        item.link or "",
+        item.content_html,
+        item.author or "",
+        _iso(item.published),
+        _iso(item.updated),
+        item.language or "",
+    )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

@@ -88,9 +88,7 @@ class HttpFetcher:
         except TimeoutError:
             raise FetchError(source, f"timed out after {self.config.timeout:g}s") from None
         except aiohttp.TooManyRedirects:
-            raise FetchError(
-                source, f"more than {self.config.max_redirects} redirects"
-            ) from None
+            raise FetchError(source, f"more than {self.config.max_redirects} redirects") from None
         except aiohttp.InvalidURL as exc:
             raise FetchError(source, f"invalid URL or redirect target: {exc}") from None
         except aiohttp.ClientConnectorError as exc:
@@ -111,18 +109,24 @@ class HttpFetcher:
                 return Fetched(source, (), state, not_modified=True, status=304)
             if response.status >= 400:
                 reason = response.reason or ""
-                raise FetchError(source, f"HTTP {response.status} {reason}".strip(),
-                                 status=response.status)
+                raise FetchError(
+                    source, f"HTTP {response.status} {reason}".strip(), status=response.status
+                )
             if response.status != 200:
-                raise FetchError(source, f"unexpected HTTP status {response.status}",
-                                 status=response.status)
+                raise FetchError(
+                    source, f"unexpected HTTP status {response.status}", status=response.status
+                )
             declared = response.content_length
-            if declared is not None and declared > self.config.max_bytes and not (
-                response.headers.get("Content-Encoding")
+            if (
+                declared is not None
+                and declared > self.config.max_bytes
+                and not (response.headers.get("Content-Encoding"))
             ):
                 raise ResponseTooLarge(
-                    source, f"response of {declared} bytes is over the {self.config.max_bytes} "
-                    "byte cap", status=200)
+                    source,
+                    f"response of {declared} bytes is over the {self.config.max_bytes} byte cap",
+                    status=200,
+                )
             body = await self._read_capped(source, response)
             response_headers = tuple(
                 (name.lower(), value) for name, value in response.headers.items()
@@ -152,7 +156,9 @@ class HttpFetcher:
             size += len(chunk)
             if size > limit:
                 raise ResponseTooLarge(
-                    source, f"response is over the {limit} byte cap (after decompression)",
-                    status=response.status)
+                    source,
+                    f"response is over the {limit} byte cap (after decompression)",
+                    status=response.status,
+                )
             chunks.append(chunk)
         return b"".join(chunks)

@@ -23,8 +23,9 @@ def list_files(pattern: str) -> list[Path]:
     """The files a path names: itself, a directory's readable files, or a glob's matches."""
     path = Path(pattern)
     if path.is_dir():
-        candidates = [p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES
-                      | FEED_SUFFIXES]
+        candidates = [
+            p for p in path.iterdir() if p.suffix.lower() in ARTICLE_SUFFIXES | FEED_SUFFIXES
+        ]
     elif any(char in pattern for char in "*?["):
         candidates = [Path(p) for p in glob.glob(pattern, recursive=True)]
     else:
@@ -44,8 +45,9 @@ def read_local(source: str, pattern: str, state: FetchState, *, max_bytes: int) 
         try:
             size = file.stat().st_size
             if size > max_bytes:
-                raise ResponseTooLarge(source, f"{file} is {size} bytes, over the "
-                                       f"{max_bytes} byte cap")
+                raise ResponseTooLarge(
+                    source, f"{file} is {size} bytes, over the {max_bytes} byte cap"
+                )
             body = file.read_bytes()
             modified = datetime.fromtimestamp(os.stat(file).st_mtime, tz=UTC)
         except OSError as exc:

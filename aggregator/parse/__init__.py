@@ -24,8 +24,9 @@ _HTML_START = (b"<!doctype html", b"<html")
 def parse_document(document: Document, source: str, *, local: bool) -> ParsedFeed:
     """One document -> a feed; a local article file is a feed of one item."""
     if local and Path(document.location).suffix.lower() in ARTICLE_SUFFIXES:
-        return ParsedFeed(title=None, link=None, language=None,
-                          items=(parse_article(document, source),))
+        return ParsedFeed(
+            title=None, link=None, language=None, items=(parse_article(document, source),)
+        )
     if looks_like_json(document):
         return parse_json_feed(document, source)
     head = document.body.lstrip()[:200].lower()

@@ -111,7 +111,7 @@ def _from_text(text: str) -> tuple[str, str, str | None]:
     match = re.match(r"<h[1-6]>(.*?)</h[1-6]>", body_html)
     if match is None:
         return "", body_html, link
-    return match.group(1), body_html[match.end():], link
+    return match.group(1), body_html[match.end() :], link
 
 
 def _from_html(text: str, location: str) -> tuple[str, str, str | None]:
@@ -120,7 +120,7 @@ def _from_html(text: str, location: str) -> tuple[str, str, str | None]:
     heading = _HTML_HEADING.search(body)
     if heading is not None:
         title = plain_text(heading.group(2))
-        body = body[: heading.start()] + body[heading.end():]
+        body = body[: heading.start()] + body[heading.end() :]
     else:
         title_match = _HTML_TITLE.search(text)
         title = plain_text(title_match.group(1)) if title_match else ""
@@ -151,7 +151,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
         key, sep, value = line.partition(":")
         if sep:
             meta[key.strip().lower()] = value.strip().strip("\"'")
-    return meta, text[match.end():]
+    return meta, text[match.end() :]
 
 
 def _ends_sentence(line: str) -> bool:

@@ -24,6 +24,7 @@ from .normalize import (
 )
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
 
 def parse_feed(document: Document, source: str) -> ParsedFeed:
@@ -40,20 +41,21 @@ def parse_feed(document: Document, source: str) -> ParsedFeed:
         resolve_relative_uris=False,
     )
     entries = result.get("entries") or []
-    if not entries:
-        if result.get("bozo"):
-            problem = result.get("bozo_exception")
-            raise ParseError(source, f"not a well-formed feed: {problem}")
-        if not result.get("version"):
-            raise ParseError(source, "not a feed (no RSS, Atom or JSON Feed found)")
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+    # As reader does: a feed that is not well-formed is an error even when
+    # feedparser's loose parser salvages entries, since what it salvages from
+    # broken markup may be garbage.  A wrong declared encoding or content type
+    # that feedparser worked around is only a warning.
+    if problem is not None and not isinstance(problem, _BENIGN):
+        raise ParseError(source, f"not a well-formed feed: {problem}")
+    if not entries and not result.get("version"):
+        raise ParseError(source, "not a feed (no RSS, Atom or JSON Feed found)")
     feed = result.get("feed", {})
     base = document.location
     site_link = http_url(feed.get("link"), base)
     language = normalize_language(feed.get("language"))
     items = tuple(_item(entry, base, language) for entry in entries)
-    warning = None
-    if result.get("bozo") and entries:
-        warning = f"ill-formed, read what could be: {result.get('bozo_exception')}"
+    warning = f"{type(problem).__name__}: {problem}" if problem is not None else None
     return ParsedFeed(
         title=plain_text(feed.get("title", "")) or None,
         link=site_link,

@@ -29,9 +29,7 @@ def parse_json_feed(document: Document, source: str) -> ParsedFeed:
         raise ParseError(source, f"JSON Feed is not UTF-8: {exc}") from None
     except (json.JSONDecodeError, RecursionError) as exc:
         raise ParseError(source, f"not valid JSON: {exc}") from None
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
-        _VERSION_PREFIX
-    ):
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):
         raise ParseError(source, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     items = data.get("items")
     if not isinstance(items, list):

@@ -38,7 +38,8 @@ MIGRATIONS: tuple[str, ...] = (
         last_success TEXT,
         last_error TEXT,
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
-        next_due TEXT
+        next_due TEXT,
+        broken_hash TEXT
     );
     CREATE TABLE items (
         id INTEGER PRIMARY KEY,
@@ -77,8 +78,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 _ITEM_COLUMNS = (
-    "id, uid, section, title, link, published, updated, content_html, author, language, "
-    "lead_source"
+    "id, uid, section, title, link, published, updated, content_html, author, language, lead_source"
 )
 
 
@@ -182,7 +182,7 @@ class SqliteStore:
     def source_state(self, name: str) -> SourceState:
         row = self._db.execute(
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
-            "last_success, last_error, consecutive_failures, next_due, "
+            "last_success, last_error, consecutive_failures, next_due, broken_hash, "
             "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
             "FROM sources WHERE name = ?",
             (name,),
@@ -194,36 +194,61 @@ class SqliteStore:
     def source_states(self) -> list[SourceState]:
         rows = self._db.execute(
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
-            "last_success, last_error, consecutive_failures, next_due, "
+            "last_success, last_error, consecutive_failures, next_due, broken_hash, "
             "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
             "FROM sources ORDER BY name"
         ).fetchall()
         return [_source_state(row) for row in rows]
 
-    def record_success(self, name: str, when: datetime, state: FetchState,
-                       title: str | None, site_link: str | None) -> None:
+    def record_success(
+        self, name: str, when: datetime, state: FetchState, title: str | None, site_link: str | None
+    ) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, title = ?, "
             "site_link = ?, last_fetch = ?, last_success = ?, last_error = NULL, "
-            "consecutive_failures = 0 WHERE name = ?",
-            (state.etag, state.last_modified, state.content_hash, title, site_link,
-             to_text(when), to_text(when), name),
+            "consecutive_failures = 0, broken_hash = NULL WHERE name = ?",
+            (
+                state.etag,
+                state.last_modified,
+                state.content_hash,
+                title,
+                site_link,
+                to_text(when),
+                to_text(when),
+                name,
+            ),
         )
 
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_fetch = ?, "
             "last_success = ?, last_error = NULL, consecutive_failures = 0 WHERE name = ?",
-            (state.etag, state.last_modified, state.content_hash, to_text(when), to_text(when),
-             name),
+            (
+                state.etag,
+                state.last_modified,
+                state.content_hash,
+                to_text(when),
+                to_text(when),
+                name,
+            ),
         )
 
-    def record_failure(self, name: str, when: datetime, error: str) -> None:
+    def record_failure(
+        self, name: str, when: datetime, error: str, broken: FetchState | None = None
+    ) -> None:
         self._db.execute(
             "UPDATE sources SET last_fetch = ?, last_error = ?, "
             "consecutive_failures = consecutive_failures + 1 WHERE name = ?",
             (to_text(when), error, name),
         )
+        if broken is not None:
+            # Remember the validators of a body that did not parse, so the same
+            # bytes are answered with the same error and not parsed again.
+            self._db.execute(
+                "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, "
+                "broken_hash = ? WHERE name = ?",
+                (broken.etag, broken.last_modified, broken.content_hash, broken.content_hash, name),
+            )
 
     # -- items --------------------------------------------------------------
 
@@ -253,9 +278,21 @@ class SqliteStore:
             "INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, "
             "published, updated, content_html, author, language, lead_source, first_seen) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (uid, item.section, item.title, item.link, item.canonical_url, item.fingerprint,
-             to_text(item.published or when), to_text(item.updated or item.published or when),
-             item.content_html, item.author, item.language, lead_source, to_text(when)),
+            (
+                uid,
+                item.section,
+                item.title,
+                item.link,
+                item.canonical_url,
+                item.fingerprint,
+                to_text(item.published or when),
+                to_text(item.updated or item.published or when),
+                item.content_html,
+                item.author,
+                item.language,
+                lead_source,
+                to_text(when),
+            ),
         )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
@@ -266,13 +303,31 @@ class SqliteStore:
             "fingerprint = ?, published = COALESCE(?, published), "
             "updated = COALESCE(?, ?, published), content_html = ?, author = ?, "
             "language = ? WHERE id = ?",
-            (item.section, item.title, item.link, item.canonical_url, item.fingerprint,
-             to_text(item.published), to_text(item.updated), to_text(item.published),
-             item.content_html, item.author, item.language, item_id),
+            (
+                item.section,
+                item.title,
+                item.link,
+                item.canonical_url,
+                item.fingerprint,
+                to_text(item.published),
+                to_text(item.updated),
+                to_text(item.published),
+                item.content_html,
+                item.author,
+                item.language,
+                item_id,
+            ),
         )
 
-    def save_copy(self, source: str, entry_key: str, item_id: int, link: str | None,
-                  content_hash: str, when: datetime) -> None:
+    def save_copy(
+        self,
+        source: str,
+        entry_key: str,
+        item_id: int,
+        link: str | None,
+        content_hash: str,
+        when: datetime,
+    ) -> None:
         self._db.execute(
             "INSERT INTO item_sources (source, entry_key, item_id, link, content_hash, "
             "first_seen) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, entry_key) DO UPDATE "
@@ -291,9 +346,11 @@ class SqliteStore:
         for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows.extend(self._db.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id", chunk
-            ).fetchall())
+            rows.extend(
+                self._db.execute(
+                    f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({marks}) ORDER BY id", chunk
+                ).fetchall()
+            )
         return self._with_sources(rows)
 
     def iter_items(self) -> Iterator[StoredItem]:
@@ -308,15 +365,13 @@ class SqliteStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for item_id, name, title, site, location, link, is_lead, first_seen in (
-                self._db.execute(
-                    "SELECT s.item_id, s.source, src.title, src.site_link, src.location, "
-                    "s.link, i.lead_source = s.source, s.first_seen "
-                    "FROM item_sources s JOIN items i ON i.id = s.item_id "
-                    "LEFT JOIN sources src ON src.name = s.source "
-                    f"WHERE s.item_id IN ({marks}) ORDER BY s.first_seen, s.source, s.entry_key",
-                    chunk,
-                )
+            for item_id, name, title, site, location, link, is_lead in self._db.execute(
+                "SELECT s.item_id, s.source, src.title, src.site_link, src.location, "
+                "s.link, i.lead_source = s.source "
+                "FROM item_sources s JOIN items i ON i.id = s.item_id "
+                "LEFT JOIN sources src ON src.name = s.source "
+                f"WHERE s.item_id IN ({marks}) ORDER BY s.first_seen, s.source, s.entry_key",
+                chunk,
             ):
                 ref = SourceRef(
                     name=name,
@@ -357,14 +412,29 @@ class SqliteStore:
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO summaries (key, summary) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                [(key, json.dumps(s.to_json(), ensure_ascii=False)) for key, s in
-                 summaries.items()],
+                [
+                    (key, json.dumps(s.to_json(), ensure_ascii=False))
+                    for key, s in summaries.items()
+                ],
             )
 
 
 def _source_state(row: tuple[object, ...]) -> SourceState:
-    (name, etag, last_modified, content_hash, title, site_link, last_fetch, last_success,
-     last_error, failures, next_due, count) = row
+    (
+        name,
+        etag,
+        last_modified,
+        content_hash,
+        title,
+        site_link,
+        last_fetch,
+        last_success,
+        last_error,
+        failures,
+        next_due,
+        broken_hash,
+        count,
+    ) = row
     return SourceState(
         name=str(name),
         fetch_state=FetchState(_opt(etag), _opt(last_modified), _opt(content_hash)),
@@ -376,12 +446,12 @@ def _source_state(row: tuple[object, ...]) -> SourceState:
         consecutive_failures=int(str(failures)),
         next_due=from_text(_opt(next_due)),
         items_stored=int(str(count)),
+        broken_hash=_opt(broken_hash),
     )
 
 
 def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
-    (item_id, uid, section, title, link, published, updated, content, author, language,
-     lead) = row
+    (item_id, uid, section, title, link, published, updated, content, author, language, lead) = row
     published_at = from_text(_opt(published))
     updated_at = from_text(_opt(updated))
     assert published_at is not None and updated_at is not None

@@ -176,6 +176,8 @@ def _key_sentences(
     document = ObjectDocumentModel(
         Paragraph(Sentence(s, tokenizer) for s in paragraph) for paragraph in paragraphs
     )
+    # sumy hands back the Sentence objects it was given; their identity, not
+    # their text (which sumy's own equality uses), gives their position.
     position = {id(s): i for i, s in enumerate(document.sentences)}
     with warnings.catch_warnings():
         # LSA warns when a section has fewer distinct words than sentences,

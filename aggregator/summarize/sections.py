@@ -200,6 +200,16 @@ class _HTMLSplitter(HTMLParser):
             else:
                 self._has_plain = True
 
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        # Python before 3.13 raises AssertionError on "<![foo ...]>" (any
+        # keyword but CDATA and the MS Office ones).  Browsers read it as a
+        # bogus comment, ending at the next ">", and so does this.
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i)
+            return -1 if end < 0 else end + 1
+
     def flush(self) -> None:
         """Hand the pending text to the builder as a heading or a paragraph."""
         text = _collapse("".join(self._text))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seeds" / "western-troops-ukraine.txt"
 GOLDEN = ROOT / "tests" / "data" / "summarize" / "seed.summary.json"
 
+SEED_LEAD = "As the war in Ukraine intensifies"
 SEED_HEADINGS = (
     "Increased Military Aid Coincides with Renewed Talks",
     "Trump’s Re-Election Plans Spark Concerns",
@@ -38,11 +38,11 @@ def seed_to_html(text: str) -> str:
     return "\n".join(parts)
 
 
-@pytest.fixture(scope="session")
+@cache
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def seed_html(seed_text: str) -> str:
-    return seed_to_html(seed_text)
+@cache
+def seed_html() -> str:
+    return seed_to_html(seed_text())

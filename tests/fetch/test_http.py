@@ -1,0 +1,113 @@
+"""The HTTP fetcher against a real server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+
+import pytest
+
+from aggregator.config import FetchConfig
+from aggregator.errors import FetchError, ResponseTooLarge
+from aggregator.fetch.http import HttpFetcher
+from aggregator.models import Fetched, FetchState
+from tests.feedserver import FeedServer, Route
+
+FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+
+
+NO_STATE = FetchState()
+
+
+def fetch(server: FeedServer, path: str, state: FetchState = NO_STATE, **limits: object) -> Fetched:
+    config = FetchConfig(**limits)  # type: ignore[arg-type]
+
+    async def run() -> Fetched:
+        async with HttpFetcher(config) as fetcher:
+            return await fetcher.fetch("test source", server.url(path), state)
+
+    return asyncio.run(run())
+
+
+def test_conditional_get_with_etag(feed_server: FeedServer) -> None:
+    route = feed_server.add("/feed", Route(FEED))
+    first = fetch(feed_server, "/feed")
+    assert first.documents[0].body == FEED
+    assert first.state.etag == route.etag_value
+    assert first.state.content_hash
+    second = fetch(feed_server, "/feed", first.state)
+    assert second.not_modified and second.status == 304
+    assert second.documents == ()
+    assert route.requests == 2
+
+
+def test_unchanged_body_without_validators_counts_as_not_modified(
+    feed_server: FeedServer,
+) -> None:
+    feed_server.add("/plain", Route(FEED, etag=False))
+    first = fetch(feed_server, "/plain")
+    again = fetch(feed_server, "/plain", first.state)
+    assert again.not_modified and again.status == 200
+    feed_server.routes["/plain"].body = FEED + b" "
+    changed = fetch(feed_server, "/plain", first.state)
+    assert not changed.not_modified
+
+
+def test_sends_user_agent_naming_the_project(feed_server: FeedServer) -> None:
+    route = feed_server.add("/ua", Route(FEED))
+    fetch(feed_server, "/ua")
+    assert route.last_headers["User-Agent"].startswith("aggregator/")
+    assert "https://" in route.last_headers["User-Agent"]
+
+
+@pytest.mark.parametrize(
+    ("status", "text"), [(500, "HTTP 500"), (404, "HTTP 404"), (410, "HTTP 410")]
+)
+def test_http_errors(feed_server: FeedServer, status: int, text: str) -> None:
+    feed_server.add("/bad", Route(b"oops", status=status))
+    with pytest.raises(FetchError) as caught:
+        fetch(feed_server, "/bad")
+    assert caught.value.status == status
+    assert str(caught.value).startswith("test source: ")
+    assert text in str(caught.value)
+
+
+def test_slow_server_hits_total_timeout(feed_server: FeedServer) -> None:
+    feed_server.add("/slow", Route(FEED * 50, trickle=0.05))
+    with pytest.raises(FetchError, match="timed out"):
+        fetch(feed_server, "/slow", timeout=0.5, read_timeout=5.0)
+
+
+def test_body_cap(feed_server: FeedServer) -> None:
+    feed_server.add("/big", Route(b"x" * 200_000))
+    with pytest.raises(ResponseTooLarge, match="cap"):
+        fetch(feed_server, "/big", max_bytes=100_000)
+
+
+def test_gzip_bomb_stops_at_decompressed_cap(feed_server: FeedServer) -> None:
+    bomb = gzip.compress(b"\0" * 20_000_000, mtime=0)  # ~20 kB that inflates to 20 MB
+    assert len(bomb) < 100_000
+    feed_server.add("/bomb", Route(bomb, gzip=True))
+    with pytest.raises(ResponseTooLarge, match="after decompression"):
+        fetch(feed_server, "/bomb", max_bytes=1_000_000)
+
+
+def test_gzip_body_is_decompressed(feed_server: FeedServer) -> None:
+    feed_server.add("/gz", Route(gzip.compress(FEED, mtime=0), gzip=True))
+    assert fetch(feed_server, "/gz").documents[0].body == FEED
+
+
+def test_redirect_loop(feed_server: FeedServer) -> None:
+    feed_server.add("/a", Route(status=302, headers={"Location": "/b"}, etag=False))
+    feed_server.add("/b", Route(status=302, headers={"Location": "/a"}, etag=False))
+    with pytest.raises(FetchError, match="redirects"):
+        fetch(feed_server, "/a", max_redirects=3)
+
+
+def test_refused_connection() -> None:
+    async def run() -> Fetched:
+        async with HttpFetcher(FetchConfig(timeout=5)) as fetcher:
+            return await fetcher.fetch("gone", "http://127.0.0.1:9/feed", FetchState())
+
+    with pytest.raises(FetchError, match="cannot connect"):
+        asyncio.run(run())

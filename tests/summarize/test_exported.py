@@ -1,0 +1,17 @@
+"""The public surface of aggregator.summarize, locked."""
+
+from __future__ import annotations
+
+import aggregator.summarize as summarize
+
+
+def test_exported_members() -> None:
+    assert sorted(summarize.__all__) == [
+        "ALGORITHMS",
+        "Summarizer",
+        "split_sections",
+        "summarize_html",
+        "summarize_sections",
+        "summary_cache_key",
+    ]
+    assert summarize.ALGORITHMS == ("lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic")

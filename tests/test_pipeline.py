@@ -1,0 +1,213 @@
+"""`aggregate --once` end to end: a real loopback server, a real SQLite file,
+real feedparser, sumy and feedgen, through the command's own entry point."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from aggregator.cli import main
+from tests.conftest import DATA, REPO
+from tests.feedserver import FeedServer, Route
+
+FEEDS = DATA / "feeds"
+SEED = REPO / "seeds" / "western-troops-ukraine.txt"
+SEED_HEADINGS = [
+    "Increased Military Aid Coincides with Renewed Talks",
+    "Trump’s Re-Election Plans Spark Concerns",
+    "UK and France Discuss Defense Cooperation",
+    "French Foreign Minister Leaves Options Open",
+    "Private Military Companies May Be Involved",
+]
+OUTPUTS = ["feed.atom", "feed.rss", "feed.json", "index.html"]
+
+
+def serve_fixtures(server: FeedServer) -> None:
+    server.add("/rss", Route((FEEDS / "rss20.xml").read_bytes()))
+    server.add(
+        "/atom", Route((FEEDS / "atom10.xml").read_bytes(), content_type="application/atom+xml")
+    )
+    server.add(
+        "/json", Route((FEEDS / "feed11.json").read_bytes(), content_type="application/feed+json")
+    )
+    server.add("/malformed", Route((FEEDS / "malformed.xml").read_bytes()))
+    server.add("/error", Route(b"server error", status=500))
+    server.add("/slow", Route((FEEDS / "rss20.xml").read_bytes(), delay=3.0))
+
+
+def write_config(tmp_path: Path, server: FeedServer, names: list[str]) -> Path:
+    articles = tmp_path / "articles"
+    articles.mkdir(exist_ok=True)
+    shutil.copy(SEED, articles / SEED.name)
+    # A fixed mtime: the seed has no date of its own, so this is its date.
+    os.utime(articles / SEED.name, (1732000000, 1732000000))
+    lines = [
+        "title: Test digest",
+        "base_url: https://digest.example/",
+        "allow_private: true",
+        "fetch:",
+        "  timeout: 1s",
+        "sources:",
+        "  - name: Seed",
+        "    path: articles",
+        "    section: Ukraine",
+    ]
+    for name in names:
+        section = "Europe" if name in ("atom", "json") else "Ukraine"
+        lines += [
+            f"  - name: {name}",
+            f"    url: {server.url('/' + name)}",
+            f"    section: {section}",
+        ]
+    path = tmp_path / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    code = main(["--once", "-c", str(config)])
+    return code, capsys.readouterr().out.splitlines()
+
+
+def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {
+        str(p.relative_to(out)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.suffix != ".db" and not p.name.startswith("aggregator.db")
+    }
+
+
+def test_full_pass_then_nothing_changed(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_fixtures(feed_server)
+    names = ["rss", "atom", "json", "malformed", "error", "slow"]
+    config = write_config(tmp_path, feed_server, names)
+
+    code, lines = run(config, capsys)
+    assert code == 0
+    status = {
+        line.split()[1].rstrip(":"): line
+        for line in lines
+        if line.split()[0] in ("new", "updated", "unchanged", "error")
+    }
+    assert status["Seed"].startswith("new")
+    assert status["rss"].startswith("new")
+    assert status["json"].startswith("new")
+    assert "merged" in status["atom"]  # the syndicated copy of the rss story
+    assert status["malformed"].startswith("error") and "well-formed" in status["malformed"]
+    assert status["error"].startswith("error") and "HTTP 500" in status["error"]
+    assert status["slow"].startswith("error") and "timed out" in status["slow"]
+
+    out = tmp_path / "out"
+    for name in OUTPUTS:
+        assert (out / name).stat().st_size > 0
+    assert {p.name for p in (out / "sections").iterdir()} == {"ukraine.atom", "europe.atom"}
+
+    atom = feedparser.parse((out / "feed.atom").read_bytes())
+    assert not atom.bozo
+    titles = [e.title for e in atom.entries]
+    # One story from two sources under links that differ only in tracking
+    # parameters is one entry, naming both sources.
+    assert titles.count("Allies weigh new air defence package for Ukraine") == 1
+    story = next(e for e in atom.entries if e.title.startswith("Allies weigh"))
+    related = [link for link in story.links if link.rel == "related"]
+    assert [link.title for link in related] == ["Europe Wire"]
+    assert story.source.title == "Kyiv Daily"
+    assert "What is on the table" in story.content[0].value
+
+    seed = next(e for e in atom.entries if e.title.startswith("Western Troop Deployment"))
+    content = seed.content[0].value
+    assert "As the war in Ukraine intensifies" in content
+    positions = [
+        content.index(heading.replace("’", "&#8217;") if heading not in content else heading)
+        for heading in SEED_HEADINGS
+    ]
+    assert positions == sorted(positions)
+    assert "Read More" not in content
+    assert seed.link == "https://euromaidanpress.com"
+    assert [t.term for t in seed.tags] == ["Ukraine"]
+
+    # The second pass: nothing parsed, nothing summarized, no file rewritten.
+    before = snapshot(out)
+    code, lines = run(config, capsys)
+    assert code == 0
+    assert "0 parsed, 0 summarized; 0 files written" in lines[-2]
+    assert snapshot(out) == before
+
+    # A source gains an item: it is in the next pass's feed.
+    feed_server.routes["/json"].body = (
+        (FEEDS / "feed11.json")
+        .read_bytes()
+        .replace(
+            b'"items": [',
+            b'"items": [{"id": "bn-9", "url": "https://baltic-notes.example/new",'
+            b' "title": "Fresh Baltic story", "content_text": "Something new happened today.",'
+            b' "date_published": "2024-11-20T07:00:00Z"},',
+        )
+    )
+    code, lines = run(config, capsys)
+    assert any(line.startswith("new") and "json" in line for line in lines)
+    atom = feedparser.parse((out / "feed.atom").read_bytes())
+    assert atom.entries[0].title == "Fresh Baltic story"  # newest first
+
+    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+        copies = db.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0]
+        items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    assert (items, copies) == (7, 8)  # 1 seed + 2 rss + 1 own atom + 3 json; atom's copy
+
+
+def test_every_source_failing_exits_1(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_fixtures(feed_server)
+    config = write_config(tmp_path, feed_server, ["error", "malformed"])
+    text = config.read_text().replace("path: articles", "path: articles/*.none")
+    config.write_text(text)
+    code, lines = run(config, capsys)
+    assert code == 1
+    assert sum(line.startswith("error") for line in lines) == 3
+    assert (tmp_path / "out" / "feed.atom").exists()  # still publishes what is stored
+
+
+def test_status_command(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve_fixtures(feed_server)
+    config = write_config(tmp_path, feed_server, ["rss", "error"])
+    run(config, capsys)
+    assert main(["status", "-c", str(config)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[0] == "SOURCE"
+    rows = {row.split()[0]: row for row in table[1:]}
+    assert "HTTP 500" in rows["error"]
+    assert rows["rss"].split()[-1] == "2"  # items stored, no error
+
+
+def test_console_script_runs_the_shipped_seed(tmp_path: Path) -> None:
+    """The installed `aggregate` command, as the README runs it, on local files only."""
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    (tmp_path / "feeds.yaml").write_text(
+        "sources:\n  - name: Seed\n    path: seeds\n    section: Ukraine\n", encoding="utf-8"
+    )
+    script = Path(sys.executable).parent / "aggregate"
+    result = subprocess.run(
+        [str(script), "--once"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("new")
+    for name in OUTPUTS:
+        assert (tmp_path / "out" / name).exists()
