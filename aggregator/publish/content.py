@@ -39,9 +39,7 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
         parts.append(f"<p>Also reported by: {others}</p>")
     link = safe_href(entry.link)
     if link is not None:
-        label = "Read the original"
-        if entry.sources:
-            label += f" at {entry.sources[0].title}"
+        label = f"Read the original at {_origin_name(entry, link)}"
         parts.append(f'<p><a href="{escape(link)}">{escape(label)}</a></p>')
     return "\n".join(parts)
 
@@ -55,6 +53,16 @@ def safe_href(url: str | None) -> str | None:
     except ValueError:  # e.g. an invalid IPv6 host
         return None
     return url if scheme in _SAFE_SCHEMES else None
+
+
+def _origin_name(entry: Entry, link: str) -> str:
+    """Who published the original: the lead feed's title, or for a local file
+    (which only names the original by its link) the link's host."""
+    lead = entry.sources[0] if entry.sources else None
+    if lead is not None and lead.feed_url is not None:
+        return lead.title
+    host = urlsplit(link).hostname or ""
+    return host.removeprefix("www.") or (lead.title if lead else "the source")
 
 
 def _source_link(source: SourceRef) -> str:

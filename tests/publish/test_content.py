@@ -66,3 +66,12 @@ def test_heading_level() -> None:
 def test_empty_summary_without_sources_or_link_is_empty() -> None:
     entry = dataclasses.replace(LOCAL, summary=Summary((SectionSummary("H", ()),)), sources=())
     assert entry_content_html(entry) == ""
+
+
+def test_local_article_credits_the_original_by_its_host() -> None:
+    local_source = SourceRef("Seed", "Seed", None, None, "https://www.euromaidanpress.com/")
+    entry = dataclasses.replace(
+        LOCAL, link="https://www.euromaidanpress.com/", sources=(local_source,)
+    )
+    html = entry_content_html(entry)
+    assert "Read the original at euromaidanpress.com</a>" in html
