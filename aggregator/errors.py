@@ -16,6 +16,8 @@ not an ``AggregatorError`` is a bug and is left to surface.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class AggregatorError(Exception):
     """Root of every error the aggregator raises on purpose."""
@@ -51,8 +53,16 @@ class SourceError(AggregatorError):
 class FetchError(SourceError):
     """The source's bytes could not be retrieved."""
 
-    def __init__(self, source: str, message: str, *, status: int | None = None):
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: datetime | None = None,
+    ):
         self.status = status
+        self.retry_after = retry_after  # no request before then (429, 503)
         super().__init__(source, message)
 
 

@@ -46,6 +46,8 @@ class Fetched:
     state: FetchState
     not_modified: bool = False
     status: int | None = None  # HTTP status of the last response, None for files
+    cache_seconds: float | None = None  # how long the server asks us to wait
+    permanent_redirect: str | None = None  # where a 301/308 chain led, if it did
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,8 @@ class ParsedFeed:
     link: str | None
     language: str | None
     items: tuple[ParsedItem, ...]
-    warning: str | None = None  # ill-formed but usable (feedparser's bozo with entries)
+    warning: str | None = None  # usable despite a wrong encoding or content type
+    ttl_seconds: float | None = None  # RSS <ttl> or sy:updatePeriod, as seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,3 +173,9 @@ class SourceState:
     next_due: datetime | None = None
     items_stored: int = 0
     broken_hash: str | None = None  # body hash of the last response that did not parse
+    url: str | None = None  # where the source now lives, after confirmed redirects
+    redirect_target: str | None = None  # a permanent redirect seen, not yet trusted
+    redirect_count: int = 0
+    disabled: str | None = None  # why the source is no longer polled (410 Gone)
+    feed_ttl: float | None = None  # the feed's own <ttl>, kept for 304 responses
+    retry_after: datetime | None = None  # the server asked for no request before then

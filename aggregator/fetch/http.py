@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 
 import aiohttp
@@ -20,12 +24,15 @@ import aiohttp
 from ..config import FetchConfig
 from ..errors import FetchError, ResponseTooLarge
 from ..models import Document, Fetched, FetchState
+from ..schedule import cache_lifetime
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 )
 _CHUNK = 64 * 1024
+_MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_PERMANENT = (301, 308)
 
 
 def body_hash(body: bytes) -> str:
@@ -105,12 +112,27 @@ class HttpFetcher:
         async with self._session.get(
             url, headers=headers, max_redirects=self.config.max_redirects
         ) as response:
+            cache_seconds = _cache_seconds(response.headers)
+            redirect = _permanent_redirect(response)
             if response.status == 304:
-                return Fetched(source, (), state, not_modified=True, status=304)
+                return Fetched(
+                    source,
+                    (),
+                    state,
+                    not_modified=True,
+                    status=304,
+                    cache_seconds=cache_seconds,
+                    permanent_redirect=redirect,
+                )
             if response.status >= 400:
                 reason = response.reason or ""
                 raise FetchError(
-                    source, f"HTTP {response.status} {reason}".strip(), status=response.status
+                    source,
+                    f"HTTP {response.status} {reason}".strip(),
+                    status=response.status,
+                    retry_after=_retry_after(response.headers)
+                    if response.status in (429, 503)
+                    else None,
                 )
             if response.status != 200:
                 raise FetchError(
@@ -139,14 +161,29 @@ class HttpFetcher:
             # Where the server sends no validators, or ignores them, an
             # unchanged body is "not modified" all the same: nothing is parsed.
             if state.content_hash is not None and new_state.content_hash == state.content_hash:
-                return Fetched(source, (), new_state, not_modified=True, status=200)
+                return Fetched(
+                    source,
+                    (),
+                    new_state,
+                    not_modified=True,
+                    status=200,
+                    cache_seconds=cache_seconds,
+                    permanent_redirect=redirect,
+                )
             document = Document(
                 location=str(response.url),
                 body=body,
                 content_type=response.headers.get("Content-Type"),
                 headers=response_headers,
             )
-            return Fetched(source, (document,), new_state, status=200)
+            return Fetched(
+                source,
+                (document,),
+                new_state,
+                status=200,
+                cache_seconds=cache_seconds,
+                permanent_redirect=redirect,
+            )
 
     async def _read_capped(self, source: str, response: aiohttp.ClientResponse) -> bytes:
         limit = self.config.max_bytes
@@ -162,3 +199,44 @@ class HttpFetcher:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _cache_seconds(headers: Mapping[str, str]) -> float | None:
+    match = _MAX_AGE.search(headers.get("Cache-Control", ""))
+    max_age = float(match.group(1)) if match else None
+    return cache_lifetime(
+        max_age, _http_date(headers.get("Expires")), _http_date(headers.get("Date")), None
+    )
+
+
+def _retry_after(headers: Mapping[str, str]) -> datetime | None:
+    """Retry-After as a moment: delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    value = headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return datetime.now(UTC) + timedelta(seconds=int(value))
+    return _http_date(value)
+
+
+def _permanent_redirect(response: aiohttp.ClientResponse) -> str | None:
+    """Where the leading run of 301/308 redirects led, if the request began with one.
+
+    A temporary redirect ends the run: a subscription follows only what the
+    server says is permanent.
+    """
+    target = None
+    hops = [*response.history, response]
+    for hop, following in zip(hops, hops[1:], strict=False):
+        if hop.status not in _PERMANENT:
+            break
+        target = str(following.url)
+    return target

@@ -62,7 +62,31 @@ def parse_feed(document: Document, source: str) -> ParsedFeed:
         language=language,
         items=items,
         warning=warning,
+        ttl_seconds=_ttl_seconds(feed),
     )
+
+
+_PERIOD_SECONDS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 604800,
+    "monthly": 2592000,
+    "yearly": 31536000,
+}
+
+
+def _ttl_seconds(feed: Any) -> float | None:
+    """RSS <ttl> (minutes) or sy:updatePeriod / sy:updateFrequency, as seconds."""
+    hints = []
+    ttl = str(feed.get("ttl", "")).strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        hints.append(int(ttl) * 60.0)
+    period = _PERIOD_SECONDS.get(str(feed.get("sy_updateperiod", "")).strip().lower())
+    if period is not None:
+        frequency = str(feed.get("sy_updatefrequency", "1")).strip()
+        times = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
+        hints.append(period / times)
+    return max(hints) if hints else None
 
 
 def _item(entry: Any, base: str, feed_language: str | None) -> ParsedItem:

@@ -67,12 +67,28 @@ class Store(Protocol):
     def source_state(self, name: str) -> SourceState: ...
     def source_states(self) -> list[SourceState]: ...
     def record_success(
-        self, name: str, when: datetime, state: FetchState, title: str | None, site_link: str | None
+        self,
+        name: str,
+        when: datetime,
+        state: FetchState,
+        title: str | None,
+        site_link: str | None,
+        feed_ttl: float | None = None,
     ) -> None: ...
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None: ...
     def record_failure(
-        self, name: str, when: datetime, error: str, broken: FetchState | None = None
+        self,
+        name: str,
+        when: datetime,
+        error: str,
+        broken: FetchState | None = None,
+        retry_after: datetime | None = None,
     ) -> None: ...
+    def record_schedule(
+        self, name: str, next_due: datetime | None, redirect_target: str | None, redirect_count: int
+    ) -> None: ...
+    def move_source(self, name: str, url: str) -> None: ...
+    def disable_source(self, name: str, reason: str) -> None: ...
 
     # items
     def find_copy(self, source: str, entry_key: str) -> CopyRecord | None: ...

@@ -39,7 +39,13 @@ MIGRATIONS: tuple[str, ...] = (
         last_error TEXT,
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
         next_due TEXT,
-        broken_hash TEXT
+        broken_hash TEXT,
+        url TEXT,
+        redirect_target TEXT,
+        redirect_count INTEGER NOT NULL DEFAULT 0,
+        disabled TEXT,
+        feed_ttl REAL,
+        retry_after TEXT
     );
     CREATE TABLE items (
         id INTEGER PRIMARY KEY,
@@ -174,15 +180,24 @@ class SqliteStore:
             for name, location, section in sources:
                 self._db.execute(
                     "INSERT INTO sources (name, location, section) VALUES (?, ?, ?) "
-                    "ON CONFLICT (name) DO UPDATE SET location = excluded.location, "
-                    "section = excluded.section",
+                    "ON CONFLICT (name) DO UPDATE SET section = excluded.section",
                     (name, location, section),
+                )
+                # A location edited in the configuration is a new subscription:
+                # forget redirects, a 410 and the caching state of the old one.
+                self._db.execute(
+                    "UPDATE sources SET location = ?, url = NULL, redirect_target = NULL, "
+                    "redirect_count = 0, disabled = NULL, etag = NULL, last_modified = NULL, "
+                    "content_hash = NULL, broken_hash = NULL, retry_after = NULL, "
+                    "next_due = NULL WHERE name = ? AND location <> ?",
+                    (location, name, location),
                 )
 
     def source_state(self, name: str) -> SourceState:
         row = self._db.execute(
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
-            "last_success, last_error, consecutive_failures, next_due, broken_hash, "
+            "last_success, last_error, consecutive_failures, next_due, broken_hash, url, "
+            "redirect_target, redirect_count, disabled, feed_ttl, retry_after, "
             "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
             "FROM sources WHERE name = ?",
             (name,),
@@ -194,19 +209,27 @@ class SqliteStore:
     def source_states(self) -> list[SourceState]:
         rows = self._db.execute(
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
-            "last_success, last_error, consecutive_failures, next_due, broken_hash, "
+            "last_success, last_error, consecutive_failures, next_due, broken_hash, url, "
+            "redirect_target, redirect_count, disabled, feed_ttl, retry_after, "
             "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
             "FROM sources ORDER BY name"
         ).fetchall()
         return [_source_state(row) for row in rows]
 
     def record_success(
-        self, name: str, when: datetime, state: FetchState, title: str | None, site_link: str | None
+        self,
+        name: str,
+        when: datetime,
+        state: FetchState,
+        title: str | None,
+        site_link: str | None,
+        feed_ttl: float | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, title = ?, "
             "site_link = ?, last_fetch = ?, last_success = ?, last_error = NULL, "
-            "consecutive_failures = 0, broken_hash = NULL WHERE name = ?",
+            "consecutive_failures = 0, broken_hash = NULL, feed_ttl = ?, retry_after = NULL "
+            "WHERE name = ?",
             (
                 state.etag,
                 state.last_modified,
@@ -215,6 +238,7 @@ class SqliteStore:
                 site_link,
                 to_text(when),
                 to_text(when),
+                feed_ttl,
                 name,
             ),
         )
@@ -222,7 +246,8 @@ class SqliteStore:
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_fetch = ?, "
-            "last_success = ?, last_error = NULL, consecutive_failures = 0 WHERE name = ?",
+            "last_success = ?, last_error = NULL, consecutive_failures = 0, retry_after = NULL "
+            "WHERE name = ?",
             (
                 state.etag,
                 state.last_modified,
@@ -234,12 +259,17 @@ class SqliteStore:
         )
 
     def record_failure(
-        self, name: str, when: datetime, error: str, broken: FetchState | None = None
+        self,
+        name: str,
+        when: datetime,
+        error: str,
+        broken: FetchState | None = None,
+        retry_after: datetime | None = None,
     ) -> None:
         self._db.execute(
-            "UPDATE sources SET last_fetch = ?, last_error = ?, "
+            "UPDATE sources SET last_fetch = ?, last_error = ?, retry_after = ?, "
             "consecutive_failures = consecutive_failures + 1 WHERE name = ?",
-            (to_text(when), error, name),
+            (to_text(when), error, to_text(retry_after), name),
         )
         if broken is not None:
             # Remember the validators of a body that did not parse, so the same
@@ -249,6 +279,23 @@ class SqliteStore:
                 "broken_hash = ? WHERE name = ?",
                 (broken.etag, broken.last_modified, broken.content_hash, broken.content_hash, name),
             )
+
+    def record_schedule(
+        self, name: str, next_due: datetime | None, redirect_target: str | None, redirect_count: int
+    ) -> None:
+        self._db.execute(
+            "UPDATE sources SET next_due = ?, redirect_target = ?, redirect_count = ? "
+            "WHERE name = ?",
+            (to_text(next_due), redirect_target, redirect_count, name),
+        )
+
+    def move_source(self, name: str, url: str) -> None:
+        self._db.execute("UPDATE sources SET url = ? WHERE name = ?", (url, name))
+
+    def disable_source(self, name: str, reason: str) -> None:
+        self._db.execute(
+            "UPDATE sources SET disabled = ?, next_due = NULL WHERE name = ?", (reason, name)
+        )
 
     # -- items --------------------------------------------------------------
 
@@ -433,6 +480,12 @@ def _source_state(row: tuple[object, ...]) -> SourceState:
         failures,
         next_due,
         broken_hash,
+        url,
+        redirect_target,
+        redirect_count,
+        disabled,
+        feed_ttl,
+        retry_after,
         count,
     ) = row
     return SourceState(
@@ -447,6 +500,12 @@ def _source_state(row: tuple[object, ...]) -> SourceState:
         next_due=from_text(_opt(next_due)),
         items_stored=int(str(count)),
         broken_hash=_opt(broken_hash),
+        url=_opt(url),
+        redirect_target=_opt(redirect_target),
+        redirect_count=int(str(redirect_count)),
+        disabled=_opt(disabled),
+        feed_ttl=float(str(feed_ttl)) if feed_ttl is not None else None,
+        retry_after=from_text(_opt(retry_after)),
     )
 
 
