@@ -1,5 +1,6 @@
 """The ``aggregate`` command: its arguments, its output, and errors -> exit codes.
 
+    aggregate [-c FILE] [--host H] [--port P]            the daemon: poll, publish, serve
     aggregate --once [-c FILE] [--out DIR] [--db PATH]   one pass, publish, exit
     aggregate status [-c FILE] [--db PATH]               health of every source
 
@@ -17,9 +18,12 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import DEFAULT_CONFIG, Config, load_config
+from .daemon import run_daemon
 from .errors import AggregatorError, ConfigError
 from .pipeline import run_once
+from .schedule import is_failing
 from .store import open_store
+from .store.lock import WriterLock
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -50,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
     parser.add_argument("--db", type=Path, help="database file (overrides store)")
+    parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
+    parser.add_argument(
+        "--port", type=int, help="port the daemon listens on (overrides serve.port)"
+    )
     parser.add_argument(
         "--log-level",
         default="WARNING",
@@ -67,20 +75,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        config = load_config(args.config).with_overrides(out=args.out, db=args.db)
+        config = load_config(args.config).with_overrides(
+            out=args.out, db=args.db, host=args.host, port=args.port
+        )
     except ConfigError as error:
         print(f"aggregate: configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         if args.command == "status":
             return _status(config, sys.stdout)
-        if args.once:
-            return _once(config, sys.stdout)
+        with WriterLock(config.store, "--once" if args.once else "daemon"):
+            if args.once:
+                return _once(config, sys.stdout)
+            return run_daemon(config)
     except AggregatorError as error:
         print(f"aggregate: {error}", file=sys.stderr)
         return EXIT_FAILED
-    print("aggregate: the daemon is not available yet; use --once", file=sys.stderr)
-    return EXIT_CONFIG
+    except OSError as error:  # e.g. the daemon's port is taken
+        print(f"aggregate: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _once(config: Config, out: TextIO) -> int:
@@ -120,20 +133,41 @@ def _status(config: Config, out: TextIO) -> int:
         states = {s.name: s for s in store.source_states()}
     finally:
         store.close()
-    rows = [("SOURCE", "LAST FETCH", "LAST SUCCESS", "FAILS", "ITEMS", "LAST ERROR")]
+    rows = [
+        (
+            "SOURCE",
+            "STATE",
+            "LAST FETCH",
+            "LAST SUCCESS",
+            "NEXT DUE",
+            "FAILS",
+            "ITEMS",
+            "LAST ERROR",
+        )
+    ]
     for source in config.sources:
         state = states.get(source.name)
-        if state is None:
-            rows.append((source.name, "never", "never", "0", "0", ""))
+        if state is None or state.last_fetch is None:
+            rows.append((source.name, "new", "never", "never", "now", "0", "0", ""))
             continue
+        if state.disabled:
+            health = "disabled"
+        elif is_failing(state.consecutive_failures):
+            health = "failing"
+        elif state.consecutive_failures:
+            health = "error"
+        else:
+            health = "ok"
         rows.append(
             (
                 source.name,
+                health,
                 _when(state.last_fetch),
                 _when(state.last_success),
+                "never" if state.disabled else _when(state.next_due),
                 str(state.consecutive_failures),
                 str(state.items_stored),
-                state.last_error or "",
+                state.disabled or state.last_error or "",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

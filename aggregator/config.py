@@ -73,6 +73,12 @@ class SummaryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     sources: tuple[SourceConfig, ...]
@@ -84,15 +90,26 @@ class Config:
     fetch: FetchConfig = field(default_factory=FetchConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     default_interval: float = 1800.0
+    min_interval: float = 60.0  # no source is polled more often, whatever it asks
+    max_interval: float = 86400.0  # nor less often: the back-off cap
+    serve: ServeConfig = field(default_factory=ServeConfig)
 
     @property
     def sections(self) -> tuple[str, ...]:
         """Section names in the order the sources first name them."""
         return tuple(dict.fromkeys(s.section for s in self.sources))
 
-    def with_overrides(self, *, out: Path | None = None, db: Path | None = None) -> Config:
+    def with_overrides(
+        self,
+        *,
+        out: Path | None = None,
+        db: Path | None = None,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> Config:
         output = replace(self.output, dir=out) if out is not None else self.output
-        return replace(self, output=output, store=db if db is not None else self.store)
+        serve = ServeConfig(host=host or self.serve.host, port=port or self.serve.port)
+        return replace(self, output=output, store=db if db is not None else self.store, serve=serve)
 
 
 # Every key the file may hold, with what it means; README.md documents each
@@ -103,11 +120,15 @@ TOP_KEYS = {
     "allow_private": "let sources live on loopback or private addresses",
     "store": "path of the SQLite database",
     "interval": "default polling interval of a source",
+    "min_interval": "shortest time between two polls of a source",
+    "max_interval": "longest time between two polls of a source (the back-off cap)",
+    "serve": "the daemon's HTTP server",
     "output": "where and how much to publish",
     "fetch": "HTTP client limits",
     "summary": "summarizer settings",
     "sources": "the list of sources",
 }
+SERVE_KEYS = {"host": "address to listen on", "port": "port to listen on"}
 OUTPUT_KEYS = {"dir": "output directory", "max_entries": "entries per published feed"}
 FETCH_KEYS = {
     "timeout": "total time one request may take",
@@ -269,6 +290,13 @@ class _Reader:
             raise ConfigError("missing key", path=str(self.path), line=root.line, key="sources")
         allow_private = self.optional(top, "allow_private", self.boolean, False)
         interval = self.optional(top, "interval", self.duration, 1800.0)
+        min_interval = self.optional(top, "min_interval", self.duration, 60.0)
+        max_interval = self.optional(top, "max_interval", self.duration, 86400.0)
+        if min_interval > max_interval:
+            raise self.error(
+                top["min_interval"] if "min_interval" in top else top["max_interval"],
+                "min_interval is longer than max_interval",
+            )
         output = self.output(top.get("output"))
         sources = self.sources(top["sources"], allow_private, interval)
         return Config(
@@ -282,7 +310,19 @@ class _Reader:
             fetch=self.fetch(top.get("fetch")),
             summary=self.summary(top.get("summary")),
             default_interval=interval,
+            min_interval=min_interval,
+            max_interval=max_interval,
+            serve=self.serve(top.get("serve")),
         )
+
+    def serve(self, node: _Node | None) -> ServeConfig:
+        if node is None:
+            return ServeConfig()
+        found = self.mapping(node, SERVE_KEYS)
+        port = self.optional(found, "port", self.positive_int, 8080)
+        if port > 65535:
+            raise self.error(found["port"], "a port is at most 65535")
+        return ServeConfig(host=self.optional(found, "host", self.string, "127.0.0.1"), port=port)
 
     def output(self, node: _Node | None) -> OutputConfig:
         if node is None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import random
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,13 +23,14 @@ from typing import TypeVar
 
 from .config import Config, SourceConfig
 from .dedup.exact import Outcome, merge_item
-from .errors import ParseError, SourceError
+from .errors import FetchError, ParseError, SourceError
 from .fetch.http import HttpFetcher
 from .fetch.local import read_local
-from .models import Entry, FeedMeta, Fetched, ParsedFeed, ParsedItem, SourceState, Summary
+from .models import Entry, FeedMeta, Fetched, ParsedFeed, SourceState, Summary
 from .parse import parse_fetched
 from .parse.normalize import plain_text
 from .publish import PublishReport, publish
+from .schedule import Timing, judge_redirect, next_due
 from .store import Store, StoredItem, open_store
 from .summarize import summarize_html, summary_cache_key
 
@@ -42,6 +44,14 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A source not polled this time, and why."""
+
+    status: str  # "disabled" (410 Gone) or "deferred" (Retry-After)
+    reason: str
+
+
 @dataclass(slots=True)
 class SourceResult:
     source: str
@@ -52,9 +62,17 @@ class SourceResult:
     not_modified: bool = False
     error: SourceError | None = None
     warning: str | None = None
+    skipped: Skipped | None = None
+    next_due: datetime | None = None  # when the daemon polls it next; None: never
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.merged or self.updated)
 
     @property
     def status(self) -> str:
+        if self.skipped is not None:
+            return self.skipped.status
         if self.error is not None:
             return "error"
         if self.new or self.merged:
@@ -65,6 +83,8 @@ class SourceResult:
 
     def line(self) -> str:
         """One status line, as the command line prints it."""
+        if self.skipped is not None:
+            return f"{self.status:<10} {self.source}: {self.skipped.reason}"
         if self.error is not None:
             return f"error      {self.error}"
         if self.not_modified:
@@ -83,13 +103,16 @@ class SourceResult:
 @dataclass(slots=True)
 class PassReport:
     results: list[SourceResult] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)  # items new or changed in the pass
     parsed: int = 0  # sources whose bytes were parsed
     summarized: int = 0  # summaries computed (not taken from the cache)
     published: PublishReport | None = None
 
     @property
     def all_failed(self) -> bool:
-        return bool(self.results) and all(r.error is not None for r in self.results)
+        """Every source that was polled failed (sources skipped on purpose do not count)."""
+        polled = [r for r in self.results if r.skipped is None]
+        return bool(polled) and all(r.error is not None for r in polled)
 
     def total_line(self) -> str:
         failed = sum(r.error is not None for r in self.results)
@@ -128,89 +151,114 @@ def run_once(
     config: Config, *, now: datetime | None = None, progress: Callable[[str], None] | None = None
 ) -> PassReport:
     """Poll every source once, store what is new, summarize it and publish."""
-    when = now or utc_now()
     store = open_store(config.store)
     try:
-        return Pass(config, store, when, progress).run(list(config.sources))
+        return asyncio.run(_run_once(config, store, now or utc_now(), progress))
     finally:
         store.close()
 
 
-class Pass:
-    """One pass over some sources against an open store."""
+async def _run_once(
+    config: Config, store: Store, now: datetime, progress: Callable[[str], None] | None
+) -> PassReport:
+    async with Pipeline(config, store) as pipeline:
+        report = await pipeline.update(config.sources, now, progress)
+        report.summarized = await pipeline.summarize(report.touched)
+        report.published = pipeline.publish()
+    return report
+
+
+class Pipeline:
+    """The stages over one open store and one HTTP client.
+
+    ``aggregate --once`` runs :meth:`update`, :meth:`summarize` and
+    :meth:`publish` once over every source; the daemon runs :meth:`update` for
+    one source whenever it is due and publishes after changes.  The store is
+    only touched from the event loop's thread; CPU-bound work (parsing,
+    summarizing) runs in worker threads or processes and never sees it.
+    """
 
     def __init__(
-        self,
-        config: Config,
-        store: Store,
-        when: datetime,
-        progress: Callable[[str], None] | None = None,
+        self, config: Config, store: Store, *, jitter: Callable[[], float] = random.random
     ):
         self.config = config
         self.store = store
-        self.when = when
-        self.progress = progress or (lambda _name: None)
+        self.jitter = jitter
+        self._http = HttpFetcher(config.fetch)
+        store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
-    def run(self, sources: Sequence[SourceConfig]) -> PassReport:
+    async def __aenter__(self) -> Pipeline:
+        await self._http.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._http.__aexit__(None, None, None)
+
+    async def update(
+        self,
+        sources: Sequence[SourceConfig],
+        now: datetime,
+        progress: Callable[[str], None] | None = None,
+    ) -> PassReport:
+        """Fetch, parse and store the given sources; every result is a value."""
         report = PassReport()
-        self.store.sync_sources((s.name, s.location, s.section) for s in self.config.sources)
         states = {s.name: s for s in self.store.source_states()}
-        fetched = asyncio.run(self.fetch_all(sources, states))
+        fetched = await asyncio.gather(*(self._fetch(s, states[s.name], now) for s in sources))
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
-        by_source = {s.name: s for s in sources}
-        parsed = dict(
-            zip(
-                (f.source for f in changed),
-                _map(
-                    _parse_one,
-                    [(f, by_source[f.source].path is not None) for f in changed],
-                    pool=sum(len(d.body) for f in changed for d in f.documents) > _POOL_MIN_BYTES,
-                ),
-                strict=True,
-            )
+        local = {s.name: s.path is not None for s in sources}
+        size = sum(len(d.body) for f in changed for d in f.documents)
+        parsed_list = await asyncio.to_thread(
+            _map, _parse_one, [(f, local[f.source]) for f in changed], pool=size > _POOL_MIN_BYTES
         )
+        parsed = {f.source: p for f, p in zip(changed, parsed_list, strict=True)}
         report.parsed = len(changed)
-        touched: list[int] = []
         for source, outcome in zip(sources, fetched, strict=True):
-            result = self.store_source(
-                source, states[source.name], outcome, parsed.get(source.name), touched
-            )
+            state = states[source.name]
+            if isinstance(outcome, Skipped):
+                result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
+            else:
+                result = self._store_source(
+                    source, state, outcome, parsed.get(source.name), report.touched, now
+                )
             report.results.append(result)
-            self.progress(source.name)
-        report.summarized = self.summarize(touched)
-        report.published = self.publish()
+            if progress is not None:
+                progress(source.name)
         return report
 
-    async def fetch_all(
-        self, sources: Sequence[SourceConfig], states: Mapping[str, SourceState]
-    ) -> list[Fetched | SourceError]:
-        async with HttpFetcher(self.config.fetch) as http:
+    async def _fetch(
+        self, source: SourceConfig, state: SourceState, now: datetime
+    ) -> Fetched | SourceError | Skipped:
+        if state.disabled:
+            return Skipped("disabled", state.disabled)
+        if state.retry_after is not None and state.retry_after > now:
+            return Skipped(
+                "deferred",
+                f"the server asked for no request before {state.retry_after:%Y-%m-%d %H:%M:%SZ}",
+            )
+        try:
+            if source.url is not None:
+                return await self._http.fetch(
+                    source.name, state.url or source.url, state.fetch_state
+                )
+            assert source.path is not None
+            return await asyncio.to_thread(
+                read_local,
+                source.name,
+                source.path,
+                state.fetch_state,
+                max_bytes=self.config.fetch.max_bytes,
+            )
+        except SourceError as error:
+            return error
 
-            async def one(source: SourceConfig) -> Fetched | SourceError:
-                state = states[source.name].fetch_state
-                try:
-                    if source.url is not None:
-                        return await http.fetch(source.name, source.url, state)
-                    assert source.path is not None
-                    return await asyncio.to_thread(
-                        read_local,
-                        source.name,
-                        source.path,
-                        state,
-                        max_bytes=self.config.fetch.max_bytes,
-                    )
-                except SourceError as error:
-                    return error
-
-            return list(await asyncio.gather(*(one(s) for s in sources)))
-
-    def store_source(
+    def _store_source(
         self,
         source: SourceConfig,
         stored: SourceState,
         fetched: Fetched | SourceError,
         parsed: ParsedFeed | ParseError | None,
         touched: list[int],
+        now: datetime,
     ) -> SourceResult:
         result = SourceResult(source.name)
         error = fetched if isinstance(fetched, SourceError) else parsed
@@ -221,7 +269,7 @@ class Pass:
             elif (
                 fetched.not_modified
                 and stored.broken_hash is not None
-                and (fetched.state.content_hash == stored.broken_hash)
+                and fetched.state.content_hash == stored.broken_hash
             ):
                 # The same bytes that did not parse last time: the same error,
                 # without parsing them again.
@@ -230,41 +278,92 @@ class Pass:
         with self.store.transaction():
             if isinstance(error, SourceError):
                 result.error = error
-                self.store.record_failure(source.name, self.when, str(error), broken)
+                retry_after = error.retry_after if isinstance(error, FetchError) else None
+                self.store.record_failure(source.name, now, str(error), broken, retry_after)
                 log.warning("%s", error)
-                return result
-            assert isinstance(fetched, Fetched)
-            if fetched.not_modified or parsed is None:
-                result.not_modified = True
-                self.store.record_not_modified(source.name, self.when, fetched.state)
-                return result
-            assert isinstance(parsed, ParsedFeed)
-            result.warning = parsed.warning
-            for item in parsed.items:
-                if source.language and not item.language:
-                    item = _with_language(item, source.language)
-                outcome, item_id = merge_item(
-                    self.store,
-                    source.name,
-                    source.section,
-                    item,
-                    plain_text(item.content_html),
-                    self.when,
-                )
-                if outcome is Outcome.NEW:
-                    result.new += 1
-                elif outcome is Outcome.MERGED:
-                    result.merged += 1
-                elif outcome is Outcome.UPDATED:
-                    result.updated += 1
-                else:
-                    result.unchanged += 1
-                if outcome is not Outcome.UNCHANGED:
-                    touched.append(item_id)
-            self.store.record_success(
-                source.name, self.when, fetched.state, parsed.title, parsed.link
-            )
+            else:
+                assert isinstance(fetched, Fetched)
+                self._store_items(source, fetched, parsed, result, touched, now)
+            failure = error if isinstance(error, SourceError) else None
+            result.next_due = self._schedule(source, stored, fetched, parsed, failure, now)
         return result
+
+    def _store_items(
+        self,
+        source: SourceConfig,
+        fetched: Fetched,
+        parsed: ParsedFeed | ParseError | None,
+        result: SourceResult,
+        touched: list[int],
+        now: datetime,
+    ) -> None:
+        if fetched.not_modified or parsed is None:
+            result.not_modified = True
+            self.store.record_not_modified(source.name, now, fetched.state)
+            return
+        assert isinstance(parsed, ParsedFeed)
+        result.warning = parsed.warning
+        for item in parsed.items:
+            if source.language and not item.language:
+                item = replace(item, language=source.language)
+            outcome, item_id = merge_item(
+                self.store, source.name, source.section, item, plain_text(item.content_html), now
+            )
+            if outcome is Outcome.NEW:
+                result.new += 1
+            elif outcome is Outcome.MERGED:
+                result.merged += 1
+            elif outcome is Outcome.UPDATED:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            if outcome is not Outcome.UNCHANGED:
+                touched.append(item_id)
+        self.store.record_success(
+            source.name, now, fetched.state, parsed.title, parsed.link, parsed.ttl_seconds
+        )
+
+    def _schedule(
+        self,
+        source: SourceConfig,
+        stored: SourceState,
+        fetched: Fetched | SourceError,
+        parsed: ParsedFeed | ParseError | None,
+        error: SourceError | None,
+        now: datetime,
+    ) -> datetime | None:
+        """Apply the scheduling rules of :mod:`.schedule` to this poll's outcome."""
+        timing = Timing(source.interval, self.config.min_interval, self.config.max_interval)
+        gone = isinstance(error, FetchError) and error.status == 410
+        if gone:
+            self.store.disable_source(source.name, "gone (HTTP 410): no longer polled")
+            log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
+        if error is not None:
+            due = next_due(
+                now,
+                timing,
+                failures=stored.consecutive_failures + 1,
+                retry_after=error.retry_after if isinstance(error, FetchError) else None,
+                gone=gone,
+                jitter=self.jitter(),
+            )
+        else:
+            assert isinstance(fetched, Fetched)
+            ttl = parsed.ttl_seconds if isinstance(parsed, ParsedFeed) else stored.feed_ttl
+            hints = [h for h in (fetched.cache_seconds, ttl) if h]
+            due = next_due(now, timing, cache_seconds=max(hints) if hints else None)
+        redirect = fetched.permanent_redirect if isinstance(fetched, Fetched) else None
+        verdict = judge_redirect(redirect, stored.redirect_target, stored.redirect_count)
+        if verdict.move_to is not None and verdict.move_to != (stored.url or source.url):
+            self.store.move_source(source.name, verdict.move_to)
+            log.warning(
+                "%s: moved permanently from %s to %s",
+                source.name,
+                stored.url or source.url,
+                verdict.move_to,
+            )
+        self.store.record_schedule(source.name, due, verdict.pending_target, verdict.seen_count)
+        return due
 
     def summary_job(self, item: StoredItem) -> SummaryJob:
         settings = self.config.summary
@@ -275,7 +374,7 @@ class Pass:
             item.language or settings.language,
         )
 
-    def summarize(self, touched: Iterable[int]) -> int:
+    async def summarize(self, touched: Iterable[int]) -> int:
         """Summarize the changed items and the published ones that lack a summary."""
         items = {i.id: i for i in self.store.latest_items(self.config.output.max_entries)}
         items.update((i.id, i) for i in self.store.items_by_id(sorted(set(touched))))
@@ -284,7 +383,9 @@ class Pass:
         missing = [job for key, job in jobs.items() if key not in known]
         if not missing:
             return 0
-        summaries = _map(_summarize_one, missing, pool=len(missing) >= _POOL_MIN_SUMMARIES)
+        summaries = await asyncio.to_thread(
+            _map, _summarize_one, missing, pool=len(missing) >= _POOL_MIN_SUMMARIES
+        )
         self.store.save_summaries({job.key: s for job, s in zip(missing, summaries, strict=True)})
         return len(missing)
 
@@ -312,10 +413,6 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
         author=item.author,
         language=item.language,
     )
-
-
-def _with_language(item: ParsedItem, language: str) -> ParsedItem:
-    return replace(item, language=language)
 
 
 def _parse_one(job: tuple[Fetched, bool]) -> ParsedFeed | ParseError:

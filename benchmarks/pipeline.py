@@ -348,6 +348,7 @@ class Prose:
         verb = rng.choice(VERBS)
         other_verb = rng.choice(VERBS)
         noun = rng.choice(frame.topic)
+        group, other_group = rng.sample(GENERAL_NOUNS, 2)
         slots = {
             "person": frame.person,
             "surname": frame.surname,
@@ -362,8 +363,8 @@ class Prose:
             "noun2": rng.choice(frame.topic),
             "adj": rng.choice(ADJECTIVES),
             "adv": rng.choice(ADVERBS),
-            "group": rng.choice(GENERAL_NOUNS),
-            "group2": rng.choice(GENERAL_NOUNS),
+            "group": group,
+            "group2": other_group,
             "event": rng.choice(EVENTS),
             "period": rng.choice(PERIODS),
             "process": rng.choice(PROCESS_NOUNS),

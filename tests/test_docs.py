@@ -24,6 +24,7 @@ def all_keys() -> set[str]:
     keys |= {f"output.{k}" for k in config.OUTPUT_KEYS}
     keys |= {f"fetch.{k}" for k in config.FETCH_KEYS}
     keys |= {f"summary.{k}" for k in config.SUMMARY_KEYS}
+    keys |= {f"serve.{k}" for k in config.SERVE_KEYS}
     keys |= {f"sources[].{k}" for k in config.SOURCE_KEYS}
     return keys
 

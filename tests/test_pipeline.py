@@ -188,6 +188,8 @@ def test_status_command(
     assert table[0].split()[0] == "SOURCE"
     rows = {row.split()[0]: row for row in table[1:]}
     assert "HTTP 500" in rows["error"]
+    assert rows["error"].split()[1] == "error"
+    assert rows["rss"].split()[1] == "ok"
     assert rows["rss"].split()[-1] == "2"  # items stored, no error
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -235,7 +236,7 @@ def _permanent_redirect(response: aiohttp.ClientResponse) -> str | None:
     """
     target = None
     hops = [*response.history, response]
-    for hop, following in zip(hops, hops[1:], strict=False):
+    for hop, following in itertools.pairwise(hops):
         if hop.status not in _PERMANENT:
             break
         target = str(following.url)

@@ -61,7 +61,8 @@ def render_opml(sources: Sequence[OpmlSource], *, title: str) -> bytes:
                 attributes["htmlUrl"] = _xml(source.html_url)
             ET.SubElement(group, "outline", attributes)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
 
 
 def _xml(text: str) -> str:

@@ -1,0 +1,261 @@
+"""The daemon: every source polled on its own schedule, the merged feed served.
+
+One asyncio event loop runs three things: an APScheduler 3.x
+``AsyncIOScheduler`` with one job per source, the HTTP server feed readers
+subscribe to, and a debounced publish job.  The store is used from the loop's
+thread only, so no two jobs write at once; CPU work goes to worker threads.
+
+Each source's job has an interval trigger (the fallback if anything goes
+wrong), and after every poll its next run time is set to what
+:func:`aggregator.schedule.next_due` decided from the response: cache hints,
+back-off, Retry-After.  ``max_instances=1`` keeps one fetch per source at a
+time; ``coalesce`` folds missed runs into one.
+
+On SIGTERM or SIGINT it stops taking new work, gives in-flight polls a few
+seconds, cancels what is left (every store write is one transaction, so a
+cancelled poll leaves nothing half-written), publishes, and returns 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from .config import Config, SourceConfig
+from .pipeline import Pipeline, utc_now
+from .publish.opml import OpmlSource, render_opml
+from .schedule import Timing, first_due, is_failing
+from .serve import Server, create_app
+from .store import Store, open_store
+
+log = logging.getLogger(__name__)
+
+# Publishing waits this long after a change, so a burst of sources finishing
+# together is published once.
+PUBLISH_DELAY = timedelta(seconds=1)
+# How long in-flight polls may finish after a stop signal before they are cancelled.
+STOP_GRACE_SECONDS = 3.0
+
+
+class Daemon:
+    def __init__(self, config: Config):
+        self.config = config
+        self.stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[object]] = set()
+        self._publish_lock = asyncio.Lock()
+        self._store: Store | None = None
+        self._pipeline: Pipeline | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.stop)
+        store = self._store = open_store(self.config.store)
+        try:
+            async with Pipeline(self.config, store) as pipeline:
+                self._pipeline = pipeline
+                scheduler = self._scheduler = AsyncIOScheduler(
+                    event_loop=loop,
+                    timezone=UTC,
+                    job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                )
+                scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+                self._schedule_sources(scheduler, store)
+                app = create_app(
+                    self.config.output.dir,
+                    status=self.status,
+                    healthy=self.healthy,
+                    opml=self.opml,
+                )
+                server = Server(app)
+                await server.start(self.config.serve.host, self.config.serve.port)
+                scheduler.start()
+                # Publish what is stored at once: a restart must not leave
+                # readers waiting for the first change.
+                self.request_publish(delay=timedelta(0))
+                log.warning(
+                    "serving %s on http://%s:%d/ (%d sources)",
+                    self.config.title,
+                    self.config.serve.host,
+                    server.port,
+                    len(self.config.sources),
+                )
+                try:
+                    await self.stopping.wait()
+                finally:
+                    log.warning("stopping")
+                    scheduler.shutdown(wait=False)
+                    await self._finish_inflight()
+                    await self.publish()
+                    await server.stop()
+        finally:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
+            store.close()
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def healthy(self) -> bool:
+        return (
+            self._scheduler is not None and self._scheduler.running and not self.stopping.is_set()
+        )
+
+    # -- scheduling ---------------------------------------------------------
+
+    def _timing(self, source: SourceConfig) -> Timing:
+        return Timing(source.interval, self.config.min_interval, self.config.max_interval)
+
+    def _schedule_sources(self, scheduler: AsyncIOScheduler, store: Store) -> None:
+        states = {s.name: s for s in store.source_states()}
+        now = utc_now()
+        for source in self.config.sources:
+            state = states[source.name]
+            if state.disabled:
+                log.warning("%s: not polled: %s", source.name, state.disabled)
+                continue
+            stored = max((t for t in (state.next_due, state.retry_after) if t), default=None)
+            timing = self._timing(source)
+            scheduler.add_job(
+                self.poll,
+                trigger="interval",
+                seconds=timing.clamp(source.interval),
+                next_run_time=first_due(now, timing, source.name, stored),
+                id=_job_id(source.name),
+                name=source.name,
+                args=[source],
+            )
+
+    async def poll(self, source: SourceConfig) -> None:
+        """Poll one source, then set when it is next due."""
+        task = asyncio.current_task()
+        assert task is not None and self._pipeline is not None
+        self._inflight.add(task)
+        try:
+            report = await self._pipeline.update([source], utc_now())
+            result = report.results[0]
+            if result.error is not None:
+                log.warning("%s", result.error)
+            else:
+                log.info("%s", result.line())
+            if report.touched:
+                await self._pipeline.summarize(report.touched)
+                self.request_publish()
+            self._reschedule(source, result.next_due)
+        finally:
+            self._inflight.discard(task)
+
+    def _reschedule(self, source: SourceConfig, due: datetime | None) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        job = scheduler.get_job(_job_id(source.name))
+        if job is None:
+            return
+        if due is None:  # gone: never again
+            job.remove()
+        else:
+            job.modify(next_run_time=max(due, utc_now()))
+
+    def _job_failed(self, event: JobExecutionEvent) -> None:
+        # A bug in one poll is logged with its traceback; the scheduler and
+        # every other job go on.
+        log.error("job %s failed", event.job_id, exc_info=event.exception)
+
+    async def _finish_inflight(self) -> None:
+        pending = {t for t in self._inflight if not t.done()}
+        if not pending:
+            return
+        _done, still = await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+        for task in still:
+            task.cancel()
+        if still:
+            await asyncio.wait(still, timeout=1.0)
+
+    # -- publishing ---------------------------------------------------------
+
+    def request_publish(self, delay: timedelta = PUBLISH_DELAY) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        scheduler.add_job(
+            self.publish,
+            trigger="date",
+            run_date=datetime.now(UTC) + delay,
+            id="publish",
+            replace_existing=True,
+            # The lock below serializes runs; a run requested while one is
+            # going must wait for it, not be dropped as a misfire.
+            max_instances=100,
+        )
+
+    async def publish(self) -> None:
+        async with self._publish_lock:
+            if self._pipeline is None:
+                return
+            report = self._pipeline.publish()
+            if report.written:
+                log.info("published %s", ", ".join(report.written))
+
+    # -- what the server shows ------------------------------------------------
+
+    def status(self) -> Mapping[str, object]:
+        assert self._store is not None
+        states = {s.name: s for s in self._store.source_states()}
+        sources = []
+        for source in self.config.sources:
+            state = states.get(source.name)
+            if state is None:
+                continue
+            job = self._scheduler.get_job(_job_id(source.name)) if self._scheduler else None
+            next_due = job.next_run_time if job is not None else state.next_due
+            sources.append(
+                {
+                    "name": source.name,
+                    "section": source.section,
+                    "url": state.url or source.location,
+                    "last_fetch": _iso(state.last_fetch),
+                    "last_success": _iso(state.last_success),
+                    "last_error": state.last_error,
+                    "consecutive_failures": state.consecutive_failures,
+                    "failing": is_failing(state.consecutive_failures),
+                    "disabled": state.disabled,
+                    "next_due": _iso(next_due),
+                    "items_stored": state.items_stored,
+                }
+            )
+        return {"healthy": self.healthy(), "sources": sources}
+
+    def opml(self) -> bytes:
+        assert self._store is not None
+        states = {s.name: s for s in self._store.source_states()}
+        sources = [
+            OpmlSource(
+                name=source.name,
+                section=source.section,
+                xml_url=(states[source.name].url if source.name in states else None) or source.url,
+                html_url=states[source.name].site_link if source.name in states else None,
+            )
+            for source in self.config.sources
+        ]
+        return render_opml(sources, title=self.config.title)
+
+
+def _job_id(name: str) -> str:
+    return f"source:{name}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def run_daemon(config: Config) -> int:
+    return asyncio.run(Daemon(config).run())
