@@ -108,7 +108,9 @@ class Config:
         port: int | None = None,
     ) -> Config:
         output = replace(self.output, dir=out) if out is not None else self.output
-        serve = ServeConfig(host=host or self.serve.host, port=port or self.serve.port)
+        serve = ServeConfig(
+            host=host or self.serve.host, port=self.serve.port if port is None else port
+        )
         return replace(self, output=output, store=db if db is not None else self.store, serve=serve)
 
 
@@ -255,6 +257,12 @@ class _Reader:
             raise self.error(node, "expected a whole number greater than 0")
         return value
 
+    def port(self, node: _Node) -> int:
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+            raise self.error(node, "expected a port number from 0 (any free port) to 65535")
+        return value
+
     def duration(self, node: _Node) -> float:
         value = self.scalar(node)
         if isinstance(value, bool):
@@ -319,9 +327,7 @@ class _Reader:
         if node is None:
             return ServeConfig()
         found = self.mapping(node, SERVE_KEYS)
-        port = self.optional(found, "port", self.positive_int, 8080)
-        if port > 65535:
-            raise self.error(found["port"], "a port is at most 65535")
+        port = self.optional(found, "port", self.port, 8080)
         return ServeConfig(host=self.optional(found, "host", self.string, "127.0.0.1"), port=port)
 
     def output(self, node: _Node | None) -> OutputConfig:

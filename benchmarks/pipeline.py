@@ -814,7 +814,6 @@ class FeedServer:
         headers = {
             "ETag": document.etag,
             "Last-Modified": format_datetime(document.last_modified, usegmt=True),
-            "Cache-Control": "max-age=300",
         }
         if _not_modified(request, document):
             return self._count(web.Response(status=304, headers=headers))
@@ -854,18 +853,27 @@ def _not_modified(request: web.Request, document: ServedDocument) -> bool:
 class MemorySampler:
     """Peak memory of a process and its descendants, sampled every 50 ms.
 
-    Each sample sums VmHWM (the kernel's own resident-set high-water mark of
-    each process) over the tree that is alive then; the result is the largest
-    such sum.  It is an upper bound of the real peak: the processes' peaks
-    need not coincide, and pages shared between a parent and its forked
-    workers count once per process.  A worker that lives less than 50 ms may
-    be missed; the largest single process is exact, from ``wait4``.
+    Two figures, each the largest over the samples of a sum over the tree
+    alive at that sample:
+
+    * ``peak_hwm_kb`` sums VmHWM, the kernel's own resident high-water mark of
+      each process.  An upper bound: the peaks need not coincide, and the
+      pages a forked worker shares with its parent count once per process
+      (a pool of workers forked from a big parent looks several times its
+      real size).
+    * ``peak_pss_kb`` sums Pss (from /proc/PID/smaps_rollup), where a shared
+      page counts a fraction per sharer: the tree's real footprint at that
+      moment, but only sampled, so a spike between samples is missed.
+
+    A worker that lives less than 50 ms may be missed altogether; the largest
+    single process is exact, from ``wait4`` (see :func:`run_round`).
     """
 
     def __init__(self, pid: int, interval: float = 0.05):
         self.pid = pid
         self.interval = interval
-        self.peak_kb = 0
+        self.peak_hwm_kb = 0
+        self.peak_pss_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
 
@@ -873,15 +881,17 @@ class MemorySampler:
         self._thread.start()
         return self
 
-    def stop(self) -> int:
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join()
-        return self.peak_kb
 
     def _run(self) -> None:
         while True:
-            total = sum(_status_kb(pid, "VmHWM") for pid in _process_tree(self.pid))
-            self.peak_kb = max(self.peak_kb, total)
+            tree = _process_tree(self.pid)
+            hwm = sum(_field_kb(f"/proc/{pid}/status", "VmHWM") for pid in tree)
+            pss = sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree)
+            self.peak_hwm_kb = max(self.peak_hwm_kb, hwm)
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
             if self._stop.wait(self.interval):
                 return
 
@@ -908,13 +918,14 @@ def _process_tree(root: int) -> list[int]:
     return tree
 
 
-def _status_kb(pid: int, key: str) -> int:
+def _field_kb(path: str, key: str) -> int:
+    """A "Key:   123 kB" line of a /proc file; 0 once the process is gone."""
     try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
+        with open(path) as lines:
+            for line in lines:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
-    except OSError:
+    except (OSError, ValueError):
         pass
     return 0
 
@@ -924,7 +935,8 @@ class Round:
     name: str
     wall: float
     cpu: float  # user + sys of the child and every process it waited for
-    peak_tree_mb: float
+    peak_hwm_mb: float  # see MemorySampler
+    peak_pss_mb: float
     largest_process_mb: float
     answers: dict[int, int]
     exit_code: int
@@ -958,16 +970,17 @@ def run_round(name: str, command: Sequence[str], server: FeedServer, logs: Path)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
-        peak_kb = sampler.stop()
+        sampler.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return Round(
         name=name,
         wall=wall,
         cpu=cpu,
-        # VmHWM is sampled, so a child that ends within the first 50 ms falls
-        # back to the exact figure of its largest process.
-        peak_tree_mb=max(peak_kb, usage.ru_maxrss) / 1024,
+        # Sampled figures miss a child that ends before the first sample; the
+        # exact figure of its largest process is a floor for them.
+        peak_hwm_mb=max(sampler.peak_hwm_kb, usage.ru_maxrss) / 1024,
+        peak_pss_mb=(sampler.peak_pss_kb or usage.ru_maxrss) / 1024,
         largest_process_mb=usage.ru_maxrss / 1024,
         answers=dict(server.answers),
         exit_code=process.returncode,
@@ -1050,18 +1063,22 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
 def print_table(rounds: Sequence[Round]) -> None:
     print()
     print(
-        f"{'round':<8} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'max proc MB':>11} "
-        f"{'200/304':>10}  aggregate's total line"
+        f"{'round':<8} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'PSS MB':>7} {'proc MB':>8} "
+        f"{'200/304':>9}  aggregate's total line"
     )
     for r in rounds:
         answers = f"{r.answers.get(200, 0)}/{r.answers.get(304, 0)}"
         print(
-            f"{r.name:<8} {r.wall:>8.1f} {r.cpu:>8.1f} {r.peak_tree_mb:>8.0f} "
-            f"{r.largest_process_mb:>11.0f} {answers:>10}  {r.total_line}"
+            f"{r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.peak_hwm_mb:>8.0f} {r.peak_pss_mb:>7.0f} "
+            f"{r.largest_process_mb:>8.0f} {answers:>9}  {r.total_line}"
         )
     print(
-        "peak MB: largest sum of VmHWM over the aggregate process tree, sampled every 50 ms; "
-        "max proc MB: ru_maxrss of the largest single process"
+        "CPU s: user+sys of aggregate and every process it reaped (RUSAGE_CHILDREN delta)\n"
+        "peak MB: largest sum of VmHWM over the aggregate process tree, sampled every 50 ms "
+        "(upper bound: counts pages shared with forked workers once per process)\n"
+        "PSS MB: largest sum of Pss over the same tree and samples (shared pages split)\n"
+        "proc MB: ru_maxrss of the largest single process (exact, from wait4)\n"
+        "200/304: the test server's answers during the round"
     )
 
 

@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -191,6 +192,13 @@ def test_status_command(
     assert rows["error"].split()[1] == "error"
     assert rows["rss"].split()[1] == "ok"
     assert rows["rss"].split()[-1] == "2"  # items stored, no error
+    # The feed's <ttl>60</ttl> asks for an hour between polls: the next one is due then.
+    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+        last_fetch, next_due = db.execute(
+            "SELECT last_fetch, next_due FROM sources WHERE name = 'rss'"
+        ).fetchone()
+    gap = datetime.fromisoformat(next_due) - datetime.fromisoformat(last_fetch)
+    assert gap == timedelta(hours=1)
 
 
 def test_console_script_runs_the_shipped_seed(tmp_path: Path) -> None:

@@ -1,0 +1,210 @@
+"""The daemon as a subprocess, against a loopback feed server the test changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+from tests.feedserver import FeedServer, Route
+
+AGGREGATE = str(Path(sys.executable).parent / "aggregate")
+# Without its <ttl>60</ttl>, which would rightly make the daemon wait an hour.
+RSS = (DATA / "feeds" / "rss20.xml").read_bytes().replace(b"<ttl>60</ttl>", b"")
+NEW_ITEM = b"""<item><title>Breaking: ceasefire talks resume</title>
+<link>https://kyiv-daily.example/news/talks</link><guid isPermaLink="false">kd-2000</guid>
+<pubDate>Tue, 19 Nov 2024 09:30:00 +0000</pubDate>
+<description>Negotiators met again on Tuesday for a new round of talks.</description></item>"""
+
+
+class Daemon:
+    def __init__(self, config: Path, log: Path):
+        self.log = log
+        with log.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [AGGREGATE, "-c", str(config), "--log-level", "INFO"],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+        assert wait_for(lambda: "serving" in self.log_text() or self.process.poll() is not None, 20)
+        assert self.process.poll() is None, self.log_text()
+        match = re.search(r"on http://127\.0\.0\.1:(\d+)/", self.log_text())
+        assert match is not None
+        self.base = f"http://127.0.0.1:{match.group(1)}"
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def get(
+        self, path: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def status(self) -> dict[str, dict[str, object]]:
+        _code, _headers, body = self.get("/status")
+        return {s["name"]: s for s in json.loads(body)["sources"]}
+
+    def stop(self) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=15)
+        return code, time.monotonic() - started
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def write_config(tmp_path: Path, server: FeedServer, paths: list[str]) -> Path:
+    lines = [
+        "allow_private: true",
+        "min_interval: 1s",
+        "interval: 1s",
+        "serve:",
+        "  host: 127.0.0.1",
+        "  port: 0",
+        "sources:",
+    ]
+    for path in paths:
+        lines += [
+            f"  - name: {path.strip('/')}",
+            f"    url: {server.url(path)}",
+            "    section: News",
+        ]
+    config = tmp_path / "feeds.yaml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Callable[[Path], Daemon]]:
+    started: list[Daemon] = []
+
+    def run(config: Path) -> Daemon:
+        daemon = Daemon(config, tmp_path / f"daemon{len(started)}.log")
+        started.append(daemon)
+        return daemon
+
+    yield run
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+def test_serves_polls_and_stops(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[[Path], Daemon]
+) -> None:
+    route = feed_server.add("/feed", Route(RSS))
+    config = write_config(tmp_path, feed_server, ["/feed"])
+    daemon = start(config)
+
+    assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
+    code, headers, _body = daemon.get("/feed.atom")
+    assert code == 200 and headers["Content-Type"].startswith("application/atom+xml")
+    etag = headers["ETag"]
+    assert daemon.get("/feed.atom", {"If-None-Match": etag})[0] == 304
+    assert daemon.get("/healthz")[0] == 200
+    opml = daemon.get("/sources.opml")
+    assert opml[0] == 200 and feed_server.url("/feed").encode() in opml[2]
+
+    # Polled again and again, conditionally: the server keeps answering 304.
+    polls = route.requests
+    assert wait_for(lambda: route.requests >= polls + 2)
+    assert daemon.get("/feed.atom", {"If-None-Match": etag})[0] == 304
+
+    # The source gains an item: it is served within its interval, with a new ETag.
+    route.body = RSS.replace(b"<item>", NEW_ITEM + b"<item>", 1)
+    assert wait_for(lambda: b"ceasefire talks resume" in daemon.get("/feed.atom")[2], 10)
+    code, headers, _body = daemon.get("/feed.atom", {"If-None-Match": etag})
+    assert code == 200 and headers["ETag"] != etag
+
+    code, seconds = daemon.stop()
+    assert code == 0
+    assert seconds < 5
+    database = tmp_path / "out" / "aggregator.db"
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 3
+    status = subprocess.run(
+        [AGGREGATE, "status", "-c", str(config)], capture_output=True, text=True, check=True
+    )
+    assert re.search(r"^feed\s+ok\s", status.stdout, flags=re.MULTILINE), status.stdout
+
+
+def test_politeness(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[[Path], Daemon]
+) -> None:
+    limited = feed_server.add(
+        "/limited", Route(b"slow down", status=429, headers={"Retry-After": "3600"}, etag=False)
+    )
+    gone = feed_server.add("/gone", Route(b"gone", status=410, etag=False))
+    moved = feed_server.add("/moved", Route(status=301, headers={"Location": "/new"}, etag=False))
+    new = feed_server.add("/new", Route(RSS))
+    config = write_config(tmp_path, feed_server, ["/limited", "/gone", "/moved"])
+    daemon = start(config)
+
+    # The permanent redirect is followed each time, and trusted after 3 polls in a row;
+    # from then on the new URL is polled directly.
+    assert wait_for(lambda: daemon.status()["moved"]["url"] == feed_server.url("/new"), 15)
+    assert "moved permanently" in daemon.log_text()
+    moved_requests = moved.requests
+    assert moved_requests == 3
+    polled = new.requests
+    assert wait_for(lambda: new.requests >= polled + 2)
+    assert moved.requests == moved_requests
+
+    # 429 with Retry-After: 3600 and 410 Gone: one request each, never again.
+    assert limited.requests == 1
+    assert gone.requests == 1
+    status = daemon.status()
+    assert status["gone"]["disabled"]
+    assert status["limited"]["next_due"] > time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3500)
+    )
+    assert daemon.stop()[0] == 0
+
+
+def test_second_daemon_refuses(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[[Path], Daemon]
+) -> None:
+    feed_server.add("/feed", Route(RSS))
+    config = write_config(tmp_path, feed_server, ["/feed"])
+    daemon = start(config)
+    second = subprocess.run(
+        [AGGREGATE, "-c", str(config)], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert second.returncode == 1
+    assert "already using" in second.stderr and str(daemon.process.pid) in second.stderr
+    once = subprocess.run(
+        [AGGREGATE, "--once", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert once.returncode == 1 and "already using" in once.stderr
+    assert daemon.stop()[0] == 0
+    assert os.path.exists(tmp_path / "out" / "feed.atom")
