@@ -85,7 +85,9 @@ class Config:
     output: OutputConfig
     store: Path
     title: str = "Aggregated news"
-    base_url: str = "http://127.0.0.1:8080/"
+    # None: the daemon's own address (serve.host, serve.port), which is what a
+    # reader on this machine subscribes to.
+    configured_base_url: str | None = None
     allow_private: bool = False
     fetch: FetchConfig = field(default_factory=FetchConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
@@ -93,6 +95,14 @@ class Config:
     min_interval: float = 60.0  # no source is polled more often, whatever it asks
     max_interval: float = 86400.0  # nor less often: the back-off cap
     serve: ServeConfig = field(default_factory=ServeConfig)
+
+    @property
+    def base_url(self) -> str:
+        """The public URL the published files are served under."""
+        if self.configured_base_url:
+            return self.configured_base_url
+        host = f"[{self.serve.host}]" if ":" in self.serve.host else self.serve.host
+        return f"http://{host}:{self.serve.port}/"
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -313,7 +323,7 @@ class _Reader:
             output=output,
             store=self.optional(top, "store", self.path_value, self.base / "out" / "aggregator.db"),
             title=self.optional(top, "title", self.string, "Aggregated news"),
-            base_url=self.optional(top, "base_url", self.url, "http://127.0.0.1:8080/"),
+            configured_base_url=self.optional(top, "base_url", self.url, None),
             allow_private=allow_private,
             fetch=self.fetch(top.get("fetch")),
             summary=self.summary(top.get("summary")),

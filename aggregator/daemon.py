@@ -22,6 +22,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
@@ -58,7 +59,18 @@ class Daemon:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.stop)
         store = self._store = open_store(self.config.store)
+        server = Server(
+            create_app(
+                self.config.output.dir, status=self.status, healthy=self.healthy, opml=self.opml
+            )
+        )
         try:
+            await server.start(self.config.serve.host, self.config.serve.port)
+            if self.config.configured_base_url is None:
+                # Port 0 picked a free port: the self links must name it.
+                self.config = replace(
+                    self.config, serve=replace(self.config.serve, port=server.port)
+                )
             async with Pipeline(self.config, store) as pipeline:
                 self._pipeline = pipeline
                 scheduler = self._scheduler = AsyncIOScheduler(
@@ -68,14 +80,6 @@ class Daemon:
                 )
                 scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
                 self._schedule_sources(scheduler, store)
-                app = create_app(
-                    self.config.output.dir,
-                    status=self.status,
-                    healthy=self.healthy,
-                    opml=self.opml,
-                )
-                server = Server(app)
-                await server.start(self.config.serve.host, self.config.serve.port)
                 scheduler.start()
                 # Publish what is stored at once: a restart must not leave
                 # readers waiting for the first change.
@@ -94,8 +98,8 @@ class Daemon:
                     scheduler.shutdown(wait=False)
                     await self._finish_inflight()
                     await self.publish()
-                    await server.stop()
         finally:
+            await server.stop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
             store.close()

@@ -122,9 +122,11 @@ def test_serves_polls_and_stops(
     daemon = start(config)
 
     assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
-    code, headers, _body = daemon.get("/feed.atom")
+    code, headers, body = daemon.get("/feed.atom")
     assert code == 200 and headers["Content-Type"].startswith("application/atom+xml")
     etag = headers["ETag"]
+    # The self link names where the feed is really served (port 0 picked a free one).
+    assert f'href="{daemon.base}/feed.atom" rel="self"'.encode() in body
     assert daemon.get("/feed.atom", {"If-None-Match": etag})[0] == 304
     assert daemon.get("/healthz")[0] == 200
     opml = daemon.get("/sources.opml")
