@@ -221,3 +221,50 @@ def test_console_script_runs_the_shipped_seed(tmp_path: Path) -> None:
     assert result.stdout.startswith("new")
     for name in OUTPUTS:
         assert (tmp_path / "out" / name).exists()
+
+
+def test_local_feed_files_merge_a_story_linked_with_tracking_parameters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    story = "https://outlet.example/world/story-1"
+
+    def rss(title: str, items: list[tuple[str, str]]) -> str:
+        body = "".join(
+            f"<item><title>{headline}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>Mon, 18 Nov 2024 0{i}:00:00 +0000</pubDate>"
+            f"<description>Text of {headline}.</description></item>"
+            for i, (headline, link) in enumerate(items)
+        )
+        return (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+            f"<link>https://{title.lower()}.example/</link><description>d</description>"
+            f"{body}</channel></rss>"
+        )
+
+    (feeds / "a.xml").write_text(
+        rss("Alpha", [("Summit ends", story + "?utm_source=alpha&amp;utm_medium=rss")])
+    )
+    (feeds / "b.xml").write_text(
+        rss("Beta", [("Summit ends", story + "?fbclid=XYZ"), ("Other", "https://b.example/2")])
+    )
+    (feeds / "c.xml").write_text(rss("Gamma", [("Unrelated", "https://c.example/3")]))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "sources:\n"
+        + "".join(f"  - {{name: {n}, path: feeds/{n}.xml, section: World}}\n" for n in "abc"),
+        encoding="utf-8",
+    )
+    code, lines = run(config, capsys)
+    assert code == 0
+    assert [line.split()[0] for line in lines[:3]] == ["new", "new", "new"]
+    atom = feedparser.parse((tmp_path / "out" / "feed.atom").read_bytes())
+    titles = sorted(e.title for e in atom.entries)
+    assert titles == ["Other", "Summit ends", "Unrelated"]
+    summit = next(e for e in atom.entries if e.title == "Summit ends")
+    assert summit.source.title == "Alpha"
+    assert [link.title for link in summit.links if link.rel == "related"] == ["Beta"]
+    assert "Also reported by" in summit.content[0].value
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "Also reported by" in page
