@@ -3,6 +3,8 @@
     aggregate [-c FILE] [--host H] [--port P]            the daemon: poll, publish, serve
     aggregate --once [-c FILE] [--out DIR] [--db PATH]   one pass, publish, exit
     aggregate status [-c FILE] [--db PATH]               health of every source
+    aggregate duplicates [-c FILE] [--db PATH]           stories merged from several copies, and why
+    aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
 
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
 failed or the store/output could not be used, 2 a configuration or usage error.
@@ -42,7 +44,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Poll feeds and articles, deduplicate, summarize per section, publish.",
     )
     parser.add_argument(
-        "command", nargs="?", choices=["status"], help="'status' prints the health of every source"
+        "command",
+        nargs="?",
+        choices=["status", "duplicates", "summarize"],
+        help="'status' prints the health of every source; "
+        "'duplicates' lists the stories merged from several copies; "
+        "'summarize' prints the key sentences of a text (see 'aggregate summarize --help')",
     )
     parser.add_argument(
         "-c",
@@ -68,7 +75,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["summarize"]:
+        # A tool of its own: its own options, no configuration file, no store.
+        from .summarize.command import main as summarize
+
+        return summarize(arguments[1:])
+    args = _parser().parse_args(arguments)
+    if args.command == "summarize":
+        print("aggregate: put 'summarize' first: aggregate summarize --help", file=sys.stderr)
+        return EXIT_CONFIG
     logging.basicConfig(
         level=args.log_level,
         stream=sys.stderr,
@@ -84,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "status":
             return _status(config, sys.stdout)
+        if args.command == "duplicates":
+            return _duplicates(config, sys.stdout)
         with WriterLock(config.store, "--once" if args.once else "daemon"):
             if args.once:
                 return _once(config, sys.stdout)
@@ -174,6 +192,18 @@ def _status(config: Config, out: TextIO) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip(), file=out)
+    return EXIT_OK
+
+
+def _duplicates(config: Config, out: TextIO) -> int:
+    from .dedup.report import duplicates_report
+
+    store = open_store(config.store)
+    try:
+        clusters = store.duplicate_clusters()
+    finally:
+        store.close()
+    out.write(duplicates_report(clusters))
     return EXIT_OK
 
 

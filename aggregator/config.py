@@ -41,6 +41,7 @@ class SourceConfig:
     path: str | None = None  # absolute; may be a glob
     allow_private: bool = False
     language: str | None = None
+    algorithm: str | None = None  # summary algorithm for this source; None: summary.algorithm
 
     @property
     def location(self) -> str:
@@ -68,8 +69,25 @@ class FetchConfig:
 @dataclass(frozen=True, slots=True)
 class SummaryConfig:
     sentences: int = 2  # per article section; news sections are short
-    algorithm: str = "lexrank"
-    language: str = "english"  # when neither the item nor the source says
+    # Long sections get one more sentence per `words_per_sentence` words, up to
+    # `max_sentences` (equal to `sentences`: every section gets `sentences`).
+    max_sentences: int = 4
+    words_per_sentence: int = 150
+    # The default was chosen by measurement: see benchmarks/summaries.py.
+    algorithm: str = "positional"
+    language: str = "auto"  # when neither the item nor the source says: detect it
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """When two copies that differ are one story (see aggregator/dedup/near.py)."""
+
+    window: float = 3 * 86400.0  # seconds: copies further apart are never compared
+    short_window: float = 86400.0  # the same for short copies (a title, a teaser)
+    threshold: float = 0.6  # text similarity of long copies
+    title_threshold: float = 0.7  # title similarity of short copies
+    short_words: int = 50  # copies with fewer words of text are short
+    lead: str = "earliest"  # whose title and text an entry shows: "earliest" or "complete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +113,7 @@ class Config:
     min_interval: float = 60.0  # no source is polled more often, whatever it asks
     max_interval: float = 86400.0  # nor less often: the back-off cap
     serve: ServeConfig = field(default_factory=ServeConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
 
     @property
     def base_url(self) -> str:
@@ -138,6 +157,7 @@ TOP_KEYS = {
     "output": "where and how much to publish",
     "fetch": "HTTP client limits",
     "summary": "summarizer settings",
+    "dedup": "near-duplicate detection",
     "sources": "the list of sources",
 }
 SERVE_KEYS = {"host": "address to listen on", "port": "port to listen on"}
@@ -156,7 +176,18 @@ SUMMARY_KEYS = {
     "sentences": "key sentences per article section",
     "algorithm": "summarizer algorithm",
     "language": "default language of the text",
+    "max_sentences": "most key sentences a long section gets",
+    "words_per_sentence": "one more sentence per this many words of a long section",
 }
+DEDUP_KEYS = {
+    "window": "longest time between two copies of a story",
+    "short_window": "the same for short copies (a title alone, a teaser)",
+    "threshold": "text similarity that makes two long copies one story",
+    "title_threshold": "title similarity that makes two short copies one story",
+    "short_words": "copies with fewer words of text are short",
+    "lead": "whose title and text an entry shows: earliest or complete",
+}
+DEDUP_LEADS = ("earliest", "complete")
 SOURCE_KEYS = {
     "name": "unique name of the source",
     "url": "feed URL (http or https)",
@@ -165,6 +196,7 @@ SOURCE_KEYS = {
     "interval": "polling interval",
     "allow_private": "let this source live on a loopback or private address",
     "language": "language of the source's text",
+    "algorithm": "summarizer algorithm for this source",
 }
 
 
@@ -331,6 +363,7 @@ class _Reader:
             min_interval=min_interval,
             max_interval=max_interval,
             serve=self.serve(top.get("serve")),
+            dedup=self.dedup(top.get("dedup")),
         )
 
     def serve(self, node: _Node | None) -> ServeConfig:
@@ -374,20 +407,59 @@ class _Reader:
         if node is None:
             return default
         found = self.mapping(node, SUMMARY_KEYS)
-        algorithm = self.optional(found, "algorithm", self.string, default.algorithm).lower()
+        sentences = self.optional(found, "sentences", self.positive_int, default.sentences)
+        # Without its own value, the bound follows `sentences` up, never below it.
+        max_sentences = self.optional(
+            found, "max_sentences", self.positive_int, max(default.max_sentences, sentences)
+        )
+        if max_sentences < sentences:
+            raise self.error(found["max_sentences"], f"must be at least sentences ({sentences})")
+        return SummaryConfig(
+            sentences=sentences,
+            max_sentences=max_sentences,
+            words_per_sentence=self.optional(
+                found, "words_per_sentence", self.positive_int, default.words_per_sentence
+            ),
+            algorithm=self.optional(found, "algorithm", self.algorithm, default.algorithm),
+            language=self.optional(found, "language", self.string, default.language),
+        )
+
+    def algorithm(self, node: _Node) -> str:
+        algorithm = self.string(node).lower()
         # Imported late: the summarizer pulls in sumy, which config users may not need.
         from .summarize import ALGORITHMS
 
         if algorithm not in ALGORITHMS:
             raise self.error(
-                found["algorithm"],
+                node,
                 f"unknown algorithm '{algorithm}'; choose one of {', '.join(sorted(ALGORITHMS))}",
             )
-        return SummaryConfig(
-            sentences=self.optional(found, "sentences", self.positive_int, default.sentences),
-            algorithm=algorithm,
-            language=self.optional(found, "language", self.string, default.language),
+        return algorithm
+
+    def dedup(self, node: _Node | None) -> DedupConfig:
+        default = DedupConfig()
+        if node is None:
+            return default
+        found = self.mapping(node, DEDUP_KEYS)
+        lead = self.optional(found, "lead", self.string, default.lead).lower()
+        if lead not in DEDUP_LEADS:
+            raise self.error(found["lead"], f"expected one of {', '.join(DEDUP_LEADS)}")
+        return DedupConfig(
+            window=self.optional(found, "window", self.duration, default.window),
+            short_window=self.optional(found, "short_window", self.duration, default.short_window),
+            threshold=self.optional(found, "threshold", self.fraction, default.threshold),
+            title_threshold=self.optional(
+                found, "title_threshold", self.fraction, default.title_threshold
+            ),
+            short_words=self.optional(found, "short_words", self.positive_int, default.short_words),
+            lead=lead,
         )
+
+    def fraction(self, node: _Node) -> float:
+        value = self.scalar(node)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            raise self.error(node, "expected a number greater than 0 and at most 1")
+        return float(value)
 
     def url(self, node: _Node) -> str:
         value = self.string(node)
@@ -422,6 +494,7 @@ class _Reader:
                 path=str(self.path_value(found["path"])) if "path" in found else None,
                 allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
                 language=self.optional(found, "language", self.string, None),
+                algorithm=self.optional(found, "algorithm", self.algorithm, None),
             )
             missing = (
                 source.path is not None

@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from .config import Config, SourceConfig
-from .dedup.exact import Outcome, merge_item
+from .dedup.exact import Outcome
+from .dedup.merge import merge_item
 from .errors import FetchError, ParseError, SourceError
 from .fetch.http import HttpFetcher
 from .fetch.local import read_local
@@ -238,7 +239,10 @@ class Pipeline:
         try:
             if source.url is not None:
                 return await self._http.fetch(
-                    source.name, state.url or source.url, state.fetch_state
+                    source.name,
+                    state.url or source.url,
+                    state.fetch_state,
+                    allow_private=source.allow_private,
                 )
             assert source.path is not None
             return await asyncio.to_thread(
@@ -307,7 +311,13 @@ class Pipeline:
             if source.language and not item.language:
                 item = replace(item, language=source.language)
             outcome, item_id = merge_item(
-                self.store, source.name, source.section, item, plain_text(item.content_html), now
+                self.store,
+                source.name,
+                source.section,
+                item,
+                plain_text(item.content_html),
+                now,
+                self.config.dedup,
             )
             if outcome is Outcome.NEW:
                 result.new += 1

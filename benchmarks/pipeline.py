@@ -14,10 +14,17 @@ external data: the prose comes from the word lists and sentence templates
 below, with enough vocabulary that the summarizer has real choices to make.
 
 Each round prints its wall time, the CPU time of the ``aggregate`` process and
-every process it waited for (user + sys), its peak memory (see
-:class:`MemorySampler` for what exactly is measured) and the command's own
-total line.  The warm round must parse and summarize nothing; the script exits
-1 when it does not, or when a round fails.
+every process it waited for (user + sys), the CPU time the rest of the machine
+used meanwhile (a round that shared the cores with something else is not
+comparable), its peak memory (see :class:`MemorySampler` for what exactly is
+measured) and the command's own total line.  The warm round must parse and
+summarize nothing; the script exits 1 when it does not, or when a round fails.
+
+The ``aggregate`` next to this Python runs, with whatever ``aggregator`` it
+imports.  To time a fixed version while the work tree changes under you, put
+a copy of the package first on the path, e.g.
+``git archive HEAD aggregator | tar -x -C /tmp/snap`` and
+``PYTHONPATH=/tmp/snap python benchmarks/pipeline.py`` (from outside the repo).
 
 This is a benchmark, not a test: ``tests/benchmarks`` only checks that it
 still runs at a tiny size.
@@ -851,29 +858,41 @@ def _not_modified(request: web.Request, document: ServedDocument) -> bool:
 
 
 class MemorySampler:
-    """Peak memory of a process and its descendants, sampled every 50 ms.
+    """Peak memory of a process and its descendants, by sampling /proc.
 
-    Two figures, each the largest over the samples of a sum over the tree
-    alive at that sample:
+    Three figures:
 
-    * ``peak_hwm_kb`` sums VmHWM, the kernel's own resident high-water mark of
-      each process.  An upper bound: the peaks need not coincide, and the
-      pages a forked worker shares with its parent count once per process
-      (a pool of workers forked from a big parent looks several times its
-      real size).
-    * ``peak_pss_kb`` sums Pss (from /proc/PID/smaps_rollup), where a shared
-      page counts a fraction per sharer: the tree's real footprint at that
-      moment, but only sampled, so a spike between samples is missed.
+    * ``peak_hwm_kb``: the largest, over the samples, of the sum of VmHWM (each
+      process's own resident high-water mark, kept by the kernel) over the
+      tree alive at that sample.  An upper bound: the peaks need not
+      coincide, and pages a forked worker shares with its parent count once
+      per process, so a pool forked from a big parent looks several times
+      its real size.
+    * ``peak_pss_kb``: the same with Pss (from /proc/PID/smaps_rollup), where
+      a shared page counts a fraction per sharer: the tree's real footprint
+      at that moment, but only sampled, so a spike between samples is missed.
+    * ``largest_kb``: the largest VmHWM of a single process.  VmHWM only
+      grows, so only what a process adds in its last sampling interval is
+      missed.
 
-    A worker that lives less than 50 ms may be missed altogether; the largest
-    single process is exact, from ``wait4`` (see :func:`run_round`).
+    VmHWM is read every 50 ms.  The tree is re-read from /proc, and Pss
+    sampled, only every second: smaps_rollup makes the kernel walk the page
+    tables (10–15 ms of CPU for a 500 MB process), which at 50 ms would take
+    most of a core from the aggregate it measures.  So a worker that lives
+    less than a second may be missed.
+
+    Not ``ru_maxrss``: Linux carries the spawning process's own peak into the
+    child's through fork (or vfork) and exec, so the child of a benchmark that
+    holds 300 MB of feeds would report at least 300 MB.
     """
 
-    def __init__(self, pid: int, interval: float = 0.05):
+    def __init__(self, pid: int, interval: float = 0.05, slow_every: int = 20):
         self.pid = pid
         self.interval = interval
+        self.slow_every = slow_every  # samples between tree scans and Pss readings
         self.peak_hwm_kb = 0
         self.peak_pss_kb = 0
+        self.largest_kb = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
 
@@ -886,12 +905,18 @@ class MemorySampler:
         self._thread.join()
 
     def _run(self) -> None:
+        tree = [self.pid]
+        sample = 0
         while True:
-            tree = _process_tree(self.pid)
-            hwm = sum(_field_kb(f"/proc/{pid}/status", "VmHWM") for pid in tree)
-            pss = sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree)
-            self.peak_hwm_kb = max(self.peak_hwm_kb, hwm)
-            self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            slow = sample % self.slow_every == 0
+            if slow:
+                tree = _process_tree(self.pid)
+                pss = sum(_field_kb(f"/proc/{pid}/smaps_rollup", "Pss") for pid in tree)
+                self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            hwm = [_field_kb(f"/proc/{pid}/status", "VmHWM") for pid in tree]
+            self.peak_hwm_kb = max(self.peak_hwm_kb, sum(hwm))
+            self.largest_kb = max(self.largest_kb, *hwm)
+            sample += 1
             if self._stop.wait(self.interval):
                 return
 
@@ -935,6 +960,7 @@ class Round:
     name: str
     wall: float
     cpu: float  # user + sys of the child and every process it waited for
+    other_cpu: float  # CPU seconds the rest of the machine used meanwhile
     peak_hwm_mb: float  # see MemorySampler
     peak_pss_mb: float
     largest_process_mb: float
@@ -961,32 +987,44 @@ def run_round(name: str, command: Sequence[str], server: FeedServer, logs: Path)
     server.answers = {}
     stdout_path, stderr_path = logs / f"{name}.stdout", logs / f"{name}.stderr"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine_busy_before = _machine_busy_seconds()
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
         sampler = MemorySampler(process.pid).start()
-        # wait4 rather than Popen.wait, for the child's own rusage: its
-        # ru_maxrss is the largest of the child and the workers it reaped.
-        _, status, usage = os.wait4(process.pid, 0)
+        process.wait()
         wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
         sampler.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    machine_busy = _machine_busy_seconds() - machine_busy_before
     return Round(
         name=name,
         wall=wall,
         cpu=cpu,
-        # Sampled figures miss a child that ends before the first sample; the
-        # exact figure of its largest process is a floor for them.
-        peak_hwm_mb=max(sampler.peak_hwm_kb, usage.ru_maxrss) / 1024,
-        peak_pss_mb=(sampler.peak_pss_kb or usage.ru_maxrss) / 1024,
-        largest_process_mb=usage.ru_maxrss / 1024,
+        other_cpu=max(0.0, machine_busy - cpu),
+        peak_hwm_mb=sampler.peak_hwm_kb / 1024,
+        peak_pss_mb=sampler.peak_pss_kb / 1024,
+        largest_process_mb=sampler.largest_kb / 1024,
         answers=dict(server.answers),
         exit_code=process.returncode,
         stdout=stdout_path.read_text(encoding="utf-8", errors="replace"),
         stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),
     )
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every CPU of the machine has spent busy (or stolen), from /proc/stat.
+
+    What the aggregate did not use of it went to the feed server, the memory
+    sampler and whatever else runs on the machine: a round timed while
+    something else competes for the two cores is not comparable.
+    """
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is in user)
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 # --- The benchmark ----------------------------------------------------------
@@ -1018,7 +1056,7 @@ def write_config(directory: Path, corpus: Corpus, server: FeedServer) -> Path:
     return path
 
 
-def publish(feed: GeneratedFeed, server: FeedServer, directory: Path) -> ServedDocument:
+def serve_and_save(feed: GeneratedFeed, server: FeedServer, directory: Path) -> ServedDocument:
     """Serve ``feed`` and keep a copy on disk, for --keep."""
     document = server.put(feed)
     (directory / feed.path.rsplit("/", 1)[1]).write_bytes(document.body)
@@ -1034,7 +1072,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
     started = time.perf_counter()
     corpus = generate(args.feeds, args.items, args.seed)
     with FeedServer(compress=args.gzip, latency=args.latency_ms / 1000) as server:
-        sizes = [len(publish(feed, server, feeds_dir).body) for feed in corpus.feeds]
+        sizes = [len(serve_and_save(feed, server, feeds_dir).body) for feed in corpus.feeds]
         print(
             f"generated {len(corpus.feeds)} feeds, {corpus.items} items "
             f"({corpus.long_articles} long articles, {corpus.short_items} description-only, "
@@ -1052,7 +1090,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         for name in ("cold", "warm", "changed"):
             if name == "changed":
                 for feed in add_new_stories(corpus, args.seed):
-                    publish(feed, server, feeds_dir)
+                    serve_and_save(feed, server, feeds_dir)
             rounds.append(run_round(name, command, server, logs))
             print(f"  {name}: {rounds[-1].wall:.1f} s", flush=True)
 
@@ -1063,21 +1101,24 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
 def print_table(rounds: Sequence[Round]) -> None:
     print()
     print(
-        f"{'round':<8} {'wall s':>7} {'CPU s':>7} {'peak MB':>8} {'PSS MB':>7} {'proc MB':>8} "
-        f"{'200/304':>9}  aggregate's total line"
+        f"{'round':<8} {'wall s':>7} {'CPU s':>7} {'other s':>7} {'peak MB':>8} {'PSS MB':>7} "
+        f"{'proc MB':>8} {'200/304':>9}  aggregate's total line"
     )
     for r in rounds:
         answers = f"{r.answers.get(200, 0)}/{r.answers.get(304, 0)}"
         print(
-            f"{r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.peak_hwm_mb:>8.0f} {r.peak_pss_mb:>7.0f} "
-            f"{r.largest_process_mb:>8.0f} {answers:>9}  {r.total_line}"
+            f"{r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.other_cpu:>7.1f} {r.peak_hwm_mb:>8.0f} "
+            f"{r.peak_pss_mb:>7.0f} {r.largest_process_mb:>8.0f} {answers:>9}  {r.total_line}"
         )
     print(
         "CPU s: user+sys of aggregate and every process it reaped (RUSAGE_CHILDREN delta)\n"
+        "other s: CPU time the rest of the machine used meanwhile (server, sampler, anything "
+        f"else; {os.cpu_count()} CPUs)\n"
         "peak MB: largest sum of VmHWM over the aggregate process tree, sampled every 50 ms "
         "(upper bound: counts pages shared with forked workers once per process)\n"
-        "PSS MB: largest sum of Pss over the same tree and samples (shared pages split)\n"
-        "proc MB: ru_maxrss of the largest single process (exact, from wait4)\n"
+        "PSS MB: largest sum of Pss over the same tree, sampled every second (shared pages "
+        "split)\n"
+        "proc MB: largest VmHWM of a single process of the tree\n"
         "200/304: the test server's answers during the round"
     )
 

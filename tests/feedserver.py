@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +25,8 @@ class Route:
     delay: float = 0.0  # seconds before answering
     trickle: float = 0.0  # seconds between bytes of the body (a slow server)
     gzip: bool = False  # send the body gzip-encoded as is (pre-compressed bodies)
+    # A body made on the fly and sent chunked, without Content-Length (huge bodies).
+    stream: Callable[[], Iterable[bytes]] | None = None
     requests: int = 0
     last_headers: dict[str, str] = field(default_factory=dict)
 
@@ -62,7 +65,28 @@ class FeedServer:
                 body = route.body
                 if route.gzip:
                     headers["Content-Encoding"] = "gzip"
+                if route.stream is not None:
+                    self._stream(route.status, route.stream(), headers)
+                    return
                 self._send(route.status, body, headers, trickle=route.trickle)
+
+            def _stream(
+                self, status: int, chunks: Iterable[bytes], headers: dict[str, str]
+            ) -> None:
+                try:
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for chunk in chunks:
+                        if server._stopping.is_set():
+                            return
+                        if chunk:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
 
             def _send(
                 self, status: int, body: bytes, headers: dict[str, str], trickle: float = 0.0

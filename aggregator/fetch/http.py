@@ -7,25 +7,37 @@ Limits, because feeds are written by strangers: a total, a connect and a
 between-reads timeout; a cap on the body counted *after* decompression, so a
 gzip bomb stops at the cap; a bounded number of redirects; a connection pool
 bounded overall and per host.
+
+Where it connects, because a feed URL or a redirect can point anywhere: by
+default only to public addresses (:mod:`.addresses`).  Names are checked on
+the addresses they resolve to, inside the connector's resolver, so the
+connector is never handed a private address to connect to, whatever DNS says
+on the second look-up; hosts that are IP literals are checked before each
+request.  Redirects are followed here, one hop at a time, so every hop's
+target is checked the same way, and only http and https targets are followed.
+``allow_private`` (per source) turns the address check off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import re
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from ..config import FetchConfig
 from ..errors import FetchError, ResponseTooLarge
 from ..models import Document, Fetched, FetchState
 from ..schedule import cache_lifetime
+from .addresses import IPAddress, is_public_address, literal_address, parse_address
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "
@@ -34,28 +46,117 @@ ACCEPT = (
 _CHUNK = 64 * 1024
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _PERMANENT = (301, 308)
+_REDIRECTS = (301, 302, 303, 307, 308)
+_ALLOW_HINT = "set allow_private: true on the source to allow it"
+
+AddressPolicy = Callable[[IPAddress], bool]
 
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+class PrivateAddressError(OSError):
+    """A host resolved only to addresses the policy refuses.
+
+    An ``OSError``, so aiohttp reports it like any failed look-up (as the
+    ``os_error`` of a ``ClientConnectorError``) and never tries to connect.
+    """
+
+    def __init__(self, host: str, refused: Sequence[str]):
+        self.host = host
+        self.refused = tuple(refused)
+        shown = ", ".join(self.refused[:3]) or "no address"
+        super().__init__(f"{host} resolves to {shown}, which is not a public address")
+
+
+class GuardedResolver(AbstractResolver):
+    """A resolver that hands the connector only the addresses ``allowed`` accepts.
+
+    It wraps the default resolver; every answer, including a later one for a
+    name that was public before, is filtered, so the connector can only ever
+    connect to an allowed address.  It does not see IP-literal hosts (aiohttp
+    skips resolving those): :meth:`HttpFetcher.fetch` checks them itself.
+    """
+
+    def __init__(self, allowed: AddressPolicy, inner: AbstractResolver | None = None):
+        self.allowed = allowed
+        self.inner = inner if inner is not None else aiohttp.DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        answers = await self.inner.resolve(host, port, family)
+        kept = []
+        refused = []
+        for answer in answers:
+            address = parse_address(answer["host"])
+            if address is not None and self.allowed(address):
+                kept.append(answer)
+            else:
+                refused.append(answer["host"])
+        if not kept:
+            raise PrivateAddressError(host, refused)
+        return kept
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 class HttpFetcher:
     """One HTTP client session shared by every source of a pass.
 
     Use as ``async with HttpFetcher(config) as fetcher: await fetcher.fetch(...)``.
+    ``address_allowed`` and ``resolver`` are seams for tests: the address
+    policy, and the resolver the guard wraps (the system's by default).
     """
 
-    def __init__(self, config: FetchConfig):
+    def __init__(
+        self,
+        config: FetchConfig,
+        *,
+        address_allowed: AddressPolicy = is_public_address,
+        resolver: AbstractResolver | None = None,
+    ):
         self.config = config
-        self._session: aiohttp.ClientSession | None = None
+        self.address_allowed = address_allowed
+        self._resolver = resolver
+        # Two pools: one whose resolver refuses private addresses, and one,
+        # made only if a source asks for it, that connects anywhere.  A pool
+        # cannot be both, since aiohttp shares look-ups and connections
+        # between the requests of one connector.
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+        self._entered = False
 
     async def __aenter__(self) -> HttpFetcher:
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        sessions = list(self._sessions.values())
+        self._sessions.clear()
+        self._entered = False
+        for session in sessions:
+            await session.close()
+
+    def _session(self, allow_private: bool) -> aiohttp.ClientSession:
+        session = self._sessions.get(allow_private)
+        if session is not None:
+            return session
+        resolver: AbstractResolver | None = self._resolver
+        if not allow_private:
+            resolver = GuardedResolver(self.address_allowed, self._resolver)
         connector = aiohttp.TCPConnector(
             limit=self.config.concurrency,
             limit_per_host=self.config.per_host,
+            resolver=resolver,
         )
-        self._session = aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(
                 total=self.config.timeout,
@@ -66,22 +167,23 @@ class HttpFetcher:
             # Decompression is aiohttp's, but the size cap below counts the
             # decompressed bytes as they stream, so a bomb stops at the cap.
             auto_decompress=True,
+            # No proxy from the environment: it would connect for us, to
+            # addresses the guard never sees.
+            trust_env=False,
         )
-        return self
+        self._sessions[allow_private] = session
+        return session
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    async def fetch(
+        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+    ) -> Fetched:
+        """GET ``url`` conditionally; raise :class:`FetchError` naming ``source``.
 
-    async def fetch(self, source: str, url: str, state: FetchState) -> Fetched:
-        """GET ``url`` conditionally; raise :class:`FetchError` naming ``source``."""
-        if self._session is None:
+        Unless ``allow_private``, a URL or redirect whose host is (or resolves
+        only to) a loopback, private or otherwise non-public address is
+        refused before any connection is made.
+        """
+        if not self._entered:
             raise RuntimeError("HttpFetcher used outside 'async with'")
         headers = {}
         if state.etag:
@@ -90,101 +192,139 @@ class HttpFetcher:
             headers["If-Modified-Since"] = state.last_modified
         try:
             # asyncio.timeout backs up aiohttp's own total timeout, which does
-            # not cover every await of a slow body in every aiohttp version.
+            # not cover every await of a slow body in every aiohttp version,
+            # and spans every hop of a redirect chain.
             async with asyncio.timeout(self.config.timeout):
-                return await self._get(source, url, state, headers)
+                return await self._get(source, url, state, headers, allow_private)
         except TimeoutError:
             raise FetchError(source, f"timed out after {self.config.timeout:g}s") from None
-        except aiohttp.TooManyRedirects:
-            raise FetchError(source, f"more than {self.config.max_redirects} redirects") from None
         except aiohttp.InvalidURL as exc:
             raise FetchError(source, f"invalid URL or redirect target: {exc}") from None
         except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, PrivateAddressError):
+                raise FetchError(source, f"refused: {exc.os_error}; {_ALLOW_HINT}") from None
             raise FetchError(source, f"cannot connect to {exc.host}: {exc.os_error}") from None
         except aiohttp.ClientPayloadError as exc:
             raise FetchError(source, f"broken response body: {exc}") from None
         except aiohttp.ClientError as exc:
             raise FetchError(source, f"{type(exc).__name__}: {exc}") from None
 
+    def _check_target(self, source: str, url: URL, allow_private: bool, hop: int) -> None:
+        """Refuse a non-HTTP target, and unless allowed an IP-literal non-public host."""
+        if url.scheme not in ("http", "https") or not url.raw_host:
+            what = "redirect to" if hop else "URL"
+            raise FetchError(source, f"refused: {what} {url} is not an http(s) URL")
+        if allow_private:
+            return
+        address = literal_address(url.raw_host)
+        if address is not None and not self.address_allowed(address):
+            what = "redirect to" if hop else "URL"
+            raise FetchError(
+                source,
+                f"refused: {what} {url} names {address}, which is not a public address; "
+                + _ALLOW_HINT,
+            )
+
     async def _get(
-        self, source: str, url: str, state: FetchState, headers: dict[str, str]
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        headers: dict[str, str],
+        allow_private: bool,
     ) -> Fetched:
-        assert self._session is not None
-        async with self._session.get(
-            url, headers=headers, max_redirects=self.config.max_redirects
-        ) as response:
-            cache_seconds = _cache_seconds(response.headers)
-            redirect = _permanent_redirect(response)
-            if response.status == 304:
-                return Fetched(
-                    source,
-                    (),
-                    state,
-                    not_modified=True,
-                    status=304,
-                    cache_seconds=cache_seconds,
-                    permanent_redirect=redirect,
-                )
-            if response.status >= 400:
-                reason = response.reason or ""
-                raise FetchError(
-                    source,
-                    f"HTTP {response.status} {reason}".strip(),
-                    status=response.status,
-                    retry_after=_retry_after(response.headers)
-                    if response.status in (429, 503)
-                    else None,
-                )
-            if response.status != 200:
-                raise FetchError(
-                    source, f"unexpected HTTP status {response.status}", status=response.status
-                )
-            declared = response.content_length
-            if (
-                declared is not None
-                and declared > self.config.max_bytes
-                and not (response.headers.get("Content-Encoding"))
-            ):
-                raise ResponseTooLarge(
-                    source,
-                    f"response of {declared} bytes is over the {self.config.max_bytes} byte cap",
-                    status=200,
-                )
-            body = await self._read_capped(source, response)
-            response_headers = tuple(
-                (name.lower(), value) for name, value in response.headers.items()
-            )
-            new_state = FetchState(
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
-                content_hash=body_hash(body),
-            )
-            # Where the server sends no validators, or ignores them, an
-            # unchanged body is "not modified" all the same: nothing is parsed.
-            if state.content_hash is not None and new_state.content_hash == state.content_hash:
-                return Fetched(
-                    source,
-                    (),
-                    new_state,
-                    not_modified=True,
-                    status=200,
-                    cache_seconds=cache_seconds,
-                    permanent_redirect=redirect,
-                )
-            document = Document(
-                location=str(response.url),
-                body=body,
-                content_type=response.headers.get("Content-Type"),
-                headers=response_headers,
-            )
+        session = self._session(allow_private)
+        target = _url(source, url)
+        # The URL of every response that redirected, with its status.
+        hops: list[tuple[int, URL]] = []
+        while True:
+            self._check_target(source, target, allow_private, len(hops))
+            async with session.get(target, headers=headers, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status not in _REDIRECTS or not location:
+                    return await self._result(source, response, state, hops)
+                if len(hops) >= self.config.max_redirects:
+                    raise FetchError(source, f"more than {self.config.max_redirects} redirects")
+                hops.append((response.status, response.url))
+                target = response.url.join(_url(source, location))
+
+    async def _result(
+        self,
+        source: str,
+        response: aiohttp.ClientResponse,
+        state: FetchState,
+        hops: Sequence[tuple[int, URL]],
+    ) -> Fetched:
+        cache_seconds = _cache_seconds(response.headers)
+        redirect = _permanent_redirect(hops, response.url)
+        if response.status == 304:
             return Fetched(
                 source,
-                (document,),
+                (),
+                state,
+                not_modified=True,
+                status=304,
+                cache_seconds=cache_seconds,
+                permanent_redirect=redirect,
+            )
+        if response.status >= 400:
+            reason = response.reason or ""
+            raise FetchError(
+                source,
+                f"HTTP {response.status} {reason}".strip(),
+                status=response.status,
+                retry_after=_retry_after(response.headers)
+                if response.status in (429, 503)
+                else None,
+            )
+        if response.status != 200:
+            raise FetchError(
+                source, f"unexpected HTTP status {response.status}", status=response.status
+            )
+        declared = response.content_length
+        if (
+            declared is not None
+            and declared > self.config.max_bytes
+            and not (response.headers.get("Content-Encoding"))
+        ):
+            raise ResponseTooLarge(
+                source,
+                f"response of {declared} bytes is over the {self.config.max_bytes} byte cap",
+                status=200,
+            )
+        body = await self._read_capped(source, response)
+        response_headers = tuple((name.lower(), value) for name, value in response.headers.items())
+        new_state = FetchState(
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_hash=body_hash(body),
+        )
+        # Where the server sends no validators, or ignores them, an
+        # unchanged body is "not modified" all the same: nothing is parsed.
+        if state.content_hash is not None and new_state.content_hash == state.content_hash:
+            return Fetched(
+                source,
+                (),
                 new_state,
+                not_modified=True,
                 status=200,
                 cache_seconds=cache_seconds,
                 permanent_redirect=redirect,
             )
+        document = Document(
+            location=str(response.url),
+            body=body,
+            content_type=response.headers.get("Content-Type"),
+            headers=response_headers,
+        )
+        return Fetched(
+            source,
+            (document,),
+            new_state,
+            status=200,
+            cache_seconds=cache_seconds,
+            permanent_redirect=redirect,
+        )
 
     async def _read_capped(self, source: str, response: aiohttp.ClientResponse) -> bytes:
         limit = self.config.max_bytes
@@ -200,6 +340,13 @@ class HttpFetcher:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _url(source: str, text: str) -> URL:
+    try:
+        return URL(text)
+    except ValueError as exc:  # yarl on a malformed URL or Location header
+        raise FetchError(source, f"invalid URL or redirect target: {exc}") from None
 
 
 def _http_date(value: str | None) -> datetime | None:
@@ -228,16 +375,18 @@ def _retry_after(headers: Mapping[str, str]) -> datetime | None:
     return _http_date(value)
 
 
-def _permanent_redirect(response: aiohttp.ClientResponse) -> str | None:
+def _permanent_redirect(hops: Sequence[tuple[int, URL]], final: URL) -> str | None:
     """Where the leading run of 301/308 redirects led, if the request began with one.
 
     A temporary redirect ends the run: a subscription follows only what the
     server says is permanent.
     """
+    if not hops:
+        return None
+    urls = [url for _status, url in hops[1:]] + [final]
     target = None
-    hops = [*response.history, response]
-    for hop, following in itertools.pairwise(hops):
-        if hop.status not in _PERMANENT:
+    for (status, _url), following in zip(hops, urls, strict=True):
+        if status not in _PERMANENT:
             break
-        target = str(following.url)
+        target = str(following)
     return target

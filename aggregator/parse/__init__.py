@@ -3,10 +3,17 @@
 :func:`parse_fetched` is pure (bytes in, records out) and picklable, so the
 pipeline can run it in a worker process.  It never raises anything but
 :class:`~aggregator.errors.ParseError` for bad input.
+
+What a feed says about its own entries is tidied the same way whatever the
+format: an entry with neither title, link nor content is dropped, and an id
+the feed repeats names only its first entry (the others are told apart by
+their links or content, so no entry overwrites another).
 """
 
 from __future__ import annotations
 
+import copyreg
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ParseError
@@ -18,6 +25,11 @@ from .jsonfeed import looks_like_json, parse_json_feed
 
 __all__ = ["parse_document", "parse_fetched", "text_to_html"]
 
+# A ParseError comes back from a worker process as a value, pickled; but
+# pickle rebuilds an exception from its ``args`` (one line of text), which
+# SourceError's constructor cannot take.  Rebuild it from its parts instead.
+copyreg.pickle(ParseError, lambda error: (ParseError, (error.source, error.message)))
+
 _HTML_START = (b"<!doctype html", b"<html")
 
 
@@ -28,11 +40,11 @@ def parse_document(document: Document, source: str, *, local: bool) -> ParsedFee
             title=None, link=None, language=None, items=(parse_article(document, source),)
         )
     if looks_like_json(document):
-        return parse_json_feed(document, source)
+        return tidy(parse_json_feed(document, source))
     head = document.body.lstrip()[:200].lower()
     if head.startswith(_HTML_START):
         raise ParseError(source, "got an HTML page, not a feed")
-    return parse_feed(document, source)
+    return tidy(parse_feed(document, source))
 
 
 def parse_fetched(fetched: Fetched, *, local: bool) -> ParsedFeed:
@@ -44,6 +56,10 @@ def parse_fetched(fetched: Fetched, *, local: bool) -> ParsedFeed:
     feeds = [parse_document(doc, fetched.source, local=local) for doc in fetched.documents]
     if len(feeds) == 1:
         return feeds[0]
+    return tidy(_merge(feeds))
+
+
+def _merge(feeds: list[ParsedFeed]) -> ParsedFeed:
     items: list[ParsedItem] = []
     for feed in feeds:
         items.extend(feed.items)
@@ -56,3 +72,36 @@ def parse_fetched(fetched: Fetched, *, local: bool) -> ParsedFeed:
         items=tuple(items),
         warning="; ".join(warnings) or None,
     )
+
+
+def tidy(feed: ParsedFeed) -> ParsedFeed:
+    """Drop empty entries and exact repeats; unbind an id from all but its first entry."""
+    items: list[ParsedItem] = []
+    seen_ids: set[str] = set()
+    seen_items: set[ParsedItem] = set()
+    empty = repeated = unbound = 0
+    for item in feed.items:
+        if not (item.title or item.link or item.content_html):
+            empty += 1
+            continue
+        if item in seen_items:
+            repeated += 1
+            continue
+        seen_items.add(item)
+        entry_id = item.entry_id
+        if entry_id is not None and entry_id in seen_ids:
+            unbound += 1
+            item = replace(item, entry_id=None)
+        elif entry_id is not None:
+            seen_ids.add(entry_id)
+        items.append(item)
+    notes = [feed.warning] if feed.warning else []
+    if empty:
+        notes.append(f"{empty} entries without title, link or content dropped")
+    if repeated:
+        notes.append(f"{repeated} repeated entries dropped")
+    if unbound:
+        notes.append(f"{unbound} entries repeat another entry's id")
+    if len(items) == len(feed.items) and not unbound:
+        return feed
+    return replace(feed, items=tuple(items), warning="; ".join(notes) or None)

@@ -4,6 +4,10 @@ feedparser is imported here only.  It is given the bytes, never a URL, so it
 does no I/O of its own.  Its sanitizer and relative-URI resolver are turned
 off because they are its slowest parts; :mod:`.normalize` does both with nh3,
 faster and with a stricter allow-list.
+
+feedparser never sees the bytes as they came: :func:`.xmlguard.prepare_xml`
+first takes out the DTD (refusing external and nested entities, bounding
+internal ones) and repairs what breaks expat without changing the text.
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ import feedparser
 from ..errors import ParseError
 from ..models import Document, ParsedFeed, ParsedItem
 from .normalize import (
+    MAX_HTML_CHARS,
     http_url,
     normalize_language,
     plain_text,
     sanitize_html,
     utc_from_struct,
 )
+from .xmlguard import prepare_xml
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def parse_feed(document: Document, source: str) -> ParsedFeed:
@@ -34,8 +41,15 @@ def parse_feed(document: Document, source: str) -> ParsedFeed:
         headers["content-type"] = document.content_type
     if not document.body.strip():
         raise ParseError(source, "empty response: no feed in it")
+    if document.body.startswith(_GZIP_MAGIC):
+        # What is left after the HTTP layer's one decompression, or a .gz
+        # file: not inflated again, so a nested bomb goes no further.
+        raise ParseError(source, "the body is gzip-compressed data, not a feed")
+    prepared = prepare_xml(document.body, source)
+    if prepared.root is not None and prepared.root.lower() == "html":
+        raise ParseError(source, "got an HTML page, not a feed")
     result = feedparser.parse(
-        io.BytesIO(document.body),
+        io.BytesIO(prepared.body),
         response_headers=headers,
         sanitize_html=False,
         resolve_relative_uris=False,
@@ -54,14 +68,20 @@ def parse_feed(document: Document, source: str) -> ParsedFeed:
     base = document.location
     site_link = http_url(feed.get("link"), base)
     language = normalize_language(feed.get("language"))
-    items = tuple(_item(entry, base, language) for entry in entries)
-    warning = f"{type(problem).__name__}: {problem}" if problem is not None else None
+    pairs = [_item(entry, base, language) for entry in entries]
+    items = tuple(item for item, _cut in pairs)
+    warnings = list(prepared.notes)
+    cut = sum(cut for _item, cut in pairs)
+    if cut:
+        warnings.append(f"{cut} entries cut to {MAX_HTML_CHARS} characters")
+    if problem is not None:
+        warnings.append(f"{type(problem).__name__}: {problem}")
     return ParsedFeed(
         title=plain_text(feed.get("title", "")) or None,
         link=site_link,
         language=language,
         items=items,
-        warning=warning,
+        warning="; ".join(warnings) or None,
         ttl_seconds=_ttl_seconds(feed),
     )
 
@@ -89,10 +109,11 @@ def _ttl_seconds(feed: Any) -> float | None:
     return max(hints) if hints else None
 
 
-def _item(entry: Any, base: str, feed_language: str | None) -> ParsedItem:
+def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem, bool]:
+    """The entry, and whether its content was cut to the size bound."""
     link = http_url(entry.get("link"), base)
     content, content_language = _content(entry)
-    return ParsedItem(
+    item = ParsedItem(
         entry_id=(entry.get("id") or "").strip() or None,
         title=plain_text(entry.get("title", "")),
         link=link,
@@ -104,6 +125,7 @@ def _item(entry: Any, base: str, feed_language: str | None) -> ParsedItem:
         author=plain_text(entry.get("author", "")) or None,
         language=normalize_language(content_language) or feed_language,
     )
+    return item, len(content) > MAX_HTML_CHARS
 
 
 def _content(entry: Any) -> tuple[str, str | None]:

@@ -18,8 +18,16 @@ _VERSION_PREFIX = "https://jsonfeed.org/version/"
 
 
 def looks_like_json(document: Document) -> bool:
-    content_type = (document.content_type or "").lower()
-    return "json" in content_type or document.body.lstrip()[:1] == b"{"
+    """JSON by its first character; by the content type only when that says nothing.
+
+    Servers label feeds wrongly both ways, so the bytes decide where they can.
+    """
+    first = document.body[:1024].removeprefix(b"\xef\xbb\xbf").lstrip()[:1]
+    if first in (b"{", b"["):
+        return True
+    if first == b"<":
+        return False
+    return "json" in (document.content_type or "").lower()
 
 
 def parse_json_feed(document: Document, source: str) -> ParsedFeed:
@@ -27,7 +35,7 @@ def parse_json_feed(document: Document, source: str) -> ParsedFeed:
         data = json.loads(document.body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ParseError(source, f"JSON Feed is not UTF-8: {exc}") from None
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also a 5000-digit number
         raise ParseError(source, f"not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):
         raise ParseError(source, "JSON document is not a JSON Feed (no jsonfeed.org version)")

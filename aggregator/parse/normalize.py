@@ -3,6 +3,11 @@
 nh3 (the Ammonia sanitizer) is imported here only.  Every HTML fragment that
 reaches the store went through :func:`sanitize_html`, so nothing downstream
 needs to trust a source.
+
+Bounds, because the sanitizer and the summarizer after it slow down with the
+size and nesting of what they get (html5ever is quadratic in the depth of
+nested block elements): an entry's HTML is cut at :data:`MAX_HTML_CHARS`, and
+HTML nested deeper than :data:`MAX_DEPTH` is kept as its text alone.
 """
 
 from __future__ import annotations
@@ -27,7 +32,22 @@ _ATTRIBUTES = {
 }
 _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+MAX_HTML_CHARS = 100_000  # of one entry's HTML, before sanitizing
+MAX_DEPTH = 256  # nested elements; deeper HTML is reduced to its text
+
 _TAG = re.compile(r"<[^>]*>")
+# After unescaping, text that would read as a tag to a reader that takes a
+# title for HTML (many do, in RSS): "<script", "</a", "<!--", "<?php".
+_TAG_LIKE = re.compile(r"<[/!?]?[A-Za-z!?][^<>]*>?")
+_START_OR_END = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
+# Elements that never nest: void ones, and ones the next sibling closes.
+_NON_NESTING = frozenset(
+    {
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+        "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+        "optgroup", "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp",
+    }
+)  # fmt: skip
 _SPACE = re.compile(r"\s+")
 # C0 controls other than tab/newline/CR are not allowed in XML 1.0 output.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -41,8 +61,15 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
             return value
         return absolute_url(value, base_url)
 
+    fragment = strip_control(fragment)
+    if len(fragment) > MAX_HTML_CHARS:
+        fragment = fragment[:MAX_HTML_CHARS]
+    if nesting_depth(fragment) > MAX_DEPTH:
+        fragment = "".join(
+            f"<p>{html.escape(line)}</p>" for line in plain_text_lines(fragment) if line
+        )
     cleaned = nh3.clean(
-        strip_control(fragment),
+        fragment,
         tags=set(_TAGS),
         clean_content_tags={"script", "style"},
         attributes=_ATTRIBUTES,
@@ -53,14 +80,47 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
     return cleaned.strip()
 
 
+def nesting_depth(fragment: str) -> int:
+    """How deep elements nest, counted on the tags as written (no parser), at most.
+
+    An over-estimate for sloppy HTML is harmless: the fragment keeps its text.
+    """
+    if fragment.count("<") <= MAX_DEPTH:
+        return fragment.count("<")
+    depth = deepest = 0
+    for match in _START_OR_END.finditer(fragment):
+        closing, name, self_closing = match.groups()
+        if name.lower() in _NON_NESTING or self_closing:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def plain_text_lines(fragment: str) -> list[str]:
+    """The text of an HTML fragment, one line per run between tags, unescaped."""
+    return [_SPACE.sub(" ", html.unescape(part)).strip() for part in _TAG.split(fragment)]
+
+
 def strip_control(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
 def plain_text(fragment: str) -> str:
-    """Text of an HTML fragment (or of text that may hold entities), on one line."""
+    """Text of an HTML fragment (or of text that may hold entities), on one line.
+
+    What only looks like a tag after unescaping ("&lt;script&gt;") goes too,
+    so a title never carries markup to a reader that renders titles as HTML;
+    a lone "<", as in "a < b", stays.
+    """
     without_tags = _TAG.sub(" ", fragment)
-    return _SPACE.sub(" ", html.unescape(strip_control(without_tags))).strip()
+    text = html.unescape(strip_control(without_tags))
+    if "<" in text:
+        text = _TAG_LIKE.sub(" ", text)
+    return _SPACE.sub(" ", text).strip()
 
 
 def absolute_url(value: str | None, base_url: str | None) -> str | None:

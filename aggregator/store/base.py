@@ -59,6 +59,57 @@ class CopyRecord:
     is_lead: bool
 
 
+@dataclass(frozen=True, slots=True)
+class IndexedCopy:
+    """A copy as the near-duplicate index holds it (see aggregator/dedup/near.py).
+
+    ``signature`` is opaque here: the dedup stage encodes and decodes it.
+    """
+
+    source: str
+    entry_key: str
+    item_id: int
+    title: str
+    at: datetime  # the copy's date: copies are only compared within a window of it
+    signature: bytes
+    bands: tuple[int, ...]  # its keys in the index
+    method: str  # how it joined its item: first, canonical-url, content-hash, near-duplicate
+    score: float | None = None  # the similarity, for near-duplicates
+    matched: int | None = None  # id of the copy it was found like
+    shown: bool = False  # its title and text are the item's
+    id: int = 0  # assigned by the store
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A stored copy that shares index keys with a new one."""
+
+    copy: IndexedCopy
+    same_source: bool  # its item already has a copy from the new copy's source
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMember:
+    source: str
+    link: str | None
+    title: str | None  # None for copies stored before the near-duplicate index
+    method: str | None
+    score: float | None
+    matched_source: str | None  # the member it was found like
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateCluster:
+    """An item that more than one copy became, with its copies (first first)."""
+
+    item_id: int
+    uid: str
+    title: str
+    link: str | None
+    members: tuple[ClusterMember, ...]
+
+
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[None]: ...
 
@@ -105,7 +156,22 @@ class Store(Protocol):
         content_hash: str,
         when: datetime,
     ) -> None: ...
+    def item_has_source(self, item_id: int, source: str) -> bool: ...
+    def update_item_text(
+        self, item_id: int, title: str, content_html: str, author: str | None, language: str | None
+    ) -> None: ...
     def latest_items(self, limit: int) -> list[StoredItem]: ...
+
+    # the near-duplicate index
+    def indexed_copy(self, source: str, entry_key: str) -> IndexedCopy | None: ...
+    def shown_copy(self, item_id: int) -> IndexedCopy | None: ...
+    def index_copy(self, copy: IndexedCopy) -> int: ...
+    def show_copy(self, item_id: int, copy_id: int) -> None: ...
+    def band_hits(
+        self, bands: Sequence[int], start: datetime, end: datetime
+    ) -> list[tuple[int, int]]: ...
+    def candidates(self, copy_ids: Sequence[int], source: str) -> list[Candidate]: ...
+    def duplicate_clusters(self) -> list[DuplicateCluster]: ...
     def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]: ...
 
     # summaries

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,7 +21,15 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..models import FetchState, SourceRef, SourceState, Summary
-from .base import CopyRecord, ItemWrite, StoredItem
+from .base import (
+    Candidate,
+    ClusterMember,
+    CopyRecord,
+    DuplicateCluster,
+    IndexedCopy,
+    ItemWrite,
+    StoredItem,
+)
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -81,8 +90,39 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL
     );
     """,
+    # The near-duplicate index: each copy's signature, how it joined its item,
+    # and one row per LSH band key.  Dates are whole seconds since 1970 (UTC),
+    # so the window is an integer range on the band index.
+    """
+    CREATE TABLE dedup_copies (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        title TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        signature BLOB NOT NULL,
+        bands BLOB NOT NULL,
+        method TEXT NOT NULL,
+        score REAL,
+        matched INTEGER,
+        shown INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (source, entry_key)
+    );
+    CREATE INDEX dedup_copies_by_item ON dedup_copies (item_id);
+    CREATE TABLE dedup_bands (
+        band INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        copy_id INTEGER NOT NULL
+    );
+    CREATE INDEX dedup_bands_by_band ON dedup_bands (band, at, copy_id);
+    """,
 )
 
+_COPY_COLUMNS = (
+    "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
+    "c.score, c.matched, c.shown"
+)
 _ITEM_COLUMNS = (
     "id, uid, section, title, link, published, updated, content_html, author, language, lead_source"
 )
@@ -382,6 +422,153 @@ class SqliteStore:
             (source, entry_key, item_id, link, content_hash, to_text(when)),
         )
 
+    def item_has_source(self, item_id: int, source: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM item_sources WHERE item_id = ? AND source = ? LIMIT 1", (item_id, source)
+        ).fetchone()
+        return row is not None
+
+    def update_item_text(
+        self, item_id: int, title: str, content_html: str, author: str | None, language: str | None
+    ) -> None:
+        """What the item shows, from another copy; its id, link and dates stay."""
+        self._db.execute(
+            "UPDATE items SET title = ?, content_html = ?, author = ?, language = ? WHERE id = ?",
+            (title, content_html, author, language, item_id),
+        )
+
+    # -- the near-duplicate index ---------------------------------------------
+
+    def indexed_copy(self, source: str, entry_key: str) -> IndexedCopy | None:
+        row = self._db.execute(
+            f"SELECT {_COPY_COLUMNS} FROM dedup_copies c WHERE c.source = ? AND c.entry_key = ?",
+            (source, entry_key),
+        ).fetchone()
+        return _indexed_copy(row) if row else None
+
+    def shown_copy(self, item_id: int) -> IndexedCopy | None:
+        row = self._db.execute(
+            f"SELECT {_COPY_COLUMNS} FROM dedup_copies c WHERE c.item_id = ? AND c.shown = 1 "
+            "ORDER BY c.id LIMIT 1",
+            (item_id,),
+        ).fetchone()
+        return _indexed_copy(row) if row else None
+
+    def index_copy(self, copy: IndexedCopy) -> int:
+        """Store a copy and its band keys, replacing what its source said before."""
+        at = _seconds(copy.at)
+        old = self._db.execute(
+            "SELECT id, at, bands FROM dedup_copies WHERE source = ? AND entry_key = ?",
+            (copy.source, copy.entry_key),
+        ).fetchone()
+        values = (
+            copy.item_id,
+            copy.title,
+            at,
+            copy.signature,
+            _band_blob(copy.bands),
+            copy.method,
+            copy.score,
+            copy.matched,
+            int(copy.shown),
+        )
+        if old is None:
+            cursor = self._db.execute(
+                "INSERT INTO dedup_copies (item_id, title, at, signature, bands, method, score, "
+                "matched, shown, source, entry_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, copy.source, copy.entry_key),
+            )
+            assert cursor.lastrowid is not None
+            copy_id = cursor.lastrowid
+        else:
+            copy_id, old_at = int(old[0]), int(old[1])
+            self._db.executemany(
+                "DELETE FROM dedup_bands WHERE band = ? AND at = ? AND copy_id = ?",
+                [(band, old_at, copy_id) for band in _bands_of(old[2])],
+            )
+            self._db.execute(
+                "UPDATE dedup_copies SET item_id = ?, title = ?, at = ?, signature = ?, "
+                "bands = ?, method = ?, score = ?, matched = ?, shown = ? WHERE id = ?",
+                (*values, copy_id),
+            )
+        self._db.executemany(
+            "INSERT INTO dedup_bands (band, at, copy_id) VALUES (?, ?, ?)",
+            [(band, at, copy_id) for band in dict.fromkeys(copy.bands)],
+        )
+        return copy_id
+
+    def show_copy(self, item_id: int, copy_id: int) -> None:
+        """Mark the copy whose title and text the item shows; only one is."""
+        self._db.execute(
+            "UPDATE dedup_copies SET shown = CASE WHEN id = ? THEN 1 ELSE 0 END "
+            "WHERE item_id = ? AND (shown = 1 OR id = ?)",
+            (copy_id, item_id, copy_id),
+        )
+
+    def band_hits(
+        self, bands: Sequence[int], start: datetime, end: datetime
+    ) -> list[tuple[int, int]]:
+        """(band, copy id) of every indexed copy dated from ``start`` to ``end``
+        that has one of ``bands``."""
+        keys = list(dict.fromkeys(bands))[:500]  # stay under SQLite's variable limit
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        return self._db.execute(
+            f"SELECT band, copy_id FROM dedup_bands WHERE band IN ({marks}) AND at BETWEEN ? AND ?",
+            (*keys, _seconds(start), _seconds(end)),
+        ).fetchall()
+
+    def candidates(self, copy_ids: Sequence[int], source: str) -> list[Candidate]:
+        """The indexed copies, each with whether its item has a copy from ``source``."""
+        ids = list(copy_ids)[:500]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f"SELECT {_COPY_COLUMNS}, EXISTS (SELECT 1 FROM item_sources s "
+            "WHERE s.item_id = c.item_id AND s.source = ?) "
+            f"FROM dedup_copies c WHERE c.id IN ({marks}) ORDER BY c.id",
+            (source, *ids),
+        ).fetchall()
+        return [Candidate(_indexed_copy(row[:-1]), bool(row[-1])) for row in rows]
+
+    def duplicate_clusters(self) -> list[DuplicateCluster]:
+        """Every item more than one copy became, newest first."""
+        rows = self._db.execute(
+            "SELECT i.id, i.uid, i.title, i.link, s.source, s.link, s.first_seen, c.title, "
+            "c.method, c.score, m.source "
+            "FROM items i JOIN item_sources s ON s.item_id = i.id "
+            "LEFT JOIN dedup_copies c ON c.source = s.source AND c.entry_key = s.entry_key "
+            "LEFT JOIN dedup_copies m ON m.id = c.matched "
+            "WHERE i.id IN (SELECT item_id FROM item_sources GROUP BY item_id "
+            "HAVING COUNT(*) > 1) "
+            "ORDER BY i.published DESC, i.id, s.first_seen, c.id, s.source"
+        ).fetchall()
+        clusters: dict[int, tuple[tuple[str, str, str | None], list[ClusterMember]]] = {}
+        for row in rows:
+            item_id, uid, title, link, source, copy_link, seen, copy_title, method, score, other = (
+                row
+            )
+            first_seen = from_text(seen)
+            assert first_seen is not None
+            entry = clusters.setdefault(int(item_id), ((uid, title, link), []))
+            entry[1].append(
+                ClusterMember(
+                    source=source,
+                    link=copy_link,
+                    title=copy_title,
+                    method=method,
+                    score=score,
+                    matched_source=other,
+                    first_seen=first_seen,
+                )
+            )
+        return [
+            DuplicateCluster(item_id, uid, title, link, tuple(members))
+            for item_id, ((uid, title, link), members) in clusters.items()
+        ]
+
     def latest_items(self, limit: int) -> list[StoredItem]:
         rows = self._db.execute(
             f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT ?", (limit,)
@@ -527,6 +714,40 @@ def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> Sto
         language=_opt(language),
         lead_source=str(lead),
         sources=sources,
+    )
+
+
+def _seconds(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+def _band_blob(bands: Sequence[int]) -> bytes:
+    return struct.pack(f"<{len(bands)}q", *bands)
+
+
+def _bands_of(blob: object) -> tuple[int, ...]:
+    assert isinstance(blob, bytes)
+    return struct.unpack(f"<{len(blob) // 8}q", blob)
+
+
+def _indexed_copy(row: tuple[object, ...]) -> IndexedCopy:
+    (copy_id, source, key, item_id, title, at, signature, bands, method, score, matched, shown) = (
+        row
+    )
+    assert isinstance(signature, bytes)
+    return IndexedCopy(
+        id=int(str(copy_id)),
+        source=str(source),
+        entry_key=str(key),
+        item_id=int(str(item_id)),
+        title=str(title),
+        at=datetime.fromtimestamp(int(str(at)), UTC),
+        signature=signature,
+        bands=_bands_of(bands),
+        method=str(method),
+        score=float(str(score)) if score is not None else None,
+        matched=int(str(matched)) if matched is not None else None,
+        shown=bool(shown),
     )
 
 

@@ -1,46 +1,43 @@
-"""Extractive summaries per section, with sumy (imported here only).
+"""Extractive summaries per section: the public functions and the algorithm registry.
 
     summarize_html(html) = summarize_sections(split_sections(html))
+    summarize_sections   = resolve the language | prepare (tokenize, stem: once)
+                           | per section: budget, rank, keep the section's order
 
 Each section is summarized on its own, so every heading keeps its key
 sentences instead of the longest section taking the whole summary.  A section
-no longer than the requested count is shown whole; chosen sentences keep the
-order they had in the section.  Nothing here rewrites text: every sentence of
-a summary is a sentence of the article, as the tokenizer split it.
+no longer than its budget is shown whole; chosen sentences keep the order they
+had in the section, and sections keep theirs.  Nothing here rewrites text:
+every sentence of a summary is a sentence of the article, as the tokenizer
+split it.
 
-sumy's default tokenizer needs NLTK data that is not installed; the document
-is built here from :class:`PunktTokenizer` directly, which also keeps sumy's
-``PlaintextParser`` from turning an all-capitals sentence into a heading.
+The budget of a section is ``sentences``, or for long sections one sentence
+per ``words_per_sentence`` words, up to ``max_sentences`` (off unless
+``max_sentences`` is given, so that ``sentences=3`` means three).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import warnings
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from functools import lru_cache
-from typing import Any
-
-from sumy import __version__ as sumy_version
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.nlp.stemmers import Stemmer, null_stemmer
-from sumy.summarizers.kl import KLSummarizer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.lsa import LsaSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
-from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
-from sumy.utils import get_stop_words
 
 from ..models import Section, SectionSummary, Summary
+from .document import SectionText, prepare
+from .language import resolve_language
+from .lexicon import STOP_WORDS_VERSION, lexicon_for
+from .positional import rank_lead, rank_positional
 from .sections import split_sections
+from .sumy_adapter import SUMY_ALGORITHMS, SUMY_VERSION, sumy_ranker
 from .tokenizer import ENGINE as TOKENIZER_ENGINE
-from .tokenizer import PunktTokenizer, language_name, tokenizer_for
+from .tokenizer import tokenizer_for
 
 __all__ = [
     "ALGORITHMS",
+    "DEFAULT_ALGORITHM",
+    "DEFAULT_WORDS_PER_SENTENCE",
+    "sentence_budget",
     "summarize_html",
     "summarize_sections",
     "summary_cache_key",
@@ -48,45 +45,42 @@ __all__ = [
 
 # Bump when a change here or in the splitter changes what a summary says, so
 # stored summaries are recomputed rather than served stale.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
-_CLASSES: dict[str, Callable[..., Any]] = {
-    "lexrank": LexRankSummarizer,
-    "textrank": TextRankSummarizer,
-    "lsa": LsaSummarizer,
-    "luhn": LuhnSummarizer,
-    "kl": KLSummarizer,
-    "sumbasic": SumBasicSummarizer,
-}
-ALGORITHMS: tuple[str, ...] = tuple(_CLASSES)
+DEFAULT_ALGORITHM = "positional"
+# The default algorithm first, then Lead-N (the news baseline), then sumy's.
+ALGORITHMS: tuple[str, ...] = (DEFAULT_ALGORITHM, "lead", *SUMY_ALGORITHMS)
+# One more sentence per this many words of a long section, when max_sentences
+# allows more than `sentences`: a 150-word section is a paragraph or two.
+DEFAULT_WORDS_PER_SENTENCE = 150
 
-# sumy's summarizer objects: called as summarizer(document, count).
-_SumyFunction = Callable[[Any, int], Sequence[Any]]
+Ranker = Callable[[SectionText, int], Sequence[int]]
 
 
 def summarize_sections(
     sections: Sequence[Section],
     *,
     sentences: int = 2,
-    algorithm: str = "lexrank",
-    language: str | None = "english",
+    algorithm: str = DEFAULT_ALGORITHM,
+    language: str | None = None,
+    max_sentences: int | None = None,
+    words_per_sentence: int = DEFAULT_WORDS_PER_SENTENCE,
 ) -> Summary:
     """Up to ``sentences`` key sentences per section, sections and headings in order.
 
-    ``language`` is a name or ISO code; None (a feed that does not say) means
-    English.  A language sumy or Punkt does not know is still summarized, with
-    the English sentence model, no stemmer and no stop words.
+    ``language`` is a name or ISO code; None (or ``"auto"``, or a code naming
+    no language known here) means detect it from the text.  A language
+    without a sentence model, stemmer or stop words is still summarized, with
+    the English sentence rules and every word a term.
     """
-    if sentences < 1:
-        raise ValueError(f"sentences must be at least 1, not {sentences}")
-    name = language_name(language)
-    summarizer = _summarizer(_algorithm(algorithm), name)
-    tokenizer = tokenizer_for(name)
-    return Summary(
-        tuple(
-            SectionSummary(s.heading, _key_sentences(s, sentences, summarizer, tokenizer))
-            for s in sections
-        )
+    text = "\n".join(p for s in sections for p in s.paragraphs)
+    return _summarize(
+        sections,
+        resolve_language(language, text),
+        _algorithm(algorithm),
+        sentences,
+        _max_sentences(sentences, max_sentences),
+        _words_per_sentence(words_per_sentence),
     )
 
 
@@ -94,12 +88,23 @@ def summarize_html(
     html: str,
     *,
     sentences: int = 2,
-    algorithm: str = "lexrank",
-    language: str | None = "english",
+    algorithm: str = DEFAULT_ALGORITHM,
+    language: str | None = None,
+    max_sentences: int | None = None,
+    words_per_sentence: int = DEFAULT_WORDS_PER_SENTENCE,
 ) -> Summary:
-    """:func:`split_sections` then :func:`summarize_sections`."""
-    return summarize_sections(
-        split_sections(html), sentences=sentences, algorithm=algorithm, language=language
+    """:func:`split_sections` then :func:`summarize_sections`.
+
+    The language is resolved from the HTML exactly as :func:`summary_cache_key`
+    resolves it, so a stored summary and its key always agree.
+    """
+    return _summarize(
+        split_sections(html),
+        resolve_language(language, html),
+        _algorithm(algorithm),
+        sentences,
+        _max_sentences(sentences, max_sentences),
+        _words_per_sentence(words_per_sentence),
     )
 
 
@@ -107,89 +112,109 @@ def summary_cache_key(
     html: str,
     *,
     sentences: int = 2,
-    algorithm: str = "lexrank",
-    language: str | None = "english",
+    algorithm: str = DEFAULT_ALGORITHM,
+    language: str | None = None,
+    max_sentences: int | None = None,
+    words_per_sentence: int = DEFAULT_WORDS_PER_SENTENCE,
 ) -> str:
-    """A sha256 hex digest of everything a summary depends on.
+    """A sha256 hex digest of everything a summary of ``html`` depends on.
 
-    Equal keys mean an equal summary: the inputs (language and algorithm as
-    normalized, so "en" and "english" share a key), this module's version and
-    the versions of sumy and of the sentence model.
+    Equal keys mean an equal summary: the inputs as normalized (the resolved
+    language, so "en", "english" and an undeclared English text share a key;
+    the algorithm in lower case; the length settings only as far as they
+    matter), this package's summary version and the versions of sumy, of the
+    sentence model and of the stop lists.
     """
+    maximum = _max_sentences(sentences, max_sentences)
     parts = [
         SUMMARY_VERSION,
-        sumy_version,
+        SUMY_VERSION,
         TOKENIZER_ENGINE,
+        STOP_WORDS_VERSION,
         _algorithm(algorithm),
-        language_name(language),
+        resolve_language(language, html),
         sentences,
+        maximum,
+        _words_per_sentence(words_per_sentence) if maximum > sentences else None,
         html,
     ]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
+def sentence_budget(words: int, sentences: int, max_sentences: int, words_per_sentence: int) -> int:
+    """Sentences a section of ``words`` words gets: ``sentences``, or one per
+    ``words_per_sentence`` words, whichever is more, but never over ``max_sentences``."""
+    return max(sentences, min(max_sentences, words // words_per_sentence))
+
+
+def _summarize(
+    sections: Sequence[Section],
+    language: str,
+    algorithm: str,
+    sentences: int,
+    max_sentences: int,
+    words_per_sentence: int,
+) -> Summary:
+    prepared = prepare(sections, tokenizer_for(language), lexicon_for(language))
+    rank = _ranker(algorithm, language)
+    return Summary(
+        tuple(
+            SectionSummary(
+                section.heading,
+                _key_sentences(
+                    section,
+                    sentence_budget(section.words, sentences, max_sentences, words_per_sentence),
+                    rank,
+                ),
+            )
+            for section in prepared
+        )
+    )
+
+
+def _key_sentences(section: SectionText, count: int, rank: Ranker) -> tuple[str, ...]:
+    texts = section.sentences
+    if len(texts) <= count:
+        return texts  # too short to summarize: shown whole
+    chosen = set(rank(section, count))
+    if not chosen:
+        # LSA gives nothing when no word survives the stop list; the opening
+        # of the section is as good a summary as any.
+        return texts[:count]
+    # Chosen sentences in section order, whatever order the algorithm used.
+    return tuple(texts[i] for i in sorted(chosen))
+
+
+@lru_cache(maxsize=64)
+def _ranker(algorithm: str, language: str) -> Ranker:
+    if algorithm == DEFAULT_ALGORITHM:
+        return rank_positional
+    if algorithm == "lead":
+        return rank_lead
+    return sumy_ranker(algorithm, language)
+
+
 def _algorithm(name: str) -> str:
     key = name.strip().lower()
-    if key not in _CLASSES:
+    if key not in ALGORITHMS:
         valid = ", ".join(ALGORITHMS)
         raise ValueError(f"unknown summary algorithm {name!r}; valid: {valid}")
     return key
 
 
-@lru_cache(maxsize=32)
-def _summarizer(algorithm: str, language: str) -> _SumyFunction:
-    # A summarizer holds only its stemmer and stop words, never per-document
-    # state, so one object per (algorithm, language) serves every call.
-    try:
-        stemmer: Callable[[str], str] = Stemmer(language)
-    except LookupError:
-        stemmer = null_stemmer
-    summarizer = _CLASSES[algorithm](stemmer)
-    # Russian, for one, has a stemmer in sumy but no stop-word list.
-    with suppress(LookupError):
-        summarizer.stop_words = get_stop_words(language)
-    function: _SumyFunction = summarizer
-    return function
+def _max_sentences(sentences: int, max_sentences: int | None) -> int:
+    if sentences < 1:
+        raise ValueError(f"sentences must be at least 1, not {sentences}")
+    if max_sentences is None:
+        return sentences
+    if max_sentences < sentences:
+        raise ValueError(
+            f"max_sentences ({max_sentences}) must be at least sentences ({sentences})"
+        )
+    return max_sentences
 
 
-def _key_sentences(
-    section: Section, count: int, summarizer: _SumyFunction, tokenizer: PunktTokenizer
-) -> tuple[str, ...]:
-    # Sentences never span paragraphs: a paragraph break is a sentence break
-    # even when the text before it has no final period.  A sentence repeated
-    # in the section ("Same thing. Same thing.") is one candidate, so a
-    # summary never shows it twice.
-    seen: set[str] = set()
-    paragraphs: list[list[str]] = []
-    for text in section.paragraphs:
-        fresh = []
-        for sentence in tokenizer.to_sentences(text):
-            if sentence not in seen:
-                seen.add(sentence)
-                fresh.append(sentence)
-        if fresh:
-            paragraphs.append(fresh)
-    texts = [s for paragraph in paragraphs for s in paragraph]
-    if len(texts) <= count:
-        return tuple(texts)
-
-    document = ObjectDocumentModel(
-        Paragraph(Sentence(s, tokenizer) for s in paragraph) for paragraph in paragraphs
-    )
-    # sumy hands back the Sentence objects it was given; their identity, not
-    # their text (which sumy's own equality uses), gives their position.
-    position = {id(s): i for i, s in enumerate(document.sentences)}
-    with warnings.catch_warnings():
-        # LSA warns when a section has fewer distinct words than sentences,
-        # and numpy warns on LexRank's 0/0 when every word is a stop word;
-        # neither stops a usable answer.  The filter names sumy's modules
-        # only, so even if threads interleave and leave it installed, it
-        # hides nobody else's warnings.
-        warnings.filterwarnings("ignore", module=r"sumy\.")
-        chosen = summarizer(document, count)
-    if not chosen:
-        # LSA gives nothing when no word survives the stop list; the opening
-        # of the section is as good a summary as any.
-        return tuple(texts[:count])
-    # Chosen sentences in section order, whatever order the algorithm used.
-    return tuple(texts[i] for i in sorted(position[id(s)] for s in chosen))
+def _words_per_sentence(words: int) -> int:
+    if words < 1:
+        raise ValueError(f"words_per_sentence must be at least 1, not {words}")
+    return words

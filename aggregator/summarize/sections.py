@@ -9,13 +9,30 @@ What counts as a heading:
 
 - HTML: ``<h1>``-``<h6>``, and a paragraph that is bold from end to end
   (``<p><strong>...</strong></p>``), which is how many CMSs mark subheads.
-- Plain text: a line that is all ``**bold**``, or a Markdown ``#`` line.
+- Plain text: a line that is all ``**bold**`` (or ``__bold__``), a Markdown
+  ``#`` line, or a line underlined with ``===`` or ``---`` (Markdown's other
+  heading style).
+- Both: a numbered heading, ``1. Background``, ``2) What next``, ``1.2 Costs``
+  or ``IV. Outlook``, standing alone between paragraphs: short, capitalized,
+  without a final period.  Numbered lines next to each other are a list, not
+  headings.
 
-The splitter keeps every piece of body text exactly once, in document order,
-except the boilerplate lines in :data:`_BOILERPLATE`.  It does not judge
-content, summarize, or detect the language, and it never raises on bad HTML:
-:class:`html.parser.HTMLParser` reads any string, and unclosed tags only move
-a paragraph boundary.
+What is dropped as boilerplate, the site talking rather than the article:
+
+- whole paragraphs matching :data:`_BOILERPLATE` (and short): "Read more"
+  and "Continue reading" lines, share and follow prompts, newsletter and
+  subscription prompts, photo captions and credits, "Advertisement";
+- in HTML, what a reader does not read as the article: ``<figcaption>``
+  (captions), ``<aside>`` (boxes, related links), ``<nav>``, ``<footer>``,
+  ``<form>``, and a page's ``<head>``; list items that are nothing but a link
+  (lists of related stories);
+- a section headed "Related", "Read also", "More on this story", "Most
+  read" and the like, heading and all.
+
+The splitter keeps every other piece of body text exactly once, in document
+order.  It does not judge content, summarize, or detect the language, and it
+never raises on bad HTML: :class:`html.parser.HTMLParser` reads any string,
+and unclosed tags only move a paragraph boundary.
 """
 
 from __future__ import annotations
@@ -26,7 +43,7 @@ from html.parser import HTMLParser
 
 from ..models import Section
 
-__all__ = ["is_boilerplate", "split_sections"]
+__all__ = ["is_boilerplate", "is_boilerplate_heading", "split_sections"]
 
 # Tags that end one paragraph and start the next.  Anything not listed here is
 # inline: its text joins the surrounding paragraph without a break.
@@ -44,9 +61,18 @@ _BOLD_TAGS = frozenset({"b", "strong"})
 # A bold line inside these is an emphasized list item or table cell, not a
 # subhead of the article.
 _ITEM_TAGS = frozenset({"li", "dt", "dd", "td", "th", "caption", "figcaption", "blockquote"})
-# Their content is not text a reader sees.  The sanitizer removes them already;
-# this is for HTML that did not pass through it.
-_SKIPPED_TAGS = frozenset({"script", "style", "template"})
+# Their content is not article text: not shown at all (script, style, a
+# page's head), or the page's furniture around the article (navigation,
+# sidebars and boxes, footers, forms), or an image's caption and credit.  The
+# sanitizer removes some already; the rest matter for whole web pages given to
+# ``aggregate summarize URL`` and for feeds that embed figures and asides.
+_SKIPPED_TAGS = frozenset(
+    {
+        "script", "style", "template", "head", "title", "noscript",
+        "nav", "aside", "footer", "form", "button", "select", "svg",
+        "iframe", "object", "figcaption",
+    }
+)  # fmt: skip
 
 # A bold "paragraph" longer than this, or ending in a period, is an emphasized
 # lead or note, not a subhead; news sites often bold their first paragraph.
@@ -63,20 +89,49 @@ _BOILERPLATE = tuple(
         # the full story"; not "Read more than 200 pages...", which is prose.
         r"read more(?:\s*[:@.…»›>→-].*|\s+(?:at|on|here|from)\b.*)?",
         r"read the (?:full|original|rest of the) (?:story|article|post)\b.*",
+        r"(?:continue|keep) reading\b.*",
+        r"\[?(?:…|\.\.\.)\]?|\(more…?\)",
+        r"click here\b.*",
         # WordPress appends this to every item of its feeds.
         r"the post .+ appeared first on .+",
         # Share and subscribe prompts: "Share this:", "Share on Facebook", "Subscribe now".
-        r"share(?: this(?: article| story| post)?| on \w+)?\s*[:!.]?",
+        r"share(?: this(?: article| story| post)?| on \w+| via \w+)?\s*[:!.]?",
+        r"(?:(?:share|tweet|email|e-mail|print|copy link|facebook|twitter|x|linkedin"
+        r"|whatsapp|telegram|reddit|pinterest|flipboard|messenger|bluesky)\W*){2,10}",
+        r"(?:follow|like|join) us on .+",
         r"(?:subscribe|sign up)\b.*",
         r".{0,40}\bnewsletter\b.*(?:sign up|subscribe|inbox)\b.*",
-        # Captions and credits: "Photo: Reuters", "Image credit: ...", "Photo by X".
-        r"(?:photo|image|picture|illustration)s?(?: credits?)?\s*(?::|©|by |via |courtesy ).*",
+        r".{0,80}\b(?:delivered|straight) to your inbox\b.*",
+        r"(?:enter|type) your e-?mail\b.*",
+        r"download (?:our|the) app\b.*",
+        r"advertisement|sponsored(?: content)?|scroll (?:down|to continue)\b.*",
+        # Captions and credits: "Photo: Reuters", "Image credit: ...", "Photo by X",
+        # "Pictured: ...", "(Photo: AP)", "Jane Doe/Getty Images", "© Reuters".
+        r"\(?(?:photo(?:graph)?|image|picture|illustration|video|footage)s?(?: credits?)?"
+        r"\s*(?::|©|by |via |courtesy ).*",
         r"(?:image|photo) credits?\b.*",
+        r"(?:pictured|credit|source)\s*:.*",
+        r"©.*",
+        r".{0,120}/\s*(?:getty images|afp|reuters|ap|epa|shutterstock|alamy)(?: via .+)?\)?",
     )
 )
+# Headings of sections that are lists of other stories; the heading and its
+# section go.  Only the exact phrases: "Related party transactions" is content.
+_BOILERPLATE_HEADING = re.compile(
+    r"(?:related(?: (?:articles?|stories|posts|coverage|content|links|reading|news|topics))?"
+    r"|(?:see|read) also|also read|further reading|you (?:may|might) also like"
+    r"|more (?:on this|about this|from|stories|news|coverage)\b.*"
+    r"|recommended(?: for you| reading| stories)?|most (?:read|popular|viewed)"
+    r"|trending(?: now)?|top stories|latest (?:news|stories))\s*[:.]?",
+    re.IGNORECASE,
+)
 
-_PLAIN_BOLD_LINE = re.compile(r"\*\*(?P<text>[^*](?:.*[^*])?)\*\*")
+_PLAIN_BOLD_LINE = re.compile(r"(?P<mark>\*\*|__)(?P<text>[^*_](?:.*[^*_])?)(?P=mark)")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+(?P<text>.*?)(?:[ \t]+#+)?")
+_SETEXT_UNDERLINE = re.compile(r"={3,}|-{3,}")
+# "1. Background", "2) Next", "1.2 Costs", "IV. Outlook": the number and the title.
+_NUMBER = re.compile(r"(?:\d{1,2}(?:\.\d{1,2})*[.)]|\d{1,2}(?:\.\d{1,2})+|[IVX]{1,5}[.)])\s+")
+_MAX_NUMBERED_HEADING_CHARS = 80
 # A start or end tag, comment or doctype; a lone "<" as in "a < b" is text.
 _ANY_TAG = re.compile(
     r"<(?:/?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?|!--.*?--|![A-Za-z][^<>]*)>", re.DOTALL
@@ -97,11 +152,16 @@ def split_sections(html_or_text: str) -> tuple[Section, ...]:
 
 
 def is_boilerplate(paragraph: str) -> bool:
-    """True for a "Read more" line, a share/subscribe prompt or a photo credit."""
+    """True for a "Read more" line, a share/subscribe prompt, a caption or credit."""
     text = paragraph.strip()
     if len(text) > _MAX_BOILERPLATE_CHARS:
         return False
     return any(pattern.fullmatch(text) for pattern in _BOILERPLATE)
+
+
+def is_boilerplate_heading(heading: str) -> bool:
+    """True for the heading of a list of other stories ("Related", "Most read")."""
+    return bool(_BOILERPLATE_HEADING.fullmatch(heading.strip()))
 
 
 def _collapse(text: str) -> str:
@@ -112,37 +172,82 @@ def _looks_like_heading(text: str) -> bool:
     return len(text) <= _MAX_HEADING_CHARS and not text.endswith(".")
 
 
+def _numbered_title(text: str) -> str | None:
+    """The title of a numbered line ("1. Background" -> "Background"), else None."""
+    number = _NUMBER.match(text)
+    return text[number.end() :] if number else None
+
+
+def _looks_like_numbered_heading(text: str) -> bool:
+    title = _numbered_title(text)
+    return (
+        title is not None
+        and len(text) <= _MAX_NUMBERED_HEADING_CHARS
+        and title[:1].isalpha()
+        and not title[:1].islower()  # capitalized, or a script without case
+        and not title.endswith((".", "!", "?", ",", ";", ":"))
+    )
+
+
 class _SectionBuilder:
-    """Collects headings and paragraphs in order; the one place sections are made."""
+    """Collects headings and paragraphs in order; the one place sections are made.
+
+    Blocks are kept until the end, because whether "2. Results" is a heading
+    depends on what stands around it.
+    """
+
+    _HEADING, _PARAGRAPH, _ITEM = "heading", "paragraph", "item"
 
     def __init__(self) -> None:
-        self._done: list[Section] = []
-        self._heading: str | None = None
-        self._paragraphs: list[str] = []
+        self._blocks: list[tuple[str, str]] = []
 
     def heading(self, text: str) -> None:
         text = _collapse(text)
-        if not text:
-            return  # an empty <h2></h2> divides nothing
-        self._close_section()
-        self._heading = text
+        if text:  # an empty <h2></h2> divides nothing
+            self._blocks.append((self._HEADING, text))
 
-    def paragraph(self, text: str) -> None:
+    def paragraph(self, text: str, *, item: bool = False) -> None:
+        """Body text; ``item`` for a list item or table cell, never a numbered heading."""
         text = _collapse(text)
         if text and not is_boilerplate(text):
-            self._paragraphs.append(text)
+            self._blocks.append((self._ITEM if item else self._PARAGRAPH, text))
 
     def sections(self) -> tuple[Section, ...]:
-        self._close_section()
-        return tuple(self._done)
+        done: list[Section] = []
+        heading: str | None = None
+        paragraphs: list[str] = []
+        skipping = False
 
-    def _close_section(self) -> None:
-        # The lead exists only if it has text; a headed section exists even
-        # when empty, because its heading is content too.
-        if self._heading is not None or self._paragraphs:
-            self._done.append(Section(self._heading, tuple(self._paragraphs)))
-        self._heading = None
-        self._paragraphs = []
+        def close() -> None:
+            # The lead exists only if it has text; a headed section exists even
+            # when empty, because its heading is content too.
+            if not skipping and (heading is not None or paragraphs):
+                done.append(Section(heading, tuple(paragraphs)))
+
+        for index, (kind, text) in enumerate(self._blocks):
+            if kind == self._HEADING or self._numbered_heading(index):
+                close()
+                heading, paragraphs = text, []
+                skipping = is_boilerplate_heading(text)
+            else:
+                paragraphs.append(text)
+        close()
+        return tuple(done)
+
+    def _numbered_heading(self, index: int) -> bool:
+        kind, text = self._blocks[index]
+        if kind != self._PARAGRAPH or not _looks_like_numbered_heading(text):
+            return False
+        # A heading stands between paragraphs: it has body text after it, and
+        # no numbered line next to it (that would make both list items).
+        before = self._blocks[index - 1] if index > 0 else None
+        after = self._blocks[index + 1] if index + 1 < len(self._blocks) else None
+        return (
+            after is not None
+            and after[0] != self._HEADING
+            and _numbered_title(after[1]) is None
+            and (before is None or _numbered_title(before[1]) is None)
+        )
 
 
 class _HTMLSplitter(HTMLParser):
@@ -156,15 +261,20 @@ class _HTMLSplitter(HTMLParser):
         self._bold_depth = 0
         self._item_depth = 0
         self._skip_depth = 0
-        # Whether the pending text has visible characters outside / inside bold.
+        self._link_depth = 0
+        # Whether the pending text has visible characters outside / inside bold,
+        # and outside links.
         self._has_plain = False
         self._has_bold = False
+        self._has_unlinked = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED_TAGS:
             self._skip_depth += 1
         elif tag in _BOLD_TAGS:
             self._bold_depth += 1
+        elif tag == "a":
+            self._link_depth += 1
         elif tag == "br" and self._in_heading:
             self._text.append(" ")  # a line break inside a heading is still one heading
         elif tag in _BLOCK_TAGS:
@@ -183,6 +293,8 @@ class _HTMLSplitter(HTMLParser):
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _BOLD_TAGS:
             self._bold_depth = max(0, self._bold_depth - 1)
+        elif tag == "a":
+            self._link_depth = max(0, self._link_depth - 1)
         elif tag == "br" and self._in_heading:
             pass
         elif tag in _BLOCK_TAGS:
@@ -199,6 +311,8 @@ class _HTMLSplitter(HTMLParser):
                 self._has_bold = True
             else:
                 self._has_plain = True
+            if not self._link_depth:
+                self._has_unlinked = True
 
     def parse_marked_section(self, i: int, report: bool = True) -> int:
         # Python before 3.13 raises AssertionError on "<![foo ...]>" (any
@@ -216,16 +330,19 @@ class _HTMLSplitter(HTMLParser):
         bold_line = self._has_bold and not self._has_plain and not self._item_depth
         if self._in_heading or (bold_line and _looks_like_heading(text)):
             self._builder.heading(text)
+        elif self._item_depth and not self._has_unlinked:
+            pass  # a list item that is only a link: a list of other stories
         else:
-            self._builder.paragraph(text)
+            self._builder.paragraph(text, item=self._item_depth > 0)
         self._text = []
         self._in_heading = False
-        self._has_plain = self._has_bold = False
+        self._has_plain = self._has_bold = self._has_unlinked = False
 
 
 def _split_plain_text(text: str, builder: _SectionBuilder) -> None:
     """Lines -> paragraphs: blank lines separate them when the text has any
-    (lines between are one wrapped paragraph); otherwise each line is one."""
+    (lines between are one wrapped paragraph); otherwise each line is one.
+    A numbered line always starts a paragraph, so a list stays a list."""
     # Plain text from a feed is often HTML-escaped text that simply has no tags.
     lines = html.unescape(text).splitlines()
     by_blank_lines = any(not line.strip() for line in lines)
@@ -239,15 +356,21 @@ def _split_plain_text(text: str, builder: _SectionBuilder) -> None:
     for raw in lines:
         line = raw.strip()
         heading = _plain_heading(line)
-        if heading is not None:
+        if _SETEXT_UNDERLINE.fullmatch(line):
+            # "Title" over "=====" is a heading; a rule under a sentence or
+            # a wrapped paragraph is only a rule, and a rule is not text.
+            if len(pending) == 1 and _looks_like_heading(pending[0]):
+                builder.heading(pending.pop())
+            flush()
+        elif heading is not None:
             flush()
             builder.heading(heading)
         elif not line:
             flush()
         else:
-            pending.append(_strip_bold_markers(line))
-            if not by_blank_lines:
+            if not by_blank_lines or _NUMBER.match(line):
                 flush()
+            pending.append(_strip_bold_markers(line))
     flush()
 
 
@@ -258,7 +381,7 @@ def _plain_heading(line: str) -> str | None:
         # Markdown says outright that this is a heading, whatever its length.
         return _strip_bold_markers(markdown["text"]) or None
     bold = _PLAIN_BOLD_LINE.fullmatch(line)
-    if bold and "**" not in bold["text"] and _looks_like_heading(bold["text"]):
+    if bold and bold["mark"] not in bold["text"] and _looks_like_heading(bold["text"]):
         return bold["text"]
     return None
 
@@ -267,4 +390,4 @@ def _strip_bold_markers(line: str) -> str:
     """``**Whole line bold**`` -> its text; the markers are not words.  Partly
     bold lines ("**a** and b") keep their markers, like any other Markdown."""
     bold = _PLAIN_BOLD_LINE.fullmatch(line)
-    return bold["text"] if bold and "**" not in bold["text"] else line
+    return bold["text"] if bold and bold["mark"] not in bold["text"] else line

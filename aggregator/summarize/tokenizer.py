@@ -20,19 +20,27 @@ from functools import lru_cache
 
 import punkt
 
-__all__ = ["ENGINE", "PunktTokenizer", "language_name", "tokenizer_for"]
+__all__ = [
+    "ENGINE",
+    "PunktTokenizer",
+    "has_sentence_model",
+    "language_name",
+    "tokenizer_for",
+]
 
 # Part of the summary cache key: another model can split sentences differently.
 ENGINE = f"punkt-{punkt.__version__}"
 
 DEFAULT_LANGUAGE = "english"
 
-# ISO 639-1 and 639-2 codes of the languages Punkt or sumy know something
-# about.  Codes of other languages pass through as themselves and get the
-# fallbacks (English model, no stemmer, no stop words).
+# ISO 639-1 and 639-2 codes of the languages Punkt, sumy or the stop-words
+# package know something about.  Codes of other languages pass through as
+# themselves and get the fallbacks (English model, no stemmer, no stop words).
 _ISO_CODES = {
     "ar": "arabic", "ara": "arabic",
     "be": "belarusian", "bel": "belarusian",
+    "bg": "bulgarian", "bul": "bulgarian",
+    "ca": "catalan", "cat": "catalan",
     "cs": "czech", "ces": "czech", "cze": "czech",
     "da": "danish", "dan": "danish",
     "de": "german", "deu": "german", "ger": "german",
@@ -42,8 +50,11 @@ _ISO_CODES = {
     "et": "estonian", "est": "estonian",
     "fi": "finnish", "fin": "finnish",
     "fr": "french", "fra": "french", "fre": "french",
+    "fa": "persian", "fas": "persian", "per": "persian",
     "he": "hebrew", "heb": "hebrew",
+    "hi": "hindi", "hin": "hindi",
     "hu": "hungarian", "hun": "hungarian",
+    "id": "indonesian", "ind": "indonesian",
     "it": "italian", "ita": "italian",
     "ja": "japanese", "jpn": "japanese",
     "ko": "korean", "kor": "korean",
@@ -60,6 +71,7 @@ _ISO_CODES = {
     "th": "thai", "tha": "thai",
     "tr": "turkish", "tur": "turkish",
     "uk": "ukrainian", "ukr": "ukrainian",
+    "vi": "vietnamese", "vie": "vietnamese",
     "zh": "chinese", "zho": "chinese", "chi": "chinese",
 }  # fmt: skip
 
@@ -79,6 +91,10 @@ _EXTRA_ABBREVIATIONS = {
 # and hyphens split words ("Trump’s" -> "Trump", "s"), as NLTK's tokenizer
 # does for sumy's default, so the stem "trump" is shared by both forms.
 _WORD = re.compile(r"[^\W_]+")
+# An opening quote left dangling at the end of a sentence: Punkt reads the
+# French "sait. « C'est fini »" as "sait. «" + "C'est fini »".  The mark
+# belongs to the next sentence.
+_DANGLING_OPENER = re.compile(r"\s[«‹„“]$")
 
 
 def language_name(language: str | None) -> str:
@@ -108,8 +124,24 @@ class PunktTokenizer:
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
         """The paragraph's sentences, stripped; never an empty string."""
-        sentences = (s.strip() for s in self._sentences.tokenize(paragraph))
-        return tuple(s for s in sentences if s)
+        sentences = []
+        carried: int | None = None  # where the next sentence really starts
+        for start, end in self._sentences.span_tokenize(paragraph):
+            if carried is not None:
+                start, carried = carried, None
+            dangling = _DANGLING_OPENER.search(paragraph, start, end)
+            if dangling is not None:
+                end, carried = dangling.start(), dangling.end() - 1
+            sentence = paragraph[start:end].strip()
+            if sentence:
+                sentences.append(sentence)
+        if carried is not None:
+            rest = paragraph[carried:].strip()
+            if sentences and not any(char.isalnum() for char in rest):
+                sentences[-1] = paragraph[paragraph.rindex(sentences[-1]) :].strip()
+            elif rest:
+                sentences.append(rest)
+        return tuple(sentences)
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
         """Words only: punctuation and symbols are not tokens."""
@@ -120,6 +152,11 @@ class PunktTokenizer:
 def tokenizer_for(language: str | None) -> PunktTokenizer:
     """A shared tokenizer per language (it holds no state between calls)."""
     return PunktTokenizer(language)
+
+
+def has_sentence_model(language: str) -> bool:
+    """Whether the language (a name) has a Punkt model of its own or of a close relative."""
+    return _MODEL_ALIASES.get(language, language) in punkt.available_languages()
 
 
 def _model_language(name: str) -> str:

@@ -24,7 +24,9 @@ def fetch(server: FeedServer, path: str, state: FetchState = NO_STATE, **limits:
 
     async def run() -> Fetched:
         async with HttpFetcher(config) as fetcher:
-            return await fetcher.fetch("test source", server.url(path), state)
+            return await fetcher.fetch(
+                "test source", server.url(path), state, allow_private=True
+            )
 
     return asyncio.run(run())
 
@@ -107,7 +109,9 @@ def test_redirect_loop(feed_server: FeedServer) -> None:
 def test_refused_connection() -> None:
     async def run() -> Fetched:
         async with HttpFetcher(FetchConfig(timeout=5)) as fetcher:
-            return await fetcher.fetch("gone", "http://127.0.0.1:9/feed", FetchState())
+            return await fetcher.fetch(
+                "gone", "http://127.0.0.1:9/feed", FetchState(), allow_private=True
+            )
 
     with pytest.raises(FetchError, match="cannot connect"):
         asyncio.run(run())

@@ -8,10 +8,22 @@ import aggregator.summarize as summarize
 def test_exported_members() -> None:
     assert sorted(summarize.__all__) == [
         "ALGORITHMS",
+        "DEFAULT_ALGORITHM",
         "Summarizer",
         "split_sections",
         "summarize_html",
         "summarize_sections",
         "summary_cache_key",
     ]
-    assert summarize.ALGORITHMS == ("lexrank", "textrank", "lsa", "luhn", "kl", "sumbasic")
+    assert summarize.ALGORITHMS == (
+        "positional",
+        "lead",
+        "lexrank",
+        "textrank",
+        "lsa",
+        "luhn",
+        "kl",
+        "sumbasic",
+        "edmundson",
+    )
+    assert summarize.DEFAULT_ALGORITHM == "positional"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from aggregator.models import Section
 from aggregator.summarize import split_sections
-from aggregator.summarize.sections import is_boilerplate
+from aggregator.summarize.sections import is_boilerplate, is_boilerplate_heading
 
 from .seed import SEED_HEADINGS, SEED_LEAD, seed_html, seed_text
 
@@ -115,6 +116,63 @@ def test_lines_that_only_look_like_headings_are_text(line: str) -> None:
     assert split_sections(f"{line}\nNext.") == (Section(None, (line, "Next.")),)
 
 
+def test_markdown_setext_and_underscore_headings() -> None:
+    text = "Title\n=====\n\nIntro.\n\nPart one\n--------\n\nBody.\n\n__Part two__\n\nMore."
+    assert split_sections(text) == (
+        Section("Title", ("Intro.",)),
+        Section("Part one", ("Body.",)),
+        Section("Part two", ("More.",)),
+    )
+
+
+def test_a_rule_under_a_sentence_is_not_a_heading_and_not_text() -> None:
+    text = "A full sentence here.\n---\nNext paragraph."
+    assert split_sections(text) == (Section(None, ("A full sentence here.", "Next paragraph.")),)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Intro.\n\n1. Background\n\nThe story so far.\n\n2. What next\n\nThe plan.",
+        "Intro.\n1. Background\nThe story so far.\n2. What next\nThe plan.",
+        "<p>Intro.</p><p>1. Background</p><p>The story so far.</p>"
+        "<p>2. What next</p><p>The plan.</p>",
+    ],
+)
+def test_numbered_headings(text: str) -> None:
+    assert split_sections(text) == (
+        Section(None, ("Intro.",)),
+        Section("1. Background", ("The story so far.",)),
+        Section("2. What next", ("The plan.",)),
+    )
+
+
+@pytest.mark.parametrize("heading", ["II. The plan", "1.2 Costs", "3) Reactions", "12. Итоги"])
+def test_numbered_heading_styles(heading: str) -> None:
+    assert headings(split_sections(f"Lead.\n\n{heading}\n\nBody.")) == [None, heading]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A list: numbered lines next to each other.
+        "You need:\n\n1. Flour\n\n2. Eggs\n\n3. Milk\n\nThen bake.",
+        "You need:\n1. Flour\n2. Eggs\nThen bake.",
+        "<p>You need:</p><ol><li>1. Flour</li></ol><p>Then bake.</p>",
+        # Sentences, lower case, too long, or nothing after it.
+        "Lead.\n\n1. The vote was held on Monday.\n\nBody.",
+        "Lead.\n\n2. then we left\n\nBody.",
+        "Lead.\n\n3. " + "Long " * 30 + "\n\nBody.",
+        "Lead.\n\n4. Last line",
+        # Numbers that are not headings at all.
+        "Lead.\n\n12 people were hurt\n\nBody.",
+        "Lead.\n\n2024 Was a year\n\nBody.",
+    ],
+)
+def test_numbered_lines_that_are_not_headings(text: str) -> None:
+    assert headings(split_sections(text)) == [None]
+
+
 def test_a_heading_without_paragraphs_is_kept_and_an_empty_lead_is_not() -> None:
     sections = split_sections("<h2>One</h2><h2>Two</h2><p>Body.</p><h3></h3>")
     assert sections == (Section("One", ()), Section("Two", ("Body.",)))
@@ -193,6 +251,26 @@ def test_no_text_gives_no_sections(text: str) -> None:
         "Photo: Reuters",
         "Photo by Jane Doe/AP",
         "Image credit: NASA",
+        "(Photo: AP)",
+        "Pictured: the mayor at the opening",
+        "Jane Doe/Getty Images",
+        "John Smith / AFP via Getty Images",
+        "© Reuters 2024",
+        "Continue reading →",
+        "Keep reading",
+        "[…]",
+        "(more…)",
+        "Click here to read the report",
+        "Share via Email",
+        "Facebook Twitter Email",
+        "Share Tweet WhatsApp Copy link",
+        "Follow us on Telegram",
+        "Get the best stories delivered straight to your inbox every morning",
+        "Enter your email address",
+        "Download our app",
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Scroll down for video",
     ],
 )
 def test_boilerplate_paragraphs_are_dropped(line: str) -> None:
@@ -208,6 +286,11 @@ def test_boilerplate_paragraphs_are_dropped(line: str) -> None:
         "Sharing intelligence is the core of the deal.",
         "Photographers gathered outside the ministry.",
         "Read more: " + " ".join(["a long paragraph that only starts like a prompt"] * 6),
+        "Facebook shares fell after the report.",
+        "Pictures of the flood spread online.",
+        "The minister resigned, Reuters reported.",
+        "Sources said the talks would resume.",
+        "Clicking through the report takes hours.",
     ],
 )
 def test_prose_that_starts_like_boilerplate_is_kept(line: str) -> None:
@@ -215,10 +298,59 @@ def test_prose_that_starts_like_boilerplate_is_kept(line: str) -> None:
     assert all_paragraphs(split_sections(f"<p>{html.escape(line)}</p>")) == [line]
 
 
+def test_captions_and_page_furniture_are_not_text() -> None:
+    html_text = (
+        "<html><head><title>Site - Story</title></head><body>"
+        "<nav><a href='/'>Home</a> World</nav>"
+        "<p>Body one.</p>"
+        "<figure><img src='x.jpg'><figcaption>The mayor, pictured on Monday. "
+        "Photo: AP</figcaption></figure>"
+        "<aside><p>Most popular: another story</p></aside>"
+        "<p>Body two.</p>"
+        "<form><button>Subscribe</button></form><footer>© Site 2024</footer>"
+        "</body></html>"
+    )
+    assert split_sections(html_text) == (Section(None, ("Body one.", "Body two.")),)
+
+
+def test_lists_of_links_are_dropped_and_lists_of_text_kept() -> None:
+    html_text = (
+        "<p>Body.</p>"
+        "<ul><li><a href='/a'>Another story</a></li><li><a href='/b'>And another</a></li></ul>"
+        "<ul><li>A point with a <a href='/c'>link</a> in it</li></ul>"
+    )
+    assert all_paragraphs(split_sections(html_text)) == ["Body.", "A point with a link in it"]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Related", "Related stories:", "Read also", "More on this story", "Most read", "See also"],
+)
+def test_sections_of_other_stories_are_dropped_heading_and_all(heading: str) -> None:
+    html_text = (
+        f"<p>Body.</p><h2>Next part</h2><p>More.</p><h3>{heading}</h3>"
+        "<p>Headline of another story</p><p>And another</p><h2>After</h2><p>Kept.</p>"
+    )
+    assert split_sections(html_text) == (
+        Section(None, ("Body.",)),
+        Section("Next part", ("More.",)),
+        Section("After", ("Kept.",)),
+    )
+
+
+@pytest.mark.parametrize(
+    "heading", ["Related party transactions", "Read also the fine print", "Seeing also"]
+)
+def test_headings_that_only_start_like_related_links_are_content(heading: str) -> None:
+    assert not is_boilerplate_heading(heading)
+
+
 # --- properties ---------------------------------------------------------------
 
 # Visible text without control characters; whitespace is collapsed below, as
-# the splitter promises to do.
+# the splitter promises to do.  Not boilerplate, not a "Related" heading, and
+# not starting like a numbered heading ("1. Title"), which the splitter is
+# meant to treat differently.
 paragraph_text = (
     st.text(
         st.characters(blacklist_categories=("Cc", "Cs", "Co", "Cn")),
@@ -226,7 +358,14 @@ paragraph_text = (
         max_size=80,
     )
     .map(lambda text: " ".join(text.split()))
-    .filter(lambda text: bool(text) and not is_boilerplate(text))
+    .filter(
+        lambda text: (
+            bool(text)
+            and not is_boilerplate(text)
+            and not is_boilerplate_heading(text)
+            and not re.match(r"[\dIVX]", text)
+        )
+    )
 )
 
 

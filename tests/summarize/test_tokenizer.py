@@ -101,3 +101,44 @@ def test_sentences_are_never_empty(text: str) -> None:
 
 def test_tokenizers_are_cached_per_language() -> None:
     assert tokenizer_for("fr") is tokenizer_for("fr")
+
+
+def test_russian_abbreviations_do_not_end_sentences() -> None:
+    text = (
+        "В 1991 г. СССР распался. Т. е. страна перестала существовать. "
+        "Проф. Иванов живёт на ул. Ленина, д. 5. Что дальше? Никто не знает!"
+    )
+    assert tokenizer_for("ru").to_sentences(text) == (
+        "В 1991 г. СССР распался.",
+        "Т. е. страна перестала существовать.",
+        "Проф. Иванов живёт на ул. Ленина, д. 5.",
+        "Что дальше?",
+        "Никто не знает!",
+    )
+
+
+def test_ukrainian_quotes_and_years() -> None:
+    text = "У 2024 р. ціни зросли. «Це лише початок», — сказав міністр. Див. табл. 3 у звіті."
+    assert tokenizer_for("uk").to_sentences(text) == (
+        "У 2024 р. ціни зросли.",
+        "«Це лише початок», — сказав міністр.",
+        "Див. табл. 3 у звіті.",
+    )
+
+
+def test_french_sentences_keep_their_guillemets_and_abbreviations() -> None:
+    text = (
+        "M. Dupont est arrivé à Paris. Il a rencontré le ministre, c.-à-d. son ancien "
+        "collègue ! Était-ce prévu ? Personne ne le sait. « C'est fini », a-t-il dit."
+    )
+    assert tokenizer_for("fr").to_sentences(text) == (
+        "M. Dupont est arrivé à Paris.",
+        "Il a rencontré le ministre, c.-à-d. son ancien collègue !",
+        "Était-ce prévu ?",
+        "Personne ne le sait.",
+        "« C'est fini », a-t-il dit.",
+    )
+
+
+def test_a_dangling_opening_quote_at_the_very_end_stays_with_its_sentence() -> None:
+    assert tokenizer_for("fr").to_sentences("Il est parti. « ") == ("Il est parti. «",)

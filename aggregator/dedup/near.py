@@ -1,0 +1,536 @@
+"""Near-duplicates: the same story under another link, id, headline or length.
+
+Pure functions only; :mod:`.exact` does the look-ups and writes around them.
+
+    title + text  ->  Features  (words, MinHash of the text, the lead's shingles,
+                                  title tokens, the numbers and dates it names)
+    Features      ->  band keys (LSH: what to look up in the store's index)
+    two Features  ->  Match or None  (is the new copy the same story?)
+
+Why these features.  Copies of a story that an exact key misses differ by an
+edited headline, trimmed or extended text, boilerplate around it, or a few
+words changed throughout.  Three things survive that, each indexed by its own
+locality-sensitive hash so that a copy is found by whichever survived:
+
+* the *text* as a set of word 3-shingles, summarized by a MinHash signature:
+  its Jaccard similarity survives edits spread over the text;
+* the *lead*, the first :data:`LEAD_WORDS` words: trimmed and extended
+  copies and teasers keep the lead while the rest of the text differs;
+* the *title* tokens: for a title alone or a teaser of a sentence or two,
+  the title is most of the evidence there is.
+
+The decision is stricter than the index: a candidate found by the index
+must still agree on the evidence that fits the two items' lengths, and it
+must not contradict them on what tells recurring items and follow-up stories
+apart (the numbers, weekdays and months in their titles and leads).
+
+Why not datasketch: it needs scipy, hashes each token with SHA-1 in Python,
+and persists its index only to Redis or Cassandra.  The index here has to
+live in the SQLite store, and MinHash itself is a few lines of numpy.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+import struct
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config import DedupConfig
+
+U32 = npt.NDArray[np.uint32]
+U64 = npt.NDArray[np.uint64]
+
+SHINGLE = 3  # words per shingle
+LEAD_WORDS = 40  # the lead: this many words from the start of the text
+# LSH bands of each family: a band matches when all its rows (MinHash
+# values) agree, so with b bands of r rows two sets of Jaccard similarity J
+# share a band with probability 1 - (1 - J^r)^b.
+SIGNATURE = 64  # MinHash values kept of the text, for estimating its similarity
+BODY_BANDS, BODY_ROWS = 10, 4  # text: J 0.6 -> 0.75, 0.7 -> 0.92, 0.8 -> 0.99
+LEAD_BANDS, LEAD_ROWS = 8, 3  # lead: J 0.6 -> 0.86, 0.8 -> 0.99
+TITLE_BANDS, TITLE_ROWS = 16, 3  # title, two bands needed: J 0.6 -> 0.89, 0.2 -> 0.01
+BODY, LEAD, TITLE = 1, 2, 3  # families, in the top bits of a key
+_MAX_ROWS = 4
+_FAMILY_SHIFT = 44
+
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Sentences that say who carried a story, not what happened in it.
+_BOILERPLATE = re.compile(
+    r"originally (?:appeared|published)|republished|first appeared|appeared first"
+    r"|all rights reserved|copyright|©|\bsubscribe|newsletter|sign up\b|follow us"
+    r"|click here|read (?:the )?(?:original|full|more)\b|creative commons|editor'?s note"
+    r"|contributed (?:to )?(?:this )?report|(?:receiving|received) this",
+    re.IGNORECASE,
+)
+# Words that every sentence _BOILERPLATE matches contains: a cheap first look.
+_BOILERPLATE_HINTS = (
+    "originally",
+    "republish",
+    "appeared first",
+    "first appeared",
+    "rights reserved",
+    "copyright",
+    "©",
+    "subscri",
+    "newsletter",
+    "sign up",
+    "follow us",
+    "click here",
+    "read the",
+    "read more",
+    "creative commons",
+    "editor's note",
+    "editor’s note",
+    "contributed",
+    "receiving this",
+    "received this",
+)
+# "LONDON (Reuters) -" or "(Reuters) —": a dateline that only wire copies carry.
+_DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40})?\([^)]{1,40}\)\s*[-—–]+\s*")
+# "By Jane Doe, The Daily.": a byline sentence of a few words.
+_BYLINE = re.compile(r"^By\s+(?:\S+\s+){0,7}\S+$")
+# A title's outlet suffix ("... - The Daily") and kicker ("Analysis: ...").
+_TITLE_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]{1,40}$")
+_KICKERS = frozenset(
+    [
+        "breaking",
+        "analysis",
+        "exclusive",
+        "watch",
+        "live",
+        "video",
+        "opinion",
+        "explainer",
+        "update",
+        "updated",
+        "in",
+        "brief",
+        "comment",
+        "photos",
+        "listen",
+    ]
+)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "after",
+        "over",
+        "into",
+        "about",
+        "than",
+        "then",
+        "new",
+        "says",
+        "said",
+        "will",
+        "would",
+        "can",
+        "could",
+        "has",
+        "have",
+        "had",
+        "not",
+        "no",
+        "s",
+    ]
+)
+_DATE_WORDS = frozenset(
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "morning",
+        "evening",
+        "tonight",
+    ]
+)
+
+
+def _coefficients(count: int, seed: int) -> tuple[U64, U64]:
+    """Odd multipliers and offsets of ``count`` multiply-shift hash functions.
+
+    Fixed by ``seed``: signatures are stored, so they must not change between runs.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=count, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    b = rng.integers(0, 2**63, size=count, dtype=np.uint64)
+    return a, b
+
+
+_BODY_A, _BODY_B = _coefficients(SIGNATURE, 0x5EED_B0D1)
+_LEAD_A, _LEAD_B = _coefficients(LEAD_BANDS * LEAD_ROWS, 0x5EED_1EAD)
+_TITLE_A, _TITLE_B = _coefficients(TITLE_BANDS * TITLE_ROWS, 0x5EED_717E)
+
+# word -> 32-bit hash; crc32 is stable across processes, unlike hash().
+_word_hashes: dict[str, int] = {}
+
+
+def _word_hash(word: str) -> int:
+    return _hashes([word])[0]
+
+
+def _hashes(words: list[str]) -> list[int]:
+    if not words:
+        return []
+    cache = _word_hashes
+    missing = set(words).difference(cache)
+    if missing:
+        if len(cache) > 1_000_000:
+            cache.clear()
+            missing = set(words)
+        cache.update((w, zlib.crc32(w.encode())) for w in missing)
+    if len(words) == 1:
+        return [cache[words[0]]]
+    return list(operator.itemgetter(*words)(cache))
+
+
+def _shingle_hashes(words: list[str]) -> U64:
+    """One 64-bit hash per word 3-shingle (one per word for fewer words)."""
+    h = np.array(_hashes(words), dtype=np.uint64)
+    if len(h) < SHINGLE:
+        return h
+    with np.errstate(over="ignore"):
+        mixed = h[:-2] * np.uint64(0x9E3779B97F4A7C15)
+        mixed = (mixed ^ h[1:-1]) * np.uint64(0xC2B2AE3D27D4EB4F)
+        mixed = (mixed ^ h[2:]) * np.uint64(0x165667B19E3779F9)
+    return mixed ^ (mixed >> np.uint64(29))
+
+
+def _minhash(values: U64, a: U64, b: U64) -> U32:
+    """MinHash signature: for each hash function, the least hash of any value."""
+    if len(values) == 0:
+        return np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        hashed = values[:, None] * a[None, :] + b[None, :]
+    signature: U32 = (hashed >> np.uint64(32)).min(axis=0).astype(np.uint32)
+    return signature
+
+
+def _band_keys(parts: list[tuple[int, U32, int, int]]) -> list[int]:
+    """One key per band of each (family, signature, rows, bands): equal keys,
+    equal rows (but for one chance in 2^44).
+
+    The family and the band's number are hashed in, and the family is also
+    the key's top bits, so a key of one band never meets a key of another.
+    Keys fit in 6 bytes of SQLite.  One pass of numpy over every band.
+    """
+    tables, seeds = [], []
+    for kind, signature, rows, count in parts:
+        table = np.zeros((count, _MAX_ROWS), dtype=np.uint64)
+        table[:, :rows] = signature[: count * rows].reshape(count, rows)
+        tables.append(table)
+        seeds.append(np.arange(count, dtype=np.uint64) + np.uint64(kind << 8))
+    if not tables:
+        return []
+    table = np.concatenate(tables)
+    kinds = np.concatenate(seeds)
+    with np.errstate(over="ignore"):
+        h = kinds * np.uint64(0x9E3779B97F4A7C15)
+        for row in range(_MAX_ROWS):
+            h = (h ^ table[:, row]) * np.uint64(0xFF51AFD7ED558CCD)
+            h ^= h >> np.uint64(33)
+        h = (h * np.uint64(0xC4CEB9FE1A85EC53)) >> np.uint64(64 - _FAMILY_SHIFT)
+        h |= (kinds >> np.uint64(8)) << np.uint64(_FAMILY_SHIFT)
+    return [int(value) for value in h]
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def strip_boilerplate(text: str) -> str:
+    """The text without sentences about syndication, copyright or subscriptions."""
+    text = _DATELINE.sub("", text, count=1)
+    lowered = text.lower()
+    if not text.startswith("By ") and not any(hint in lowered for hint in _BOILERPLATE_HINTS):
+        return text  # the common case
+    sentences = _SENTENCE_END.split(text)
+    return " ".join(
+        s for s in sentences if not _BOILERPLATE.search(s) and not _BYLINE.match(s.strip())
+    )
+
+
+def title_tokens(title: str) -> frozenset[str]:
+    """Content words of a headline, without the outlet's suffix or a kicker."""
+    stripped = title.strip()
+    without_suffix = _TITLE_SUFFIX.sub("", stripped)
+    if len(without_suffix.split()) >= 3:
+        stripped = without_suffix
+    head, colon, rest = stripped.partition(":")
+    if colon and fold(head).strip() in _KICKERS:
+        stripped = rest
+    words = _WORD.findall(fold(stripped))
+    return frozenset(_stem(w) for w in words if w not in _STOPWORDS)
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def marks(words: Iterable[str]) -> frozenset[str]:
+    """What tells two editions of a recurring item apart: numbers, days, months."""
+    return frozenset(w for w in words if w.isdigit() or w in _DATE_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """What near-duplicate detection knows about one copy of a story."""
+
+    words: int  # words of text, boilerplate removed
+    shingles: int  # distinct word 3-shingles of the text
+    body: U32  # MinHash of the text's shingles
+    lead: U32  # sorted distinct 32-bit hashes of the lead's shingles
+    title: frozenset[str]
+    title_marks: frozenset[str]
+    lead_marks: frozenset[str]  # in the lead
+    wide_marks: frozenset[str]  # in the lead and the words after it
+
+    def band_keys(self, short_words: int) -> list[int]:
+        """The index keys: text bands for long copies, lead bands, title bands."""
+        parts = []
+        if self.words >= short_words:
+            parts.append((BODY, self.body, BODY_ROWS, BODY_BANDS))
+        if len(self.lead) >= 4:
+            lead = _minhash(self.lead.astype(np.uint64), _LEAD_A, _LEAD_B)
+            parts.append((LEAD, lead, LEAD_ROWS, LEAD_BANDS))
+        if self.title:
+            tokens = np.array(_hashes(sorted(self.title)), dtype=np.uint64)
+            title = _minhash(tokens, _TITLE_A, _TITLE_B)
+            parts.append((TITLE, title, TITLE_ROWS, TITLE_BANDS))
+        return _band_keys(parts)
+
+
+def select_candidates(hits: Iterable[tuple[int, int]], limit: int) -> list[int]:
+    """The stored copies worth comparing, from (band key, copy id) index hits.
+
+    A shared text or lead band is enough; titles are short and headlines
+    share words, so a title alone needs two bands.  Those sharing the most
+    come first, at most ``limit``.
+    """
+    counts: dict[int, list[int]] = {}
+    for key, copy_id in hits:
+        counts.setdefault(copy_id, [0, 0, 0, 0])[key >> _FAMILY_SHIFT] += 1
+    kept = [
+        (-sum(c), copy_id) for copy_id, c in counts.items() if c[BODY] or c[LEAD] or c[TITLE] >= 2
+    ]
+    kept.sort()
+    return [copy_id for _, copy_id in kept[:limit]]
+
+
+_FORMAT = 1  # of encoded features; a copy stored in another format is not compared
+_HEADER = struct.Struct("<BIIHH")
+
+
+def encode(f: Features) -> bytes:
+    """Features as bytes for the store: a header, the two arrays, the token sets."""
+    sets = (f.title, f.title_marks, f.lead_marks, f.wide_marks)
+    text = "\x1f".join(" ".join(sorted(tokens)) for tokens in sets).encode()
+    header = _HEADER.pack(_FORMAT, f.words, f.shingles, len(f.body), len(f.lead))
+    return header + f.body.astype("<u4").tobytes() + f.lead.astype("<u4").tobytes() + text
+
+
+def decode(data: bytes) -> Features | None:
+    """The features :func:`encode` wrote; None for another format."""
+    if len(data) < _HEADER.size or data[0] != _FORMAT:
+        return None
+    _, words, shingles, body_count, lead_count = _HEADER.unpack_from(data)
+    body_end = _HEADER.size + 4 * body_count
+    lead_end = body_end + 4 * lead_count
+    if body_count != len(_BODY_A):
+        return None
+    body = np.frombuffer(data, dtype="<u4", count=body_count, offset=_HEADER.size)
+    lead = np.frombuffer(data, dtype="<u4", count=lead_count, offset=body_end)
+    title, title_marks, lead_marks, wide_marks = (
+        frozenset(part.split()) for part in data[lead_end:].decode().split("\x1f")
+    )
+    return Features(
+        words=words,
+        shingles=shingles,
+        body=body.astype(np.uint32),
+        lead=lead.astype(np.uint32),
+        title=title,
+        title_marks=title_marks,
+        lead_marks=lead_marks,
+        wide_marks=wide_marks,
+    )
+
+
+def features(title: str, body_text: str) -> Features:
+    """The features of a copy with this title and plain text."""
+    text = strip_boilerplate(body_text)
+    words = _WORD.findall(fold(text))
+    shingles = _shingle_hashes(words)
+    distinct = np.unique(shingles)
+    lead_words = words[:LEAD_WORDS]
+    lead_shingles = shingles[: max(1, len(lead_words) - SHINGLE + 1)]
+    lead = np.unique(lead_shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    return Features(
+        words=len(words),
+        shingles=len(distinct),
+        body=_minhash(distinct, _BODY_A, _BODY_B),
+        lead=lead,
+        title=title_tokens(title),
+        title_marks=marks(_WORD.findall(fold(title))),
+        lead_marks=marks(lead_words),
+        wide_marks=marks(words[: LEAD_WORDS * 3 // 2]),
+    )
+
+
+# -- the decision -----------------------------------------------------------
+
+
+# Shingles two leads must share for a teaser to count as the other's start
+# whatever its title: a dozen words in a row.
+_VERBATIM = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How alike two copies are, each measure in [0, 1]."""
+
+    text: float  # estimated Jaccard similarity of the texts' shingles
+    containment: float  # estimated share of the shorter text found in the longer
+    lead: float  # share of the shorter lead's shingles found in the other lead
+    lead_shared: int  # how many shingles the leads share
+    title: float  # Dice similarity of the title tokens
+    hours: float  # time between the two copies
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    score: float  # the similarity the decision rests on, for the record
+    evidence: Evidence
+
+
+def evidence(a: Features, b: Features, seconds: float) -> Evidence:
+    agree = float(np.count_nonzero(a.body == b.body)) / len(a.body)
+    if a.shingles and b.shingles:
+        shared = agree * (a.shingles + b.shingles) / (1 + agree)
+        containment = min(1.0, shared / min(a.shingles, b.shingles))
+    else:
+        agree = containment = 0.0
+    lead, common = 0.0, 0
+    if len(a.lead) and len(b.lead):
+        common = len(np.intersect1d(a.lead, b.lead, assume_unique=True))
+        lead = common / min(len(a.lead), len(b.lead))
+    title = 0.0
+    if a.title and b.title:
+        title = 2 * len(a.title & b.title) / (len(a.title) + len(b.title))
+    return Evidence(agree, containment, lead, common, title, abs(seconds) / 3600)
+
+
+def contradicts(a: Features, b: Features) -> bool:
+    """Do the two name different dates or figures, the way two editions of a
+    daily item or a follow-up with new figures do?  Copies keep both."""
+    if _differ(a.title_marks, b.title_marks):
+        return True
+    # The lead's end is ragged (a copy may have a word more or less before
+    # it), so each lead is held against the other's wider start.
+    return _differ(a.lead_marks, b.lead_marks) and not (
+        a.lead_marks <= b.wide_marks or b.lead_marks <= a.wide_marks
+    )
+
+
+def _differ(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a) and bool(b) and not (a <= b or b <= a)
+
+
+def decide(a: Features, b: Features, seconds: float, settings: DedupConfig) -> Match | None:
+    """Is ``b`` a copy of the story ``a`` tells?  ``seconds`` between their dates.
+
+    Long copies (both with at least ``short_words`` words of text) need
+    their texts to agree: one mostly contained in the other, with the same
+    lead or a similar title, or the texts alike overall.  A follow-up that
+    keeps the first story's paragraphs under a new headline and a new lead
+    fails that.  Short copies need a similar title and closeness in time, and
+    a lead that does not disagree where both have one.
+    """
+    if abs(seconds) > settings.window or contradicts(a, b):
+        return None
+    e = evidence(a, b, seconds)
+    if min(a.words, b.words) >= settings.short_words:
+        text = max(e.text, e.containment)
+        same_start = e.lead >= 0.5 or e.title >= settings.title_threshold
+        if text >= settings.threshold and same_start:
+            return Match(text, e)
+        if e.lead >= 0.6 and e.lead_shared >= _VERBATIM and e.title >= settings.title_threshold:
+            # The same headline and lead, the rest cut and other text added.
+            return Match(e.lead, e)
+        return None
+    if abs(seconds) > settings.short_window:
+        return None
+    if e.title >= settings.title_threshold:
+        if min(len(a.lead), len(b.lead)) >= 4 and e.lead < 0.25:
+            return None  # both say something, and not the same thing
+        return Match(e.title, e)
+    if e.lead >= 0.9 and e.lead_shared >= _VERBATIM:
+        return Match(e.lead, e)  # a teaser that is the other's first sentences
+    return None
+
+
+def best_match(
+    new: Features, candidates: Iterable[tuple[int, Features, float]], settings: DedupConfig
+) -> tuple[int, Match] | None:
+    """The candidate the new copy matches best: (its key, the match), or None."""
+    best: tuple[int, Match] | None = None
+    for key, stored, seconds in candidates:
+        match = decide(stored, new, seconds, settings)
+        if match is not None and (best is None or match.score > best[1].score):
+            best = (key, match)
+    return best

@@ -1,0 +1,81 @@
+"""Which network addresses a remote source may live on.
+
+    is_public_address(ip) -> bool       the one policy; pure, no I/O
+    literal_address(host) -> ip | None  a URL host that is an IP address already
+
+A feed URL comes from a stranger (a subscription, a redirect, a DNS answer),
+so by default the fetcher only ever connects to public unicast addresses: not
+loopback, private, shared (CGNAT), link-local, multicast, reserved,
+unspecified or documentation ranges, in IPv4 or IPv6, and not an IPv6 address
+that carries one of those IPv4 addresses inside it (IPv4-mapped ``::ffff:a.b.c.d``,
+IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4, Teredo).
+
+The policy is applied to the addresses a name resolves to, not to the name,
+so DNS rebinding (a name that is public on one look-up and 127.0.0.1 on the
+next) cannot get around it.  ``allow_private: true`` turns it off for a source.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """True only for a globally routable unicast address (and what it embeds is too)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public_address(embedded)
+        if address in _NAT64_LOCAL:
+            return False
+    return not (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if it stands for one."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    # IPv4-compatible (deprecated ::a.b.c.d); "::" and "::1" are themselves.
+    value = int(address)
+    if value >> 32 == 0 and value > 1:
+        return ipaddress.IPv4Address(value)
+    return None
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """``text`` as an IP address (an IPv6 zone such as ``%eth0`` dropped), else None."""
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+def literal_address(host: str | None) -> IPAddress | None:
+    """The address a URL host names directly (``127.0.0.1``, ``[::1]``), else None.
+
+    Legacy IPv4 spellings (``2130706433``, ``0x7f.1``, ``127.1``) are not
+    literals here: the resolver turns them into addresses, and the policy is
+    applied there.
+    """
+    if not host:
+        return None
+    return parse_address(host.strip("[]"))

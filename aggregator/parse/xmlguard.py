@@ -1,0 +1,375 @@
+"""What XML bytes go through before feedparser sees them: DTDs out, entities bounded.
+
+    prepare_xml(body, source) -> PreparedXml(body, root, notes)   or raises ParseError
+
+feedparser hands well-formed documents to expat with their DOCTYPE (after its
+own regular-expression rewrite, which is easy to get past) and then, when
+expat fails, to a loose parser that expands the entities the DOCTYPE declared
+without any bound: one 50 kB entity referenced 20,000 times is a gigabyte.  So
+no DTD reaches feedparser at all.  This module reads the prolog itself and:
+
+* refuses what only an attack needs: external entities (``SYSTEM``/``PUBLIC``,
+  the XXE family, ``file:///etc/passwd`` included), parameter entities,
+  entities whose value refers to other entities (billion laughs), more than
+  :data:`MAX_ENTITIES` declarations or values longer than
+  :data:`MAX_ENTITY_CHARS`, and any use of them that would add more than
+  :data:`MAX_EXPANSION` characters (quadratic blow-up);
+* expands the small internal entities legitimate feeds declare
+  (``<!ENTITY copy "&#169;">``) itself, outside CDATA sections and comments,
+  and drops the DOCTYPE (an external DTD is never fetched or read);
+* repairs what breaks expat in real feeds without changing what they say:
+  whitespace or byte-order marks before the XML declaration, byte-order marks
+  elsewhere in the prolog, control characters XML 1.0 forbids (as bytes or as
+  character references), and HTML named entities such as ``&nbsp;`` that no
+  DTD declares (as numeric references).
+
+It does not judge whether the rest is well-formed: expat does that.  Bytes it
+has nothing to change are handed on as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.entities import name2codepoint
+
+from ..errors import ParseError
+
+MAX_ENTITIES = 256  # declarations in one DOCTYPE
+MAX_ENTITY_CHARS = 4096  # characters in one entity's value
+MAX_EXPANSION = 1_000_000  # characters all entity references may add to the document
+
+_PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_NAME = r"[A-Za-z_:][\w.:-]*"
+_SPACE = re.compile(r"\s+")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_PI = re.compile(r"<\?.*?\?>", re.DOTALL)
+_DOCTYPE_START = re.compile(r"<!DOCTYPE\s+(" + _NAME + ")", re.IGNORECASE)
+_ROOT = re.compile(r"<(" + _NAME + ")")
+_ENTITY_DECL = re.compile(
+    r"<!ENTITY\s+(?P<percent>%\s+)?(?P<name>" + _NAME + r")\s+"
+    r"(?:(?P<value>\"[^\"]*\"|'[^']*')|(?P<external>(?:SYSTEM|PUBLIC)\b[^>]*))\s*>",
+    re.IGNORECASE,
+)
+# Other markup declarations: dropped with the DOCTYPE, so what they would
+# have done (attribute defaults, say) never happens.
+_OTHER_DECL = re.compile(r"<!(?:ELEMENT|ATTLIST|NOTATION)\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_PE_REFERENCE = re.compile(r"%" + _NAME + ";")
+_REFERENCE_IN_VALUE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|" + _NAME + ");")
+_EXTERNAL_ID = re.compile(r"(?:[^\[>\"']|\"[^\"]*\"|'[^']*')*")
+# In the document: CDATA sections and comments are passed over whole; every
+# other "&name;" or "&#n;" is looked at.
+_DOCUMENT_MARK = re.compile(r"&|<!\[CDATA\[|<!--")
+_REFERENCE = re.compile(r"&(" + _NAME + r"|#x[0-9A-Fa-f]+|#[0-9]+);")
+_SECTION_END = {"<![CDATA[": "]]>", "<!--": "-->"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
+_UTF8_BOM_LATIN1 = "\xef\xbb\xbf"  # the UTF-8 byte-order mark, bytes read as Latin-1
+_WIDE_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+_WIDE_PREFIXES = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedXml:
+    """The bytes for feedparser, the root element's name if seen, and what was repaired."""
+
+    body: bytes
+    root: str | None
+    notes: tuple[str, ...] = ()
+
+
+def prepare_xml(body: bytes, source: str) -> PreparedXml:
+    """Screen and repair an XML document's bytes; raise :class:`ParseError` to refuse it."""
+    codec = _wide_codec(body)
+    if codec is None:
+        # Latin-1 maps every byte to one character and back, so the work below
+        # is done on text without knowing the real (ASCII-compatible) encoding;
+        # in UTF-8, Shift_JIS and the like, bytes below 0x40 are never part of
+        # a multi-byte character.
+        text = body.decode("latin-1")
+        bom = _UTF8_BOM_LATIN1
+    else:
+        try:
+            text = body.decode(codec).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise ParseError(source, f"not valid {codec.upper()}: {exc.reason}") from None
+        bom = "\ufeff"
+    notes: list[str] = []
+    repaired = _Repair(text, bom, notes)
+    repaired.leading_junk()
+    root = repaired.prolog(source)
+    repaired.references(source)
+    repaired.control_characters()
+    if not repaired.changed:
+        return PreparedXml(body, root)
+    if codec is None:
+        return PreparedXml(repaired.text.encode("latin-1"), root, tuple(notes))
+    # A wide document comes out as UTF-8, and its declaration says so.
+    out = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", repaired.text, count=1)
+    return PreparedXml(out.encode("utf-8"), root, tuple(notes))
+
+
+def _wide_codec(body: bytes) -> str | None:
+    """UTF-16 or UTF-32, by byte-order mark or by the zero bytes around the first '<'."""
+    for bom, codec in _WIDE_BOMS:
+        if body.startswith(bom):
+            return codec
+    for prefix, codec in _WIDE_PREFIXES:
+        if body.startswith(prefix):
+            return codec
+    return None
+
+
+class _Repair:
+    """The document as text, changed step by step; ``changed`` says whether any step did."""
+
+    def __init__(self, text: str, bom: str, notes: list[str]):
+        self.text = text
+        self.bom = bom
+        self.notes = notes
+        self.changed = False
+        self.entities: dict[str, str] = {}
+        self.prolog_end = 0  # where the root element starts (0: not found)
+
+    def leading_junk(self) -> None:
+        """Whitespace and byte-order marks before the first '<' go (one BOM stays)."""
+        text = self.text
+        start = 0
+        while start < len(text):
+            if text[start].isspace():
+                start += 1
+            elif text.startswith(self.bom, start):
+                start += len(self.bom)
+            else:
+                break
+        if start == 0 or not text.startswith("<", start):
+            return
+        had_bom = self.bom in text[:start]
+        keep = self.bom if had_bom and self.bom != "\ufeff" else ""
+        if text[:start] != keep:
+            self.text = keep + text[start:]
+            self.changed = True
+            self.notes.append("removed whitespace or byte-order marks before the XML declaration")
+
+    def prolog(self, source: str) -> str | None:
+        """Walk the prolog: drop the DOCTYPE (keeping its safe entities), find the root."""
+        text = self.text
+        position = len(self.bom) if text.startswith(self.bom) else 0
+        pieces: list[str] = [text[:position]]
+        while position < len(text):
+            if text[position].isspace():
+                match = _SPACE.match(text, position)
+                assert match is not None
+                pieces.append(match.group())
+                position = match.end()
+                continue
+            if text.startswith(self.bom, position):
+                position += len(self.bom)  # a byte-order mark in the wrong place
+                self.changed = True
+                self.notes.append("removed a byte-order mark inside the prolog")
+                continue
+            for pattern in (_PI, _COMMENT):
+                match = pattern.match(text, position)
+                if match is not None:
+                    pieces.append(match.group())
+                    position = match.end()
+                    break
+            else:
+                doctype = _DOCTYPE_START.match(text, position)
+                if doctype is not None:
+                    position = self._doctype(source, doctype.end())
+                    self.changed = True
+                    continue
+                if text.startswith("<!ENTITY", position):
+                    raise ParseError(source, "refused: an entity declared outside a DOCTYPE")
+                root = _ROOT.match(text, position)
+                if self.changed:
+                    head = "".join(pieces)
+                    self.text = head + text[position:]
+                    self.prolog_end = len(head)
+                else:
+                    self.prolog_end = position
+                return root.group(1) if root is not None else None
+        if self.changed:
+            self.text = "".join(pieces)
+        return None
+
+    def _doctype(self, source: str, position: int) -> int:
+        """Read a DOCTYPE from after its name; return where it ends."""
+        text = self.text
+        # The external ID (PUBLIC/SYSTEM and quoted literals): never fetched.
+        external = _EXTERNAL_ID.match(text, position)
+        assert external is not None  # it matches the empty string too
+        position = external.end()
+        if position >= len(text):
+            raise ParseError(source, "not a well-formed feed: the DOCTYPE never ends")
+        if text[position] == "[":
+            position = self._internal_subset(source, position + 1)
+        match = _SPACE.match(text, position)
+        if match is not None:
+            position = match.end()
+        if not text.startswith(">", position):
+            raise ParseError(source, "not a well-formed feed: malformed DOCTYPE")
+        return position + 1
+
+    def _internal_subset(self, source: str, position: int) -> int:
+        """Read declarations up to the closing ']'; keep internal entities, refuse the rest."""
+        text = self.text
+        while True:
+            match = _SPACE.match(text, position)
+            if match is not None:
+                position = match.end()
+            if position >= len(text):
+                raise ParseError(source, "not a well-formed feed: the DOCTYPE never ends")
+            if text[position] == "]":
+                return position + 1
+            entity = _ENTITY_DECL.match(text, position)
+            if entity is not None:
+                self._entity(source, entity)
+                position = entity.end()
+                continue
+            if text.startswith("<!ENTITY", position):
+                raise ParseError(source, "refused: an entity declaration that cannot be read")
+            if _PE_REFERENCE.match(text, position):
+                raise ParseError(source, "refused: a parameter-entity reference in the DOCTYPE")
+            for pattern in (_COMMENT, _PI, _OTHER_DECL):
+                match = pattern.match(text, position)
+                if match is not None:
+                    position = match.end()
+                    break
+            else:
+                raise ParseError(source, "not a well-formed feed: malformed DOCTYPE")
+
+    def _entity(self, source: str, match: re.Match[str]) -> None:
+        name = match.group("name")
+        if match.group("percent"):
+            raise ParseError(source, f"refused: parameter entity '{name}' in the DOCTYPE")
+        if match.group("external"):
+            raise ParseError(
+                source, f"refused: external entity '{name}' ({match.group('external').strip()})"
+            )
+        value = match.group("value")[1:-1]
+        if "%" in value:
+            raise ParseError(source, f"refused: entity '{name}' refers to a parameter entity")
+        for reference in _REFERENCE_IN_VALUE.finditer(value):
+            referred = reference.group(1)
+            if not referred.startswith("#") and referred not in _PREDEFINED:
+                raise ParseError(
+                    source, f"refused: entity '{name}' refers to entity '{referred}' (nested)"
+                )
+        if "&" in _REFERENCE_IN_VALUE.sub("", value):
+            raise ParseError(source, f"not a well-formed feed: a bare '&' in entity '{name}'")
+        if len(value) > MAX_ENTITY_CHARS:
+            raise ParseError(
+                source,
+                f"refused: entity '{name}' is {len(value)} characters long "
+                f"(the limit is {MAX_ENTITY_CHARS})",
+            )
+        if name in self.entities:
+            return  # XML: the first declaration binds
+        if len(self.entities) >= MAX_ENTITIES:
+            raise ParseError(source, f"refused: more than {MAX_ENTITIES} entities declared")
+        # Markup in a value would become elements where it is used; here it
+        # is text.  Quotes are escaped so the value also works in attributes.
+        self.entities[name] = (
+            value.replace("<", "&lt;").replace('"', "&quot;").replace("'", "&apos;")
+        )
+
+    def references(self, source: str) -> None:
+        """Expand declared entities; HTML names and bad character references repaired.
+
+        One pass, linear in the document: CDATA sections and comments are
+        skipped whole (an unclosed one runs to the end, as expat reads it).
+        """
+        text = self.text
+        if "&" not in text:
+            return
+        added = 0
+        counts = {"html": 0, "invalid": 0}
+        out: list[str] = []
+        copied = position = self.prolog_end
+        while True:
+            mark = _DOCUMENT_MARK.search(text, position)
+            if mark is None:
+                break
+            if mark.group() != "&":
+                end = text.find(_SECTION_END[mark.group()], mark.end())
+                if end < 0:
+                    break
+                position = end + 3
+                continue
+            match = _REFERENCE.match(text, mark.start())
+            position = mark.end()
+            if match is None:
+                continue  # a bare '&': expat says so
+            position = match.end()
+            reference = match.group(1)
+            replacement = self._replacement(reference)
+            if replacement is None:
+                continue
+            added += len(replacement) - len(match.group())
+            if added > MAX_EXPANSION:
+                raise ParseError(
+                    source,
+                    "refused: entity references would add more than "
+                    f"{MAX_EXPANSION} characters to the document",
+                )
+            if reference.startswith("#"):
+                counts["invalid"] += 1
+            elif reference not in self.entities:
+                counts["html"] += 1
+            out.append(text[copied : match.start()])
+            out.append(replacement)
+            copied = match.end()
+        if not out:
+            return
+        out.append(text[copied:])
+        self.text = text[: self.prolog_end] + "".join(out)
+        self.changed = True
+        if counts["html"]:
+            self.notes.append(f"read {counts['html']} undeclared HTML entities")
+        if counts["invalid"]:
+            self.notes.append(f"dropped {counts['invalid']} references to invalid characters")
+
+    def _replacement(self, reference: str) -> str | None:
+        """What a reference becomes, or None to leave it for expat."""
+        if reference in _PREDEFINED:
+            return None
+        if reference.startswith("#"):
+            return None if _valid_char_reference(reference) else ""
+        value = self.entities.get(reference)
+        if value is not None:
+            return value
+        codepoint = name2codepoint.get(reference)
+        return f"&#{codepoint};" if codepoint is not None else None
+
+    def control_characters(self) -> None:
+        text, count = _CONTROL.subn("", self.text)
+        if count:
+            self.text = text
+            self.changed = True
+            self.notes.append(f"removed {count} control characters")
+
+
+def _valid_char_reference(reference: str) -> bool:
+    """Whether '&#...;' names a character XML 1.0 allows."""
+    try:
+        code = int(reference[2:], 16) if reference[1:2] in "xX" else int(reference[1:])
+    except ValueError:
+        return False
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )

@@ -1,0 +1,110 @@
+"""Which language a text is in: the one it declares, else the one it looks like.
+
+    resolve_language("en-US", text) -> "english"      a declared language we know wins
+    resolve_language(None, text)    -> detected, e.g. "russian"; "und" if it cannot tell
+
+The result is a language *name* as :func:`.tokenizer.language_name` gives it;
+it picks the sentence model, the stemmer and the stop words, and it is part of
+the summary cache key.  ``None``, ``""``, ``"auto"``, ``"und"`` and codes that
+name no language we know (``"xx"``, ``"Klingon"``) mean "look at the text".
+
+Detection is py3langid's (imported here only): a naive Bayes model over byte
+n-grams, offline and deterministic, the same text always giving the same
+answer.  It reads only the start of the text, which is plenty for a language
+and keeps the cost flat for long articles.  A detected language without any
+resources here (say Swahili) is returned as its name or code; the summarizer
+then uses its language-neutral fallback.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Any
+
+from .lexicon import lexicon_for
+from .tokenizer import has_sentence_model, language_name
+
+__all__ = [
+    "AUTO",
+    "UNDETERMINED",
+    "detect_language",
+    "resolve_language",
+    "warm_up_detector",
+]
+
+AUTO = "auto"
+UNDETERMINED = "und"  # ISO 639-2 "undetermined": the language-neutral fallback
+
+# Characters of text the detector reads.  A few sentences identify a language
+# reliably; reading a whole 2,000-word article would cost more than summarizing it.
+_SAMPLE_CHARS = 600
+# The model's probability for its best guess below which the answer is "cannot
+# tell": a lone word ("Hello") or a number gets well under it, one plain
+# sentence of a language well over it.
+_MIN_CONFIDENCE = 0.5
+_ASK_TEXT = frozenset({"", AUTO, UNDETERMINED, "mul", "zxx"})
+_TAG = re.compile(r"<[^>]*>")
+# Text a reader never sees, which would only confuse the detector: a page's
+# head, its scripts and styles.
+_INVISIBLE = re.compile(r"<(head|script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# How much of an HTML document is read to find the sample's text: enough for
+# a page whose article starts after a long head and navigation.
+_HTML_SCAN_CHARS = 40_000
+
+
+def resolve_language(language: str | None, text: str) -> str:
+    """The language name to summarize ``text`` with (``text`` may be HTML)."""
+    declared = language_name(language) if language and language.strip() else ""
+    if declared not in _ASK_TEXT and _is_known(declared):
+        return declared
+    detected = detect_language(text)
+    if detected is None:
+        return UNDETERMINED
+    return language_name(detected)
+
+
+def detect_language(text: str) -> str | None:
+    """The ISO 639 code of the text's language, or None when it cannot tell."""
+    sample = _sample(text)
+    if not any(char.isalpha() for char in sample):
+        return None
+    return _detect(sample)
+
+
+def warm_up_detector() -> None:
+    """Load the detection model now, e.g. before forking workers that will share it."""
+    _identifier()
+
+
+@lru_cache(maxsize=1024)
+def _detect(sample: str) -> str | None:
+    code, confidence = _identifier().classify(sample)
+    if confidence < _MIN_CONFIDENCE or code in _ASK_TEXT:
+        return None
+    return str(code)
+
+
+def _sample(text: str) -> str:
+    if "<" in text:
+        text = _TAG.sub(" ", _INVISIBLE.sub(" ", text[:_HTML_SCAN_CHARS]))
+        text = " ".join(text.split())
+    return " ".join(html.unescape(text[: _SAMPLE_CHARS * 2]).split())[:_SAMPLE_CHARS]
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    # Loading the model takes about a second (it is xz-compressed), so it is
+    # loaded on first use only: texts that declare their language never pay.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@lru_cache(maxsize=256)
+def _is_known(name: str) -> bool:
+    """A language some resource here knows: a Punkt model, a stemmer or a stop
+    list.  Anything else is a typo, a private code or a language we could only
+    treat neutrally anyway, so the text is asked instead."""
+    return has_sentence_model(name) or not lexicon_for(name).neutral

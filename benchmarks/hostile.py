@@ -1,0 +1,213 @@
+"""Every hostile case in one configuration: does ``aggregate --once`` survive, and in how much memory?
+
+    serve tests/hostile/corpus.py's cases + a few good feeds on 127.0.0.1
+      |  write one feeds.yaml with all of them (+ local sources, one with a link to /etc/passwd)
+      |  aggregate --once, sampled: peak memory of its process tree, wall time
+      |  check: exit 0, each source's line as expected, the good ones published,
+         every published file parses, nothing of /etc/passwd anywhere
+
+Usage::
+
+    python benchmarks/hostile.py [--cap-mb 300] [--keep DIR] [--skip NAME ...]
+
+Prints one line per source (expected vs. got), the wall time, and the peak
+memory of the ``aggregate`` process and every process it started (see
+``MemorySampler`` in ``benchmarks/pipeline.py`` for the exact figures).
+Exits 1 when a source's outcome is not the expected one, the pass fails,
+or the peak (sum of VmHWM over the tree) is over ``--cap-mb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.feedserver import FeedServer, Route  # noqa: E402
+from tests.hostile.corpus import CASES, SECRET_MARK, config_lines, serve  # noqa: E402
+
+DATA = REPO / "tests" / "data" / "feeds"
+SEED = REPO / "seeds" / "western-troops-ukraine.txt"
+GOOD = {
+    "good-rss": ("rss20.xml", "application/rss+xml"),
+    "good-atom": ("atom10.xml", "application/atom+xml"),
+    "good-json": ("feed11.json", "application/feed+json"),
+}
+OUTPUTS = ("feed.atom", "feed.rss", "feed.json", "index.html")
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def local_sources(root: Path) -> list[str]:
+    """A seed article directory (good) and one holding a link out of it (refused)."""
+    good = root / "articles"
+    good.mkdir()
+    shutil.copy(SEED, good / SEED.name)
+    escape = root / "escape"
+    escape.mkdir()
+    (escape / "fine.txt").write_text("**A local article**\n\nIt says one thing.\n")
+    (escape / "passwd.txt").symlink_to("/etc/passwd")
+    fifo_dir = root / "fifo"
+    fifo_dir.mkdir()
+    (fifo_dir / "story.md").write_text("# A story beside a FIFO\n\nThe FIFO is skipped.\n")
+    os.mkfifo(fifo_dir / "blocks.txt")
+    return [
+        "  - name: local-seed",
+        f"    path: {good}",
+        "    section: Local",
+        "  - name: local-link-escape",
+        f"    path: {escape}",
+        "    section: Local",
+        "  - name: local-fifo",
+        f"    path: {fifo_dir}",
+        "    section: Local",
+    ]
+
+
+def write_config(root: Path, server: FeedServer, timeout: float) -> Path:
+    lines = [
+        "title: Hostile benchmark",
+        "base_url: https://digest.example/",
+        "allow_private: true",
+        f"store: {root / 'out' / 'aggregator.db'}",
+        "output:",
+        f"  dir: {root / 'out'}",
+        "fetch:",
+        f"  timeout: {timeout:g}s",
+        "sources:",
+    ]
+    for name in GOOD:
+        lines += [f"  - name: {name}", f"    url: {server.url('/' + name)}", "    section: Good"]
+    lines += config_lines(server)
+    lines += local_sources(root)
+    path = root / "feeds.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+EXPECTED_LOCAL = {
+    "local-seed": ("ok", ""),
+    "local-link-escape": ("error", "outside the source's directory"),
+    "local-fifo": ("ok", ""),
+}
+
+
+def check_lines(lines: list[str]) -> list[str]:
+    """Each source's status line against its expected outcome; the problems found."""
+    status = {}
+    for line in lines:
+        words = line.split(maxsplit=2)
+        if len(words) >= 2 and words[0] in ("new", "updated", "unchanged", "error"):
+            status[words[1].rstrip(":")] = line
+    expected = {case.name: (case.outcome, case.expect) for case in CASES}
+    expected.update({name: ("ok", "") for name in GOOD})
+    expected.update(EXPECTED_LOCAL)
+    problems = []
+    for name, (outcome, phrase) in expected.items():
+        line = status.get(name)
+        got = "missing" if line is None else ("error" if line.startswith("error") else "ok")
+        good = got == outcome and (line is not None and phrase in line)
+        print(f"{'ok ' if good else 'BAD'} {name:28} expected {outcome:5} got: {line}")
+        if not good:
+            problems.append(name)
+    return problems
+
+
+def check_outputs(out: Path) -> list[str]:
+    """Every published file parses; nothing of /etc/passwd in any file."""
+    import xml.etree.ElementTree as ET
+
+    problems = []
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.name.startswith("aggregator.db"):
+            continue
+        data = path.read_bytes()
+        if SECRET_MARK.encode() in data:
+            problems.append(f"{path.name}: contains {SECRET_MARK}")
+        try:
+            if path.suffix in (".atom", ".rss", ".opml"):
+                ET.fromstring(data)
+            elif path.suffix == ".json":
+                json.loads(data)
+        except (ET.ParseError, ValueError) as error:
+            problems.append(f"{path.name}: does not parse: {error}")
+    for name in OUTPUTS:
+        if not (out / name).is_file():
+            problems.append(f"{name}: not published")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cap-mb", type=float, default=300.0, help="peak memory allowed")
+    parser.add_argument("--timeout", type=float, default=5.0, help="fetch.timeout, seconds")
+    parser.add_argument("--keep", type=Path, help="work in DIR and keep it")
+    args = parser.parse_args(argv)
+    bench = _load("benchmark_pipeline", REPO / "benchmarks" / "pipeline.py")
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="hostile-"))
+    root.mkdir(parents=True, exist_ok=True)
+    server = FeedServer().start()
+    try:
+        for name, (file, content_type) in GOOD.items():
+            server.add("/" + name, Route((DATA / file).read_bytes(), content_type=content_type))
+        print("generating the cases...", flush=True)
+        routes = serve(server)
+        config = write_config(root, server, args.timeout)
+        command = [sys.executable, "-m", "aggregator.cli", "--once", "-c", str(config)]
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        sampler = bench.MemorySampler(process.pid).start()
+        stdout, stderr = process.communicate(timeout=600)
+        wall = time.monotonic() - started
+        sampler.stop()
+    finally:
+        server.stop()
+    lines = stdout.splitlines()
+    problems = check_lines(lines)
+    problems += check_outputs(root / "out")
+    if routes["private-address"].requests or routes["private-via-dns"].requests:
+        problems.append("a refused private address was connected to")
+    peak_mb = sampler.peak_hwm_kb / 1024
+    print(lines[-2] if len(lines) >= 2 else stdout)
+    print(f"exit code {process.returncode}; wall time {wall:.1f} s")
+    print(
+        f"peak memory of the process tree: {peak_mb:.0f} MB (sum of VmHWM), "
+        f"{sampler.peak_pss_kb / 1024:.0f} MB (sampled Pss); "
+        f"largest single process {sampler.largest_kb / 1024:.0f} MB; cap {args.cap_mb:g} MB"
+    )
+    if stderr.strip():
+        print("stderr:", stderr.strip()[-2000:])
+    if process.returncode != 0:
+        problems.append(f"exit code {process.returncode}")
+    if peak_mb > args.cap_mb:
+        problems.append(f"peak memory {peak_mb:.0f} MB is over the {args.cap_mb:g} MB cap")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    for problem in problems:
+        print("PROBLEM:", problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The near-duplicate decider: pure functions over features, no store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aggregator.config import DedupConfig
+from aggregator.dedup import near
+from tests.dedup import stories as s
+
+HOUR = 3600.0
+SETTINGS = DedupConfig()
+
+
+def match(a: tuple[str, str], b: tuple[str, str], seconds: float = HOUR) -> near.Match | None:
+    return near.decide(near.features(*a), near.features(*b), seconds, SETTINGS)
+
+
+ORIGINAL = (s.TITLE, s.TEXT)
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        pytest.param((s.RETITLED, s.TEXT), id="edited headline"),
+        pytest.param((s.TITLE, s.TRIMMED), id="trimmed"),
+        pytest.param((s.TITLE, s.EXTENDED), id="extended"),
+        pytest.param((s.TITLE, s.WITH_BOILERPLATE), id="syndication boilerplate"),
+        pytest.param((s.RETITLED, s.WITH_BOILERPLATE), id="headline and boilerplate"),
+        pytest.param((s.TITLE + " - Harbour Wire", s.TEASER), id="teaser"),
+        pytest.param((s.RETITLED, s.TEASER), id="teaser, other headline"),
+        pytest.param((s.TITLE + " | Harbour Wire", ""), id="title alone"),
+        pytest.param(("Analysis: " + s.TITLE, ""), id="title alone with a kicker"),
+    ],
+)
+def test_copies_are_the_same_story(copy: tuple[str, str]) -> None:
+    found = match(ORIGINAL, copy)
+    assert found is not None
+    assert 0 < found.score <= 1
+    assert match(copy, ORIGINAL) is not None  # either may arrive first
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param((s.SAME_SUBJECT_TITLE, s.SAME_SUBJECT_TEXT), id="same subject, same day"),
+        pytest.param((s.UPDATE_TITLE, s.UPDATE_TEXT), id="an update that is new news"),
+        pytest.param((s.SAME_SUBJECT_TITLE, ""), id="same subject, title alone"),
+    ],
+)
+def test_other_stories_are_not(other: tuple[str, str]) -> None:
+    assert match(ORIGINAL, other) is None
+    assert match(other, ORIGINAL) is None
+
+
+def test_recurring_items_are_not_merged() -> None:
+    assert match(s.MONDAY, s.TUESDAY, seconds=24 * HOUR) is None
+    assert match(("Daily briefing for Monday", ""), ("Daily briefing for Tuesday", "")) is None
+    # The same day's briefing, carried by a partner, is a copy.
+    assert match(s.MONDAY, s.MONDAY, seconds=HOUR) is not None
+
+
+def test_price_tables_with_other_figures_are_not_merged() -> None:
+    def table(day: int, prices: tuple[float, ...]) -> tuple[str, str]:
+        rows = " ".join(f"{name}: {p:.2f} euros." for name, p in zip("ABCDEFGH", prices))
+        return "Fuel prices today", f"Prices on June {day} as reported at six. {rows}"
+
+    first = table(3, (1.81, 1.74, 0.92, 1.05, 2.31, 1.12, 0.87, 1.66))
+    second = table(4, (1.83, 1.71, 0.95, 1.02, 2.28, 1.15, 0.84, 1.69))
+    assert match(first, second, seconds=24 * HOUR) is None
+
+
+def test_copies_too_far_apart_are_not_compared() -> None:
+    assert match(ORIGINAL, (s.RETITLED, s.TEXT), seconds=SETTINGS.window + 1) is None
+    # Short copies need to be closer in time than long ones.
+    title_alone = (s.TITLE, "")
+    assert match(ORIGINAL, title_alone, seconds=SETTINGS.short_window - 1) is not None
+    assert match(ORIGINAL, title_alone, seconds=SETTINGS.short_window + 1) is None
+
+
+def test_thresholds_are_the_configured_ones() -> None:
+    strict = DedupConfig(threshold=0.99, title_threshold=0.99)
+    edited = s.TEXT.replace("long-debated", "long-awaited").replace("about", "roughly")
+    copy = near.features(s.RETITLED, edited.replace("welcomed", "praised"))
+    assert near.decide(near.features(*ORIGINAL), copy, HOUR, SETTINGS) is not None
+    assert near.decide(near.features(*ORIGINAL), copy, HOUR, strict) is None
+
+
+def test_evidence_estimates() -> None:
+    a = near.features(*ORIGINAL)
+    same = near.evidence(a, near.features(*ORIGINAL), 0)
+    assert same.text == same.containment == same.lead == same.title == 1.0
+    trimmed = near.evidence(a, near.features(s.TITLE, s.TRIMMED), 0)
+    assert 0.3 < trimmed.text < 0.75  # about half the text
+    assert trimmed.containment > 0.8  # but all of it is in the original
+    assert trimmed.lead == 1.0
+
+
+def test_boilerplate_is_stripped() -> None:
+    stripped = near.strip_boilerplate(s.WITH_BOILERPLATE)
+    assert stripped == s.TEXT
+    assert near.strip_boilerplate("ROTTERDAM (Harbour Wire) - The port...") == "The port..."
+    assert near.strip_boilerplate(s.TEXT) == s.TEXT
+
+
+def test_title_tokens_drop_the_outlet_and_the_kicker() -> None:
+    plain = near.title_tokens(s.TITLE)
+    assert near.title_tokens(s.TITLE + " - Harbour Wire") == plain
+    assert near.title_tokens("Breaking: " + s.TITLE) == plain
+    assert "port" in plain and "the" not in plain
+
+
+def test_encode_decode_round_trip() -> None:
+    f = near.features(*ORIGINAL)
+    back = near.decode(near.encode(f))
+    assert back is not None
+    assert back.words == f.words and back.shingles == f.shingles
+    assert np.array_equal(back.body, f.body) and np.array_equal(back.lead, f.lead)
+    assert (back.title, back.title_marks, back.lead_marks, back.wide_marks) == (
+        f.title,
+        f.title_marks,
+        f.lead_marks,
+        f.wide_marks,
+    )
+    assert near.decode(b"\x09" + near.encode(f)[1:]) is None  # another format
+
+
+def test_band_keys_are_stable() -> None:
+    """Keys are stored: the same text must give the same keys in every process
+    and every version, or the index silently stops finding old copies."""
+    keys = near.features(*ORIGINAL).band_keys(SETTINGS.short_words)
+    assert len(keys) == near.BODY_BANDS + near.LEAD_BANDS + near.TITLE_BANDS
+    assert keys[:3] == GOLDEN_KEYS
+    assert all(0 <= key < 2**47 for key in keys)
+    families = [key >> 44 for key in keys]
+    assert families == (
+        [near.BODY] * near.BODY_BANDS + [near.LEAD] * near.LEAD_BANDS + [near.TITLE] * 16
+    )
+    short = near.features(s.TITLE, s.TEASER).band_keys(SETTINGS.short_words)
+    assert [key >> 44 for key in short] == [near.LEAD] * 8 + [near.TITLE] * 16
+
+
+GOLDEN_KEYS = [32604058896557, 20356974574333, 20199753567885]
+
+
+def test_select_candidates_needs_two_title_bands() -> None:
+    body = near.BODY << 44
+    title = near.TITLE << 44
+    hits = [(body | 1, 7), (title | 1, 8), (title | 2, 9), (title | 3, 9), (title | 4, 7)]
+    assert near.select_candidates(hits, limit=10) == [7, 9]
+    assert near.select_candidates(hits, limit=1) == [7]

@@ -1,0 +1,338 @@
+"""Hostile feeds, made in code: every case the aggregator must survive, with what it should say.
+
+    CASES            the cases served over HTTP, each a :class:`Case` (route + expected outcome)
+    serve(server)    put every case on a :class:`~tests.feedserver.FeedServer`
+    config_lines()   the ``sources:`` entries of a feeds.yaml that polls them all
+
+Shared by ``tests/hostile`` and ``benchmarks/hostile.py``, so the benchmark
+measures exactly what the tests check.  Big bodies (a 50 MB feed, a gzip
+bomb that inflates to 1 GB, 20,000 items) are generated on demand, streamed
+where they are large, and cached where they are costly to make.
+
+An expected outcome is ``ok`` (the source publishes; its status line is
+``new``, ``updated`` or ``unchanged``) or ``error`` with a phrase the one-line
+error must contain.  No case may crash the pass, hang it, or stop another
+source from publishing.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+
+from tests.feedserver import FeedServer, Route, gzipped
+
+SECRET_MARK = "root:x:0:0"  # what /etc/passwd starts with; must never be published
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hostile source: where it is served, and what the pass must say about it."""
+
+    name: str
+    route: Callable[[], Route]
+    outcome: str  # "ok" or "error"
+    expect: str = ""  # a phrase of the status line
+    allow_private: bool = True
+    host: str | None = None  # in the configured URL instead of 127.0.0.1 (e.g. localhost)
+    # What the published output must contain for an "ok" case (a title, say).
+    published: tuple[str, ...] = field(default=())
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    def url(self, server: FeedServer) -> str:
+        url = server.url(self.path)
+        return url.replace("127.0.0.1", self.host, 1) if self.host else url
+
+
+def rss(items: bytes, prolog: bytes = b'<?xml version="1.0" encoding="utf-8"?>\n') -> bytes:
+    return (
+        prolog + b'<rss version="2.0"><channel><title>Hostile</title>'
+        b"<link>http://hostile.example/</link>" + items + b"</channel></rss>"
+    )
+
+
+def item(title: bytes, body: bytes = b"A plain sentence about the news.", guid: bytes = b"") -> bytes:
+    guid_xml = b"<guid isPermaLink='false'>" + guid + b"</guid>" if guid else b""
+    return (
+        b"<item><title>" + title + b"</title>" + guid_xml + b"<description>" + body + b"</description>"
+        b"<pubDate>Mon, 03 Jun 2024 12:00:00 GMT</pubDate></item>"
+    )
+
+
+def _one(title: bytes, prolog: bytes = b'<?xml version="1.0" encoding="utf-8"?>\n') -> bytes:
+    return rss(item(title), prolog)
+
+
+# -- big bodies ------------------------------------------------------------
+
+
+@cache
+def gzip_bomb(inflated_mb: int = 1024) -> bytes:
+    """About 1 MB of gzip that inflates to ``inflated_mb`` MB of zero bytes.
+
+    Built from one full-flushed deflate block repeated: each block ends on a
+    byte boundary and resets the dictionary, so copies of it concatenate.
+    """
+    zeros = bytes(MB)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(inflated_mb):
+        crc = zlib.crc32(zeros, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    trailer = struct.pack("<II", crc, (inflated_mb * MB) & 0xFFFFFFFF)
+    return header + block * inflated_mb + end + trailer
+
+
+def huge_feed_chunks(total: int = 50 * MB) -> Iterator[bytes]:
+    """A well-formed-looking RSS feed of ``total`` bytes, made as it is sent."""
+    head = rss(b"", b'<?xml version="1.0"?>\n').split(b"</channel>")[0]
+    yield head
+    sent = len(head)
+    one = item(b"Filler", b"Filler text. " * 60)
+    batch = one * 256
+    while sent < total:
+        yield batch
+        sent += len(batch)
+    yield b"</channel></rss>"
+
+
+@cache
+def huge_feed(total: int = 50 * MB) -> bytes:
+    return b"".join(huge_feed_chunks(total))
+
+
+@cache
+def many_items(count: int = 20_000) -> bytes:
+    """A feed of ``count`` small, distinct items (a few MB: under the size cap)."""
+    parts = [
+        b"<item><title>Item %d of the long feed</title>"
+        b"<link>http://long.example/items/%d</link><guid>long-%d</guid>"
+        b"<description>Item %d says one short thing.</description></item>" % (i, i, i, i)
+        for i in range(count)
+    ]
+    return rss(b"".join(parts))
+
+
+@cache
+def single_text_node(size: int = 9_900_000) -> bytes:
+    """One item whose description is one text node of ``size`` bytes (under 10 MB)."""
+    words = b"word " * (size // 5)
+    return rss(item(b"One enormous text node", words))
+
+
+@cache
+def deep_xml(levels: int = 100_000) -> bytes:
+    nested = b"<x>" * levels + b"</x>" * levels
+    return rss(b"<item><title>Deeply nested XML</title>" + nested + b"</item>")
+
+
+@cache
+def deep_html(levels: int = 100_000) -> bytes:
+    nested = b"<div>" * levels + b"deep text" + b"</div>" * levels
+    return rss(item(b"Deeply nested HTML", b"<![CDATA[" + nested + b"]]>"))
+
+
+def billion_laughs(one_line: bool = False) -> bytes:
+    declarations = [b'<!ENTITY lol "lol">']
+    for level in range(1, 10):
+        reference = b"&lol%d;" % (level - 1) if level > 1 else b"&lol;"
+        declarations.append(b'<!ENTITY lol%d "%s">' % (level, reference * 10))
+    glue = b"" if one_line else b"\n"
+    doctype = b"<!DOCTYPE rss [" + glue + glue.join(declarations) + glue + b"]>\n"
+    return _one(b"&lol9;", b'<?xml version="1.0"?>\n' + doctype)
+
+
+def quadratic_blowup() -> bytes:
+    value = b"A" * 4000
+    doctype = b'<!DOCTYPE rss [<!ENTITY a "' + value + b'">]>\n'
+    return rss(item(b"Quadratic", b"&a;" * 20_000), b'<?xml version="1.0"?>\n' + doctype)
+
+
+def xxe(kind: str) -> bytes:
+    prolog = b'<?xml version="1.0"?>\n'
+    if kind == "system":
+        doctype = b'<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+        return _one(b"Secret: &xxe;", prolog + doctype)
+    if kind == "public":
+        doctype = b'<!DOCTYPE rss [<!ENTITY xxe PUBLIC "-//x//y" "file:///etc/passwd">]>\n'
+        return _one(b"Secret: &xxe;", prolog + doctype)
+    if kind == "parameter":
+        doctype = (
+            b'<!DOCTYPE rss [\n<!ENTITY % dtd SYSTEM "file:///etc/passwd">\n%dtd;\n]>\n'
+        )
+        return _one(b"Parameter entity", prolog + doctype)
+    if kind == "dtd":
+        # An external DTD on the DOCTYPE itself: dropped, never read; the
+        # feed is otherwise fine, so it publishes (without the secret).
+        doctype = b'<!DOCTYPE rss SYSTEM "file:///etc/passwd">\n'
+        return _one(b"External DTD ignored", prolog + doctype)
+    raise ValueError(kind)
+
+
+def small_entities() -> bytes:
+    doctype = (
+        b'<!DOCTYPE rss [\n<!ENTITY copy "&#169;">\n<!ENTITY org "Hostile &amp; Co">\n'
+        b"<!ENTITY rarr '&#8594;'>\n]>\n"
+    )
+    return _one(b"Small entities &copy; &org; &rarr; work", b'<?xml version="1.0"?>\n' + doctype)
+
+
+def odd_dates() -> bytes:
+    dates = [
+        b"Fri, 31 Dec 99999 23:59:59 GMT",
+        b"0000-00-00T00:00:00Z",
+        b"9999-12-31T23:59:59-12:00",
+        b"Tue, 10 Jun 2003 04:00:00 +2400",
+        b"yesterday at noon",
+        b"2024-02-30T10:00:00Z",
+        b"1 Jan 1900 00:00:00 GMT",
+        b"",
+    ]
+    items = b"".join(
+        b"<item><title>Odd date %d</title><link>http://dates.example/%d</link>"
+        b"<pubDate>%s</pubDate><description>Dated oddly.</description></item>" % (i, i, d)
+        for i, d in enumerate(dates)
+    )
+    return rss(items)
+
+
+def duplicate_ids() -> bytes:
+    return rss(
+        item(b"First under a shared id", b"The first story.", b"same")
+        + item(b"Second under a shared id", b"The second story.", b"same")
+        + item(b"First under a shared id", b"The first story.", b"same")
+    )
+
+
+def bare_entries() -> bytes:
+    return rss(
+        b"<item></item>"
+        b"<item><description>An entry with text only.</description></item>"
+        b"<item><title>An entry with a title only</title></item>"
+        b"<item><link>http://bare.example/link-only</link></item>"
+    )
+
+
+def json_feed(items: list[object]) -> bytes:
+    return json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "Hostile JSON", "items": items}
+    ).encode()
+
+
+def _route(body: bytes, content_type: str = "application/xml", **options: object) -> Route:
+    return Route(body, content_type=content_type, **options)  # type: ignore[arg-type]
+
+
+CASES: tuple[Case, ...] = (
+    # Malformed XML
+    Case("unclosed-tags", lambda: _route(rss(b"<item><title>Unclosed</item>")), "error",
+         "well-formed"),
+    Case("undefined-entity", lambda: _route(_one(b"Undefined &bogus; entity")), "error",
+         "undefined entity"),
+    Case("html-entities", lambda: _route(_one(b"HTML&nbsp;entities &eacute;t&eacute;")), "ok",
+         published=("HTML entities été",)),
+    Case("garbage-after-root", lambda: _route(_one(b"Garbage") + b"<junk>trailing garbage"),
+         "error", "junk after document element"),
+    # Encodings
+    Case("missing-encoding", lambda: _route(_one(b"Caf\xe9 without a declaration", b"")), "ok",
+         published=("Café without a declaration",)),
+    Case("wrong-encoding", lambda: _route(
+        _one("Déclaré latin-1 mais UTF-8".encode(), b'<?xml version="1.0" encoding="iso-8859-1"?>')
+    ), "ok"),
+    Case("invalid-utf8", lambda: _route(_one(b"Broken \xff\xfe\xc3( bytes")), "ok"),
+    Case("control-characters", lambda: _route(_one(b"Control\x01 char\x1bacters&#1; here")), "ok",
+         published=("Control characters here",)),
+    Case("bom-after-declaration", lambda: _route(
+        _one(b"BOM after the declaration", b'<?xml version="1.0"?>\xef\xbb\xbf\n')), "ok"),
+    Case("bom-after-whitespace", lambda: _route(
+        _one(b"BOM after whitespace", b'\n  \xef\xbb\xbf<?xml version="1.0"?>\n')), "ok"),
+    Case("utf16", lambda: _route(
+        _one("UTF-16 feed é".encode(), b'<?xml version="1.0" encoding="utf-16"?>')
+        .decode("utf-8").encode("utf-16")), "ok", published=("UTF-16 feed é",)),
+    # Not a feed, or not what it says it is
+    Case("html-page", lambda: _route(
+        b"<!DOCTYPE html><html><head><title>Page</title></head><body><p>Hi</p></body></html>",
+        "text/html"), "error", "HTML page"),
+    Case("empty-200", lambda: _route(b""), "error", "empty"),
+    Case("json-not-feed", lambda: _route(b'{"status": "ok", "items": [1, 2]}',
+                                         "application/json"), "error", "not a JSON Feed"),
+    Case("rss-as-json", lambda: _route(_one(b"RSS labelled JSON"), "application/json"), "ok",
+         published=("RSS labelled JSON",)),
+    Case("json-as-html", lambda: _route(json_feed(
+        [{"id": "1", "title": "JSON labelled HTML", "content_text": "Text."}]), "text/html"), "ok",
+         published=("JSON labelled HTML",)),
+    Case("json-deep", lambda: _route(b'{"version": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                     "application/feed+json"), "error", "JSON"),
+    Case("json-huge-number", lambda: _route(b'{"version": ' + b"9" * 100_000 + b"}",
+                                            "application/feed+json"), "error", "JSON"),
+    # Size
+    Case("huge-50mb", lambda: _route(b"", stream=lambda: huge_feed_chunks()), "error", "cap"),
+    Case("huge-50mb-declared", lambda: _route(huge_feed()), "error", "cap"),
+    Case("many-items", lambda: _route(many_items()), "ok", published=("Item 0 of the long feed",)),
+    Case("gzip-bomb", lambda: _route(gzip_bomb(), gzip=True), "error", "after decompression"),
+    Case("gzip-in-gzip", lambda: _route(gzipped(gzipped(_one(b"Twice compressed"))), gzip=True),
+         "error", "gzip"),
+    Case("gzip-in-gzip-bomb", lambda: _route(gzipped(gzip_bomb()), gzip=True), "error", "gzip"),
+    Case("single-text-node", lambda: _route(single_text_node()), "ok",
+         published=("One enormous text node",)),
+    Case("deep-xml", lambda: _route(deep_xml()), "ok", published=("Deeply nested XML",)),
+    Case("deep-html", lambda: _route(deep_html()), "ok", published=("Deeply nested HTML",)),
+    # Entities
+    Case("billion-laughs", lambda: _route(billion_laughs()), "error", "refused"),
+    Case("billion-laughs-one-line", lambda: _route(billion_laughs(one_line=True)), "error",
+         "refused"),
+    Case("quadratic-blowup", lambda: _route(quadratic_blowup()), "error", "refused"),
+    Case("xxe-system", lambda: _route(xxe("system")), "error", "external entity"),
+    Case("xxe-public", lambda: _route(xxe("public")), "error", "external entity"),
+    Case("xxe-parameter", lambda: _route(xxe("parameter")), "error", "parameter entity"),
+    Case("external-dtd", lambda: _route(xxe("dtd")), "ok", published=("External DTD ignored",)),
+    Case("small-entities", lambda: _route(small_entities()), "ok",
+         published=("Small entities © Hostile & Co → work",)),
+    # The network
+    Case("trickle", lambda: _route(_one(b"Slow") * 4, trickle=1.0), "error", "timed out"),
+    Case("redirect-loop", lambda: _route(b"", status=302, etag=False,
+                                         headers={"Location": "/redirect-loop"}),
+         "error", "redirects"),
+    Case("redirect-to-file", lambda: _route(b"", status=302, etag=False,
+                                            headers={"Location": "file:///etc/passwd"}),
+         "error", "refused"),
+    Case("private-address", lambda: _route(_one(b"Never fetched")), "error",
+         "not a public address", allow_private=False),
+    Case("private-via-dns", lambda: _route(_one(b"Never fetched")), "error",
+         "not a public address", allow_private=False, host="localhost"),
+    # Entries
+    Case("odd-dates", lambda: _route(odd_dates()), "ok", published=("Odd date 0",)),
+    Case("duplicate-ids", lambda: _route(duplicate_ids()), "ok",
+         published=("First under a shared id", "Second under a shared id")),
+    Case("bare-entries", lambda: _route(bare_entries()), "ok",
+         published=("An entry with a title only",)),
+)  # fmt: skip
+
+
+def serve(server: FeedServer, cases: tuple[Case, ...] = CASES) -> dict[str, Route]:
+    """Every case on ``server``; returns the routes by case name."""
+    return {case.name: server.add(case.path, case.route()) for case in cases}
+
+
+def config_lines(server: FeedServer, cases: tuple[Case, ...] = CASES) -> list[str]:
+    """``sources:`` list entries (indented two spaces) for every case."""
+    lines = []
+    for case in cases:
+        lines += [
+            f"  - name: {case.name}",
+            f"    url: {case.url(server)}",
+            "    section: Hostile",
+        ]
+        if not case.allow_private:
+            lines.append("    allow_private: false")
+    return lines

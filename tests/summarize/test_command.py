@@ -1,0 +1,263 @@
+"""``aggregate summarize``: a file, stdin, a URL, and --jsonl, through the real CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aggregator.cli import main
+from tests.conftest import DATA
+from tests.feedserver import FeedServer, Route
+
+from .seed import SEED, SEED_HEADINGS
+
+ARTICLE = DATA / "summarize" / "article.md"
+EXPECTED = DATA / "summarize" / "article.md.summary.txt"
+
+ENGLISH = (
+    "The city council met on Monday to debate the new transport budget. "
+    "Buses have been late for months and riders are angry. "
+    "The mayor proposed doubling the number of buses on the busiest routes. "
+    "Critics said the budget ignores cyclists. "
+    "The council will vote on the transport budget next week."
+)
+UKRAINIAN = (
+    "Переговори про постачання зброї відновилися в понеділок. "
+    "Міністри обговорили постачання ракет і снарядів. "
+    "Постачання ракет почнеться навесні, повідомили в міністерстві. "
+    "Журналістів на зустріч не пустили."
+)
+
+
+def run(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *args: str,
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(["summarize", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- one text -----------------------------------------------------------------
+
+
+def test_an_article_file_matches_its_golden_summary(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Title line, "Photo:", "Share this:" and "Read more @" lines are not text;
+    # numbered Markdown headings each get two sentences.
+    code, out, err = run(capsys, monkeypatch, str(ARTICLE), "--sentences", "2")
+    assert (code, err) == (0, "")
+    assert out == EXPECTED.read_text(encoding="utf-8")
+
+
+def test_the_seed_prints_headings_then_sentences(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, monkeypatch, str(SEED), "--sentences", "1")
+    assert code == 0
+    blocks = out.rstrip("\n").split("\n\n")
+    assert len(blocks) == 1 + len(SEED_HEADINGS)
+    assert len(blocks[0].splitlines()) == 1  # the lead: no heading, one sentence
+    for block, heading in zip(blocks[1:], SEED_HEADINGS, strict=True):
+        assert block.splitlines()[0] == heading
+        assert len(block.splitlines()) == 2
+    assert "Read More" not in out
+
+
+def test_stdin_is_the_default_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, monkeypatch, "--sentences", "2", stdin=ENGLISH)
+    assert code == 0
+    assert len(out.splitlines()) == 2
+    code, dash, _ = run(capsys, monkeypatch, "-", "--sentences", "2", stdin=ENGLISH)
+    assert dash == out
+
+
+@pytest.mark.parametrize("algorithm", ["lead", "LexRank", "edmundson"])
+def test_algorithm_and_language_options(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, algorithm: str
+) -> None:
+    code, out, _ = run(
+        capsys,
+        monkeypatch,
+        "--algorithm",
+        algorithm,
+        "--language",
+        "uk",
+        "--sentences",
+        "1",
+        stdin=UKRAINIAN,
+    )
+    assert code == 0
+    assert len(out.splitlines()) == 1 and out.strip() in UKRAINIAN
+    if algorithm == "lead":
+        assert UKRAINIAN.startswith(out.strip())
+
+
+def test_max_sentences_lets_long_sections_grow(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    long_text = " ".join(f"Sentence number {i} says something about topic {i}." for i in range(60))
+    _, fixed, _ = run(capsys, monkeypatch, "--sentences", "2", stdin=long_text)
+    _, grown, _ = run(
+        capsys, monkeypatch, "--sentences", "2", "--max-sentences", "3", stdin=long_text
+    )
+    assert (len(fixed.splitlines()), len(grown.splitlines())) == (2, 3)
+
+
+def test_a_feed_file_is_summarized_item_by_item(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        "<link>https://example.com/</link><description>d</description>"
+        f"<item><title>Buses</title><link>https://example.com/1</link>"
+        f"<description>{ENGLISH}</description></item>"
+        f"<item><title>Зброя</title><link>https://example.com/2</link>"
+        f"<description>{UKRAINIAN}</description></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, monkeypatch, str(feed), "--sentences", "1")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "# Buses" and lines[2] in ENGLISH
+    assert lines[4] == "# Зброя" and lines[6] in UKRAINIAN
+
+
+def test_a_url_is_fetched_with_the_project_client(
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = (
+        "<!doctype html><html><head><title>Site</title></head><body>"
+        "<nav>Home News</nav><article><h1>Buses</h1>"
+        f"<p>{ENGLISH}</p><figure><figcaption>Photo: the mayor</figcaption></figure>"
+        "<h2>Reactions</h2><p>Riders welcomed the plan. Shop owners worried about parking. "
+        "A cyclists' group called it short-sighted.</p></article>"
+        "<footer>© Site</footer></body></html>"
+    )
+    feed_server.add("/story", Route(page.encode(), content_type="text/html; charset=utf-8"))
+    url = feed_server.url("/story")
+
+    code, out, err = run(capsys, monkeypatch, url, "--sentences", "1")
+    assert code == 1 and "private" in err  # loopback is refused unless asked for
+
+    code, out, _ = run(capsys, monkeypatch, url, "--sentences", "1", "--allow-private")
+    assert code == 0
+    blocks = out.rstrip("\n").split("\n\n")
+    assert blocks[0].splitlines()[0] == "Buses" and blocks[0].splitlines()[1] in ENGLISH
+    assert blocks[1].splitlines()[0] == "Reactions"
+    assert "Home" not in out and "Photo" not in out and "©" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["/no/such/file.txt"], 1, "No such file"),
+        (["--sentences", "3", "--max-sentences", "2"], 2, "less than"),
+        (["--sentences", "0"], 2, "at least 1"),
+        (["--algorithm", "nope"], 2, "invalid choice"),
+        (["file.txt", "--jsonl"], 2, "stdin only"),
+    ],
+)
+def test_errors(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    code: int,
+    message: str,
+) -> None:
+    try:
+        got, _, err = run(capsys, monkeypatch, *args)
+    except SystemExit as exit:  # argparse's own usage errors
+        got, err = int(exit.code or 0), capsys.readouterr().err
+    assert got == code
+    assert message in err
+
+
+def test_summarize_must_come_first(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-c", "feeds.yaml", "summarize"]) == 2
+    assert "summarize --help" in capsys.readouterr().err
+
+
+# --- JSON lines -------------------------------------------------------------------
+
+
+def jsonl(*records: object) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def test_jsonl_round_trip(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = jsonl(
+        {"id": "a", "text": ENGLISH},
+        {"id": 2, "text": UKRAINIAN, "language": "uk"},
+        {"id": None, "text": "<h2>Head</h2><p>One. Two. Three. Four.</p>"},
+        {"id": "short", "text": "Only this."},
+        {"id": "empty", "text": ""},
+    )
+    code, out, err = run(capsys, monkeypatch, "--jsonl", "--sentences", "2", stdin=stdin + "\n")
+    assert (code, err) == (0, "")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in records] == ["a", 2, None, "short", "empty"]
+    assert all(set(r) == {"id", "summary"} for r in records)
+    assert [len(r["summary"]) for r in records] == [2, 2, 2, 1, 0]
+    assert all(s in ENGLISH for s in records[0]["summary"])
+    assert "Head" not in records[2]["summary"]  # headings are left out
+    # The same text gives the same summary as the one-text mode.
+    _, single, _ = run(capsys, monkeypatch, "--sentences", "2", stdin=ENGLISH)
+    assert records[0]["summary"] == single.splitlines()
+
+
+def test_jsonl_bad_lines_are_reported_and_the_rest_go_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = "not json\n" + jsonl([1, 2], {"id": 7, "text": 5}, {"id": 8, "text": ENGLISH})
+    code, out, err = run(capsys, monkeypatch, "--jsonl", stdin=stdin)
+    assert code == 1
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r.get("id") for r in records] == [None, None, 7, 8]
+    assert ["error" in r for r in records] == [True, True, True, False]
+    assert "line 1:" in err and "line 3:" in err
+
+
+def test_jsonl_in_worker_processes_gives_the_same_answer(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [ENGLISH, UKRAINIAN, "Short one."] * 30  # over the pool threshold
+    stdin = jsonl(*({"id": i, "text": t} for i, t in enumerate(texts)))
+    _, serial, _ = run(capsys, monkeypatch, "--jsonl", "--jobs", "1", stdin=stdin)
+    code, pooled, _ = run(capsys, monkeypatch, "--jsonl", "--jobs", "2", stdin=stdin)
+    assert code == 0
+    assert pooled == serial
+    assert len(pooled.splitlines()) == len(texts)
+
+
+def test_the_installed_command_runs(tmp_path: Path) -> None:
+    command = Path(sys.executable).with_name("aggregate")
+    if not command.exists():
+        pytest.skip("no 'aggregate' script beside this Python")
+    done = subprocess.run(
+        [str(command), "summarize", "--jsonl", "--sentences", "1", "--language", "en"],
+        input=jsonl({"id": "x", "text": ENGLISH}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    assert done.returncode == 0, done.stderr
+    [record] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert record["id"] == "x" and len(record["summary"]) == 1

@@ -1,0 +1,102 @@
+"""Which language a text is summarized in: declared, detected, or the neutral fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.summarize.language import UNDETERMINED, detect_language, resolve_language
+from aggregator.summarize.lexicon import lexicon_for
+
+ENGLISH = "The council met on Monday to debate the new transport budget for the city."
+FRENCH = "Le conseil municipal s'est réuni lundi pour débattre du nouveau budget des transports."
+GERMAN = "Der Stadtrat hat am Montag über den neuen Haushalt für den Verkehr beraten."
+RUSSIAN = "Городской совет в понедельник обсудил новый бюджет на транспорт."
+UKRAINIAN = "Міська рада в понеділок обговорила новий бюджет на транспорт."
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [(ENGLISH, "en"), (FRENCH, "fr"), (GERMAN, "de"), (RUSSIAN, "ru"), (UKRAINIAN, "uk")],
+)
+def test_detects_the_language_of_a_sentence(text: str, code: str) -> None:
+    assert detect_language(text) == code
+
+
+def test_detection_reads_html_as_its_text() -> None:
+    html = f"<article><h2>Рада</h2><p>{UKRAINIAN}</p><p>{UKRAINIAN}</p></article>"
+    assert detect_language(html) == "uk"
+
+
+def test_detection_ignores_a_pages_head_and_scripts() -> None:
+    english = "the quick brown fox jumps over the lazy dog and runs away " * 20
+    page = (
+        f"<html><head><title>{english}</title><style>p {{ color: red }}</style></head>"
+        f"<body><script>var text = '{english}';</script><p>{RUSSIAN}</p></body></html>"
+    )
+    assert detect_language(page) == "ru"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "12345 678", "<p>2024</p>", "Hello", "!!!"])
+def test_too_little_to_tell_is_none(text: str) -> None:
+    assert detect_language(text) is None
+
+
+def test_detection_is_deterministic() -> None:
+    assert {detect_language(FRENCH) for _ in range(5)} == {"fr"}
+
+
+@pytest.mark.parametrize(
+    ("declared", "text", "expected"),
+    [
+        # A declared language we know is trusted, whatever the text looks like.
+        ("en", FRENCH, "english"),
+        ("fr-FR", ENGLISH, "french"),
+        ("ukr", RUSSIAN, "ukrainian"),
+        ("russian", UKRAINIAN, "russian"),
+        # Nothing declared, "auto", "und", or a code that names nothing: the text says.
+        (None, UKRAINIAN, "ukrainian"),
+        ("", RUSSIAN, "russian"),
+        ("auto", FRENCH, "french"),
+        ("und", GERMAN, "german"),
+        ("xx", ENGLISH, "english"),
+        ("Klingon", FRENCH, "french"),
+        ("../../etc", ENGLISH, "english"),
+        # Nothing to go on: the language-neutral fallback.
+        (None, "2024", UNDETERMINED),
+        ("xx", "", UNDETERMINED),
+    ],
+)
+def test_resolve_language(declared: str | None, text: str, expected: str) -> None:
+    assert resolve_language(declared, text) == expected
+
+
+def test_a_detected_language_without_resources_is_kept_as_its_code() -> None:
+    swahili = "Mvua kubwa ilinyesha jijini Nairobi siku ya Jumatatu na barabara nyingi zilifungwa."
+    assert resolve_language(None, swahili) == "sw"
+    assert lexicon_for("sw").neutral
+
+
+@pytest.mark.parametrize(
+    ("language", "stem_of", "stem", "stop_word"),
+    [
+        ("english", "running", "run", "the"),
+        ("french", "négociations", "négoci", "les"),
+        ("russian", "переговоры", "переговор", "и"),  # stop words from the stop-words package
+        ("ukrainian", "переговори", "переговор", "і"),
+    ],
+)
+def test_each_language_has_its_stemmer_and_stop_words(
+    language: str, stem_of: str, stem: str, stop_word: str
+) -> None:
+    lexicon = lexicon_for(language)
+    assert lexicon.stem(stem_of) == stem
+    assert stop_word in lexicon.stop_words
+    assert not lexicon.neutral
+
+
+@pytest.mark.parametrize("language", ["und", "tlh", "sw"])
+def test_unknown_languages_get_the_neutral_lexicon(language: str) -> None:
+    lexicon = lexicon_for(language)
+    assert lexicon.neutral
+    assert lexicon.stem("words") == "words"
+    assert not lexicon.stop_words
