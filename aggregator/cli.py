@@ -20,9 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import DEFAULT_CONFIG, Config, load_config
-from .daemon import run_daemon
 from .errors import AggregatorError, ConfigError
-from .pipeline import run_once
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -105,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with WriterLock(config.store, "--once" if args.once else "daemon"):
             if args.once:
                 return _once(config, sys.stdout)
+            # Imported here: the daemon pulls in APScheduler and the web server,
+            # which the other commands do not need to pay for at start-up.
+            from .daemon import run_daemon
+
             return run_daemon(config)
     except AggregatorError as error:
         print(f"aggregate: {error}", file=sys.stderr)
@@ -117,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _once(config: Config, out: TextIO) -> int:
     # Logging would repeat each source error that the status lines print.
     logging.getLogger("aggregator.pipeline").setLevel(logging.ERROR)
+    from .pipeline import run_once  # the whole pipeline; `status` does not need it
+
     progress, close = _progress_bar(len(config.sources))
     try:
         report = run_once(config, progress=progress)

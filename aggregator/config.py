@@ -91,6 +91,12 @@ class DedupConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestConfig:
+    window: float = 86400.0  # seconds; one digest per section and window
+    sentences: int = 5  # 0: no digests
+
+
+@dataclass(frozen=True, slots=True)
 class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -113,6 +119,7 @@ class Config:
     min_interval: float = 60.0  # no source is polled more often, whatever it asks
     max_interval: float = 86400.0  # nor less often: the back-off cap
     serve: ServeConfig = field(default_factory=ServeConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
 
     @property
@@ -154,11 +161,16 @@ TOP_KEYS = {
     "min_interval": "shortest time between two polls of a source",
     "max_interval": "longest time between two polls of a source (the back-off cap)",
     "serve": "the daemon's HTTP server",
+    "digest": "per-section digests",
     "output": "where and how much to publish",
     "fetch": "HTTP client limits",
     "summary": "summarizer settings",
     "dedup": "near-duplicate detection",
     "sources": "the list of sources",
+}
+DIGEST_KEYS = {
+    "window": "one digest per section and window",
+    "sentences": "sentences per digest (0: no digests)",
 }
 SERVE_KEYS = {"host": "address to listen on", "port": "port to listen on"}
 OUTPUT_KEYS = {"dir": "output directory", "max_entries": "entries per published feed"}
@@ -363,7 +375,24 @@ class _Reader:
             min_interval=min_interval,
             max_interval=max_interval,
             serve=self.serve(top.get("serve")),
+            digest=self.digest(top.get("digest")),
             dedup=self.dedup(top.get("dedup")),
+        )
+
+    def digest(self, node: _Node | None) -> DigestConfig:
+        if node is None:
+            return DigestConfig()
+        found = self.mapping(node, DIGEST_KEYS)
+        default = DigestConfig()
+        sentences = default.sentences
+        if "sentences" in found:
+            value = self.scalar(found["sentences"])
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise self.error(found["sentences"], "expected a whole number, 0 or more")
+            sentences = value
+        return DigestConfig(
+            window=self.optional(found, "window", self.duration, default.window),
+            sentences=sentences,
         )
 
     def serve(self, node: _Node | None) -> ServeConfig:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +133,22 @@ class SourceRef:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestLine:
+    """One sentence of a section digest, and the item it came from."""
+
+    sentence: str
+    item_id: str  # the item's entry id
+    link: str | None  # the item's link
+    source: str  # the name of the outlet that carried it
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """One entry of the merged feed.  ``sources[0]`` is the copy that leads."""
+    """One entry of the merged feed.  ``sources[0]`` is the copy that leads.
+
+    A section digest is an entry too: no sources, and its ``digest`` lines
+    instead of a summary.
+    """
 
     id: str  # stable: urn:uuid derived from the first copy's identity
     title: str
@@ -145,6 +160,17 @@ class Entry:
     sources: tuple[SourceRef, ...]
     author: str | None = None
     language: str | None = None
+    digest: tuple[DigestLine, ...] = ()
+
+    @property
+    def origin_name(self) -> str:
+        """Who published the original: the lead feed's title, or for a local file
+        (which only names the original by its link) the link's host."""
+        lead = self.sources[0] if self.sources else None
+        if lead is not None and lead.feed_url is not None:
+            return lead.title
+        host = urlsplit(self.link).hostname if self.link else None
+        return (host or "").removeprefix("www.") or (lead.title if lead else self.title)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from .config import Config, SourceConfig
@@ -34,6 +34,7 @@ from .publish import PublishReport, publish
 from .schedule import Timing, judge_redirect, next_due
 from .store import Store, StoredItem, open_store
 from .summarize import summarize_html, summary_cache_key
+from .summarize.digest import build_digests
 
 log = logging.getLogger(__name__)
 
@@ -134,13 +135,30 @@ class SummaryJob:
 
     html: str
     sentences: int
+    max_sentences: int
+    words_per_sentence: int
     algorithm: str
     language: str
 
     @property
     def key(self) -> str:
         return summary_cache_key(
-            self.html, sentences=self.sentences, algorithm=self.algorithm, language=self.language
+            self.html,
+            sentences=self.sentences,
+            max_sentences=self.max_sentences,
+            words_per_sentence=self.words_per_sentence,
+            algorithm=self.algorithm,
+            language=self.language,
+        )
+
+    def run(self) -> Summary:
+        return summarize_html(
+            self.html,
+            sentences=self.sentences,
+            max_sentences=self.max_sentences,
+            words_per_sentence=self.words_per_sentence,
+            algorithm=self.algorithm,
+            language=self.language,
         )
 
 
@@ -185,6 +203,7 @@ class Pipeline:
         self.config = config
         self.store = store
         self.jitter = jitter
+        self._sources = {s.name: s for s in config.sources}
         self._http = HttpFetcher(config.fetch)
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
@@ -377,11 +396,14 @@ class Pipeline:
 
     def summary_job(self, item: StoredItem) -> SummaryJob:
         settings = self.config.summary
+        source = self._sources.get(item.lead_source)
         return SummaryJob(
-            item.content_html,
-            settings.sentences,
-            settings.algorithm,
-            item.language or settings.language,
+            html=item.content_html,
+            sentences=settings.sentences,
+            max_sentences=settings.max_sentences,
+            words_per_sentence=settings.words_per_sentence,
+            algorithm=(source.algorithm if source else None) or settings.algorithm,
+            language=item.language or settings.language,
         )
 
     async def summarize(self, touched: Iterable[int]) -> int:
@@ -404,10 +426,20 @@ class Pipeline:
         keys = [self.summary_job(item).key for item in items]
         summaries = self.store.summaries(keys)
         entries = [_entry(item, summaries.get(key)) for item, key in zip(items, keys, strict=True)]
+        digests = build_digests(
+            entries,
+            window=timedelta(seconds=self.config.digest.window),
+            sentences=self.config.digest.sentences,
+            page_url=self.config.base_url,
+        )
+        # Newest first; a digest before the items of its window, as it sums them up.
+        merged = sorted(
+            [*entries, *digests], key=lambda e: (e.published, bool(e.digest), e.id), reverse=True
+        )
         meta = FeedMeta(
             title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
         )
-        return publish(entries, meta, self.config.output.dir)
+        return publish(merged, meta, self.config.output.dir)
 
 
 def _entry(item: StoredItem, summary: Summary | None) -> Entry:
@@ -439,9 +471,7 @@ def _parse_one(job: tuple[Fetched, bool]) -> ParsedFeed | ParseError:
 
 
 def _summarize_one(job: SummaryJob) -> Summary:
-    return summarize_html(
-        job.html, sentences=job.sentences, algorithm=job.algorithm, language=job.language
-    )
+    return job.run()
 
 
 def _map(function: Callable[[_T], _R], jobs: Sequence[_T], *, pool: bool) -> list[_R]:

@@ -25,6 +25,7 @@ def all_keys() -> set[str]:
     keys |= {f"fetch.{k}" for k in config.FETCH_KEYS}
     keys |= {f"summary.{k}" for k in config.SUMMARY_KEYS}
     keys |= {f"serve.{k}" for k in config.SERVE_KEYS}
+    keys |= {f"digest.{k}" for k in config.DIGEST_KEYS}
     keys |= {f"dedup.{k}" for k in config.DEDUP_KEYS}
     keys |= {f"sources[].{k}" for k in config.SOURCE_KEYS}
     return keys

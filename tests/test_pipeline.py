@@ -136,6 +136,17 @@ def test_full_pass_then_nothing_changed(
     assert seed.link == "https://euromaidanpress.com"
     assert [t.term for t in seed.tags] == ["Ukraine"]
 
+    # Each section feed has a digest per day, whose sentences link to their items.
+    for name in ("ukraine", "europe"):
+        section_feed = feedparser.parse((out / "sections" / f"{name}.atom").read_bytes())
+        digests = [e for e in section_feed.entries if " digest, " in e.title]
+        items = [e for e in section_feed.entries if " digest, " not in e.title]
+        assert digests, name
+        digest_html = digests[0].content[0].value
+        linked = [e.link for e in items if f'href="{e.link}"' in digest_html]
+        assert linked, digest_html
+    assert "Ukraine digest, 2024-11-18" in titles
+
     # The second pass: nothing parsed, nothing summarized, no file rewritten.
     before = snapshot(out)
     code, lines = run(config, capsys)
@@ -157,7 +168,8 @@ def test_full_pass_then_nothing_changed(
     code, lines = run(config, capsys)
     assert any(line.startswith("new") and "json" in line for line in lines)
     atom = feedparser.parse((out / "feed.atom").read_bytes())
-    assert atom.entries[0].title == "Fresh Baltic story"  # newest first
+    items = [e for e in atom.entries if " digest, " not in e.title]
+    assert items[0].title == "Fresh Baltic story"  # newest first
 
     with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
         copies = db.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0]
@@ -261,7 +273,7 @@ def test_local_feed_files_merge_a_story_linked_with_tracking_parameters(
     assert [line.split()[0] for line in lines[:3]] == ["new", "new", "new"]
     atom = feedparser.parse((tmp_path / "out" / "feed.atom").read_bytes())
     titles = sorted(e.title for e in atom.entries)
-    assert titles == ["Other", "Summit ends", "Unrelated"]
+    assert titles == ["Other", "Summit ends", "Unrelated", "World digest, 2024-11-18"]
     summit = next(e for e in atom.entries if e.title == "Summit ends")
     assert summit.source.title == "Alpha"
     assert [link.title for link in summit.links if link.rel == "related"] == ["Beta"]

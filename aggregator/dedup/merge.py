@@ -85,7 +85,7 @@ def merge_item(
         title=item.title,
         at=at,
         signature=near.encode(features),
-        bands=tuple(features.band_keys(settings.short_words)),
+        bands=tuple(features.band_keys()),
         method=FIRST,
     )
     if copy is not None:

@@ -52,12 +52,17 @@ LEAD_WORDS = 40  # the lead: this many words from the start of the text
 # LSH bands of each family: a band matches when all its rows (MinHash
 # values) agree, so with b bands of r rows two sets of Jaccard similarity J
 # share a band with probability 1 - (1 - J^r)^b.
-SIGNATURE = 64  # MinHash values kept of the text, for estimating its similarity
-BODY_BANDS, BODY_ROWS = 10, 4  # text: J 0.6 -> 0.75, 0.7 -> 0.92, 0.8 -> 0.99
-LEAD_BANDS, LEAD_ROWS = 8, 3  # lead: J 0.6 -> 0.86, 0.8 -> 0.99
-TITLE_BANDS, TITLE_ROWS = 16, 3  # title, two bands needed: J 0.6 -> 0.89, 0.2 -> 0.01
-BODY, LEAD, TITLE = 1, 2, 3  # families, in the top bits of a key
-_MAX_ROWS = 4
+#
+# Only the lead and the title are indexed: every pair :func:`decide` accepts
+# has a similar lead or a similar title (long copies need one of them besides
+# similar texts), so a text index would find nothing more, and every band
+# costs a row in the store's index.  The text's signature is kept for the
+# decision.
+SIGNATURE = 64  # MinHash values of the text: its similarity to within about 0.06
+LEAD_BANDS, LEAD_ROWS = 8, 3  # lead: J 0.5 -> 0.66, 0.6 -> 0.86, 0.8 -> 0.99
+TITLE_BANDS, TITLE_ROWS = 12, 3  # title, two bands needed: J 0.6 -> 0.8, 0.7 -> 0.96
+LEAD, TITLE = 2, 3  # families, in the top bits of a key
+_MAX_ROWS = 3
 _FAMILY_SHIFT = 44
 
 _WORD = re.compile(r"\w+")
@@ -341,11 +346,9 @@ class Features:
     lead_marks: frozenset[str]  # in the lead
     wide_marks: frozenset[str]  # in the lead and the words after it
 
-    def band_keys(self, short_words: int) -> list[int]:
-        """The index keys: text bands for long copies, lead bands, title bands."""
+    def band_keys(self) -> list[int]:
+        """The index keys: lead bands (when there is text), title bands."""
         parts = []
-        if self.words >= short_words:
-            parts.append((BODY, self.body, BODY_ROWS, BODY_BANDS))
         if len(self.lead) >= 4:
             lead = _minhash(self.lead.astype(np.uint64), _LEAD_A, _LEAD_B)
             parts.append((LEAD, lead, LEAD_ROWS, LEAD_BANDS))
@@ -359,16 +362,14 @@ class Features:
 def select_candidates(hits: Iterable[tuple[int, int]], limit: int) -> list[int]:
     """The stored copies worth comparing, from (band key, copy id) index hits.
 
-    A shared text or lead band is enough; titles are short and headlines
-    share words, so a title alone needs two bands.  Those sharing the most
-    come first, at most ``limit``.
+    A shared lead band is enough; titles are short and headlines share
+    words, so a title alone needs two bands.  Those sharing the most come
+    first, at most ``limit``.
     """
     counts: dict[int, list[int]] = {}
     for key, copy_id in hits:
         counts.setdefault(copy_id, [0, 0, 0, 0])[key >> _FAMILY_SHIFT] += 1
-    kept = [
-        (-sum(c), copy_id) for copy_id, c in counts.items() if c[BODY] or c[LEAD] or c[TITLE] >= 2
-    ]
+    kept = [(-sum(c), copy_id) for copy_id, c in counts.items() if c[LEAD] or c[TITLE] >= 2]
     kept.sort()
     return [copy_id for _, copy_id in kept[:limit]]
 
@@ -438,6 +439,9 @@ def features(title: str, body_text: str) -> Features:
 # Shingles two leads must share for a teaser to count as the other's start
 # whatever its title: a dozen words in a row.
 _VERBATIM = 10
+_SAME_LEAD = 0.6  # share of the shorter lead found in the other: "the same lead"
+_SHORT_LEAD = 0.5  # the same for short copies with a similar title
+_TITLE_ALONE = 0.9  # title similarity a copy without text needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,32 +499,42 @@ def decide(a: Features, b: Features, seconds: float, settings: DedupConfig) -> M
     """Is ``b`` a copy of the story ``a`` tells?  ``seconds`` between their dates.
 
     Long copies (both with at least ``short_words`` words of text) need
-    their texts to agree: one mostly contained in the other, with the same
-    lead or a similar title, or the texts alike overall.  A follow-up that
-    keeps the first story's paragraphs under a new headline and a new lead
-    fails that.  Short copies need a similar title and closeness in time, and
-    a lead that does not disagree where both have one.
+    their texts to agree, one mostly contained in the other, *and* the same
+    start: the same lead or a similar title.  A follow-up that keeps the first
+    story's paragraphs under a new headline and a new lead fails that.
+
+    Short copies need closeness in time and a similar title; where both have
+    some text, their leads must agree too (a teaser is the article's first
+    sentences); a title alone needs a nearly identical title, because
+    headlines on one subject share most of their words.
     """
     if abs(seconds) > settings.window or contradicts(a, b):
         return None
     e = evidence(a, b, seconds)
     if min(a.words, b.words) >= settings.short_words:
         text = max(e.text, e.containment)
-        same_start = e.lead >= 0.5 or e.title >= settings.title_threshold
+        same_start = e.lead >= _SAME_LEAD or e.title >= settings.title_threshold
         if text >= settings.threshold and same_start:
             return Match(text, e)
-        if e.lead >= 0.6 and e.lead_shared >= _VERBATIM and e.title >= settings.title_threshold:
+        if (
+            e.lead >= _SAME_LEAD
+            and e.lead_shared >= _VERBATIM
+            and e.title >= settings.title_threshold
+        ):
             # The same headline and lead, the rest cut and other text added.
             return Match(e.lead, e)
         return None
     if abs(seconds) > settings.short_window:
         return None
-    if e.title >= settings.title_threshold:
-        if min(len(a.lead), len(b.lead)) >= 4 and e.lead < 0.25:
-            return None  # both say something, and not the same thing
+    both_have_text = min(len(a.lead), len(b.lead)) >= 4
+    if both_have_text:
+        if e.title >= settings.title_threshold and e.lead >= _SHORT_LEAD:
+            return Match(e.title, e)
+        if e.lead >= 0.9 and e.lead_shared >= _VERBATIM:
+            return Match(e.lead, e)  # a teaser that is the other's first sentences
+        return None
+    if e.title >= max(settings.title_threshold, _TITLE_ALONE):
         return Match(e.title, e)
-    if e.lead >= 0.9 and e.lead_shared >= _VERBATIM:
-        return Match(e.lead, e)  # a teaser that is the other's first sentences
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
-from aggregator.models import Entry, SourceRef
+from aggregator.models import DigestLine, Entry, SourceRef
 
 # Links from sources end up as hrefs in our own page, so a "javascript:" URL
 # from a hostile feed must not become clickable; such a link is shown as text.
@@ -27,6 +27,8 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
     if not 1 <= heading_level <= 6:
         raise ValueError(f"heading_level must be 1..6, not {heading_level}")
     parts: list[str] = []
+    if entry.digest:
+        parts.append("<ul>" + "".join(_digest_line(line) for line in entry.digest) + "</ul>")
     for section in entry.summary.sections:
         if not section.sentences:
             continue
@@ -38,8 +40,8 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
         others = ", ".join(_source_link(source) for source in entry.sources[1:])
         parts.append(f"<p>Also reported by: {others}</p>")
     link = safe_href(entry.link)
-    if link is not None:
-        label = f"Read the original at {_origin_name(entry, link)}"
+    if link is not None and not entry.digest:  # a digest's link is our own page
+        label = f"Read the original at {entry.origin_name}"
         parts.append(f'<p><a href="{escape(link)}">{escape(label)}</a></p>')
     return "\n".join(parts)
 
@@ -55,14 +57,11 @@ def safe_href(url: str | None) -> str | None:
     return url if scheme in _SAFE_SCHEMES else None
 
 
-def _origin_name(entry: Entry, link: str) -> str:
-    """Who published the original: the lead feed's title, or for a local file
-    (which only names the original by its link) the link's host."""
-    lead = entry.sources[0] if entry.sources else None
-    if lead is not None and lead.feed_url is not None:
-        return lead.title
-    host = urlsplit(link).hostname or ""
-    return host.removeprefix("www.") or (lead.title if lead else "the source")
+def _digest_line(line: DigestLine) -> str:
+    href = safe_href(line.link)
+    source = escape(line.source)
+    credit = f'<a href="{escape(href)}">{source}</a>' if href else source
+    return f"<li>{escape(line.sentence)} ({credit})</li>"
 
 
 def _source_link(source: SourceRef) -> str:

@@ -23,8 +23,7 @@ TEXT = " ".join(PARAGRAPHS)
 RETITLED = "Rotterdam port gets green light to expand container terminal"
 TRIMMED = " ".join(PARAGRAPHS[:2])
 EXTENDED = (
-    TEXT
-    + " Analysts at a Dutch bank said the expansion would help the port win back traffic lost "
+    TEXT + " Analysts at a Dutch bank said the expansion would help the port win back traffic lost "
     "to Antwerp and Hamburg over the past decade. Shipping lines are expected to sign "
     "long-term contracts for the new berths before the end of the year."
 )

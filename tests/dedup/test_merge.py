@@ -52,7 +52,13 @@ def add(
     text = item.content_html.removeprefix("<p>").removesuffix("</p>")
     with store.transaction():
         return merge_item(
-            store, source, "News", item, text, (item.published or T0) + timedelta(minutes=1), settings
+            store,
+            source,
+            "News",
+            item,
+            text,
+            (item.published or T0) + timedelta(minutes=1),
+            settings,
         )
 
 

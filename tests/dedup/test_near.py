@@ -129,24 +129,22 @@ def test_encode_decode_round_trip() -> None:
 def test_band_keys_are_stable() -> None:
     """Keys are stored: the same text must give the same keys in every process
     and every version, or the index silently stops finding old copies."""
-    keys = near.features(*ORIGINAL).band_keys(SETTINGS.short_words)
-    assert len(keys) == near.BODY_BANDS + near.LEAD_BANDS + near.TITLE_BANDS
+    keys = near.features(*ORIGINAL).band_keys()
     assert keys[:3] == GOLDEN_KEYS
     assert all(0 <= key < 2**47 for key in keys)
     families = [key >> 44 for key in keys]
-    assert families == (
-        [near.BODY] * near.BODY_BANDS + [near.LEAD] * near.LEAD_BANDS + [near.TITLE] * 16
-    )
-    short = near.features(s.TITLE, s.TEASER).band_keys(SETTINGS.short_words)
-    assert [key >> 44 for key in short] == [near.LEAD] * 8 + [near.TITLE] * 16
+    assert families == [near.LEAD] * near.LEAD_BANDS + [near.TITLE] * near.TITLE_BANDS
+    title_alone = near.features(s.TITLE, "").band_keys()
+    assert [key >> 44 for key in title_alone] == [near.TITLE] * near.TITLE_BANDS
+    assert title_alone == keys[near.LEAD_BANDS :]
 
 
-GOLDEN_KEYS = [32604058896557, 20356974574333, 20199753567885]
+GOLDEN_KEYS = [37306451129670, 49905198198241, 50743806430282]
 
 
 def test_select_candidates_needs_two_title_bands() -> None:
-    body = near.BODY << 44
+    lead = near.LEAD << 44
     title = near.TITLE << 44
-    hits = [(body | 1, 7), (title | 1, 8), (title | 2, 9), (title | 3, 9), (title | 4, 7)]
+    hits = [(lead | 1, 7), (title | 1, 8), (title | 2, 9), (title | 3, 9), (title | 4, 7)]
     assert near.select_candidates(hits, limit=10) == [7, 9]
     assert near.select_candidates(hits, limit=1) == [7]

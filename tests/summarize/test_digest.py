@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aggregator.models import Entry, SectionSummary, SourceRef, Summary
+from aggregator.summarize.digest import build_digests, select_lines, window_start
+
+DAY = timedelta(days=1)
+
+
+def entry(
+    ident: str, sentences: list[str], *, section: str = "World", day: int = 18, hour: int = 9
+) -> Entry:
+    when = datetime(2024, 11, day, hour, tzinfo=UTC)
+    source = SourceRef(
+        ident,
+        f"Outlet {ident}",
+        None,
+        f"https://{ident}.example/feed",
+        f"https://{ident}.example/story",
+    )
+    return Entry(
+        id=f"urn:{ident}",
+        title=f"Story {ident}",
+        link=f"https://{ident}.example/story",
+        published=when,
+        updated=when,
+        section=section,
+        summary=Summary((SectionSummary(None, tuple(sentences)),)),
+        sources=(source,),
+        language="en",
+    )
+
+
+SUMMIT = "Leaders of twelve countries met in Brussels to agree on new air defence for Ukraine."
+ENTRIES = [
+    entry("a", [SUMMIT, "The meeting lasted six hours."]),
+    entry(
+        "b",
+        [
+            "Leaders of twelve countries met in Brussels and agreed on air defence for Ukraine.",
+            "Several offered short-range systems.",
+        ],
+    ),
+    entry(
+        "c",
+        ["A new ferry line links Tallinn and Helsinki from Monday.", "Tickets go on sale today."],
+    ),
+    entry(
+        "d",
+        [
+            "Air defence for Ukraine topped the agenda of the Brussels meeting of leaders.",
+            "Officials expect deliveries next year.",
+        ],
+    ),
+]
+
+
+def test_corroborated_story_comes_first_and_is_not_repeated() -> None:
+    lines = select_lines(ENTRIES, 4)
+    sentences = [line.sentence for line in lines]
+    assert "air defence" in sentences[0].lower()
+    # The near-identical copy of the lead in item b is left out.
+    summit_like = [s for s in sentences if "twelve countries met in Brussels" in s]
+    assert len(summit_like) == 1
+    # One sentence per item at most, each linked to its item.
+    assert len({line.item_id for line in lines}) == len(lines)
+    for line in lines:
+        assert line.link == f"https://{line.item_id.removeprefix('urn:')}.example/story"
+        assert line.source.startswith("Outlet ")
+
+
+def test_one_digest_per_section_and_day() -> None:
+    entries = [
+        *ENTRIES,
+        entry("e", ["Markets rose on Tuesday."], day=19),
+        entry("f", ["Parliament passed the budget."], section="Europe"),
+    ]
+    digests = build_digests(entries, window=DAY, sentences=3, page_url="https://d.example/")
+    titles = sorted(d.title for d in digests)
+    assert titles == [
+        "Europe digest, 2024-11-18",
+        "World digest, 2024-11-18",
+        "World digest, 2024-11-19",
+    ]
+    world = next(d for d in digests if d.title == "World digest, 2024-11-18")
+    assert len(world.digest) == 3
+    assert world.published == max(e.published for e in ENTRIES)
+    assert world.section == "World" and world.link == "https://d.example/"
+    again = build_digests(entries, window=DAY, sentences=3, page_url="https://d.example/")
+    assert again == digests  # deterministic, ids included
+
+
+def test_no_digests_when_turned_off_or_empty() -> None:
+    assert build_digests(ENTRIES, window=DAY, sentences=0, page_url="https://d.example/") == []
+    assert build_digests([], window=DAY, sentences=5, page_url="https://d.example/") == []
+
+
+def test_windows_are_utc_aligned() -> None:
+    moment = datetime(2024, 11, 18, 23, 30, tzinfo=UTC)
+    assert window_start(moment, DAY) == datetime(2024, 11, 18, tzinfo=UTC)
+    assert window_start(moment, timedelta(hours=6)) == datetime(2024, 11, 18, 18, tzinfo=UTC)
