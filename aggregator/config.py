@@ -60,6 +60,7 @@ class FetchConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 15.0  # between two reads of the body
     max_bytes: int = 10_000_000  # body after decompression
+    max_items: int = 1000  # entries read from one feed document
     max_redirects: int = 5
     concurrency: int = 32  # open connections across all sources
     per_host: int = 4  # open connections to one host
@@ -179,6 +180,7 @@ FETCH_KEYS = {
     "connect_timeout": "time to connect",
     "read_timeout": "time between two reads of the body",
     "max_bytes": "largest body accepted, after decompression",
+    "max_items": "most entries read from one feed, the first in document order",
     "max_redirects": "redirects followed",
     "concurrency": "connections open at once",
     "per_host": "connections open at once to one host",
@@ -423,6 +425,7 @@ class _Reader:
             ),
             read_timeout=self.optional(found, "read_timeout", self.duration, default.read_timeout),
             max_bytes=self.optional(found, "max_bytes", self.size, default.max_bytes),
+            max_items=self.optional(found, "max_items", self.positive_int, default.max_items),
             max_redirects=self.optional(
                 found, "max_redirects", self.positive_int, default.max_redirects
             ),

@@ -228,7 +228,10 @@ class Pipeline:
         local = {s.name: s.path is not None for s in sources}
         size = sum(len(d.body) for f in changed for d in f.documents)
         parsed_list = await asyncio.to_thread(
-            _map, _parse_one, [(f, local[f.source]) for f in changed], pool=size > _POOL_MIN_BYTES
+            _map,
+            _parse_one,
+            [(f, local[f.source], self.config.fetch.max_items) for f in changed],
+            pool=size > _POOL_MIN_BYTES,
         )
         parsed = {f.source: p for f, p in zip(changed, parsed_list, strict=True)}
         report.parsed = len(changed)
@@ -457,10 +460,10 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
     )
 
 
-def _parse_one(job: tuple[Fetched, bool]) -> ParsedFeed | ParseError:
-    fetched, local = job
+def _parse_one(job: tuple[Fetched, bool, int]) -> ParsedFeed | ParseError:
+    fetched, local, max_items = job
     try:
-        return parse_fetched(fetched, local=local)
+        return parse_fetched(fetched, local=local, max_items=max_items)
     except ParseError as error:
         return error
     except RecursionError:

@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 
 def _load_prose() -> ModuleType:
@@ -171,7 +172,7 @@ class Item:
 class Article:
     """A story before any outlet carries it: a title and paragraphs of plain text."""
 
-    frame: object
+    frame: Any
     title: str
     paragraphs: list[str]
     published: datetime
@@ -249,15 +250,12 @@ def _outlet(rng: random.Random, index: int) -> Outlet:
     )
 
 
-def _article(prose: object, section: str, published: datetime) -> Article:
-    rng: random.Random = prose.rng  # type: ignore[attr-defined]
-    frame = prose.frame(section)  # type: ignore[attr-defined]
-    paragraphs = [
-        prose.paragraph(frame, rng.randint(2, 5))  # type: ignore[attr-defined]
-        for _ in range(rng.randint(2, 7))
-    ]
+def _article(prose: Any, section: str, published: datetime) -> Article:
+    rng: random.Random = prose.rng
+    frame = prose.frame(section)
+    paragraphs = [prose.paragraph(frame, rng.randint(2, 5)) for _ in range(rng.randint(2, 7))]
     author = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
-    return Article(frame, prose.title(frame), paragraphs, published, author)  # type: ignore[attr-defined]
+    return Article(frame, prose.title(frame), paragraphs, published, author)
 
 
 def _slug(title: str) -> str:
@@ -349,7 +347,7 @@ def _edit_words(rng: random.Random, paragraphs: Sequence[str], share: float) -> 
 
 def _copy(
     rng: random.Random,
-    prose: object,
+    prose: Any,
     outlet: Outlet,
     article: Article,
     story: str,
@@ -368,8 +366,7 @@ def _copy(
         paragraphs = paragraphs[: rng.randint(1, len(paragraphs) - 1)]
     if "extend" in edits:
         extra = [
-            prose.paragraph(article.frame, rng.randint(2, 4))  # type: ignore[attr-defined]
-            for _ in range(rng.randint(1, 3))
+            prose.paragraph(article.frame, rng.randint(2, 4)) for _ in range(rng.randint(1, 3))
         ]
         paragraphs = paragraphs + extra
     if "boilerplate" in edits:
@@ -400,7 +397,7 @@ def _copy(
 
 def _same_subject(
     rng: random.Random,
-    prose: object,
+    prose: Any,
     feeds: Sequence[Outlet],
     outlet: Outlet,
     article: Article,
@@ -411,11 +408,8 @@ def _same_subject(
     for number in range(rng.randint(1, 2)):
         other = Article(
             article.frame,
-            prose.title(article.frame),  # type: ignore[attr-defined]
-            [
-                prose.paragraph(article.frame, rng.randint(2, 5))  # type: ignore[attr-defined]
-                for _ in range(rng.randint(2, 6))
-            ],
+            prose.title(article.frame),
+            [prose.paragraph(article.frame, rng.randint(2, 5)) for _ in range(rng.randint(2, 6))],
             article.published + timedelta(minutes=rng.randint(-600, 600)),
             article.author,
         )
@@ -438,24 +432,21 @@ UPDATE_TITLES = (
 
 
 def _update(
-    rng: random.Random, prose: object, feeds: Sequence[Outlet], article: Article, story: str
+    rng: random.Random, prose: Any, feeds: Sequence[Outlet], article: Article, story: str
 ) -> Iterator[Item]:
     """A follow-up with new facts: new headline and lead, old paragraphs as background."""
     frame = article.frame
     title = rng.choice(UPDATE_TITLES).format(
-        org=frame.org,  # type: ignore[attr-defined]
-        surname=frame.surname,  # type: ignore[attr-defined]
-        place=frame.place,  # type: ignore[attr-defined]
-        noun=rng.choice(frame.topic),  # type: ignore[attr-defined]
+        org=frame.org,
+        surname=frame.surname,
+        place=frame.place,
+        noun=rng.choice(frame.topic),
         number=rng.randint(2, 90),
         group=rng.choice(("households", "workers", "patients", "residents", "firms")),
         amount=f"{rng.randint(2, 900)} million",
     )
     title = title[:1].upper() + title[1:]
-    lead = [
-        prose.paragraph(frame, rng.randint(2, 4))  # type: ignore[attr-defined]
-        for _ in range(rng.randint(1, 2))
-    ]
+    lead = [prose.paragraph(frame, rng.randint(2, 4)) for _ in range(rng.randint(1, 2))]
     kept = rng.randint(1, max(1, len(article.paragraphs) - 1))
     background = rng.sample(article.paragraphs, kept)
     background.sort(key=article.paragraphs.index)

@@ -2,11 +2,12 @@
 
     generate N feeds (RSS 2.0 and Atom 1.0, news-like prose)  |  serve them (aiohttp.web)
       |  write feeds.yaml  |  aggregate --once: cold, warm (all 304), changed (10% of feeds)
+      |  restore the served feeds  |  the same three rounds with the ``reader`` library
 
 Usage::
 
     python benchmarks/pipeline.py [--feeds 1000] [--items 30] [--seed 1] [--gzip]
-                                  [--latency-ms 0] [--keep DIR]
+                                  [--latency-ms 0] [--keep DIR] [--no-reader]
 
 Everything is generated from ``random.Random(seed)``: the same arguments give
 byte-identical feeds, so two runs of the benchmark time the same work.  No
@@ -19,6 +20,20 @@ used meanwhile (a round that shared the cores with something else is not
 comparable), its peak memory (see :class:`MemorySampler` for what exactly is
 measured) and the command's own total line.  The warm round must parse and
 summarize nothing; the script exits 1 when it does not, or when a round fails.
+
+The yardstick (issue 7) is the `reader <https://github.com/lemon24/reader>`_
+library, which fetches, parses and stores feeds but neither summarizes nor
+publishes.  After our three rounds the server goes back to serving the
+original feeds, byte for byte (same ETags and Last-Modified), and
+``benchmarks/reader_round.py`` runs the same three rounds against a fresh
+reader database: ``make_reader(db)``, ``add_feed`` for every URL,
+``update_feeds(workers=16, scheduled=False)``; in the "changed" round it sees
+exactly the bodies ``aggregate`` saw.  Each round is its own process, measured
+exactly like ``aggregate --once``, and the table gives our wall and CPU time
+over reader's per round.  The server's answers (200/304) must be the same for
+both tools in every round, else the script exits 1.  Without ``reader``
+installed (``pip install '.[bench]'``), or with ``--no-reader``, its rounds are
+skipped with a note.
 
 The ``aggregate`` next to this Python runs, with whatever ``aggregator`` it
 imports.  To time a fixed version while the work tree changes under you, put
@@ -36,6 +51,7 @@ import argparse
 import asyncio
 import gzip
 import hashlib
+import importlib.util
 import os
 import random
 import re
@@ -957,6 +973,7 @@ def _field_kb(path: str, key: str) -> int:
 
 @dataclass
 class Round:
+    tool: str  # "aggregate" or "reader"
     name: str
     wall: float
     cpu: float  # user + sys of the child and every process it waited for
@@ -971,10 +988,11 @@ class Round:
 
     @property
     def total_line(self) -> str:
-        """The command's total line: the last-but-one, before "published to"."""
+        """The command's total line: aggregate's last-but-one line, before
+        "published to"; reader_round.py's only line."""
         lines = self.stdout.rstrip("\n").splitlines()
         for line in reversed(lines):
-            if " sources, " in line:
+            if " sources, " in line or " feeds, " in line:
                 return line
         return lines[-2] if len(lines) >= 2 else "(no total line)"
 
@@ -983,14 +1001,23 @@ class Round:
         return int(match.group(1)) if match else None
 
 
-def run_round(name: str, command: Sequence[str], server: FeedServer, logs: Path) -> Round:
+def run_round(
+    name: str,
+    command: Sequence[str],
+    server: FeedServer,
+    logs: Path,
+    *,
+    tool: str = "aggregate",
+    env: dict[str, str] | None = None,
+) -> Round:
     server.answers = {}
-    stdout_path, stderr_path = logs / f"{name}.stdout", logs / f"{name}.stderr"
+    stem = name if tool == "aggregate" else f"{tool}-{name}"
+    stdout_path, stderr_path = logs / f"{stem}.stdout", logs / f"{stem}.stderr"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     machine_busy_before = _machine_busy_seconds()
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
         sampler = MemorySampler(process.pid).start()
         process.wait()
         wall = time.perf_counter() - start
@@ -999,6 +1026,7 @@ def run_round(name: str, command: Sequence[str], server: FeedServer, logs: Path)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     machine_busy = _machine_busy_seconds() - machine_busy_before
     return Round(
+        tool=tool,
         name=name,
         wall=wall,
         cpu=cpu,
@@ -1063,11 +1091,28 @@ def serve_and_save(feed: GeneratedFeed, server: FeedServer, directory: Path) -> 
     return document
 
 
+ROUNDS = ("cold", "warm", "changed")
+READER_ROUND = Path(__file__).resolve().parent / "reader_round.py"
+
+
+def reader_available() -> bool:
+    return importlib.util.find_spec("reader") is not None
+
+
 def benchmark(args: argparse.Namespace, workdir: Path) -> int:
     feeds_dir, logs = workdir / "feeds", workdir / "logs"
     feeds_dir.mkdir(parents=True, exist_ok=True)
     logs.mkdir(exist_ok=True)
     aggregate = Path(sys.executable).parent / "aggregate"
+    with_reader = not args.no_reader and reader_available()
+    reader_note = (
+        "reader rounds skipped: --no-reader"
+        if args.no_reader
+        else None
+        if with_reader
+        else "reader rounds skipped: the reader library is not importable "
+        f"by {sys.executable} (pip install '.[bench]')"
+    )
 
     started = time.perf_counter()
     corpus = generate(args.feeds, args.items, args.seed)
@@ -1086,54 +1131,104 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         command = [str(aggregate), "--once", "-c", str(config)]
         print("running:", " ".join(command), flush=True)
 
+        # Documents are immutable and swapped in whole: keeping the mappings
+        # is enough to serve either state again, byte for byte.
+        original = dict(server.documents)
+        changed: dict[str, ServedDocument] = {}
         rounds = []
-        for name in ("cold", "warm", "changed"):
+        for name in ROUNDS:
             if name == "changed":
                 for feed in add_new_stories(corpus, args.seed):
                     serve_and_save(feed, server, feeds_dir)
+                changed = dict(server.documents)
             rounds.append(run_round(name, command, server, logs))
             print(f"  {name}: {rounds[-1].wall:.1f} s", flush=True)
 
+        if with_reader:
+            urls = workdir / "reader-urls.txt"
+            urls.write_text("".join(server.url(f.path) + "\n" for f in corpus.feeds))
+            reader_command = [
+                sys.executable,
+                str(READER_ROUND),
+                str(workdir / "reader.db"),
+                str(urls),
+                "--workers",
+                str(args.reader_workers),
+            ]
+            # requests honours proxy variables; the served feeds are local.
+            env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+            print("running:", " ".join(reader_command), flush=True)
+            server.documents = dict(original)
+            for name in ROUNDS:
+                if name == "changed":
+                    server.documents = dict(changed)
+                rounds.append(run_round(name, reader_command, server, logs, tool="reader", env=env))
+                print(f"  reader {name}: {rounds[-1].wall:.1f} s", flush=True)
+        elif reader_note:
+            print(reader_note, flush=True)
+
     print_table(rounds)
+    if reader_note:
+        print(reader_note)
     return check(rounds, len(corpus.feeds))
 
 
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if theirs > 0 else "-"
+
+
 def print_table(rounds: Sequence[Round]) -> None:
+    by_key = {(r.tool, r.name): r for r in rounds}
     print()
     print(
-        f"{'round':<8} {'wall s':>7} {'CPU s':>7} {'other s':>7} {'peak MB':>8} {'PSS MB':>7} "
-        f"{'proc MB':>8} {'200/304':>9}  aggregate's total line"
+        f"{'tool':<9} {'round':<8} {'wall s':>7} {'CPU s':>7} {'other s':>7} {'peak MB':>8} "
+        f"{'PSS MB':>7} {'proc MB':>8} {'200/304':>9} {'wall x':>7} {'CPU x':>6}  total line"
     )
-    for r in rounds:
-        answers = f"{r.answers.get(200, 0)}/{r.answers.get(304, 0)}"
-        print(
-            f"{r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.other_cpu:>7.1f} {r.peak_hwm_mb:>8.0f} "
-            f"{r.peak_pss_mb:>7.0f} {r.largest_process_mb:>8.0f} {answers:>9}  {r.total_line}"
-        )
+    for name in ROUNDS:
+        for tool in ("aggregate", "reader"):
+            r = by_key.get((tool, name))
+            if r is None:
+                continue
+            theirs = by_key.get(("reader", name))
+            wall_x = cpu_x = ""
+            if tool == "aggregate" and theirs is not None:
+                wall_x, cpu_x = _ratio(r.wall, theirs.wall), _ratio(r.cpu, theirs.cpu)
+            answers = f"{r.answers.get(200, 0)}/{r.answers.get(304, 0)}"
+            print(
+                f"{r.tool:<9} {r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.other_cpu:>7.1f} "
+                f"{r.peak_hwm_mb:>8.0f} {r.peak_pss_mb:>7.0f} {r.largest_process_mb:>8.0f} "
+                f"{answers:>9} {wall_x:>7} {cpu_x:>6}  {r.total_line}"
+            )
     print(
-        "CPU s: user+sys of aggregate and every process it reaped (RUSAGE_CHILDREN delta)\n"
+        "CPU s: user+sys of the round's process and every process it reaped "
+        "(RUSAGE_CHILDREN delta)\n"
         "other s: CPU time the rest of the machine used meanwhile (server, sampler, anything "
         f"else; {os.cpu_count()} CPUs)\n"
-        "peak MB: largest sum of VmHWM over the aggregate process tree, sampled every 50 ms "
+        "peak MB: largest sum of VmHWM over the round's process tree, sampled every 50 ms "
         "(upper bound: counts pages shared with forked workers once per process)\n"
         "PSS MB: largest sum of Pss over the same tree, sampled every second (shared pages "
         "split)\n"
         "proc MB: largest VmHWM of a single process of the tree\n"
-        "200/304: the test server's answers during the round"
+        "200/304: the test server's answers during the round\n"
+        "wall x, CPU x: aggregate's wall (CPU) time over reader's in the same round; reader "
+        "fetches, parses and stores, but neither summarizes nor publishes"
     )
 
 
 def check(rounds: Sequence[Round], feed_count: int) -> int:
-    """0 when every round succeeded and the warm one did no work; else 1."""
+    """0 when every round succeeded, both warm rounds did no work and both
+    tools got the same answers from the server in every round; else 1."""
     failed = False
     for r in rounds:
         if r.exit_code != 0 or r.count("failed") != 0:
             failed = True
-            print(f"{r.name}: exit code {r.exit_code}; {r.total_line}")
+            print(f"{r.tool} {r.name}: exit code {r.exit_code}; {r.total_line}")
             errors = [line for line in r.stdout.splitlines() if line.startswith("error")]
             for line in errors[:5] + r.stderr.strip().splitlines()[-10:]:
                 print("   ", line)
-    warm = next(r for r in rounds if r.name == "warm")
+    by_key = {(r.tool, r.name): r for r in rounds}
+
+    warm = by_key["aggregate", "warm"]
     parsed, summarized = warm.count("parsed"), warm.count("summarized")
     all_not_modified = warm.answers.get(304, 0) == feed_count
     verdict = "ok" if (parsed, summarized) == (0, 0) and all_not_modified else "FAILED"
@@ -1141,7 +1236,35 @@ def check(rounds: Sequence[Round], feed_count: int) -> int:
         f"warm round: {parsed} parsed, {summarized} summarized, "
         f"{warm.answers.get(304, 0)} of {feed_count} answered 304: {verdict}"
     )
-    return 1 if failed or verdict != "ok" else 0
+    verdicts = [verdict]
+
+    reader_warm = by_key.get(("reader", "warm"))
+    if reader_warm is not None:
+        not_modified = reader_warm.count("not modified")
+        ok = not_modified == feed_count == reader_warm.answers.get(304, 0)
+        verdicts.append("ok" if ok else "FAILED")
+        print(
+            f"reader warm round: {not_modified} not modified, "
+            f"{reader_warm.answers.get(304, 0)} of {feed_count} answered 304: {verdicts[-1]}"
+        )
+        same = all(
+            by_key["aggregate", name].answers == by_key["reader", name].answers for name in ROUNDS
+        )
+        verdicts.append("ok" if same else "FAILED")
+        print(
+            "server answers, aggregate vs reader: "
+            + ", ".join(
+                f"{name} {_answers(by_key['aggregate', name])} vs "
+                f"{_answers(by_key['reader', name])}"
+                for name in ROUNDS
+            )
+            + f": {verdicts[-1]}"
+        )
+    return 1 if failed or any(v != "ok" for v in verdicts) else 0
+
+
+def _answers(r: Round) -> str:
+    return "/".join(f"{count} {status}" for status, count in sorted(r.answers.items())) or "none"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -1159,9 +1282,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="DIR",
         help="generate into DIR and keep it (default: a temp dir)",
     )
+    parser.add_argument(
+        "--no-reader",
+        action="store_true",
+        help="skip the rounds of the reader library (the yardstick)",
+    )
+    parser.add_argument(
+        "--reader-workers",
+        type=int,
+        default=16,
+        help="reader's update_feeds(workers=...) (default 16)",
+    )
     args = parser.parse_args(argv)
     if args.feeds < 1 or args.items < 1:
         parser.error("--feeds and --items must be at least 1")
+    if args.reader_workers < 1:
+        parser.error("--reader-workers must be at least 1")
     return args
 
 
@@ -1170,7 +1306,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
         # A database left by an earlier run would make the cold round warm.
-        for stale in ("aggregator.db", "aggregator.db-wal", "aggregator.db-shm", "out"):
+        databases = [
+            f"{db}{suffix}"
+            for db in ("aggregator.db", "reader.db")
+            for suffix in ("", "-wal", "-shm", "-journal")
+        ]
+        for stale in (*databases, "out"):
             path = args.keep / stale
             if path.is_dir():
                 shutil.rmtree(path)

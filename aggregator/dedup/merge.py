@@ -35,7 +35,7 @@ from .exact import Outcome, decide
 from .keys import canonical_url, content_fingerprint, content_hash, entry_key, entry_uuid
 
 # Copies looked at per new copy, those sharing the most index keys first.
-CANDIDATES = 48
+CANDIDATES = 16
 
 FIRST = "first"  # the copy that created its item
 CANONICAL_URL = "canonical-url"
@@ -180,7 +180,7 @@ def _updated(
     kept = replace(indexed, item_id=item_id, shown=shown)
     if before is not None:
         kept = replace(kept, method=before.method, score=before.score, matched=before.matched)
-    copy_id = store.index_copy(kept)
+    copy_id = store.index_copy(kept, before)
     if not shown and settings.lead == "complete":
         _show_if_more_complete(store, item_id, copy_id, features, write)
     return Outcome.UPDATED, item_id

@@ -1,28 +1,32 @@
 """Near-duplicates: the same story under another link, id, headline or length.
 
-Pure functions only; :mod:`.exact` does the look-ups and writes around them.
+Pure functions only; :mod:`.merge` does the look-ups and writes around them.
 
     title + text  ->  Features  (words, MinHash of the text, the lead's shingles,
                                   title tokens, the numbers and dates it names)
-    Features      ->  band keys (LSH: what to look up in the store's index)
+    Features      ->  band keys (what to look up in the store's index)
+    index hits    ->  candidates (stored copies worth comparing)
     two Features  ->  Match or None  (is the new copy the same story?)
 
 Why these features.  Copies of a story that an exact key misses differ by an
 edited headline, trimmed or extended text, boilerplate around it, or a few
-words changed throughout.  Three things survive that, each indexed by its own
-locality-sensitive hash so that a copy is found by whichever survived:
+words changed throughout.  What survives that:
 
 * the *text* as a set of word 3-shingles, summarized by a MinHash signature:
-  its Jaccard similarity survives edits spread over the text;
+  its Jaccard similarity, and how much of the shorter text the longer holds,
+  survive edits spread over the text and cut or added paragraphs;
 * the *lead*, the first :data:`LEAD_WORDS` words: trimmed and extended
-  copies and teasers keep the lead while the rest of the text differs;
+  copies and teasers keep it while the rest of the text differs, and a
+  follow-up story rewrites it;
 * the *title* tokens: for a title alone or a teaser of a sentence or two,
   the title is most of the evidence there is.
 
-The decision is stricter than the index: a candidate found by the index
-must still agree on the evidence that fits the two items' lengths, and it
-must not contradict them on what tells recurring items and follow-up stories
-apart (the numbers, weekdays and months in their titles and leads).
+The index holds the lead (as LSH bands) and the title (one key); see the
+constants below for why not the text.  The decision is stricter than the
+index: a candidate must agree on the evidence that fits the two items'
+lengths, and must not contradict them on what tells recurring items and
+follow-up stories apart (the numbers, weekdays and months in their titles
+and leads).
 
 Why not datasketch: it needs scipy, hashes each token with SHA-1 in Python,
 and persists its index only to Redis or Cassandra.  The index here has to
@@ -31,6 +35,7 @@ live in the SQLite store, and MinHash itself is a few lines of numpy.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import re
 import struct
@@ -49,20 +54,23 @@ U64 = npt.NDArray[np.uint64]
 
 SHINGLE = 3  # words per shingle
 LEAD_WORDS = 40  # the lead: this many words from the start of the text
-# LSH bands of each family: a band matches when all its rows (MinHash
-# values) agree, so with b bands of r rows two sets of Jaccard similarity J
-# share a band with probability 1 - (1 - J^r)^b.
+# The lead's index covers its first words only, so that a teaser of a
+# sentence or two finds the article it starts.
+HEAD_WORDS = 24
+# What is indexed, and why only that.  Every pair :func:`decide` accepts has
+# the same lead or a similar title (long copies need one of them besides
+# similar texts), and every key costs a random write in the store's index,
+# the largest part of the time per item.  So the index holds:
 #
-# Only the lead and the title are indexed: every pair :func:`decide` accepts
-# has a similar lead or a similar title (long copies need one of them besides
-# similar texts), so a text index would find nothing more, and every band
-# costs a row in the store's index.  The text's signature is kept for the
-# decision.
+# * the lead's first words as LSH bands: a band matches when its 3 MinHash
+#   values agree, so two leads of Jaccard similarity J share one of 8 bands
+#   with probability 1 - (1 - J^3)^8: 0.66 at J 0.5, 0.86 at 0.6, 0.99 at 0.8;
+# * one key for the title's words, for copies without text.
+#
+# The text's own MinHash signature is kept with each copy for the decision.
 SIGNATURE = 64  # MinHash values of the text: its similarity to within about 0.06
-LEAD_BANDS, LEAD_ROWS = 8, 3  # lead: J 0.5 -> 0.66, 0.6 -> 0.86, 0.8 -> 0.99
-TITLE_BANDS, TITLE_ROWS = 12, 3  # title, two bands needed: J 0.6 -> 0.8, 0.7 -> 0.96
+LEAD_BANDS, LEAD_ROWS = 8, 3
 LEAD, TITLE = 2, 3  # families, in the top bits of a key
-_MAX_ROWS = 3
 _FAMILY_SHIFT = 44
 
 _WORD = re.compile(r"\w+")
@@ -99,7 +107,7 @@ _BOILERPLATE_HINTS = (
     "received this",
 )
 # "LONDON (Reuters) -" or "(Reuters) —": a dateline that only wire copies carry.
-_DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z .,]{0,40})?\([^)]{1,40}\)\s*[-—–]+\s*")
+_DATELINE = re.compile(r"^\s*(?:[A-Z][A-Za-z0-9 .,]{0,40})?\([^)]{1,40}\)\s*[-—–]+\s*")
 # "By Jane Doe, The Daily.": a byline sentence of a few words.
 _BYLINE = re.compile(r"^By\s+(?:\S+\s+){0,7}\S+$")
 # A title's outlet suffix ("... - The Daily") and kicker ("Analysis: ...").
@@ -218,7 +226,9 @@ def _coefficients(count: int, seed: int) -> tuple[U64, U64]:
 
 _BODY_A, _BODY_B = _coefficients(SIGNATURE, 0x5EED_B0D1)
 _LEAD_A, _LEAD_B = _coefficients(LEAD_BANDS * LEAD_ROWS, 0x5EED_1EAD)
-_TITLE_A, _TITLE_B = _coefficients(TITLE_BANDS * TITLE_ROWS, 0x5EED_717E)
+_LEAD_SEEDS = (np.arange(LEAD_BANDS, dtype=np.uint64) + np.uint64(LEAD << 8)) * np.uint64(
+    0x9E3779B97F4A7C15
+)
 
 # word -> 32-bit hash; crc32 is stable across processes, unlike hash().
 _word_hashes: dict[str, int] = {}
@@ -265,32 +275,24 @@ def _minhash(values: U64, a: U64, b: U64) -> U32:
     return signature
 
 
-def _band_keys(parts: list[tuple[int, U32, int, int]]) -> list[int]:
-    """One key per band of each (family, signature, rows, bands): equal keys,
-    equal rows (but for one chance in 2^44).
-
-    The family and the band's number are hashed in, and the family is also
-    the key's top bits, so a key of one band never meets a key of another.
-    Keys fit in 6 bytes of SQLite.  One pass of numpy over every band.
-    """
-    tables, seeds = [], []
-    for kind, signature, rows, count in parts:
-        table = np.zeros((count, _MAX_ROWS), dtype=np.uint64)
-        table[:, :rows] = signature[: count * rows].reshape(count, rows)
-        tables.append(table)
-        seeds.append(np.arange(count, dtype=np.uint64) + np.uint64(kind << 8))
-    if not tables:
-        return []
-    table = np.concatenate(tables)
-    kinds = np.concatenate(seeds)
+def _lead_keys(signature: U32) -> list[int]:
+    """One key per band of the lead's signature: equal keys, equal rows (but
+    for one chance in 2^44).  The band's number is hashed in, so a key of one
+    band never meets a key of another."""
+    table = signature.astype(np.uint64).reshape(LEAD_BANDS, LEAD_ROWS)
     with np.errstate(over="ignore"):
-        h = kinds * np.uint64(0x9E3779B97F4A7C15)
-        for row in range(_MAX_ROWS):
+        h = _LEAD_SEEDS.copy()
+        for row in range(LEAD_ROWS):
             h = (h ^ table[:, row]) * np.uint64(0xFF51AFD7ED558CCD)
             h ^= h >> np.uint64(33)
         h = (h * np.uint64(0xC4CEB9FE1A85EC53)) >> np.uint64(64 - _FAMILY_SHIFT)
-        h |= (kinds >> np.uint64(8)) << np.uint64(_FAMILY_SHIFT)
-    return [int(value) for value in h]
+    return [int(value) | LEAD << _FAMILY_SHIFT for value in h]
+
+
+def _title_key(tokens: frozenset[str]) -> int:
+    """One key for the set of a title's words, in the title family."""
+    digest = hashlib.blake2b("\x1f".join(sorted(tokens)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> (64 - _FAMILY_SHIFT) | TITLE << _FAMILY_SHIFT
 
 
 def fold(text: str) -> str:
@@ -341,70 +343,78 @@ class Features:
     shingles: int  # distinct word 3-shingles of the text
     body: U32  # MinHash of the text's shingles
     lead: U32  # sorted distinct 32-bit hashes of the lead's shingles
+    head: U32  # the same for the lead's first HEAD_WORDS words
     title: frozenset[str]
     title_marks: frozenset[str]
     lead_marks: frozenset[str]  # in the lead
     wide_marks: frozenset[str]  # in the lead and the words after it
 
     def band_keys(self) -> list[int]:
-        """The index keys: lead bands (when there is text), title bands."""
-        parts = []
-        if len(self.lead) >= 4:
-            lead = _minhash(self.lead.astype(np.uint64), _LEAD_A, _LEAD_B)
-            parts.append((LEAD, lead, LEAD_ROWS, LEAD_BANDS))
+        """The index keys: the lead's bands (when there is text), and one key
+        for the title's words, so that a copy under the same headline (give
+        or take an outlet's suffix, a kicker, case and punctuation) is found
+        even without text."""
+        keys = []
+        if len(self.head) >= 4:
+            keys = _lead_keys(_minhash(self.head.astype(np.uint64), _LEAD_A, _LEAD_B))
         if self.title:
-            tokens = np.array(_hashes(sorted(self.title)), dtype=np.uint64)
-            title = _minhash(tokens, _TITLE_A, _TITLE_B)
-            parts.append((TITLE, title, TITLE_ROWS, TITLE_BANDS))
-        return _band_keys(parts)
+            keys.append(_title_key(self.title))
+        return keys
 
 
 def select_candidates(hits: Iterable[tuple[int, int]], limit: int) -> list[int]:
     """The stored copies worth comparing, from (band key, copy id) index hits.
 
-    A shared lead band is enough; titles are short and headlines share
-    words, so a title alone needs two bands.  Those sharing the most come
-    first, at most ``limit``.
+    One lead band is weak evidence: leads written from templates (a
+    briefing, a wire's house style) share some.  So a copy needs two lead
+    bands, or the same title words; a copy of the story usually shares most
+    bands.  Those sharing the most come first, at most ``limit``.
     """
     counts: dict[int, list[int]] = {}
     for key, copy_id in hits:
         counts.setdefault(copy_id, [0, 0, 0, 0])[key >> _FAMILY_SHIFT] += 1
-    kept = [(-sum(c), copy_id) for copy_id, c in counts.items() if c[LEAD] or c[TITLE] >= 2]
+    kept = [
+        (-c[LEAD] - c[TITLE], copy_id) for copy_id, c in counts.items() if c[LEAD] >= 2 or c[TITLE]
+    ]
     kept.sort()
     return [copy_id for _, copy_id in kept[:limit]]
 
 
 _FORMAT = 1  # of encoded features; a copy stored in another format is not compared
-_HEADER = struct.Struct("<BIIHH")
+_HEADER = struct.Struct("<BIIHHH")
 
 
 def encode(f: Features) -> bytes:
     """Features as bytes for the store: a header, the two arrays, the token sets."""
     sets = (f.title, f.title_marks, f.lead_marks, f.wide_marks)
     text = "\x1f".join(" ".join(sorted(tokens)) for tokens in sets).encode()
-    header = _HEADER.pack(_FORMAT, f.words, f.shingles, len(f.body), len(f.lead))
-    return header + f.body.astype("<u4").tobytes() + f.lead.astype("<u4").tobytes() + text
+    header = _HEADER.pack(_FORMAT, f.words, f.shingles, len(f.body), len(f.lead), len(f.head))
+    arrays = b"".join(a.astype("<u4").tobytes() for a in (f.body, f.lead, f.head))
+    return header + arrays + text
 
 
 def decode(data: bytes) -> Features | None:
     """The features :func:`encode` wrote; None for another format."""
     if len(data) < _HEADER.size or data[0] != _FORMAT:
         return None
-    _, words, shingles, body_count, lead_count = _HEADER.unpack_from(data)
+    _, words, shingles, body_count, lead_count, head_count = _HEADER.unpack_from(data)
     body_end = _HEADER.size + 4 * body_count
     lead_end = body_end + 4 * lead_count
+    head_end = lead_end + 4 * head_count
     if body_count != len(_BODY_A):
         return None
     body = np.frombuffer(data, dtype="<u4", count=body_count, offset=_HEADER.size)
     lead = np.frombuffer(data, dtype="<u4", count=lead_count, offset=body_end)
+    head = np.frombuffer(data, dtype="<u4", count=head_count, offset=lead_end)
     title, title_marks, lead_marks, wide_marks = (
-        frozenset(part.split()) for part in data[lead_end:].decode().split("\x1f")
+        frozenset(part.split()) for part in data[head_end:].decode().split("\x1f")
     )
     return Features(
         words=words,
         shingles=shingles,
         body=body.astype(np.uint32),
         lead=lead.astype(np.uint32),
+        head=head.astype(np.uint32),
         title=title,
         title_marks=title_marks,
         lead_marks=lead_marks,
@@ -419,13 +429,15 @@ def features(title: str, body_text: str) -> Features:
     shingles = _shingle_hashes(words)
     distinct = np.unique(shingles)
     lead_words = words[:LEAD_WORDS]
-    lead_shingles = shingles[: max(1, len(lead_words) - SHINGLE + 1)]
-    lead = np.unique(lead_shingles & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    low = shingles & np.uint64(0xFFFFFFFF)
+    lead = np.unique(low[: max(1, len(lead_words) - SHINGLE + 1)]).astype(np.uint32)
+    head = np.unique(low[: max(1, min(len(words), HEAD_WORDS) - SHINGLE + 1)]).astype(np.uint32)
     return Features(
         words=len(words),
         shingles=len(distinct),
         body=_minhash(distinct, _BODY_A, _BODY_B),
         lead=lead,
+        head=head,
         title=title_tokens(title),
         title_marks=marks(_WORD.findall(fold(title))),
         lead_marks=marks(lead_words),

@@ -18,13 +18,17 @@ def duplicates_report(clusters: list[DuplicateCluster]) -> str:
     if not clusters:
         return "no story was carried by more than one copy\n"
     copies = sum(len(c.members) for c in clusters)
-    lines = [f"{len(clusters)} stories from {copies} copies", ""]
+    stories = "1 story" if len(clusters) == 1 else f"{len(clusters)} stories"
+    lines = [f"{stories} from {copies} copies", ""]
     for cluster in clusters:
         lines.append(cluster.title or "(untitled)")
         lines.append(f"  {cluster.uid}  {cluster.link or '-'}")
         width = max(len(m.source) for m in cluster.members)
-        for member in cluster.members:
-            lines.append(f"    {member.source.ljust(width)}  {_how(member)}  {member.link or '-'}")
+        hows = [_how(m) for m in cluster.members]
+        how_width = max(len(how) for how in hows)
+        for member, how in zip(cluster.members, hows, strict=True):
+            source, how = member.source.ljust(width), how.ljust(how_width)
+            lines.append(f"    {source}  {how}  {member.link or '-'}")
             if member.title is not None and member.title != cluster.title:
                 lines.append(f'      "{member.title}"')
         lines.append("")
@@ -34,6 +38,6 @@ def duplicates_report(clusters: list[DuplicateCluster]) -> str:
 def _how(member: ClusterMember) -> str:
     method = member.method or "-"
     if member.score is None:
-        return method.ljust(32)
+        return method
     like = f" like {member.matched_source}" if member.matched_source else ""
-    return f"{method} {member.score:.2f}{like}".ljust(32)
+    return f"{method} {member.score:.2f}{like}"

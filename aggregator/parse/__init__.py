@@ -7,7 +7,9 @@ pipeline can run it in a worker process.  It never raises anything but
 What a feed says about its own entries is tidied the same way whatever the
 format: an entry with neither title, link nor content is dropped, and an id
 the feed repeats names only its first entry (the others are told apart by
-their links or content, so no entry overwrites another).
+their links or content, so no entry overwrites another).  A feed document
+gives at most ``max_items`` entries, the first ones (feeds list newest first),
+so one feed of 20,000 entries cannot take over a pass.
 """
 
 from __future__ import annotations
@@ -31,32 +33,43 @@ __all__ = ["parse_document", "parse_fetched", "text_to_html"]
 copyreg.pickle(ParseError, lambda error: (ParseError, (error.source, error.message)))
 
 _HTML_START = (b"<!doctype html", b"<html")
+DEFAULT_MAX_ITEMS = 1000
 
 
-def parse_document(document: Document, source: str, *, local: bool) -> ParsedFeed:
+
+
+def parse_document(
+    document: Document, source: str, *, local: bool, max_items: int = DEFAULT_MAX_ITEMS
+) -> ParsedFeed:
     """One document -> a feed; a local article file is a feed of one item."""
     if local and Path(document.location).suffix.lower() in ARTICLE_SUFFIXES:
         return ParsedFeed(
             title=None, link=None, language=None, items=(parse_article(document, source),)
         )
     if looks_like_json(document):
-        return tidy(parse_json_feed(document, source))
+        return tidy(parse_json_feed(document, source), max_items)
     head = document.body.lstrip()[:200].lower()
     if head.startswith(_HTML_START):
         raise ParseError(source, "got an HTML page, not a feed")
-    return tidy(parse_feed(document, source))
+    return tidy(parse_feed(document, source), max_items)
 
 
-def parse_fetched(fetched: Fetched, *, local: bool) -> ParsedFeed:
+def parse_fetched(
+    fetched: Fetched, *, local: bool, max_items: int = DEFAULT_MAX_ITEMS
+) -> ParsedFeed:
     """All documents of a source merged into one feed, in document order.
 
     For a glob of files, a file that cannot be read is an error for the whole
     source: better one clear error than a silently shrinking feed.
+    ``max_items`` bounds each feed document, not a directory of articles.
     """
-    feeds = [parse_document(doc, fetched.source, local=local) for doc in fetched.documents]
+    feeds = [
+        parse_document(doc, fetched.source, local=local, max_items=max_items)
+        for doc in fetched.documents
+    ]
     if len(feeds) == 1:
         return feeds[0]
-    return tidy(_merge(feeds))
+    return tidy(_merge(feeds), None)
 
 
 def _merge(feeds: list[ParsedFeed]) -> ParsedFeed:
@@ -74,8 +87,11 @@ def _merge(feeds: list[ParsedFeed]) -> ParsedFeed:
     )
 
 
-def tidy(feed: ParsedFeed) -> ParsedFeed:
-    """Drop empty entries and exact repeats; unbind an id from all but its first entry."""
+def tidy(feed: ParsedFeed, max_items: int | None) -> ParsedFeed:
+    """Drop empty entries and exact repeats; unbind an id from all but its first entry.
+
+    Then keep the first ``max_items`` entries (all of them for None).
+    """
     items: list[ParsedItem] = []
     seen_ids: set[str] = set()
     seen_items: set[ParsedItem] = set()
@@ -102,6 +118,9 @@ def tidy(feed: ParsedFeed) -> ParsedFeed:
         notes.append(f"{repeated} repeated entries dropped")
     if unbound:
         notes.append(f"{unbound} entries repeat another entry's id")
+    if max_items is not None and len(items) > max_items:
+        notes.append(f"read the first {max_items} of {len(items)} entries (fetch.max_items)")
+        items = items[:max_items]
     if len(items) == len(feed.items) and not unbound:
         return feed
     return replace(feed, items=tuple(items), warning="; ".join(notes) or None)

@@ -37,8 +37,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 def parse_feed(document: Document, source: str) -> ParsedFeed:
     headers = dict(document.headers)
     headers["content-location"] = document.location
-    if document.content_type:
-        headers["content-type"] = document.content_type
+    # A local file has no content type; feedparser would warn that "none"
+    # is not XML, when it is the file name that says what the file is.
+    headers["content-type"] = document.content_type or "application/xml"
     if not document.body.strip():
         raise ParseError(source, "empty response: no feed in it")
     if document.body.startswith(_GZIP_MAGIC):

@@ -152,6 +152,11 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # Each item writes a few random pages of indexes (most of them the
+            # near-duplicate index): a larger cache and fewer, larger
+            # checkpoints keep a pass from reading and rewriting them again.
+            self._db.execute("PRAGMA cache_size=-65536")  # KiB
+            self._db.execute("PRAGMA wal_autocheckpoint=10000")  # pages
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
@@ -454,13 +459,10 @@ class SqliteStore:
         ).fetchone()
         return _indexed_copy(row) if row else None
 
-    def index_copy(self, copy: IndexedCopy) -> int:
-        """Store a copy and its band keys, replacing what its source said before."""
+    def index_copy(self, copy: IndexedCopy, replacing: IndexedCopy | None = None) -> int:
+        """Store a copy and its band keys; ``replacing``: what its source said
+        before, as :meth:`indexed_copy` returned it."""
         at = _seconds(copy.at)
-        old = self._db.execute(
-            "SELECT id, at, bands FROM dedup_copies WHERE source = ? AND entry_key = ?",
-            (copy.source, copy.entry_key),
-        ).fetchone()
         values = (
             copy.item_id,
             copy.title,
@@ -472,7 +474,7 @@ class SqliteStore:
             copy.matched,
             int(copy.shown),
         )
-        if old is None:
+        if replacing is None:
             cursor = self._db.execute(
                 "INSERT INTO dedup_copies (item_id, title, at, signature, bands, method, score, "
                 "matched, shown, source, entry_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -481,10 +483,10 @@ class SqliteStore:
             assert cursor.lastrowid is not None
             copy_id = cursor.lastrowid
         else:
-            copy_id, old_at = int(old[0]), int(old[1])
+            copy_id, old_at = replacing.id, _seconds(replacing.at)
             self._db.executemany(
                 "DELETE FROM dedup_bands WHERE band = ? AND at = ? AND copy_id = ?",
-                [(band, old_at, copy_id) for band in _bands_of(old[2])],
+                [(band, old_at, copy_id) for band in dict.fromkeys(replacing.bands)],
             )
             self._db.execute(
                 "UPDATE dedup_copies SET item_id = ?, title = ?, at = ?, signature = ?, "

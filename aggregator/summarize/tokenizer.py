@@ -111,6 +111,11 @@ def language_name(language: str | None) -> str:
     return _ISO_CODES.get(primary, primary)
 
 
+# Sentence-final punctuation followed by a space (closing quotes or brackets
+# may come between), or a CJK full stop, which needs no space after it.
+_POSSIBLE_BREAK = re.compile(r"[.?!;…][\"'”’»)\]]*\s|[。！？]")
+
+
 class PunktTokenizer:
     """What sumy asks of a tokenizer: ``language``, ``to_sentences``, ``to_words``."""
 
@@ -124,6 +129,13 @@ class PunktTokenizer:
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
         """The paragraph's sentences, stripped; never an empty string."""
+        text = paragraph.strip()
+        if not _POSSIBLE_BREAK.search(text):
+            # Punkt only ever breaks after sentence-final punctuation; without
+            # any inside the paragraph it is one sentence, and Punkt (the
+            # costliest step of a summary) need not run.  Most feed teasers
+            # take this path.
+            return (text,) if text else ()
         sentences = []
         carried: int | None = None  # where the next sentence really starts
         for start, end in self._sentences.span_tokenize(paragraph):

@@ -1,13 +1,17 @@
 """benchmarks/pipeline.py at a tiny size, so the script does not rot unnoticed.
 
 Not a timing: five feeds of five items, through the generator, the server and
-the three ``aggregate --once`` rounds (a few seconds in all).
+the three ``aggregate --once`` rounds, then (when the ``reader`` library is
+installed) the same three rounds of benchmarks/reader_round.py against the
+restored feeds (a few seconds each).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib.util
+import io
 import sys
 import urllib.request
 from email.utils import format_datetime
@@ -77,9 +81,120 @@ def test_generator_is_deterministic_and_served_conditionally() -> None:
         assert status == 200 and headers["ETag"] == document.etag != before
 
 
-def test_three_rounds_at_tiny_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    exit_code = bench.main(["--feeds", "5", "--items", "5", "--keep", str(tmp_path)])
-    output = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
+    """One real run at five feeds, shared: with reader's rounds when it is installed."""
+    directory = tmp_path_factory.mktemp("pipeline")
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exit_code = bench.main(["--feeds", "5", "--items", "5", "--keep", str(directory)])
+    return exit_code, output.getvalue(), directory
+
+
+def test_three_rounds_at_tiny_size(tiny_run: tuple[int, str, Path]) -> None:
+    exit_code, output, directory = tiny_run
     assert exit_code == 0, output
     assert "warm round: 0 parsed, 0 summarized, 5 of 5 answered 304: ok" in output
-    assert (tmp_path / "out" / "feed.atom").is_file()
+    assert (directory / "out" / "feed.atom").is_file()
+
+
+@pytest.mark.skipif(not bench.reader_available(), reason="the reader library is not installed")
+def test_reader_rounds_at_tiny_size(tiny_run: tuple[int, str, Path]) -> None:
+    exit_code, output, directory = tiny_run
+    assert exit_code == 0, output
+    assert "reader warm round: 5 not modified, 5 of 5 answered 304: ok" in output
+    # The same answers for both tools, round by round: the corpus was restored.
+    assert (
+        "server answers, aggregate vs reader: cold 5 200 vs 5 200, warm 5 304 vs 5 304, "
+        "changed 1 200/4 304 vs 1 200/4 304: ok"
+    ) in output
+    rows: dict[tuple[str, ...], list[str]] = {}
+    for line in output.splitlines():
+        # The table's rows come before the "reader warm round: ..." verdict.
+        if line.startswith(("aggregate ", "reader ")):
+            rows.setdefault(tuple(line.split()[:2]), line.split())
+    for name in ("cold", "warm", "changed"):
+        wall_x, cpu_x = rows["aggregate", name][9:11]
+        assert float(wall_x) > 0 and float(cpu_x) > 0
+    assert "5 feeds, 0 failed; 27 new entries" in " ".join(rows["reader", "cold"])
+    assert "3 new entries" in " ".join(rows["reader", "changed"])
+    assert (directory / "reader.db").is_file()
+
+
+TOTAL = (
+    "3 sources, 0 failed; 0 new items, 0 merged, 0 updated; 0 parsed, 0 summarized; "
+    "0 files written\npublished to out\n"
+)
+ANSWERS = {"cold": {200: 3}, "warm": {304: 3}, "changed": {200: 1, 304: 2}}
+
+
+def _round(tool: str, name: str, wall: float = 1.0, cpu: float = 1.0) -> object:
+    return bench.Round(
+        tool=tool,
+        name=name,
+        wall=wall,
+        cpu=cpu,
+        other_cpu=0.0,
+        peak_hwm_mb=1.0,
+        peak_pss_mb=1.0,
+        largest_process_mb=1.0,
+        answers=dict(ANSWERS[name]),
+        exit_code=0,
+        stdout=TOTAL,
+        stderr="",
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "available", "note"),
+    [
+        (["--no-reader"], True, "reader rounds skipped: --no-reader"),
+        ([], False, "reader rounds skipped: the reader library is not importable"),
+    ],
+)
+def test_reader_rounds_skipped_with_a_note(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    available: bool,
+    note: str,
+) -> None:
+    """Without reader, or with --no-reader: our rounds only, a note, exit 0.
+
+    The rounds are stubbed; the real ones run in the tests above."""
+    tools: list[str] = []
+
+    def fake_round(name: str, *args: object, tool: str = "aggregate", **kwargs: object) -> object:
+        tools.append(tool)
+        return _round(tool, name)
+
+    monkeypatch.setattr(bench, "reader_available", lambda: available)
+    monkeypatch.setattr(bench, "run_round", fake_round)
+    exit_code = bench.main(["--feeds", "3", "--items", "2", "--keep", str(tmp_path), *argv])
+    output = capsys.readouterr().out
+    assert exit_code == 0, output
+    assert tools == ["aggregate"] * 3
+    assert note in output
+
+
+def test_ratios_and_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    rounds = [
+        _round("aggregate", "cold", wall=6.0, cpu=9.0),
+        _round("reader", "cold", wall=2.0, cpu=4.0),
+        _round("aggregate", "warm"),
+        _round("reader", "warm", wall=0.5, cpu=0.25),
+        _round("aggregate", "changed"),
+        _round("reader", "changed"),
+    ]
+    bench.print_table(rounds)
+    table = [line.split() for line in capsys.readouterr().out.splitlines()]
+    ratios = {row[1]: row[9:11] for row in table if row[:1] == ["aggregate"]}
+    assert ratios == {"cold": ["3.00", "2.25"], "warm": ["2.00", "4.00"], "changed": ["1.00"] * 2}
+    reader_warm = rounds[3]
+    reader_warm.stdout = "3 feeds, 0 failed; 0 new entries, 0 modified; 0 updated, 3 not modified"
+    assert bench.check(rounds, 3) == 0
+    # reader seeing other answers than aggregate did makes the comparison void.
+    rounds[5].answers = {200: 3}
+    assert bench.check(rounds, 3) == 1
+    assert "server answers, aggregate vs reader:" in capsys.readouterr().out
