@@ -131,6 +131,8 @@ def _once(config: Config, out: TextIO) -> int:
     print(report.total_line(), file=out)
     if report.published is not None:
         print(f"published to {config.output.dir}", file=out)
+    else:
+        print(f"nothing changed: {config.output.dir} left as it was", file=out)
     return EXIT_FAILED if report.all_failed else EXIT_OK
 
 

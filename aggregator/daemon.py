@@ -150,8 +150,7 @@ class Daemon:
                 log.warning("%s", result.error)
             else:
                 log.info("%s", result.line())
-            if report.touched:
-                await self._pipeline.summarize(report.touched)
+            if report.touched:  # already summarized by update()
                 self.request_publish()
             self._reschedule(source, result.next_due)
         finally:
@@ -205,8 +204,8 @@ class Daemon:
         async with self._publish_lock:
             if self._pipeline is None:
                 return
-            report = self._pipeline.publish()
-            if report.written:
+            _summarized, report = await self._pipeline.publish_if_changed()
+            if report is not None and report.written:
                 log.info("published %s", ", ".join(report.written))
 
     # -- what the server shows ------------------------------------------------

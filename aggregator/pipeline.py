@@ -12,38 +12,46 @@ wrong is a bug and surfaces.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
-import os
 import random
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from .config import Config, SourceConfig
-from .dedup.exact import Outcome
-from .dedup.merge import merge_item
 from .errors import FetchError, ParseError, SourceError
 from .fetch.http import HttpFetcher
 from .fetch.local import read_local
-from .models import Entry, FeedMeta, Fetched, ParsedFeed, SourceState, Summary
-from .parse import parse_fetched
-from .parse.normalize import plain_text
-from .publish import PublishReport, publish
+from .models import Entry, Fetched, ParsedFeed, SourceState, Summary
 from .schedule import Timing, judge_redirect, next_due
 from .store import Store, StoredItem, open_store
-from .summarize import summarize_html, summary_cache_key
-from .summarize.digest import build_digests
+from .workers import Workers
+
+if TYPE_CHECKING:
+    from .publish import PublishReport
+
+# Parsing (feedparser), deduplicating (numpy), summarizing (sumy, NLTK) and
+# publishing (feedgen, Jinja2) are imported where they are first used: a
+# pass in which nothing changed needs none of them, and importing them
+# would be most of its time.
 
 log = logging.getLogger(__name__)
 
-# Below these sizes a worker pool costs more to start than it saves.
-_POOL_MIN_BYTES = 2_000_000
-_POOL_MIN_SUMMARIES = 40
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
+# Sources fetched, parsed, stored and summarized together.  The next batch is
+# fetched while this one is worked on; only two batches' bodies are held at
+# once, which bounds memory whatever the number of sources.
+BATCH_SOURCES = 64
+# Below this much text to parse or summarize, worker processes cost more to
+# start (each imports feedparser, sumy and numpy: about a second) than they
+# save; the work runs in a thread instead.  Measured: about 1 ms of CPU per
+# item either way, so 4 MB is a few seconds of work.
+_POOL_MIN_BYTES = 4_000_000
+# Changes whenever what is published from the same stored state changes.
+_PUBLISH_FORMAT = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +139,7 @@ class PassReport:
 
 @dataclass(frozen=True, slots=True)
 class SummaryJob:
-    """What one summary depends on; its key names it in the summary cache."""
+    """What one summary depends on; ``key`` names it in the summary cache."""
 
     html: str
     sentences: int
@@ -139,19 +147,34 @@ class SummaryJob:
     words_per_sentence: int
     algorithm: str
     language: str
+    key: str
 
-    @property
-    def key(self) -> str:
-        return summary_cache_key(
-            self.html,
-            sentences=self.sentences,
-            max_sentences=self.max_sentences,
-            words_per_sentence=self.words_per_sentence,
-            algorithm=self.algorithm,
-            language=self.language,
+    @classmethod
+    def of(
+        cls,
+        html: str,
+        *,
+        sentences: int,
+        max_sentences: int,
+        words_per_sentence: int,
+        algorithm: str,
+        language: str,
+    ) -> SummaryJob:
+        from .summarize import summary_cache_key
+
+        key = summary_cache_key(
+            html,
+            sentences=sentences,
+            max_sentences=max_sentences,
+            words_per_sentence=words_per_sentence,
+            algorithm=algorithm,
+            language=language,
         )
+        return cls(html, sentences, max_sentences, words_per_sentence, algorithm, language, key)
 
     def run(self) -> Summary:
+        from .summarize import summarize_html
+
         return summarize_html(
             self.html,
             sentences=self.sentences,
@@ -182,8 +205,8 @@ async def _run_once(
 ) -> PassReport:
     async with Pipeline(config, store) as pipeline:
         report = await pipeline.update(config.sources, now, progress)
-        report.summarized = await pipeline.summarize(report.touched)
-        report.published = pipeline.publish()
+        summarized, report.published = await pipeline.publish_if_changed()
+        report.summarized += summarized
     return report
 
 
@@ -205,6 +228,7 @@ class Pipeline:
         self.jitter = jitter
         self._sources = {s.name: s for s in config.sources}
         self._http = HttpFetcher(config.fetch)
+        self._workers = Workers()
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:
@@ -213,6 +237,7 @@ class Pipeline:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._http.__aexit__(None, None, None)
+        self._workers.close()
 
     async def update(
         self,
@@ -220,33 +245,76 @@ class Pipeline:
         now: datetime,
         progress: Callable[[str], None] | None = None,
     ) -> PassReport:
-        """Fetch, parse and store the given sources; every result is a value."""
+        """Fetch, parse, store and summarize the given sources; every result is a value.
+
+        The stages overlap, batch by batch: while this process stores batch
+        i, batch i+1 is parsed and batch i-1 summarized by the workers, and
+        batch i+2 is fetched.  Storing stays in this process and in source
+        order, so the outcome is the same as one stage after another.
+        """
         report = PassReport()
         states = {s.name: s for s in self.store.source_states()}
-        fetched = await asyncio.gather(*(self._fetch(s, states[s.name], now) for s in sources))
+        batches = [sources[i : i + BATCH_SOURCES] for i in range(0, len(sources), BATCH_SOURCES)]
+        if not batches:
+            return report
+
+        def fetch(index: int) -> asyncio.Future[list[Fetched | SourceError | Skipped]]:
+            return asyncio.ensure_future(self._fetch_all(batches[index], states, now))
+
+        async def parse(
+            index: int, fetching: asyncio.Future[list[Fetched | SourceError | Skipped]]
+        ) -> tuple[list[Fetched | SourceError | Skipped], dict[str, ParsedFeed | ParseError]]:
+            fetched = await fetching
+            return fetched, await self._parse_all(batches[index], fetched)
+
+        parsing = asyncio.ensure_future(parse(0, fetch(0)))
+        fetching = fetch(1) if len(batches) > 1 else None
+        summarizing: list[asyncio.Future[int]] = []
+        for index, batch in enumerate(batches):
+            fetched, parsed = await parsing
+            if fetching is not None:
+                parsing = asyncio.ensure_future(parse(index + 1, fetching))
+                fetching = fetch(index + 2) if index + 2 < len(batches) else None
+            report.parsed += len(parsed)
+            touched: list[int] = []
+            for source, outcome in zip(batch, fetched, strict=True):
+                state = states[source.name]
+                if isinstance(outcome, Skipped):
+                    result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
+                else:
+                    result = self._store_source(
+                        source, state, outcome, parsed.get(source.name), touched, now
+                    )
+                report.results.append(result)
+                if progress is not None:
+                    progress(source.name)
+            report.touched.extend(touched)
+            summarizing.append(asyncio.ensure_future(self.summarize(touched)))
+            # Let the summaries fall behind by a batch at most: they hold the
+            # items' text in memory until done.
+            if len(summarizing) > 1:
+                report.summarized += await summarizing.pop(0)
+        for pending in summarizing:
+            report.summarized += await pending
+        return report
+
+    async def _fetch_all(
+        self, sources: Sequence[SourceConfig], states: dict[str, SourceState], now: datetime
+    ) -> list[Fetched | SourceError | Skipped]:
+        return list(await asyncio.gather(*(self._fetch(s, states[s.name], now) for s in sources)))
+
+    async def _parse_all(
+        self, sources: Sequence[SourceConfig], fetched: Sequence[Fetched | SourceError | Skipped]
+    ) -> dict[str, ParsedFeed | ParseError]:
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         local = {s.name: s.path is not None for s in sources}
         size = sum(len(d.body) for f in changed for d in f.documents)
-        parsed_list = await asyncio.to_thread(
-            _map,
+        results = await self._workers.map(
             _parse_one,
             [(f, local[f.source], self.config.fetch.max_items) for f in changed],
-            pool=size > _POOL_MIN_BYTES,
+            heavy=size > _POOL_MIN_BYTES,
         )
-        parsed = {f.source: p for f, p in zip(changed, parsed_list, strict=True)}
-        report.parsed = len(changed)
-        for source, outcome in zip(sources, fetched, strict=True):
-            state = states[source.name]
-            if isinstance(outcome, Skipped):
-                result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
-            else:
-                result = self._store_source(
-                    source, state, outcome, parsed.get(source.name), report.touched, now
-                )
-            report.results.append(result)
-            if progress is not None:
-                progress(source.name)
-        return report
+        return {f.source: p for f, p in zip(changed, results, strict=True)}
 
     async def _fetch(
         self, source: SourceConfig, state: SourceState, now: datetime
@@ -309,7 +377,7 @@ class Pipeline:
                 log.warning("%s", error)
             else:
                 assert isinstance(fetched, Fetched)
-                self._store_items(source, fetched, parsed, result, touched, now)
+                self._store_items(source, stored, fetched, parsed, result, touched, now)
             failure = error if isinstance(error, SourceError) else None
             result.next_due = self._schedule(source, stored, fetched, parsed, failure, now)
         return result
@@ -317,6 +385,7 @@ class Pipeline:
     def _store_items(
         self,
         source: SourceConfig,
+        stored: SourceState,
         fetched: Fetched,
         parsed: ParsedFeed | ParseError | None,
         result: SourceResult,
@@ -328,6 +397,10 @@ class Pipeline:
             self.store.record_not_modified(source.name, now, fetched.state)
             return
         assert isinstance(parsed, ParsedFeed)
+        from .dedup.exact import Outcome
+        from .dedup.merge import merge_item
+        from .parse.normalize import plain_text
+
         result.warning = parsed.warning
         for item in parsed.items:
             if source.language and not item.language:
@@ -351,6 +424,8 @@ class Pipeline:
                 result.unchanged += 1
             if outcome is not Outcome.UNCHANGED:
                 touched.append(item_id)
+        if result.changed or (parsed.title, parsed.link) != (stored.title, stored.site_link):
+            self.store.bump_generation()
         self.store.record_success(
             source.name, now, fetched.state, parsed.title, parsed.link, parsed.ttl_seconds
         )
@@ -400,8 +475,8 @@ class Pipeline:
     def summary_job(self, item: StoredItem) -> SummaryJob:
         settings = self.config.summary
         source = self._sources.get(item.lead_source)
-        return SummaryJob(
-            html=item.content_html,
+        return SummaryJob.of(
+            item.content_html,
             sentences=settings.sentences,
             max_sentences=settings.max_sentences,
             words_per_sentence=settings.words_per_sentence,
@@ -409,22 +484,46 @@ class Pipeline:
             language=item.language or settings.language,
         )
 
-    async def summarize(self, touched: Iterable[int]) -> int:
-        """Summarize the changed items and the published ones that lack a summary."""
-        items = {i.id: i for i in self.store.latest_items(self.config.output.max_entries)}
-        items.update((i.id, i) for i in self.store.items_by_id(sorted(set(touched))))
-        jobs = {job.key: job for job in map(self.summary_job, items.values())}
+    async def summarize(self, item_ids: Iterable[int]) -> int:
+        """Summarize the given items that have no summary for today's settings yet."""
+        ids = sorted(set(item_ids))
+        if not ids:
+            return 0
+        jobs = {job.key: job for job in map(self.summary_job, self.store.items_by_id(ids))}
         known = self.store.summaries(list(jobs))
         missing = [job for key, job in jobs.items() if key not in known]
         if not missing:
             return 0
-        summaries = await asyncio.to_thread(
-            _map, _summarize_one, missing, pool=len(missing) >= _POOL_MIN_SUMMARIES
-        )
-        self.store.save_summaries({job.key: s for job, s in zip(missing, summaries, strict=True)})
+        size = sum(len(job.html) for job in missing)
+        summaries = await self._workers.map(_summarize_one, missing, heavy=size > _POOL_MIN_BYTES)
+        with self.store.transaction():
+            self.store.save_summaries(
+                {job.key: s for job, s in zip(missing, summaries, strict=True)}
+            )
+            self.store.bump_generation()
         return len(missing)
 
+    async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
+        """Publish unless nothing that the output depends on changed since the last time.
+
+        Returns how many summaries had to be made first (those of published
+        items made under other settings) and the publish report, None when
+        publishing was not needed.
+        """
+        if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
+            return 0, None
+        latest = self.store.latest_items(self.config.output.max_entries)
+        summarized = await self.summarize(item.id for item in latest)
+        report = self.publish()
+        with self.store.transaction():
+            self.store.set_meta("published", self._publish_state())
+        return summarized, report
+
     def publish(self) -> PublishReport:
+        from .models import FeedMeta
+        from .publish import publish
+        from .summarize.digest import build_digests
+
         items = self.store.latest_items(self.config.output.max_entries)
         keys = [self.summary_job(item).key for item in items]
         summaries = self.store.summaries(keys)
@@ -444,6 +543,43 @@ class Pipeline:
         )
         return publish(merged, meta, self.config.output.dir)
 
+    def _publish_state(self) -> str:
+        """Everything the published files depend on, as one hash: the store's
+        generation, the settings that shape the output, and this program's version."""
+        config = self.config
+        facts = {
+            "generation": self.store.get_meta("generation"),
+            "format": _PUBLISH_FORMAT,
+            "version": _package_version(),
+            "title": config.title,
+            "base_url": config.base_url,
+            "max_entries": config.output.max_entries,
+            "summary": [
+                config.summary.sentences,
+                config.summary.max_sentences,
+                config.summary.words_per_sentence,
+                config.summary.algorithm,
+                config.summary.language,
+            ],
+            "digest": [config.digest.window, config.digest.sentences],
+            "sources": [[s.name, s.section, s.algorithm] for s in config.sources],
+        }
+        return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+    def _outputs_exist(self) -> bool:
+        out = self.config.output.dir
+        return all((out / name).is_file() for name in _OUTPUT_FILES)
+
+
+_OUTPUT_FILES = ("feed.atom", "feed.rss", "feed.json", "index.html")
+
+
+def _package_version() -> str:
+    try:
+        return version("aggregator")
+    except PackageNotFoundError:
+        return "unknown"
+
 
 def _entry(item: StoredItem, summary: Summary | None) -> Entry:
     return Entry(
@@ -461,6 +597,8 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
 
 
 def _parse_one(job: tuple[Fetched, bool, int]) -> ParsedFeed | ParseError:
+    from .parse import parse_fetched
+
     fetched, local, max_items = job
     try:
         return parse_fetched(fetched, local=local, max_items=max_items)
@@ -475,13 +613,3 @@ def _parse_one(job: tuple[Fetched, bool, int]) -> ParsedFeed | ParseError:
 
 def _summarize_one(job: SummaryJob) -> Summary:
     return job.run()
-
-
-def _map(function: Callable[[_T], _R], jobs: Sequence[_T], *, pool: bool) -> list[_R]:
-    """``map`` over the jobs, in worker processes when it is worth their start-up."""
-    workers = min(os.cpu_count() or 1, len(jobs))
-    if not pool or workers < 2:
-        return [function(job) for job in jobs]
-    executor: Executor
-    with ProcessPoolExecutor(max_workers=workers) as executor:
-        return list(executor.map(function, jobs, chunksize=max(1, len(jobs) // (workers * 4))))

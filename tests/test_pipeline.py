@@ -280,3 +280,25 @@ def test_local_feed_files_merge_a_story_linked_with_tracking_parameters(
     assert "Also reported by" in summit.content[0].value
     page = (tmp_path / "out" / "index.html").read_text()
     assert "Also reported by" in page
+
+
+def test_unchanged_store_skips_publishing_but_a_settings_change_republishes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds" / SEED.name)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "title: First title\nsources:\n  - {name: Seed, path: seeds, section: Ukraine}\n",
+        encoding="utf-8",
+    )
+    assert run(config, capsys)[1][-1].startswith("published to")
+    code, lines = run(config, capsys)
+    assert code == 0 and lines[-1].startswith("nothing changed")
+    config.write_text(config.read_text().replace("First title", "Second title"))
+    assert run(config, capsys)[1][-1].startswith("published to")
+    assert b"Second title" in (tmp_path / "out" / "feed.atom").read_bytes()
+    # A deleted output file is written again even though nothing else changed.
+    (tmp_path / "out" / "feed.rss").unlink()
+    assert run(config, capsys)[1][-1].startswith("published to")
+    assert (tmp_path / "out" / "feed.rss").exists()

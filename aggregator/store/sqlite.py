@@ -117,6 +117,15 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX dedup_bands_by_band ON dedup_bands (band, at, copy_id);
     """,
+    # Small facts about the store as a whole: the generation counter that
+    # publishing compares to know whether anything changed since it last ran.
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO meta (key, value) VALUES ('generation', '0');
+    """,
 )
 
 _COPY_COLUMNS = (
@@ -216,6 +225,26 @@ class SqliteStore:
 
     def close(self) -> None:
         self._db.close()
+
+    # -- meta -----------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def bump_generation(self) -> None:
+        """Count a change to what is published (items, summaries, source titles)."""
+        self._db.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) "
+            "WHERE key = 'generation'"
+        )
 
     # -- sources ------------------------------------------------------------
 

@@ -1,0 +1,67 @@
+"""CPU-bound work off the event loop: parsing and summarizing.
+
+Small batches run in a thread of this process: a worker process costs more
+to start than a few feeds cost to parse.  Large batches go to a pool of
+worker processes, one per core, created on first need and kept for the rest
+of the pass, so parsing and summarizing share it and pay its start-up once.
+
+The pool's processes are started by a fork server, not forked from this
+process: a fork would copy whatever this process holds at that moment (the
+pass's fetched bodies among it) into every worker, and forking a process
+that runs threads is unsafe.  The functions sent to it must be importable
+top-level functions, and their arguments and results picklable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+class Workers:
+    def __init__(self, processes: int | None = None):
+        self.processes = processes or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def map(
+        self, function: Callable[[_T], _R], jobs: Sequence[_T], *, heavy: bool
+    ) -> list[_R]:
+        """``function`` over ``jobs``, in order; in the pool when ``heavy``."""
+        if not jobs:
+            return []
+        if not heavy or self.processes < 2 or len(jobs) < 2:
+            return await asyncio.to_thread(_run_chunk, function, jobs)
+        pool = self._ensure_pool()
+        loop = asyncio.get_running_loop()
+        # Several chunks per process, so one slow chunk does not leave the
+        # other cores idle at the end; chunks, so a job is not a round trip.
+        size = max(1, len(jobs) // (self.processes * 4))
+        chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
+        done = await asyncio.gather(
+            *(loop.run_in_executor(pool, _run_chunk, function, chunk) for chunk in chunks)
+        )
+        return [result for chunk_results in done for result in chunk_results]
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes,
+                mp_context=multiprocessing.get_context("forkserver"),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _run_chunk(function: Callable[[_T], _R], jobs: Sequence[_T]) -> list[_R]:
+    return [function(job) for job in jobs]
