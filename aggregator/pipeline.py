@@ -277,17 +277,21 @@ class Pipeline:
                 fetching = fetch(index + 2) if index + 2 < len(batches) else None
             report.parsed += len(parsed)
             touched: list[int] = []
-            for source, outcome in zip(batch, fetched, strict=True):
-                state = states[source.name]
-                if isinstance(outcome, Skipped):
-                    result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
-                else:
-                    result = self._store_source(
-                        source, state, outcome, parsed.get(source.name), touched, now
-                    )
-                report.results.append(result)
-                if progress is not None:
-                    progress(source.name)
+            # One commit per batch: a commit is most of the cost of storing a
+            # source that did not change, and a crash loses at most this batch,
+            # which the next pass fetches again.
+            with self.store.transaction():
+                for source, outcome in zip(batch, fetched, strict=True):
+                    state = states[source.name]
+                    if isinstance(outcome, Skipped):
+                        result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
+                    else:
+                        result = self._store_source(
+                            source, state, outcome, parsed.get(source.name), touched, now
+                        )
+                    report.results.append(result)
+                    if progress is not None:
+                        progress(source.name)
             report.touched.extend(touched)
             summarizing.append(asyncio.ensure_future(self.summarize(touched)))
             # Let the summaries fall behind by a batch at most: they hold the

@@ -22,7 +22,14 @@ import ipaddress
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+# Not global, though some Python versions' is_global says otherwise.
+_ALSO_REFUSED: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+    ipaddress.IPv4Network("192.0.0.0/24"),  # IETF protocol assignments
+    ipaddress.IPv4Network("198.18.0.0/15"),  # benchmarking
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # local-use NAT64
+    ipaddress.IPv6Network("fec0::/10"),  # site-local (deprecated, still routed inside sites)
+    ipaddress.IPv6Network("100::/64"),  # discard-only
+)
 
 
 def is_public_address(address: IPAddress) -> bool:
@@ -31,8 +38,8 @@ def is_public_address(address: IPAddress) -> bool:
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             return is_public_address(embedded)
-        if address in _NAT64_LOCAL:
-            return False
+    if any(address in network for network in _ALSO_REFUSED):
+        return False
     return not (
         address.is_loopback
         or address.is_private

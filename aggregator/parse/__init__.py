@@ -33,9 +33,7 @@ __all__ = ["parse_document", "parse_fetched", "text_to_html"]
 copyreg.pickle(ParseError, lambda error: (ParseError, (error.source, error.message)))
 
 _HTML_START = (b"<!doctype html", b"<html")
-DEFAULT_MAX_ITEMS = 1000
-
-
+DEFAULT_MAX_ITEMS = 1000  # FetchConfig.max_items; the adapters read no more entries
 
 
 def parse_document(
@@ -47,11 +45,11 @@ def parse_document(
             title=None, link=None, language=None, items=(parse_article(document, source),)
         )
     if looks_like_json(document):
-        return tidy(parse_json_feed(document, source), max_items)
+        return tidy(parse_json_feed(document, source, max_items))
     head = document.body.lstrip()[:200].lower()
     if head.startswith(_HTML_START):
         raise ParseError(source, "got an HTML page, not a feed")
-    return tidy(parse_feed(document, source), max_items)
+    return tidy(parse_feed(document, source, max_items))
 
 
 def parse_fetched(
@@ -69,7 +67,7 @@ def parse_fetched(
     ]
     if len(feeds) == 1:
         return feeds[0]
-    return tidy(_merge(feeds), None)
+    return tidy(_merge(feeds))
 
 
 def _merge(feeds: list[ParsedFeed]) -> ParsedFeed:
@@ -87,11 +85,8 @@ def _merge(feeds: list[ParsedFeed]) -> ParsedFeed:
     )
 
 
-def tidy(feed: ParsedFeed, max_items: int | None) -> ParsedFeed:
-    """Drop empty entries and exact repeats; unbind an id from all but its first entry.
-
-    Then keep the first ``max_items`` entries (all of them for None).
-    """
+def tidy(feed: ParsedFeed) -> ParsedFeed:
+    """Drop empty entries and exact repeats; unbind an id from all but its first entry."""
     items: list[ParsedItem] = []
     seen_ids: set[str] = set()
     seen_items: set[ParsedItem] = set()
@@ -118,9 +113,6 @@ def tidy(feed: ParsedFeed, max_items: int | None) -> ParsedFeed:
         notes.append(f"{repeated} repeated entries dropped")
     if unbound:
         notes.append(f"{unbound} entries repeat another entry's id")
-    if max_items is not None and len(items) > max_items:
-        notes.append(f"read the first {max_items} of {len(items)} entries (fetch.max_items)")
-        items = items[:max_items]
     if len(items) == len(feed.items) and not unbound:
         return feed
     return replace(feed, items=tuple(items), warning="; ".join(notes) or None)

@@ -61,7 +61,7 @@ def parse_article(document: Document, source: str) -> ParsedItem:
         published=published,
         updated=utc_from_text(meta.get("updated")) or published,
         content_html=sanitize_html(body_html, link),
-        author=meta.get("author") or None,
+        author=plain_text(meta.get("author") or "") or None,
         language=normalize_language(meta.get("language") or meta.get("lang")),
     )
 

@@ -22,6 +22,7 @@ from ..models import Document, ParsedFeed, ParsedItem
 from .normalize import (
     MAX_HTML_CHARS,
     http_url,
+    limit_note,
     normalize_language,
     plain_text,
     sanitize_html,
@@ -34,7 +35,8 @@ _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def parse_feed(document: Document, source: str) -> ParsedFeed:
+def parse_feed(document: Document, source: str, max_items: int | None = None) -> ParsedFeed:
+    """The feed in ``document``; of its entries, only the first ``max_items`` are read."""
     headers = dict(document.headers)
     headers["content-location"] = document.location
     # A local file has no content type; feedparser would warn that "none"
@@ -49,12 +51,18 @@ def parse_feed(document: Document, source: str) -> ParsedFeed:
     prepared = prepare_xml(document.body, source)
     if prepared.root is not None and prepared.root.lower() == "html":
         raise ParseError(source, "got an HTML page, not a feed")
-    result = feedparser.parse(
-        io.BytesIO(prepared.body),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        result = feedparser.parse(
+            io.BytesIO(prepared.body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:
+        # feedparser's contract is to report bad input as "bozo", but some
+        # garbage still gets through to an exception (a non-UTF-8 encoding
+        # name, say): bad input all the same, so one line for this source.
+        raise ParseError(source, f"unreadable feed: {type(exc).__name__}: {exc}") from None
     entries = result.get("entries") or []
     problem = result.get("bozo_exception") if result.get("bozo") else None
     # As reader does: a feed that is not well-formed is an error even when
@@ -69,9 +77,11 @@ def parse_feed(document: Document, source: str) -> ParsedFeed:
     base = document.location
     site_link = http_url(feed.get("link"), base)
     language = normalize_language(feed.get("language"))
-    pairs = [_item(entry, base, language) for entry in entries]
+    pairs = [_item(entry, base, language) for entry in entries[:max_items]]
     items = tuple(item for item, _cut in pairs)
     warnings = list(prepared.notes)
+    if max_items is not None and len(entries) > max_items:
+        warnings.append(limit_note(max_items, len(entries)))
     cut = sum(cut for _item, cut in pairs)
     if cut:
         warnings.append(f"{cut} entries cut to {MAX_HTML_CHARS} characters")

@@ -12,7 +12,14 @@ from typing import Any
 
 from ..errors import ParseError
 from ..models import Document, ParsedFeed, ParsedItem
-from .normalize import http_url, normalize_language, plain_text, sanitize_html, utc_from_text
+from .normalize import (
+    http_url,
+    limit_note,
+    normalize_language,
+    plain_text,
+    sanitize_html,
+    utc_from_text,
+)
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
 
@@ -30,7 +37,8 @@ def looks_like_json(document: Document) -> bool:
     return "json" in (document.content_type or "").lower()
 
 
-def parse_json_feed(document: Document, source: str) -> ParsedFeed:
+def parse_json_feed(document: Document, source: str, max_items: int | None = None) -> ParsedFeed:
+    """The JSON Feed in ``document``; of its items, only the first ``max_items`` are read."""
     try:
         data = json.loads(document.body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -48,13 +56,17 @@ def parse_json_feed(document: Document, source: str) -> ParsedFeed:
     language = normalize_language(_string(data, "language"))
     feed_author = _author(data)
     parsed = tuple(
-        _item(item, base, language, feed_author) for item in items if isinstance(item, dict)
+        _item(item, base, language, feed_author)
+        for item in items[:max_items]
+        if isinstance(item, dict)
     )
+    over = max_items is not None and len(items) > max_items
     return ParsedFeed(
         title=plain_text(_string(data, "title") or "") or None,
         link=site or http_url(feed_url, base),
         language=language,
         items=parsed,
+        warning=limit_note(max_items, len(items)) if max_items is not None and over else None,
     )
 
 
@@ -86,10 +98,12 @@ def _string(data: dict[str, Any], key: str) -> str | None:
 
 
 def _author(data: dict[str, Any]) -> str | None:
+    """The first author's name, as plain text (like every other name and title)."""
+    name = None
     authors = data.get("authors")
     if isinstance(authors, list) and authors and isinstance(authors[0], dict):
-        return _string(authors[0], "name")
+        name = _string(authors[0], "name")
     author = data.get("author")
-    if isinstance(author, dict):
-        return _string(author, "name")
-    return None
+    if name is None and isinstance(author, dict):
+        name = _string(author, "name")
+    return (plain_text(name) or None) if name is not None else None

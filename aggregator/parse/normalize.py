@@ -17,7 +17,7 @@ import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
@@ -35,9 +35,12 @@ _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 MAX_HTML_CHARS = 100_000  # of one entry's HTML, before sanitizing
 MAX_DEPTH = 256  # nested elements; deeper HTML is reduced to its text
 
-_TAG = re.compile(r"<[^>]*>")
+# A tag, comment or declaration: "<" then a letter, "/", "!" or "?", as HTML
+# reads it ("a < b" is text), up to its ">" or the end (a fragment cut short).
+_TAG = re.compile(r"<[A-Za-z/!?][^>]*(?:>|\Z)")
 # After unescaping, text that would read as a tag to a reader that takes a
-# title for HTML (many do, in RSS): "<script", "</a", "<!--", "<?php".
+# title for HTML (many do, in RSS): "<script", "</a", "<!--", "<?php", even
+# without its closing ">".
 _TAG_LIKE = re.compile(r"<[/!?]?[A-Za-z!?][^<>]*>?")
 _START_OR_END = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
 # Elements that never nest: void ones, and ones the next sibling closes.
@@ -49,6 +52,8 @@ _NON_NESTING = frozenset(
     }
 )  # fmt: skip
 _SPACE = re.compile(r"\s+")
+# ASCII that RFC 3986 never allows in a URL (besides controls, removed first).
+_NOT_IN_URL = re.compile(r"[\s\"<>`{}|\\^]")
 # C0 controls other than tab/newline/CR are not allowed in XML 1.0 output.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
@@ -78,6 +83,11 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
         link_rel="noopener noreferrer nofollow",
     )
     return cleaned.strip()
+
+
+def limit_note(kept: int, total: int) -> str:
+    """The warning for a feed with more entries than are read."""
+    return f"read the first {kept} of {total} entries (fetch.max_items)"
 
 
 def nesting_depth(fragment: str) -> int:
@@ -124,7 +134,11 @@ def plain_text(fragment: str) -> str:
 
 
 def absolute_url(value: str | None, base_url: str | None) -> str | None:
-    """``value`` resolved against ``base_url``; None for anything not http(s)/mailto."""
+    """``value`` resolved against ``base_url``; None for anything not http(s)/mailto.
+
+    Characters a URL may not hold (spaces, quotes, angle brackets and the
+    like) are percent-encoded, so a URL is never markup wherever it lands.
+    """
     if not value:
         return None
     value = strip_control(value).strip()
@@ -133,7 +147,9 @@ def absolute_url(value: str | None, base_url: str | None) -> str | None:
         scheme = urlsplit(resolved).scheme.lower()
     except ValueError:
         return None
-    return resolved if scheme in _SAFE_SCHEMES else None
+    if scheme not in _SAFE_SCHEMES:
+        return None
+    return _NOT_IN_URL.sub(lambda match: quote(match.group(), safe=""), resolved)
 
 
 def http_url(value: str | None, base_url: str | None) -> str | None:

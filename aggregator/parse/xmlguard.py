@@ -63,7 +63,8 @@ _DOCUMENT_MARK = re.compile(r"&|<!\[CDATA\[|<!--")
 _REFERENCE = re.compile(r"&(" + _NAME + r"|#x[0-9A-Fa-f]+|#[0-9]+);")
 _SECTION_END = {"<![CDATA[": "]]>", "<!--": "-->"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
+_XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?)(\s+encoding\s*=\s*)([\"'])([^\"']*)\3")
+_ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,39}")
 _UTF8_BOM_LATIN1 = "\xef\xbb\xbf"  # the UTF-8 byte-order mark, bytes read as Latin-1
 _WIDE_BOMS = (
     (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -107,6 +108,7 @@ def prepare_xml(body: bytes, source: str) -> PreparedXml:
     notes: list[str] = []
     repaired = _Repair(text, bom, notes)
     repaired.leading_junk()
+    repaired.declaration()
     root = repaired.prolog(source)
     repaired.references(source)
     repaired.control_characters()
@@ -115,7 +117,7 @@ def prepare_xml(body: bytes, source: str) -> PreparedXml:
     if codec is None:
         return PreparedXml(repaired.text.encode("latin-1"), root, tuple(notes))
     # A wide document comes out as UTF-8, and its declaration says so.
-    out = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", repaired.text, count=1)
+    out = _XML_DECL_ENCODING.sub(r"\1\2\3utf-8\3", repaired.text, count=1)
     return PreparedXml(out.encode("utf-8"), root, tuple(notes))
 
 
@@ -160,6 +162,18 @@ class _Repair:
             self.text = keep + text[start:]
             self.changed = True
             self.notes.append("removed whitespace or byte-order marks before the XML declaration")
+
+    def declaration(self) -> None:
+        """An encoding name that is not one (a stray byte in it) goes: feedparser trips on it."""
+        start = len(self.bom) if self.text.startswith(self.bom) else 0
+        match = _XML_DECL_ENCODING.match(self.text, start)
+        if match is None:
+            return
+        if _ENCODING_NAME.fullmatch(match.group(4)):
+            return
+        self.text = self.text[: match.end(1)] + self.text[match.end() :]
+        self.changed = True
+        self.notes.append("ignored a malformed encoding declaration")
 
     def prolog(self, source: str) -> str | None:
         """Walk the prolog: drop the DOCTYPE (keeping its safe entities), find the root."""

@@ -24,9 +24,7 @@ def fetch(server: FeedServer, path: str, state: FetchState = NO_STATE, **limits:
 
     async def run() -> Fetched:
         async with HttpFetcher(config) as fetcher:
-            return await fetcher.fetch(
-                "test source", server.url(path), state, allow_private=True
-            )
+            return await fetcher.fetch("test source", server.url(path), state, allow_private=True)
 
     return asyncio.run(run())
 

@@ -1,0 +1,138 @@
+"""Bad configuration through the real ``aggregate`` command: one clear line each, exit code 2.
+
+tests/test_config.py checks the messages of ``load_config``; this checks what
+a person sees: the command's exit code and a single stderr line naming the
+file (and the line and key where there is one), for ``--once``, the daemon
+and ``status`` alike, and never a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from aggregator.cli import main
+
+GOOD = """\
+title: Test
+sources:
+  - name: Local
+    path: articles
+    section: One
+  - name: Remote
+    url: http://127.0.0.1:9/feed.xml
+    section: Two
+    allow_private: true
+"""
+
+CASES = [
+    ("malformed-yaml", "sources: [\n  - name: x\n", "invalid YAML"),
+    ("tab-indent", "sources:\n\t- name: x\n", "invalid YAML"),
+    ("unknown-top-key", GOOD + "titel: x\n", "unknown key 'titel'; did you mean 'title'?"),
+    (
+        "unknown-source-key",
+        GOOD.replace("section: One", "sectoin: One"),
+        "unknown key 'sectoin'; did you mean 'section'?",
+    ),
+    (
+        "unknown-fetch-key",
+        GOOD + "fetch:\n  max_byte: 1MB\n",
+        "unknown key 'max_byte'; did you mean 'max_bytes'?",
+    ),
+    ("interval-zero", GOOD + "interval: 0\n", "greater than zero"),
+    ("interval-zero-unit", GOOD.replace("section: One", "section: One\n    interval: 0s"), "zero"),
+    ("interval-wrong-type", GOOD + "interval: [1, 2]\n", "expected a single value"),
+    ("timeout-not-duration", GOOD + "fetch:\n  timeout: soon\n", "not a duration"),
+    ("size-not-size", GOOD + "fetch:\n  max_bytes: lots\n", "not a size"),
+    ("max-items-zero", GOOD + "fetch:\n  max_items: 0\n", "greater than 0"),
+    ("bool-wrong-type", GOOD.replace("allow_private: true", "allow_private: maybe"), "true or"),
+    ("name-wrong-type", GOOD.replace("name: Local", "name: [a]"), "expected a single value"),
+    ("sources-not-list", "sources: everything\n", "list of sources"),
+    ("sources-empty", "sources: []\n", "list of sources"),
+    ("no-sources", "title: x\n", "sources"),
+    ("duplicate-name", GOOD.replace("name: Remote", "name: Local"), "duplicate source name"),
+    (
+        "duplicate-url",
+        GOOD + "  - name: Again\n    url: http://127.0.0.1:9/feed.xml\n    section: Two\n",
+        "duplicate source",
+    ),
+    ("duplicate-key", GOOD + "title: again\n", "appears twice"),
+    ("missing-path", GOOD.replace("path: articles", "path: nowhere"), "no such file"),
+    (
+        "url-and-path",
+        GOOD.replace("path: articles", "path: articles\n    url: http://x/"),
+        "one of",
+    ),
+    ("not-http", GOOD.replace("http://127.0.0.1:9/feed.xml", "file:///etc/passwd"), "http(s)"),
+    ("empty-file", "", "empty"),
+    ("alias-bomb", "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n", "unknown key 'a'"),
+]
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exit:  # argparse's own errors
+            code = int(exit.code or 0)
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize(("name", "text", "phrase"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("mode", [["--once"], [], ["status"]], ids=["once", "daemon", "status"])
+def test_one_clear_line_and_exit_code_2(
+    tmp_path: Path, name: str, text: str, phrase: str, mode: list[str]
+) -> None:
+    (tmp_path / "articles").mkdir()
+    config = tmp_path / "feeds.yaml"
+    config.write_text(text, encoding="utf-8")
+    code, stderr = run([*mode, "-c", str(config)])
+    assert code == 2, stderr
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr
+    assert stderr.startswith("aggregate: configuration error: ")
+    assert str(config) in stderr
+    assert phrase in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("setup", "phrase"),
+    [
+        ("missing", "not found"),
+        ("directory", "cannot read"),
+        ("latin-1", "cannot read"),
+    ],
+)
+def test_unreadable_file(tmp_path: Path, setup: str, phrase: str) -> None:
+    config = tmp_path / "feeds.yaml"
+    if setup == "directory":
+        config.mkdir()
+    elif setup == "latin-1":
+        config.write_bytes(b"title: Caf\xe9\nsources: []\n")
+    code, stderr = run(["--once", "-c", str(config)])
+    assert code == 2
+    assert stderr.count("\n") == 1 and phrase in stderr and str(config) in stderr
+
+
+def test_the_installed_command(tmp_path: Path) -> None:
+    """The console script itself, in a process of its own: exit status 2, one line."""
+    config = tmp_path / "feeds.yaml"
+    config.write_text(GOOD + "outptu: x\n", encoding="utf-8")
+    (tmp_path / "articles").mkdir()
+    script = Path(sys.executable).with_name("aggregate")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "aggregator.cli"]
+    result = subprocess.run(
+        [*command, "--once", "-c", str(config)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"aggregate: configuration error: {config}:10: outptu: "
+        "unknown key 'outptu'; did you mean 'output'?"
+    ]
