@@ -49,6 +49,12 @@ class SourceError(AggregatorError):
         self.message = " ".join(message.split())  # one line, whatever the cause printed
         super().__init__(f"{source}: {self.message}")
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # A failing source comes back from a worker process as a value, pickled;
+        # pickle would rebuild it from ``args`` (the one-line text), which the
+        # constructor does not take.  Rebuild it from its parts instead.
+        return (_rebuild, (type(self), self.source, self.message, dict(self.__dict__)))
+
 
 class FetchError(SourceError):
     """The source's bytes could not be retrieved."""
@@ -76,6 +82,15 @@ class ParseError(SourceError):
 
 class StoreError(AggregatorError):
     """The store cannot be opened, migrated or written."""
+
+
+def _rebuild(
+    cls: type[SourceError], source: str, message: str, state: dict[str, object]
+) -> SourceError:
+    error = cls.__new__(cls)
+    SourceError.__init__(error, source, message)
+    error.__dict__.update(state)
+    return error
 
 
 class PublishError(AggregatorError):

@@ -26,7 +26,7 @@ from .config import Config, SourceConfig
 from .errors import FetchError, ParseError, SourceError
 from .fetch.http import HttpFetcher
 from .fetch.local import read_local
-from .models import Entry, Fetched, ParsedFeed, SourceState, Summary
+from .models import Entry, Fetched, ParsedFeed, ParsedItem, SourceState, Summary
 from .schedule import Timing, judge_redirect, next_due
 from .store import Store, StoredItem, open_store
 from .workers import Workers
@@ -409,6 +409,7 @@ class Pipeline:
         for item in parsed.items:
             if source.language and not item.language:
                 item = replace(item, language=source.language)
+            item = _clamp_dates(item, now)
             outcome, item_id = merge_item(
                 self.store,
                 source.name,
@@ -598,6 +599,20 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
         author=item.author,
         language=item.language,
     )
+
+
+# A date further ahead than this is a mistake or a trick (it would pin the
+# entry to the top of every feed for years): it becomes the time it was seen.
+_FUTURE_SLACK = timedelta(days=1)
+
+
+def _clamp_dates(item: ParsedItem, now: datetime) -> ParsedItem:
+    limit = now + _FUTURE_SLACK
+    published = item.published if item.published is None or item.published <= limit else now
+    updated = item.updated if item.updated is None or item.updated <= limit else now
+    if (published, updated) == (item.published, item.updated):
+        return item
+    return replace(item, published=published, updated=updated)
 
 
 def _parse_one(job: tuple[Fetched, bool, int]) -> ParsedFeed | ParseError:

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -302,3 +302,30 @@ def test_unchanged_store_skips_publishing_but_a_settings_change_republishes(
     (tmp_path / "out" / "feed.rss").unlink()
     assert run(config, capsys)[1][-1].startswith("published to")
     assert (tmp_path / "out" / "feed.rss").exists()
+
+
+def test_dates_far_in_the_future_become_the_time_seen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "f.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<link>https://t.example/</link><description>d</description>"
+        "<item><title>From the future</title><link>https://t.example/1</link>"
+        "<pubDate>Fri, 31 Dec 9998 00:00:00 +0000</pubDate></item>"
+        "<item><title>Ordinary</title><link>https://t.example/2</link>"
+        "<pubDate>Mon, 18 Nov 2024 09:00:00 +0000</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "digest: {sentences: 0}\nsources:\n  - {name: f, path: feeds/f.xml, section: S}\n",
+        encoding="utf-8",
+    )
+    assert run(config, capsys)[0] == 0
+    atom = feedparser.parse((tmp_path / "out" / "feed.atom").read_bytes())
+    future = next(e for e in atom.entries if e.title == "From the future")
+    assert future.published_parsed.tm_year < 9998
+    assert abs(datetime(*future.published_parsed[:6], tzinfo=UTC) - datetime.now(UTC)) < timedelta(
+        hours=1
+    )

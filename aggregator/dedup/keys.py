@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 import unicodedata
 import uuid
 from datetime import datetime
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from ..models import ParsedItem
 
@@ -54,6 +55,8 @@ _TRACKING_NAMES = frozenset(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Namespace for entry ids: uuid5(namespace, source + entry key) is stable
 # across runs and machines, so a published id never changes.
 _ID_NAMESPACE = uuid.UUID("6f1c8a52-3f7e-4d1b-9a55-2b8a1f0c9e41")
@@ -84,8 +87,12 @@ def canonical_url(url: str | None) -> str | None:
     host = parts.hostname.lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    # http and https become one scheme below, so either default port is dropped:
+    # keeping :443 on an http URL would make a second pass drop it (not idempotent).
+    netloc = host if port in (None, *_DEFAULT_PORTS.values()) else f"{host}:{port}"
+    path = _normalize_escapes(parts.path) or "/"
     if len(path) > 1:
         path = path.rstrip("/") or "/"
     query_pairs = [
@@ -95,6 +102,19 @@ def canonical_url(url: str | None) -> str | None:
     ]
     query = urlencode(sorted(query_pairs))
     return urlunsplit(("https", netloc, path, query, ""))
+
+
+def _normalize_escapes(path: str) -> str:
+    """RFC 3986 normalization of percent-escapes: an escaped unreserved
+    character is decoded (it is the same character), every other escape is kept
+    with upper-case hex (``%2F`` is not ``/``, ``%25`` is not ``%``), and what
+    needs escaping is escaped."""
+
+    def normalize(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return quote(_ESCAPE.sub(normalize, path), safe="/:@!$&'()*+,;=-._~%")
 
 
 def normalized_text(text: str) -> str:

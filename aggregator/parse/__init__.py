@@ -14,7 +14,6 @@ so one feed of 20,000 entries cannot take over a pass.
 
 from __future__ import annotations
 
-import copyreg
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,11 +25,6 @@ from .feed import parse_feed
 from .jsonfeed import looks_like_json, parse_json_feed
 
 __all__ = ["parse_document", "parse_fetched", "text_to_html"]
-
-# A ParseError comes back from a worker process as a value, pickled; but
-# pickle rebuilds an exception from its ``args`` (one line of text), which
-# SourceError's constructor cannot take.  Rebuild it from its parts instead.
-copyreg.pickle(ParseError, lambda error: (ParseError, (error.source, error.message)))
 
 _HTML_START = (b"<!doctype html", b"<html")
 DEFAULT_MAX_ITEMS = 1000  # FetchConfig.max_items; the adapters read no more entries

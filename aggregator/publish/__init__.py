@@ -36,7 +36,7 @@ from aggregator.publish.layout import (
     section_slugs,
 )
 from aggregator.publish.page import render_page
-from aggregator.publish.writer import write_if_changed
+from aggregator.publish.writer import sweep_temporaries, write_if_changed
 
 __all__ = [
     "PublishReport",
@@ -72,6 +72,8 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise PublishError(f"{directory}: cannot create directory: {error}") from error
+    for directory in (out_dir, out_dir / SECTIONS_DIR):
+        sweep_temporaries(directory)
     report = PublishReport()
     for name, data in outputs:
         path = out_dir.joinpath(*name.split("/"))

@@ -47,6 +47,20 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+def sweep_temporaries(directory: Path) -> int:
+    """Remove temporary files that a killed writer left behind; how many.
+
+    Only one writer works on an output directory at a time (the store's
+    writer lock), so any temporary file found before publishing is an orphan.
+    """
+    removed = 0
+    for orphan in directory.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            orphan.unlink()
+            removed += 1
+    return removed
+
+
 def _current_bytes(path: Path) -> bytes | None:
     """The file's bytes, or None when there is no readable file to compare with.
 

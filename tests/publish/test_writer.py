@@ -99,3 +99,18 @@ def test_directory_in_the_way_raises_and_leaves_no_temporary(tmp_path: Path) -> 
     with pytest.raises(PublishError):
         write_if_changed(tmp_path / "feed.atom", b"x")
     assert _leftovers(tmp_path) == []
+
+
+def test_publish_sweeps_temporaries_left_by_a_killed_writer(tmp_path: Path) -> None:
+    from aggregator.publish import publish
+    from tests.publish.sample import ENTRIES, META
+
+    (tmp_path / "sections").mkdir()
+    orphans = [tmp_path / ".feed.atom.0a1b2c.tmp", tmp_path / "sections" / ".x.atom.ffff.tmp"]
+    for orphan in orphans:
+        orphan.write_bytes(b"half a file")
+    keep = tmp_path / "notes.tmp"  # not one of ours: no leading dot
+    keep.write_bytes(b"mine")
+    publish(ENTRIES, META, tmp_path)
+    assert not any(orphan.exists() for orphan in orphans)
+    assert keep.exists()
