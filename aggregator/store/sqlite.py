@@ -128,6 +128,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+BAND_HITS_LIMIT = 64
+
 _COPY_COLUMNS = (
     "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
     "c.score, c.matched, c.shown"
@@ -541,14 +543,21 @@ class SqliteStore:
     ) -> list[tuple[int, int]]:
         """(band, copy id) of every indexed copy dated from ``start`` to ``end``
         that has one of ``bands``."""
-        keys = list(dict.fromkeys(bands))[:500]  # stay under SQLite's variable limit
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
-        return self._db.execute(
-            f"SELECT band, copy_id FROM dedup_bands WHERE band IN ({marks}) AND at BETWEEN ? AND ?",
-            (*keys, _seconds(start), _seconds(end)),
-        ).fetchall()
+        # At most the newest BAND_HITS_LIMIT copies per band: a band that
+        # thousands of copies share is a template (a boilerplate lead, a
+        # numbered series), not evidence, and returning all of them would make
+        # each new copy cost as much as the copies before it (quadratic).
+        hits: list[tuple[int, int]] = []
+        low, high = _seconds(start), _seconds(end)
+        for band in dict.fromkeys(bands):
+            hits.extend(
+                self._db.execute(
+                    "SELECT band, copy_id FROM dedup_bands WHERE band = ? AND at BETWEEN ? AND ? "
+                    "ORDER BY at DESC LIMIT ?",
+                    (band, low, high, BAND_HITS_LIMIT),
+                ).fetchall()
+            )
+        return hits
 
     def candidates(self, copy_ids: Sequence[int], source: str) -> list[Candidate]:
         """The indexed copies, each with whether its item has a copy from ``source``."""

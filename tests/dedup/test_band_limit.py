@@ -1,0 +1,44 @@
+"""A band shared by very many copies (a boilerplate lead, a numbered series)
+must not make each new copy cost as much as all before it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aggregator.config import DedupConfig
+from aggregator.dedup.merge import merge_item
+from aggregator.models import ParsedItem
+from aggregator.store.sqlite import BAND_HITS_LIMIT, SqliteStore
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+LEAD = "The quarterly report of the company shows steady growth in all regions. " * 5
+
+
+def test_band_hits_are_capped_per_band_newest_first(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db")
+    count = BAND_HITS_LIMIT * 3
+    for n in range(count):
+        item = ParsedItem(
+            f"id{n}",
+            f"Item {n} of the series",
+            f"https://x.example/{n}",
+            NOW - timedelta(minutes=n),
+            None,
+            f"<p>{LEAD}</p>",
+        )
+        with store.transaction():
+            merge_item(store, f"src{n % 7}", "S", item, f"{LEAD} {n}", NOW, DedupConfig())
+    rows = store._db.execute(
+        "SELECT band, COUNT(*) FROM dedup_bands GROUP BY band ORDER BY COUNT(*) DESC"
+    ).fetchall()
+    busy_band, copies = rows[0]
+    assert copies > BAND_HITS_LIMIT  # the shared lead: one band, many copies
+    hits = store.band_hits([busy_band], NOW - timedelta(days=1), NOW + timedelta(days=1))
+    assert len(hits) == BAND_HITS_LIMIT
+    newest = store._db.execute(
+        "SELECT copy_id FROM dedup_bands WHERE band = ? ORDER BY at DESC LIMIT ?",
+        (busy_band, BAND_HITS_LIMIT),
+    ).fetchall()
+    assert {copy_id for _band, copy_id in hits} == {row[0] for row in newest}
+    store.close()
