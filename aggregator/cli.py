@@ -30,14 +30,15 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2
 
 
-class _ArgumentParser(argparse.ArgumentParser):
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (no usage block) and exit code 2."""
+
     def error(self, message: str) -> None:  # type: ignore[override]
-        # argparse's own exit code is 2 as well; this keeps its message to one line.
         self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="aggregate",
         description="Poll feeds and articles, deduplicate, summarize per section, publish.",
     )

@@ -73,13 +73,11 @@ class Settings:
         )
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(
+    # Imported here: the command line imports this module lazily, not the reverse.
+    from ..cli import OneLineArgumentParser
+
+    parser = OneLineArgumentParser(
         prog="aggregate summarize",
         description="Print the key sentences of an article, section by section.",
     )
