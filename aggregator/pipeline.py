@@ -161,7 +161,11 @@ class SummaryJob:
         language: str,
     ) -> SummaryJob:
         from .summarize import summary_cache_key
+        from .summarize.language import resolve_language
 
+        # Resolved once, here: the worker that summarizes gets a known language
+        # and does not detect it again (detection is a sixth of a summary's cost).
+        language = resolve_language(language, html)
         key = summary_cache_key(
             html,
             sentences=sentences,
