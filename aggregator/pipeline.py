@@ -217,9 +217,10 @@ async def _run_once(
 class Pipeline:
     """The stages over one open store and one HTTP client.
 
-    ``aggregate --once`` runs :meth:`update`, :meth:`summarize` and
-    :meth:`publish` once over every source; the daemon runs :meth:`update` for
-    one source whenever it is due and publishes after changes.  The store is
+    ``aggregate --once`` runs :meth:`update` (fetch, parse, store, summarize)
+    over every source, then :meth:`publish_if_changed`; the daemon runs
+    :meth:`update` for one source whenever it is due and
+    :meth:`publish_if_changed` after changes.  The store is
     only touched from the event loop's thread; CPU-bound work (parsing,
     summarizing) runs in worker threads or processes and never sees it.
     """
@@ -498,9 +499,12 @@ class Pipeline:
         ids = sorted(set(item_ids))
         if not ids:
             return 0
-        jobs = {job.key: job for job in map(self.summary_job, self.store.items_by_id(ids))}
-        known = self.store.summaries(list(jobs))
-        missing = [job for key, job in jobs.items() if key not in known]
+        return await self._summarize_jobs(list(map(self.summary_job, self.store.items_by_id(ids))))
+
+    async def _summarize_jobs(self, jobs: Sequence[SummaryJob]) -> int:
+        by_key = {job.key: job for job in jobs}
+        known = self.store.summaries(list(by_key))
+        missing = [job for key, job in by_key.items() if key not in known]
         if not missing:
             return 0
         size = sum(len(job.html) for job in missing)
@@ -521,20 +525,22 @@ class Pipeline:
         """
         if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
             return 0, None
-        latest = self.store.latest_items(self.config.output.max_entries)
-        summarized = await self.summarize(item.id for item in latest)
-        report = self.publish()
+        items = self.store.latest_items(self.config.output.max_entries)
+        # One job per published item serves both steps: making a job resolves
+        # the item's language and hashes its text, which is not free.
+        jobs = [self.summary_job(item) for item in items]
+        summarized = await self._summarize_jobs(jobs)
+        report = self._publish(items, [job.key for job in jobs])
         with self.store.transaction():
             self.store.set_meta("published", self._publish_state())
         return summarized, report
 
-    def publish(self) -> PublishReport:
+    def _publish(self, items: Sequence[StoredItem], keys: Sequence[str]) -> PublishReport:
+        """Render and write the given items (newest first), with their summaries by key."""
         from .models import FeedMeta
         from .publish import publish
         from .summarize.digest import build_digests
 
-        items = self.store.latest_items(self.config.output.max_entries)
-        keys = [self.summary_job(item).key for item in items]
         summaries = self.store.summaries(keys)
         entries = [_entry(item, summaries.get(key)) for item, key in zip(items, keys, strict=True)]
         digests = build_digests(

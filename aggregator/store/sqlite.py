@@ -269,19 +269,6 @@ class SqliteStore:
                     (location, name, location),
                 )
 
-    def source_state(self, name: str) -> SourceState:
-        row = self._db.execute(
-            "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
-            "last_success, last_error, consecutive_failures, next_due, broken_hash, url, "
-            "redirect_target, redirect_count, disabled, feed_ttl, retry_after, "
-            "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
-            "FROM sources WHERE name = ?",
-            (name,),
-        ).fetchone()
-        if row is None:
-            return SourceState(name=name)
-        return _source_state(row)
-
     def source_states(self) -> list[SourceState]:
         rows = self._db.execute(
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
