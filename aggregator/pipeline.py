@@ -1,8 +1,10 @@
 """One update pass, wiring the stages; it makes no decisions of its own.
 
-    fetch every source (concurrently)  |  parse what changed (all cores)
-      |  deduplicate + store (one transaction per source)
-      |  summarize what has no cached summary (all cores)  |  publish
+    fetch every source (concurrently)
+      |  ingest what changed (all cores): parse, dedup keys and features,
+         summaries of new text                              (.ingest)
+      |  deduplicate + store (this process; one commit per batch)
+      |  publish, summarizing what is published but has no summary yet
 
 A failing source is a value (:class:`SourceResult` with its error), recorded
 in the store; the pass goes on with the others.  Anything else that goes
@@ -16,8 +18,8 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
@@ -26,13 +28,15 @@ from .config import Config, SourceConfig
 from .errors import FetchError, ParseError, SourceError
 from .fetch.http import HttpFetcher
 from .fetch.local import read_local
-from .models import Entry, Fetched, ParsedFeed, ParsedItem, SourceState, Summary
+from .models import Entry, Fetched, SourceState, Summary
 from .schedule import Timing, judge_redirect, next_due
 from .store import Store, StoredItem, open_store
 from .workers import Workers
 
 if TYPE_CHECKING:
+    from .ingest import Ingested
     from .publish import PublishReport
+    from .summarize.job import SummaryJob
 
 # Parsing (feedparser), deduplicating (numpy), summarizing (sumy, NLTK) and
 # publishing (feedgen, Jinja2) are imported where they are first used: a
@@ -137,58 +141,6 @@ class PassReport:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class SummaryJob:
-    """What one summary depends on; ``key`` names it in the summary cache."""
-
-    html: str
-    sentences: int
-    max_sentences: int
-    words_per_sentence: int
-    algorithm: str
-    language: str
-    key: str
-
-    @classmethod
-    def of(
-        cls,
-        html: str,
-        *,
-        sentences: int,
-        max_sentences: int,
-        words_per_sentence: int,
-        algorithm: str,
-        language: str,
-    ) -> SummaryJob:
-        from .summarize import summary_cache_key
-        from .summarize.language import resolve_language
-
-        # Resolved once, here: the worker that summarizes gets a known language
-        # and does not detect it again (detection is a sixth of a summary's cost).
-        language = resolve_language(language, html)
-        key = summary_cache_key(
-            html,
-            sentences=sentences,
-            max_sentences=max_sentences,
-            words_per_sentence=words_per_sentence,
-            algorithm=algorithm,
-            language=language,
-        )
-        return cls(html, sentences, max_sentences, words_per_sentence, algorithm, language, key)
-
-    def run(self) -> Summary:
-        from .summarize import summarize_html
-
-        return summarize_html(
-            self.html,
-            sentences=self.sentences,
-            max_sentences=self.max_sentences,
-            words_per_sentence=self.words_per_sentence,
-            algorithm=self.algorithm,
-            language=self.language,
-        )
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
@@ -250,10 +202,10 @@ class Pipeline:
         now: datetime,
         progress: Callable[[str], None] | None = None,
     ) -> PassReport:
-        """Fetch, parse, store and summarize the given sources; every result is a value.
+        """Fetch, parse, summarize and store the given sources; every result is a value.
 
         The stages overlap, batch by batch: while this process stores batch
-        i, batch i+1 is parsed and batch i-1 summarized by the workers, and
+        i, the workers parse and summarize batch i+1 (:mod:`.ingest`), and
         batch i+2 is fetched.  Storing stays in this process and in source
         order, so the outcome is the same as one stage after another.
         """
@@ -266,22 +218,20 @@ class Pipeline:
         def fetch(index: int) -> asyncio.Future[list[Fetched | SourceError | Skipped]]:
             return asyncio.ensure_future(self._fetch_all(batches[index], states, now))
 
-        async def parse(
+        async def ingest(
             index: int, fetching: asyncio.Future[list[Fetched | SourceError | Skipped]]
-        ) -> tuple[list[Fetched | SourceError | Skipped], dict[str, ParsedFeed | ParseError]]:
+        ) -> tuple[list[Fetched | SourceError | Skipped], dict[str, Ingested | ParseError]]:
             fetched = await fetching
-            return fetched, await self._parse_all(batches[index], fetched)
+            return fetched, await self._ingest_all(batches[index], fetched, now)
 
-        parsing = asyncio.ensure_future(parse(0, fetch(0)))
+        ingesting = asyncio.ensure_future(ingest(0, fetch(0)))
         fetching = fetch(1) if len(batches) > 1 else None
-        summarizing: list[asyncio.Future[int]] = []
         for index, batch in enumerate(batches):
-            fetched, parsed = await parsing
+            fetched, ingested = await ingesting
             if fetching is not None:
-                parsing = asyncio.ensure_future(parse(index + 1, fetching))
+                ingesting = asyncio.ensure_future(ingest(index + 1, fetching))
                 fetching = fetch(index + 2) if index + 2 < len(batches) else None
-            report.parsed += len(parsed)
-            touched: list[int] = []
+            report.parsed += len(ingested)
             # One commit per batch: a commit is most of the cost of storing a
             # source that did not change, and a crash loses at most this batch,
             # which the next pass fetches again.
@@ -292,19 +242,11 @@ class Pipeline:
                         result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
                     else:
                         result = self._store_source(
-                            source, state, outcome, parsed.get(source.name), touched, now
+                            source, state, outcome, ingested.get(source.name), report, now
                         )
                     report.results.append(result)
                     if progress is not None:
                         progress(source.name)
-            report.touched.extend(touched)
-            summarizing.append(asyncio.ensure_future(self.summarize(touched)))
-            # Let the summaries fall behind by a batch at most: they hold the
-            # items' text in memory until done.
-            if len(summarizing) > 1:
-                report.summarized += await summarizing.pop(0)
-        for pending in summarizing:
-            report.summarized += await pending
         return report
 
     async def _fetch_all(
@@ -312,18 +254,36 @@ class Pipeline:
     ) -> list[Fetched | SourceError | Skipped]:
         return list(await asyncio.gather(*(self._fetch(s, states[s.name], now) for s in sources)))
 
-    async def _parse_all(
-        self, sources: Sequence[SourceConfig], fetched: Sequence[Fetched | SourceError | Skipped]
-    ) -> dict[str, ParsedFeed | ParseError]:
-        changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
-        local = {s.name: s.path is not None for s in sources}
-        size = sum(len(d.body) for f in changed for d in f.documents)
-        results = await self._workers.map(
-            _parse_one,
-            [(f, local[f.source], self.config.fetch.max_items) for f in changed],
-            heavy=size > _POOL_MIN_BYTES,
-        )
-        return {f.source: p for f, p in zip(changed, results, strict=True)}
+    async def _ingest_all(
+        self,
+        sources: Sequence[SourceConfig],
+        fetched: Sequence[Fetched | SourceError | Skipped],
+        now: datetime,
+    ) -> dict[str, Ingested | ParseError]:
+        """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`)."""
+        from .ingest import IngestJob, ingest
+
+        by_name = {s.name: s for s in sources}
+        jobs = []
+        for outcome in fetched:
+            if not isinstance(outcome, Fetched) or outcome.not_modified:
+                continue
+            source = by_name[outcome.source]
+            jobs.append(
+                IngestJob(
+                    outcome,
+                    now,
+                    local=source.path is not None,
+                    max_items=self.config.fetch.max_items,
+                    language=source.language,
+                    stored=self.store.copy_hashes(source.name),
+                    summary=self.config.summary,
+                    algorithm=source.algorithm,
+                )
+            )
+        size = sum(len(d.body) for job in jobs for d in job.fetched.documents)
+        results = await self._workers.map(ingest, jobs, heavy=size > _POOL_MIN_BYTES)
+        return {job.fetched.source: result for job, result in zip(jobs, results, strict=True)}
 
     async def _fetch(
         self, source: SourceConfig, state: SourceState, now: datetime
@@ -359,15 +319,15 @@ class Pipeline:
         source: SourceConfig,
         stored: SourceState,
         fetched: Fetched | SourceError,
-        parsed: ParsedFeed | ParseError | None,
-        touched: list[int],
+        ingested: Ingested | ParseError | None,
+        report: PassReport,
         now: datetime,
     ) -> SourceResult:
         result = SourceResult(source.name)
-        error = fetched if isinstance(fetched, SourceError) else parsed
+        error = fetched if isinstance(fetched, SourceError) else ingested
         broken = None
         if isinstance(fetched, Fetched):
-            if isinstance(parsed, ParseError):
+            if isinstance(ingested, ParseError):
                 broken = fetched.state
             elif (
                 fetched.not_modified
@@ -378,6 +338,7 @@ class Pipeline:
                 # without parsing them again.
                 error = ParseError(source.name, (stored.last_error or "").split(": ", 1)[-1])
                 broken = fetched.state
+        usable = ingested if not isinstance(ingested, ParseError) else None
         with self.store.transaction():
             if isinstance(error, SourceError):
                 result.error = error
@@ -386,9 +347,9 @@ class Pipeline:
                 log.warning("%s", error)
             else:
                 assert isinstance(fetched, Fetched)
-                self._store_items(source, stored, fetched, parsed, result, touched, now)
+                self._store_items(source, stored, fetched, usable, result, report, now)
             failure = error if isinstance(error, SourceError) else None
-            result.next_due = self._schedule(source, stored, fetched, parsed, failure, now)
+            result.next_due = self._schedule(source, stored, fetched, usable, failure, now)
         return result
 
     def _store_items(
@@ -396,33 +357,23 @@ class Pipeline:
         source: SourceConfig,
         stored: SourceState,
         fetched: Fetched,
-        parsed: ParsedFeed | ParseError | None,
+        ingested: Ingested | None,
         result: SourceResult,
-        touched: list[int],
+        report: PassReport,
         now: datetime,
     ) -> None:
-        if fetched.not_modified or parsed is None:
+        if fetched.not_modified or ingested is None:
             result.not_modified = True
             self.store.record_not_modified(source.name, now, fetched.state)
             return
-        assert isinstance(parsed, ParsedFeed)
         from .dedup.exact import Outcome
-        from .dedup.merge import merge_item
-        from .parse.normalize import plain_text
+        from .dedup.merge import merge_copy
 
-        result.warning = parsed.warning
-        for item in parsed.items:
-            if source.language and not item.language:
-                item = replace(item, language=source.language)
-            item = _clamp_dates(item, now)
-            outcome, item_id = merge_item(
-                self.store,
-                source.name,
-                source.section,
-                item,
-                plain_text(item.content_html),
-                now,
-                self.config.dedup,
+        feed = ingested.feed
+        result.warning = feed.warning
+        for copy in ingested.copies:
+            outcome, item_id = merge_copy(
+                self.store, source.name, source.section, copy, now, self.config.dedup
             )
             if outcome is Outcome.NEW:
                 result.new += 1
@@ -433,11 +384,14 @@ class Pipeline:
             else:
                 result.unchanged += 1
             if outcome is not Outcome.UNCHANGED:
-                touched.append(item_id)
-        if result.changed or (parsed.title, parsed.link) != (stored.title, stored.site_link):
+                report.touched.append(item_id)
+        if ingested.summaries:
+            self.store.save_summaries(dict(ingested.summaries))
+            report.summarized += len(ingested.summaries)
+        if result.changed or (feed.title, feed.link) != (stored.title, stored.site_link):
             self.store.bump_generation()
         self.store.record_success(
-            source.name, now, fetched.state, parsed.title, parsed.link, parsed.ttl_seconds
+            source.name, now, fetched.state, feed.title, feed.link, feed.ttl_seconds
         )
 
     def _schedule(
@@ -445,7 +399,7 @@ class Pipeline:
         source: SourceConfig,
         stored: SourceState,
         fetched: Fetched | SourceError,
-        parsed: ParsedFeed | ParseError | None,
+        ingested: Ingested | None,
         error: SourceError | None,
         now: datetime,
     ) -> datetime | None:
@@ -466,7 +420,7 @@ class Pipeline:
             )
         else:
             assert isinstance(fetched, Fetched)
-            ttl = parsed.ttl_seconds if isinstance(parsed, ParsedFeed) else stored.feed_ttl
+            ttl = ingested.feed.ttl_seconds if ingested is not None else stored.feed_ttl
             hints = [h for h in (fetched.cache_seconds, ttl) if h]
             due = next_due(now, timing, cache_seconds=max(hints) if hints else None)
         redirect = fetched.permanent_redirect if isinstance(fetched, Fetched) else None
@@ -483,23 +437,15 @@ class Pipeline:
         return due
 
     def summary_job(self, item: StoredItem) -> SummaryJob:
-        settings = self.config.summary
+        from .summarize.job import SummaryJob
+
         source = self._sources.get(item.lead_source)
         return SummaryJob.of(
             item.content_html,
-            sentences=settings.sentences,
-            max_sentences=settings.max_sentences,
-            words_per_sentence=settings.words_per_sentence,
-            algorithm=(source.algorithm if source else None) or settings.algorithm,
-            language=item.language or settings.language,
+            item.language,
+            self.config.summary,
+            source.algorithm if source else None,
         )
-
-    async def summarize(self, item_ids: Iterable[int]) -> int:
-        """Summarize the given items that have no summary for today's settings yet."""
-        ids = sorted(set(item_ids))
-        if not ids:
-            return 0
-        return await self._summarize_jobs(list(map(self.summary_job, self.store.items_by_id(ids))))
 
     async def _summarize_jobs(self, jobs: Sequence[SummaryJob]) -> int:
         by_key = {job.key: job for job in jobs}
@@ -609,35 +555,6 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
         author=item.author,
         language=item.language,
     )
-
-
-# A date further ahead than this is a mistake or a trick (it would pin the
-# entry to the top of every feed for years): it becomes the time it was seen.
-_FUTURE_SLACK = timedelta(days=1)
-
-
-def _clamp_dates(item: ParsedItem, now: datetime) -> ParsedItem:
-    limit = now + _FUTURE_SLACK
-    published = item.published if item.published is None or item.published <= limit else now
-    updated = item.updated if item.updated is None or item.updated <= limit else now
-    if (published, updated) == (item.published, item.updated):
-        return item
-    return replace(item, published=published, updated=updated)
-
-
-def _parse_one(job: tuple[Fetched, bool, int]) -> ParsedFeed | ParseError:
-    from .parse import parse_fetched
-
-    fetched, local, max_items = job
-    try:
-        return parse_fetched(fetched, local=local, max_items=max_items)
-    except ParseError as error:
-        return error
-    except RecursionError:
-        return ParseError(fetched.source, "document nested too deeply to read")
-    except Exception as exc:
-        log.exception("parser failed on %s", fetched.source)
-        return ParseError(fetched.source, f"parser failed: {type(exc).__name__}: {exc}")
 
 
 def _summarize_one(job: SummaryJob) -> Summary:

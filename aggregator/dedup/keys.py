@@ -119,16 +119,25 @@ def _normalize_escapes(path: str) -> str:
 
 def normalized_text(text: str) -> str:
     """Lower-case words only: what stays when markup, case and punctuation go."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_WORD.findall(folded))
+    return " ".join(normalized_words(text))
 
 
-def content_fingerprint(title: str, body_text: str) -> str | None:
+def normalized_words(text: str) -> list[str]:
+    """The words of :func:`normalized_text`."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def content_fingerprint(title: str, body_text: str, words: list[str] | None = None) -> str | None:
     """A hash of the normalized title and body; None when there is too little to
-    go on (a title alone would merge unrelated items that share a headline)."""
-    body = normalized_text(body_text)
-    if len(body.split()) < 20:
+    go on (a title alone would merge unrelated items that share a headline).
+
+    ``words``, when given, are ``normalized_words(body_text)``, already made.
+    """
+    if words is None:
+        words = normalized_words(body_text)
+    if len(words) < 20:
         return None
+    body = " ".join(words)
     return hashlib.sha256(f"{normalized_text(title)}\n{body}".encode()).hexdigest()
 
 

@@ -24,15 +24,24 @@ publishing two similar items is an update or a recurring item, not a copy).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ..config import DedupConfig
 from ..models import ParsedItem
+from ..parse.normalize import plain_text
 from ..store.base import IndexedCopy, ItemWrite, Store
 from . import near
 from .exact import Outcome, decide
-from .keys import canonical_url, content_fingerprint, content_hash, entry_key, entry_uuid
+from .keys import (
+    canonical_url,
+    content_fingerprint,
+    content_hash,
+    entry_key,
+    entry_uuid,
+    normalized_words,
+)
 
 # Copies looked at per new copy, those sharing the most index keys first.
 CANDIDATES = 16
@@ -41,6 +50,52 @@ FIRST = "first"  # the copy that created its item
 CANONICAL_URL = "canonical-url"
 CONTENT_HASH = "content-hash"
 NEAR_DUPLICATE = "near-duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class CopyFacts:
+    """What look-ups and the near-duplicate decision need of a copy's text.
+
+    Computing them (plain text, hashes, MinHash) is most of the cost of
+    storing an entry, and needs no store, so a worker process makes them
+    (:func:`copy_facts`) and the store's process only looks up and writes.
+    """
+
+    canonical_url: str | None
+    fingerprint: str | None
+    features: near.Features
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCopy:
+    """One parsed entry of a source, with its keys; ``facts`` None when the
+    worker knew the source had stored this very content (they are made on
+    demand if it turns out otherwise)."""
+
+    item: ParsedItem
+    entry_key: str
+    content_hash: str
+    facts: CopyFacts | None
+
+
+def copy_facts(item: ParsedItem, body_text: str) -> CopyFacts:
+    """``body_text`` is the entry's plain text."""
+    words = normalized_words(body_text)  # the fingerprint's and the features' both
+    return CopyFacts(
+        canonical_url=canonical_url(item.link),
+        fingerprint=content_fingerprint(item.title, body_text, words),
+        features=near.features(item.title, body_text, words),
+    )
+
+
+def prepare_copy(item: ParsedItem, stored: Mapping[str, str] | None = None) -> PreparedCopy:
+    """The keys of an entry, and its facts unless ``stored`` (entry key ->
+    content hash of what the source stored last time) shows it unchanged."""
+    key = entry_key(item)
+    new_hash = content_hash(item)
+    unchanged = stored is not None and stored.get(key) == new_hash
+    facts = None if unchanged else copy_facts(item, plain_text(item.content_html))
+    return PreparedCopy(item, key, new_hash, facts)
 
 
 def merge_item(
@@ -56,16 +111,27 @@ def merge_item(
 
     ``body_text`` is the entry's plain text, for the fingerprint and features.
     """
+    prepared = PreparedCopy(item, entry_key(item), content_hash(item), copy_facts(item, body_text))
+    return merge_copy(store, source, section, prepared, when, settings)
+
+
+def merge_copy(
+    store: Store,
+    source: str,
+    section: str,
+    prepared: PreparedCopy,
+    when: datetime,
+    settings: DedupConfig | None = None,
+) -> tuple[Outcome, int]:
+    """Store one prepared entry of ``source``; return what it was and its item id."""
     settings = settings or DedupConfig()
-    key = entry_key(item)
-    new_hash = content_hash(item)
-    canonical = canonical_url(item.link)
-    fingerprint = content_fingerprint(item.title, body_text)
+    item, key, new_hash = prepared.item, prepared.entry_key, prepared.content_hash
     at = item.published or item.updated or when
     copy = store.find_copy(source, key)
     if copy is not None and copy.content_hash == new_hash:
         return Outcome.UNCHANGED, copy.item_id
-    features = near.features(item.title, body_text)
+    facts = prepared.facts or copy_facts(item, plain_text(item.content_html))
+    canonical, fingerprint, features = facts.canonical_url, facts.fingerprint, facts.features
     write = ItemWrite(
         section=section,
         title=item.title,

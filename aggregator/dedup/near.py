@@ -422,10 +422,16 @@ def decode(data: bytes) -> Features | None:
     )
 
 
-def features(title: str, body_text: str) -> Features:
-    """The features of a copy with this title and plain text."""
+def features(title: str, body_text: str, words: list[str] | None = None) -> Features:
+    """The features of a copy with this title and plain text.
+
+    ``words``, when given, are the folded words of all of ``body_text``
+    (:func:`.keys.normalized_words`, which the fingerprint needs too); they
+    are used as they are unless boilerplate had to be cut from the text.
+    """
     text = strip_boilerplate(body_text)
-    words = _WORD.findall(fold(text))
+    if words is None or text is not body_text:
+        words = _WORD.findall(fold(text))
     shingles = _shingle_hashes(words)
     distinct = np.unique(shingles)
     lead_words = words[:LEAD_WORDS]

@@ -371,6 +371,12 @@ class SqliteStore:
         ).fetchone()
         return CopyRecord(row[0], row[1], bool(row[2])) if row else None
 
+    def copy_hashes(self, source: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT entry_key, content_hash FROM item_sources WHERE source = ?", (source,)
+        )
+        return dict(rows.fetchall())
+
     def find_item_by_url(self, canonical_url: str) -> int | None:
         row = self._db.execute(
             "SELECT id FROM items WHERE canonical_url = ? ORDER BY id LIMIT 1", (canonical_url,)

@@ -35,6 +35,7 @@ in the section's words times the sentences chosen, with no per-pair loops.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from .document import SectionText
 
@@ -58,16 +59,14 @@ def rank_positional(section: SectionText, count: int) -> list[int]:
     terms = np.fromiter((term for t in section.terms for term in t), dtype=np.intp)
     owner = np.repeat(np.arange(total), lengths)  # the sentence of each term occurrence
     words = np.maximum(np.asarray(section.word_counts, dtype=float), 1.0)
-    prior = np.exp(-np.arange(total) / POSITION_DECAY)
-    if terms.size:
-        local, terms = np.unique(terms, return_inverse=True)
-        probability = np.bincount(terms, minlength=local.size) / terms.size
-    else:
-        probability = np.zeros(0)
+    prior = _prior(total)
+    # Term ids are small integers (one vocabulary per item), so counting by
+    # id needs no np.unique; most sections are a few sentences, where numpy's
+    # cost per call, not per element, is what counts.
+    probability = np.bincount(terms) / terms.size if terms.size else np.zeros(0)
     # Distinct terms per sentence, for the near-duplicate test.
-    pairs = np.unique(owner * (probability.size + 1) + terms)
-    pair_owner, pair_term = np.divmod(pairs, probability.size + 1)
-    distinct = np.bincount(pair_owner, minlength=total).astype(float)
+    term_sets = [frozenset(t) for t in section.terms]
+    distinct = np.fromiter((len(t) for t in term_sets), dtype=float, count=total)
 
     chosen: list[int] = []
     blocked = np.zeros(total, dtype=bool)
@@ -82,14 +81,25 @@ def rank_positional(section: SectionText, count: int) -> list[int]:
         best = int(np.argmax(score))
         chosen.append(best)
         available[best] = False
-        mine = pair_term[pair_owner == best]
-        probability[mine] = 0.0
-        shared = np.bincount(pair_owner, weights=np.isin(pair_term, mine), minlength=total)
-        norm = np.sqrt(distinct * mine.size)
+        mine = term_sets[best]
+        if mine:
+            probability[list(mine)] = 0.0
+        shared = np.fromiter((len(mine & t) for t in term_sets), dtype=float, count=total)
+        norm = np.sqrt(distinct * len(mine))
         with np.errstate(divide="ignore", invalid="ignore"):
             similar = np.where(norm > 0, shared / norm, 0.0) >= NEAR_DUPLICATE
         blocked |= similar
     return chosen
+
+
+_PRIORS = np.exp(-np.arange(64) / POSITION_DECAY)
+
+
+def _prior(total: int) -> npt.NDArray[np.float64]:
+    """exp(-i / POSITION_DECAY) for i < total: the same values whatever ``total``."""
+    if total <= _PRIORS.size:
+        return _PRIORS[:total]
+    return np.exp(-np.arange(total) / POSITION_DECAY)
 
 
 def rank_lead(section: SectionText, count: int) -> list[int]:

@@ -1,0 +1,109 @@
+"""What a worker does with a source's new bytes, in one round trip.
+
+    IngestJob (fetched bytes, what the source stored last time, settings)
+      -> parse                                       ParsedFeed
+      -> per entry: dates clamped, the source's language,
+         keys, plain text, near-duplicate features   PreparedCopy
+      -> for text this source has not stored before:
+         its summary, under its cache key            (key, Summary)
+      =  Ingested, or the source's ParseError
+
+Everything here is pure CPU work on one source, with no store, so it runs in
+the worker processes on every core, and the process that owns the store
+only looks things up and writes them (:func:`.dedup.merge.merge_copy`).
+Doing all of it in one trip means an entry's text crosses between processes
+once, and is parsed into plain text once.
+
+A summary is made for each entry whose content the source had not stored
+under the same entry key.  That is every entry of a new source and only the
+new or edited ones of a feed that changed; an entry that turns out to be
+another source's story (merged) gets one too, which costs a little and keeps
+this free of look-ups.  What is published but has no summary under the
+current settings is summarized when publishing (:mod:`.pipeline`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from .config import SummaryConfig
+from .dedup.merge import PreparedCopy, prepare_copy
+from .errors import ParseError
+from .models import Fetched, ParsedFeed, ParsedItem, Summary
+from .parse import parse_fetched
+from .summarize.job import SummaryJob
+
+__all__ = ["IngestJob", "Ingested", "ingest"]
+
+log = logging.getLogger(__name__)
+
+# A date further ahead than this is a mistake or a trick (it would pin the
+# entry to the top of every feed for years): it becomes the time it was seen.
+FUTURE_SLACK = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestJob:
+    fetched: Fetched
+    now: datetime
+    local: bool = False  # a local source: article files are read as articles
+    max_items: int = 1000
+    language: str | None = None  # the source's, for entries that declare none
+    stored: Mapping[str, str] = field(default_factory=dict)  # entry key -> content hash
+    summary: SummaryConfig | None = None  # None: no summaries here
+    algorithm: str | None = None  # the source's own summary algorithm
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    feed: ParsedFeed  # its items as stored: dates clamped, language filled in
+    copies: tuple[PreparedCopy, ...]  # one per item, in order
+    summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text
+
+
+def ingest(job: IngestJob) -> Ingested | ParseError:
+    """Parse, prepare and summarize one source's fetched documents.
+
+    Bad input is the source's :class:`ParseError`, never an exception: this
+    runs in a worker, where an exception would only be a traceback.
+    """
+    fetched = job.fetched
+    try:
+        feed = parse_fetched(fetched, local=job.local, max_items=job.max_items)
+    except ParseError as error:
+        return error
+    except RecursionError:
+        return ParseError(fetched.source, "document nested too deeply to read")
+    except Exception as exc:
+        log.exception("parser failed on %s", fetched.source)
+        return ParseError(fetched.source, f"parser failed: {type(exc).__name__}: {exc}")
+    items = tuple(_as_stored(item, job) for item in feed.items)
+    copies = tuple(prepare_copy(item, job.stored) for item in items)
+    summaries = []
+    if job.summary is not None:
+        for copy in copies:
+            if copy.facts is None:
+                continue  # stored before, so summarized before
+            summary = SummaryJob.of(
+                copy.item.content_html, copy.item.language, job.summary, job.algorithm
+            )
+            summaries.append((summary.key, summary.run()))
+    return Ingested(replace(feed, items=items), copies, tuple(summaries))
+
+
+def _as_stored(item: ParsedItem, job: IngestJob) -> ParsedItem:
+    if job.language and not item.language:
+        item = replace(item, language=job.language)
+    return clamp_dates(item, job.now)
+
+
+def clamp_dates(item: ParsedItem, now: datetime) -> ParsedItem:
+    limit = now + FUTURE_SLACK
+    published = item.published if item.published is None or item.published <= limit else now
+    updated = item.updated if item.updated is None or item.updated <= limit else now
+    if (published, updated) == (item.published, item.updated):
+        return item
+    return replace(item, published=published, updated=updated)

@@ -1,0 +1,145 @@
+"""ingest: what a worker makes of one source's bytes (parse, keys, features, summaries)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import SummaryConfig, parse_config
+from aggregator.dedup import near
+from aggregator.dedup.keys import content_fingerprint
+from aggregator.dedup.merge import prepare_copy
+from aggregator.errors import ParseError
+from aggregator.ingest import Ingested, IngestJob, ingest
+from aggregator.models import Document, Fetched, FetchState
+from aggregator.parse.normalize import plain_text
+from aggregator.pipeline import Pipeline
+from aggregator.store import open_store
+from aggregator.summarize.job import SummaryJob
+from tests.conftest import DATA
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+RSS = (DATA / "feeds" / "rss20.xml").read_bytes()
+LONG = " ".join(f"Sentence number {n} says something about the harbour works." for n in range(30))
+
+
+def fetched(body: bytes, source: str = "Example") -> Fetched:
+    document = Document("https://example.org/feed", body, "application/rss+xml")
+    return Fetched(source, (document,), FetchState())
+
+
+def rss(*items: tuple[str, str, str]) -> bytes:
+    entries = "".join(
+        f"<item><guid>{guid}</guid><title>{title}</title><description>{text}</description>"
+        f"<pubDate>{date}</pubDate></item>"
+        for guid, title, text, date in (
+            (guid, title, text, "Tue, 24 Nov 2026 10:00:00 GMT") for guid, title, text in items
+        )
+    )
+    return f'<rss version="2.0"><channel><title>T</title>{entries}</channel></rss>'.encode()
+
+
+def test_every_item_gets_keys_facts_and_a_summary_under_its_cache_key() -> None:
+    settings = SummaryConfig()
+    result = ingest(IngestJob(fetched(RSS), NOW, summary=settings))
+    assert isinstance(result, Ingested)
+    assert len(result.copies) == len(result.feed.items) > 0
+    assert all(copy.facts is not None for copy in result.copies)
+    keys = {key for key, _ in result.summaries}
+    expected = {SummaryJob.of(i.content_html, i.language, settings).key for i in result.feed.items}
+    assert keys == expected
+    assert all(summary.sections for _, summary in result.summaries)
+
+
+def test_content_the_source_stored_before_is_neither_prepared_nor_summarized() -> None:
+    body = rss(
+        ("a", "Harbour opens", LONG), ("b", "Bridge closes", LONG.replace("harbour", "bridge"))
+    )
+    first = ingest(IngestJob(fetched(body), NOW, summary=SummaryConfig()))
+    assert isinstance(first, Ingested)
+    stored = {copy.entry_key: copy.content_hash for copy in first.copies}
+    edited = body.replace(b"Bridge closes", b"Bridge closes early")
+    again = ingest(IngestJob(fetched(edited), NOW, stored=stored, summary=SummaryConfig()))
+    assert isinstance(again, Ingested)
+    unchanged, changed = again.copies
+    assert unchanged.facts is None and changed.facts is not None
+    assert len(again.summaries) == 1
+
+
+def test_the_source_language_fills_in_and_future_dates_become_now() -> None:
+    body = rss(("a", "Later", LONG)).replace(b"2026", b"2031")
+    result = ingest(IngestJob(fetched(body), NOW, language="de"))
+    assert isinstance(result, Ingested)
+    (item,) = result.feed.items
+    assert item.language == "de"
+    assert item.published == NOW
+    assert result.copies[0].item == item  # what is stored is what was prepared
+    assert result.summaries == ()  # no summary settings: no summaries
+
+
+def test_bad_bytes_are_the_sources_parse_error() -> None:
+    result = ingest(IngestJob(fetched(b"<html><body>not a feed</body></html>"), NOW))
+    assert isinstance(result, ParseError)
+    assert result.source == "Example"
+
+
+@pytest.mark.parametrize("text", [LONG, "By Jane Doe. " + LONG + " Subscribe now.", "Short."])
+def test_facts_share_the_words_but_equal_those_made_separately(text: str) -> None:
+    (item,) = _items(rss(("a", "Harbour opens", text)))
+    prepared = prepare_copy(item, {f"id:{item.entry_id}": "an older hash"})
+    assert prepared.facts is not None
+    body = plain_text(item.content_html)
+    assert prepared.facts.fingerprint == content_fingerprint(item.title, body)
+    separate = near.features(item.title, body)
+    assert near.encode(prepared.facts.features) == near.encode(separate)
+    assert prepared.facts.features.band_keys() == separate.band_keys()
+    assert prepare_copy(item, {prepared.entry_key: prepared.content_hash}).facts is None
+
+
+def test_a_pass_leaves_a_summary_for_every_stored_item_under_the_key_publishing_uses(
+    tmp_path: Path,
+) -> None:
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "a.xml").write_bytes(RSS)
+    (feeds / "b.xml").write_bytes(rss(("x", "Harbour opens", LONG)))
+    config = parse_config(
+        "store: db.sqlite\nsources:\n"
+        "  - name: A\n    path: feeds/a.xml\n    section: S\n"
+        "  - name: B\n    path: feeds/b.xml\n    section: S\n"
+        "    language: en\n    algorithm: lead\n",
+        tmp_path / "feeds.yaml",
+    )
+    store = open_store(config.store)
+    try:
+
+        async def update() -> tuple[int, list[str]]:
+            async with Pipeline(config, store) as pipeline:
+                report = await pipeline.update(config.sources, NOW)
+                keys = [pipeline.summary_job(item).key for item in store.iter_items()]
+            return report.summarized, keys
+
+        summarized, keys = asyncio.run(update())
+        assert len(keys) > 1
+        assert summarized >= len(keys)
+        assert set(store.summaries(keys)) == set(keys)
+    finally:
+        store.close()
+
+
+def _items(body: bytes) -> tuple:  # type: ignore[type-arg]
+    result = ingest(IngestJob(fetched(body), NOW))
+    assert isinstance(result, Ingested)
+    return result.feed.items
+
+
+def test_dates_in_the_slack_are_kept() -> None:
+    soon = NOW + timedelta(hours=2)
+    body = rss(("a", "Soon", LONG)).replace(
+        b"Tue, 24 Nov 2026 10:00:00 GMT", soon.strftime("%a, %d %b %Y %H:%M:%S GMT").encode()
+    )
+    (item,) = _items(body)
+    assert item.published == soon
