@@ -226,9 +226,26 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
     return parse_config(text, path)
 
 
+# libyaml's parser, where PyYAML was built with it, composes a file of 1,000
+# sources in about 12 ms instead of 140 ms; reading the configuration was a
+# third of a pass in which nothing changed.  It is used for valid files only:
+# on any YAML error the file is read again with the pure-Python parser, so
+# the message and line printed stay what they were.
+_FAST_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def parse_config(text: str, path: Path) -> Config:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -272,6 +289,10 @@ class _Reader:
     def __init__(self, path: Path):
         self.path = path
         self.base = path.resolve().parent
+        # Builds a scalar's value from its node, whose tag the composer has
+        # already resolved: what loading the node's own YAML text would give,
+        # without emitting and parsing that text again for every value.
+        self._constructor = yaml.constructor.SafeConstructor()
 
     def error(self, node: _Node, message: str) -> ConfigError:
         return ConfigError(message, path=str(self.path), line=node.line, key=node.key)
@@ -293,7 +314,10 @@ class _Reader:
     def scalar(self, node: _Node) -> Any:
         if not isinstance(node.node, yaml.ScalarNode):
             raise self.error(node, "expected a single value")
-        return yaml.safe_load(yaml.serialize(node.node))
+        try:
+            return self._constructor.construct_object(node.node, deep=True)
+        except yaml.constructor.ConstructorError as exc:  # e.g. an unknown tag such as !foo
+            raise self.error(node, f"cannot read this value: {exc.problem}") from None
 
     def string(self, node: _Node) -> str:
         value = self.scalar(node)

@@ -185,7 +185,7 @@ class Pipeline:
         self.jitter = jitter
         self._sources = {s.name: s for s in config.sources}
         self._http = HttpFetcher(config.fetch)
-        self._workers = Workers()
+        self._workers = Workers(preload=["aggregator.ingest"])
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:
@@ -261,13 +261,16 @@ class Pipeline:
         now: datetime,
     ) -> dict[str, Ingested | ParseError]:
         """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`)."""
+        changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
+        if not changed:
+            # Importing .ingest (feedparser, numpy, sumy) would be most of the
+            # time of a pass in which nothing changed.
+            return {}
         from .ingest import IngestJob, ingest
 
         by_name = {s.name: s for s in sources}
         jobs = []
-        for outcome in fetched:
-            if not isinstance(outcome, Fetched) or outcome.not_modified:
-                continue
+        for outcome in changed:
             source = by_name[outcome.source]
             jobs.append(
                 IngestJob(

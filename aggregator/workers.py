@@ -8,8 +8,12 @@ of the pass, so parsing and summarizing share it and pay its start-up once.
 The pool's processes are started by a fork server, not forked from this
 process: a fork would copy whatever this process holds at that moment (the
 pass's fetched bodies among it) into every worker, and forking a process
-that runs threads is unsafe.  The functions sent to it must be importable
-top-level functions, and their arguments and results picklable.
+that runs threads is unsafe.  The fork server imports the ``preload``
+modules once, before it forks any worker: every worker then starts at once,
+without importing anything, and the pages of those modules and of the models
+they load stay shared between the workers instead of being copied into each.
+The functions sent to the pool must be importable top-level functions, and
+their arguments and results picklable.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ _R = TypeVar("_R")
 
 
 class Workers:
-    def __init__(self, processes: int | None = None):
+    def __init__(self, processes: int | None = None, preload: Sequence[str] = ()):
         self.processes = processes or os.cpu_count() or 1
+        self.preload = list(preload)
         self._pool: ProcessPoolExecutor | None = None
 
     async def map(
@@ -51,10 +56,11 @@ class Workers:
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes,
-                mp_context=multiprocessing.get_context("forkserver"),
-            )
+            context = multiprocessing.get_context("forkserver")
+            # Takes effect when the fork server starts, which is now unless
+            # an earlier pool of this process started it.
+            context.set_forkserver_preload(self.preload)
+            self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
         return self._pool
 
     def close(self) -> None:

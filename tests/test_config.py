@@ -106,3 +106,39 @@ def test_cli_prints_one_line_and_exits_2(
 )
 def test_parse_duration(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_an_unknown_tag_is_a_config_error(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("name: Remote", "name: !foo Remote"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:7: sources[1].name: cannot read this value")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("7", 7), ("'7'", None), ("!!int '7'", 7), ("!!str 7", None), ("yes", None), ("0x10", 16)],
+)
+def test_scalars_read_as_yaml_types(tmp_path: Path, value: str, expected: int | None) -> None:
+    """Values are built from their nodes' resolved tags: a quoted number is a
+    string, an explicit tag wins, a bare 'yes' is a boolean."""
+    path = write(tmp_path, VALID + f"output:\n  max_entries: {value}\n")
+    if expected is not None:
+        assert load_config(path).output.max_entries == expected
+    else:
+        with pytest.raises(ConfigError, match="expected a whole number"):
+            load_config(path)
+
+
+def test_yaml_errors_are_reported_as_the_pure_python_parser_words_them(tmp_path: Path) -> None:
+    # libyaml reads valid files; the message of an invalid one stays PyYAML's.
+    path = write(tmp_path, "sources:\n  - name: a\n   bad: [\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    import yaml
+
+    try:
+        yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None)
+    assert problem and problem in str(caught.value)

@@ -362,9 +362,11 @@ def _http_date(value: str | None) -> datetime | None:
 def _cache_seconds(headers: Mapping[str, str]) -> float | None:
     match = _MAX_AGE.search(headers.get("Cache-Control", ""))
     max_age = float(match.group(1)) if match else None
-    return cache_lifetime(
-        max_age, _http_date(headers.get("Expires")), _http_date(headers.get("Date")), None
-    )
+    expires = _http_date(headers.get("Expires"))
+    # Date only matters as the base of Expires.  Most responses (every 304
+    # of a warm pass) have no Expires, so Date is parsed only when needed.
+    date = _http_date(headers.get("Date")) if expires is not None else None
+    return cache_lifetime(max_age, expires, date, None)
 
 
 def _retry_after(headers: Mapping[str, str]) -> datetime | None:

@@ -142,13 +142,17 @@ _ITEM_COLUMNS = (
 def to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime: it does not pad years before 1000, which would neither
+    # sort nor read back.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def from_text(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # fromisoformat is fifty times faster than strptime, and every source's
+    # dates are read at the start of each pass.
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 class SqliteStore:
@@ -164,9 +168,11 @@ class SqliteStore:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             # Each item writes a few random pages of indexes (most of them the
-            # near-duplicate index): a larger cache and fewer, larger
-            # checkpoints keep a pass from reading and rewriting them again.
-            self._db.execute("PRAGMA cache_size=-65536")  # KiB
+            # near-duplicate index): a cache and fewer, larger checkpoints keep
+            # a pass from reading and rewriting them again.  Not a larger
+            # cache: it is memory of this process, and pages it misses come
+            # from the operating system's cache for a system call each.
+            self._db.execute("PRAGMA cache_size=-16384")  # KiB
             self._db.execute("PRAGMA wal_autocheckpoint=10000")  # pages
             self._migrate()
         except sqlite3.Error as exc:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from ..models import Section, SectionSummary, Summary
 from .document import SectionText, prepare
 from .language import resolve_language
-from .lexicon import STOP_WORDS_VERSION, lexicon_for
+from .lexicon import LEXICON_VERSION, lexicon_for
 from .positional import rank_lead, rank_positional
 from .sections import split_sections
 from .sumy_adapter import SUMY_ALGORITHMS, SUMY_VERSION, sumy_ranker
@@ -130,7 +130,7 @@ def summary_cache_key(
         SUMMARY_VERSION,
         SUMY_VERSION,
         TOKENIZER_ENGINE,
-        STOP_WORDS_VERSION,
+        LEXICON_VERSION,
         _algorithm(algorithm),
         resolve_language(language, html),
         sentences,

@@ -2,8 +2,12 @@
 
     lexicon_for("ukrainian") -> Lexicon(stem=sumy's Ukrainian stemmer, stop_words=...)
 
-The stemmer is sumy's (Snowball for most languages, sumy's own for Ukrainian,
-Czech, Greek, Polish).  Stop words are sumy's list together with the
+The stemmer is Snowball's, from PyStemmer (the Snowball project's own C
+build), for the languages sumy would give NLTK's Snowball stemmer, and
+sumy's own for those it has one for (Ukrainian, Czech, Greek, Polish).  Not
+sumy's ``Stemmer`` for all of them: it imports NLTK, which costs 30 MB and
+0.2 s in every process that summarizes, and stems in Python what PyStemmer
+stems in C.  Stop words are sumy's list together with the
 ``stop-words`` package's: sumy has none for Russian, Dutch or Finnish, and
 its French and Ukrainian lists lack the commonest words ("de", "à"; "і",
 "в", "на").  English is the exception: sumy's list is complete, and the
@@ -12,8 +16,10 @@ that neither knows gets the language-neutral fallback: words are only
 lower-cased, and no word is a stop word.  Nothing here raises for an unknown
 language.
 
-sumy's stemmers and stop lists are imported here, its summarizers in
-:mod:`.extractive`; the ``stop-words`` package only here.
+sumy's stemmers and stop lists are read here, its summarizers in
+:mod:`.sumy_adapter`; PyStemmer and the ``stop-words`` package only here.
+sumy's stop lists are read as the data files they are: its ``utils``
+module imports ``requests`` and ``pycountry`` (20 MB) to look them up.
 """
 
 from __future__ import annotations
@@ -22,16 +28,43 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from importlib.metadata import version
 
+import Stemmer as snowball  # type: ignore[import-not-found]  # PyStemmer
 import stop_words  # type: ignore[import-untyped]
-from sumy.nlp.stemmers import Stemmer, null_stemmer
-from sumy.utils import get_stop_words
 
-__all__ = ["STOP_WORDS_VERSION", "CachedStemmer", "Lexicon", "lexicon_for"]
+__all__ = ["LEXICON_VERSION", "CachedStemmer", "Lexicon", "lexicon_for"]
 
-# Part of the summary cache key: another release can list other stop words.
-STOP_WORDS_VERSION = f"stop-words-{version('stop-words')}"
+# Part of the summary cache key: another release can list other stop words,
+# or stem a word otherwise.
+LEXICON_VERSION = f"stop-words-{version('stop-words')} pystemmer-{version('pystemmer')}"
+
+# The languages sumy stems with NLTK's Snowball stemmers; Snowball here.
+_SNOWBALL = frozenset(
+    {
+        "arabic",
+        "danish",
+        "dutch",
+        "english",
+        "finnish",
+        "french",
+        "german",
+        "hungarian",
+        "italian",
+        "norwegian",
+        "porter",
+        "portuguese",
+        "romanian",
+        "russian",
+        "spanish",
+        "swedish",
+    }
+)
+# sumy's Stemmer.SPECIAL_STEMMERS: its own stemmers (or none: lower-casing).
+_SUMY_OWN = frozenset(
+    {"czech", "slovak", "hebrew", "chinese", "japanese", "korean", "ukrainian", "greek", "polish"}
+)
 
 # Stemming is the costliest step per word, and a news vocabulary repeats: a
 # word seen once is looked up, not stemmed again.  The cache is dropped whole
@@ -78,12 +111,20 @@ class Lexicon:
 @lru_cache(maxsize=64)
 def lexicon_for(language: str) -> Lexicon:
     """The lexicon of a language name as :func:`.tokenizer.language_name` gives it."""
-    try:
-        stem: Callable[[str], str] = Stemmer(language)
-        has_stemmer = True
-    except LookupError:
-        stem, has_stemmer = null_stemmer, False
-    return Lexicon(language, CachedStemmer(stem), _stop_words(language), has_stemmer)
+    stem = _stemmer(language)
+    has_stemmer = stem is not None
+    return Lexicon(language, CachedStemmer(stem or str.lower), _stop_words(language), has_stemmer)
+
+
+def _stemmer(language: str) -> Callable[[str], str] | None:
+    if language in _SNOWBALL:
+        stem: Callable[[str], str] = snowball.Stemmer(language).stemWord
+        return stem
+    if language in _SUMY_OWN:
+        from sumy.nlp.stemmers import Stemmer  # imports NLTK: only for these languages
+
+        return Stemmer(language)  # type: ignore[no-any-return]
+    return None
 
 
 _SUMY_ONLY = frozenset({"english"})
@@ -91,8 +132,10 @@ _SUMY_ONLY = frozenset({"english"})
 
 def _stop_words(language: str) -> frozenset[str]:
     words: set[str] = set()
-    with suppress(LookupError):
-        words.update(get_stop_words(language))
+    with suppress(OSError):
+        # What sumy.utils.get_stop_words reads, for a language name.
+        data = resources.files("sumy").joinpath(f"data/stopwords/{language}.txt").read_bytes()
+        words.update(data.decode("utf-8").splitlines())
     if language not in _SUMY_ONLY:
         with suppress(stop_words.StopWordError):
             words.update(stop_words.get_stop_words(language))

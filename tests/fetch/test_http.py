@@ -9,7 +9,7 @@ import pytest
 
 from aggregator.config import FetchConfig
 from aggregator.errors import FetchError, ResponseTooLarge
-from aggregator.fetch.http import HttpFetcher
+from aggregator.fetch.http import HttpFetcher, _cache_seconds
 from aggregator.models import Fetched, FetchState
 from tests.feedserver import FeedServer, Route
 
@@ -113,3 +113,28 @@ def test_refused_connection() -> None:
 
     with pytest.raises(FetchError, match="cannot connect"):
         asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({}, None),
+        ({"Date": "Tue, 24 Nov 2026 07:00:00 GMT"}, None),  # a Date alone asks for nothing
+        ({"Cache-Control": "public, max-age=600"}, 600),
+        (
+            {"Date": "Tue, 24 Nov 2026 07:00:00 GMT", "Expires": "Tue, 24 Nov 2026 08:00:00 GMT"},
+            3600,
+        ),
+        ({"Expires": "Tue, 24 Nov 2026 08:00:00 GMT"}, None),  # no Date to read it against
+        (
+            {
+                "Cache-Control": "max-age=60",
+                "Date": "Tue, 24 Nov 2026 07:00:00 GMT",
+                "Expires": "Tue, 24 Nov 2026 07:30:00 GMT",
+            },
+            1800,
+        ),
+    ],
+)
+def test_cache_hints(headers: dict[str, str], seconds: float | None) -> None:
+    assert _cache_seconds(headers) == seconds
