@@ -28,17 +28,24 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .config import SummaryConfig
-from .dedup.merge import PreparedCopy, prepare_copy
 from .errors import ParseError
 from .models import Fetched, ParsedFeed, ParsedItem, Summary
-from .parse import parse_fetched
-from .summarize.job import SummaryJob
 
-__all__ = ["IngestJob", "Ingested", "ingest"]
+if TYPE_CHECKING:
+    from .dedup.merge import PreparedCopy
+
+__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "ingest"]
 
 log = logging.getLogger(__name__)
+
+# What ingest() imports: feedparser, nh3, numpy, the summarizer.  Imported
+# when first called, so that the process that owns the store need not (it
+# hands the work to worker processes), and by the workers' fork server
+# before it forks them (see .workers).
+WORKER_MODULES = ("aggregator.parse", "aggregator.dedup.merge", "aggregator.summarize.job")
 
 # A date further ahead than this is a mistake or a trick (it would pin the
 # entry to the top of every feed for years): it becomes the time it was seen.
@@ -70,6 +77,10 @@ def ingest(job: IngestJob) -> Ingested | ParseError:
     Bad input is the source's :class:`ParseError`, never an exception: this
     runs in a worker, where an exception would only be a traceback.
     """
+    from .dedup.merge import prepare_copy
+    from .parse import parse_fetched
+    from .summarize.job import SummaryJob
+
     fetched = job.fetched
     try:
         feed = parse_fetched(fetched, local=job.local, max_items=job.max_items)

@@ -38,10 +38,11 @@ if TYPE_CHECKING:
     from .publish import PublishReport
     from .summarize.job import SummaryJob
 
-# Parsing (feedparser), deduplicating (numpy), summarizing (sumy, NLTK) and
+# Parsing (feedparser), deduplicating (numpy), summarizing (punkt, numpy) and
 # publishing (feedgen, Jinja2) are imported where they are first used: a
 # pass in which nothing changed needs none of them, and importing them
-# would be most of its time.
+# would be most of its time.  Parsing is imported by the worker processes
+# only, unless a batch is too small to send them.
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +50,12 @@ log = logging.getLogger(__name__)
 # fetched while this one is worked on; only two batches' bodies are held at
 # once, which bounds memory whatever the number of sources.
 BATCH_SOURCES = 64
-# Below this much text to parse or summarize, worker processes cost more to
-# start (each imports feedparser, sumy and numpy: about a second) than they
-# save; the work runs in a thread instead.  Measured: about 1 ms of CPU per
-# item either way, so 4 MB is a few seconds of work.
-_POOL_MIN_BYTES = 4_000_000
+# Below this much to parse, the work runs in a thread of this process rather
+# than in the worker processes: the workers' fork server imports the parser
+# and summarizer once (half a second, on another core), and every job's
+# bytes and results cross between processes.  A feed is about 1 ms of CPU
+# per kilobyte, so this is a quarter of a second of work.
+_POOL_MIN_BYTES = 256_000
 # Changes whenever what is published from the same stored state changes.
 _PUBLISH_FORMAT = 1
 
@@ -185,7 +187,9 @@ class Pipeline:
         self.jitter = jitter
         self._sources = {s.name: s for s in config.sources}
         self._http = HttpFetcher(config.fetch)
-        self._workers = Workers(preload=["aggregator.ingest"])
+        from .ingest import WORKER_MODULES
+
+        self._workers = Workers(preload=WORKER_MODULES)
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:

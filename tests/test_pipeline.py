@@ -342,7 +342,7 @@ def test_a_pass_in_which_nothing_changed_imports_no_parser_or_summarizer(
         f"  - name: rss\n    url: {feed_server.url('/rss')}\n    section: News\n",
         encoding="utf-8",
     )
-    heavy = ["aggregator.ingest", "feedparser", "numpy", "sumy", "nltk", "feedgen", "jinja2"]
+    heavy = ["aggregator.parse", "feedparser", "numpy", "punkt", "sumy", "feedgen", "jinja2"]
     script = (
         "import sys\n"
         "from aggregator.cli import main\n"

@@ -30,7 +30,6 @@ from datetime import datetime, timedelta
 
 from ..config import DedupConfig
 from ..models import ParsedItem
-from ..parse.normalize import plain_text
 from ..store.base import IndexedCopy, ItemWrite, Store
 from . import near
 from .exact import Outcome, decide
@@ -94,8 +93,16 @@ def prepare_copy(item: ParsedItem, stored: Mapping[str, str] | None = None) -> P
     key = entry_key(item)
     new_hash = content_hash(item)
     unchanged = stored is not None and stored.get(key) == new_hash
-    facts = None if unchanged else copy_facts(item, plain_text(item.content_html))
+    facts = None if unchanged else copy_facts(item, _plain_text(item.content_html))
     return PreparedCopy(item, key, new_hash, facts)
+
+
+def _plain_text(html: str) -> str:
+    # Imported here: the parse package imports feedparser, which the process
+    # that stores prepared copies does not otherwise need.
+    from ..parse.normalize import plain_text
+
+    return plain_text(html)
 
 
 def merge_item(
@@ -130,7 +137,7 @@ def merge_copy(
     copy = store.find_copy(source, key)
     if copy is not None and copy.content_hash == new_hash:
         return Outcome.UNCHANGED, copy.item_id
-    facts = prepared.facts or copy_facts(item, plain_text(item.content_html))
+    facts = prepared.facts or copy_facts(item, _plain_text(item.content_html))
     canonical, fingerprint, features = facts.canonical_url, facts.fingerprint, facts.features
     write = ItemWrite(
         section=section,
