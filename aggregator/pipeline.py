@@ -38,6 +38,9 @@ if TYPE_CHECKING:
     from .publish import PublishReport
     from .summarize.job import SummaryJob
 
+    # A batch's sources as polled, and what the workers made of those that changed.
+    _BatchWork = tuple[list["Fetched | SourceError | Skipped"], dict[str, "Ingested | ParseError"]]
+
 # Parsing (feedparser), deduplicating (numpy), summarizing (punkt, numpy) and
 # publishing (feedgen, Jinja2) are imported where they are first used: a
 # pass in which nothing changed needs none of them, and importing them
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 # fetched while this one is worked on; only two batches' bodies are held at
 # once, which bounds memory whatever the number of sources.
 BATCH_SOURCES = 64
+# Batches fetched or handed to the workers ahead of the one being stored.
+_BATCHES_AHEAD = 2
 # Below this much to parse, the work runs in a thread of this process rather
 # than in the worker processes: the workers' fork server imports the parser
 # and summarizer once (half a second, on another core), and every job's
@@ -209,9 +214,11 @@ class Pipeline:
         """Fetch, parse, summarize and store the given sources; every result is a value.
 
         The stages overlap, batch by batch: while this process stores batch
-        i, the workers parse and summarize batch i+1 (:mod:`.ingest`), and
-        batch i+2 is fetched.  Storing stays in this process and in source
-        order, so the outcome is the same as one stage after another.
+        i, the workers parse and summarize batch i+1 (:mod:`.ingest`) and
+        batch i+2 is fetched, to be queued for them as soon as it arrives, so
+        that they never wait for the slowest job of a batch to start the
+        next.  Storing stays in this process and in source order, so the
+        outcome is the same as one stage after another.
         """
         report = PassReport()
         states = {s.name: s for s in self.store.source_states()}
@@ -219,22 +226,21 @@ class Pipeline:
         if not batches:
             return report
 
-        def fetch(index: int) -> asyncio.Future[list[Fetched | SourceError | Skipped]]:
-            return asyncio.ensure_future(self._fetch_all(batches[index], states, now))
-
-        async def ingest(
-            index: int, fetching: asyncio.Future[list[Fetched | SourceError | Skipped]]
-        ) -> tuple[list[Fetched | SourceError | Skipped], dict[str, Ingested | ParseError]]:
-            fetched = await fetching
+        async def fetch_and_ingest(index: int) -> _BatchWork:
+            fetched = await self._fetch_all(batches[index], states, now)
             return fetched, await self._ingest_all(batches[index], fetched, now)
 
-        ingesting = asyncio.ensure_future(ingest(0, fetch(0)))
-        fetching = fetch(1) if len(batches) > 1 else None
+        ingesting: dict[int, asyncio.Future[_BatchWork]] = {}
+
+        def start(index: int) -> None:
+            if index < len(batches):
+                ingesting[index] = asyncio.ensure_future(fetch_and_ingest(index))
+
+        for index in range(_BATCHES_AHEAD):
+            start(index)
         for index, batch in enumerate(batches):
-            fetched, ingested = await ingesting
-            if fetching is not None:
-                ingesting = asyncio.ensure_future(ingest(index + 1, fetching))
-                fetching = fetch(index + 2) if index + 2 < len(batches) else None
+            fetched, ingested = await ingesting.pop(index)
+            start(index + _BATCHES_AHEAD)
             report.parsed += len(ingested)
             # One commit per batch: a commit is most of the cost of storing a
             # source that did not change, and a crash loses at most this batch,

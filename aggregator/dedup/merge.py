@@ -63,6 +63,8 @@ class CopyFacts:
     canonical_url: str | None
     fingerprint: str | None
     features: near.Features
+    signature: bytes  # the features as the index stores them
+    bands: tuple[int, ...]  # the index keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +82,13 @@ class PreparedCopy:
 def copy_facts(item: ParsedItem, body_text: str) -> CopyFacts:
     """``body_text`` is the entry's plain text."""
     words = normalized_words(body_text)  # the fingerprint's and the features' both
+    features = near.features(item.title, body_text, words)
     return CopyFacts(
         canonical_url=canonical_url(item.link),
         fingerprint=content_fingerprint(item.title, body_text, words),
-        features=near.features(item.title, body_text, words),
+        features=features,
+        signature=near.encode(features),
+        bands=tuple(features.band_keys()),
     )
 
 
@@ -157,8 +162,8 @@ def merge_copy(
         item_id=0,
         title=item.title,
         at=at,
-        signature=near.encode(features),
-        bands=tuple(features.band_keys()),
+        signature=facts.signature,
+        bands=facts.bands,
         method=FIRST,
     )
     if copy is not None:
