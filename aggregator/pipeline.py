@@ -21,13 +21,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+from . import __version__
 from .config import Config, SourceConfig
 from .errors import FetchError, ParseError, SourceError
 from .fetch.http import HttpFetcher
-from .fetch.local import read_local
 from .models import Entry, Fetched, SourceState, Summary
 from .schedule import Timing, judge_redirect, next_due
 from .store import Store, StoredItem, open_store
@@ -317,6 +316,8 @@ class Pipeline:
                     allow_private=source.allow_private,
                 )
             assert source.path is not None
+            from .fetch.local import read_local
+
             return await asyncio.to_thread(
                 read_local,
                 source.name,
@@ -524,7 +525,7 @@ class Pipeline:
         facts = {
             "generation": self.store.get_meta("generation"),
             "format": _PUBLISH_FORMAT,
-            "version": _package_version(),
+            "version": __version__,
             "title": config.title,
             "base_url": config.base_url,
             "max_entries": config.output.max_entries,
@@ -546,13 +547,6 @@ class Pipeline:
 
 
 _OUTPUT_FILES = ("feed.atom", "feed.rss", "feed.json", "index.html")
-
-
-def _package_version() -> str:
-    try:
-        return version("aggregator")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def _entry(item: StoredItem, summary: Summary | None) -> Entry:
