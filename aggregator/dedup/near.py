@@ -269,9 +269,13 @@ def _minhash(values: U64, a: U64, b: U64) -> U32:
     """MinHash signature: for each hash function, the least hash of any value."""
     if len(values) == 0:
         return np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        hashed = values[:, None] * a[None, :] + b[None, :]
-    signature: U32 = (hashed >> np.uint64(32)).min(axis=0).astype(np.uint32)
+    # In place, in one buffer of len(values) x len(a): for a long article
+    # that is a megabyte, and fresh temporaries for each step cost more than
+    # the arithmetic.
+    hashed = np.multiply.outer(values, a)
+    hashed += b
+    hashed >>= np.uint64(32)
+    signature: U32 = hashed.min(axis=0).astype(np.uint32)
     return signature
 
 
