@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from .config import SummaryConfig
 from .errors import ParseError
-from .models import Fetched, ParsedFeed, ParsedItem, Summary
+from .models import Fetched, ParsedFeed, ParsedItem, Record, Summary
 
 if TYPE_CHECKING:
     from .dedup.merge import PreparedCopy
@@ -53,7 +53,7 @@ FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
-class IngestJob:
+class IngestJob(Record):
     fetched: Fetched
     now: datetime
     local: bool = False  # a local source: article files are read as articles
@@ -65,7 +65,7 @@ class IngestJob:
 
 
 @dataclass(frozen=True, slots=True)
-class Ingested:
+class Ingested(Record):
     feed: ParsedFeed  # its items as stored: dates clamped, language filled in
     copies: tuple[PreparedCopy, ...]  # one per item, in order
     summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text

@@ -8,18 +8,37 @@
     SourceState  store -> pipeline     a source's caching state and health
 
 All datetimes are timezone-aware UTC.  Records are frozen: a stage makes new
-records rather than editing the ones it was given.
+records rather than editing the ones it was given.  Those that cross between
+processes (to and from the workers) are :class:`Record` subclasses, which
+pickle compactly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 
+class Record:
+    """Pickled as a call of its constructor with its fields in order.
+
+    dataclasses pickle a frozen, slotted record with a ``__setstate__`` that
+    looks up its fields for every object: that was most of the time the
+    storing process spent unpickling what the workers sent.  Subclasses must
+    be ``@dataclass(frozen=True, slots=True)`` with every field in ``__init__``.
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        fields: tuple[str, ...] = self.__slots__
+        return type(self), tuple(getattr(self, name) for name in fields)
+
+
 @dataclass(frozen=True, slots=True)
-class Document:
+class Document(Record):
     """One retrieved document: an HTTP response body or a local file."""
 
     location: str  # final URL or file path; the base for relative links
@@ -30,7 +49,7 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
-class FetchState:
+class FetchState(Record):
     """What a conditional request needs from the previous one."""
 
     etag: str | None = None
@@ -39,7 +58,7 @@ class FetchState:
 
 
 @dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(Record):
     """A source's documents, or ``not_modified`` when nothing changed since ``state``."""
 
     source: str
@@ -52,7 +71,7 @@ class Fetched:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedItem:
+class ParsedItem(Record):
     """One entry of a feed, or one local article, after normalizing.
 
     ``content_html`` is sanitized HTML; titles are plain text; URLs absolute.
@@ -69,7 +88,7 @@ class ParsedItem:
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedFeed:
+class ParsedFeed(Record):
     """What one source says: its own title and link, and its items in document order."""
 
     title: str | None
@@ -81,7 +100,7 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True, slots=True)
-class Section:
+class Section(Record):
     """A part of an article: its heading (None for the lead) and its plain-text paragraphs."""
 
     heading: str | None
@@ -93,13 +112,13 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
-class SectionSummary:
+class SectionSummary(Record):
     heading: str | None
     sentences: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(Record):
     sections: tuple[SectionSummary, ...]
 
     def to_json(self) -> list[dict[str, object]]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from ..config import DedupConfig
-from ..models import ParsedItem
+from ..models import ParsedItem, Record
 from ..store.base import IndexedCopy, ItemWrite, Store
 from . import near
 from .exact import Outcome, decide
@@ -52,7 +52,7 @@ NEAR_DUPLICATE = "near-duplicate"
 
 
 @dataclass(frozen=True, slots=True)
-class CopyFacts:
+class CopyFacts(Record):
     """What look-ups and the near-duplicate decision need of a copy's text.
 
     Computing them (plain text, hashes, MinHash) is most of the cost of
@@ -68,7 +68,7 @@ class CopyFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedCopy:
+class PreparedCopy(Record):
     """One parsed entry of a source, with its keys; ``facts`` None when the
     worker knew the source had stored this very content (they are made on
     demand if it turns out otherwise)."""

@@ -48,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..config import DedupConfig
+from ..models import Record
 
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
@@ -340,7 +341,7 @@ def marks(words: Iterable[str]) -> frozenset[str]:
 
 
 @dataclass(frozen=True, slots=True)
-class Features:
+class Features(Record):
     """What near-duplicate detection knows about one copy of a story."""
 
     words: int  # words of text, boilerplate removed
