@@ -231,8 +231,11 @@ _LEAD_SEEDS = (np.arange(LEAD_BANDS, dtype=np.uint64) + np.uint64(LEAD << 8)) * 
     0x9E3779B97F4A7C15
 )
 
-# word -> 32-bit hash; crc32 is stable across processes, unlike hash().
+# word -> 32-bit hash; crc32 is stable across processes, unlike hash().  A
+# news vocabulary is a few tens of thousands of words; the cap keeps a feed
+# of random words from growing it (in every worker process) without bound.
 _word_hashes: dict[str, int] = {}
+_WORD_HASHES_MAX = 100_000
 
 
 def _word_hash(word: str) -> int:
@@ -245,7 +248,7 @@ def _hashes(words: list[str]) -> list[int]:
     cache = _word_hashes
     missing = set(words).difference(cache)
     if missing:
-        if len(cache) > 1_000_000:
+        if len(cache) > _WORD_HASHES_MAX:
             cache.clear()
             missing = set(words)
         cache.update((w, zlib.crc32(w.encode())) for w in missing)

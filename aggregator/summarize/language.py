@@ -19,8 +19,12 @@ then uses its language-neutral fallback.
 from __future__ import annotations
 
 import html
+import json
+import os
 import re
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from .lexicon import lexicon_for
@@ -95,11 +99,67 @@ def _sample(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
-    # Loading the model takes about a second (it is xz-compressed), so it is
-    # loaded on first use only: texts that declare their language never pay.
+    """py3langid's identifier, its large tables memory-mapped from a cache.
+
+    The model ships xz-compressed: decompressing it takes about a second and
+    70 MB in every process that detects a language (each worker).  It is
+    decompressed once per machine into plain arrays in the cache directory
+    and mapped read-only, so processes share one copy in the page cache and
+    start detecting at once.  Without a writable cache, it is loaded as usual.
+    Loaded on first use only: texts that declare their language never pay.
+    """
     from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    try:
+        tables = _mapped_model()
+    except (OSError, ValueError, KeyError):
+        tables = None
+    if tables is None:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ptc, pc, classes, nextmove, row, output = tables
+    return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+
+
+def _model_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "aggregator" / f"py3langid-{version('py3langid')}"
+
+
+def _mapped_model() -> tuple[Any, ...] | None:
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model  # type: ignore[import-untyped]
+
+    cache = _model_cache()
+    done = cache / "complete"
+    if not done.exists():
+        ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+        cache.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "ptc": np.asarray(ptc),
+            "pc": np.asarray(pc),
+            "nextmove": np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
+            "row": np.frombuffer(row, dtype=f"u{row.itemsize}"),
+            "output": np.asarray(output, dtype=np.int32),
+        }
+        for name, array in arrays.items():
+            # Written aside and renamed: another process may read it meanwhile.
+            temporary = cache / f".{name}.{os.getpid()}.npy"
+            np.save(temporary, array)
+            os.replace(temporary, cache / f"{name}.npy")
+        (cache / "classes.json").write_text(json.dumps(classes), encoding="utf-8")
+        done.touch()
+
+    def mapped(name: str) -> Any:
+        return np.load(cache / f"{name}.npy", mmap_mode="r")
+
+    # The DFA's tables are read an element at a time by Python code: as a
+    # memoryview of the mapping, as fast to index as the array it replaces.
+    nextmove = memoryview(mapped("nextmove"))
+    row = np.load(cache / "row.npy").tolist()
+    output = np.load(cache / "output.npy").tolist()
+    classes = json.loads((cache / "classes.json").read_text(encoding="utf-8"))
+    return mapped("ptc"), np.load(cache / "pc.npy"), classes, nextmove, row, output
 
 
 @lru_cache(maxsize=256)

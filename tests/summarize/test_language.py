@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from aggregator.summarize.language import UNDETERMINED, detect_language, resolve_language
@@ -100,3 +102,32 @@ def test_unknown_languages_get_the_neutral_lexicon(language: str) -> None:
     assert lexicon.neutral
     assert lexicon.stem("words") == "words"
     assert not lexicon.stop_words
+
+
+def test_the_memory_mapped_model_classifies_exactly_as_the_shipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from aggregator.summarize import language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    tables = language._mapped_model()  # writes the cache
+    assert tables is not None and (language._model_cache() / "complete").exists()
+    again = language._mapped_model()  # reads it
+    assert again is not None
+    ptc, pc, classes, nextmove, row, output = again
+    mapped = LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+    shipped = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    texts = [
+        "The government announced new measures to support farmers on Tuesday.",
+        "Le gouvernement a annoncé de nouvelles mesures pour soutenir les agriculteurs.",
+        "Уряд оголосив нові заходи підтримки фермерів у вівторок.",
+        "Правительство объявило о новых мерах поддержки фермеров.",
+        "Die Regierung kündigte neue Maßnahmen zur Unterstützung der Landwirte an.",
+        "政府は火曜日に農家を支援する新たな措置を発表した。",
+        "12345 !!!",
+        "",
+    ]
+    for text in texts:
+        assert mapped.classify(text) == shipped.classify(text), text
