@@ -52,8 +52,10 @@ log = logging.getLogger(__name__)
 # fetched while this one is worked on; only two batches' bodies are held at
 # once, which bounds memory whatever the number of sources.
 BATCH_SOURCES = 64
-# Batches fetched or handed to the workers ahead of the one being stored.
-_BATCHES_AHEAD = 2
+# Batches fetched or handed to the workers ahead of the one being stored: as
+# many as fit in this many bytes of fetched bodies, up to this many batches.
+_AHEAD_BYTES = 12_000_000
+_MAX_BATCHES_AHEAD = 8
 # Below this much to parse, the work runs in a thread of this process rather
 # than in the worker processes: the workers' fork server imports the parser
 # and summarizer once (half a second, on another core), and every job's
@@ -213,11 +215,12 @@ class Pipeline:
         """Fetch, parse, summarize and store the given sources; every result is a value.
 
         The stages overlap, batch by batch: while this process stores batch
-        i, the workers parse and summarize batch i+1 (:mod:`.ingest`) and
-        batch i+2 is fetched, to be queued for them as soon as it arrives, so
+        i, the workers parse and summarize the batches after it
+        (:mod:`.ingest`), each queued for them as soon as it is fetched, so
         that they never wait for the slowest job of a batch to start the
-        next.  Storing stays in this process and in source order, so the
-        outcome is the same as one stage after another.
+        next; how far ahead fetching runs is bounded by the bytes the
+        batches ahead hold.  Storing stays in this process and in source
+        order, so the outcome is the same as one stage after another.
         """
         report = PassReport()
         states = {s.name: s for s in self.store.source_states()}
@@ -225,21 +228,37 @@ class Pipeline:
         if not batches:
             return report
 
+        ingesting: dict[int, asyncio.Future[_BatchWork]] = {}  # started, not yet stored
+        held: dict[int, int] = {}  # bytes of fetched bodies, per batch not yet stored
+        started = 0
+
         async def fetch_and_ingest(index: int) -> _BatchWork:
             fetched = await self._fetch_all(batches[index], states, now)
+            held[index] = sum(
+                len(d.body) for f in fetched if isinstance(f, Fetched) for d in f.documents
+            )
+            top_up()
             return fetched, await self._ingest_all(batches[index], fetched, now)
 
-        ingesting: dict[int, asyncio.Future[_BatchWork]] = {}
+        def top_up() -> None:
+            """Start the next batch while the ones ahead hold little: a batch
+            of 304s holds nothing, so a pass in which few feeds changed runs
+            well ahead of storing, while changed feeds' bodies stay bounded."""
+            nonlocal started
+            while (
+                started < len(batches)
+                and len(ingesting) < _MAX_BATCHES_AHEAD
+                and len(held) == len(ingesting)  # every batch ahead is fetched
+                and sum(held.values()) < _AHEAD_BYTES
+            ):
+                ingesting[started] = asyncio.ensure_future(fetch_and_ingest(started))
+                started += 1
 
-        def start(index: int) -> None:
-            if index < len(batches):
-                ingesting[index] = asyncio.ensure_future(fetch_and_ingest(index))
-
-        for index in range(_BATCHES_AHEAD):
-            start(index)
+        top_up()
         for index, batch in enumerate(batches):
             fetched, ingested = await ingesting.pop(index)
-            start(index + _BATCHES_AHEAD)
+            held.pop(index)
+            top_up()
             report.parsed += len(ingested)
             # One commit per batch: a commit is most of the cost of storing a
             # source that did not change, and a crash loses at most this batch,
