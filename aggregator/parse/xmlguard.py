@@ -62,6 +62,9 @@ _EXTERNAL_ID = re.compile(r"(?:[^\[>\"']|\"[^\"]*\"|'[^']*')*")
 _DOCUMENT_MARK = re.compile(r"&|<!\[CDATA\[|<!--")
 _REFERENCE = re.compile(r"&(" + _NAME + r"|#x[0-9A-Fa-f]+|#[0-9]+);")
 _SECTION_END = {"<![CDATA[": "]]>", "<!--": "-->"}
+# An '&' that does not start one of the five predefined entities.
+_UNUSUAL_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)")
+_CHAR_REFERENCE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?)(\s+encoding\s*=\s*)([\"'])([^\"']*)\3")
 _ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,39}")
@@ -306,7 +309,7 @@ class _Repair:
         skipped whole (an unclosed one runs to the end, as expat reads it).
         """
         text = self.text
-        if "&" not in text:
+        if "&" not in text or (not self.entities and self._nothing_to_expand()):
             return
         added = 0
         counts = {"html": 0, "invalid": 0}
@@ -354,6 +357,19 @@ class _Repair:
             self.notes.append(f"read {counts['html']} undeclared HTML entities")
         if counts["invalid"]:
             self.notes.append(f"dropped {counts['invalid']} references to invalid characters")
+
+    def _nothing_to_expand(self) -> bool:
+        """Whether every '&' of the document starts a predefined entity or a
+        valid character reference, which expat reads as they are: the case of
+        most feeds (escaped HTML), seen with one search instead of a step of
+        the loop below per reference.  Anything else, even inside a CDATA
+        section, takes the loop."""
+        text = self.text
+        for ampersand in _UNUSUAL_AMPERSAND.finditer(text, self.prolog_end):
+            reference = _CHAR_REFERENCE.match(text, ampersand.start())
+            if reference is None or not _valid_char_reference(reference.group(1)):
+                return False
+        return True
 
     def _replacement(self, reference: str) -> str | None:
         """What a reference becomes, or None to leave it for expat."""
