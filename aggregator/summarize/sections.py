@@ -33,6 +33,13 @@ The splitter keeps every other piece of body text exactly once, in document
 order.  It does not judge content, summarize, or detect the language, and it
 never raises on bad HTML: :class:`html.parser.HTMLParser` reads any string,
 and unclosed tags only move a paragraph boundary.
+
+Reading HTML is most of the splitter's time, and html.parser tokenizes in pure
+Python.  The HTML it gets is nearly always the sanitizer's output, which is
+regular (quoted attributes, escaped text, no comments), so such HTML is
+tokenized by one regex instead, which makes the same handler calls
+html.parser would (:func:`_feed_regular_html`); anything else, and anything
+html.parser reads by rules not mirrored there, still goes to html.parser.
 """
 
 from __future__ import annotations
@@ -82,38 +89,40 @@ _MAX_HEADING_CHARS = 150
 # the whole paragraph and the paragraph must be short, so a sentence that only
 # starts like one ("Subscribers were told...") stays.
 _MAX_BOILERPLATE_CHARS = 250
-_BOILERPLATE = tuple(
-    re.compile(pattern, re.IGNORECASE)
-    for pattern in (
-        # "Read more", "Read More @ euromaidanpress.com", "Read more at ...", "Read
-        # the full story"; not "Read more than 200 pages...", which is prose.
-        r"read more(?:\s*[:@.…»›>→-].*|\s+(?:at|on|here|from)\b.*)?",
-        r"read the (?:full|original|rest of the) (?:story|article|post)\b.*",
-        r"(?:continue|keep) reading\b.*",
-        r"\[?(?:…|\.\.\.)\]?|\(more…?\)",
-        r"click here\b.*",
-        # WordPress appends this to every item of its feeds.
-        r"the post .+ appeared first on .+",
-        # Share and subscribe prompts: "Share this:", "Share on Facebook", "Subscribe now".
-        r"share(?: this(?: article| story| post)?| on \w+| via \w+)?\s*[:!.]?",
-        r"(?:(?:share|tweet|email|e-mail|print|copy link|facebook|twitter|x|linkedin"
-        r"|whatsapp|telegram|reddit|pinterest|flipboard|messenger|bluesky)\W*){2,10}",
-        r"(?:follow|like|join) us on .+",
-        r"(?:subscribe|sign up)\b.*",
-        r".{0,40}\bnewsletter\b.*(?:sign up|subscribe|inbox)\b.*",
-        r".{0,80}\b(?:delivered|straight) to your inbox\b.*",
-        r"(?:enter|type) your e-?mail\b.*",
-        r"download (?:our|the) app\b.*",
-        r"advertisement|sponsored(?: content)?|scroll (?:down|to continue)\b.*",
-        # Captions and credits: "Photo: Reuters", "Image credit: ...", "Photo by X",
-        # "Pictured: ...", "(Photo: AP)", "Jane Doe/Getty Images", "© Reuters".
-        r"\(?(?:photo(?:graph)?|image|picture|illustration|video|footage)s?(?: credits?)?"
-        r"\s*(?::|©|by |via |courtesy ).*",
-        r"(?:image|photo) credits?\b.*",
-        r"(?:pictured|credit|source)\s*:.*",
-        r"©.*",
-        r".{0,120}/\s*(?:getty images|afp|reuters|ap|epa|shutterstock|alamy)(?: via .+)?\)?",
-    )
+_BOILERPLATE_PATTERNS = (
+    # "Read more", "Read More @ euromaidanpress.com", "Read more at ...", "Read
+    # the full story"; not "Read more than 200 pages...", which is prose.
+    r"read more(?:\s*[:@.…»›>→-].*|\s+(?:at|on|here|from)\b.*)?",
+    r"read the (?:full|original|rest of the) (?:story|article|post)\b.*",
+    r"(?:continue|keep) reading\b.*",
+    r"\[?(?:…|\.\.\.)\]?|\(more…?\)",
+    r"click here\b.*",
+    # WordPress appends this to every item of its feeds.
+    r"the post .+ appeared first on .+",
+    # Share and subscribe prompts: "Share this:", "Share on Facebook", "Subscribe now".
+    r"share(?: this(?: article| story| post)?| on \w+| via \w+)?\s*[:!.]?",
+    r"(?:(?:share|tweet|email|e-mail|print|copy link|facebook|twitter|x|linkedin"
+    r"|whatsapp|telegram|reddit|pinterest|flipboard|messenger|bluesky)\W*){2,10}",
+    r"(?:follow|like|join) us on .+",
+    r"(?:subscribe|sign up)\b.*",
+    r".{0,40}\bnewsletter\b.*(?:sign up|subscribe|inbox)\b.*",
+    r".{0,80}\b(?:delivered|straight) to your inbox\b.*",
+    r"(?:enter|type) your e-?mail\b.*",
+    r"download (?:our|the) app\b.*",
+    r"advertisement|sponsored(?: content)?|scroll (?:down|to continue)\b.*",
+    # Captions and credits: "Photo: Reuters", "Image credit: ...", "Photo by X",
+    # "Pictured: ...", "(Photo: AP)", "Jane Doe/Getty Images", "© Reuters".
+    r"\(?(?:photo(?:graph)?|image|picture|illustration|video|footage)s?(?: credits?)?"
+    r"\s*(?::|©|by |via |courtesy ).*",
+    r"(?:image|photo) credits?\b.*",
+    r"(?:pictured|credit|source)\s*:.*",
+    r"©.*",
+    r".{0,120}/\s*(?:getty images|afp|reuters|ap|epa|shutterstock|alamy)(?: via .+)?\)?",
+)
+# All in one regex, one match per paragraph instead of one per pattern: a full
+# match of an alternation is a full match of one of its alternatives.
+_BOILERPLATE = re.compile(
+    "|".join(f"(?:{pattern})" for pattern in _BOILERPLATE_PATTERNS), re.IGNORECASE
 )
 # Headings of sections that are lists of other stories; the heading and its
 # section go.  Only the exact phrases: "Related party transactions" is content.
@@ -138,17 +147,86 @@ _ANY_TAG = re.compile(
 )
 
 
+# A tag of regular HTML, for the fast path: an end tag "</p>" (group 1: the
+# name), or a start tag (group 2: the name; group 3: the "/" of "<br/>") with
+# attributes separated by whitespace, each with a quoted value, a bare value
+# or none.  Each form accepted is one html.parser reads as the same tag, ending
+# at the same ">".  Near misses, where its rules get intricate, are left to
+# html.parser: whitespace is ASCII only, and no other kind appears outside
+# quotes, as html.parser ends a tag name at ASCII whitespace only but an
+# attribute at any; a bare value must end at whitespace or ">", as html.parser
+# takes a "/" after it into the value ("<img src=x/>"); an end tag is exactly
+# "</name>".
+_REGULAR_TAG = re.compile(
+    r"<(?:/([A-Za-z][A-Za-z0-9]*)"
+    r"|([A-Za-z][A-Za-z0-9]*)"
+    r"(?:[\t\n\r\f ]+[A-Za-z_:][-A-Za-z0-9_:.]*"
+    r"(?:[\t\n\r\f ]*=[\t\n\r\f ]*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`/]+(?=[\t\n\r\f >])))?)*"
+    r"[\t\n\r\f ]*(/?))>"
+)
+# Elements whose content html.parser does not read as markup: script and
+# style in Python 3.11, some of the others in later releases.  The sanitizer
+# allows none of them; where they occur, html.parser reads the whole input.
+_RAW_TEXT_TAGS = frozenset(
+    {"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+     "plaintext"}
+)  # fmt: skip
+
+
 def split_sections(html_or_text: str) -> tuple[Section, ...]:
     """The article's sections in order: the lead (heading None, only if it has text) first."""
+    return _split(html_or_text, fast=True)
+
+
+def _split(html_or_text: str, *, fast: bool) -> tuple[Section, ...]:
+    """:func:`split_sections`; with ``fast=False`` html.parser reads all HTML,
+    so tests can check that the fast path changes nothing."""
     builder = _SectionBuilder()
     if _ANY_TAG.search(html_or_text):
         parser = _HTMLSplitter(builder)
-        parser.feed(html_or_text)
-        parser.close()
+        if not (fast and _feed_regular_html(html_or_text, parser)):
+            parser.feed(html_or_text)
+            parser.close()
         parser.flush()
     else:
         _split_plain_text(html_or_text, builder)
     return builder.sections()
+
+
+def _feed_regular_html(html_text: str, parser: _HTMLSplitter) -> bool:
+    """Make the handler calls that ``parser.feed(html_text); parser.close()``
+    would, if the HTML is regular, and return True; else return False having
+    called nothing.
+
+    Regular: every "<" starts a :data:`_REGULAR_TAG`, and none opens an element
+    of raw text.  Then html.parser (with ``convert_charrefs``) hands each run
+    of text between two tags to ``handle_data`` unescaped, whole: its
+    rules for a "&" near the end of the input only delay the text to
+    ``close()``, and its rules for other "<"s never come into play.
+    """
+    # [text, end tag, start tag, "/", text, end tag, ..., text]
+    parts = _REGULAR_TAG.split(html_text)
+    if "<" in "".join(parts[::4]):
+        return False  # a comment, declaration, lone "<" or a tag not read here
+    if not _RAW_TEXT_TAGS.isdisjoint(map(str.lower, filter(None, parts[2::4]))):
+        return False
+    unescape = html.unescape  # what html.parser uses
+    handle_data = parser.handle_data
+    handle_starttag = parser.handle_starttag
+    handle_endtag = parser.handle_endtag
+    # The splitter reads no attributes, so none are parsed: each tag gets [].
+    for text, end_name, start_name, self_closing in zip(*[iter(parts)] * 4, strict=False):
+        if text:
+            handle_data(unescape(text))
+        if end_name is not None:
+            handle_endtag(end_name.lower())
+        elif self_closing:
+            parser.handle_startendtag(start_name.lower(), [])
+        else:
+            handle_starttag(start_name.lower(), [])
+    if parts[-1]:
+        handle_data(unescape(parts[-1]))
+    return True
 
 
 def is_boilerplate(paragraph: str) -> bool:
@@ -156,7 +234,7 @@ def is_boilerplate(paragraph: str) -> bool:
     text = paragraph.strip()
     if len(text) > _MAX_BOILERPLATE_CHARS:
         return False
-    return any(pattern.fullmatch(text) for pattern in _BOILERPLATE)
+    return _BOILERPLATE.fullmatch(text) is not None
 
 
 def is_boilerplate_heading(heading: str) -> bool:
@@ -165,6 +243,11 @@ def is_boilerplate_heading(heading: str) -> bool:
 
 
 def _collapse(text: str) -> str:
+    # Splitting into words is the costly part, so text that is collapsed
+    # already (most paragraphs) is only checked: every whitespace character
+    # but " " is a control or separator, which str.isprintable() rejects.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
@@ -202,13 +285,18 @@ class _SectionBuilder:
         self._blocks: list[tuple[str, str]] = []
 
     def heading(self, text: str) -> None:
-        text = _collapse(text)
-        if text:  # an empty <h2></h2> divides nothing
-            self._blocks.append((self._HEADING, text))
+        self.collapsed_heading(_collapse(text))
 
     def paragraph(self, text: str, *, item: bool = False) -> None:
         """Body text; ``item`` for a list item or table cell, never a numbered heading."""
-        text = _collapse(text)
+        self.collapsed_paragraph(_collapse(text), item=item)
+
+    # The HTML splitter collapses whitespace itself; doing it twice cost time.
+    def collapsed_heading(self, text: str) -> None:
+        if text:  # an empty <h2></h2> divides nothing
+            self._blocks.append((self._HEADING, text))
+
+    def collapsed_paragraph(self, text: str, *, item: bool = False) -> None:
         if text and not is_boilerplate(text):
             self._blocks.append((self._ITEM if item else self._PARAGRAPH, text))
 
@@ -326,14 +414,21 @@ class _HTMLSplitter(HTMLParser):
 
     def flush(self) -> None:
         """Hand the pending text to the builder as a heading or a paragraph."""
+        if not (self._has_plain or self._has_bold):
+            # Nothing but whitespace pending (most flushes: every block tag
+            # flushes, and the newline between two paragraphs is text too), so
+            # nothing to hand over: the text would collapse to "".
+            self._text = []
+            self._in_heading = False
+            return
         text = _collapse("".join(self._text))
         bold_line = self._has_bold and not self._has_plain and not self._item_depth
         if self._in_heading or (bold_line and _looks_like_heading(text)):
-            self._builder.heading(text)
+            self._builder.collapsed_heading(text)
         elif self._item_depth and not self._has_unlinked:
             pass  # a list item that is only a link: a list of other stories
         else:
-            self._builder.paragraph(text, item=self._item_depth > 0)
+            self._builder.collapsed_paragraph(text, item=self._item_depth > 0)
         self._text = []
         self._in_heading = False
         self._has_plain = self._has_bold = self._has_unlinked = False

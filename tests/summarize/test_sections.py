@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import html
+import json
+import os
 import re
+import sys
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from aggregator.models import Section
+from aggregator.parse.normalize import sanitize_html
 from aggregator.summarize import split_sections
-from aggregator.summarize.sections import is_boilerplate, is_boilerplate_heading
+from aggregator.summarize.sections import (
+    _BOILERPLATE_PATTERNS,
+    _collapse,
+    _feed_regular_html,
+    _HTMLSplitter,
+    _SectionBuilder,
+    _split,
+    is_boilerplate,
+    is_boilerplate_heading,
+)
 
-from .seed import SEED_HEADINGS, SEED_LEAD, seed_html, seed_text
+from .seed import ROOT, SEED_HEADINGS, SEED_LEAD, seed_html, seed_text
 
 
 def headings(sections: tuple[Section, ...]) -> list[str | None]:
@@ -404,3 +417,299 @@ def test_odd_markup_never_raises(text: str) -> None:
     sections = split_sections(text)
     assert all(isinstance(s, Section) for s in sections)
     assert all(p == " ".join(p.split()) and p for p in all_paragraphs(sections))
+
+
+# --- the fast path for regular HTML --------------------------------------------
+
+# split_sections reads the sanitizer's regular HTML with one regex instead of
+# html.parser; the sections must be the same for every input, which these
+# compare.  SECTIONS_EXAMPLES raises the number of generated documents (say
+# 20000) for a thorough run.
+_EXAMPLES = int(os.environ.get("SECTIONS_EXAMPLES", "100"))
+_BASE_URL = "https://example.com/news/"
+
+
+class _Recorder(_HTMLSplitter):
+    """The handler calls made, text between two tags merged into one call, as
+    the splitter only joins it (html.parser cuts it at a lone "<")."""
+
+    def __init__(self) -> None:
+        super().__init__(_SectionBuilder())
+        self.calls: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.calls.append(("start", tag))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.calls.append(("end", tag))
+
+    def handle_data(self, data: str) -> None:
+        if self.calls and self.calls[-1][0] == "data":
+            data = self.calls.pop()[1] + data
+        self.calls.append(("data", data))
+
+
+def _assert_fast_path_as_html_parser(html_text: str) -> bool:
+    """Same sections both ways, and the same handler calls where the fast
+    path takes the HTML; whether it did."""
+    assert _split(html_text, fast=True) == _split(html_text, fast=False)
+    fast = _Recorder()
+    if not _feed_regular_html(html_text, fast):
+        assert fast.calls == []  # nothing called before giving up
+        return False
+    slow = _Recorder()
+    slow.feed(html_text)
+    slow.close()
+    assert fast.calls == slow.calls
+    return True
+
+
+@pytest.mark.parametrize(
+    "html_text",
+    [
+        "<p>AT&amp;T &lt;b&gt; &quot;q&quot; &#39;s&#39; a&nbsp;b caf&eacute;</p>",
+        # "&" rules at the end of the input, and bare or unfinished references
+        "<p>a</p>AT&T",
+        "<p>a</p>x &amp",
+        "<p>a</p>x &#",
+        "<p>a</p>x &#x27",
+        "<p>a</p>&",
+        "<p>x & y</p>a &ampnbsp; &notit; &#1; &#0;",
+        # tags written in every way html.parser reads alike
+        "<P>Up</P><H2 CLASS=x>Head</H2><p>b</p>",
+        "<p>line<br>two<br/>three<br />four<p/>five</p>",
+        "<p><a href=\"/a?x=1&amp;y=2\" title='it&#39;s > 1'>link</a> text</p>",
+        '<p><a title="a<b" rel=nofollow>t</a></p><p class = "x" hidden>b</p>',
+        "<p>\n<strong\n>Head</strong></p>\n<p\r\n\tclass\f=\n'x'\n/>Body.</p>",
+        "<h2>Two<br>lines</h2><p>x</p><ul><li><a href=x>Link</a></li></ul>",
+    ],
+)
+def test_regular_html_takes_the_fast_path(html_text: str) -> None:
+    assert _assert_fast_path_as_html_parser(html_text)
+    assert _assert_fast_path_as_html_parser(sanitize_html(html_text, _BASE_URL))
+
+
+@pytest.mark.parametrize(
+    "html_text",
+    [
+        # near misses of a regular tag, where html.parser's rules get intricate
+        "<img src=x/><p>a</p>",
+        "<p a='x'b>text</p>",
+        "<p\vclass=x>text</p>",
+        "<p\xa0class=x>text</p>",
+        "<p a=b\u2003c>text</p>",
+        "<p>a</p></ p><p>b</p >",
+        "<p>a</p></>",
+        "<p>a</p><p>unclosed <b",
+        '<p>a</p><a href="x>b</a>',
+        # a lone "<", comments and declarations, elements of raw text
+        "<p>a < b</p>",
+        "<p>a <3</p>",
+        "<p>a</p><",
+        "<p>a</p><!-- c --><p>b</p>",
+        "<p>a</p><!doctype html><p>b</p>",
+        "<?xml version='1.0'?><p>a</p>",
+        "<script>x</script><p>a</p>",
+        "<p>a</p><textarea><p>b</textarea><title>t</title>",
+    ],
+)
+def test_irregular_html_goes_to_html_parser(html_text: str) -> None:
+    assert not _assert_fast_path_as_html_parser(html_text)
+    assert _assert_fast_path_as_html_parser(sanitize_html(html_text, _BASE_URL))
+
+
+def test_sanitized_html_takes_the_fast_path() -> None:
+    html_text = (
+        "<h2 id=top>Head &amp; more</h2><p class='lead'>Lead <b>bold</b>,<br/>"
+        '<a href="/x?a=1&b=2" onclick="f()">link</a> &nbsp;&#8217;s</p>'
+        "<figure><img src=a.jpg><figcaption>Photo: AP</figcaption></figure>"
+        "<ul><li>One</li><li>Two</ul><!-- gone --><script>gone()</script><p>a < b"
+    )
+    sanitized = sanitize_html(html_text, _BASE_URL)
+    assert _assert_fast_path_as_html_parser(sanitized)
+    assert _assert_fast_path_as_html_parser(seed_html())
+    assert not _assert_fast_path_as_html_parser(html_text)
+
+
+def _repository_texts() -> list[str]:
+    """The repository's articles and test data: whole files, and every string
+    of the JSON files (the expected items of the parser tests hold HTML)."""
+    texts = []
+    files = [*ROOT.glob("seeds/*.txt"), *(ROOT / "tests" / "data").rglob("*")]
+    for path in sorted(files):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        texts.append(text)
+        if path.suffix == ".json":
+            texts.extend(_json_strings(json.loads(text)))
+    return texts
+
+
+def _json_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _json_strings(item)]
+    return []
+
+
+def test_the_fast_path_changes_nothing_on_the_repository_data() -> None:
+    texts = _repository_texts()
+    assert len(texts) > 20
+    taken = 0
+    for text in texts:
+        taken += _assert_fast_path_as_html_parser(text)
+        taken += _assert_fast_path_as_html_parser(sanitize_html(text, _BASE_URL))
+    assert taken > 20
+
+
+_EVAL = ROOT.parent / "shared" / "eval" / "summaries-dev.jsonl"
+
+
+@pytest.mark.skipif(not _EVAL.exists(), reason="no evaluation articles")
+def test_the_fast_path_changes_nothing_on_real_articles() -> None:
+    for line in _EVAL.read_text(encoding="utf-8").splitlines():
+        article = json.loads(line)["article"]
+        sentences = re.split(r"(?<=[.!?])\s+", article)
+        paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+        as_html = "\n".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+        assert _assert_fast_path_as_html_parser(sanitize_html(as_html, _BASE_URL))
+        _assert_fast_path_as_html_parser(as_html)
+
+
+# Generated HTML: the sanitizer's tags and others, attributes written every
+# way, entities, lone "<" and "&", tags left open, closed out of order or
+# never, comments and declarations.  Most such documents go to html.parser
+# (and their sanitized HTML to the fast path), so regular documents, made of
+# only what the fast path reads but in all its forms, are generated too.
+_TEXT_PIECES = [
+    "Word", "two words", "Head", "Body text.", "1. Background", "Read more", "Related",
+    " ", "  ", "\n", "\t", "\r\n", "\xa0", "\u2003", "\v", "\x00",
+    "&amp;", "&#39;", "&nbsp;", "&lt;", "&gt;", "&quot;", "&eacute;", "&#8217;", "&#x2019;",
+    "&", "&amp", "&#", "&#x", "&#39", "&ampx;", "&notit;", "&#1;", "&#0;", "& ", "&;",
+    "<", "< ", "<3", "a<b", ">", '"', "'", "=", "/",
+]  # fmt: skip
+_TAG_NAMES = [
+    "p", "h2", "h3", "strong", "b", "a", "em", "ul", "ol", "li", "blockquote", "figure",
+    "figcaption", "aside", "div", "br", "img", "P", "H2", "Strong", "LI",
+]  # fmt: skip
+_ODD_TAG_NAMES = ["script", "style", "title", "textarea", "h2:x", "x-y"]
+_SPACES = [" ", "  ", "\n", "\t", "\f", "\r\n"]
+_ODD_SPACES = ["\v", "\xa0", "/", " / ", ""]
+_ATTRIBUTE_NAMES = ["href", "class", "title", "HREF", "data-x", "x:y", "a.b", "_u"]
+_ODD_ATTRIBUTE_NAMES = ["=x", "'q", '"q', "<a"]
+_ATTRIBUTE_VALUES = ["", "x", "a b", "a>b", "<p>", "</p>", "&amp;", "&quot;", "&", "=", "`"]
+_BARE_VALUES = ["x", "1", "a.b", "a&amp;b", "&", "#x"]
+_ODD_BARE_VALUES = ["", "/", "x/", "a\xa0b", "a>b", "'", "=", "`"]
+_ODD_MARKUP = [
+    "<!-- c -->", "<!--", "<!doctype html>", "<?php x ?>", "<![CDATA[x]]>", "<![if x]>",
+    "</>", "</ p>", "</3>", "<a", "</", "<!", "<?",
+]  # fmt: skip
+
+
+def _choice(regular: bool, common: list[str], odd: list[str]) -> st.SearchStrategy[str]:
+    return st.sampled_from(common if regular else common + odd)
+
+
+@st.composite
+def _texts(draw: st.DrawFn, regular: bool) -> str:
+    pieces = [p for p in _TEXT_PIECES if not regular or "<" not in p]
+    return "".join(draw(st.lists(st.sampled_from(pieces), min_size=1, max_size=4)))
+
+
+@st.composite
+def _attributes(draw: st.DrawFn, regular: bool) -> str:
+    space = draw(_choice(regular, _SPACES, _ODD_SPACES))
+    name = draw(_choice(regular, _ATTRIBUTE_NAMES, _ODD_ATTRIBUTE_NAMES))
+    form = draw(
+        st.sampled_from(["none", "double", "single", "bare", *([] if regular else ["unclosed"])])
+    )
+    if form == "none":
+        return space + name
+    value = draw(st.sampled_from(_ATTRIBUTE_VALUES))
+    quoted = {
+        "double": '"' + value.replace('"', "") + '"',
+        "single": "'" + value.replace("'", "") + "'",
+        "bare": draw(_choice(regular, _BARE_VALUES, _ODD_BARE_VALUES)),
+        "unclosed": '"' + value,
+    }[form]
+    equals = draw(_choice(regular, ["=", " = ", "\n=\t"], ["==", "\v=", "=\xa0"]))
+    return space + name + equals + quoted
+
+
+@st.composite
+def _start_tags(draw: st.DrawFn, regular: bool, name: str | None = None) -> str:
+    name = name or draw(_choice(regular, _TAG_NAMES, _ODD_TAG_NAMES))
+    attributes = "".join(draw(st.lists(_attributes(regular), max_size=3)))
+    end = draw(_choice(regular, [">", ">", ">", "/>", " />", " >", "\n>"], ["", "/ >"]))
+    return f"<{name}{attributes}{end}"
+
+
+@st.composite
+def _end_tags(draw: st.DrawFn, regular: bool, name: str | None = None) -> str:
+    name = name or draw(_choice(regular, _TAG_NAMES, _ODD_TAG_NAMES))
+    end = draw(_choice(regular, [">"], [" >", "\n>", " x>", "/>", ""]))
+    return f"</{name}{end}"
+
+
+@st.composite
+def _elements(draw: st.DrawFn, children: st.SearchStrategy[str], regular: bool) -> str:
+    name = draw(_choice(regular, _TAG_NAMES, _ODD_TAG_NAMES))
+    content = "".join(draw(st.lists(children, max_size=4)))
+    # Mostly closed as opened; sometimes by another tag, or never.
+    end = draw(st.sampled_from([name, name, name, None, ""]))
+    closing = draw(_end_tags(regular, end)) if end != "" else ""
+    return draw(_start_tags(regular, name)) + content + closing
+
+
+def _documents(regular: bool) -> st.SearchStrategy[str]:
+    leaves = [_texts(regular), _texts(regular), _start_tags(regular), _end_tags(regular)]
+    if not regular:
+        leaves.append(st.sampled_from(_ODD_MARKUP))
+    fragments = st.recursive(
+        st.one_of(leaves), lambda children: _elements(children, regular), max_leaves=24
+    )
+    return st.lists(fragments, min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=_EXAMPLES, deadline=None)
+@given(st.one_of(_documents(regular=True), _documents(regular=False)))
+def test_the_fast_path_reads_generated_html_as_html_parser_does(html_text: str) -> None:
+    # --hypothesis-show-statistics tells how often each path was taken.
+    event(f"raw HTML on the fast path: {_assert_fast_path_as_html_parser(html_text)}")
+    sanitized = sanitize_html(html_text, _BASE_URL)
+    event(f"sanitized on the fast path: {_assert_fast_path_as_html_parser(sanitized)}")
+
+
+def test_only_spaces_and_non_printable_characters_are_whitespace() -> None:
+    # What _collapse relies on to skip the split for text collapsed already.
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert [c for c in spaces if c != " " and c.isprintable()] == []
+
+
+@settings(max_examples=_EXAMPLES, deadline=None)
+@given(st.text(st.sampled_from("ab .\n\t\r\v\x1f\x85\xa0\u2003\u2028\u3000\u200b"), max_size=12))
+def test_collapse_is_split_and_join(text: str) -> None:
+    assert _collapse(text) == " ".join(text.split())
+
+
+_BOILERPLATE_PIECES = [
+    "Read more", "Photo", ": ", "share", " on ", "Facebook", "Twitter", "/", "AFP",
+    "via ", "Getty Images", "newsletter", " sign up", "…", "(", ")", "x", " ", "©",
+]  # fmt: skip
+
+
+@settings(max_examples=_EXAMPLES, deadline=None)
+@given(st.lists(st.sampled_from(_BOILERPLATE_PIECES), max_size=8).map("".join))
+def test_the_boilerplate_regex_is_any_of_its_patterns(text: str) -> None:
+    expected = any(re.fullmatch(p, text.strip(), re.IGNORECASE) for p in _BOILERPLATE_PATTERNS)
+    assert is_boilerplate(text) == expected
+
+
+@settings(max_examples=_EXAMPLES, deadline=None)
+@given(st.text(st.sampled_from("<<>/=\"' abp2\t\n\v\xa0&#;!-?"), max_size=30))
+def test_the_fast_path_reads_markup_soup_as_html_parser_does(html_text: str) -> None:
+    _assert_fast_path_as_html_parser(html_text)
