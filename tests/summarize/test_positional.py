@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aggregator.models import Section
-from aggregator.summarize import summarize_sections
+from aggregator.summarize import positional, summarize_sections
 from aggregator.summarize.document import SectionText, prepare
 from aggregator.summarize.lexicon import lexicon_for
-from aggregator.summarize.positional import rank_lead, rank_positional
+from aggregator.summarize.positional import (
+    PYTHON_MAX_TERMS,
+    _rank_numpy,
+    _rank_python,
+    rank_lead,
+    rank_positional,
+)
+from aggregator.summarize.sections import split_sections
 from aggregator.summarize.tokenizer import tokenizer_for
+from tests.conftest import SHARED
+
+EVAL = SHARED / "eval" / "summaries-dev.jsonl"
 
 
 def prepared(*sentences: str) -> SectionText:
@@ -125,3 +139,157 @@ def test_choices_are_distinct_sentences_in_section_order(sentences: list[str], c
     positions = [section.sentences.index(s) for s in result.sentences]
     assert positions == sorted(set(positions))
     assert len(positions) == min(count, len(section.sentences))
+
+
+# The two implementations of rank_positional (plain Python for short sections,
+# numpy for long ones) must choose the same sentences, bit for bit: a summary
+# must not change with the length of its section's neighbour or a threshold.
+
+
+@st.composite
+def section_texts(draw: st.DrawFn) -> SectionText:
+    """Term ids from a small vocabulary, so sentences share terms; rewordings
+    of earlier sentences (the same terms, one more or one fewer, reordered) to
+    set off the near-duplicate test; an earlier sentence said two or three
+    times over, with as many words, whose density is the same in exact
+    arithmetic and may or may not be in floating point; sentences without
+    terms and word counts of 0, whose scores tie at 0.0; and sometimes more
+    sentences than the 64 priors kept ready."""
+    vocabulary = draw(st.integers(1, 40))
+    offset = draw(st.sampled_from([0, 300]))  # ids of a later section of the item
+    term = st.integers(offset, offset + vocabulary - 1)
+    total = draw(st.integers(0, 16) | st.integers(17, 70))
+    terms: list[tuple[int, ...]] = []
+    for _ in range(total):
+        if draw(st.booleans()) and terms:
+            words = list(draw(st.sampled_from(terms)))
+            edit = draw(st.sampled_from(["same", "add", "drop", "shuffle", "repeat"]))
+            if edit == "add":
+                words.insert(draw(st.integers(0, len(words))), draw(term))
+            elif edit == "drop" and words:
+                del words[draw(st.integers(0, len(words) - 1))]
+            elif edit == "shuffle":
+                words = draw(st.permutations(words))
+            elif edit == "repeat":
+                words *= draw(st.integers(2, 3))
+            terms.append(tuple(words))
+        else:
+            terms.append(tuple(draw(st.lists(term, max_size=12))))
+    # As many words as terms (no stop words) often, so that densities meet.
+    word_counts = tuple(
+        draw(st.sampled_from([0, len(t)]) | st.integers(len(t), len(t) + 8)) for t in terms
+    )
+    return SectionText(
+        None,
+        tuple(f"Sentence {i}." for i in range(total)),
+        (total,) if total else (),
+        tuple(terms),
+        word_counts,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(section_texts())
+def test_python_and_numpy_rankings_choose_the_same(section: SectionText) -> None:
+    for count in range(8):
+        expected = _rank_numpy(section, count)
+        assert _rank_python(section, count) == expected
+        assert rank_positional(section, count) == expected
+
+
+@st.composite
+def close_calls(draw: st.DrawFn) -> SectionText:
+    """Two to four sentences of a few terms out of five, or an earlier sentence
+    said two to four times over, with as many words as terms: sums that are
+    equal in exact arithmetic (1/2 + 1/3 + 1/3 and 1/2 + 1/2 + 1/6, or a
+    sentence and its repetition) come often, and only rounding tells them apart."""
+    terms: list[tuple[int, ...]] = []
+    for _ in range(draw(st.integers(2, 4))):
+        if draw(st.booleans()) and terms:
+            terms.append(draw(st.sampled_from(terms)) * draw(st.integers(2, 4)))
+        else:
+            terms.append(tuple(draw(st.lists(st.integers(0, 4), min_size=1, max_size=4))))
+    return SectionText(
+        None, tuple(map(str, terms)), (len(terms),), tuple(terms), tuple(map(len, terms))
+    )
+
+
+# With the real priors (all different) two scores almost never come within a
+# rounding error of each other; with priors of two values, equal sums decide
+# many rounds, so any other order of operations in one implementation
+# (w * (p / n), a compensated sum) shows.
+two_priors = st.lists(st.sampled_from([1.0, 0.1]), min_size=64, max_size=64)
+
+
+@settings(max_examples=400, deadline=None)
+@given(close_calls(), two_priors)
+def test_python_and_numpy_agree_where_rounding_decides(
+    section: SectionText, priors: list[float]
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(positional, "_PRIORS", np.array(priors))
+        patch.setattr(positional, "_PRIOR_VALUES", priors)
+        for count in range(1, 5):
+            assert _rank_python(section, count) == _rank_numpy(section, count)
+
+
+@pytest.mark.parametrize(
+    ("terms", "priors", "count", "expected"),
+    [
+        # 1/2 + 1/3 + 1/3 and 1/2 + 1/2 + 1/6, three words each: numpy's
+        # densities tie and the first wins; weight * (prior / words) would
+        # make the second win.
+        (((1, 0, 0), (1, 1, 2)), (0.1, 0.1), 1, [0]),
+        # A sentence and itself three times over, with as many words: added
+        # in order, the longer sum comes out one unit in the last place
+        # higher and the second wins; compensated sums (math.fsum) would tie.
+        (((1, 0, 0), (1, 0, 0) * 3, (0,)), (1.0, 1.0, 0.75), 1, [1]),
+    ],
+)
+def test_sums_equal_in_exact_arithmetic_are_rounded_as_numpy_rounds_them(
+    terms: tuple[tuple[int, ...], ...], priors: tuple[float, ...], count: int, expected: list[int]
+) -> None:
+    section = SectionText(
+        None, tuple(map(str, terms)), (len(terms),), terms, tuple(len(t) for t in terms)
+    )
+    values = [*priors, *[1.0] * (64 - len(priors))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(positional, "_PRIORS", np.array(values))
+        patch.setattr(positional, "_PRIOR_VALUES", values)
+        assert _rank_numpy(section, count) == expected
+        assert _rank_python(section, count) == expected
+
+
+def test_a_cosine_of_exactly_near_duplicate_blocks() -> None:
+    # 4 terms shared of 5 and 5: 4 / sqrt(5 * 5) rounds to the double nearest
+    # 0.8, which is NEAR_DUPLICATE, so sentence 1 is blocked and the weaker
+    # sentence 2 is taken.
+    terms = ((0, 1, 2, 3, 4), (0, 1, 2, 3, 5), (6,))
+    section = SectionText(None, ("a", "b", "c"), (3,), terms, (5, 5, 5))
+    assert _rank_numpy(section, 2) == [0, 2]
+    assert _rank_python(section, 2) == [0, 2]
+
+
+def test_long_sections_are_ranked_by_numpy_the_same() -> None:
+    # Past the threshold the dispatch takes the numpy path; both still agree.
+    terms = tuple(tuple((7 * i + j) % 50 for j in range(12)) for i in range(90))
+    section = SectionText(None, tuple(map(str, range(90))), (90,), terms, tuple(15 for _ in terms))
+    assert sum(map(len, terms)) >= PYTHON_MAX_TERMS
+    for count in (1, 3, 6):
+        assert rank_positional(section, count) == _rank_python(section, count)
+        assert rank_positional(section, count) == _rank_numpy(section, count)
+
+
+@pytest.mark.skipif(not EVAL.is_file(), reason="no shared evaluation set here")
+def test_python_and_numpy_rankings_agree_on_news_articles() -> None:
+    rows = [json.loads(line) for line in EVAL.read_text(encoding="utf-8").splitlines() if line]
+    tokenizer, lexicon = tokenizer_for("english"), lexicon_for("english")
+    compared = 0
+    for row in rows:
+        for section in prepare(split_sections(row["article"]), tokenizer, lexicon):
+            for count in range(1, 7):
+                expected = _rank_numpy(section, count)
+                assert _rank_python(section, count) == expected, (row["id"], count)
+                assert rank_positional(section, count) == expected, (row["id"], count)
+                compared += 1
+    assert compared >= 600
