@@ -91,17 +91,23 @@ def ingest(job: IngestJob) -> Ingested | ParseError:
     except Exception as exc:
         log.exception("parser failed on %s", fetched.source)
         return ParseError(fetched.source, f"parser failed: {type(exc).__name__}: {exc}")
-    items = tuple(_as_stored(item, job) for item in feed.items)
-    copies = tuple(prepare_copy(item, job.stored) for item in items)
-    summaries = []
-    if job.summary is not None:
-        for copy in copies:
-            if copy.facts is None:
-                continue  # stored before, so summarized before
-            summary = SummaryJob.of(
-                copy.item.content_html, copy.item.language, job.summary, job.algorithm
-            )
-            summaries.append((summary.key, summary.run()))
+    try:
+        items = tuple(_as_stored(item, job) for item in feed.items)
+        copies = tuple(prepare_copy(item, job.stored) for item in items)
+        summaries = []
+        if job.summary is not None:
+            for copy in copies:
+                if copy.facts is None:
+                    continue  # stored before, so summarized before
+                summary = SummaryJob.of(
+                    copy.item.content_html, copy.item.language, job.summary, job.algorithm
+                )
+                summaries.append((summary.key, summary.run()))
+    except Exception as exc:
+        # A bug, but one source's: the pass goes on with the others, and the
+        # traceback is in the log.
+        log.exception("preparing the entries of %s failed", fetched.source)
+        return ParseError(fetched.source, f"cannot prepare entries: {type(exc).__name__}: {exc}")
     return Ingested(replace(feed, items=items), copies, tuple(summaries))
 
 

@@ -143,3 +143,17 @@ def test_dates_in_the_slack_are_kept() -> None:
     )
     (item,) = _items(body)
     assert item.published == soon
+
+
+def test_a_failure_after_parsing_is_the_sources_error_not_the_passs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aggregator.summarize import job as summary_job
+
+    def broken(self: SummaryJob) -> None:
+        raise ValueError("summarizer bug")
+
+    monkeypatch.setattr(summary_job.SummaryJob, "run", broken)
+    result = ingest(IngestJob(fetched(RSS), NOW, summary=SummaryConfig()))
+    assert isinstance(result, ParseError)
+    assert "summarizer bug" in str(result) and result.source == "Example"
