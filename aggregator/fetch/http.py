@@ -170,6 +170,9 @@ class HttpFetcher:
             # No proxy from the environment: it would connect for us, to
             # addresses the guard never sees.
             trust_env=False,
+            # No cookies: a feed needs none, a tracker sets them, and keeping
+            # a jar costs every request and response a look-up.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         self._sessions[allow_private] = session
         return session
