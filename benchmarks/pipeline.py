@@ -944,7 +944,6 @@ class MemorySampler:
             if self._stop.wait(self.interval):
                 return
 
-
     @property
     def tree_cpu(self) -> float:
         """CPU seconds of every process seen in the tree, up to its last sample

@@ -25,13 +25,13 @@ given for both; Punkt keeps nothing between paragraphs, so it has one figure.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
+
+import pipeline as pipeline_benchmark  # benchmarks/pipeline.py, beside this script
 
 from aggregator.summarize.sections import split_sections
 from aggregator.summarize.tokenizer import PunktTokenizer
@@ -54,21 +54,9 @@ def eval_paragraphs(path: Path = EVAL) -> list[str]:
     return paragraphs
 
 
-def _load_pipeline_benchmark() -> ModuleType:
-    # benchmarks/ is not a package; load the generator by path under its own name.
-    spec = importlib.util.spec_from_file_location(
-        "benchmark_pipeline", REPO / "benchmarks" / "pipeline.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
 def generated_paragraphs(feeds: int, items: int, seed: int) -> list[str]:
     """Paragraphs of the pipeline benchmark's generated stories, as sections give them."""
-    corpus = _load_pipeline_benchmark().generate(feeds, items, seed)
+    corpus = pipeline_benchmark.generate(feeds, items, seed)
     paragraphs: list[str] = []
     for feed in corpus.feeds:
         for story in feed.stories:
