@@ -1,7 +1,8 @@
 """What a worker does with a source's new bytes, in one round trip.
 
     IngestJob (fetched bytes, what the source stored last time, settings)
-      -> parse                                       ParsedFeed
+      -> parse, but not the entries whose bytes the
+         source sent last time (EntryDigests)         ParsedFeed
       -> per entry: dates clamped, the source's language,
          keys, plain text, near-duplicate features   PreparedCopy
       -> for text this source has not stored before:
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from .config import SummaryConfig
 from .errors import ParseError
-from .models import Fetched, ParsedFeed, ParsedItem, Record, Summary
+from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
 
 if TYPE_CHECKING:
     from .dedup.merge import PreparedCopy
@@ -60,6 +61,7 @@ class IngestJob(Record):
     max_items: int = 1000
     language: str | None = None  # the source's, for entries that declare none
     stored: Mapping[str, str] = field(default_factory=dict)  # entry key -> content hash
+    known: EntryDigests | None = None  # the entries of the source's last document
     summary: SummaryConfig | None = None  # None: no summaries here
     algorithm: str | None = None  # the source's own summary algorithm
 
@@ -83,7 +85,14 @@ def ingest(job: IngestJob) -> Ingested | ParseError:
 
     fetched = job.fetched
     try:
-        feed = parse_fetched(fetched, local=job.local, max_items=job.max_items)
+        feed = parse_fetched(
+            fetched,
+            local=job.local,
+            max_items=job.max_items,
+            known=job.known,
+            # Applied to every entry below: a change of it reads them all again.
+            context=(job.language or "",),
+        )
     except ParseError as error:
         return error
     except RecursionError:

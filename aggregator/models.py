@@ -2,6 +2,7 @@
 
     Fetched      fetch -> parse        the bytes of one source (one or more documents)
     ParsedFeed   parse -> dedup/store  what a source says, normalized and sanitized
+    EntryDigests parse -> store -> parse  which entries' bytes a source sent last time
     Section      sections -> summarize one part of an article, split along its headings
     Summary      summarize -> store    key sentences per section
     Entry        store -> publish      one merged entry of the published feed
@@ -97,6 +98,37 @@ class ParsedFeed(Record):
     items: tuple[ParsedItem, ...]
     warning: str | None = None  # usable despite a wrong encoding or content type
     ttl_seconds: float | None = None  # RSS <ttl> or sy:updatePeriod, as seconds
+    # Entries not parsed because their bytes were in the source's last
+    # document (see EntryDigests); they are not in ``items``.
+    unchanged: int = 0
+    digests: EntryDigests | None = None  # this document's, for the next poll
+
+
+DIGEST_BYTES = 16  # of each hash in EntryDigests (BLAKE2b)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDigests(Record):
+    """What a source's last parsed document held: a hash of each entry's bytes,
+    and of everything around them that entries inherit (``context``).
+
+    The next document's entries with one of these hashes, in the same
+    context, are not parsed again: their items are what was stored.
+    """
+
+    context: bytes
+    entries: frozenset[bytes]
+
+    def to_bytes(self) -> bytes:
+        return self.context + b"".join(sorted(self.entries))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> EntryDigests | None:
+        """The digests :meth:`to_bytes` wrote; None if they are not."""
+        size = DIGEST_BYTES
+        if len(data) < size or len(data) % size:
+            return None
+        return cls(data[:size], frozenset(data[i : i + size] for i in range(size, len(data), size)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -308,6 +308,7 @@ class Pipeline:
                     max_items=self.config.fetch.max_items,
                     language=source.language,
                     stored=self.store.copy_hashes(source.name),
+                    known=self.store.entry_digests(source.name),
                     summary=self.config.summary,
                     algorithm=source.algorithm,
                 )
@@ -404,6 +405,7 @@ class Pipeline:
 
         feed = ingested.feed
         result.warning = feed.warning
+        result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
         for copy in ingested.copies:
             outcome, item_id = merge_copy(
                 self.store, source.name, source.section, copy, now, self.config.dedup
@@ -424,7 +426,7 @@ class Pipeline:
         if result.changed or (feed.title, feed.link) != (stored.title, stored.site_link):
             self.store.bump_generation()
         self.store.record_success(
-            source.name, now, fetched.state, feed.title, feed.link, feed.ttl_seconds
+            source.name, now, fetched.state, feed.title, feed.link, feed.ttl_seconds, feed.digests
         )
 
     def _schedule(

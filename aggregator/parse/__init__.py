@@ -14,12 +14,13 @@ so one feed of 20,000 entries cannot take over a pass.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
-from ..models import Document, Fetched, ParsedFeed, ParsedItem
+from ..models import Document, EntryDigests, Fetched, ParsedFeed, ParsedItem
 from .article import parse_article, text_to_html
 from .feed import parse_feed
 from .jsonfeed import looks_like_json, parse_json_feed
@@ -31,9 +32,18 @@ DEFAULT_MAX_ITEMS = 1000  # FetchConfig.max_items; the adapters read no more ent
 
 
 def parse_document(
-    document: Document, source: str, *, local: bool, max_items: int = DEFAULT_MAX_ITEMS
+    document: Document,
+    source: str,
+    *,
+    local: bool,
+    max_items: int = DEFAULT_MAX_ITEMS,
+    known: EntryDigests | None = None,
+    context: Sequence[str] = (),
 ) -> ParsedFeed:
-    """One document -> a feed; a local article file is a feed of one item."""
+    """One document -> a feed; a local article file is a feed of one item.
+
+    ``known`` and ``context``: see :func:`.feed.parse_feed` (RSS and Atom only).
+    """
     if local and Path(document.location).suffix.lower() in ARTICLE_SUFFIXES:
         return ParsedFeed(
             title=None, link=None, language=None, items=(parse_article(document, source),)
@@ -43,24 +53,34 @@ def parse_document(
     head = document.body.lstrip()[:200].lower()
     if head.startswith(_HTML_START):
         raise ParseError(source, "got an HTML page, not a feed")
-    return tidy(parse_feed(document, source, max_items))
+    return tidy(parse_feed(document, source, max_items, known, context))
 
 
 def parse_fetched(
-    fetched: Fetched, *, local: bool, max_items: int = DEFAULT_MAX_ITEMS
+    fetched: Fetched,
+    *,
+    local: bool,
+    max_items: int = DEFAULT_MAX_ITEMS,
+    known: EntryDigests | None = None,
+    context: Sequence[str] = (),
 ) -> ParsedFeed:
     """All documents of a source merged into one feed, in document order.
 
     For a glob of files, a file that cannot be read is an error for the whole
     source: better one clear error than a silently shrinking feed.
     ``max_items`` bounds each feed document, not a directory of articles.
+    Only a source of one document skips the entries it had last time
+    (``known``, see :func:`.feed.parse_feed`).
     """
+    if len(fetched.documents) == 1:
+        document = fetched.documents[0]
+        return parse_document(
+            document, fetched.source, local=local, max_items=max_items, known=known, context=context
+        )
     feeds = [
         parse_document(doc, fetched.source, local=local, max_items=max_items)
         for doc in fetched.documents
     ]
-    if len(feeds) == 1:
-        return feeds[0]
     return tidy(_merge(feeds))
 
 

@@ -12,13 +12,17 @@ internal ones) and repairs what breaks expat without changing the text.
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import feedparser
 
+from .. import __version__
 from ..errors import ParseError
-from ..models import Document, ParsedFeed, ParsedItem
+from ..models import DIGEST_BYTES, Document, EntryDigests, ParsedFeed, ParsedItem
+from .entries import EntrySpans, entry_spans
 from .normalize import (
     MAX_HTML_CHARS,
     http_url,
@@ -33,10 +37,23 @@ from .xmlguard import prepare_xml
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _GZIP_MAGIC = b"\x1f\x8b"
+_CONTEXT_FORMAT = "1"  # changes when _context hashes other facts
 
 
-def parse_feed(document: Document, source: str, max_items: int | None = None) -> ParsedFeed:
-    """The feed in ``document``; of its entries, only the first ``max_items`` are read."""
+def parse_feed(
+    document: Document,
+    source: str,
+    max_items: int | None = None,
+    known: EntryDigests | None = None,
+    context: Sequence[str] = (),
+) -> ParsedFeed:
+    """The feed in ``document``; of its entries, only the first ``max_items`` are read.
+
+    ``known`` is the :class:`EntryDigests` of the source's last document: an
+    entry with the same bytes in the same context is not read (it is counted
+    in ``unchanged``).  ``context`` is what the caller applies to every entry
+    after parsing (a source's language), so that a change of it reads them all.
+    """
     headers = dict(document.headers)
     headers["content-location"] = document.location
     # A local file has no content type; feedparser would warn that "none"
@@ -51,19 +68,30 @@ def parse_feed(document: Document, source: str, max_items: int | None = None) ->
     prepared = prepare_xml(document.body, source)
     if prepared.root is not None and prepared.root.lower() == "html":
         raise ParseError(source, "got an HTML page, not a feed")
-    try:
-        result = feedparser.parse(
-            io.BytesIO(prepared.body),
-            response_headers=headers,
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except Exception as exc:
-        # feedparser's contract is to report bad input as "bozo", but some
-        # garbage still gets through to an exception (a non-UTF-8 encoding
-        # name, say): bad input all the same, so one line for this source.
-        raise ParseError(source, f"unreadable feed: {type(exc).__name__}: {exc}") from None
+    spans = entry_spans(prepared.body)
+    if spans is not None and max_items is not None and len(spans.spans) > max_items:
+        spans = None  # entries past max_items are never read, so never known
+    digests = spans.digests() if spans is not None else ()
+    omitted: set[int] = set()
+    if spans is not None and known is not None:
+        omitted = {index for index, digest in enumerate(digests) if digest in known.entries}
+    body = spans.without(omitted) if spans is not None and omitted else prepared.body
+    result = _feedparser(body, headers, source)
+    state = _context(spans, document, headers, result, context) if spans is not None else None
+    if omitted and (
+        known is None
+        or state != known.context
+        or len(result.get("entries") or []) != len(digests) - len(omitted)
+    ):
+        # Something the entries inherit changed, or feedparser does not see
+        # the entries we took out as we do: read them all.
+        assert spans is not None
+        omitted = set()
+        result = _feedparser(prepared.body, headers, source)
+        state = _context(spans, document, headers, result, context)
     entries = result.get("entries") or []
+    if len(entries) != len(digests) - len(omitted):
+        state = None  # feedparser's entries are not the spans: remember none of them
     problem = result.get("bozo_exception") if result.get("bozo") else None
     # As reader does: a feed that is not well-formed is an error even when
     # feedparser's loose parser salvages entries, since what it salvages from
@@ -71,7 +99,7 @@ def parse_feed(document: Document, source: str, max_items: int | None = None) ->
     # that feedparser worked around is only a warning.
     if problem is not None and not isinstance(problem, _BENIGN):
         raise ParseError(source, f"not a well-formed feed: {problem}")
-    if not entries and not result.get("version"):
+    if not entries and not omitted and not result.get("version"):
         raise ParseError(source, "not a feed (no RSS, Atom or JSON Feed found)")
     feed = result.get("feed", {})
     base = document.location
@@ -94,7 +122,60 @@ def parse_feed(document: Document, source: str, max_items: int | None = None) ->
         items=items,
         warning="; ".join(warnings) or None,
         ttl_seconds=_ttl_seconds(feed),
+        unchanged=len(omitted),
+        digests=EntryDigests(state, frozenset(digests)) if state is not None else None,
     )
+
+
+def _feedparser(body: bytes, headers: dict[str, str], source: str) -> Any:
+    try:
+        return feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:
+        # feedparser's contract is to report bad input as "bozo", but some
+        # garbage still gets through to an exception (a non-UTF-8 encoding
+        # name, say): bad input all the same, so one line for this source.
+        raise ParseError(source, f"unreadable feed: {type(exc).__name__}: {exc}") from None
+
+
+def _context(
+    spans: EntrySpans,
+    document: Document,
+    headers: dict[str, str],
+    result: Any,
+    context: Sequence[str],
+) -> bytes:
+    """A hash of everything an entry's item depends on besides its own bytes.
+
+    That is: this program's version (a newer one may read entries
+    differently), the document's address (links resolve against it), the
+    headers feedparser reads, the prolog and the start tags around the
+    entries (namespaces, xml:base, xml:lang), what feedparser made of the
+    document as a whole (its encoding, version, language, a benign
+    problem), and what the caller applies to every entry.
+    """
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+    facts = [
+        _CONTEXT_FORMAT,
+        __version__,
+        document.location,
+        headers.get("content-type", ""),
+        headers.get("content-language", ""),
+        str(result.get("encoding", "")),
+        str(result.get("version", "")),
+        str(normalize_language(result.get("feed", {}).get("language")) or ""),
+        type(problem).__name__ if problem is not None else "",
+        *context,
+    ]
+    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    digest.update("\x1f".join(facts).encode("utf-8", "surrogatepass"))
+    digest.update(b"\x1e")
+    digest.update(spans.frame)
+    return digest.digest()
 
 
 _PERIOD_SECONDS = {

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ..models import FetchState, SourceRef, SourceState, Summary
+from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +124,12 @@ class Store(Protocol):
         title: str | None,
         site_link: str | None,
         feed_ttl: float | None = None,
+        entry_digests: EntryDigests | None = None,
     ) -> None: ...
+    def entry_digests(self, name: str) -> EntryDigests | None:
+        """What the source's last parsed document held (see :class:`EntryDigests`)."""
+        ...
+
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None: ...
     def record_failure(
         self,

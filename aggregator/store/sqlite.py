@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import StoreError
-from ..models import FetchState, SourceRef, SourceState, Summary
+from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
 from .base import (
     Candidate,
     ClusterMember,
@@ -125,6 +125,10 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     INSERT INTO meta (key, value) VALUES ('generation', '0');
+    """,
+    # What the source's last parsed document held (EntryDigests.to_bytes).
+    """
+    ALTER TABLE sources ADD COLUMN entry_digests BLOB;
     """,
 )
 
@@ -271,7 +275,7 @@ class SqliteStore:
                     "UPDATE sources SET location = ?, url = NULL, redirect_target = NULL, "
                     "redirect_count = 0, disabled = NULL, etag = NULL, last_modified = NULL, "
                     "content_hash = NULL, broken_hash = NULL, retry_after = NULL, "
-                    "next_due = NULL WHERE name = ? AND location <> ?",
+                    "next_due = NULL, entry_digests = NULL WHERE name = ? AND location <> ?",
                     (location, name, location),
                 )
 
@@ -293,12 +297,13 @@ class SqliteStore:
         title: str | None,
         site_link: str | None,
         feed_ttl: float | None = None,
+        entry_digests: EntryDigests | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, title = ?, "
             "site_link = ?, last_fetch = ?, last_success = ?, last_error = NULL, "
-            "consecutive_failures = 0, broken_hash = NULL, feed_ttl = ?, retry_after = NULL "
-            "WHERE name = ?",
+            "consecutive_failures = 0, broken_hash = NULL, feed_ttl = ?, retry_after = NULL, "
+            "entry_digests = ? WHERE name = ?",
             (
                 state.etag,
                 state.last_modified,
@@ -308,9 +313,16 @@ class SqliteStore:
                 to_text(when),
                 to_text(when),
                 feed_ttl,
+                entry_digests.to_bytes() if entry_digests is not None else None,
                 name,
             ),
         )
+
+    def entry_digests(self, name: str) -> EntryDigests | None:
+        row = self._db.execute(
+            "SELECT entry_digests FROM sources WHERE name = ?", (name,)
+        ).fetchone()
+        return EntryDigests.from_bytes(row[0]) if row and row[0] else None
 
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
         self._db.execute(
