@@ -15,6 +15,7 @@ import feedparser
 import pytest
 
 from aggregator.cli import main
+from aggregator.store.sqlite import SqliteStore
 from tests.conftest import DATA, REPO
 from tests.feedserver import FeedServer, Route
 
@@ -358,3 +359,58 @@ def test_a_pass_in_which_nothing_changed_imports_no_parser_or_summarizer(
     assert passes[0] != "0 []"  # the first pass parsed and published: the check can fail
     assert passes[1] == "0 []"
     assert feed_server.routes["/rss"].requests == 2
+
+
+def _growing_feed(numbers: list[int], stamp: int) -> bytes:
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://grow.example/{n}</link>"
+        f"<description>Story number {n} of the growing feed.</description>"
+        + (
+            # Dated ahead: stored as the time it was first seen.
+            "<pubDate>Fri, 31 Dec 9998 00:00:00 +0000</pubDate>"
+            if n == 1
+            else f"<pubDate>Mon, 18 Nov 2024 0{n}:00:00 +0000</pubDate>"
+        )
+        + "</item>"
+        for n in numbers
+    )
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Grow</title>'
+        f"<lastBuildDate>Mon, 18 Nov 2024 0{stamp}:00:00 +0000</lastBuildDate>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_feed_that_gained_an_item_reads_only_that_item(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/grow", Route(_growing_feed([3, 2, 1], 1)))
+    config = tmp_path / "feeds.yaml"
+    source = f"  - {{name: grow, url: {feed_server.url('/grow')}, section: S}}\n"
+    config.write_text(f"allow_private: true\nsources:\n{source}", encoding="utf-8")
+
+    def status() -> str:
+        code, lines = run(config, capsys)
+        assert code == 0
+        return next(line for line in lines if "grow:" in line)
+
+    assert "3 new" in status()
+    feed_server.routes["/grow"].body = _growing_feed([4, 3, 2, 1], 2)
+    # Had the entries been read again, the one dated ahead would be "updated"
+    # (to the time seen now): they were not, as their bytes had not changed.
+    assert status().endswith("grow: 1 new, 0 updated, 3 unchanged")
+    store = SqliteStore(tmp_path / "out" / "aggregator.db")
+    try:
+        digests = store.entry_digests("grow")
+        assert digests is not None and len(digests.entries) == 4
+    finally:
+        store.close()
+
+    # The source's language goes to entries that declare none: a change of
+    # it reads every entry again, and they take it.
+    config.write_text(config.read_text().replace("section: S}", "section: S, language: de}"))
+    feed_server.routes["/grow"].body = _growing_feed([5, 4, 3, 2, 1], 3)
+    assert status().endswith("grow: 1 new, 4 updated, 0 unchanged")
+    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+        languages = {row[0] for row in db.execute("SELECT language FROM items")}
+    assert languages == {"de"}

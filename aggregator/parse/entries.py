@@ -79,14 +79,16 @@ def entry_spans(body: bytes) -> EntrySpans | None:
     spans: list[tuple[int, int]] = []
     frames: set[tuple[int, ...]] = set()
     entry_depth = -1  # open_tags' length inside the entry being read; -1: none
-    entry_start = 0
+    entry_start = entry_empty_end = 0
 
     def start(name: str, _attributes: object) -> None:
-        nonlocal entry_depth, entry_start
+        nonlocal entry_depth, entry_start, entry_empty_end
         position = parser.CurrentByteIndex + offset
         if entry_depth < 0 and open_tags and name.rpartition(":")[2] in _ENTRY_NAMES:
             entry_depth = len(open_tags)
             entry_start = position
+            tag = _start_tag(body, position)
+            entry_empty_end = position + len(tag) if tag.endswith(b"/>") else -1
             frames.add(tuple(open_tags))
         open_tags.append(position)
 
@@ -94,10 +96,13 @@ def entry_spans(body: bytes) -> EntrySpans | None:
         nonlocal entry_depth
         open_tags.pop()
         if len(open_tags) == entry_depth:
-            # At the end tag's '<', or at the start tag's of an empty element.
-            tag = _TAG.match(body, parser.CurrentByteIndex + offset)
-            assert tag is not None  # expat has just read it
-            spans.append((entry_start, tag.end()))
+            # expat is at the end tag's '<', or just past an empty element.
+            position = parser.CurrentByteIndex + offset
+            if position != entry_empty_end:
+                tag = _TAG.match(body, position)
+                assert tag is not None  # expat has just read it
+                position = tag.end()
+            spans.append((entry_start, position))
             entry_depth = -1
 
     parser.StartElementHandler = start

@@ -1,0 +1,312 @@
+"""Entries whose bytes the source sent last time are not parsed again.
+
+Two halves: where :func:`entry_spans` says the entries are (checked against
+feedparser's own count and against tricky markup), and what a parse with
+``known`` digests gives (checked against a parse of the whole document: an
+entry left out must be one that would have parsed to the same item).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import feedparser
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from aggregator.models import Document, EntryDigests, ParsedFeed
+from aggregator.parse import parse_document
+from aggregator.parse.entries import entry_spans
+from tests.conftest import DATA
+
+FEEDS = DATA / "feeds"
+SPLITTABLE = ["atom03.xml", "atom10.xml", "rss091.xml", "rss10.rdf", "rss20.xml"]
+
+
+def parse(
+    body: bytes,
+    known: EntryDigests | None = None,
+    *,
+    location: str = "https://example.org/feed",
+    context: tuple[str, ...] = (),
+    max_items: int = 1000,
+) -> ParsedFeed:
+    document = Document(location, body, "application/xml")
+    return parse_document(
+        document, "src", local=False, max_items=max_items, known=known, context=context
+    )
+
+
+# -- where the entries are ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SPLITTABLE)
+def test_spans_are_the_entries_feedparser_finds(name: str) -> None:
+    body = (FEEDS / name).read_bytes()
+    spans = entry_spans(body)
+    assert spans is not None
+    assert len(spans.spans) == len(feedparser.parse(body).entries)
+    for start, end in spans.spans:
+        piece = body[start:end]
+        assert piece.startswith((b"<item", b"<entry"))
+        assert piece.endswith((b"</item>", b"</entry>"))
+    assert spans.frame.count(b"<item") + spans.frame.count(b"<entry") == 0
+
+
+def rss(*items: bytes, channel: bytes = b"<channel>", prolog: bytes = b"") -> bytes:
+    return (
+        prolog
+        + b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">'
+        + channel
+        + b"<title>T</title>"
+        + b"".join(items)
+        + b"</channel></rss>"
+    )
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        b"<item><title>a</title><description><![CDATA[</item><item>]]></description></item>",
+        b"<item><!-- </item> --><title>a</title></item>",
+        b'<item><title x="a>b">a</title></item>',
+        b"<item/>",
+        b'<item a="/>"/>',
+        b"<item><title>a</title><item><title>inner</title></item></item>",
+        b"<item ><title>\xc3\xa9t\xc3\xa9</title></item >",
+    ],
+)
+def test_an_entry_ends_where_its_element_ends(item: bytes) -> None:
+    body = rss(b"<item><title>first</title></item>", item)
+    spans = entry_spans(body)
+    assert spans is not None
+    assert [body[start:end] for start, end in spans.spans] == [
+        b"<item><title>first</title></item>",
+        item,
+    ]
+
+
+def test_a_byte_order_mark_shifts_nothing() -> None:
+    body = b"\xef\xbb\xbf" + rss(b"<item><title>a</title></item>")
+    spans = entry_spans(body)
+    assert spans is not None
+    ((start, end),) = spans.spans
+    assert body[start:end] == b"<item><title>a</title></item>"
+
+
+def test_the_frame_is_the_prolog_and_the_start_tags_around_the_entries() -> None:
+    body = rss(
+        b"<item><title>a</title></item>",
+        channel=b'<channel xml:base="https://base.example/">',
+        prolog=b"",
+    )
+    spans = entry_spans(body)
+    assert spans is not None
+    assert b'<rss version="2.0">' in spans.frame
+    assert b'<channel xml:base="https://base.example/">' in spans.frame
+    assert b"<?xml" in spans.frame
+    assert b"<title>T</title>" not in spans.frame  # a sibling, not an ancestor
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rss(b"<item><title>a</title>"),  # not well-formed
+        rss(),  # no entries
+        rss(b"<item><title>a</title></item>").decode().encode("utf-16"),
+        b"",
+    ],
+    ids=["malformed", "empty", "utf-16", "nothing"],
+)
+def test_what_cannot_be_split_is_none(body: bytes) -> None:
+    assert entry_spans(body) is None
+
+
+def test_without_takes_out_exactly_those_entries() -> None:
+    items = [b"<item><title>%d</title></item>" % n for n in range(4)]
+    body = rss(*items)
+    spans = entry_spans(body)
+    assert spans is not None
+    assert spans.without({1, 3}) == rss(items[0], items[2])
+    assert spans.without(set()) == body
+
+
+# -- parsing with what was known -----------------------------------------------------
+
+
+def item(n: int, text: str = "text") -> bytes:
+    return (
+        f"<item><title>Story {n}</title><link>https://example.org/{n}</link>"
+        f"<description>&lt;p&gt;{text} {n}.&lt;/p&gt;</description></item>"
+    ).encode()
+
+
+def test_a_feed_that_gained_an_entry_parses_only_that_entry() -> None:
+    first = parse(rss(item(1), item(2), channel=b"<channel><lastBuildDate>1</lastBuildDate>"))
+    assert first.digests is not None and len(first.digests.entries) == 2
+    body = rss(item(3), item(1), item(2), channel=b"<channel><lastBuildDate>2</lastBuildDate>")
+    second = parse(body, first.digests)
+    assert [i.title for i in second.items] == ["Story 3"]
+    assert second.unchanged == 2
+    assert second.items == parse(body).items[:1]
+    assert second.digests is not None and len(second.digests.entries) == 3
+    assert second.digests == parse(body).digests
+
+
+def test_an_edited_entry_is_parsed_again() -> None:
+    first = parse(rss(item(1), item(2)))
+    second = parse(rss(item(1, "edited"), item(2)), first.digests)
+    assert [(i.title, i.content_html) for i in second.items] == [("Story 1", "<p>edited 1.</p>")]
+    assert second.unchanged == 1
+
+
+def test_nothing_new_parses_no_entry_and_is_still_a_feed() -> None:
+    body = rss(item(1), item(2))
+    first = parse(body)
+    second = parse(body, first.digests)
+    assert (second.items, second.unchanged, second.title) == ((), 2, "T")
+    assert second.digests == first.digests
+
+
+@pytest.mark.parametrize(
+    ("change", "options"),
+    [
+        ("language", {}),
+        ("base", {}),
+        ("namespace", {}),
+        ("location", {"location": "https://moved.example/feed"}),
+        ("context", {"context": ("fr",)}),
+    ],
+)
+def test_a_change_entries_inherit_reads_them_all(change: str, options: dict[str, object]) -> None:
+    body = rss(item(1), item(2), channel=b"<channel><language>en</language>")
+    first = parse(body)
+    assert first.digests is not None
+    if change == "language":
+        body = body.replace(b"<language>en</language>", b"<language>de</language>")
+    elif change == "base":
+        body = body.replace(b"<channel>", b'<channel xml:base="https://other.example/">')
+    elif change == "namespace":
+        body = body.replace(b"<rss ", b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/" ')
+    second = parse(body, first.digests, **options)  # type: ignore[arg-type]
+    assert second.unchanged == 0
+    assert len(second.items) == 2
+    if change == "language":
+        assert {i.language for i in second.items} == {"de"}
+
+
+def test_entries_feedparser_counts_otherwise_are_not_remembered() -> None:
+    # An item in a namespace feedparser does not know is no entry to it.
+    body = rss(
+        item(1),
+        b'<x:item xmlns:x="https://unknown.example/"><title>not an entry</title></x:item>',
+    )
+    assert parse(body).digests is None
+
+
+def test_a_document_cut_at_max_items_is_not_remembered() -> None:
+    body = rss(item(1), item(2), item(3))
+    assert parse(body, max_items=2).digests is None
+    assert parse(body, max_items=3).digests is not None
+
+
+def test_an_encoding_that_only_a_left_out_entry_forced_is_kept() -> None:
+    # Declared UTF-8, but one entry has a Windows-1252 byte: feedparser reads
+    # the whole document as Windows-1252.  Without that entry the rest would
+    # read as UTF-8, and the new entry's "é" differently: so all are read.
+    bad = b"<item><title>caf\xe9</title><link>https://example.org/c</link></item>"
+    new = "<item><title>\u00e9t\u00e9</title><link>https://example.org/e</link></item>"
+    first = parse(rss(bad, item(1)))
+    body = rss(new.encode(), bad, item(1))
+    second = parse(body, first.digests)
+    assert second.items == parse(body).items
+    assert second.unchanged == 0
+
+
+# -- the property: a left-out entry is one that would parse to the same item ------
+
+_TEXT = st.text(alphabet=st.sampled_from(list("ab <>&\"'] é\u4e2d\n")), min_size=0, max_size=12)
+
+
+@dataclass(frozen=True)
+class Story:
+    title: str
+    text: str
+    number: int
+
+
+def _entry_xml(story: Story, atom: bool, cdata: bool) -> str:
+    link = f"https://example.org/{story.number}"
+    body = f"<![CDATA[<p>{story.text.replace(']]>', '')}</p>]]>" if cdata else escape(story.text)
+    if atom:
+        return (
+            f"<entry><id>{link}</id><title>{escape(story.title)}</title>"
+            f"<link href={quoteattr(link)}/><updated>2024-06-0{story.number % 9 + 1}T00:00:00Z"
+            f'</updated><content type="html">{body}</content></entry>'
+        )
+    return (
+        f"<item><title>{escape(story.title)}</title><link>{link}</link>"
+        f"<description>{body}</description></item>"
+    )
+
+
+def _document(stories: list[Story], atom: bool, cdata: bool, language: str, stamp: int) -> bytes:
+    entries = "\n".join(_entry_xml(s, atom, cdata) for s in stories)
+    if atom:
+        text = (
+            f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{language}"><title>F</title>'
+            f"<id>urn:f</id><updated>2024-06-0{stamp}T00:00:00Z</updated>{entries}</feed>"
+        )
+    else:
+        text = (
+            f'<rss version="2.0"><channel><title>F</title><language>{language}</language>'
+            f"<lastBuildDate>{stamp}</lastBuildDate>{entries}</channel></rss>"
+        )
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode()
+
+
+_STORIES = st.lists(
+    st.builds(Story, _TEXT, _TEXT, st.integers(0, 50)),
+    max_size=6,
+    unique_by=lambda s: s.number,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    before=_STORIES,
+    after=_STORIES,
+    keep=st.lists(st.booleans(), min_size=6, max_size=6),
+    atom=st.booleans(),
+    cdata=st.booleans(),
+    languages=st.tuples(st.sampled_from(["en", "fr"]), st.sampled_from(["en", "fr"])),
+)
+def test_a_left_out_entry_would_have_parsed_to_the_same_item(
+    before: list[Story],
+    after: list[Story],
+    keep: list[bool],
+    atom: bool,
+    cdata: bool,
+    languages: tuple[str, str],
+) -> None:
+    kept = [s for s, k in zip(before, keep, strict=False) if k]
+    fresh = [s for s in after if s.number not in {k.number for k in kept}]
+    old_body = _document(before, atom, cdata, languages[0], 1)
+    new_body = _document(fresh + kept, atom, cdata, languages[1], 2)
+    old = parse(old_body)
+    whole = parse(new_body)
+    delta = parse(new_body, old.digests)
+
+    event(f"left out: {'some' if delta.unchanged else 'none'}")
+    assert delta.digests == whole.digests
+    assert (delta.title, delta.link, delta.language) == (whole.title, whole.link, whole.language)
+    assert len(delta.items) + delta.unchanged == len(whole.items)
+    # What was read is what a whole read gives for those entries, in order ...
+    read = iter(whole.items)
+    assert all(any(item == other for other in read) for item in delta.items)
+    # ... and every entry left out is an item the source already gave.
+    left_out = [i for i in whole.items if i not in delta.items]
+    assert len(left_out) == delta.unchanged
+    assert all(i in old.items for i in left_out)

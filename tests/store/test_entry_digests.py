@@ -1,0 +1,51 @@
+"""A source's entry digests: kept with its state, forgotten with its old location."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aggregator.models import DIGEST_BYTES, EntryDigests, FetchState
+from aggregator.store.sqlite import SqliteStore
+
+WHEN = datetime(2026, 1, 2, tzinfo=UTC)
+digest = st.binary(min_size=DIGEST_BYTES, max_size=DIGEST_BYTES)
+
+
+@given(digest, st.frozensets(digest, max_size=40))
+def test_digests_read_back_equal(context: bytes, entries: frozenset[bytes]) -> None:
+    digests = EntryDigests(context, entries)
+    assert EntryDigests.from_bytes(digests.to_bytes()) == digests
+
+
+def test_torn_digests_read_as_none() -> None:
+    assert EntryDigests.from_bytes(b"x" * (DIGEST_BYTES + 3)) is None
+    assert EntryDigests.from_bytes(b"") is None
+
+
+def test_the_store_keeps_them_until_the_next_success_or_a_new_location(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "a.db")
+    try:
+        store.sync_sources([("s", "https://a.example/feed", "S")])
+        assert store.entry_digests("s") is None
+        digests = EntryDigests(b"c" * DIGEST_BYTES, frozenset({b"e" * DIGEST_BYTES}))
+        with store.transaction():
+            store.record_success("s", WHEN, FetchState(etag="1"), "T", None, None, digests)
+        assert store.entry_digests("s") == digests
+        with store.transaction():
+            store.record_failure("s", WHEN, "boom")
+            store.record_not_modified("s", WHEN, FetchState(etag="1"))
+        assert store.entry_digests("s") == digests
+        store.sync_sources([("s", "https://a.example/feed", "Other section")])
+        assert store.entry_digests("s") == digests
+        store.sync_sources([("s", "https://b.example/feed", "S")])
+        assert store.entry_digests("s") is None
+        with store.transaction():
+            store.record_success("s", WHEN, FetchState(etag="2"), "T", None, None, digests)
+            store.record_success("s", WHEN, FetchState(etag="3"), "T", None)
+        assert store.entry_digests("s") is None
+    finally:
+        store.close()
