@@ -426,8 +426,9 @@ class Pipeline:
         if result.changed or (feed.title, feed.link) != (stored.title, stored.site_link):
             self.store.bump_generation()
         self.store.record_success(
-            source.name, now, fetched.state, feed.title, feed.link, feed.ttl_seconds, feed.digests
+            source.name, now, fetched.state, feed.title, feed.link, feed.ttl_seconds
         )
+        self.store.save_entry_digests(source.name, feed.digests)
 
     def _schedule(
         self,

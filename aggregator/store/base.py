@@ -124,10 +124,13 @@ class Store(Protocol):
         title: str | None,
         site_link: str | None,
         feed_ttl: float | None = None,
-        entry_digests: EntryDigests | None = None,
     ) -> None: ...
     def entry_digests(self, name: str) -> EntryDigests | None:
         """What the source's last parsed document held (see :class:`EntryDigests`)."""
+        ...
+
+    def save_entry_digests(self, name: str, digests: EntryDigests | None) -> None:
+        """Replace them; None: the source's last document is not remembered."""
         ...
 
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None: ...

@@ -126,9 +126,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO meta (key, value) VALUES ('generation', '0');
     """,
-    # What the source's last parsed document held (EntryDigests.to_bytes).
+    # What each source's last parsed document held (EntryDigests.to_bytes):
+    # a table of its own, as only a source that changed reads or writes it.
     """
-    ALTER TABLE sources ADD COLUMN entry_digests BLOB;
+    CREATE TABLE entry_digests (
+        source TEXT PRIMARY KEY,
+        digests BLOB NOT NULL
+    );
     """,
 )
 
@@ -271,13 +275,15 @@ class SqliteStore:
                 )
                 # A location edited in the configuration is a new subscription:
                 # forget redirects, a 410 and the caching state of the old one.
-                self._db.execute(
+                moved = self._db.execute(
                     "UPDATE sources SET location = ?, url = NULL, redirect_target = NULL, "
                     "redirect_count = 0, disabled = NULL, etag = NULL, last_modified = NULL, "
                     "content_hash = NULL, broken_hash = NULL, retry_after = NULL, "
-                    "next_due = NULL, entry_digests = NULL WHERE name = ? AND location <> ?",
+                    "next_due = NULL WHERE name = ? AND location <> ?",
                     (location, name, location),
                 )
+                if moved.rowcount:
+                    self.save_entry_digests(name, None)
 
     def source_states(self) -> list[SourceState]:
         rows = self._db.execute(
@@ -297,13 +303,12 @@ class SqliteStore:
         title: str | None,
         site_link: str | None,
         feed_ttl: float | None = None,
-        entry_digests: EntryDigests | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, title = ?, "
             "site_link = ?, last_fetch = ?, last_success = ?, last_error = NULL, "
-            "consecutive_failures = 0, broken_hash = NULL, feed_ttl = ?, retry_after = NULL, "
-            "entry_digests = ? WHERE name = ?",
+            "consecutive_failures = 0, broken_hash = NULL, feed_ttl = ?, retry_after = NULL "
+            "WHERE name = ?",
             (
                 state.etag,
                 state.last_modified,
@@ -313,16 +318,25 @@ class SqliteStore:
                 to_text(when),
                 to_text(when),
                 feed_ttl,
-                entry_digests.to_bytes() if entry_digests is not None else None,
                 name,
             ),
         )
 
     def entry_digests(self, name: str) -> EntryDigests | None:
         row = self._db.execute(
-            "SELECT entry_digests FROM sources WHERE name = ?", (name,)
+            "SELECT digests FROM entry_digests WHERE source = ?", (name,)
         ).fetchone()
-        return EntryDigests.from_bytes(row[0]) if row and row[0] else None
+        return EntryDigests.from_bytes(row[0]) if row else None
+
+    def save_entry_digests(self, name: str, digests: EntryDigests | None) -> None:
+        if digests is None:
+            self._db.execute("DELETE FROM entry_digests WHERE source = ?", (name,))
+            return
+        self._db.execute(
+            "INSERT INTO entry_digests (source, digests) VALUES (?, ?) "
+            "ON CONFLICT (source) DO UPDATE SET digests = excluded.digests",
+            (name, digests.to_bytes()),
+        )
 
     def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
         self._db.execute(

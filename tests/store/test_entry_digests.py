@@ -26,14 +26,15 @@ def test_torn_digests_read_as_none() -> None:
     assert EntryDigests.from_bytes(b"") is None
 
 
-def test_the_store_keeps_them_until_the_next_success_or_a_new_location(tmp_path: Path) -> None:
+def test_the_store_keeps_them_until_replaced_or_a_new_location(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "a.db")
     try:
         store.sync_sources([("s", "https://a.example/feed", "S")])
         assert store.entry_digests("s") is None
         digests = EntryDigests(b"c" * DIGEST_BYTES, frozenset({b"e" * DIGEST_BYTES}))
         with store.transaction():
-            store.record_success("s", WHEN, FetchState(etag="1"), "T", None, None, digests)
+            store.record_success("s", WHEN, FetchState(etag="1"), "T", None)
+            store.save_entry_digests("s", digests)
         assert store.entry_digests("s") == digests
         with store.transaction():
             store.record_failure("s", WHEN, "boom")
@@ -44,8 +45,8 @@ def test_the_store_keeps_them_until_the_next_success_or_a_new_location(tmp_path:
         store.sync_sources([("s", "https://b.example/feed", "S")])
         assert store.entry_digests("s") is None
         with store.transaction():
-            store.record_success("s", WHEN, FetchState(etag="2"), "T", None, None, digests)
-            store.record_success("s", WHEN, FetchState(etag="3"), "T", None)
+            store.save_entry_digests("s", digests)
+            store.save_entry_digests("s", None)
         assert store.entry_digests("s") is None
     finally:
         store.close()
