@@ -229,11 +229,13 @@ class Pipeline:
             return report
 
         ingesting: dict[int, asyncio.Future[_BatchWork]] = {}  # started, not yet stored
-        held: dict[int, int] = {}  # bytes of fetched bodies, per batch not yet stored
+        fetching: set[int] = set()  # started, not yet fetched
+        held: dict[int, int] = {}  # bytes of fetched bodies, per batch fetched, not yet stored
         started = 0
 
         async def fetch_and_ingest(index: int) -> _BatchWork:
             fetched = await self._fetch_all(batches[index], states, now)
+            fetching.discard(index)
             held[index] = sum(
                 len(d.body) for f in fetched if isinstance(f, Fetched) for d in f.documents
             )
@@ -243,20 +245,24 @@ class Pipeline:
         def top_up() -> None:
             """Start the next batch while the ones ahead hold little: a batch
             of 304s holds nothing, so a pass in which few feeds changed runs
-            well ahead of storing, while changed feeds' bodies stay bounded."""
+            well ahead of storing, while changed feeds' bodies stay bounded.
+            One batch is fetched at a time (its sources concurrently)."""
             nonlocal started
             while (
                 started < len(batches)
                 and len(ingesting) < _MAX_BATCHES_AHEAD
-                and len(held) == len(ingesting)  # every batch ahead is fetched
+                and not fetching
                 and sum(held.values()) < _AHEAD_BYTES
             ):
+                fetching.add(started)
                 ingesting[started] = asyncio.ensure_future(fetch_and_ingest(started))
                 started += 1
 
         top_up()
         for index, batch in enumerate(batches):
-            fetched, ingested = await ingesting.pop(index)
+            # Popped once done, not before: until then it counts as ahead.
+            fetched, ingested = await ingesting[index]
+            del ingesting[index]
             held.pop(index)
             top_up()
             report.parsed += len(ingested)

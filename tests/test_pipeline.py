@@ -414,3 +414,46 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
     with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
         languages = {row[0] for row in db.execute("SELECT language FROM items")}
     assert languages == {"de"}
+
+
+def test_the_next_batches_are_fetched_while_one_is_worked_on(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fetching runs ahead of parsing and storing, so no stage waits for the others."""
+    from aggregator import pipeline
+    from aggregator.config import load_config
+
+    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    events: list[tuple[str, str]] = []
+    # Enough text that working on the first feed takes longer than fetching
+    # the next one: summarizing twenty long articles.
+    paragraph = " ".join(
+        f"Sentence {n} of a long article about the harbour works." for n in range(40)
+    )
+    items = "".join(
+        f"<item><title>Article {n}</title><link>https://long.example/{n}</link>"
+        f"<description>&lt;p&gt;{paragraph} {n}&lt;/p&gt;</description></item>"
+        for n in range(20)
+    )
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>L</title>{items}</channel></rss>'
+    )
+    lines = ["allow_private: true", "sources:"]
+    for name in ("f0", "f1", "f2"):
+
+        def answer(name: str = name) -> list[bytes]:
+            events.append(("fetched", name))
+            return [body.replace("long.example", f"{name}.example").encode()]
+
+        feed_server.add(f"/{name}", Route(stream=answer))
+        lines.append(f"  - {{name: {name}, url: {feed_server.url('/' + name)}, section: S}}")
+    config_path = tmp_path / "feeds.yaml"
+    config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config(config_path).with_overrides(
+        out=tmp_path / "out", db=tmp_path / "a.db", host=None, port=None
+    )
+
+    report = pipeline.run_once(config, progress=lambda source: events.append(("stored", source)))
+    assert [(r.error, r.new + r.merged) for r in report.results] == [(None, 20)] * 3
+    assert events.index(("fetched", "f1")) < events.index(("stored", "f0"))
+    assert events.index(("fetched", "f2")) < events.index(("stored", "f1"))
