@@ -248,7 +248,7 @@ class SourceState:
     last_error: str | None = None
     consecutive_failures: int = 0
     next_due: datetime | None = None
-    items_stored: int = 0
+    items_stored: int | None = None  # None: not counted (see Store.source_states)
     broken_hash: str | None = None  # body hash of the last response that did not parse
     url: str | None = None  # where the source now lives, after confirmed redirects
     redirect_target: str | None = None  # a permanent redirect seen, not yet trusted

@@ -225,7 +225,7 @@ class Pipeline:
         order, so the outcome is the same as one stage after another.
         """
         report = PassReport()
-        states = {s.name: s for s in self.store.source_states()}
+        states = {s.name: s for s in self.store.source_states(counts=False)}
         batches = [sources[i : i + BATCH_SOURCES] for i in range(0, len(sources), BATCH_SOURCES)]
         if not batches:
             return report

@@ -115,7 +115,10 @@ class Store(Protocol):
 
     # sources
     def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None: ...
-    def source_states(self) -> list[SourceState]: ...
+    def source_states(self, *, counts: bool = True) -> list[SourceState]:
+        """Every source's state; ``counts=False`` leaves ``items_stored`` None."""
+        ...
+
     def record_success(
         self,
         name: str,

@@ -11,6 +11,7 @@ time order in any SQL database.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import struct
@@ -150,6 +151,12 @@ _ITEM_COLUMNS = (
 def to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
+    return _utc_text(value)
+
+
+# A pass writes the same instant (its start) for every source it polls.
+@functools.lru_cache(maxsize=256)
+def _utc_text(value: datetime) -> str:
     # Not strftime: it does not pad years before 1000, which would neither
     # sort nor read back.
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
@@ -266,8 +273,12 @@ class SqliteStore:
 
     def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None:
         """Make sure each (name, location, section) has a row; keep its state."""
+        stored = set(self._db.execute("SELECT name, location, section FROM sources"))
+        changed = [source for source in sources if tuple(source) not in stored]
+        if not changed:
+            return  # the usual case, and then nothing is written
         with self.transaction():
-            for name, location, section in sources:
+            for name, location, section in changed:
                 self._db.execute(
                     "INSERT INTO sources (name, location, section) VALUES (?, ?, ?) "
                     "ON CONFLICT (name) DO UPDATE SET section = excluded.section",
@@ -285,13 +296,13 @@ class SqliteStore:
                 if moved.rowcount:
                     self.save_entry_digests(name, None)
 
-    def source_states(self) -> list[SourceState]:
+    def source_states(self, *, counts: bool = True) -> list[SourceState]:
+        count = "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name)"
         rows = self._db.execute(
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
             "last_success, last_error, consecutive_failures, next_due, broken_hash, url, "
             "redirect_target, redirect_count, disabled, feed_ttl, retry_after, "
-            "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name) "
-            "FROM sources ORDER BY name"
+            f"{count if counts else 'NULL'} FROM sources ORDER BY name"
         ).fetchall()
         return [_source_state(row) for row in rows]
 
@@ -750,7 +761,7 @@ def _source_state(row: tuple[object, ...]) -> SourceState:
         last_error=_opt(last_error),
         consecutive_failures=int(str(failures)),
         next_due=from_text(_opt(next_due)),
-        items_stored=int(str(count)),
+        items_stored=int(str(count)) if count is not None else None,
         broken_hash=_opt(broken_hash),
         url=_opt(url),
         redirect_target=_opt(redirect_target),
