@@ -13,6 +13,7 @@ failed or the store/output could not be used, 2 a configuration or usage error.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -218,5 +219,18 @@ def _when(value: object) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if hasattr(value, "strftime") else "never"
 
 
+def command() -> int:
+    """The ``aggregate`` command: :func:`main`, then a quick exit.
+
+    Exiting frees every object anyway, but the cycle collector first walks
+    them all: 20 ms, a twentieth of a pass in which every feed answered 304.
+    Frozen objects are left out of that walk.  Not in :func:`main`, which
+    tests call many times in one process.
+    """
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(command())
