@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from . import __version__
 from .config import Config, SourceConfig
@@ -37,8 +37,10 @@ if TYPE_CHECKING:
     from .publish import PublishReport
     from .summarize.job import SummaryJob
 
-    # A batch's sources as polled, and what the workers made of those that changed.
-    _BatchWork = tuple[list["Fetched | SourceError | Skipped"], dict[str, "Ingested | ParseError"]]
+    # A source as polled; a batch's sources as polled (bodies dropped), what the
+    # workers made of those that changed, and the bytes of the bodies.
+    _Outcome: TypeAlias = "Fetched | SourceError | Skipped"
+    _BatchWork = tuple[list[_Outcome], dict[str, "Ingested | ParseError"], int]
 
 # Parsing (feedparser), deduplicating (numpy), summarizing (punkt, numpy) and
 # publishing (feedgen, Jinja2) are imported where they are first used: a
@@ -48,15 +50,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Sources fetched, parsed, stored and summarized together, one commit each.
-# The batches after the one being stored are fetched and worked on
-# meanwhile: as many as fit in this many bytes of fetched bodies, up to
-# this many batches, which bounds memory whatever the number of sources.
-# What the workers made of a batch waits in this process until it is
-# stored, so smaller batches hold less: 32 rather than 64 sources held 25 MB
-# less at the peak of the benchmark's cold pass, for 2% more time.
+# Sources parsed, stored and summarized together, one commit each.  Sources
+# are fetched ``fetch.concurrency`` at a time, without waiting for a batch to
+# finish, as far ahead of storing as this many bytes of bodies fetched and
+# not yet stored allow, and at most this many batches ahead: that bounds
+# memory whatever the number of sources.  What the workers made of a batch
+# waits in this process until it is stored, so smaller batches hold less:
+# 32 rather than 64 sources held 25 MB less at the peak of the benchmark's
+# cold pass.
 BATCH_SOURCES = 32
-_AHEAD_BYTES = 12_000_000
+_AHEAD_BYTES = 8_000_000
 _MAX_BATCHES_AHEAD = 8
 # Below this much to parse, the work runs in a thread of this process rather
 # than in the worker processes: the workers' fork server imports the parser
@@ -216,13 +219,13 @@ class Pipeline:
     ) -> PassReport:
         """Fetch, parse, summarize and store the given sources; every result is a value.
 
-        The stages overlap, batch by batch: while this process stores batch
-        i, the workers parse and summarize the batches after it
-        (:mod:`.ingest`), each queued for them as soon as it is fetched, so
-        that they never wait for the slowest job of a batch to start the
-        next; how far ahead fetching runs is bounded by the bytes the
-        batches ahead hold.  Storing stays in this process and in source
-        order, so the outcome is the same as one stage after another.
+        The stages overlap: requests are kept going while this process
+        stores batch i and the workers parse and summarize the batches after
+        it (:mod:`.ingest`), each queued for them as soon as all of it is
+        fetched, so that no stage waits for another's slowest job; how far
+        ahead fetching runs is bounded by the bytes the batches ahead hold.
+        Storing stays in this process and in source order, so the outcome is
+        the same as one stage after another.
         """
         report = PassReport()
         states = {s.name: s for s in self.store.source_states(counts=False)}
@@ -230,67 +233,86 @@ class Pipeline:
         if not batches:
             return report
 
-        ingesting: dict[int, asyncio.Future[_BatchWork]] = {}  # started, not yet stored
-        fetching: set[int] = set()  # started, not yet fetched
-        held: dict[int, int] = {}  # bytes of fetched bodies, per batch fetched, not yet stored
-        started = 0
+        loop = asyncio.get_running_loop()
+        # One future per source and per batch, each dropped once used: what
+        # they hold (bodies, the workers' results) is the pass's memory.
+        outcomes = {index: loop.create_future() for index in range(len(sources))}
+        running: set[asyncio.Task[None]] = set()  # fetches started, not yet done
+        limit = self.config.fetch.concurrency
+        started = 0  # sources whose fetch has started, in order
+        held = 0  # bytes of bodies fetched, in batches not yet stored
+        stored = 0  # batches stored
 
-        async def fetch_and_ingest(index: int) -> _BatchWork:
-            fetched = await self._fetch_all(batches[index], states, now)
-            fetching.discard(index)
-            held[index] = sum(
-                len(d.body) for f in fetched if isinstance(f, Fetched) for d in f.documents
-            )
+        async def fetch(index: int) -> None:
+            nonlocal held
+            source = sources[index]
+            try:
+                outcome = await self._fetch(source, states[source.name], now)
+            except Exception as exc:  # a bug: it surfaces where its batch is awaited
+                outcomes[index].set_exception(exc)
+                return
+            held += _body_bytes(outcome)
+            outcomes[index].set_result(outcome)
             top_up()
-            ingested = await self._ingest_all(batches[index], fetched, now)
-            # The bodies are parsed: storing needs the rest, not them.
-            return [_without_bodies(f) for f in fetched], ingested
 
         def top_up() -> None:
-            """Start the next batch while the ones ahead hold little: a batch
-            of 304s holds nothing, so a pass in which few feeds changed runs
-            well ahead of storing, while changed feeds' bodies stay bounded.
-            One batch is fetched at a time (its sources concurrently)."""
+            """Keep ``fetch.concurrency`` requests going, as far ahead of
+            storing as the bodies fetched allow: 304s hold nothing, so a pass
+            in which few feeds changed runs well ahead, while changed feeds'
+            bodies stay bounded.  The batch being stored is never held back."""
             nonlocal started
-            while (
-                started < len(batches)
-                and len(ingesting) < _MAX_BATCHES_AHEAD
-                and not fetching
-                and sum(held.values()) < _AHEAD_BYTES
-            ):
-                fetching.add(started)
-                ingesting[started] = asyncio.ensure_future(fetch_and_ingest(started))
+            while started < len(sources) and len(running) < limit:
+                batch = started // BATCH_SOURCES
+                if batch > stored and (
+                    held >= _AHEAD_BYTES or batch >= stored + _MAX_BATCHES_AHEAD
+                ):
+                    return
+                task = asyncio.ensure_future(fetch(started))
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _: top_up())
                 started += 1
 
-        top_up()
-        for index, batch in enumerate(batches):
-            # Popped once done, not before: until then it counts as ahead.
-            fetched, ingested = await ingesting[index]
-            del ingesting[index]
-            held.pop(index)
-            top_up()
-            report.parsed += len(ingested)
-            # One commit per batch: a commit is most of the cost of storing a
-            # source that did not change, and a crash loses at most this batch,
-            # which the next pass fetches again.
-            with self.store.transaction():
-                for source, outcome in zip(batch, fetched, strict=True):
-                    state = states[source.name]
-                    if isinstance(outcome, Skipped):
-                        result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
-                    else:
-                        result = self._store_source(
-                            source, state, outcome, ingested.get(source.name), report, now
-                        )
-                    report.results.append(result)
-                    if progress is not None:
-                        progress(source.name)
-        return report
+        async def work(index: int) -> _BatchWork:
+            """A batch, once all of it is fetched: handed to the workers at once."""
+            mine = range(index * BATCH_SOURCES, min((index + 1) * BATCH_SOURCES, len(sources)))
+            fetched = list(await asyncio.gather(*(outcomes[i] for i in mine)))
+            for i in mine:
+                del outcomes[i]
+            ingested = await self._ingest_all(batches[index], fetched, now)
+            # The bodies are parsed: storing needs the rest, not them.
+            size = sum(_body_bytes(f) for f in fetched)
+            return [_without_bodies(f) for f in fetched], ingested, size
 
-    async def _fetch_all(
-        self, sources: Sequence[SourceConfig], states: dict[str, SourceState], now: datetime
-    ) -> list[Fetched | SourceError | Skipped]:
-        return list(await asyncio.gather(*(self._fetch(s, states[s.name], now) for s in sources)))
+        works = {index: asyncio.ensure_future(work(index)) for index in range(len(batches))}
+        try:
+            top_up()
+            for index, batch in enumerate(batches):
+                fetched, ingested, size = await works.pop(index)
+                stored, held = index + 1, held - size
+                top_up()
+                report.parsed += len(ingested)
+                # One commit per batch: a commit is most of the cost of storing a
+                # source that did not change, and a crash loses at most this batch,
+                # which the next pass fetches again.
+                with self.store.transaction():
+                    for source, outcome in zip(batch, fetched, strict=True):
+                        state = states[source.name]
+                        if isinstance(outcome, Skipped):
+                            result = SourceResult(
+                                source.name, skipped=outcome, next_due=state.next_due
+                            )
+                        else:
+                            result = self._store_source(
+                                source, state, outcome, ingested.get(source.name), report, now
+                            )
+                        report.results.append(result)
+                        if progress is not None:
+                            progress(source.name)
+        finally:
+            for pending in [*running, *works.values()]:
+                pending.cancel()
+        return report
 
     async def _ingest_all(
         self,
@@ -594,6 +616,10 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
         author=item.author,
         language=item.language,
     )
+
+
+def _body_bytes(outcome: Fetched | SourceError | Skipped) -> int:
+    return sum(len(d.body) for d in outcome.documents) if isinstance(outcome, Fetched) else 0
 
 
 def _without_bodies(outcome: Fetched | SourceError | Skipped) -> Fetched | SourceError | Skipped:

@@ -416,17 +416,24 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
     assert languages == {"de"}
 
 
-def test_the_next_batches_are_fetched_while_one_is_worked_on(
-    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Fetching runs ahead of parsing and storing, so no stage waits for the others."""
+def _pass_over_long_feeds(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    names: list[str],
+    *,
+    settings: str = "",
+    delays: dict[str, float] | None = None,
+) -> list[tuple[str, str]]:
+    """One pass over feeds of twenty long articles, one source per batch.
+
+    Returns the order of events: ("fetched", name) when the server answers,
+    ("stored", name) when the pass has stored the source.  Working on one
+    such feed (summarizing twenty articles) takes longer than fetching one.
+    """
     from aggregator import pipeline
     from aggregator.config import load_config
 
-    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
     events: list[tuple[str, str]] = []
-    # Enough text that working on the first feed takes longer than fetching
-    # the next one: summarizing twenty long articles.
     paragraph = " ".join(
         f"Sentence {n} of a long article about the harbour works." for n in range(40)
     )
@@ -438,22 +445,61 @@ def test_the_next_batches_are_fetched_while_one_is_worked_on(
     body = (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>L</title>{items}</channel></rss>'
     )
-    lines = ["allow_private: true", "sources:"]
-    for name in ("f0", "f1", "f2"):
+    lines = ["allow_private: true", settings, "sources:"]
+    for name in names:
 
         def answer(name: str = name) -> list[bytes]:
             events.append(("fetched", name))
             return [body.replace("long.example", f"{name}.example").encode()]
 
-        feed_server.add(f"/{name}", Route(stream=answer))
+        feed_server.add(f"/{name}", Route(stream=answer, delay=(delays or {}).get(name, 0.0)))
         lines.append(f"  - {{name: {name}, url: {feed_server.url('/' + name)}, section: S}}")
     config_path = tmp_path / "feeds.yaml"
     config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = load_config(config_path).with_overrides(
         out=tmp_path / "out", db=tmp_path / "a.db", host=None, port=None
     )
-
     report = pipeline.run_once(config, progress=lambda source: events.append(("stored", source)))
-    assert [(r.error, r.new + r.merged) for r in report.results] == [(None, 20)] * 3
+    assert [(r.error, r.new + r.merged) for r in report.results] == [(None, 20)] * len(names)
+    return events
+
+
+def test_the_next_batches_are_fetched_while_one_is_worked_on(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fetching runs ahead of parsing and storing, so no stage waits for the others."""
+    from aggregator import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    events = _pass_over_long_feeds(tmp_path, feed_server, ["f0", "f1", "f2"])
     assert events.index(("fetched", "f1")) < events.index(("stored", "f0"))
     assert events.index(("fetched", "f2")) < events.index(("stored", "f1"))
+
+
+def test_a_slow_source_does_not_hold_up_the_requests_after_it(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests are kept going across batches, not a batch at a time."""
+    from aggregator import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    names = ["slow", "f1", "f2", "f3"]
+    events = _pass_over_long_feeds(
+        tmp_path, feed_server, names, settings="fetch: {concurrency: 4}", delays={"slow": 0.5}
+    )
+    assert events.index(("fetched", "slow")) > events.index(("fetched", "f3"))
+    assert [name for what, name in events if what == "stored"] == names  # in order all the same
+
+
+def test_fetching_stops_ahead_when_the_bodies_waiting_to_be_stored_fill_the_budget(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aggregator import pipeline
+
+    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(pipeline, "_AHEAD_BYTES", 1)  # one body is over it
+    names = ["f0", "f1", "f2", "f3"]
+    events = _pass_over_long_feeds(tmp_path, feed_server, names, settings="fetch: {concurrency: 2}")
+    # Two requests at once; then nothing more until a body is stored.
+    assert events.index(("fetched", "f2")) > events.index(("stored", "f0"))
+    assert events.index(("fetched", "f3")) > events.index(("stored", "f1"))
