@@ -102,6 +102,14 @@ def ingest(job: IngestJob) -> Ingested | ParseError:
         return ParseError(fetched.source, f"parser failed: {type(exc).__name__}: {exc}")
     try:
         items = tuple(_as_stored(item, job) for item in feed.items)
+        if any(
+            (a.published, a.updated) != (b.published, b.updated)
+            for a, b in zip(feed.items, items, strict=True)
+        ):
+            # An entry dated ahead is stored as seen now; a later poll, once
+            # its date is near, stores it as dated.  So such a document's
+            # entries are all read again next time.
+            feed = replace(feed, digests=None)
         copies = tuple(prepare_copy(item, job.stored) for item in items)
         summaries = []
         if job.summary is not None:

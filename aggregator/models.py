@@ -109,26 +109,28 @@ DIGEST_BYTES = 16  # of each hash in EntryDigests (BLAKE2b)
 
 @dataclass(frozen=True, slots=True)
 class EntryDigests(Record):
-    """What a source's last parsed document held: a hash of each entry's bytes,
-    and of everything around them that entries inherit (``context``).
+    """What a source's last parsed document held: a hash of each entry's bytes
+    (with a hash of its id), and of everything around them that entries
+    inherit (``context``).
 
     The next document's entries with one of these hashes, in the same
     context, are not parsed again: their items are what was stored.
     """
 
     context: bytes
-    entries: frozenset[bytes]
+    entries: dict[bytes, bytes]  # digest of the entry's bytes -> of its id (zeros: none)
 
     def to_bytes(self) -> bytes:
-        return self.context + b"".join(sorted(self.entries))
+        return self.context + b"".join(key + self.entries[key] for key in sorted(self.entries))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> EntryDigests | None:
         """The digests :meth:`to_bytes` wrote; None if they are not."""
         size = DIGEST_BYTES
-        if len(data) < size or len(data) % size:
+        if len(data) < size or (len(data) - size) % (2 * size):
             return None
-        return cls(data[:size], frozenset(data[i : i + size] for i in range(size, len(data), size)))
+        pairs = range(size, len(data), 2 * size)
+        return cls(data[:size], {data[i : i + size]: data[i + size : i + 2 * size] for i in pairs})
 
 
 @dataclass(frozen=True, slots=True)

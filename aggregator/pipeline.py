@@ -242,17 +242,24 @@ class Pipeline:
         started = 0  # sources whose fetch has started, in order
         held = 0  # bytes of bodies fetched, in batches not yet stored
         stored = 0  # batches stored
+        closing = False  # the pass is over (or failed): start nothing more
 
         async def fetch(index: int) -> None:
             nonlocal held
             source = sources[index]
+            bug = None
             try:
                 outcome = await self._fetch(source, states[source.name], now)
-            except Exception as exc:  # a bug: it surfaces where its batch is awaited
-                outcomes[index].set_exception(exc)
+            except Exception as exc:  # it surfaces where its batch is awaited
+                bug = exc
+            future = outcomes.get(index)
+            if future is None or future.done():
+                return  # cancelled with its batch: the pass is over
+            if bug is not None:
+                future.set_exception(bug)
                 return
             held += _body_bytes(outcome)
-            outcomes[index].set_result(outcome)
+            future.set_result(outcome)
             top_up()
 
         def top_up() -> None:
@@ -261,7 +268,7 @@ class Pipeline:
             in which few feeds changed runs well ahead, while changed feeds'
             bodies stay bounded.  The batch being stored is never held back."""
             nonlocal started
-            while started < len(sources) and len(running) < limit:
+            while not closing and started < len(sources) and len(running) < limit:
                 batch = started // BATCH_SOURCES
                 if batch > stored and (
                     held >= _AHEAD_BYTES or batch >= stored + _MAX_BATCHES_AHEAD
@@ -309,7 +316,9 @@ class Pipeline:
                         report.results.append(result)
                         if progress is not None:
                             progress(source.name)
+                del fetched, ingested  # the next batch's wait is long enough to matter
         finally:
+            closing = True
             for pending in [*running, *works.values()]:
                 pending.cancel()
         return report

@@ -157,3 +157,19 @@ def test_a_failure_after_parsing_is_the_sources_error_not_the_passs(
     result = ingest(IngestJob(fetched(RSS), NOW, summary=SummaryConfig()))
     assert isinstance(result, ParseError)
     assert "summarizer bug" in str(result) and result.source == "Example"
+
+
+def test_a_document_with_an_entry_dated_ahead_is_read_whole_next_time() -> None:
+    """It is stored as seen now; a later poll, once its date is near, stores
+    its own date, which skipping its unchanged bytes would never do."""
+    ahead = rss(("a", "Dated ahead", "Text.")).replace(
+        b"Tue, 24 Nov 2026 10:00:00 GMT", b"Thu, 03 Dec 2026 10:00:00 GMT"
+    )
+    result = ingest(IngestJob(fetched(ahead), NOW))
+    assert isinstance(result, Ingested)
+    assert result.feed.items[0].published == NOW
+    assert result.feed.digests is None
+    later = ingest(IngestJob(fetched(ahead), NOW + timedelta(days=9)))
+    assert isinstance(later, Ingested)
+    assert later.feed.items[0].published == datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    assert later.feed.digests is not None

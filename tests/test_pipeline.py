@@ -3,6 +3,7 @@ real feedparser, sumy and feedgen, through the command's own entry point."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -15,6 +16,7 @@ import feedparser
 import pytest
 
 from aggregator.cli import main
+from aggregator.store import open_store
 from aggregator.store.sqlite import SqliteStore
 from tests.conftest import DATA, REPO
 from tests.feedserver import FeedServer, Route
@@ -365,13 +367,7 @@ def _growing_feed(numbers: list[int], stamp: int) -> bytes:
     items = "".join(
         f"<item><title>Story {n}</title><link>https://grow.example/{n}</link>"
         f"<description>Story number {n} of the growing feed.</description>"
-        + (
-            # Dated ahead: stored as the time it was first seen.
-            "<pubDate>Fri, 31 Dec 9998 00:00:00 +0000</pubDate>"
-            if n == 1
-            else f"<pubDate>Mon, 18 Nov 2024 0{n}:00:00 +0000</pubDate>"
-        )
-        + "</item>"
+        f"<pubDate>Mon, 18 Nov 2024 0{n}:00:00 +0000</pubDate></item>"
         for n in numbers
     )
     return (
@@ -396,8 +392,6 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
 
     assert "3 new" in status()
     feed_server.routes["/grow"].body = _growing_feed([4, 3, 2, 1], 2)
-    # Had the entries been read again, the one dated ahead would be "updated"
-    # (to the time seen now): they were not, as their bytes had not changed.
     assert status().endswith("grow: 1 new, 0 updated, 3 unchanged")
     store = SqliteStore(tmp_path / "out" / "aggregator.db")
     try:
@@ -503,3 +497,47 @@ def test_fetching_stops_ahead_when_the_bodies_waiting_to_be_stored_fill_the_budg
     # Two requests at once; then nothing more until a body is stored.
     assert events.index(("fetched", "f2")) > events.index(("stored", "f0"))
     assert events.index(("fetched", "f3")) > events.index(("stored", "f1"))
+
+
+def test_a_pass_that_fails_starts_no_more_requests(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aggregator import pipeline
+    from aggregator.config import load_config
+
+    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(pipeline, "_MAX_BATCHES_AHEAD", 100)  # only the failure stops it
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug while storing")
+
+    async def nothing_to_parse(*args: object) -> dict[str, object]:
+        return {}  # at once: the first batch fails while the others are being fetched
+
+    monkeypatch.setattr(pipeline.Pipeline, "_store_source", broken)
+    monkeypatch.setattr(pipeline.Pipeline, "_ingest_all", nothing_to_parse)
+    lines = ["allow_private: true", "fetch: {concurrency: 1}", "sources:"]
+    routes = []
+    for n in range(12):
+        # Each answer takes a while, so the pass fails with most not yet asked.
+        routes.append(feed_server.add(f"/f{n}", Route(_growing_feed([2, 3], 1), delay=0.05)))
+        lines.append(f"  - {{name: f{n}, url: {feed_server.url(f'/f{n}')}, section: S}}")
+    config_path = tmp_path / "feeds.yaml"
+    config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = load_config(config_path).with_overrides(
+        out=tmp_path / "out", db=tmp_path / "a.db", host=None, port=None
+    )
+
+    async def update_then_wait() -> None:
+        store = open_store(config.store)
+        try:
+            async with pipeline.Pipeline(config, store) as stages:
+                with pytest.raises(RuntimeError, match="a bug while storing"):
+                    await stages.update(config.sources, datetime.now(UTC))
+                await asyncio.sleep(0.5)  # a request still being started would be made now
+        finally:
+            store.close()
+
+    asyncio.run(update_then_wait())
+    # The one that failed, and the one under way then (one at a time).
+    assert 1 <= sum(route.requests for route in routes) <= 2

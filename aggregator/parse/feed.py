@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..models import DIGEST_BYTES, Document, EntryDigests, ParsedFeed, ParsedIte
 from .entries import EntrySpans, entry_spans
 from .normalize import (
     MAX_HTML_CHARS,
+    SANITIZER_VERSION,
     http_url,
     limit_note,
     normalize_language,
@@ -34,10 +36,13 @@ from .normalize import (
 )
 from .xmlguard import prepare_xml
 
+log = logging.getLogger(__name__)
+
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _GZIP_MAGIC = b"\x1f\x8b"
-_CONTEXT_FORMAT = "1"  # changes when _context hashes other facts
+_CONTEXT_FORMAT = "2"  # changes when _context hashes other facts
+_NO_ID = bytes(DIGEST_BYTES)
 
 
 def parse_feed(
@@ -68,9 +73,7 @@ def parse_feed(
     prepared = prepare_xml(document.body, source)
     if prepared.root is not None and prepared.root.lower() == "html":
         raise ParseError(source, "got an HTML page, not a feed")
-    spans = entry_spans(prepared.body)
-    if spans is not None and max_items is not None and len(spans.spans) > max_items:
-        spans = None  # entries past max_items are never read, so never known
+    spans = _entry_spans(prepared.body, max_items)
     digests = spans.digests() if spans is not None else ()
     omitted: set[int] = set()
     if spans is not None and known is not None:
@@ -78,20 +81,19 @@ def parse_feed(
     body = spans.without(omitted) if spans is not None and omitted else prepared.body
     result = _feedparser(body, headers, source)
     state = _context(spans, document, headers, result, context) if spans is not None else None
-    if omitted and (
-        known is None
-        or state != known.context
-        or len(result.get("entries") or []) != len(digests) - len(omitted)
-    ):
-        # Something the entries inherit changed, or feedparser does not see
-        # the entries we took out as we do: read them all.
-        assert spans is not None
-        omitted = set()
-        result = _feedparser(prepared.body, headers, source)
-        state = _context(spans, document, headers, result, context)
+    if omitted:
+        assert spans is not None and known is not None
+        skipped = [known.entries[digests[index]] for index in sorted(omitted)]
+        if not _reads_alike(result, state, known, skipped, len(digests)):
+            # Something the entries inherit changed, feedparser does not see
+            # the entries we took out as we do, or a new entry has the id of
+            # one taken out (which of them keeps it depends on both): read
+            # them all.
+            omitted = set()
+            result = _feedparser(prepared.body, headers, source)
+            state = _context(spans, document, headers, result, context)
     entries = result.get("entries") or []
-    if len(entries) != len(digests) - len(omitted):
-        state = None  # feedparser's entries are not the spans: remember none of them
+    remembered = _remember(digests, omitted, entries, known, state)
     problem = result.get("bozo_exception") if result.get("bozo") else None
     # As reader does: a feed that is not well-formed is an error even when
     # feedparser's loose parser salvages entries, since what it salvages from
@@ -123,8 +125,66 @@ def parse_feed(
         warning="; ".join(warnings) or None,
         ttl_seconds=_ttl_seconds(feed),
         unchanged=len(omitted),
-        digests=EntryDigests(state, frozenset(digests)) if state is not None else None,
+        digests=remembered,
     )
+
+
+def _entry_spans(body: bytes, max_items: int | None) -> EntrySpans | None:
+    try:
+        spans = entry_spans(body)
+    except Exception:  # a bug of ours: the document is read whole, as before
+        log.exception("cannot find the entries of a document")
+        return None
+    if spans is not None and max_items is not None and len(spans.spans) > max_items:
+        return None  # entries past max_items are never read, so never known
+    return spans
+
+
+def _id_digest(entry: Any) -> bytes:
+    """A hash of the entry's id as :func:`_item` reads it; zeros when it has none."""
+    entry_id = (entry.get("id") or "").strip()
+    if not entry_id:
+        return _NO_ID
+    return hashlib.blake2b(
+        entry_id.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES
+    ).digest()
+
+
+def _reads_alike(
+    result: Any, state: bytes | None, known: EntryDigests, skipped: list[bytes], total: int
+) -> bool:
+    """Whether the entries read, without those skipped, are read as in the whole document."""
+    entries = result.get("entries") or []
+    if state != known.context or len(entries) != total - len(skipped):
+        return False
+    skipped_ids = set(skipped) - {_NO_ID}
+    return not any(_id_digest(entry) in skipped_ids for entry in entries)
+
+
+def _remember(
+    digests: tuple[bytes, ...],
+    omitted: set[int],
+    entries: list[Any],
+    known: EntryDigests | None,
+    state: bytes | None,
+) -> EntryDigests | None:
+    """This document's digests, or None when the next one must be read whole:
+    feedparser's entries are not the spans, or two entries share an id (which
+    of them keeps it would depend on the other)."""
+    if state is None or len(entries) != len(digests) - len(omitted):
+        return None
+    read = iter(entries)
+    remembered = {}
+    for index, digest in enumerate(digests):
+        if index in omitted:
+            assert known is not None
+            remembered[digest] = known.entries[digest]
+        else:
+            remembered[digest] = _id_digest(next(read))
+    ids = [entry_id for entry_id in remembered.values() if entry_id != _NO_ID]
+    if len(set(ids)) != len(ids):
+        return None
+    return EntryDigests(state, remembered)
 
 
 def _feedparser(body: bytes, headers: dict[str, str], source: str) -> Any:
@@ -151,17 +211,19 @@ def _context(
 ) -> bytes:
     """A hash of everything an entry's item depends on besides its own bytes.
 
-    That is: this program's version (a newer one may read entries
-    differently), the document's address (links resolve against it), the
-    headers feedparser reads, the prolog and the start tags around the
-    entries (namespaces, xml:base, xml:lang), what feedparser made of the
-    document as a whole (its encoding, version, language, a benign
-    problem), and what the caller applies to every entry.
+    That is: the versions of this program and of the libraries that read
+    entries (a newer one may read them differently), the document's address
+    (links resolve against it), the headers feedparser reads, the prolog and
+    the start tags around the entries (namespaces, xml:base, xml:lang), what
+    feedparser made of the document as a whole (its encoding, version,
+    language, a benign problem), and what the caller applies to every entry.
     """
     problem = result.get("bozo_exception") if result.get("bozo") else None
     facts = [
         _CONTEXT_FORMAT,
         __version__,
+        feedparser.__version__,
+        SANITIZER_VERSION,
         document.location,
         headers.get("content-type", ""),
         headers.get("content-language", ""),

@@ -21,6 +21,9 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
+# Part of what an entry's stored HTML depends on (see .feed._context).
+SANITIZER_VERSION: str = getattr(nh3, "__version__", "")
+
 # Ammonia's defaults minus layout containers that only carry styling;
 # no style attributes, no forms, no embedded content besides images.
 _TAGS = nh3.ALLOWED_TAGS - {"center", "map", "area", "nav", "header", "footer"}

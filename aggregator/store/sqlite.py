@@ -151,7 +151,10 @@ _ITEM_COLUMNS = (
 def to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return _utc_text(value)
+    if value.tzinfo is UTC:
+        return _utc_text(value)
+    # Not cached: datetimes equal as keys may be other instants (fold).
+    return _utc_text.__wrapped__(value)
 
 
 # A pass writes the same instant (its start) for every source it polls.

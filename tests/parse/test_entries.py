@@ -310,3 +310,39 @@ def test_a_left_out_entry_would_have_parsed_to_the_same_item(
     left_out = [i for i in whole.items if i not in delta.items]
     assert len(left_out) == delta.unchanged
     assert all(i in old.items for i in left_out)
+
+
+def guid_item(guid: str, n: int) -> bytes:
+    return (
+        f"<item><guid isPermaLink='false'>{guid}</guid><title>Story {n}</title>"
+        f"<link>https://example.org/{n}</link></item>"
+    ).encode()
+
+
+def test_a_new_entry_with_the_id_of_a_known_one_reads_them_all() -> None:
+    # Which of the two keeps the id depends on both: the first in the document.
+    first = parse(rss(guid_item("x", 1)))
+    body = rss(guid_item("x", 2), guid_item("x", 1))
+    second = parse(body, first.digests)
+    assert second.unchanged == 0
+    assert second.items == parse(body).items
+    assert [i.entry_id for i in second.items] == ["x", None]
+
+
+def test_a_document_whose_entries_share_an_id_is_not_remembered() -> None:
+    assert parse(rss(guid_item("x", 1), guid_item("x", 2))).digests is None
+    assert parse(rss(guid_item("x", 1), guid_item("y", 2))).digests is not None
+
+
+def test_a_bug_in_finding_entries_reads_the_document_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aggregator.parse import feed
+
+    def broken(body: bytes) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(feed, "entry_spans", broken)
+    parsed = parse(rss(item(1), item(2)))
+    assert [i.title for i in parsed.items] == ["Story 1", "Story 2"]
+    assert parsed.digests is None
