@@ -260,7 +260,6 @@ class Pipeline:
                 return
             held += _body_bytes(outcome)
             future.set_result(outcome)
-            top_up()
 
         def top_up() -> None:
             """Keep ``fetch.concurrency`` requests going, as far ahead of
@@ -277,7 +276,7 @@ class Pipeline:
                 task = asyncio.ensure_future(fetch(started))
                 running.add(task)
                 task.add_done_callback(running.discard)
-                task.add_done_callback(lambda _: top_up())
+                task.add_done_callback(lambda _: top_up())  # one more may start now
                 started += 1
 
         async def work(index: int) -> _BatchWork:
