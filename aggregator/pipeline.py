@@ -281,7 +281,8 @@ class Pipeline:
 
         async def work(index: int) -> _BatchWork:
             """A batch, once all of it is fetched: handed to the workers at once."""
-            mine = range(index * BATCH_SOURCES, min((index + 1) * BATCH_SOURCES, len(sources)))
+            first = index * BATCH_SOURCES
+            mine = range(first, first + len(batches[index]))
             fetched = list(await asyncio.gather(*(outcomes[i] for i in mine)))
             for i in mine:
                 del outcomes[i]

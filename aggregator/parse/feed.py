@@ -140,10 +140,14 @@ def _entry_spans(body: bytes, max_items: int | None) -> EntrySpans | None:
     return spans
 
 
+def _entry_id(entry: Any) -> str | None:
+    return (entry.get("id") or "").strip() or None
+
+
 def _id_digest(entry: Any) -> bytes:
-    """A hash of the entry's id as :func:`_item` reads it; zeros when it has none."""
-    entry_id = (entry.get("id") or "").strip()
-    if not entry_id:
+    """A hash of the entry's id (:func:`_entry_id`); zeros when it has none."""
+    entry_id = _entry_id(entry)
+    if entry_id is None:
         return _NO_ID
     return hashlib.blake2b(
         entry_id.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES
@@ -268,7 +272,7 @@ def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem,
     link = http_url(entry.get("link"), base)
     content, content_language = _content(entry)
     item = ParsedItem(
-        entry_id=(entry.get("id") or "").strip() or None,
+        entry_id=_entry_id(entry),
         title=plain_text(entry.get("title", "")),
         link=link,
         # dict.get: feedparser's own get() maps a missing updated_parsed to

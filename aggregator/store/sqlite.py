@@ -151,10 +151,9 @@ _ITEM_COLUMNS = (
 def to_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is UTC:
-        return _utc_text(value)
-    # Not cached: datetimes equal as keys may be other instants (fold).
-    return _utc_text.__wrapped__(value)
+    # In UTC before the cache: in other zones, datetimes equal as keys may be
+    # other instants (fold).
+    return _utc_text(value if value.tzinfo is UTC else value.astimezone(UTC))
 
 
 # A pass writes the same instant (its start) for every source it polls.
@@ -162,7 +161,7 @@ def to_text(value: datetime | None) -> str | None:
 def _utc_text(value: datetime) -> str:
     # Not strftime: it does not pad years before 1000, which would neither
     # sort nor read back.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def from_text(value: str | None) -> datetime | None:
