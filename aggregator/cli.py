@@ -119,8 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _once(config: Config, out: TextIO) -> int:
-    # Logging would repeat each source error that the status lines print.
-    logging.getLogger("aggregator.pipeline").setLevel(logging.ERROR)
+    # Logging would repeat each source error that the status lines print;
+    # at debug level it is wanted (a bug's traceback goes with its error).
+    pipeline_log = logging.getLogger("aggregator.pipeline")
+    if not pipeline_log.isEnabledFor(logging.DEBUG):
+        pipeline_log.setLevel(logging.ERROR)
     from .pipeline import run_once  # the whole pipeline; `status` does not need it
 
     progress, close = _progress_bar(len(config.sources))

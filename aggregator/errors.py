@@ -6,16 +6,21 @@
      |    +-- FetchError            the bytes could not be had (DNS, refused, timeout, HTTP status)
      |    |    +-- ResponseTooLarge the body or its decompressed form passed the size cap
      |    +-- ParseError            the bytes are not a feed or article we can read
+     |    +-- ProcessingError       a bug met while handling this source's data (any stage)
      +-- StoreError                 the database cannot be opened or written
      +-- PublishError               an output file could not be written
 
 A failing source is a value (``SourceError`` inside a result), not a crash:
-the pipeline records it and goes on with the other sources.  Anything that is
-not an ``AggregatorError`` is a bug and is left to surface.
+the pipeline records it and goes on with the other sources.  So is a bug met
+while handling one source's data, whatever the stage: it becomes that
+source's ``ProcessingError``, its traceback logged at debug level.  A failure
+that is not about one source (``StoreError``: the database is gone) stays
+the pass's.
 """
 
 from __future__ import annotations
 
+import traceback
 from datetime import datetime
 
 
@@ -44,9 +49,12 @@ class ConfigError(AggregatorError):
 class SourceError(AggregatorError):
     """One source failed.  ``str()`` is one line naming the source."""
 
-    def __init__(self, source: str, message: str):
+    def __init__(self, source: str, message: str, *, details: str | None = None):
         self.source = source
         self.message = " ".join(message.split())  # one line, whatever the cause printed
+        # A bug's traceback, for the log at debug level: made where the bug
+        # happened, which may be a worker process whose own log is not shown.
+        self.details = details
         super().__init__(f"{source}: {self.message}")
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -78,6 +86,36 @@ class ResponseTooLarge(FetchError):
 
 class ParseError(SourceError):
     """The retrieved bytes are not something we can read as a feed or article."""
+
+
+class ProcessingError(SourceError):
+    """An unexpected exception while handling one source's data: a bug, but one source's.
+
+    ``str()`` names the source, the stage, the item when there is one, and
+    the exception, on one line.
+    """
+
+    # An exception's text can be anything the input put in it.
+    MAX_DETAIL = 300
+
+    @classmethod
+    def of(
+        cls, source: str, stage: str, exc: BaseException, item: str | None = None
+    ) -> ProcessingError:
+        return cls(source, bug_message(stage, exc, item), details=bug_details(exc))
+
+
+def bug_message(stage: str, exc: BaseException, item: str | None = None) -> str:
+    """The message "<stage> failed [on item '<id>']: <Type>: <text>", of bounded length."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if len(detail) > ProcessingError.MAX_DETAIL:
+        detail = detail[: ProcessingError.MAX_DETAIL - 1] + "…"
+    where = f" on item {item[:200]!r}" if item else ""
+    return f"{stage} failed{where}: {detail}"
+
+
+def bug_details(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
 
 
 class StoreError(AggregatorError):

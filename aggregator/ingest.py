@@ -28,11 +28,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .config import SummaryConfig
-from .errors import ParseError
+from .errors import ParseError, ProcessingError, SourceError, bug_details, bug_message
 from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
 
 if TYPE_CHECKING:
@@ -48,9 +48,14 @@ log = logging.getLogger(__name__)
 # before it forks them (see .workers).
 WORKER_MODULES = ("aggregator.parse", "aggregator.dedup.merge", "aggregator.summarize.job")
 
-# A date further ahead than this is a mistake or a trick (it would pin the
-# entry to the top of every feed for years): it becomes the time it was seen.
+# Every entry date is clamped here, on entry, so that date arithmetic
+# further on (dedup windows, digests, feeds) can rely on it.  A date further
+# ahead than FUTURE_SLACK is a mistake or a trick (it would pin the entry to
+# the top of every feed for years): it becomes the time it was seen.  One
+# before EARLIEST (0001-01-01, 1900) is a placeholder, not a date: it becomes
+# EARLIEST, the oldest any published feed will show.
 FUTURE_SLACK = timedelta(days=1)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +78,12 @@ class Ingested(Record):
     summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text
 
 
-def ingest(job: IngestJob) -> Ingested | ParseError:
+def ingest(job: IngestJob) -> Ingested | SourceError:
     """Parse, prepare and summarize one source's fetched documents.
 
-    Bad input is the source's :class:`ParseError`, never an exception: this
-    runs in a worker, where an exception would only be a traceback.
+    Bad input is the source's :class:`ParseError`, a bug met on its data its
+    :class:`ProcessingError`, never an exception: this runs in a worker,
+    where an exception would only be a traceback.
     """
     from .dedup.merge import prepare_copy
     from .parse import parse_fetched
@@ -98,34 +104,39 @@ def ingest(job: IngestJob) -> Ingested | ParseError:
     except RecursionError:
         return ParseError(fetched.source, "document nested too deeply to read")
     except Exception as exc:
-        log.exception("parser failed on %s", fetched.source)
-        return ParseError(fetched.source, f"parser failed: {type(exc).__name__}: {exc}")
-    try:
-        items = tuple(_as_stored(item, job) for item in feed.items)
-        if any(
-            (a.published, a.updated) != (b.published, b.updated)
-            for a, b in zip(feed.items, items, strict=True)
-        ):
-            # An entry dated ahead is stored as seen now; a later poll, once
-            # its date is near, stores it as dated.  So such a document's
-            # entries are all read again next time.
-            feed = replace(feed, digests=None)
-        copies = tuple(prepare_copy(item, job.stored) for item in items)
-        summaries = []
-        if job.summary is not None:
-            for copy in copies:
-                if copy.facts is None:
-                    continue  # stored before, so summarized before
-                summary = SummaryJob.of(
-                    copy.item.content_html, copy.item.language, job.summary, job.algorithm
-                )
-                summaries.append((summary.key, summary.run()))
-    except Exception as exc:
-        # A bug, but one source's: the pass goes on with the others, and the
-        # traceback is in the log.
-        log.exception("preparing the entries of %s failed", fetched.source)
-        return ParseError(fetched.source, f"cannot prepare entries: {type(exc).__name__}: {exc}")
-    return Ingested(replace(feed, items=items), copies, tuple(summaries))
+        # A bug, but one source's: its bytes are not read again until they
+        # change, like any that do not parse; the traceback goes with it.
+        return ParseError(fetched.source, bug_message("parsing", exc), details=bug_details(exc))
+    limit = job.now + FUTURE_SLACK
+    if any(
+        date is not None and date > limit
+        for item in feed.items
+        for date in (item.published, item.updated)
+    ):
+        # An entry dated ahead is stored as seen now; a later poll, once
+        # its date is near, stores it as dated.  So such a document's
+        # entries are all read again next time.  (One dated before
+        # EARLIEST stays clamped: it need not be read again.)
+        feed = replace(feed, digests=None)
+    items, copies, summaries = [], [], []
+    for parsed in feed.items:
+        try:
+            item = _as_stored(parsed, job)
+            items.append(item)
+            copy = prepare_copy(item, job.stored)
+            copies.append(copy)
+            if job.summary is None or copy.facts is None:
+                continue  # no summaries here, or stored before, so summarized before
+            summary = SummaryJob.of(
+                copy.item.content_html, copy.item.language, job.summary, job.algorithm
+            )
+            summaries.append((summary.key, summary.run()))
+        except Exception as exc:
+            # A bug, but one source's: the pass goes on with the others.
+            return ProcessingError.of(
+                fetched.source, "preparing entries", exc, parsed.entry_id or parsed.link
+            )
+    return Ingested(replace(feed, items=tuple(items)), tuple(copies), tuple(summaries))
 
 
 def _as_stored(item: ParsedItem, job: IngestJob) -> ParsedItem:
@@ -135,9 +146,17 @@ def _as_stored(item: ParsedItem, job: IngestJob) -> ParsedItem:
 
 
 def clamp_dates(item: ParsedItem, now: datetime) -> ParsedItem:
-    limit = now + FUTURE_SLACK
-    published = item.published if item.published is None or item.published <= limit else now
-    updated = item.updated if item.updated is None or item.updated <= limit else now
+    """The item with each date between :data:`EARLIEST` and ``now`` + :data:`FUTURE_SLACK`."""
+    published = clamp_date(item.published, now)
+    updated = clamp_date(item.updated, now)
     if (published, updated) == (item.published, item.updated):
         return item
     return replace(item, published=published, updated=updated)
+
+
+def clamp_date(value: datetime | None, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if value > now + FUTURE_SLACK:
+        return now
+    return max(value, EARLIEST)

@@ -7,8 +7,10 @@
       |  publish, summarizing what is published but has no summary yet
 
 A failing source is a value (:class:`SourceResult` with its error), recorded
-in the store; the pass goes on with the others.  Anything else that goes
-wrong is a bug and surfaces.
+in the store; the pass goes on with the others.  So is a bug met while
+fetching or storing one source (a :class:`ProcessingError`, its traceback in
+the log at debug level): what the source had stored is left as it was.  Only
+a failure that is not one source's (the store is gone) ends the pass.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from . import __version__
 from .config import Config, SourceConfig
-from .errors import FetchError, ParseError, SourceError
+from .errors import (
+    FetchError,
+    ParseError,
+    ProcessingError,
+    SourceError,
+    StoreError,
+    bug_details,
+    bug_message,
+)
 from .fetch.http import HttpFetcher
 from .models import Entry, Fetched, SourceState, Summary
 from .schedule import Timing, judge_redirect, next_due
@@ -40,7 +50,7 @@ if TYPE_CHECKING:
     # A source as polled; a batch's sources as polled (bodies dropped), what the
     # workers made of those that changed, and the bytes of the bodies.
     _Outcome: TypeAlias = "Fetched | SourceError | Skipped"
-    _BatchWork = tuple[list[_Outcome], dict[str, "Ingested | ParseError"], int]
+    _BatchWork = tuple[list[_Outcome], dict[str, "Ingested | SourceError"], int]
 
 # Parsing (feedparser), deduplicating (numpy), summarizing (punkt, numpy) and
 # publishing (feedgen, Jinja2) are imported where they are first used: a
@@ -91,6 +101,8 @@ class SourceResult:
     warning: str | None = None
     skipped: Skipped | None = None
     next_due: datetime | None = None  # when the daemon polls it next; None: never
+    touched: list[int] = field(default_factory=list)  # its items new or changed
+    summarized: int = 0  # summaries it computed
 
     @property
     def changed(self) -> bool:
@@ -250,8 +262,10 @@ class Pipeline:
             bug = None
             try:
                 outcome = await self._fetch(source, states[source.name], now)
-            except Exception as exc:  # it surfaces where its batch is awaited
+            except StoreError as exc:  # not this source's: it surfaces with its batch
                 bug = exc
+            except Exception as exc:
+                outcome = ProcessingError.of(source.name, "fetching", exc)
             future = outcomes.get(index)
             if future is None or future.done():
                 return  # cancelled with its batch: the pass is over
@@ -310,10 +324,12 @@ class Pipeline:
                                 source.name, skipped=outcome, next_due=state.next_due
                             )
                         else:
-                            result = self._store_source(
-                                source, state, outcome, ingested.get(source.name), report, now
+                            result = self._store_isolated(
+                                source, state, outcome, ingested.get(source.name), now
                             )
                         report.results.append(result)
+                        report.touched += result.touched
+                        report.summarized += result.summarized
                         if progress is not None:
                             progress(source.name)
                 del fetched, ingested  # the next batch's wait is long enough to matter
@@ -328,7 +344,7 @@ class Pipeline:
         sources: Sequence[SourceConfig],
         fetched: Sequence[Fetched | SourceError | Skipped],
         now: datetime,
-    ) -> dict[str, Ingested | ParseError]:
+    ) -> dict[str, Ingested | SourceError]:
         """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`)."""
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         if not changed:
@@ -389,13 +405,42 @@ class Pipeline:
         except SourceError as error:
             return error
 
+    def _store_isolated(
+        self,
+        source: SourceConfig,
+        stored: SourceState,
+        fetched: Fetched | SourceError,
+        ingested: Ingested | SourceError | None,
+        now: datetime,
+    ) -> SourceResult:
+        """Store one source's poll in a savepoint of its batch; a bug in doing
+        so undoes only this source's writes and is recorded as its error."""
+        try:
+            return self._store_source(source, stored, fetched, ingested, now)
+        except StoreError:
+            raise
+        except Exception as exc:
+            error = (
+                exc
+                if isinstance(exc, ProcessingError)
+                else ProcessingError.of(source.name, "storing", exc)
+            )
+            try:
+                return self._store_source(source, stored, error, None, now)
+            except StoreError:
+                raise
+            except Exception as again:
+                # Even recording the failure failed (scheduling it, say): the
+                # line is still printed, and the stored state left as it was.
+                log.debug("%s: recording the failure failed", source.name, exc_info=again)
+                return SourceResult(source.name, error=error, next_due=stored.next_due)
+
     def _store_source(
         self,
         source: SourceConfig,
         stored: SourceState,
         fetched: Fetched | SourceError,
-        ingested: Ingested | ParseError | None,
-        report: PassReport,
+        ingested: Ingested | SourceError | None,
         now: datetime,
     ) -> SourceResult:
         result = SourceResult(source.name)
@@ -413,16 +458,18 @@ class Pipeline:
                 # without parsing them again.
                 error = ParseError(source.name, (stored.last_error or "").split(": ", 1)[-1])
                 broken = fetched.state
-        usable = ingested if not isinstance(ingested, ParseError) else None
+        usable = ingested if not isinstance(ingested, SourceError) else None
         with self.store.transaction():
             if isinstance(error, SourceError):
+                if error.details:
+                    log.debug("%s\n%s", error, error.details)
                 result.error = error
                 retry_after = error.retry_after if isinstance(error, FetchError) else None
                 self.store.record_failure(source.name, now, str(error), broken, retry_after)
                 log.warning("%s", error)
             else:
                 assert isinstance(fetched, Fetched)
-                self._store_items(source, stored, fetched, usable, result, report, now)
+                self._store_items(source, stored, fetched, usable, result, now)
             failure = error if isinstance(error, SourceError) else None
             result.next_due = self._schedule(source, stored, fetched, usable, failure, now)
         return result
@@ -434,7 +481,6 @@ class Pipeline:
         fetched: Fetched,
         ingested: Ingested | None,
         result: SourceResult,
-        report: PassReport,
         now: datetime,
     ) -> None:
         if fetched.not_modified or ingested is None:
@@ -448,9 +494,14 @@ class Pipeline:
         result.warning = feed.warning
         result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
         for copy in ingested.copies:
-            outcome, item_id = merge_copy(
-                self.store, source.name, source.section, copy, now, self.config.dedup
-            )
+            try:
+                outcome, item_id = merge_copy(
+                    self.store, source.name, source.section, copy, now, self.config.dedup
+                )
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise ProcessingError.of(source.name, "storing", exc, copy.entry_key) from exc
             if outcome is Outcome.NEW:
                 result.new += 1
             elif outcome is Outcome.MERGED:
@@ -460,10 +511,10 @@ class Pipeline:
             else:
                 result.unchanged += 1
             if outcome is not Outcome.UNCHANGED:
-                report.touched.append(item_id)
+                result.touched.append(item_id)
         if ingested.summaries:
             self.store.save_summaries(dict(ingested.summaries))
-            report.summarized += len(ingested.summaries)
+            result.summarized += len(ingested.summaries)
         if result.changed or (feed.title, feed.link) != (stored.title, stored.site_link):
             self.store.bump_generation()
         self.store.record_success(
@@ -531,13 +582,18 @@ class Pipeline:
         if not missing:
             return 0
         size = sum(len(job.html) for job in missing)
-        summaries = await self._workers.map(_summarize_one, missing, heavy=size > _POOL_MIN_BYTES)
+        results = await self._workers.map(_summarize_one, missing, heavy=size > _POOL_MIN_BYTES)
+        made = {}
+        for job, result in zip(missing, results, strict=True):
+            if isinstance(result, Summary):
+                made[job.key] = result
+            else:  # published without a summary; tried again next time
+                log.error("cannot summarize an item (summary key %s): %s", job.key, result[0])
+                log.debug("%s", result[1])
         with self.store.transaction():
-            self.store.save_summaries(
-                {job.key: s for job, s in zip(missing, summaries, strict=True)}
-            )
+            self.store.save_summaries(made)
             self.store.bump_generation()
-        return len(missing)
+        return len(made)
 
     async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
         """Publish unless nothing that the output depends on changed since the last time.
@@ -579,7 +635,11 @@ class Pipeline:
         meta = FeedMeta(
             title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
         )
-        return publish(merged, meta, self.config.output.dir)
+        report = publish(merged, meta, self.config.output.dir)
+        for _entry_left_out, error in report.left_out:
+            log.error("%s", error)
+            log.debug("%s", error.details)
+        return report
 
     def _publish_state(self) -> str:
         """Everything the published files depend on, as one hash: the store's
@@ -637,5 +697,9 @@ def _without_bodies(outcome: Fetched | SourceError | Skipped) -> Fetched | Sourc
     return outcome
 
 
-def _summarize_one(job: SummaryJob) -> Summary:
-    return job.run()
+def _summarize_one(job: SummaryJob) -> Summary | tuple[str, str]:
+    """The summary, or a bug's message and traceback: one item's, not the pass's."""
+    try:
+        return job.run()
+    except Exception as exc:
+        return bug_message("summarizing", exc), bug_details(exc)

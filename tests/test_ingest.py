@@ -12,8 +12,8 @@ from aggregator.config import SummaryConfig, parse_config
 from aggregator.dedup import near
 from aggregator.dedup.keys import content_fingerprint
 from aggregator.dedup.merge import prepare_copy
-from aggregator.errors import ParseError
-from aggregator.ingest import Ingested, IngestJob, ingest
+from aggregator.errors import ParseError, ProcessingError
+from aggregator.ingest import EARLIEST, Ingested, IngestJob, ingest
 from aggregator.models import Document, Fetched, FetchState
 from aggregator.parse.normalize import plain_text
 from aggregator.pipeline import Pipeline
@@ -155,8 +155,28 @@ def test_a_failure_after_parsing_is_the_sources_error_not_the_passs(
 
     monkeypatch.setattr(summary_job.SummaryJob, "run", broken)
     result = ingest(IngestJob(fetched(RSS), NOW, summary=SummaryConfig()))
-    assert isinstance(result, ParseError)
+    assert isinstance(result, ProcessingError)
     assert "summarizer bug" in str(result) and result.source == "Example"
+    # The item it failed on is named; its traceback comes back for the log.
+    first = _items(RSS)[0]
+    assert repr(first.entry_id or first.link) in str(result)
+    assert result.details is not None and "def broken" not in str(result)
+    assert "summarizer bug" in result.details and "Traceback" in result.details
+
+
+@pytest.mark.parametrize(
+    "date",
+    [b"Mon, 01 Jan 0001 00:00:00 GMT", b"Mon, 01 Jan 1900 00:00:00 GMT", b"31 Dec 1969 23:59 GMT"],
+)
+def test_dates_before_1970_are_clamped_to_it_and_the_document_kept_for_next_time(
+    date: bytes,
+) -> None:
+    old = rss(("a", "Dated long ago", "Text.")).replace(b"Tue, 24 Nov 2026 10:00:00 GMT", date)
+    result = ingest(IngestJob(fetched(old), NOW))
+    assert isinstance(result, Ingested)
+    assert result.feed.items[0].published == EARLIEST
+    # Clamped for good: unlike a date ahead, its bytes need not be read again.
+    assert result.feed.digests is not None
 
 
 def test_a_document_with_an_entry_dated_ahead_is_read_whole_next_time() -> None:

@@ -4,6 +4,7 @@ real feedparser, sumy and feedgen, through the command's own entry point."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import sqlite3
@@ -16,6 +17,8 @@ import feedparser
 import pytest
 
 from aggregator.cli import main
+from aggregator.errors import StoreError
+from aggregator.models import Entry
 from aggregator.store import open_store
 from aggregator.store.sqlite import SqliteStore
 from tests.conftest import DATA, REPO
@@ -509,7 +512,7 @@ def test_a_pass_that_fails_starts_no_more_requests(
     monkeypatch.setattr(pipeline, "_MAX_BATCHES_AHEAD", 100)  # only the failure stops it
 
     def broken(*args: object) -> None:
-        raise RuntimeError("a bug while storing")
+        raise StoreError("the database is gone")  # not one source's failure: the pass's
 
     async def nothing_to_parse(*args: object) -> dict[str, object]:
         return {}  # at once: the first batch fails while the others are being fetched
@@ -532,7 +535,7 @@ def test_a_pass_that_fails_starts_no_more_requests(
         store = open_store(config.store)
         try:
             async with pipeline.Pipeline(config, store) as stages:
-                with pytest.raises(RuntimeError, match="a bug while storing"):
+                with pytest.raises(StoreError, match="the database is gone"):
                     await stages.update(config.sources, datetime.now(UTC))
                 await asyncio.sleep(0.5)  # a request still being started would be made now
         finally:
@@ -541,3 +544,132 @@ def test_a_pass_that_fails_starts_no_more_requests(
     asyncio.run(update_then_wait())
     # The one that failed, and the one under way then (one at a time).
     assert 1 <= sum(route.requests for route in routes) <= 2
+
+
+# -- one source's bug is that source's error, at every stage ------------------
+
+
+def _isolation_config(tmp_path: Path, server: FeedServer) -> Path:
+    server.add("/grow", Route(_growing_feed([2, 1], 1)))
+    server.add("/rss", Route((FEEDS / "rss20.xml").read_bytes()))
+    server.add("/json", Route((FEEDS / "feed11.json").read_bytes()))
+    lines = ["allow_private: true", "store: state.db", "sources:"]
+    for name in ("grow", "rss", "json"):
+        lines.append(f"  - {{name: {name}, url: {server.url('/' + name)}, section: S}}")
+    config = tmp_path / "feeds.yaml"
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return config
+
+
+def _status_lines(lines: list[str]) -> dict[str, str]:
+    return {
+        line.split()[1].rstrip(":"): line
+        for line in lines
+        if line.split() and line.split()[0] in ("new", "updated", "unchanged", "error")
+    }
+
+
+def _stored_titles(tmp_path: Path) -> dict[str, set[str]]:
+    """Each source's stored items' titles, through the store."""
+    store = open_store(tmp_path / "state.db")
+    try:
+        titles: dict[str, set[str]] = {}
+        for item in store.iter_items():
+            for ref in item.sources:
+                titles.setdefault(ref.name, set()).add(item.title)
+        return titles
+    finally:
+        store.close()
+
+
+def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_goes_on(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aggregator.dedup import merge
+    from aggregator.fetch.http import HttpFetcher
+
+    caplog.set_level("DEBUG", logger="aggregator.pipeline")
+    config = _isolation_config(tmp_path, feed_server)
+    code, lines = run(config, capsys)
+    assert code == 0 and _status_lines(lines)["grow"].startswith("new")
+    before = _stored_titles(tmp_path)
+    assert before["grow"] == {"Story 1", "Story 2"}
+
+    real_merge, real_fetch = merge.merge_copy, HttpFetcher.fetch
+
+    def merge_with_a_bug(store: object, source: str, *args: object, **kwargs: object) -> object:
+        if source == "grow":
+            raise OverflowError("a bug on this item")
+        return real_merge(store, source, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def fetch_with_a_bug(
+        self: HttpFetcher, source: str, *args: object, **kw: object
+    ) -> object:
+        if source == "rss":
+            raise KeyError("a bug while fetching")
+        return await real_fetch(self, source, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(merge, "merge_copy", merge_with_a_bug)
+    monkeypatch.setattr(HttpFetcher, "fetch", fetch_with_a_bug)
+    feed_server.routes["/grow"].body = _growing_feed([3, 2, 1], 2)
+    feed_server.routes["/json"].body = (
+        (FEEDS / "feed11.json").read_bytes().replace(b"new energy link", b"a new energy link")
+    )
+    code, lines = run(config, capsys)
+
+    assert code == 0
+    status = _status_lines(lines)
+    assert status["grow"].startswith("error")
+    assert "storing failed on item 'link:https://grow.example/3'" in status["grow"]
+    assert "OverflowError: a bug on this item" in status["grow"]
+    assert status["rss"].startswith("error") and "fetching failed: KeyError" in status["rss"]
+    assert status["json"].startswith(("new", "updated")), status["json"]
+    # What the failing source had stored is untouched; its new item is not half-stored.
+    after = _stored_titles(tmp_path)
+    assert after["grow"] == before["grow"] and after["rss"] == before["rss"]
+    # The traceback is in the log, at debug level only.
+    tracebacks = [r for r in caplog.records if "Traceback" in r.getMessage()]
+    assert tracebacks and all(r.levelname == "DEBUG" for r in tracebacks)
+    # The stored error shows in status, as any failure does.
+    assert main(["status", "-c", str(config)]) == 0
+    rows = {row.split()[0]: row for row in capsys.readouterr().out.splitlines()[1:]}
+    assert "OverflowError" in rows["grow"] and rows["grow"].split()[1] == "error"
+
+    # Once the bug is gone, the next pass stores the new item.
+    monkeypatch.setattr(merge, "merge_copy", real_merge)
+    code, lines = run(config, capsys)
+    assert _status_lines(lines)["grow"].startswith("new")
+    assert _stored_titles(tmp_path)["grow"] == {"Story 1", "Story 2", "Story 3"}
+
+
+def test_an_entry_that_cannot_be_published_is_left_out_and_the_rest_published(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import aggregator.publish as publishing
+
+    real_render = publishing.render_rss
+
+    def render_with_a_bug(entries: list[Entry], *args: object, **kwargs: object) -> bytes:
+        if any(e.title == "Story 2" for e in entries):
+            raise ValueError("a bug on this entry")
+        return real_render(entries, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publishing, "render_rss", render_with_a_bug)
+    config = _isolation_config(tmp_path, feed_server)
+    code, _lines = run(config, capsys)
+    assert code == 0
+    titles = {
+        i["title"] for i in json.loads((tmp_path / "out" / "feed.json").read_bytes())["items"]
+    }
+    assert "Story 1" in titles and "Story 2" not in titles
+    assert len(titles) > 2  # the other sources' entries too
+    left_out = [r for r in caplog.records if "publishing failed on item" in r.getMessage()]
+    assert len(left_out) == 1 and left_out[0].getMessage().startswith("grow: ")

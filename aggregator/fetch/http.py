@@ -36,7 +36,7 @@ from yarl import URL
 from ..config import FetchConfig
 from ..errors import FetchError, ResponseTooLarge
 from ..models import Document, Fetched, FetchState
-from ..schedule import cache_lifetime
+from ..schedule import MAX_RETRY_AFTER, cache_lifetime
 from .addresses import IPAddress, is_public_address, literal_address, parse_address
 
 ACCEPT = (
@@ -373,11 +373,22 @@ def _cache_seconds(headers: Mapping[str, str]) -> float | None:
 
 
 def _retry_after(headers: Mapping[str, str]) -> datetime | None:
-    """Retry-After as a moment: delay-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    """Retry-After as a moment: delay-seconds or an HTTP date (RFC 9110 10.2.3).
+
+    Never further than :data:`MAX_RETRY_AFTER` ahead, however many digits it
+    has; anything that is neither (``²`` is a digit to ``str.isdigit``) is no
+    Retry-After at all.
+    """
     value = headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return datetime.now(UTC) + timedelta(seconds=int(value))
-    return _http_date(value)
+    now = datetime.now(UTC)
+    latest = now + MAX_RETRY_AFTER
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0") or "0"
+        if len(digits) > 9:  # over thirty years: far over the cap, and int() may refuse it
+            return latest
+        return min(now + timedelta(seconds=int(digits)), latest)
+    moment = _http_date(value)
+    return min(moment, latest) if moment is not None else None
 
 
 def _permanent_redirect(hops: Sequence[tuple[int, URL]], final: URL) -> str | None:

@@ -117,13 +117,16 @@ def parse_feed(
         warnings.append(f"{cut} entries cut to {MAX_HTML_CHARS} characters")
     if problem is not None:
         warnings.append(f"{type(problem).__name__}: {problem}")
+    ttl_seconds, hint_warning = _ttl_seconds(feed)
+    if hint_warning:
+        warnings.append(hint_warning)
     return ParsedFeed(
         title=plain_text(feed.get("title", "")) or None,
         link=site_link,
         language=language,
         items=items,
         warning="; ".join(warnings) or None,
-        ttl_seconds=_ttl_seconds(feed),
+        ttl_seconds=ttl_seconds,
         unchanged=len(omitted),
         digests=remembered,
     )
@@ -253,18 +256,39 @@ _PERIOD_SECONDS = {
 }
 
 
-def _ttl_seconds(feed: Any) -> float | None:
-    """RSS <ttl> (minutes) or sy:updatePeriod / sy:updateFrequency, as seconds."""
+# A polling hint longer than this is a mistake: it is ignored, with a warning.
+# (The scheduler clamps what it keeps to max_interval anyway.)
+_MAX_HINT_SECONDS = 366 * 86400
+
+
+def _ttl_seconds(feed: Any) -> tuple[float | None, str | None]:
+    """RSS <ttl> (minutes) or sy:updatePeriod / sy:updateFrequency, as seconds;
+    and a warning when a hint was out of range and ignored."""
     hints = []
-    ttl = str(feed.get("ttl", "")).strip()
-    if ttl.isdigit() and int(ttl) > 0:
-        hints.append(int(ttl) * 60.0)
+    ignored = []
+    ttl = _whole_number(feed.get("ttl"))
+    if ttl is not None and 0 < ttl * 60 <= _MAX_HINT_SECONDS:
+        hints.append(ttl * 60.0)
+    elif str(feed.get("ttl", "")).strip():
+        ignored.append("<ttl>")
     period = _PERIOD_SECONDS.get(str(feed.get("sy_updateperiod", "")).strip().lower())
     if period is not None:
-        frequency = str(feed.get("sy_updatefrequency", "1")).strip()
-        times = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
-        hints.append(period / times)
-    return max(hints) if hints else None
+        frequency = _whole_number(feed.get("sy_updatefrequency", "1"))
+        if frequency is None or frequency <= 0:
+            ignored.append("sy:updateFrequency")
+            frequency = 1
+        hints.append(period / frequency)
+    warning = f"ignored an out-of-range {' and '.join(ignored)}" if ignored else None
+    return (max(hints) if hints else None), warning
+
+
+def _whole_number(value: object) -> int | None:
+    """A hint's ASCII digits as a number; None for anything else (``²``, a
+    4,400-digit number: int() would take the first and refuse the second)."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        return None
+    return int(text)
 
 
 def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem, bool]:

@@ -7,6 +7,7 @@ Fields of the wrong type are ignored rather than trusted.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any
 
@@ -22,6 +23,10 @@ from .normalize import (
 )
 
 _VERSION_PREFIX = "https://jsonfeed.org/version/"
+# A \uD800-\uDFFF escape: JSON allows it alone, but the string it makes is
+# not text (nothing can encode it), so such strings are repaired.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def looks_like_json(document: Document) -> bool:
@@ -45,6 +50,7 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
         raise ParseError(source, f"JSON Feed is not UTF-8: {exc}") from None
     except (ValueError, RecursionError) as exc:  # ValueError: also a 5000-digit number
         raise ParseError(source, f"not valid JSON: {exc}") from None
+    repaired = _SURROGATE_ESCAPE.search(document.body) is not None and _repair_surrogates(data)
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):
         raise ParseError(source, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     items = data.get("items")
@@ -60,14 +66,50 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
         for item in items[:max_items]
         if isinstance(item, dict)
     )
-    over = max_items is not None and len(items) > max_items
+    warnings = []
+    if max_items is not None and len(items) > max_items:
+        warnings.append(limit_note(max_items, len(items)))
+    if repaired:
+        warnings.append("unpaired UTF-16 surrogates replaced by U+FFFD")
     return ParsedFeed(
         title=plain_text(_string(data, "title") or "") or None,
         link=site or http_url(feed_url, base),
         language=language,
         items=parsed,
-        warning=limit_note(max_items, len(items)) if max_items is not None and over else None,
+        warning="; ".join(warnings) or None,
     )
+
+
+def _repair_surrogates(data: object) -> bool:
+    """Replace every lone surrogate in ``data``'s strings (keys too) by U+FFFD,
+    in place; whether there was any.  Iterative: the document may be deep."""
+    found = False
+
+    def fixed(text: str) -> str:
+        nonlocal found
+        if _LONE_SURROGATE.search(text) is None:
+            return text
+        found = True
+        return _LONE_SURROGATE.sub("\ufffd", text)
+
+    pending = [data]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            for key in list(node):
+                value = node.pop(key)
+                node[fixed(key) if isinstance(key, str) else key] = (
+                    fixed(value) if isinstance(value, str) else value
+                )
+                if isinstance(value, dict | list):
+                    pending.append(value)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    node[index] = fixed(value)
+                elif isinstance(value, dict | list):
+                    pending.append(value)
+    return found
 
 
 def _item(

@@ -10,8 +10,12 @@ Files, relative to ``out_dir``::
     sections/<slug>.atom        one per section, that section's entries only
 
 Rendering reads no clock, so publishing the same entries twice writes nothing
-the second time.  Section feeds of sections that no longer exist are not
-deleted: a subscriber's reader then keeps its last copy instead of an error.
+the second time.  An entry that cannot be rendered (a bug met on one
+source's data) is left out, named in :attr:`PublishReport.left_out`, and the
+rest is published: one source's bad data never stops the merged feed.
+
+Section feeds of sections that no longer exist are not deleted: a
+subscriber's reader then keeps its last copy instead of an error.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aggregator.errors import PublishError
+from aggregator.errors import ProcessingError, PublishError
 from aggregator.models import Entry, FeedMeta
 from aggregator.publish.content import entry_content_html
 from aggregator.publish.feeds import render_atom, render_json_feed, render_rss
@@ -57,6 +61,8 @@ class PublishReport:
 
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Entries that could not be rendered, each with the error line naming it.
+    left_out: list[tuple[Entry, ProcessingError]] = field(default_factory=list)
 
 
 def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishReport:
@@ -66,7 +72,15 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
     first).  Raises :class:`PublishError` for the first file that cannot be
     written; files written before it stay written, and nothing is half-written.
     """
-    outputs = _render_all(entries, meta)
+    try:
+        outputs = _render_all(entries, meta)
+        left_out = []
+    except Exception:
+        left_out = [(e, error) for e in entries if (error := _render_error(e, meta)) is not None]
+        if not left_out:
+            raise  # not one entry's: a bug of the whole
+        bad = {id(e) for e, _error in left_out}
+        outputs = _render_all([e for e in entries if id(e) not in bad], meta)
     for directory in (out_dir, out_dir / SECTIONS_DIR):
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -74,7 +88,7 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
             raise PublishError(f"{directory}: cannot create directory: {error}") from error
     for directory in (out_dir, out_dir / SECTIONS_DIR):
         sweep_temporaries(directory)
-    report = PublishReport()
+    report = PublishReport(left_out=left_out)
     for name, data in outputs:
         path = out_dir.joinpath(*name.split("/"))
         if write_if_changed(path, data):
@@ -82,6 +96,16 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
         else:
             report.unchanged.append(name)
     return report
+
+
+def _render_error(entry: Entry, meta: FeedMeta) -> ProcessingError | None:
+    """Why ``entry`` alone cannot be rendered, as its lead source's error; None if it can."""
+    try:
+        _render_all([entry], meta)
+    except Exception as exc:
+        source = entry.sources[0].name if entry.sources else entry.section
+        return ProcessingError.of(source, "publishing", exc, entry.id)
+    return None
 
 
 def _render_all(entries: Sequence[Entry], meta: FeedMeta) -> list[tuple[str, bytes]]:

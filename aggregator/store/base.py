@@ -111,7 +111,14 @@ class DuplicateCluster:
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[None]: ...
+    def transaction(self) -> AbstractContextManager[None]:
+        """Writes inside commit together or not at all; inside another, a savepoint.
+
+        A failed inner transaction undoes only its own writes.  The database
+        failing raises :class:`~aggregator.errors.StoreError` (the pass's
+        error); any other exception is the data's, and is left as it is.
+        """
+        ...
 
     # sources
     def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None: ...

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -226,9 +226,29 @@ class SqliteStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside are committed together or not at all; nests as one."""
+        """All writes inside are committed together or not at all.
+
+        A transaction inside another is a savepoint: when it fails, what it
+        wrote is undone and the outer one goes on, so one source's failure
+        does not undo the other sources of its batch.  The database itself
+        failing (locked, full, read-only, corrupt, closed) raises
+        :class:`StoreError` from any depth; a failure caused by the data
+        written (an integrity or binding error) is left as it is, for the
+        caller to treat as that data's.
+        """
         if self._in_transaction:
-            yield
+            with self._translated():
+                self._db.execute("SAVEPOINT nested")
+            try:
+                with self._translated():
+                    yield
+            except BaseException:
+                with self._translated():
+                    self._db.execute("ROLLBACK TO nested")
+                    self._db.execute("RELEASE nested")
+                raise
+            with self._translated():
+                self._db.execute("RELEASE nested")
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -236,9 +256,11 @@ class SqliteStore:
             raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
         self._in_transaction = True
         try:
-            yield
+            with self._translated():
+                yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            with suppress(sqlite3.Error):  # a failed commit may have ended it already
+                self._db.execute("ROLLBACK")
             raise
         else:
             try:
@@ -247,6 +269,16 @@ class SqliteStore:
                 raise StoreError(f"{self.path}: cannot commit: {exc}") from exc
         finally:
             self._in_transaction = False
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        """The database's own failures as :class:`StoreError`; the data's left alone."""
+        try:
+            yield
+        except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError):
+            raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()

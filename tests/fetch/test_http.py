@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from aggregator.config import FetchConfig
 from aggregator.errors import FetchError, ResponseTooLarge
 from aggregator.fetch.http import HttpFetcher, _cache_seconds
 from aggregator.models import Fetched, FetchState
+from aggregator.schedule import MAX_RETRY_AFTER
 from tests.feedserver import FeedServer, Route
 
 FEED = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -138,3 +140,32 @@ def test_refused_connection() -> None:
 )
 def test_cache_hints(headers: dict[str, str], seconds: float | None) -> None:
     assert _cache_seconds(headers) == seconds
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", timedelta(seconds=120)),
+        ("0000120", timedelta(seconds=120)),
+        ("999999999999", MAX_RETRY_AFTER),  # overflowed datetime arithmetic once
+        ("9" * 4400, MAX_RETRY_AFTER),  # over int()'s digit limit
+        ("Fri, 31 Dec 9999 23:59:59 GMT", MAX_RETRY_AFTER),
+        ("\u00b2", None),  # a digit to str.isdigit, not to int()
+        ("soon", None),
+    ],
+)
+def test_retry_after_is_a_moment_no_later_than_the_cap(
+    feed_server: FeedServer, value: str, expected: timedelta | None
+) -> None:
+    feed_server.add("/busy", Route(b"", status=503, etag=False, headers={"Retry-After": value}))
+    before = datetime.now(UTC)
+    with pytest.raises(FetchError) as raised:
+        fetch(feed_server, "/busy")
+    after = datetime.now(UTC)
+    assert raised.value.status == 503
+    if expected is None:
+        assert raised.value.retry_after is None
+    else:
+        assert raised.value.retry_after is not None
+        assert before + expected <= raised.value.retry_after + timedelta(seconds=1)
+        assert raised.value.retry_after <= after + expected

@@ -235,6 +235,62 @@ def json_feed(items: list[object]) -> bytes:
     ).encode()
 
 
+def year_one(kind: str) -> bytes:
+    """An entry dated 0001-01-01, the way each format dates it."""
+    if kind == "atom":
+        return (
+            b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+            b"<title>Year one</title><id>urn:year-one</id><updated>2024-06-03T12:00:00Z</updated>"
+            b"<entry><title>Year one in Atom</title><id>urn:year-one:1</id>"
+            b'<link href="http://dates.example/atom"/>'
+            b"<updated>0001-01-01T00:00:00Z</updated><published>0001-01-01T00:00:00Z</published>"
+            b"<summary>Dated at the start of the era.</summary></entry></feed>"
+        )
+    if kind == "dc":
+        return rss(
+            b"<item><title>Year one in dc:date</title><link>http://dates.example/dc</link>"
+            b"<dc:date>0001-01-01T00:00:00Z</dc:date>"
+            b"<description>Dated at the start of the era.</description></item>"
+        ).replace(b"<rss ", b'<rss xmlns:dc="http://purl.org/dc/elements/1.1/" ')
+    if kind == "json":
+        return json_feed(
+            [
+                {
+                    "id": "year-one",
+                    "title": "Year one in JSON Feed",
+                    "url": "http://dates.example/json",
+                    "date_published": "0001-01-01T00:00:00Z",
+                    "content_text": "Dated at the start.",
+                }
+            ]
+        )
+    return rss(
+        b"<item><title>Year one in RSS</title><link>http://dates.example/rss</link>"
+        b"<pubDate>Mon, 01 Jan 0001 00:00:00 GMT</pubDate>"
+        b"<description>Dated at the start of the era.</description></item>"
+    )
+
+
+def odd_hints(ttl: bytes, frequency: bytes) -> bytes:
+    """A feed whose polling hints are out of any range."""
+    return rss(
+        b"<ttl>" + ttl + b"</ttl><sy:updatePeriod>hourly</sy:updatePeriod>"
+        b"<sy:updateFrequency>"
+        + frequency
+        + b"</sy:updateFrequency>"
+        + item(b"Odd hints " + ttl[:8])
+    ).replace(b"<rss ", b'<rss xmlns:sy="http://purl.org/rss/1.0/modules/syndication/" ')
+
+
+def lone_surrogate() -> bytes:
+    """A JSON Feed whose strings hold unpaired UTF-16 surrogates (valid JSON, not valid text)."""
+    return (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "Surrogates \\ud800",'
+        b' "items": [{"id": "s\\udfff", "title": "Lone \\ud83d surrogate",'
+        b' "url": "http://surrogates.example/1", "content_text": "Half \\udc00 a pair."}]}'
+    )
+
+
 def _route(body: bytes, content_type: str = "application/xml", **options: object) -> Route:
     return Route(body, content_type=content_type, **options)  # type: ignore[arg-type]
 
@@ -323,6 +379,30 @@ CASES: tuple[Case, ...] = (
          published=("First under a shared id", "Second under a shared id")),
     Case("bare-entries", lambda: _route(bare_entries()), "ok",
          published=("An entry with a title only",)),
+    # A source that crashed the whole pass once (issue 12): now one error or a clamped value
+    Case("retry-after-huge", lambda: _route(b"", status=503, etag=False,
+                                            headers={"Retry-After": "999999999999"}),
+         "error", "HTTP 503"),
+    Case("retry-after-superscript", lambda: _route(b"", status=429, etag=False,
+                                                   headers={"Retry-After": "\u00b2"}),
+         "error", "HTTP 429"),
+    Case("retry-after-4400-digits", lambda: _route(b"", status=503, etag=False,
+                                                   headers={"Retry-After": "9" * 4400}),
+         "error", "HTTP 503"),
+    Case("year-one-rss", lambda: _route(year_one("rss")), "ok", published=("Year one in RSS",)),
+    Case("year-one-atom", lambda: _route(year_one("atom")), "ok",
+         published=("Year one in Atom",)),
+    Case("year-one-dc-date", lambda: _route(year_one("dc")), "ok",
+         published=("Year one in dc:date",)),
+    Case("year-one-json", lambda: _route(year_one("json"), "application/feed+json"), "ok",
+         published=("Year one in JSON Feed",)),
+    Case("ttl-huge", lambda: _route(odd_hints(b"9" * 4400, b"9" * 4400)), "ok",
+         published=("Odd hints 99999999",)),
+    Case("ttl-superscript", lambda: _route(odd_hints("\u00b2".encode(), "\u00b3".encode())),
+         "ok"),
+    Case("ttl-overflow", lambda: _route(odd_hints(b"9" * 400, b"0")), "ok"),
+    Case("json-lone-surrogate", lambda: _route(lone_surrogate(), "application/feed+json"), "ok",
+         published=("Lone \ufffd surrogate",)),
 )  # fmt: skip
 
 

@@ -1,0 +1,67 @@
+"""What a store's transaction covers, run over every store (today SQLite).
+
+One source's failure inside a pass's batch undoes that source's writes only;
+the database failing is the pass's :class:`StoreError`; an error caused by
+the data written is left as it is, for the caller to treat as that data's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import StoreError
+from aggregator.store import Store, open_store
+
+WHEN = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = open_store(tmp_path / "store.db")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def test_a_failed_inner_transaction_undoes_only_its_own_writes(store: Store) -> None:
+    with store.transaction():
+        store.set_meta("batch", "kept")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_meta("source", "undone")
+            store.set_meta("batch", "overwritten")
+            raise RuntimeError("one source's bug")
+        with store.transaction():
+            store.set_meta("next source", "kept")
+    assert store.get_meta("batch") == "kept"
+    assert store.get_meta("source") is None
+    assert store.get_meta("next source") == "kept"
+
+
+def test_a_failed_outer_transaction_undoes_everything(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        with store.transaction():
+            store.set_meta("inner", "done")
+        store.set_meta("outer", "done")
+        raise RuntimeError("the pass failed")
+    assert store.get_meta("inner") is None and store.get_meta("outer") is None
+
+
+def test_an_error_of_the_data_written_is_left_as_it_is(store: Store) -> None:
+    with store.transaction():
+        store.set_meta("before", "kept")
+        # A copy of an item that does not exist: the data's fault, not the database's.
+        with pytest.raises(Exception) as raised, store.transaction():
+            store.save_copy("src", "key", 424242, None, "hash", WHEN)
+        assert not isinstance(raised.value, StoreError)
+    assert store.get_meta("before") == "kept"
+
+
+def test_the_database_failing_inside_a_transaction_is_a_store_error(store: Store) -> None:
+    with pytest.raises(StoreError), store.transaction(), store.transaction():
+        store.close()  # the database is gone under the pass
+        store.set_meta("lost", "yes")
