@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from . import __version__
 from .config import Config, SourceConfig
+from .decide import decide_poll
 from .errors import (
-    FetchError,
-    ParseError,
     ProcessingError,
     SourceError,
     StoreError,
@@ -38,7 +37,7 @@ from .errors import (
 )
 from .fetch.http import HttpFetcher
 from .models import Entry, Fetched, SourceState, Summary
-from .schedule import Timing, judge_redirect, next_due
+from .schedule import Timing
 from .store import Store, StoredItem, open_store
 from .workers import Workers
 
@@ -443,50 +442,55 @@ class Pipeline:
         ingested: Ingested | SourceError | None,
         now: datetime,
     ) -> SourceResult:
-        result = SourceResult(source.name)
-        error = fetched if isinstance(fetched, SourceError) else ingested
-        broken = None
-        if isinstance(fetched, Fetched):
-            if isinstance(ingested, ParseError):
-                broken = fetched.state
-            elif (
-                fetched.not_modified
-                and stored.broken_hash is not None
-                and fetched.state.content_hash == stored.broken_hash
-            ):
-                # The same bytes that did not parse last time: the same error,
-                # without parsing them again.
-                error = ParseError(source.name, (stored.last_error or "").split(": ", 1)[-1])
-                broken = fetched.state
-        usable = ingested if not isinstance(ingested, SourceError) else None
+        """Decide what the poll means (:func:`.decide.decide_poll`), store the
+        entries it read, then the intent, all in one savepoint."""
+        parsed = (
+            ingested.feed
+            if ingested is not None and not isinstance(ingested, SourceError)
+            else ingested
+        )
+        intent = decide_poll(
+            stored,
+            source.url,
+            Timing(source.interval, self.config.min_interval, self.config.max_interval),
+            fetched,
+            parsed,
+            now,
+            jitter=self.jitter(),
+        )
+        result = SourceResult(
+            source.name,
+            error=intent.error,
+            not_modified=intent.not_modified,
+            next_due=intent.next_due,
+        )
         with self.store.transaction():
-            if isinstance(error, SourceError):
-                if error.details:
-                    log.debug("%s\n%s", error, error.details)
-                result.error = error
-                retry_after = error.retry_after if isinstance(error, FetchError) else None
-                self.store.record_failure(source.name, now, str(error), broken, retry_after)
-                log.warning("%s", error)
-            else:
-                assert isinstance(fetched, Fetched)
-                self._store_items(source, stored, fetched, usable, result, now)
-            failure = error if isinstance(error, SourceError) else None
-            result.next_due = self._schedule(source, stored, fetched, usable, failure, now)
+            if intent.feed is not None:
+                assert ingested is not None and not isinstance(ingested, SourceError)
+                self._store_items(source, ingested, result, now)
+                if result.changed or intent.feed_changed:
+                    self.store.bump_generation()
+                self.store.save_entry_digests(source.name, intent.feed.digests)
+            self.store.apply_poll(intent)
+        if intent.error is not None:
+            if intent.error.details:
+                log.debug("%s\n%s", intent.error, intent.error.details)
+            log.warning("%s", intent.error)
+        if intent.disable is not None:
+            log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
+        if intent.move_to is not None:
+            log.warning(
+                "%s: moved permanently from %s to %s",
+                source.name,
+                stored.url or source.url,
+                intent.move_to,
+            )
         return result
 
     def _store_items(
-        self,
-        source: SourceConfig,
-        stored: SourceState,
-        fetched: Fetched,
-        ingested: Ingested | None,
-        result: SourceResult,
-        now: datetime,
+        self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
     ) -> None:
-        if fetched.not_modified or ingested is None:
-            result.not_modified = True
-            self.store.record_not_modified(source.name, now, fetched.state)
-            return
+        """Each copy through the dedup stage: new, merged, updated or unchanged."""
         from .dedup.exact import Outcome
         from .dedup.merge import merge_copy
 
@@ -515,54 +519,6 @@ class Pipeline:
         if ingested.summaries:
             self.store.save_summaries(dict(ingested.summaries))
             result.summarized += len(ingested.summaries)
-        if result.changed or (feed.title, feed.link) != (stored.title, stored.site_link):
-            self.store.bump_generation()
-        self.store.record_success(
-            source.name, now, fetched.state, feed.title, feed.link, feed.ttl_seconds
-        )
-        self.store.save_entry_digests(source.name, feed.digests)
-
-    def _schedule(
-        self,
-        source: SourceConfig,
-        stored: SourceState,
-        fetched: Fetched | SourceError,
-        ingested: Ingested | None,
-        error: SourceError | None,
-        now: datetime,
-    ) -> datetime | None:
-        """Apply the scheduling rules of :mod:`.schedule` to this poll's outcome."""
-        timing = Timing(source.interval, self.config.min_interval, self.config.max_interval)
-        gone = isinstance(error, FetchError) and error.status == 410
-        if gone:
-            self.store.disable_source(source.name, "gone (HTTP 410): no longer polled")
-            log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
-        if error is not None:
-            due = next_due(
-                now,
-                timing,
-                failures=stored.consecutive_failures + 1,
-                retry_after=error.retry_after if isinstance(error, FetchError) else None,
-                gone=gone,
-                jitter=self.jitter(),
-            )
-        else:
-            assert isinstance(fetched, Fetched)
-            ttl = ingested.feed.ttl_seconds if ingested is not None else stored.feed_ttl
-            hints = [h for h in (fetched.cache_seconds, ttl) if h]
-            due = next_due(now, timing, cache_seconds=max(hints) if hints else None)
-        redirect = fetched.permanent_redirect if isinstance(fetched, Fetched) else None
-        verdict = judge_redirect(redirect, stored.redirect_target, stored.redirect_count)
-        if verdict.move_to is not None and verdict.move_to != (stored.url or source.url):
-            self.store.move_source(source.name, verdict.move_to)
-            log.warning(
-                "%s: moved permanently from %s to %s",
-                source.name,
-                stored.url or source.url,
-                verdict.move_to,
-            )
-        self.store.record_schedule(source.name, due, verdict.pending_target, verdict.seen_count)
-        return due
 
     def summary_job(self, item: StoredItem) -> SummaryJob:
         from .summarize.job import SummaryJob

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
+from ..decide import PollIntent
+from ..models import EntryDigests, SourceRef, SourceState, Summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +127,6 @@ class Store(Protocol):
         """Every source's state; ``counts=False`` leaves ``items_stored`` None."""
         ...
 
-    def record_success(
-        self,
-        name: str,
-        when: datetime,
-        state: FetchState,
-        title: str | None,
-        site_link: str | None,
-        feed_ttl: float | None = None,
-    ) -> None: ...
     def entry_digests(self, name: str) -> EntryDigests | None:
         """What the source's last parsed document held (see :class:`EntryDigests`)."""
         ...
@@ -143,20 +135,13 @@ class Store(Protocol):
         """Replace them; None: the source's last document is not remembered."""
         ...
 
-    def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None: ...
-    def record_failure(
-        self,
-        name: str,
-        when: datetime,
-        error: str,
-        broken: FetchState | None = None,
-        retry_after: datetime | None = None,
-    ) -> None: ...
-    def record_schedule(
-        self, name: str, next_due: datetime | None, redirect_target: str | None, redirect_count: int
-    ) -> None: ...
-    def move_source(self, name: str, url: str) -> None: ...
-    def disable_source(self, name: str, reason: str) -> None: ...
+    def apply_poll(self, intent: PollIntent) -> None:
+        """Store what one poll decided about a source (see :mod:`aggregator.decide`),
+        in one transaction (a savepoint inside another): the failure, or the new
+        validators and the feed's title, link and ``<ttl>``; the next due time;
+        the redirect seen or the move confirmed; the source disabled.  Its items
+        are stored apart, by the dedup stage, in the same outer transaction."""
+        ...
 
     # items
     def find_copy(self, source: str, entry_key: str) -> CopyRecord | None: ...

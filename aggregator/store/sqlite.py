@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
 from .base import (
@@ -340,7 +341,31 @@ class SqliteStore:
         ).fetchall()
         return [_source_state(row) for row in rows]
 
-    def record_success(
+    def apply_poll(self, intent: PollIntent) -> None:
+        name, when = intent.source, intent.when
+        with self.transaction():
+            if intent.error is not None:
+                self._record_failure(
+                    name, when, str(intent.error), intent.broken, intent.retry_after
+                )
+            elif intent.feed is None:
+                assert intent.fetch_state is not None
+                self._record_not_modified(name, when, intent.fetch_state)
+            else:
+                assert intent.fetch_state is not None
+                feed = intent.feed
+                self._record_success(
+                    name, when, intent.fetch_state, feed.title, feed.link, feed.ttl_seconds
+                )
+            if intent.disable is not None:
+                self._disable_source(name, intent.disable)
+            if intent.move_to is not None:
+                self._move_source(name, intent.move_to)
+            self._record_schedule(
+                name, intent.next_due, intent.redirect_target, intent.redirect_count
+            )
+
+    def _record_success(
         self,
         name: str,
         when: datetime,
@@ -383,7 +408,7 @@ class SqliteStore:
             (name, digests.to_bytes()),
         )
 
-    def record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
+    def _record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_fetch = ?, "
             "last_success = ?, last_error = NULL, consecutive_failures = 0, retry_after = NULL "
@@ -398,7 +423,7 @@ class SqliteStore:
             ),
         )
 
-    def record_failure(
+    def _record_failure(
         self,
         name: str,
         when: datetime,
@@ -420,7 +445,7 @@ class SqliteStore:
                 (broken.etag, broken.last_modified, broken.content_hash, broken.content_hash, name),
             )
 
-    def record_schedule(
+    def _record_schedule(
         self, name: str, next_due: datetime | None, redirect_target: str | None, redirect_count: int
     ) -> None:
         self._db.execute(
@@ -429,10 +454,10 @@ class SqliteStore:
             (to_text(next_due), redirect_target, redirect_count, name),
         )
 
-    def move_source(self, name: str, url: str) -> None:
+    def _move_source(self, name: str, url: str) -> None:
         self._db.execute("UPDATE sources SET url = ? WHERE name = ?", (url, name))
 
-    def disable_source(self, name: str, reason: str) -> None:
+    def _disable_source(self, name: str, reason: str) -> None:
         self._db.execute(
             "UPDATE sources SET disabled = ?, next_due = NULL WHERE name = ?", (reason, name)
         )

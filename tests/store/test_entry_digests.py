@@ -8,7 +8,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.models import DIGEST_BYTES, EntryDigests, FetchState
+from aggregator.decide import PollIntent
+from aggregator.errors import SourceError
+from aggregator.models import DIGEST_BYTES, EntryDigests, FetchState, ParsedFeed
 from aggregator.store.sqlite import SqliteStore
 
 WHEN = datetime(2026, 1, 2, tzinfo=UTC)
@@ -34,12 +36,20 @@ def test_the_store_keeps_them_until_replaced_or_a_new_location(tmp_path: Path) -
         assert store.entry_digests("s") is None
         digests = EntryDigests(b"c" * DIGEST_BYTES, {b"e" * DIGEST_BYTES: b"i" * DIGEST_BYTES})
         with store.transaction():
-            store.record_success("s", WHEN, FetchState(etag="1"), "T", None)
+            store.apply_poll(
+                PollIntent(
+                    "s",
+                    WHEN,
+                    None,
+                    fetch_state=FetchState(etag="1"),
+                    feed=ParsedFeed("T", None, None, ()),
+                )
+            )
             store.save_entry_digests("s", digests)
         assert store.entry_digests("s") == digests
         with store.transaction():
-            store.record_failure("s", WHEN, "boom")
-            store.record_not_modified("s", WHEN, FetchState(etag="1"))
+            store.apply_poll(PollIntent("s", WHEN, None, error=SourceError("s", "boom")))
+            store.apply_poll(PollIntent("s", WHEN, None, fetch_state=FetchState(etag="1")))
         assert store.entry_digests("s") == digests
         store.sync_sources([("s", "https://a.example/feed", "Other section")])
         assert store.entry_digests("s") == digests

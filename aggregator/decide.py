@@ -1,0 +1,138 @@
+"""What one poll means for a source: pure, ``now`` passed in.
+
+    decide_poll(the source as stored, what the fetch returned, what parsing made of it, now)
+      -> PollIntent: the error to record or the new validators, the feed's own
+         title, link and <ttl>, the next due time, a redirect seen or a move
+         confirmed, the source disabled
+
+Nothing here reads a clock, draws a random number, sleeps or touches I/O: the
+pipeline passes in ``now`` and the jitter, stores the items itself (see
+:mod:`.dedup.merge`), and hands the intent to the store in one call
+(``Store.apply_poll``).  The rules of time are :mod:`.schedule`'s; this module
+decides which of them a poll's outcome calls for.
+
+It does not decide which entries are new, changed or duplicates (the dedup
+stage does, per copy) and does not log: the caller says what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .errors import FetchError, ParseError, SourceError
+from .models import Fetched, FetchState, ParsedFeed, SourceState
+from .schedule import Timing, judge_redirect, next_due
+
+GONE = "gone (HTTP 410): no longer polled"
+
+
+@dataclass(frozen=True, slots=True)
+class PollIntent:
+    """What to store about a source after one poll, its items apart.
+
+    Exactly one of three outcomes: a failure (``error`` set), a success with
+    nothing new to read (``not_modified``), or a success whose entries were
+    read (``feed`` set: its title, link and ``<ttl>`` are stored).
+    """
+
+    source: str
+    when: datetime
+    next_due: datetime | None  # None: never again (410 Gone)
+    error: SourceError | None = None
+    # The validators of bytes that did not parse: the same bytes next time
+    # are answered with the same error, without parsing them again.
+    broken: FetchState | None = None
+    fetch_state: FetchState | None = None  # a success's new validators
+    not_modified: bool = False
+    feed: ParsedFeed | None = None
+    feed_changed: bool = False  # its title or link differ from the stored ones
+    redirect_target: str | None = None  # a permanent redirect seen, not yet trusted
+    redirect_count: int = 0
+    move_to: str | None = None  # a permanent redirect confirmed: the new URL
+    disable: str | None = None  # why the source is no longer polled
+
+    @property
+    def retry_after(self) -> datetime | None:
+        """No request before then, as the server asked (429, 503)."""
+        return self.error.retry_after if isinstance(self.error, FetchError) else None
+
+
+def decide_poll(
+    stored: SourceState,
+    configured_url: str | None,
+    timing: Timing,
+    fetched: Fetched | SourceError,
+    parsed: ParsedFeed | SourceError | None,
+    now: datetime,
+    *,
+    jitter: float = 0.0,
+) -> PollIntent:
+    """The intent of one poll of ``stored``'s source.
+
+    ``parsed`` is None when nothing was parsed (not modified, or a failed
+    fetch); ``jitter`` is a number in [0, 1) that spreads failing sources'
+    retries apart.
+    """
+    name = stored.name
+    error = fetched if isinstance(fetched, SourceError) else None
+    if error is None and isinstance(parsed, SourceError):
+        error = parsed
+    broken = None
+    if isinstance(fetched, Fetched):
+        if isinstance(parsed, ParseError):
+            broken = fetched.state
+        elif (
+            fetched.not_modified
+            and stored.broken_hash is not None
+            and fetched.state.content_hash == stored.broken_hash
+        ):
+            # The same bytes that did not parse last time: the same error,
+            # without parsing them again.
+            error = ParseError(name, (stored.last_error or "").split(": ", 1)[-1])
+            broken = fetched.state
+    feed = parsed if isinstance(parsed, ParsedFeed) and error is None else None
+
+    redirect = fetched.permanent_redirect if isinstance(fetched, Fetched) else None
+    verdict = judge_redirect(redirect, stored.redirect_target, stored.redirect_count)
+    move_to = verdict.move_to if verdict.move_to != (stored.url or configured_url) else None
+
+    if error is not None:
+        gone = isinstance(error, FetchError) and error.status == 410
+        due = next_due(
+            now,
+            timing,
+            failures=stored.consecutive_failures + 1,
+            retry_after=error.retry_after if isinstance(error, FetchError) else None,
+            gone=gone,
+            jitter=jitter,
+        )
+        return PollIntent(
+            name,
+            now,
+            due,
+            error=error,
+            broken=broken,
+            disable=GONE if gone else None,
+            redirect_target=verdict.pending_target,
+            redirect_count=verdict.seen_count,
+            move_to=move_to,
+        )
+
+    assert isinstance(fetched, Fetched)
+    ttl = feed.ttl_seconds if feed is not None else stored.feed_ttl
+    hints = [h for h in (fetched.cache_seconds, ttl) if h]
+    due = next_due(now, timing, cache_seconds=max(hints) if hints else None)
+    return PollIntent(
+        name,
+        now,
+        due,
+        fetch_state=fetched.state,
+        not_modified=feed is None,
+        feed=feed,
+        feed_changed=feed is not None
+        and (feed.title, feed.link) != (stored.title, stored.site_link),
+        redirect_target=verdict.pending_target,
+        redirect_count=verdict.seen_count,
+        move_to=move_to,
+    )
