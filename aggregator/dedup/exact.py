@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..store.base import CopyRecord
+from ..store.items import CopyRecord
 
 
 class Outcome(StrEnum):

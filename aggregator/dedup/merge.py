@@ -30,7 +30,9 @@ from datetime import datetime, timedelta
 
 from ..config import DedupConfig
 from ..models import ParsedItem, Record
-from ..store.base import IndexedCopy, ItemWrite, Store
+from ..store.base import Store
+from ..store.index import IndexedCopy
+from ..store.items import ItemWrite
 from . import near
 from .exact import Outcome, decide
 from .keys import (

@@ -11,7 +11,7 @@ joined; it shows as ``-``.
 
 from __future__ import annotations
 
-from ..store.base import ClusterMember, DuplicateCluster
+from ..store.items import ClusterMember, DuplicateCluster
 
 
 def duplicates_report(clusters: list[DuplicateCluster]) -> str:

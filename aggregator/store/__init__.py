@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import CopyRecord, ItemWrite, Store, StoredItem
+from .base import Store
+from .items import CopyRecord, ItemWrite, StoredItem
 from .sqlite import SqliteStore
 
 __all__ = ["CopyRecord", "ItemWrite", "SqliteStore", "Store", "StoredItem", "open_store"]

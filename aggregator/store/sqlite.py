@@ -23,15 +23,8 @@ from pathlib import Path
 from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
-from .base import (
-    Candidate,
-    ClusterMember,
-    CopyRecord,
-    DuplicateCluster,
-    IndexedCopy,
-    ItemWrite,
-    StoredItem,
-)
+from .index import Candidate, IndexedCopy
+from .items import ClusterMember, CopyRecord, DuplicateCluster, ItemWrite, StoredItem
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (

@@ -14,7 +14,7 @@ from aggregator.dedup.keys import (
     entry_uuid,
 )
 from aggregator.models import ParsedItem
-from aggregator.store.base import CopyRecord
+from aggregator.store.items import CopyRecord
 
 
 @pytest.mark.parametrize(
