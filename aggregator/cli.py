@@ -1,13 +1,15 @@
 """The ``aggregate`` command: its arguments, its output, and errors -> exit codes.
 
     aggregate [-c FILE] [--host H] [--port P]            the daemon: poll, publish, serve
+              [--stop-grace SECONDS]
     aggregate --once [-c FILE] [--out DIR] [--db PATH]   one pass, publish, exit
     aggregate status [-c FILE] [--db PATH]               health of every source
     aggregate duplicates [-c FILE] [--db PATH]           stories merged from several copies, and why
     aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
 
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
-failed or the store/output could not be used, 2 a configuration or usage error.
+failed or the store/output could not be used, 2 a configuration or usage error,
+130 interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .store.lock import WriterLock
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class OneLineArgumentParser(argparse.ArgumentParser):
@@ -66,12 +69,30 @@ def _parser() -> argparse.ArgumentParser:
         "--port", type=int, help="port the daemon listens on (overrides serve.port)"
     )
     parser.add_argument(
+        "--stop-grace",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long the daemon lets the work under way finish when stopped "
+        "(SIGTERM, SIGINT) before it cancels it (default: 3)",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log to stderr (default: WARNING)",
     )
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds, such as 3 or 0.5")
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,15 +128,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _once(config, sys.stdout)
             # Imported here: the daemon pulls in APScheduler and the web server,
             # which the other commands do not need to pay for at start-up.
-            from .daemon import run_daemon
+            from .daemon import STOP_GRACE_SECONDS, run_daemon
 
-            return run_daemon(config)
+            grace = STOP_GRACE_SECONDS if args.stop_grace is None else args.stop_grace
+            return run_daemon(config, stop_grace=grace)
     except AggregatorError as error:
         print(f"aggregate: {error}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as error:  # e.g. the daemon's port is taken
         print(f"aggregate: {error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        # Ctrl-C during `--once` (the daemon handles it as a stop).  Each
+        # batch of sources is stored in one transaction: nothing is left
+        # half-written.  The workers have been stopped on the way out.
+        print("aggregate: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _once(config: Config, out: TextIO) -> int:

@@ -11,9 +11,12 @@ wrong), and after every poll its next run time is set to what
 back-off, Retry-After.  ``max_instances=1`` keeps one fetch per source at a
 time; ``coalesce`` folds missed runs into one.
 
-On SIGTERM or SIGINT it stops taking new work, gives in-flight polls a few
-seconds, cancels what is left (every store write is one transaction, so a
-cancelled poll leaves nothing half-written), publishes, and returns 0.
+On SIGTERM or SIGINT it stops taking new work, lets the polls and publishing
+under way finish for up to ``stop_grace`` seconds (a fetch that answers in
+that time is stored), then cancels what is left (every store write is one
+transaction, so a cancelled poll leaves nothing half-written) and stops the
+worker processes that were parsing for it, publishes, and returns 0.
+SIGHUP is logged and otherwise ignored: the configuration is not re-read.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -42,11 +45,13 @@ log = logging.getLogger(__name__)
 PUBLISH_DELAY = timedelta(seconds=1)
 # How long in-flight polls may finish after a stop signal before they are cancelled.
 STOP_GRACE_SECONDS = 3.0
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Daemon:
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, *, stop_grace: float = STOP_GRACE_SECONDS):
         self.config = config
+        self.stop_grace = stop_grace
         self.stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
         self._publish_lock = asyncio.Lock()
@@ -56,8 +61,9 @@ class Daemon:
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in _STOP_SIGNALS:
             loop.add_signal_handler(signum, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self._hang_up)
         store = self._store = open_store(self.config.store)
         server = Server(
             create_app(
@@ -95,18 +101,28 @@ class Daemon:
                     await self.stopping.wait()
                 finally:
                     log.warning("stopping")
+                    # Paused, not shut down: shutting down APScheduler's
+                    # asyncio executor cancels the jobs running in it at once.
+                    scheduler.pause()
+                    if await self._finish_inflight():
+                        # What the workers were parsing for them is abandoned too.
+                        pipeline.stop_workers()
                     scheduler.shutdown(wait=False)
-                    await self._finish_inflight()
                     await self.publish()
         finally:
             await server.stop()
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in (*_STOP_SIGNALS, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
             store.close()
         return 0
 
     def stop(self) -> None:
         self.stopping.set()
+
+    def _hang_up(self) -> None:
+        # Until the daemon can reload its configuration, SIGHUP (a closed
+        # terminal, or a habit of `kill -HUP`) must not kill it.
+        log.warning("SIGHUP: ignored; restart the daemon to apply a changed configuration")
 
     def healthy(self) -> bool:
         return (
@@ -140,19 +156,33 @@ class Daemon:
 
     async def poll(self, source: SourceConfig) -> None:
         """Poll one source, then set when it is next due."""
+        await self._as_job(self._poll(source), f"{source.name}: poll")
+
+    async def _poll(self, source: SourceConfig) -> None:
+        assert self._pipeline is not None
+        report = await self._pipeline.update([source], utc_now())
+        result = report.results[0]
+        if result.error is not None:
+            log.warning("%s", result.error)
+        else:
+            log.info("%s", result.line())
+        if report.touched:  # already summarized by update()
+            self.request_publish()
+        self._reschedule(source, result.next_due)
+
+    async def _as_job(self, work: Awaitable[None], what: str) -> None:
+        """Run a scheduled job's work: a stop waits for it, for a while."""
         task = asyncio.current_task()
-        assert task is not None and self._pipeline is not None
+        assert task is not None
         self._inflight.add(task)
         try:
-            report = await self._pipeline.update([source], utc_now())
-            result = report.results[0]
-            if result.error is not None:
-                log.warning("%s", result.error)
-            else:
-                log.info("%s", result.line())
-            if report.touched:  # already summarized by update()
-                self.request_publish()
-            self._reschedule(source, result.next_due)
+            await work
+        except asyncio.CancelledError:
+            if not self.stopping.is_set():
+                raise
+            # Cancelled by the stop, its grace over: nothing to report but
+            # that (APScheduler would log it with a traceback, as an error).
+            log.warning("%s abandoned, not done %g s after the stop signal", what, self.stop_grace)
         finally:
             self._inflight.discard(task)
 
@@ -173,15 +203,21 @@ class Daemon:
         # every other job go on.
         log.error("job %s failed", event.job_id, exc_info=event.exception)
 
-    async def _finish_inflight(self) -> None:
+    async def _finish_inflight(self) -> bool:
+        """Let the jobs under way finish, for up to the grace; cancel the
+        rest.  True if any was cancelled."""
+        # A job started by the scheduler just before the stop registers at
+        # its first step.
+        await asyncio.sleep(0)
         pending = {t for t in self._inflight if not t.done()}
         if not pending:
-            return
-        _done, still = await asyncio.wait(pending, timeout=STOP_GRACE_SECONDS)
+            return False
+        _done, still = await asyncio.wait(pending, timeout=self.stop_grace)
         for task in still:
             task.cancel()
         if still:
             await asyncio.wait(still, timeout=1.0)
+        return bool(still)
 
     # -- publishing ---------------------------------------------------------
 
@@ -190,7 +226,7 @@ class Daemon:
         if scheduler is None or not scheduler.running:
             return
         scheduler.add_job(
-            self.publish,
+            self._publish_job,
             trigger="date",
             run_date=datetime.now(UTC) + delay,
             id="publish",
@@ -199,6 +235,9 @@ class Daemon:
             # going must wait for it, not be dropped as a misfire.
             max_instances=100,
         )
+
+    async def _publish_job(self) -> None:
+        await self._as_job(self.publish(), "publishing")
 
     async def publish(self) -> None:
         async with self._publish_lock:
@@ -260,5 +299,5 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def run_daemon(config: Config) -> int:
-    return asyncio.run(Daemon(config).run())
+def run_daemon(config: Config, *, stop_grace: float = STOP_GRACE_SECONDS) -> int:
+    return asyncio.run(Daemon(config, stop_grace=stop_grace).run())

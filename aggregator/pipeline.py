@@ -218,9 +218,16 @@ class Pipeline:
         await self._http.__aenter__()
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, error: type[BaseException] | None, *exc_info: object) -> None:
         await self._http.__aexit__(None, None, None)
-        self._workers.close()
+        if error is None:
+            self._workers.close()
+        else:  # failed or interrupted (Ctrl-C): what the workers run is of no use
+            self._workers.terminate()
+
+    def stop_workers(self) -> None:
+        """Stop the worker processes now; what they run is abandoned (the daemon's stop)."""
+        self._workers.terminate()
 
     async def update(
         self,

@@ -4,6 +4,9 @@ Small batches run in a thread of this process: a worker process costs more
 to start than a few feeds cost to parse.  Large batches go to a pool of
 worker processes, one per core, created on first need and kept for the rest
 of the pass, so parsing and summarizing share it and pay its start-up once.
+A large batch goes to the pool even when it is one job that no other core
+could share: a process can be stopped (:meth:`Workers.terminate`, when the
+daemon stops), a thread cannot, and would hold the exit until it is done.
 
 The pool's processes are started by a fork server, not forked from this
 process: a fork would copy whatever this process holds at that moment (the
@@ -14,17 +17,26 @@ without importing anything, and the pages of those modules and of the models
 they load stay shared between the workers instead of being copied into each.
 The functions sent to the pool must be importable top-level functions, and
 their arguments and results picklable.
+
+The pool's processes die with the process that owns it, even by SIGKILL
+(:mod:`.fork_server_guard`).  On Linux that ties them to the thread that
+started the fork server (the first to use a pool in this process): use the
+pool from the event loop's thread only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+# First in the fork server's preload, so that it holds before the slow imports.
+_GUARD = "aggregator.fork_server_guard"
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -42,7 +54,7 @@ class Workers:
         """``function`` over ``jobs``, in order; in the pool when ``heavy``."""
         if not jobs:
             return []
-        if not heavy or self.processes < 2 or len(jobs) < 2:
+        if not heavy:
             return await asyncio.to_thread(_run_chunk, function, jobs)
         pool = self._ensure_pool()
         loop = asyncio.get_running_loop()
@@ -64,14 +76,38 @@ class Workers:
             context = multiprocessing.get_context("forkserver")
             # Takes effect when the fork server starts, which is now unless
             # an earlier pool of this process started it.
-            context.set_forkserver_preload(self.preload)
-            self._pool = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+            context.set_forkserver_preload([_GUARD, *self.preload])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, mp_context=context, initializer=_ignore_interrupts
+            )
         return self._pool
 
     def close(self) -> None:
+        """Stop the pool once the jobs it is running are done."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def terminate(self) -> None:
+        """Stop the pool now: the jobs it is running are abandoned, their
+        futures fail.  A later :meth:`map` starts a new pool."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # No public way to stop a running job before Python 3.14's
+        # terminate_workers(); the pool's manager thread sees them die,
+        # fails what they were running and joins them.
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_interrupts() -> None:
+    """In each worker: Ctrl-C reaches every process of the terminal's group,
+    but it is for the owner of the pool, which decides what becomes of the
+    work (the daemon gives it its grace), not for the workers to die of it
+    with a traceback each (as the fork server already does)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run_chunk(function: Callable[[_T], _R], jobs: Sequence[_T]) -> list[_R]:

@@ -9,14 +9,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from aggregator.cli import main
+from tests import processes
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 
@@ -30,13 +33,15 @@ NEW_ITEM = b"""<item><title>Breaking: ceasefire talks resume</title>
 
 
 class Daemon:
-    def __init__(self, config: Path, log: Path):
+    def __init__(self, config: Path, log: Path, *options: str):
         self.log = log
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
-                [AGGREGATE, "-c", str(config), "--log-level", "INFO"],
+                [AGGREGATE, "-c", str(config), "--log-level", "INFO", *options],
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
+                # Its own process group, as in a terminal: see ctrl_c().
+                start_new_session=True,
             )
         assert wait_for(lambda: "serving" in self.log_text() or self.process.poll() is not None, 20)
         assert self.process.poll() is None, self.log_text()
@@ -61,11 +66,21 @@ class Daemon:
         _code, _headers, body = self.get("/status")
         return {s["name"]: s for s in json.loads(body)["sources"]}
 
-    def stop(self) -> tuple[int, float]:
+    def stop(self, interrupt: Callable[[int], None] | None = None) -> tuple[int, float]:
+        """Stop it by SIGTERM, or by ``interrupt`` of its pid: the exit code, and the time taken."""
         started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
+        (interrupt or sigterm)(self.process.pid)
         code = self.process.wait(timeout=15)
         return code, time.monotonic() - started
+
+
+def sigterm(pid: int) -> None:
+    os.kill(pid, signal.SIGTERM)
+
+
+def ctrl_c(pid: int) -> None:
+    """What Ctrl-C in a terminal does: SIGINT to every process of the foreground group."""
+    os.killpg(pid, signal.SIGINT)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -77,8 +92,11 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     return False
 
 
-def write_config(tmp_path: Path, server: FeedServer, paths: list[str]) -> Path:
+def write_config(
+    tmp_path: Path, server: FeedServer, paths: list[str], extra: Sequence[str] = ()
+) -> Path:
     lines = [
+        *extra,
         "allow_private: true",
         "min_interval: 1s",
         "interval: 1s",
@@ -99,11 +117,11 @@ def write_config(tmp_path: Path, server: FeedServer, paths: list[str]) -> Path:
 
 
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[Callable[[Path], Daemon]]:
+def start(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def run(config: Path) -> Daemon:
-        daemon = Daemon(config, tmp_path / f"daemon{len(started)}.log")
+    def run(config: Path, *options: str) -> Daemon:
+        daemon = Daemon(config, tmp_path / f"daemon{len(started)}.log", *options)
         started.append(daemon)
         return daemon
 
@@ -210,3 +228,109 @@ def test_second_daemon_refuses(
     assert once.returncode == 1 and "already using" in once.stderr
     assert daemon.stop()[0] == 0
     assert os.path.exists(tmp_path / "out" / "feed.atom")
+
+
+def test_stop_lets_an_inflight_poll_finish(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
+) -> None:
+    # Answers well within the grace period (3 s by default).
+    route = feed_server.add("/slow", Route(RSS, delay=0.5))
+    daemon = start(write_config(tmp_path, feed_server, ["/slow"]))
+    assert wait_for(lambda: route.requests >= 1)
+
+    code, _seconds = daemon.stop()
+
+    assert code == 0
+    log = daemon.log_text()
+    assert "Traceback" not in log and "CancelledError" not in log, log
+    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2
+    assert b"Grain corridor" in (tmp_path / "out" / "feed.atom").read_bytes()
+
+
+def big_feed(items: int = 1000, paragraphs: int = 200) -> bytes:
+    """25 MB of RSS: over ten seconds of parsing and summarizing."""
+    parts = [
+        b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        b"<title>Big</title><link>https://big.example/</link><description>Big</description>"
+    ]
+    for item in range(items):
+        text = "".join(
+            f"<p>Paragraph {p} of story {item} says that officials in city {p * 7 % 13} "
+            f"met on day {p}. They discussed item {item + p} and agreed on nothing.</p>"
+            for p in range(paragraphs)
+        )
+        parts.append(
+            f"<item><title>Story {item}</title><link>https://big.example/{item}</link>"
+            f"<guid>big-{item}</guid><pubDate>Mon, 18 Nov 2024 09:30:00 +0000</pubDate>"
+            f"<description><![CDATA[{text}]]></description></item>".encode()
+        )
+    parts.append(b"</channel></rss>")
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("interrupt", [sigterm, ctrl_c])
+def test_stop_does_not_wait_for_a_long_parse(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    start: Callable[..., Daemon],
+    interrupt: Callable[[int], None],
+) -> None:
+    body = big_feed()
+    sent = threading.Event()
+
+    def stream() -> Iterator[bytes]:
+        for offset in range(0, len(body), 1 << 20):
+            yield body[offset : offset + (1 << 20)]
+        sent.set()
+
+    feed_server.add("/big", Route(stream=stream, etag=False))
+    config = write_config(tmp_path, feed_server, ["/big"], ["fetch:", "  max_bytes: 50MB"])
+    daemon = start(config, "--stop-grace", "1")
+    assert wait_for(sent.is_set, 30)
+    # The body is in; once the daemon's processes have worked on it for a
+    # while, the parse is under way (wherever it runs).
+    worked = processes.cpu_seconds(processes.tree(daemon.process.pid))
+    assert wait_for(
+        lambda: processes.cpu_seconds(processes.tree(daemon.process.pid)) > worked + 2, 30
+    )
+    started = processes.tree(daemon.process.pid)
+
+    code, seconds = daemon.stop(interrupt)
+
+    assert code == 0
+    assert seconds < 1 + 3  # the grace, then cancelling and publishing
+    log = daemon.log_text()
+    assert "Traceback" not in log, log
+    # Nothing of the abandoned work goes on without the daemon.
+    assert wait_for(lambda: not any(p.running() for p in started), 5)
+
+
+def test_sighup_does_not_stop_the_daemon(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
+) -> None:
+    route = feed_server.add("/feed", Route(RSS))
+    daemon = start(write_config(tmp_path, feed_server, ["/feed"]))
+    assert wait_for(lambda: route.requests >= 1)
+
+    daemon.process.send_signal(signal.SIGHUP)
+
+    assert wait_for(lambda: "SIGHUP" in daemon.log_text() or daemon.process.poll() is not None)
+    assert daemon.process.poll() is None, daemon.log_text()
+    polled = route.requests
+    assert wait_for(lambda: route.requests >= polled + 2)  # still polling
+    assert daemon.get("/healthz")[0] == 200
+    assert daemon.stop()[0] == 0
+    assert not (tmp_path / "out" / "aggregator.db-wal").exists()
+    assert b"Grain corridor" in (tmp_path / "out" / "feed.atom").read_bytes()
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "inf", "nan"])
+def test_stop_grace_is_a_number_of_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["--stop-grace", value])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == (
+        f"aggregate: error: argument --stop-grace: '{value}' is not a number of seconds, "
+        "such as 3 or 0.5\n"
+    )
