@@ -1,5 +1,6 @@
 """What one poll means for a source: pure, ``now`` passed in.
 
+    skip_poll(the source as stored, now)  -> Skipped, or None: poll it
     decide_poll(the source as stored, what the fetch returned, what parsing made of it, now)
       -> PollIntent: the error to record or the new validators, the feed's own
          title, link and <ttl>, the next due time, a redirect seen or a move
@@ -25,6 +26,25 @@ from .models import Fetched, FetchState, ParsedFeed, SourceState
 from .schedule import Timing, judge_redirect, next_due
 
 GONE = "gone (HTTP 410): no longer polled"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A source not polled this time, and why."""
+
+    status: str  # "disabled" (410 Gone) or "deferred" (Retry-After)
+    reason: str
+
+
+def skip_poll(stored: SourceState, now: datetime) -> Skipped | None:
+    """Why not to poll the source now, if there is a reason: it is gone, or its
+    server asked for no request before a time still ahead."""
+    if stored.disabled:
+        return Skipped("disabled", stored.disabled)
+    if stored.retry_after is not None and stored.retry_after > now:
+        when = f"{stored.retry_after:%Y-%m-%d %H:%M:%SZ}"
+        return Skipped("deferred", f"the server asked for no request before {when}")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

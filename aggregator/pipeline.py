@@ -1,10 +1,16 @@
 """One update pass, wiring the stages; it makes no decisions of its own.
 
-    fetch every source (concurrently)
-      |  ingest what changed (all cores): parse, dedup keys and features,
-         summaries of new text                              (.ingest)
-      |  deduplicate + store (this process; one commit per batch)
-      |  publish, summarizing what is published but has no summary yet
+    fetch (ahead, concurrently) | ingest (all cores) | decide + store (a commit a batch) | publish
+
+* fetch: each source due (:func:`.decide.skip_poll`), through the fetcher,
+  ``fetch.concurrency`` at a time, as far ahead of storing as memory allows
+  (:mod:`.ahead`);
+* ingest: what changed is parsed, keyed and summarized in the workers
+  (:mod:`.ingest`);
+* decide + store: what each poll means (:func:`.decide.decide_poll`), its
+  entries through the dedup stage (:mod:`.dedup.merge`), the intent to the
+  store (``Store.apply_poll``), each source in a savepoint of its batch;
+* publish: when what the output depends on changed (:mod:`.publishing`).
 
 A failing source is a value (:class:`SourceResult` with its error), recorded
 in the store; the pass goes on with the others.  So is a bug met while
@@ -16,40 +22,34 @@ a failure that is not one source's (the store is gone) ends the pass.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from contextlib import aclosing
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
-from . import __version__
+from .ahead import FetchAhead
 from .config import Config, SourceConfig
-from .decide import decide_poll
-from .errors import (
-    ProcessingError,
-    SourceError,
-    StoreError,
-    bug_details,
-    bug_message,
-)
-from .fetch.http import HttpFetcher
-from .models import Entry, Fetched, SourceState, Summary
+from .decide import Skipped, decide_poll, skip_poll
+from .errors import ProcessingError, SourceError, StoreError
+from .fetch.fetcher import Fetcher, SourceFetcher
+from .models import Fetched, SourceState
+from .publishing import Publisher
+from .results import PassReport, SourceResult
 from .schedule import Timing
-from .store import Store, StoredItem, open_store
-from .workers import Workers
+from .store import Store, open_store
+from .workers import POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
     from .ingest import Ingested
     from .publish import PublishReport
-    from .summarize.job import SummaryJob
 
-    # A source as polled; a batch's sources as polled (bodies dropped), what the
-    # workers made of those that changed, and the bytes of the bodies.
-    _Outcome: TypeAlias = "Fetched | SourceError | Skipped"
-    _BatchWork = tuple[list[_Outcome], dict[str, "Ingested | SourceError"], int]
+# A source as polled; a batch as the workers made it: its sources as polled
+# (bodies dropped) and what the workers made of those that changed.
+_Outcome: TypeAlias = "Fetched | SourceError | Skipped"
+_Batch: TypeAlias = "tuple[list[_Outcome], dict[str, Ingested | SourceError]]"
 
 # Parsing (feedparser), deduplicating (numpy), summarizing (punkt, numpy) and
 # publishing (feedgen, Jinja2) are imported where they are first used: a
@@ -59,110 +59,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Sources parsed, stored and summarized together, one commit each.  Sources
-# are fetched ``fetch.concurrency`` at a time, without waiting for a batch to
-# finish, as far ahead of storing as this many bytes of bodies fetched and
-# not yet stored allow, and at most this many batches ahead: that bounds
-# memory whatever the number of sources.  What the workers made of a batch
-# waits in this process until it is stored, so smaller batches hold less:
-# 32 rather than 64 sources held 25 MB less at the peak of the benchmark's
-# cold pass.
+# Sources parsed, stored and summarized together, one commit each.  What the
+# workers made of a batch waits in this process until it is stored, so
+# smaller batches hold less: 32 rather than 64 sources held 25 MB less at the
+# peak of the benchmark's cold pass.  Fetching runs ahead of storing by at
+# most this many bytes of bodies and this many batches (see :mod:`.ahead`).
 BATCH_SOURCES = 32
 _AHEAD_BYTES = 8_000_000
 _MAX_BATCHES_AHEAD = 8
-# Below this much to parse, the work runs in a thread of this process rather
-# than in the worker processes: the workers' fork server imports the parser
-# and summarizer once (half a second, on another core), and every job's
-# bytes and results cross between processes.  A feed is about 1 ms of CPU
-# per kilobyte, so this is a quarter of a second of work.
-_POOL_MIN_BYTES = 256_000
-# Changes whenever what is published from the same stored state changes.
-_PUBLISH_FORMAT = 1
 
-
-@dataclass(frozen=True, slots=True)
-class Skipped:
-    """A source not polled this time, and why."""
-
-    status: str  # "disabled" (410 Gone) or "deferred" (Retry-After)
-    reason: str
-
-
-@dataclass(slots=True)
-class SourceResult:
-    source: str
-    new: int = 0
-    merged: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    not_modified: bool = False
-    error: SourceError | None = None
-    warning: str | None = None
-    skipped: Skipped | None = None
-    next_due: datetime | None = None  # when the daemon polls it next; None: never
-    touched: list[int] = field(default_factory=list)  # its items new or changed
-    summarized: int = 0  # summaries it computed
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.new or self.merged or self.updated)
-
-    @property
-    def status(self) -> str:
-        if self.skipped is not None:
-            return self.skipped.status
-        if self.error is not None:
-            return "error"
-        if self.new or self.merged:
-            return "new"
-        if self.updated:
-            return "updated"
-        return "unchanged"
-
-    def line(self) -> str:
-        """One status line, as the command line prints it."""
-        if self.skipped is not None:
-            return f"{self.status:<10} {self.source}: {self.skipped.reason}"
-        if self.error is not None:
-            return f"error      {self.error}"
-        if self.not_modified:
-            detail = "not modified"
-        else:
-            parts = [f"{self.new} new"]
-            if self.merged:
-                parts.append(f"{self.merged} merged into other sources' entries")
-            parts += [f"{self.updated} updated", f"{self.unchanged} unchanged"]
-            detail = ", ".join(parts)
-        if self.warning:
-            detail += f" (warning: {self.warning})"
-        return f"{self.status:<10} {self.source}: {detail}"
-
-
-@dataclass(slots=True)
-class PassReport:
-    results: list[SourceResult] = field(default_factory=list)
-    touched: list[int] = field(default_factory=list)  # items new or changed in the pass
-    parsed: int = 0  # sources whose bytes were parsed
-    summarized: int = 0  # summaries computed (not taken from the cache)
-    published: PublishReport | None = None
-
-    @property
-    def all_failed(self) -> bool:
-        """Every source that was polled failed (sources skipped on purpose do not count)."""
-        polled = [r for r in self.results if r.skipped is None]
-        return bool(polled) and all(r.error is not None for r in polled)
-
-    def total_line(self) -> str:
-        failed = sum(r.error is not None for r in self.results)
-        new = sum(r.new for r in self.results)
-        merged = sum(r.merged for r in self.results)
-        updated = sum(r.updated for r in self.results)
-        written = len(self.published.written) if self.published else 0
-        return (
-            f"{len(self.results)} sources, {failed} failed; {new} new items, {merged} merged, "
-            f"{updated} updated; {self.parsed} parsed, {self.summarized} summarized; "
-            f"{written} files written"
-        )
+__all__ = ["BATCH_SOURCES", "PassReport", "Pipeline", "SourceResult", "run_once", "utc_now"]
 
 
 def utc_now() -> datetime:
@@ -191,35 +97,44 @@ async def _run_once(
 
 
 class Pipeline:
-    """The stages over one open store and one HTTP client.
+    """The stages over one open store, one fetcher and one pool of workers.
 
     ``aggregate --once`` runs :meth:`update` (fetch, parse, store, summarize)
     over every source, then :meth:`publish_if_changed`; the daemon runs
     :meth:`update` for one source whenever it is due and
-    :meth:`publish_if_changed` after changes.  The store is
-    only touched from the event loop's thread; CPU-bound work (parsing,
-    summarizing) runs in worker threads or processes and never sees it.
+    :meth:`publish_if_changed` after changes.  The store is only touched
+    from the event loop's thread; CPU-bound work (parsing, summarizing) runs
+    in worker threads or processes and never sees it.  The fetcher and the
+    workers are made from the configuration unless given (tests give fakes).
     """
 
     def __init__(
-        self, config: Config, store: Store, *, jitter: Callable[[], float] = random.random
+        self,
+        config: Config,
+        store: Store,
+        *,
+        fetcher: Fetcher | None = None,
+        workers: Workers | None = None,
+        jitter: Callable[[], float] = random.random,
     ):
         self.config = config
         self.store = store
         self.jitter = jitter
-        self._sources = {s.name: s for s in config.sources}
-        self._http = HttpFetcher(config.fetch)
-        from .ingest import WORKER_MODULES
+        self._fetcher = fetcher or SourceFetcher(config.fetch)
+        if workers is None:
+            from .ingest import WORKER_MODULES
 
-        self._workers = Workers(preload=WORKER_MODULES)
+            workers = Workers(preload=WORKER_MODULES)
+        self._workers = workers
+        self._publisher = Publisher(config, store, workers)
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:
-        await self._http.__aenter__()
+        await self._fetcher.__aenter__()
         return self
 
     async def __aexit__(self, error: type[BaseException] | None, *exc_info: object) -> None:
-        await self._http.__aexit__(None, None, None)
+        await self._fetcher.__aexit__(None, None, None)
         if error is None:
             self._workers.close()
         else:  # failed or interrupted (Ctrl-C): what the workers run is of no use
@@ -237,93 +152,42 @@ class Pipeline:
     ) -> PassReport:
         """Fetch, parse, summarize and store the given sources; every result is a value.
 
-        The stages overlap: requests are kept going while this process
-        stores batch i and the workers parse and summarize the batches after
-        it (:mod:`.ingest`), each queued for them as soon as all of it is
-        fetched, so that no stage waits for another's slowest job; how far
-        ahead fetching runs is bounded by the bytes the batches ahead hold.
         Storing stays in this process and in source order, so the outcome is
-        the same as one stage after another.
+        the same as one stage after another, however far fetching runs ahead.
         """
         report = PassReport()
         states = {s.name: s for s in self.store.source_states(counts=False)}
-        batches = [sources[i : i + BATCH_SOURCES] for i in range(0, len(sources), BATCH_SOURCES)]
-        if not batches:
-            return report
 
-        loop = asyncio.get_running_loop()
-        # One future per source and per batch, each dropped once used: what
-        # they hold (bodies, the workers' results) is the pass's memory.
-        outcomes = {index: loop.create_future() for index in range(len(sources))}
-        running: set[asyncio.Task[None]] = set()  # fetches started, not yet done
-        limit = self.config.fetch.concurrency
-        started = 0  # sources whose fetch has started, in order
-        held = 0  # bytes of bodies fetched, in batches not yet stored
-        stored = 0  # batches stored
-        closing = False  # the pass is over (or failed): start nothing more
+        async def fetch(index: int) -> _Outcome:
+            return await self._fetch(sources[index], states[sources[index].name], now)
 
-        async def fetch(index: int) -> None:
-            nonlocal held
-            source = sources[index]
-            bug = None
-            try:
-                outcome = await self._fetch(source, states[source.name], now)
-            except StoreError as exc:  # not this source's: it surfaces with its batch
-                bug = exc
-            except Exception as exc:
-                outcome = ProcessingError.of(source.name, "fetching", exc)
-            future = outcomes.get(index)
-            if future is None or future.done():
-                return  # cancelled with its batch: the pass is over
-            if bug is not None:
-                future.set_exception(bug)
-                return
-            held += _body_bytes(outcome)
-            future.set_result(outcome)
-
-        def top_up() -> None:
-            """Keep ``fetch.concurrency`` requests going, as far ahead of
-            storing as the bodies fetched allow: 304s hold nothing, so a pass
-            in which few feeds changed runs well ahead, while changed feeds'
-            bodies stay bounded.  The batch being stored is never held back."""
-            nonlocal started
-            while not closing and started < len(sources) and len(running) < limit:
-                batch = started // BATCH_SOURCES
-                if batch > stored and (
-                    held >= _AHEAD_BYTES or batch >= stored + _MAX_BATCHES_AHEAD
-                ):
-                    return
-                task = asyncio.ensure_future(fetch(started))
-                running.add(task)
-                task.add_done_callback(running.discard)
-                task.add_done_callback(lambda _: top_up())  # one more may start now
-                started += 1
-
-        async def work(index: int) -> _BatchWork:
-            """A batch, once all of it is fetched: handed to the workers at once."""
-            first = index * BATCH_SOURCES
-            mine = range(first, first + len(batches[index]))
-            fetched = list(await asyncio.gather(*(outcomes[i] for i in mine)))
-            for i in mine:
-                del outcomes[i]
-            ingested = await self._ingest_all(batches[index], fetched, now)
+        async def ingest(index: int, fetched: Sequence[_Outcome]) -> tuple[_Batch, int]:
+            batch = sources[index * BATCH_SOURCES : (index + 1) * BATCH_SOURCES]
+            ingested = await self._ingest_all(batch, fetched, now)
             # The bodies are parsed: storing needs the rest, not them.
-            size = sum(_body_bytes(f) for f in fetched)
-            return [_without_bodies(f) for f in fetched], ingested, size
+            return ([_without_bodies(f) for f in fetched], ingested), sum(map(_body_bytes, fetched))
 
-        works = {index: asyncio.ensure_future(work(index)) for index in range(len(batches))}
-        try:
-            top_up()
-            for index, batch in enumerate(batches):
-                fetched, ingested, size = await works.pop(index)
-                stored, held = index + 1, held - size
-                top_up()
+        ahead = FetchAhead(
+            len(sources),
+            batch_size=BATCH_SOURCES,
+            concurrency=self.config.fetch.concurrency,
+            ahead_bytes=_AHEAD_BYTES,
+            max_batches_ahead=_MAX_BATCHES_AHEAD,
+            fetch=fetch,
+            weigh=_body_bytes,
+            work=ingest,
+        )
+        position = 0
+        async with aclosing(ahead.batches()) as batches:
+            async for fetched, ingested in batches:
                 report.parsed += len(ingested)
                 # One commit per batch: a commit is most of the cost of storing a
-                # source that did not change, and a crash loses at most this batch,
-                # which the next pass fetches again.
+                # source that did not change, and a crash loses at most this
+                # batch, which the next pass fetches again.
                 with self.store.transaction():
-                    for source, outcome in zip(batch, fetched, strict=True):
+                    for outcome in fetched:
+                        source = sources[position]
+                        position += 1
                         state = states[source.name]
                         if isinstance(outcome, Skipped):
                             result = SourceResult(
@@ -333,23 +197,32 @@ class Pipeline:
                             result = self._store_isolated(
                                 source, state, outcome, ingested.get(source.name), now
                             )
-                        report.results.append(result)
-                        report.touched += result.touched
-                        report.summarized += result.summarized
+                        report.add(result)
                         if progress is not None:
                             progress(source.name)
                 del fetched, ingested  # the next batch's wait is long enough to matter
-        finally:
-            closing = True
-            for pending in [*running, *works.values()]:
-                pending.cancel()
         return report
 
+    async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
+        """See :meth:`.publishing.Publisher.publish_if_changed`."""
+        return await self._publisher.publish_if_changed()
+
+    async def _fetch(self, source: SourceConfig, state: SourceState, now: datetime) -> _Outcome:
+        """The source's bytes, or why it was not polled, or its error (a value)."""
+        skipped = skip_poll(state, now)
+        if skipped is not None:
+            return skipped
+        try:
+            return await self._fetcher.fetch(source, state)
+        except SourceError as error:
+            return error
+        except StoreError:
+            raise  # not this source's: it surfaces with its batch
+        except Exception as exc:
+            return ProcessingError.of(source.name, "fetching", exc)
+
     async def _ingest_all(
-        self,
-        sources: Sequence[SourceConfig],
-        fetched: Sequence[Fetched | SourceError | Skipped],
-        now: datetime,
+        self, sources: Sequence[SourceConfig], fetched: Sequence[_Outcome], now: datetime
     ) -> dict[str, Ingested | SourceError]:
         """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`)."""
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
@@ -377,39 +250,8 @@ class Pipeline:
                 )
             )
         size = sum(len(d.body) for job in jobs for d in job.fetched.documents)
-        results = await self._workers.map(ingest, jobs, heavy=size > _POOL_MIN_BYTES)
+        results = await self._workers.map(ingest, jobs, heavy=size > POOL_MIN_BYTES)
         return {job.fetched.source: result for job, result in zip(jobs, results, strict=True)}
-
-    async def _fetch(
-        self, source: SourceConfig, state: SourceState, now: datetime
-    ) -> Fetched | SourceError | Skipped:
-        if state.disabled:
-            return Skipped("disabled", state.disabled)
-        if state.retry_after is not None and state.retry_after > now:
-            return Skipped(
-                "deferred",
-                f"the server asked for no request before {state.retry_after:%Y-%m-%d %H:%M:%SZ}",
-            )
-        try:
-            if source.url is not None:
-                return await self._http.fetch(
-                    source.name,
-                    state.url or source.url,
-                    state.fetch_state,
-                    allow_private=source.allow_private,
-                )
-            assert source.path is not None
-            from .fetch.local import read_local
-
-            return await asyncio.to_thread(
-                read_local,
-                source.name,
-                source.path,
-                state.fetch_state,
-                max_bytes=self.config.fetch.max_bytes,
-            )
-        except SourceError as error:
-            return error
 
     def _store_isolated(
         self,
@@ -527,142 +369,12 @@ class Pipeline:
             self.store.save_summaries(dict(ingested.summaries))
             result.summarized += len(ingested.summaries)
 
-    def summary_job(self, item: StoredItem) -> SummaryJob:
-        from .summarize.job import SummaryJob
 
-        source = self._sources.get(item.lead_source)
-        return SummaryJob.of(
-            item.content_html,
-            item.language,
-            self.config.summary,
-            source.algorithm if source else None,
-        )
-
-    async def _summarize_jobs(self, jobs: Sequence[SummaryJob]) -> int:
-        by_key = {job.key: job for job in jobs}
-        known = self.store.summaries(list(by_key))
-        missing = [job for key, job in by_key.items() if key not in known]
-        if not missing:
-            return 0
-        size = sum(len(job.html) for job in missing)
-        results = await self._workers.map(_summarize_one, missing, heavy=size > _POOL_MIN_BYTES)
-        made = {}
-        for job, result in zip(missing, results, strict=True):
-            if isinstance(result, Summary):
-                made[job.key] = result
-            else:  # published without a summary; tried again next time
-                log.error("cannot summarize an item (summary key %s): %s", job.key, result[0])
-                log.debug("%s", result[1])
-        with self.store.transaction():
-            self.store.save_summaries(made)
-            self.store.bump_generation()
-        return len(made)
-
-    async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
-        """Publish unless nothing that the output depends on changed since the last time.
-
-        Returns how many summaries had to be made first (those of published
-        items made under other settings) and the publish report, None when
-        publishing was not needed.
-        """
-        if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
-            return 0, None
-        items = self.store.latest_items(self.config.output.max_entries)
-        # One job per published item serves both steps: making a job resolves
-        # the item's language and hashes its text, which is not free.
-        jobs = [self.summary_job(item) for item in items]
-        summarized = await self._summarize_jobs(jobs)
-        report = self._publish(items, [job.key for job in jobs])
-        with self.store.transaction():
-            self.store.set_meta("published", self._publish_state())
-        return summarized, report
-
-    def _publish(self, items: Sequence[StoredItem], keys: Sequence[str]) -> PublishReport:
-        """Render and write the given items (newest first), with their summaries by key."""
-        from .models import FeedMeta
-        from .publish import publish
-        from .summarize.digest import build_digests
-
-        summaries = self.store.summaries(keys)
-        entries = [_entry(item, summaries.get(key)) for item, key in zip(items, keys, strict=True)]
-        digests = build_digests(
-            entries,
-            window=timedelta(seconds=self.config.digest.window),
-            sentences=self.config.digest.sentences,
-            page_url=self.config.base_url,
-        )
-        # Newest first; a digest before the items of its window, as it sums them up.
-        merged = sorted(
-            [*entries, *digests], key=lambda e: (e.published, bool(e.digest), e.id), reverse=True
-        )
-        meta = FeedMeta(
-            title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
-        )
-        report = publish(merged, meta, self.config.output.dir)
-        for _entry_left_out, error in report.left_out:
-            log.error("%s", error)
-            log.debug("%s", error.details)
-        return report
-
-    def _publish_state(self) -> str:
-        """Everything the published files depend on, as one hash: the store's
-        generation, the settings that shape the output, and this program's version."""
-        config = self.config
-        facts = {
-            "generation": self.store.get_meta("generation"),
-            "format": _PUBLISH_FORMAT,
-            "version": __version__,
-            "title": config.title,
-            "base_url": config.base_url,
-            "max_entries": config.output.max_entries,
-            "summary": [
-                config.summary.sentences,
-                config.summary.max_sentences,
-                config.summary.words_per_sentence,
-                config.summary.algorithm,
-                config.summary.language,
-            ],
-            "digest": [config.digest.window, config.digest.sentences],
-            "sources": [[s.name, s.section, s.algorithm] for s in config.sources],
-        }
-        return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
-
-    def _outputs_exist(self) -> bool:
-        out = self.config.output.dir
-        return all((out / name).is_file() for name in _OUTPUT_FILES)
-
-
-_OUTPUT_FILES = ("feed.atom", "feed.rss", "feed.json", "index.html")
-
-
-def _entry(item: StoredItem, summary: Summary | None) -> Entry:
-    return Entry(
-        id=item.uid,
-        title=item.title or "(untitled)",
-        link=item.link,
-        published=item.published,
-        updated=max(item.updated, item.published),
-        section=item.section,
-        summary=summary or Summary(()),
-        sources=item.sources,
-        author=item.author,
-        language=item.language,
-    )
-
-
-def _body_bytes(outcome: Fetched | SourceError | Skipped) -> int:
+def _body_bytes(outcome: _Outcome) -> int:
     return sum(len(d.body) for d in outcome.documents) if isinstance(outcome, Fetched) else 0
 
 
-def _without_bodies(outcome: Fetched | SourceError | Skipped) -> Fetched | SourceError | Skipped:
+def _without_bodies(outcome: _Outcome) -> _Outcome:
     if isinstance(outcome, Fetched) and outcome.documents:
         return replace(outcome, documents=())
     return outcome
-
-
-def _summarize_one(job: SummaryJob) -> Summary | tuple[str, str]:
-    """The summary, or a bug's message and traceback: one item's, not the pass's."""
-    try:
-        return job.run()
-    except Exception as exc:
-        return bug_message("summarizing", exc), bug_details(exc)

@@ -38,6 +38,13 @@ if TYPE_CHECKING:
 # First in the fork server's preload, so that it holds before the slow imports.
 _GUARD = "aggregator.fork_server_guard"
 
+# Below this much input, work runs in a thread of this process rather than
+# in the worker processes: the workers' fork server imports the parser and
+# summarizer once (half a second, on another core), and every job's bytes
+# and results cross between processes.  A feed is about 1 ms of CPU per
+# kilobyte, so this is a quarter of a second of work.
+POOL_MIN_BYTES = 256_000
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 

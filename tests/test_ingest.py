@@ -17,8 +17,10 @@ from aggregator.ingest import EARLIEST, Ingested, IngestJob, ingest
 from aggregator.models import Document, Fetched, FetchState
 from aggregator.parse.normalize import plain_text
 from aggregator.pipeline import Pipeline
+from aggregator.publishing import Publisher
 from aggregator.store import open_store
 from aggregator.summarize.job import SummaryJob
+from aggregator.workers import Workers
 from tests.conftest import DATA
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -119,7 +121,8 @@ def test_a_pass_leaves_a_summary_for_every_stored_item_under_the_key_publishing_
         async def update() -> tuple[int, list[str]]:
             async with Pipeline(config, store) as pipeline:
                 report = await pipeline.update(config.sources, NOW)
-                keys = [pipeline.summary_job(item).key for item in store.iter_items()]
+                publisher = Publisher(config, store, Workers())
+                keys = [publisher.summary_job(item).key for item in store.iter_items()]
             return report.summarized, keys
 
         summarized, keys = asyncio.run(update())

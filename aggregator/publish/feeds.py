@@ -41,6 +41,7 @@ from typing import Any
 
 from feedgen.feed import FeedGenerator
 
+from aggregator import outputs
 from aggregator.models import Entry, FeedMeta
 from aggregator.publish.content import entry_content_html
 from aggregator.publish.layout import (
@@ -54,8 +55,8 @@ from aggregator.publish.layout import (
 )
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-ATOM_TYPE = "application/atom+xml"
-RSS_TYPE = "application/rss+xml"
+ATOM_TYPE = outputs.ATOM.media_type
+RSS_TYPE = outputs.RSS.media_type
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Characters XML 1.0 forbids; lxml refuses them outright, failing the whole feed.

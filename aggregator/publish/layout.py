@@ -13,13 +13,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from aggregator import outputs
 from aggregator.models import Entry
 
-ATOM_FILE = "feed.atom"
-RSS_FILE = "feed.rss"
-JSON_FILE = "feed.json"
-PAGE_FILE = "index.html"
-SECTIONS_DIR = "sections"
+ATOM_FILE = outputs.ATOM.name
+RSS_FILE = outputs.RSS.name
+JSON_FILE = outputs.JSON_FEED.name
+PAGE_FILE = outputs.PAGE.name
+SECTIONS_DIR = outputs.SECTIONS_DIR
 
 # Stands in for "last updated" when a feed has no entries: any clock reading
 # would make two renders of the same (empty) input differ.

@@ -16,12 +16,10 @@ from functools import cache
 
 import jinja2
 
+from aggregator import outputs
 from aggregator.models import Entry, FeedMeta
 from aggregator.publish.content import entry_content_html, safe_href
 from aggregator.publish.layout import (
-    ATOM_FILE,
-    JSON_FILE,
-    RSS_FILE,
     as_utc,
     newest_update,
     ordered_sections,
@@ -76,9 +74,8 @@ def render_page(entries: Sequence[Entry], meta: FeedMeta) -> bytes:
         title=meta.title,
         description=meta.description,
         generator=meta.generator,
-        atom_href=ATOM_FILE,
-        rss_href=RSS_FILE,
-        json_href=JSON_FILE,
+        feeds=(outputs.ATOM, outputs.RSS, outputs.JSON_FEED),
+        section_type=outputs.ATOM.media_type,
         sections=sections,
         updated_iso=_iso(updated),
         updated_text=_display(updated),

@@ -1,0 +1,100 @@
+"""What a pass did, source by source, and the lines the command line prints of it.
+
+SourceResult   one source: new / merged / updated / unchanged, or its error, or skipped
+PassReport     every source's result, the items touched, what was parsed,
+               summarized and published; ``total_line()``
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .decide import Skipped
+from .errors import SourceError
+
+if TYPE_CHECKING:
+    from .publish import PublishReport
+
+
+@dataclass(slots=True)
+class SourceResult:
+    source: str
+    new: int = 0
+    merged: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_modified: bool = False
+    error: SourceError | None = None
+    warning: str | None = None
+    skipped: Skipped | None = None
+    next_due: datetime | None = None  # when the daemon polls it next; None: never
+    touched: list[int] = field(default_factory=list)  # its items new or changed
+    summarized: int = 0  # summaries it computed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.merged or self.updated)
+
+    @property
+    def status(self) -> str:
+        if self.skipped is not None:
+            return self.skipped.status
+        if self.error is not None:
+            return "error"
+        if self.new or self.merged:
+            return "new"
+        if self.updated:
+            return "updated"
+        return "unchanged"
+
+    def line(self) -> str:
+        """One status line, as the command line prints it."""
+        if self.skipped is not None:
+            return f"{self.status:<10} {self.source}: {self.skipped.reason}"
+        if self.error is not None:
+            return f"error      {self.error}"
+        if self.not_modified:
+            detail = "not modified"
+        else:
+            parts = [f"{self.new} new"]
+            if self.merged:
+                parts.append(f"{self.merged} merged into other sources' entries")
+            parts += [f"{self.updated} updated", f"{self.unchanged} unchanged"]
+            detail = ", ".join(parts)
+        if self.warning:
+            detail += f" (warning: {self.warning})"
+        return f"{self.status:<10} {self.source}: {detail}"
+
+
+@dataclass(slots=True)
+class PassReport:
+    results: list[SourceResult] = field(default_factory=list)
+    touched: list[int] = field(default_factory=list)  # items new or changed in the pass
+    parsed: int = 0  # sources whose bytes were parsed
+    summarized: int = 0  # summaries computed (not taken from the cache)
+    published: PublishReport | None = None
+
+    def add(self, result: SourceResult) -> None:
+        self.results.append(result)
+        self.touched += result.touched
+        self.summarized += result.summarized
+
+    @property
+    def all_failed(self) -> bool:
+        """Every source that was polled failed (sources skipped on purpose do not count)."""
+        polled = [r for r in self.results if r.skipped is None]
+        return bool(polled) and all(r.error is not None for r in polled)
+
+    def total_line(self) -> str:
+        failed = sum(r.error is not None for r in self.results)
+        new = sum(r.new for r in self.results)
+        merged = sum(r.merged for r in self.results)
+        updated = sum(r.updated for r in self.results)
+        written = len(self.published.written) if self.published else 0
+        return (
+            f"{len(self.results)} sources, {failed} failed; {new} new items, {merged} merged, "
+            f"{updated} updated; {self.parsed} parsed, {self.summarized} summarized; "
+            f"{written} files written"
+        )
