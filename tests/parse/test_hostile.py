@@ -16,7 +16,7 @@ from aggregator.parse.normalize import (
     plain_text,
     sanitize_html,
 )
-from aggregator.parse.xmlguard import MAX_EXPANSION, prepare_xml
+from aggregator.parse.xmlguard import MAX_DEPTH, MAX_EXPANSION, prepare_xml
 from tests.hostile import corpus
 
 
@@ -103,6 +103,53 @@ def test_unclosed_cdata_sections_are_linear() -> None:
     assert time.monotonic() - started < 5
 
 
+# -- nesting ---------------------------------------------------------------------
+
+# deep_xml(levels) nests its <x> elements in rss, channel and item.
+_AROUND_DEEP_XML = 3
+
+
+def test_xml_nested_deeper_than_the_cap_is_refused_before_parsing() -> None:
+    message = refused(corpus.deep_xml(MAX_DEPTH - _AROUND_DEEP_XML + 1))
+    assert f"nested more than {MAX_DEPTH} deep" in message
+    assert "\n" not in message
+
+
+def test_xml_nested_up_to_the_cap_is_read() -> None:
+    feed = parse(corpus.deep_xml(MAX_DEPTH - _AROUND_DEEP_XML))
+    assert feed.items[0].title == "Deeply nested XML"
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        b"<![CDATA[" + b"<x>" * (2 * MAX_DEPTH) + b"]]>",  # text, not elements
+        b"<!--" + b"<x>" * (2 * MAX_DEPTH) + b"-->",
+        b"<?pi " + b"<x>" * (2 * MAX_DEPTH) + b"?>",
+        b"<br/><hr a='/>' b=\"x>y\"/>" * (2 * MAX_DEPTH),  # empty elements do not nest
+        b"<p>a</p>" * (2 * MAX_DEPTH),  # siblings
+    ],
+    ids=["cdata", "comment", "processing-instruction", "empty-elements", "siblings"],
+)
+def test_what_does_not_nest_is_not_counted(inner: bytes) -> None:
+    body = corpus.rss(b"<item><title>Wide</title><description>" + inner + b"</description></item>")
+    assert prepare_xml(body, "src").body is body
+
+
+def test_an_unclosed_section_ends_the_count() -> None:
+    # expat reads the rest as part of the section: no elements in it.
+    body = corpus.rss(b"<item><title>t</title><!--" + b"<x>" * (2 * MAX_DEPTH) + b"</item>")
+    assert prepare_xml(body, "src").body is body
+
+
+def test_a_deep_json_feed_is_refused_as_nested_too_deep() -> None:
+    deep = b'{"version": "https://jsonfeed.org/version/1.1", "items": [], "x": '
+    deep += b"[" * 100_000 + b"]" * 100_000 + b"}"
+    message = refused(deep, "application/feed+json")
+    assert "nested too deep" in message
+    assert "\n" not in message
+
+
 # -- repairs ---------------------------------------------------------------------
 
 
@@ -154,7 +201,7 @@ def test_unchanged_bytes_pass_through() -> None:
         (b'{"a": 1}', "application/json", "not a JSON Feed"),
         (b"[1, 2]", "text/plain", "not a JSON Feed"),
         (b"\x1f\x8b\x08\x00rest", "application/xml", "gzip"),
-        (b'{"version": ' + b"[" * 50_000 + b"}", None, "not valid JSON"),
+        (b'{"version": ' + b"[" * 50_000 + b"}", None, "nested too deep"),
         (b'{"version": 1' + b"0" * 10_000 + b"}", None, "not valid JSON"),
     ],
 )
