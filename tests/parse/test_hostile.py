@@ -11,6 +11,10 @@ from aggregator.models import Document, ParsedFeed
 from aggregator.parse import parse_document
 from aggregator.parse.normalize import (
     MAX_HTML_CHARS,
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
     absolute_url,
     nesting_depth,
     plain_text,
@@ -288,3 +292,97 @@ def test_titles_never_carry_markup(raw: str, text: str) -> None:
 )
 def test_links(url: str, expected: str | None) -> None:
     assert absolute_url(url, "https://base.example/feed") == expected
+
+
+# -- field bounds ----------------------------------------------------------------
+
+_LONG = 10  # times a field's bound: long enough to be cut, small enough to be quick
+
+
+def _long_fields_rss(guid: str) -> bytes:
+    title = b"Headline " * (MAX_TITLE_CHARS * _LONG // 9)
+    author = b"Name " * (MAX_NAME_CHARS * _LONG // 5)
+    link = b"https://long.example/" + b"a" * (MAX_URL_CHARS * _LONG)
+    return corpus.rss(
+        b"<item><title>" + title + b"</title><author>" + author + b"</author>"
+        b"<link>" + link + b"</link><guid>" + guid.encode() + b"</guid>"
+        b"<description>Body.</description></item>"
+    )
+
+
+def _long_fields_json(guid: str) -> bytes:
+    item = {
+        "id": guid,
+        "title": "Headline " * (MAX_TITLE_CHARS * _LONG // 9),
+        "authors": [{"name": "Name " * (MAX_NAME_CHARS * _LONG // 5)}],
+        "url": "https://long.example/" + "a" * (MAX_URL_CHARS * _LONG),
+        "content_text": "Body.",
+    }
+    return corpus.json_feed([item])
+
+
+@pytest.mark.parametrize("make", [_long_fields_rss, _long_fields_json], ids=["rss", "json"])
+def test_long_titles_authors_links_and_ids_are_bounded(make: object) -> None:
+    assert callable(make)
+    long_id = "id-" + "x" * (MAX_ID_CHARS * _LONG)
+    feed = parse(make(long_id))
+    item = feed.items[0]
+    assert len(item.title) == MAX_TITLE_CHARS
+    assert item.title.startswith("Headline Headline") and item.title.endswith("…")
+    assert item.author is not None and len(item.author) == MAX_NAME_CHARS
+    assert item.author.endswith("…")
+    assert item.link is None  # a cut URL would lead somewhere else
+    assert item.entry_id is not None and len(item.entry_id) <= MAX_ID_CHARS
+    # The same long id is always the same bounded id, and another is another.
+    assert parse(make(long_id)).items[0].entry_id == item.entry_id
+    assert parse(make(long_id + "y")).items[0].entry_id != item.entry_id
+    assert feed.warning is not None and "over their length bounds" in feed.warning
+
+
+def test_fields_within_their_bounds_are_kept_whole() -> None:
+    title = "T" * MAX_TITLE_CHARS
+    link = "https://long.example/" + "a" * (MAX_URL_CHARS - len("https://long.example/"))
+    guid = "g" * MAX_ID_CHARS
+    guid_xml = f"<guid isPermaLink='false'>{guid}</guid>"
+    body = corpus.rss(f"<item><title>{title}</title><link>{link}</link>{guid_xml}</item>".encode())
+    feed = parse(body)
+    assert (feed.items[0].title, feed.items[0].link, feed.items[0].entry_id) == (title, link, guid)
+    assert feed.warning is None
+
+
+def test_a_long_feed_title_is_bounded() -> None:
+    body = corpus.rss(corpus.item(b"Fine")).replace(
+        b"<title>Hostile</title>", b"<title>" + b"Site " * MAX_TITLE_CHARS + b"</title>"
+    )
+    title = parse(body).title
+    assert title is not None and len(title) == MAX_TITLE_CHARS and title.endswith("…")
+
+
+def test_a_long_article_title_is_bounded() -> None:
+    text = "---\ntitle: " + "Word " * MAX_TITLE_CHARS + "\n---\nA sentence.\n"
+    document = Document("/articles/long.md", text.encode(), None)
+    item = parse_document(document, "src", local=True).items[0]
+    assert len(item.title) == MAX_TITLE_CHARS
+
+
+# -- invisible characters --------------------------------------------------------
+
+# Bidi embeddings, overrides and isolates reorder what follows them ("evil\u202etxt.exe"
+# reads as "evilexe.txt"); C1 controls are invisible.  None of them is text.
+_INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\x80\x85\x9f"
+
+
+def test_bidi_overrides_and_c1_controls_leave_titles_and_authors() -> None:
+    title = "Safe" + _INVISIBLE + " title"
+    json_body = corpus.json_feed(
+        [{"id": "1", "title": title + "\x01", "authors": [{"name": "A\u202eB"}],
+          "content_html": "<p>Text\u202e here\x85.</p>"}]
+    )  # fmt: skip
+    item = parse(json_body).items[0]
+    assert (item.title, item.author) == ("Safe title", "AB")
+    assert item.content_html == "<p>Text here.</p>"
+    # (feedparser reads C1 bytes in XML as the Windows-1252 characters they
+    # usually are, so only the bidi ones are left for us to take out there.)
+    bidi = _INVISIBLE.translate({code: None for code in range(0x80, 0xA0)})
+    xml_item = parse(corpus._one(f"Safe{bidi} title".encode())).items[0]
+    assert xml_item.title == "Safe title"
