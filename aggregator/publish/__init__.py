@@ -10,19 +10,25 @@ Files, relative to ``out_dir``::
     sections/<slug>.atom        one per section, that section's entries only
 
 Rendering reads no clock, so publishing the same entries twice writes nothing
-the second time.  Section feeds of sections that no longer exist are not
+the second time.  What is published is bounded whatever the store holds: each
+entry's summary (:data:`~aggregator.publish.content.MAX_SUMMARY_CHARS`), and
+the entries of a document together (``max_chars``, by default
+:data:`MAX_DOCUMENT_CHARS`): the newest entries that fit are published, and
+the others are left out of the files (not of the store) and counted in the
+report.  Section feeds of sections that no longer exist are not
 deleted: a subscriber's reader then keeps its last copy instead of an error.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aggregator.errors import PublishError
 from aggregator.models import Entry, FeedMeta
-from aggregator.publish.content import entry_content_html
+from aggregator.publish.content import entry_chars, entry_content_html
 from aggregator.publish.feeds import render_atom, render_json_feed, render_rss
 from aggregator.publish.layout import (
     ATOM_FILE,
@@ -50,6 +56,13 @@ __all__ = [
     "write_if_changed",
 ]
 
+log = logging.getLogger(__name__)
+
+# Characters of text and links (entry_chars) of all entries of one published
+# document.  Two hundred entries of ordinary size use a tenth of it; five
+# feeds of 1 MB titles had made 47 MB of files.
+MAX_DOCUMENT_CHARS = 2_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class PublishReport:
@@ -57,16 +70,33 @@ class PublishReport:
 
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    left_out: int = 0  # entries past the bound on a document's size
 
 
-def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishReport:
+def publish(
+    entries: Sequence[Entry],
+    meta: FeedMeta,
+    out_dir: Path,
+    *,
+    max_chars: int = MAX_DOCUMENT_CHARS,
+) -> PublishReport:
     """Render every output and write the ones whose bytes changed.
 
     ``entries`` are published in the order given (the caller sorts, newest
-    first).  Raises :class:`PublishError` for the first file that cannot be
-    written; files written before it stay written, and nothing is half-written.
+    first), as many as fit in ``max_chars`` (see :func:`.content.entry_chars`);
+    an entry too large to fit does not keep the smaller ones after it out.
+    Raises :class:`PublishError` for the first file that cannot be written;
+    files written before it stay written, and nothing is half-written.
     """
-    outputs = _render_all(entries, meta)
+    shown = _within(entries, max_chars)
+    if len(shown) < len(entries):
+        log.warning(
+            "%d of %d entries left out of the published files: over %d characters in all",
+            len(entries) - len(shown),
+            len(entries),
+            max_chars,
+        )
+    outputs = _render_all(shown, meta)
     for directory in (out_dir, out_dir / SECTIONS_DIR):
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -74,7 +104,7 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
             raise PublishError(f"{directory}: cannot create directory: {error}") from error
     for directory in (out_dir, out_dir / SECTIONS_DIR):
         sweep_temporaries(directory)
-    report = PublishReport()
+    report = PublishReport(left_out=len(entries) - len(shown))
     for name, data in outputs:
         path = out_dir.joinpath(*name.split("/"))
         if write_if_changed(path, data):
@@ -82,6 +112,17 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
         else:
             report.unchanged.append(name)
     return report
+
+
+def _within(entries: Sequence[Entry], max_chars: int) -> list[Entry]:
+    shown = []
+    left = max_chars
+    for entry in entries:
+        size = entry_chars(entry)
+        if size <= left:
+            shown.append(entry)
+            left -= size
+    return shown
 
 
 def _render_all(entries: Sequence[Entry], meta: FeedMeta) -> list[tuple[str, bytes]]:
