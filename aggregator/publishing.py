@@ -118,7 +118,7 @@ class Publisher:
             title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
         )
         report = publish(merged, meta, self.config.output.dir)
-        for _entry_left_out, error in report.left_out:
+        for _unrendered, error in report.unrenderable:
             log.error("%s", error)
             log.debug("%s", error.details)
         return report

@@ -9,7 +9,8 @@ format: an entry with neither title, link nor content is dropped, and an id
 the feed repeats names only its first entry (the others are told apart by
 their links or content, so no entry overwrites another).  A feed document
 gives at most ``max_items`` entries, the first ones (feeds list newest first),
-so one feed of 20,000 entries cannot take over a pass.
+so one feed of 20,000 entries cannot take over a pass, and every entry's
+title, author, link and id is bounded (:func:`.normalize.bound_fields`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..models import Document, EntryDigests, Fetched, ParsedFeed, ParsedItem
 from .article import parse_article, text_to_html
 from .feed import parse_feed
 from .jsonfeed import looks_like_json, parse_json_feed
+from .normalize import bound_fields
 
 __all__ = ["parse_document", "parse_fetched", "text_to_html"]
 
@@ -45,15 +47,17 @@ def parse_document(
     ``known`` and ``context``: see :func:`.feed.parse_feed` (RSS and Atom only).
     """
     if local and Path(document.location).suffix.lower() in ARTICLE_SUFFIXES:
-        return ParsedFeed(
-            title=None, link=None, language=None, items=(parse_article(document, source),)
+        return bound_fields(
+            ParsedFeed(
+                title=None, link=None, language=None, items=(parse_article(document, source),)
+            )
         )
     if looks_like_json(document):
-        return tidy(parse_json_feed(document, source, max_items))
+        return tidy(bound_fields(parse_json_feed(document, source, max_items)))
     head = document.body.lstrip()[:200].lower()
     if head.startswith(_HTML_START):
         raise ParseError(source, "got an HTML page, not a feed")
-    return tidy(parse_feed(document, source, max_items, known, context))
+    return tidy(bound_fields(parse_feed(document, source, max_items, known, context)))
 
 
 def parse_fetched(

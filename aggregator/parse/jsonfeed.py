@@ -48,7 +48,11 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
         data = json.loads(document.body.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise ParseError(source, f"JSON Feed is not UTF-8: {exc}") from None
-    except (ValueError, RecursionError) as exc:  # ValueError: also a 5000-digit number
+    except RecursionError:
+        # json gives up at the interpreter's recursion limit (about a
+        # thousand levels), before it has built anything large.
+        raise ParseError(source, "refused: JSON nested too deep to read") from None
+    except ValueError as exc:  # also a 5000-digit number
         raise ParseError(source, f"not valid JSON: {exc}") from None
     repaired = _SURROGATE_ESCAPE.search(document.body) is not None and _repair_surrogates(data)
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):

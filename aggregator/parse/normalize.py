@@ -7,19 +7,25 @@ needs to trust a source.
 Bounds, because the sanitizer and the summarizer after it slow down with the
 size and nesting of what they get (html5ever is quadratic in the depth of
 nested block elements): an entry's HTML is cut at :data:`MAX_HTML_CHARS`, and
-HTML nested deeper than :data:`MAX_DEPTH` is kept as its text alone.
+HTML nested deeper than :data:`MAX_DEPTH` is kept as its text alone.  Titles,
+authors, links and ids are bounded too (:func:`bound_fields`), so what one
+entry can bring to the published files is bounded whatever the source sends.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
+
+from ..models import ParsedFeed, ParsedItem
 
 # Part of what an entry's stored HTML depends on (see .feed._context).
 SANITIZER_VERSION: str = getattr(nh3, "__version__", "")
@@ -37,6 +43,12 @@ _URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 MAX_HTML_CHARS = 100_000  # of one entry's HTML, before sanitizing
 MAX_DEPTH = 256  # nested elements; deeper HTML is reduced to its text
+# What one entry's fields may hold (see bound_fields): a feed under the byte
+# cap with 1 MB titles made 47 MB of published files.
+MAX_TITLE_CHARS = 300  # an entry's or a feed's title; longer ones are cut
+MAX_NAME_CHARS = 200  # an author's name; longer ones are cut
+MAX_URL_CHARS = 4096  # a link; a longer one is dropped (a cut URL leads elsewhere)
+MAX_ID_CHARS = 512  # an entry id; a longer one is replaced by a hash of it
 
 # A tag, comment or declaration: "<" then a letter, "/", "!" or "?", as HTML
 # reads it ("a < b" is text), up to its ">" or the end (a fragment cut short).
@@ -57,8 +69,15 @@ _NON_NESTING = frozenset(
 _SPACE = re.compile(r"\s+")
 # ASCII that RFC 3986 never allows in a URL (besides controls, removed first).
 _NOT_IN_URL = re.compile(r"[\s\"<>`{}|\\^]")
-# C0 controls other than tab/newline/CR are not allowed in XML 1.0 output.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Characters that are not text, removed from everything a source says: C0
+# controls other than tab, newline and CR (XML 1.0 forbids them), DEL and the
+# C1 controls (invisible), two non-characters, and the bidi embeddings,
+# overrides and isolates, which reorder whatever follows them on a page
+# ("evil\u202etxt.exe" shows as "evilexe.txt").
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufffe\uffff]"
+)
+_ELLIPSIS = "\u2026"
 
 
 def sanitize_html(fragment: str, base_url: str | None) -> str:
@@ -86,6 +105,54 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
         link_rel="noopener noreferrer nofollow",
     )
     return cleaned.strip()
+
+
+def bound_fields(feed: ParsedFeed) -> ParsedFeed:
+    """The feed with each title, author, link and entry id within its bound.
+
+    Every parser's result goes through here, so no format can bring a longer
+    field to the store or the published files.  A title or a name is cut,
+    with an ellipsis; a link is dropped, as a cut URL would lead somewhere
+    else; an id becomes a hash of itself, so it stays the same from poll to
+    poll and tells entries apart as the whole id did.
+    """
+    items = tuple(_bounded_item(item) for item in feed.items)
+    over = sum(bounded is not item for bounded, item in zip(items, feed.items, strict=True))
+    title = None if feed.title is None else _cut(feed.title, MAX_TITLE_CHARS)
+    link = _bounded_url(feed.link)
+    if not over and (title, link) == (feed.title, feed.link):
+        return feed
+    notes = [feed.warning] if feed.warning else []
+    if over:
+        notes.append(f"{over} entries had fields over their length bounds (cut or dropped)")
+    return replace(feed, title=title, link=link, items=items, warning="; ".join(notes) or None)
+
+
+def _bounded_item(item: ParsedItem) -> ParsedItem:
+    title = _cut(item.title, MAX_TITLE_CHARS)
+    author = None if item.author is None else _cut(item.author, MAX_NAME_CHARS)
+    link = _bounded_url(item.link)
+    entry_id = _bounded_id(item.entry_id)
+    if (title, author, link, entry_id) == (item.title, item.author, item.link, item.entry_id):
+        return item
+    return replace(item, title=title, author=author, link=link, entry_id=entry_id)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(_ELLIPSIS)] + _ELLIPSIS
+
+
+def _bounded_url(url: str | None) -> str | None:
+    return url if url is None or len(url) <= MAX_URL_CHARS else None
+
+
+def _bounded_id(entry_id: str | None) -> str | None:
+    if entry_id is None or len(entry_id) <= MAX_ID_CHARS:
+        return entry_id
+    digest = hashlib.sha256(entry_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest}"
 
 
 def limit_note(kept: int, total: int) -> str:

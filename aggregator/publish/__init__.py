@@ -10,9 +10,14 @@ Files, relative to ``out_dir``::
     sections/<slug>.atom        one per section, that section's entries only
 
 Rendering reads no clock, so publishing the same entries twice writes nothing
-the second time.  An entry that cannot be rendered (a bug met on one
-source's data) is left out, named in :attr:`PublishReport.left_out`, and the
-rest is published: one source's bad data never stops the merged feed.
+the second time.  What is published is bounded whatever the store holds: each
+entry's summary (:data:`~aggregator.publish.content.MAX_SUMMARY_CHARS`), and
+the entries of a document together (``max_chars``, by default
+:data:`MAX_DOCUMENT_CHARS`): the newest entries that fit are published, and
+the others are left out of the files (not of the store) and counted in the
+report.  An entry that cannot be rendered (a bug met on one source's data)
+is left out too, named in :attr:`PublishReport.unrenderable`, and the rest
+is published: one source's bad data never stops the merged feed.
 
 Section feeds of sections that no longer exist are not deleted: a
 subscriber's reader then keeps its last copy instead of an error.
@@ -20,13 +25,14 @@ subscriber's reader then keeps its last copy instead of an error.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aggregator.errors import ProcessingError, PublishError
 from aggregator.models import Entry, FeedMeta
-from aggregator.publish.content import entry_content_html
+from aggregator.publish.content import entry_chars, entry_content_html
 from aggregator.publish.feeds import render_atom, render_json_feed, render_rss
 from aggregator.publish.layout import (
     ATOM_FILE,
@@ -54,6 +60,13 @@ __all__ = [
     "write_if_changed",
 ]
 
+log = logging.getLogger(__name__)
+
+# Characters of text and links (entry_chars) of all entries of one published
+# document.  Two hundred entries of ordinary size use a tenth of it; five
+# feeds of 1 MB titles had made 47 MB of files.
+MAX_DOCUMENT_CHARS = 2_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class PublishReport:
@@ -61,26 +74,43 @@ class PublishReport:
 
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    left_out: int = 0  # entries past the bound on a document's size
     # Entries that could not be rendered, each with the error line naming it.
-    left_out: list[tuple[Entry, ProcessingError]] = field(default_factory=list)
+    unrenderable: list[tuple[Entry, ProcessingError]] = field(default_factory=list)
 
 
-def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishReport:
+def publish(
+    entries: Sequence[Entry],
+    meta: FeedMeta,
+    out_dir: Path,
+    *,
+    max_chars: int = MAX_DOCUMENT_CHARS,
+) -> PublishReport:
     """Render every output and write the ones whose bytes changed.
 
     ``entries`` are published in the order given (the caller sorts, newest
-    first).  Raises :class:`PublishError` for the first file that cannot be
-    written; files written before it stay written, and nothing is half-written.
+    first), as many as fit in ``max_chars`` (see :func:`.content.entry_chars`);
+    an entry too large to fit does not keep the smaller ones after it out.
+    Raises :class:`PublishError` for the first file that cannot be written;
+    files written before it stay written, and nothing is half-written.
     """
+    shown = _within(entries, max_chars)
+    if len(shown) < len(entries):
+        log.warning(
+            "%d of %d entries left out of the published files: over %d characters in all",
+            len(entries) - len(shown),
+            len(entries),
+            max_chars,
+        )
     try:
-        outputs = _render_all(entries, meta)
-        left_out = []
+        outputs = _render_all(shown, meta)
+        unrenderable = []
     except Exception:
-        left_out = [(e, error) for e in entries if (error := _render_error(e, meta)) is not None]
-        if not left_out:
+        unrenderable = [(e, error) for e in shown if (error := _render_error(e, meta)) is not None]
+        if not unrenderable:
             raise  # not one entry's: a bug of the whole
-        bad = {id(e) for e, _error in left_out}
-        outputs = _render_all([e for e in entries if id(e) not in bad], meta)
+        bad = {id(e) for e, _error in unrenderable}
+        outputs = _render_all([e for e in shown if id(e) not in bad], meta)
     for directory in (out_dir, out_dir / SECTIONS_DIR):
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -88,7 +118,7 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
             raise PublishError(f"{directory}: cannot create directory: {error}") from error
     for directory in (out_dir, out_dir / SECTIONS_DIR):
         sweep_temporaries(directory)
-    report = PublishReport(left_out=left_out)
+    report = PublishReport(left_out=len(entries) - len(shown), unrenderable=unrenderable)
     for name, data in outputs:
         path = out_dir.joinpath(*name.split("/"))
         if write_if_changed(path, data):
@@ -96,6 +126,17 @@ def publish(entries: Sequence[Entry], meta: FeedMeta, out_dir: Path) -> PublishR
         else:
             report.unchanged.append(name)
     return report
+
+
+def _within(entries: Sequence[Entry], max_chars: int) -> list[Entry]:
+    shown = []
+    left = max_chars
+    for entry in entries:
+        size = entry_chars(entry)
+        if size <= left:
+            shown.append(entry)
+            left -= size
+    return shown
 
 
 def _render_error(entry: Entry, meta: FeedMeta) -> ProcessingError | None:

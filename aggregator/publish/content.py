@@ -2,6 +2,12 @@
 
 Everything in it is built here from plain text and escaped here; it does not
 pass through source HTML, so callers may embed it as-is (the page marks it safe).
+
+It is bounded: a summary shows at most :data:`MAX_SUMMARY_CHARS` characters
+of sentences and headings, the last sentence cut with an ellipsis, because a
+source without punctuation makes one "sentence" of its whole text.
+:func:`entry_chars` is what an entry adds to a published document, for the
+bound on the whole document (:func:`aggregator.publish.publish`).
 """
 
 from __future__ import annotations
@@ -9,11 +15,13 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import urlsplit
 
-from aggregator.models import DigestLine, Entry, SourceRef
+from aggregator.models import DigestLine, Entry, SourceRef, Summary
 
 # Links from sources end up as hrefs in our own page, so a "javascript:" URL
 # from a hostile feed must not become clickable; such a link is shown as text.
 _SAFE_SCHEMES = frozenset({"http", "https"})
+MAX_SUMMARY_CHARS = 6000  # of one entry's summary (or digest) text, headings included
+_ELLIPSIS = "\u2026"
 
 
 def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
@@ -28,14 +36,13 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
         raise ValueError(f"heading_level must be 1..6, not {heading_level}")
     parts: list[str] = []
     if entry.digest:
-        parts.append("<ul>" + "".join(_digest_line(line) for line in entry.digest) + "</ul>")
-    for section in entry.summary.sections:
-        if not section.sentences:
-            continue
-        if section.heading is not None:
+        lines = _bounded_digest(entry.digest)
+        parts.append("<ul>" + "".join(_digest_line(line, text) for line, text in lines) + "</ul>")
+    for heading, sentences in _bounded_summary(entry.summary):
+        if heading is not None:
             tag = f"h{heading_level}"
-            parts.append(f"<{tag}>{escape(section.heading)}</{tag}>")
-        parts.append("<p>" + " ".join(escape(s) for s in section.sentences) + "</p>")
+            parts.append(f"<{tag}>{escape(heading)}</{tag}>")
+        parts.append("<p>" + " ".join(escape(s) for s in sentences) + "</p>")
     if len(entry.sources) > 1:
         others = ", ".join(_source_link(source) for source in entry.sources[1:])
         parts.append(f"<p>Also reported by: {others}</p>")
@@ -44,6 +51,72 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
         label = f"Read the original at {entry.origin_name}"
         parts.append(f'<p><a href="{escape(link)}">{escape(label)}</a></p>')
     return "\n".join(parts)
+
+
+def entry_chars(entry: Entry) -> int:
+    """Characters of text and links an entry puts in a published document.
+
+    Markup and escaping are left out: they add about the same to every
+    entry, so the bound on a document's entries bounds its bytes.
+    """
+    fields = [entry.id, entry.title, entry.link, entry.author, entry.section, entry.language]
+    for source in entry.sources:
+        fields += [source.name, source.title, source.site_link, source.feed_url, source.item_link]
+    for line, text in _bounded_digest(entry.digest):
+        fields += [text, line.link, line.source]
+    for heading, sentences in _bounded_summary(entry.summary):
+        fields += [heading, *sentences]
+    return sum(len(field) for field in fields if field)
+
+
+def _bounded_summary(summary: Summary) -> list[tuple[str | None, list[str]]]:
+    """The sections that have sentences, headings and sentences as far as the bound goes."""
+    budget = _Budget(MAX_SUMMARY_CHARS)
+    sections: list[tuple[str | None, list[str]]] = []
+    for section in summary.sections:
+        if not section.sentences:
+            continue
+        heading = None if section.heading is None else budget.take(section.heading)
+        sentences = []
+        for sentence in section.sentences:
+            taken = budget.take(sentence)
+            if taken is None:
+                break
+            sentences.append(taken)
+        if not sentences:
+            break  # the bound is reached: no heading over nothing
+        sections.append((heading, sentences))
+    return sections
+
+
+def _bounded_digest(lines: tuple[DigestLine, ...]) -> list[tuple[DigestLine, str]]:
+    budget = _Budget(MAX_SUMMARY_CHARS)
+    shown = []
+    for line in lines:
+        taken = budget.take(line.sentence)
+        if taken is None:
+            break
+        shown.append((line, taken))
+    return shown
+
+
+class _Budget:
+    """Characters left to show; texts are taken whole while they fit, the last one cut."""
+
+    def __init__(self, chars: int):
+        self.left = chars
+
+    def take(self, text: str) -> str | None:
+        """``text``, or its start with an ellipsis; None once nothing is left."""
+        if len(text) <= self.left:
+            self.left -= len(text)
+            return text
+        if self.left <= len(_ELLIPSIS):
+            self.left = 0
+            return None
+        cut = text[: self.left - len(_ELLIPSIS)] + _ELLIPSIS
+        self.left = 0
+        return cut
 
 
 def safe_href(url: str | None) -> str | None:
@@ -57,11 +130,11 @@ def safe_href(url: str | None) -> str | None:
     return url if scheme in _SAFE_SCHEMES else None
 
 
-def _digest_line(line: DigestLine) -> str:
+def _digest_line(line: DigestLine, text: str) -> str:
     href = safe_href(line.link)
     source = escape(line.source)
     credit = f'<a href="{escape(href)}">{source}</a>' if href else source
-    return f"<li>{escape(line.sentence)} ({credit})</li>"
+    return f"<li>{escape(text)} ({credit})</li>"
 
 
 def _source_link(source: SourceRef) -> str:

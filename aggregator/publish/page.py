@@ -4,11 +4,15 @@ jinja2 is imported here only.  The template (``templates/index.html``) gets
 plain view records built below and does no logic of its own beyond loops;
 autoescaping is on, and the one value marked safe is the entry content, which
 :func:`~aggregator.publish.content.entry_content_html` builds escaped.  No
-JavaScript, no clock: the same entries render to the same bytes.
+JavaScript, no clock: the same entries render to the same bytes.  No control
+character reaches the page, nor any bidi embedding, override or isolate,
+whatever the store or the settings hold (sources' text loses them on the way
+in; entries stored before that did not).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +32,10 @@ from aggregator.publish.layout import (
 )
 
 _TEMPLATE = "index.html"
+# C0 controls but tab, newline and CR (form feed too: HTML reads it as a
+# parse error), DEL, the C1 controls, and the bidi embeddings, overrides and
+# isolates, which would reorder the text after them on the page.
+_NOT_SHOWN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +89,7 @@ def render_page(entries: Sequence[Entry], meta: FeedMeta) -> bytes:
         updated_text=_display(updated),
         has_entries=bool(entries),
     )
-    return html.encode("utf-8")
+    return _NOT_SHOWN.sub("", html).encode("utf-8")
 
 
 def _entry_view(entry: Entry) -> EntryView:

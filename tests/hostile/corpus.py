@@ -6,7 +6,8 @@
 
 Shared by ``tests/hostile`` and ``benchmarks/hostile.py``, so the benchmark
 measures exactly what the tests check.  Big bodies (a 50 MB feed, a gzip
-bomb that inflates to 1 GB, 20,000 items) are generated on demand, streamed
+bomb that inflates to 1 GB, 20,000 items, a million nested elements, five
+feeds of 1 MB titles) are generated on demand, streamed
 where they are large, and cached where they are costly to make.
 
 An expected outcome is ``ok`` (the source publishes; its status line is
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
+from aggregator.parse.normalize import MAX_TITLE_CHARS
 from tests.feedserver import FeedServer, Route, gzipped
 
 SECRET_MARK = "root:x:0:0"  # what /etc/passwd starts with; must never be published
@@ -139,7 +141,8 @@ def single_text_node(size: int = 9_900_000) -> bytes:
 
 
 @cache
-def deep_xml(levels: int = 100_000) -> bytes:
+def deep_xml(levels: int = 1_000_000) -> bytes:
+    """An item with ``levels`` nested elements in it: 7 MB for a million."""
     nested = b"<x>" * levels + b"</x>" * levels
     return rss(b"<item><title>Deeply nested XML</title>" + nested + b"</item>")
 
@@ -148,6 +151,30 @@ def deep_xml(levels: int = 100_000) -> bytes:
 def deep_html(levels: int = 100_000) -> bytes:
     nested = b"<div>" * levels + b"deep text" + b"</div>" * levels
     return rss(item(b"Deeply nested HTML", b"<![CDATA[" + nested + b"]]>"))
+
+
+@cache
+def long_fields(number: int, title_chars: int = MB) -> bytes:
+    """An item with a title of ``title_chars`` characters, a long author, link and guid.
+
+    Under the byte cap; five such feeds had made 47 MB of published files.
+    """
+    # A word of its own in each title, so that the five are not one story.
+    title = (b"Long%d title " % number) * (title_chars // len(b"Long0 title "))
+    author = b"Author " * (MB // 4 // 7)
+    link = b"http://long.example/%d/" % number + b"a" * (MB // 16)
+    guid = b"long-%d-" % number + b"g" * (MB // 16)
+    return rss(
+        b"<item><title>" + title + b"</title><author>" + author + b"</author><link>" + link
+        + b"</link><guid isPermaLink='false'>" + guid + b"</guid>"
+        b"<description>" + (b"Story %d. " % number) * 50 + b"</description></item>"
+    )  # fmt: skip
+
+
+def long_title_published(number: int) -> str:
+    """The title :func:`long_fields` is published with: cut to its bound."""
+    title = f"Long{number} title " * (MAX_TITLE_CHARS // 10)
+    return title[: MAX_TITLE_CHARS - 1] + "\u2026"
 
 
 def billion_laughs(one_line: bool = False) -> bytes:
@@ -334,7 +361,7 @@ CASES: tuple[Case, ...] = (
         [{"id": "1", "title": "JSON labelled HTML", "content_text": "Text."}]), "text/html"), "ok",
          published=("JSON labelled HTML",)),
     Case("json-deep", lambda: _route(b'{"version": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-                                     "application/feed+json"), "error", "JSON"),
+                                     "application/feed+json"), "error", "JSON nested too deep"),
     Case("json-huge-number", lambda: _route(b'{"version": ' + b"9" * 100_000 + b"}",
                                             "application/feed+json"), "error", "JSON"),
     # Size
@@ -348,7 +375,12 @@ CASES: tuple[Case, ...] = (
     Case("gzip-in-gzip-bomb", lambda: _route(gzipped(gzip_bomb()), gzip=True), "error", "gzip"),
     Case("single-text-node", lambda: _route(single_text_node()), "ok",
          published=("One enormous text node",)),
-    Case("deep-xml", lambda: _route(deep_xml()), "ok", published=("Deeply nested XML",)),
+    Case("deep-xml", lambda: _route(deep_xml()), "error", "nested more than"),
+    *(
+        Case(f"long-fields-{number}", lambda number=number: _route(long_fields(number)), "ok",
+             "over their length bounds", published=(long_title_published(number),))
+        for number in range(5)
+    ),
     Case("deep-html", lambda: _route(deep_html()), "ok", published=("Deeply nested HTML",)),
     # Entities
     Case("billion-laughs", lambda: _route(billion_laughs()), "error", "refused"),

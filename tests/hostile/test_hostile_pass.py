@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
+from aggregator.publish import MAX_DOCUMENT_CHARS
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 from tests.hostile.corpus import CASES, SECRET_MARK, Case, config_lines, serve
@@ -122,3 +123,12 @@ def test_every_published_file_parses_and_holds_no_secret(
     with sqlite3.connect(database) as connection:
         dump = "\n".join(connection.iterdump())
     assert SECRET_MARK not in dump
+
+
+def test_published_files_stay_bounded(hostile_pass: tuple[int, dict[str, str], Path]) -> None:
+    # Markup and escaping are about the same for every entry, so twice the
+    # bound on a document's text leaves them room; five feeds of 1 MB titles
+    # had made files of 10 MB each.
+    _code, _status, out = hostile_pass
+    sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.suffix != ".db"}
+    assert sizes and max(sizes.values()) <= 2 * MAX_DOCUMENT_CHARS, sizes

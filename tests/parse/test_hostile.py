@@ -11,12 +11,16 @@ from aggregator.models import Document, ParsedFeed
 from aggregator.parse import parse_document
 from aggregator.parse.normalize import (
     MAX_HTML_CHARS,
+    MAX_ID_CHARS,
+    MAX_NAME_CHARS,
+    MAX_TITLE_CHARS,
+    MAX_URL_CHARS,
     absolute_url,
     nesting_depth,
     plain_text,
     sanitize_html,
 )
-from aggregator.parse.xmlguard import MAX_EXPANSION, prepare_xml
+from aggregator.parse.xmlguard import MAX_DEPTH, MAX_EXPANSION, prepare_xml
 from tests.hostile import corpus
 
 
@@ -103,6 +107,53 @@ def test_unclosed_cdata_sections_are_linear() -> None:
     assert time.monotonic() - started < 5
 
 
+# -- nesting ---------------------------------------------------------------------
+
+# deep_xml(levels) nests its <x> elements in rss, channel and item.
+_AROUND_DEEP_XML = 3
+
+
+def test_xml_nested_deeper_than_the_cap_is_refused_before_parsing() -> None:
+    message = refused(corpus.deep_xml(MAX_DEPTH - _AROUND_DEEP_XML + 1))
+    assert f"nested more than {MAX_DEPTH} deep" in message
+    assert "\n" not in message
+
+
+def test_xml_nested_up_to_the_cap_is_read() -> None:
+    feed = parse(corpus.deep_xml(MAX_DEPTH - _AROUND_DEEP_XML))
+    assert feed.items[0].title == "Deeply nested XML"
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        b"<![CDATA[" + b"<x>" * (2 * MAX_DEPTH) + b"]]>",  # text, not elements
+        b"<!--" + b"<x>" * (2 * MAX_DEPTH) + b"-->",
+        b"<?pi " + b"<x>" * (2 * MAX_DEPTH) + b"?>",
+        b"<br/><hr a='/>' b=\"x>y\"/>" * (2 * MAX_DEPTH),  # empty elements do not nest
+        b"<p>a</p>" * (2 * MAX_DEPTH),  # siblings
+    ],
+    ids=["cdata", "comment", "processing-instruction", "empty-elements", "siblings"],
+)
+def test_what_does_not_nest_is_not_counted(inner: bytes) -> None:
+    body = corpus.rss(b"<item><title>Wide</title><description>" + inner + b"</description></item>")
+    assert prepare_xml(body, "src").body is body
+
+
+def test_an_unclosed_section_ends_the_count() -> None:
+    # expat reads the rest as part of the section: no elements in it.
+    body = corpus.rss(b"<item><title>t</title><!--" + b"<x>" * (2 * MAX_DEPTH) + b"</item>")
+    assert prepare_xml(body, "src").body is body
+
+
+def test_a_deep_json_feed_is_refused_as_nested_too_deep() -> None:
+    deep = b'{"version": "https://jsonfeed.org/version/1.1", "items": [], "x": '
+    deep += b"[" * 100_000 + b"]" * 100_000 + b"}"
+    message = refused(deep, "application/feed+json")
+    assert "nested too deep" in message
+    assert "\n" not in message
+
+
 # -- repairs ---------------------------------------------------------------------
 
 
@@ -154,7 +205,7 @@ def test_unchanged_bytes_pass_through() -> None:
         (b'{"a": 1}', "application/json", "not a JSON Feed"),
         (b"[1, 2]", "text/plain", "not a JSON Feed"),
         (b"\x1f\x8b\x08\x00rest", "application/xml", "gzip"),
-        (b'{"version": ' + b"[" * 50_000 + b"}", None, "not valid JSON"),
+        (b'{"version": ' + b"[" * 50_000 + b"}", None, "nested too deep"),
         (b'{"version": 1' + b"0" * 10_000 + b"}", None, "not valid JSON"),
     ],
 )
@@ -241,3 +292,97 @@ def test_titles_never_carry_markup(raw: str, text: str) -> None:
 )
 def test_links(url: str, expected: str | None) -> None:
     assert absolute_url(url, "https://base.example/feed") == expected
+
+
+# -- field bounds ----------------------------------------------------------------
+
+_LONG = 10  # times a field's bound: long enough to be cut, small enough to be quick
+
+
+def _long_fields_rss(guid: str) -> bytes:
+    title = b"Headline " * (MAX_TITLE_CHARS * _LONG // 9)
+    author = b"Name " * (MAX_NAME_CHARS * _LONG // 5)
+    link = b"https://long.example/" + b"a" * (MAX_URL_CHARS * _LONG)
+    return corpus.rss(
+        b"<item><title>" + title + b"</title><author>" + author + b"</author>"
+        b"<link>" + link + b"</link><guid>" + guid.encode() + b"</guid>"
+        b"<description>Body.</description></item>"
+    )
+
+
+def _long_fields_json(guid: str) -> bytes:
+    item = {
+        "id": guid,
+        "title": "Headline " * (MAX_TITLE_CHARS * _LONG // 9),
+        "authors": [{"name": "Name " * (MAX_NAME_CHARS * _LONG // 5)}],
+        "url": "https://long.example/" + "a" * (MAX_URL_CHARS * _LONG),
+        "content_text": "Body.",
+    }
+    return corpus.json_feed([item])
+
+
+@pytest.mark.parametrize("make", [_long_fields_rss, _long_fields_json], ids=["rss", "json"])
+def test_long_titles_authors_links_and_ids_are_bounded(make: object) -> None:
+    assert callable(make)
+    long_id = "id-" + "x" * (MAX_ID_CHARS * _LONG)
+    feed = parse(make(long_id))
+    item = feed.items[0]
+    assert len(item.title) == MAX_TITLE_CHARS
+    assert item.title.startswith("Headline Headline") and item.title.endswith("…")
+    assert item.author is not None and len(item.author) == MAX_NAME_CHARS
+    assert item.author.endswith("…")
+    assert item.link is None  # a cut URL would lead somewhere else
+    assert item.entry_id is not None and len(item.entry_id) <= MAX_ID_CHARS
+    # The same long id is always the same bounded id, and another is another.
+    assert parse(make(long_id)).items[0].entry_id == item.entry_id
+    assert parse(make(long_id + "y")).items[0].entry_id != item.entry_id
+    assert feed.warning is not None and "over their length bounds" in feed.warning
+
+
+def test_fields_within_their_bounds_are_kept_whole() -> None:
+    title = "T" * MAX_TITLE_CHARS
+    link = "https://long.example/" + "a" * (MAX_URL_CHARS - len("https://long.example/"))
+    guid = "g" * MAX_ID_CHARS
+    guid_xml = f"<guid isPermaLink='false'>{guid}</guid>"
+    body = corpus.rss(f"<item><title>{title}</title><link>{link}</link>{guid_xml}</item>".encode())
+    feed = parse(body)
+    assert (feed.items[0].title, feed.items[0].link, feed.items[0].entry_id) == (title, link, guid)
+    assert feed.warning is None
+
+
+def test_a_long_feed_title_is_bounded() -> None:
+    body = corpus.rss(corpus.item(b"Fine")).replace(
+        b"<title>Hostile</title>", b"<title>" + b"Site " * MAX_TITLE_CHARS + b"</title>"
+    )
+    title = parse(body).title
+    assert title is not None and len(title) == MAX_TITLE_CHARS and title.endswith("…")
+
+
+def test_a_long_article_title_is_bounded() -> None:
+    text = "---\ntitle: " + "Word " * MAX_TITLE_CHARS + "\n---\nA sentence.\n"
+    document = Document("/articles/long.md", text.encode(), None)
+    item = parse_document(document, "src", local=True).items[0]
+    assert len(item.title) == MAX_TITLE_CHARS
+
+
+# -- invisible characters --------------------------------------------------------
+
+# Bidi embeddings, overrides and isolates reorder what follows them ("evil\u202etxt.exe"
+# reads as "evilexe.txt"); C1 controls are invisible.  None of them is text.
+_INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\x80\x85\x9f"
+
+
+def test_bidi_overrides_and_c1_controls_leave_titles_and_authors() -> None:
+    title = "Safe" + _INVISIBLE + " title"
+    json_body = corpus.json_feed(
+        [{"id": "1", "title": title + "\x01", "authors": [{"name": "A\u202eB"}],
+          "content_html": "<p>Text\u202e here\x85.</p>"}]
+    )  # fmt: skip
+    item = parse(json_body).items[0]
+    assert (item.title, item.author) == ("Safe title", "AB")
+    assert item.content_html == "<p>Text here.</p>"
+    # (feedparser reads C1 bytes in XML as the Windows-1252 characters they
+    # usually are, so only the bidi ones are left for us to take out there.)
+    bidi = _INVISIBLE.translate({code: None for code in range(0x80, 0xA0)})
+    xml_item = parse(corpus._one(f"Safe{bidi} title".encode())).items[0]
+    assert xml_item.title == "Safe title"

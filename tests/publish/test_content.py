@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from aggregator.models import SectionSummary, SourceRef, Summary
-from aggregator.publish.content import entry_content_html, safe_href
+from aggregator.publish.content import MAX_SUMMARY_CHARS, entry_content_html, safe_href
 from tests.publish.sample import ESCAPING, LOCAL, MERGED
 
 
@@ -75,3 +75,23 @@ def test_local_article_credits_the_original_by_its_host() -> None:
     )
     html = entry_content_html(entry)
     assert "Read the original at euromaidanpress.com</a>" in html
+
+
+def test_a_summary_is_cut_to_its_bound() -> None:
+    # One endless sentence (a source without punctuation), then more sections.
+    endless = "word " * MAX_SUMMARY_CHARS
+    more = [SectionSummary(f"Part {n}", ("More text.",)) for n in range(100)]
+    sections = (SectionSummary(None, (endless, "Never shown.")), *more)
+    entry = dataclasses.replace(MERGED, summary=Summary(sections))
+    html = entry_content_html(entry)
+    assert "Never shown." not in html and "Part 1" not in html
+    assert html.startswith("<p>word word")
+    assert "\u2026</p>" in html
+    assert len(html) < MAX_SUMMARY_CHARS + 1000  # the sources and the link after it
+    assert html.endswith("Read the original at Example News</a></p>")
+
+
+def test_a_summary_within_its_bound_is_whole() -> None:
+    sentences = ("x" * (MAX_SUMMARY_CHARS // 2 - 1), "y" * (MAX_SUMMARY_CHARS // 2 - 1))
+    entry = dataclasses.replace(MERGED, summary=Summary((SectionSummary(None, sentences),)))
+    assert " ".join(sentences) in entry_content_html(entry)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 from html.parser import HTMLParser
 
+from aggregator.models import SectionSummary, Summary
 from aggregator.publish import render_page
 from tests.publish.golden import assert_golden
 from tests.publish.sample import ENTRIES, LOCAL, MERGED, META
@@ -95,3 +96,18 @@ def test_empty_page() -> None:
     assert "No entries yet." in html
     assert "Last updated" not in html
     _outline(render_page([], META))
+
+
+def test_no_control_or_bidi_character_reaches_the_page() -> None:
+    # Entries stored before sources' text was cleaned on the way in, and
+    # settings, can still hold them.
+    invisible = "\x01\x08\x0b\x1b\x7f\x85\x9f\u202a\u202e\u2066\u2069"
+    summary = Summary((SectionSummary(f"Head{invisible}ing", (f"A sen{invisible}tence.",)),))
+    hostile = dataclasses.replace(
+        MERGED, title=f"Ti{invisible}tle", author=f"Au{invisible}thor", summary=summary
+    )
+    meta = dataclasses.replace(META, title=f"Di{invisible}gest")
+    html = render_page([hostile], meta).decode()
+    assert not any(character in html for character in invisible)
+    assert "Title" in html and "Heading" in html and "A sentence." in html
+    assert "<title>Digest</title>" in html

@@ -10,7 +10,9 @@ import pytest
 
 import aggregator.publish
 from aggregator.errors import PublishError
+from aggregator.models import Entry, SectionSummary, Summary
 from aggregator.publish import PublishReport, publish, section_slug
+from aggregator.publish.content import entry_chars
 from aggregator.publish.layout import ordered_sections, public_url, section_slugs
 from tests.publish.sample import ENTRIES, ESCAPING, LOCAL, MERGED, META
 
@@ -145,3 +147,35 @@ def test_ordered_sections() -> None:
 def test_public_url(base: str) -> None:
     assert public_url(base, "feed.atom") == "https://x.example/a/feed.atom"
     assert public_url(base, "/sections/s.atom") == "https://x.example/a/sections/s.atom"
+
+
+def _sized(entry: Entry, chars: int) -> Entry:
+    """``entry`` with a summary of about ``chars`` characters."""
+    words = ("word " * (chars // 5)).strip()
+    return dataclasses.replace(entry, summary=Summary((SectionSummary(None, (words,)),)))
+
+
+def test_entries_past_the_document_bound_are_left_out(tmp_path: Path) -> None:
+    entries = [_sized(MERGED, 400), _sized(ESCAPING, 400), _sized(LOCAL, 400)]
+    bound = entry_chars(entries[0]) + entry_chars(entries[1])
+    report = publish(entries, META, tmp_path, max_chars=bound)
+    assert report.left_out == 1
+    items = json.loads((tmp_path / "feed.json").read_bytes())["items"]
+    assert [item["id"] for item in items] == [MERGED.id, ESCAPING.id]  # the newest
+    assert LOCAL.title not in (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert len(feedparser.parse((tmp_path / "feed.atom").read_bytes()).entries) == 2
+
+
+def test_an_entry_too_large_alone_does_not_keep_smaller_ones_out(tmp_path: Path) -> None:
+    entries = [_sized(MERGED, 400), _sized(ESCAPING, 4000), _sized(LOCAL, 400)]
+    bound = entry_chars(entries[0]) + entry_chars(entries[2])
+    report = publish(entries, META, tmp_path, max_chars=bound)
+    assert report.left_out == 1
+    items = json.loads((tmp_path / "feed.json").read_bytes())["items"]
+    assert [item["id"] for item in items] == [MERGED.id, LOCAL.id]
+
+
+def test_entry_chars_counts_what_an_entry_publishes() -> None:
+    assert entry_chars(_sized(MERGED, 4000)) > entry_chars(_sized(MERGED, 400)) + 3000
+    longer = dataclasses.replace(MERGED, title=MERGED.title * 10)
+    assert entry_chars(longer) == entry_chars(MERGED) + 9 * len(MERGED.title)
