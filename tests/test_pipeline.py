@@ -21,6 +21,8 @@ from aggregator.config import SourceConfig, parse_config
 from aggregator.decide import PollIntent
 from aggregator.errors import StoreError
 from aggregator.models import Entry, Fetched, SourceState
+from aggregator.pipeline import Pipeline
+from aggregator.results import SourceResult
 from aggregator.store import open_store
 from aggregator.store.sqlite import SqliteStore
 from tests.conftest import DATA, REPO
@@ -687,3 +689,27 @@ def test_an_entry_that_cannot_be_published_is_left_out_and_the_rest_published(
     assert len(titles) > 2  # the other sources' entries too
     left_out = [r for r in caplog.records if "publishing failed on item" in r.getMessage()]
     assert len(left_out) == 1 and left_out[0].getMessage().startswith("grow: ")
+
+
+def test_a_failed_fetch_keeps_no_traceback_until_its_batch_is_stored(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A traceback's frames would hold the response's buffers for the rest of the pass."""
+    feed_server.add("/gone", Route(b"x" * 100_000, status=500))
+    config = parse_config(
+        f"allow_private: true\nstore: a.db\nsources:\n"
+        f"  - {{name: gone, url: {feed_server.url('/gone')}, section: S}}\n",
+        tmp_path / "feeds.yaml",
+    )
+
+    async def update() -> SourceResult:
+        store = open_store(config.store)
+        try:
+            async with Pipeline(config, store) as stages:
+                return (await stages.update(config.sources, datetime.now(UTC))).results[0]
+        finally:
+            store.close()
+
+    result = asyncio.run(update())
+    assert result.error is not None and "HTTP 500" in str(result.error)
+    assert result.error.__traceback__ is None
