@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, help="database file (overrides store)")
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
     parser.add_argument(
-        "--port", type=int, help="port the daemon listens on (overrides serve.port)"
+        "--port", type=_port, help="port the daemon listens on (overrides serve.port)"
     )
     parser.add_argument(
         "--log-level",
@@ -72,6 +72,19 @@ def _parser() -> argparse.ArgumentParser:
         help="how much to log to stderr (default: WARNING)",
     )
     return parser
+
+
+def _port(text: str) -> int:
+    """A port as serve.port takes it: 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port number from 0 (any free port) to 65535, not {text!r}"
+        )
+    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -146,7 +146,7 @@ def test_serves_polls_and_stops(
     code, seconds = daemon.stop()
     assert code == 0
     assert seconds < 5
-    database = tmp_path / "out" / "aggregator.db"
+    database = tmp_path / ".aggregator" / "aggregator.db"
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 3
