@@ -22,6 +22,7 @@ from typing import TextIO
 
 from .config import DEFAULT_CONFIG, Config, load_config
 from .errors import AggregatorError, ConfigError
+from .redact import printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.out, db=args.db, host=args.host, port=args.port
         )
     except ConfigError as error:
-        print(f"aggregate: configuration error: {error}", file=sys.stderr)
+        print(f"aggregate: configuration error: {printable(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         if args.command == "status":
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_daemon(config)
     except AggregatorError as error:
-        print(f"aggregate: {error}", file=sys.stderr)
+        print(f"aggregate: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as error:  # e.g. the daemon's port is taken
         print(f"aggregate: {error.strerror or error}", file=sys.stderr)
@@ -141,8 +142,10 @@ def _once(config: Config, out: TextIO) -> int:
         report = run_once(config, progress=progress)
     finally:
         close()
+    # Error lines quote what sources sent and what files are named: shown
+    # without control characters, which would drive the terminal.
     for result in report.results:
-        print(result.line(), file=out)
+        print(printable(result.line()), file=out)
     print(report.total_line(), file=out)
     if report.published is not None:
         print(f"published to {config.output.dir}", file=out)
@@ -206,7 +209,7 @@ def _status(config: Config, out: TextIO) -> int:
                 "never" if state.disabled else _when(state.next_due),
                 str(state.consecutive_failures),
                 str(state.items_stored),
-                state.disabled or state.last_error or "",
+                printable(redact_text(state.disabled or state.last_error or "", source.url)),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
