@@ -59,16 +59,11 @@ class SourceConfig:
     allow_private: bool = False
     language: str | None = None
     algorithm: str | None = None  # summary algorithm for this source; None: summary.algorithm
-    # The location as it may be shown or published: the URL without its user
-    # info and secret query values (see aggregator/redact.py).  The fetcher
-    # alone uses ``url`` itself.
-    public_location: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "public_location", redact_url(self.location))
 
     @property
     def location(self) -> str:
+        """The URL as configured, credentials and all: for fetching, never for showing
+        (see :func:`~aggregator.redact.redact_url`)."""
         return self.url or self.path or ""
 
 
@@ -626,7 +621,7 @@ class _Reader:
                 raise self.error(found["path"], f"no such file or directory: {source.path}")
             if source.location in seen_locations:
                 location_node = found.get("url") or found["path"]
-                raise self.error(location_node, f"duplicate source '{source.public_location}'")
+                raise self.error(location_node, f"duplicate source '{redact_url(source.location)}'")
             seen_names.add(name)
             seen_locations.add(source.location)
             sources.append(source)
