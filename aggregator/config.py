@@ -434,6 +434,17 @@ class _Reader:
                 top.get("store") or self._output_dir_node(top) or root,
                 STORE_IN_OUTPUT.format(store=store, out=output.dir),
             )
+        earlier = output.dir / DEFAULT_STORE.name  # where earlier versions kept it
+        if "store" not in top and earlier.exists() and not store.exists():
+            # Starting afresh would lose its history and leave it served.
+            raise ConfigError(
+                f"{earlier}, the database of an earlier version, is inside the output "
+                f"directory, which is published: move it (with its -wal and -shm files) "
+                f"to {store}, or set 'store'",
+                path=str(self.path),
+                line=root.line,
+                key="store",
+            )
         sources = self.sources(top["sources"], allow_private, interval)
         return Config(
             path=self.path,

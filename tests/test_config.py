@@ -179,3 +179,22 @@ def test_command_line_overrides_may_not_put_the_store_in_the_output(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("aggregate: configuration error: --db: the store ")
+
+
+def test_a_database_left_in_the_output_directory_by_an_earlier_version_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Before, the default store was out/aggregator.db: served with the feeds.
+    Starting afresh beside it would leave it published and lose its history."""
+    path = write(tmp_path, VALID)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "aggregator.db").write_bytes(b"")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:1: store: ")
+    new_home = tmp_path.resolve() / ".aggregator" / "aggregator.db"
+    assert "move it" in message and str(new_home) in message
+    (tmp_path / ".aggregator").mkdir()
+    (tmp_path / "out" / "aggregator.db").rename(tmp_path / ".aggregator" / "aggregator.db")
+    assert load_config(path).store == new_home
