@@ -24,6 +24,7 @@ from typing import TextIO
 
 from .config import DEFAULT_CONFIG, Config, load_config
 from .errors import AggregatorError, ConfigError
+from .redact import printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", type=Path, help="database file (overrides store)")
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
     parser.add_argument(
-        "--port", type=int, help="port the daemon listens on (overrides serve.port)"
+        "--port", type=_port, help="port the daemon listens on (overrides serve.port)"
     )
     parser.add_argument(
         "--stop-grace",
@@ -95,6 +96,19 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _port(text: str) -> int:
+    """A port as serve.port takes it: 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port number from 0 (any free port) to 65535, not {text!r}"
+        )
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["summarize"]:
@@ -116,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=args.out, db=args.db, host=args.host, port=args.port
         )
     except ConfigError as error:
-        print(f"aggregate: configuration error: {error}", file=sys.stderr)
+        print(f"aggregate: configuration error: {printable(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
     try:
         if args.command == "status":
@@ -133,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             grace = STOP_GRACE_SECONDS if args.stop_grace is None else args.stop_grace
             return run_daemon(config, stop_grace=grace)
     except AggregatorError as error:
-        print(f"aggregate: {error}", file=sys.stderr)
+        print(f"aggregate: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as error:  # e.g. the daemon's port is taken
         print(f"aggregate: {error.strerror or error}", file=sys.stderr)
@@ -159,8 +173,10 @@ def _once(config: Config, out: TextIO) -> int:
         report = run_once(config, progress=progress)
     finally:
         close()
+    # Error lines quote what sources sent and what files are named: shown
+    # without control characters, which would drive the terminal.
     for result in report.results:
-        print(result.line(), file=out)
+        print(printable(result.line()), file=out)
     print(report.total_line(), file=out)
     if report.published is not None:
         print(f"published to {config.output.dir}", file=out)
@@ -224,7 +240,7 @@ def _status(config: Config, out: TextIO) -> int:
                 "never" if state.disabled else _when(state.next_due),
                 str(state.consecutive_failures),
                 str(state.items_stored),
-                state.disabled or state.last_error or "",
+                printable(redact_text(state.disabled or state.last_error or "", source.url)),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]

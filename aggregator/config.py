@@ -21,13 +21,30 @@ from urllib.parse import urlsplit
 import yaml
 
 from .errors import ConfigError
+from .redact import redact_url
 
 DEFAULT_CONFIG = Path("feeds.yaml")
+# State lives beside feeds.yaml, never in the output directory, which is
+# meant to be served as it is.
+DEFAULT_STORE = Path(".aggregator") / "aggregator.db"
+STORE_IN_OUTPUT = (
+    "the store {store} is inside the output directory {out}, which is published; "
+    "put it elsewhere (default: .aggregator/aggregator.db beside feeds.yaml)"
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)\s*$", re.IGNORECASE)
 _SIZE_FACTOR = {"": 1, "b": 1, "k": 1000, "m": 1000**2, "g": 1000**3}
+# Bounds that keep values inside what the scheduler, datetime arithmetic and
+# SQLite can hold (a window of a million years overflows them): far beyond
+# any sensible setting, so only a typo meets them.
+MAX_DURATION = 365 * 86400.0
+MAX_COUNT = 1_000_000_000
+MAX_ENTRIES = 100_000  # entries per published feed: every one is rendered on each publish
+# No source is polled more often: a sub-second interval would keep the
+# daemon busy scheduling polls and nothing else.
+MIN_POLL_INTERVAL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +62,8 @@ class SourceConfig:
 
     @property
     def location(self) -> str:
+        """The URL as configured, credentials and all: for fetching, never for showing
+        (see :func:`~aggregator.redact.redact_url`)."""
         return self.url or self.path or ""
 
 
@@ -145,10 +164,19 @@ class Config:
         port: int | None = None,
     ) -> Config:
         output = replace(self.output, dir=out) if out is not None else self.output
+        store = db if db is not None else self.store
+        if (out is not None or db is not None) and store_is_published(store, output.dir):
+            option = "--db" if db is not None else "--out"
+            raise ConfigError(STORE_IN_OUTPUT.format(store=store, out=output.dir), key=option)
         serve = ServeConfig(
             host=host or self.serve.host, port=self.serve.port if port is None else port
         )
-        return replace(self, output=output, store=db if db is not None else self.store, serve=serve)
+        return replace(self, output=output, store=store, serve=serve)
+
+
+def store_is_published(store: Path, out_dir: Path) -> bool:
+    """Whether the database (or its -wal, -shm and .lock files) would be inside ``out_dir``."""
+    return store.resolve().parent.is_relative_to(out_dir.resolve())
 
 
 # Every key the file may hold, with what it means; README.md documents each
@@ -331,11 +359,16 @@ class _Reader:
             raise self.error(node, "expected true or false")
         return value
 
-    def positive_int(self, node: _Node) -> int:
+    def positive_int(self, node: _Node, maximum: int = MAX_COUNT) -> int:
         value = self.scalar(node)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise self.error(node, "expected a whole number greater than 0")
+        if value > maximum:
+            raise self.error(node, f"{value} is too large; the most is {maximum}")
         return value
+
+    def max_entries(self, node: _Node) -> int:
+        return self.positive_int(node, MAX_ENTRIES)
 
     def port(self, node: _Node) -> int:
         value = self.scalar(node)
@@ -352,6 +385,14 @@ class _Reader:
             raise self.error(node, f"'{value}' is not a duration such as 90s, 30m or 2h")
         if seconds <= 0:
             raise self.error(node, "a duration must be greater than zero")
+        if seconds > MAX_DURATION:
+            raise self.error(node, f"'{value}' is too long; the most is 365d")
+        return seconds
+
+    def poll_interval(self, node: _Node) -> float:
+        seconds = self.duration(node)
+        if seconds < MIN_POLL_INTERVAL:
+            raise self.error(node, f"'{self.scalar(node)}' is too short; the least is 1s")
         return seconds
 
     def size(self, node: _Node) -> int:
@@ -377,21 +418,39 @@ class _Reader:
         if "sources" not in top:
             raise ConfigError("missing key", path=str(self.path), line=root.line, key="sources")
         allow_private = self.optional(top, "allow_private", self.boolean, False)
-        interval = self.optional(top, "interval", self.duration, 1800.0)
-        min_interval = self.optional(top, "min_interval", self.duration, 60.0)
-        max_interval = self.optional(top, "max_interval", self.duration, 86400.0)
+        interval = self.optional(top, "interval", self.poll_interval, 1800.0)
+        min_interval = self.optional(top, "min_interval", self.poll_interval, 60.0)
+        max_interval = self.optional(top, "max_interval", self.poll_interval, 86400.0)
         if min_interval > max_interval:
             raise self.error(
                 top["min_interval"] if "min_interval" in top else top["max_interval"],
                 "min_interval is longer than max_interval",
             )
         output = self.output(top.get("output"))
+        store = self.optional(top, "store", self.path_value, self.base / DEFAULT_STORE)
+        if store_is_published(store, output.dir):
+            # A static server of the output directory would serve the database.
+            raise self.error(
+                top.get("store") or self._output_dir_node(top) or root,
+                STORE_IN_OUTPUT.format(store=store, out=output.dir),
+            )
+        earlier = output.dir / DEFAULT_STORE.name  # where earlier versions kept it
+        if "store" not in top and earlier.exists() and not store.exists():
+            # Starting afresh would lose its history and leave it served.
+            raise ConfigError(
+                f"{earlier}, the database of an earlier version, is inside the output "
+                f"directory, which is published: move it (with its -wal and -shm files) "
+                f"to {store}, or set 'store'",
+                path=str(self.path),
+                line=root.line,
+                key="store",
+            )
         sources = self.sources(top["sources"], allow_private, interval)
         return Config(
             path=self.path,
             sources=sources,
             output=output,
-            store=self.optional(top, "store", self.path_value, self.base / "out" / "aggregator.db"),
+            store=store,
             title=self.optional(top, "title", self.string, "Aggregated news"),
             configured_base_url=self.optional(top, "base_url", self.url, None),
             allow_private=allow_private,
@@ -405,6 +464,11 @@ class _Reader:
             dedup=self.dedup(top.get("dedup")),
         )
 
+    def _output_dir_node(self, top: Mapping[str, _Node]) -> _Node | None:
+        if "output" not in top:
+            return None
+        return self.mapping(top["output"], OUTPUT_KEYS).get("dir", top["output"])
+
     def digest(self, node: _Node | None) -> DigestConfig:
         if node is None:
             return DigestConfig()
@@ -413,8 +477,10 @@ class _Reader:
         sentences = default.sentences
         if "sentences" in found:
             value = self.scalar(found["sentences"])
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise self.error(found["sentences"], "expected a whole number, 0 or more")
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+                raise self.error(
+                    found["sentences"], f"expected a whole number from 0 to {MAX_COUNT}"
+                )
             sentences = value
         return DigestConfig(
             window=self.optional(found, "window", self.duration, default.window),
@@ -434,7 +500,7 @@ class _Reader:
         found = self.mapping(node, OUTPUT_KEYS)
         return OutputConfig(
             dir=self.optional(found, "dir", self.path_value, self.base / "out"),
-            max_entries=self.optional(found, "max_entries", self.positive_int, 200),
+            max_entries=self.optional(found, "max_entries", self.max_entries, 200),
         )
 
     def fetch(self, node: _Node | None) -> FetchConfig:
@@ -519,9 +585,14 @@ class _Reader:
 
     def url(self, node: _Node) -> str:
         value = self.string(node)
-        parts = urlsplit(value)
+        shown = redact_url(value)  # a config error is printed, logged, pasted into reports
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (reading it checks it: ValueError when out of range)
+        except ValueError as exc:  # "http://[::1", "http://host:99999/"
+            raise self.error(node, f"'{shown}' is not a valid URL: {exc}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise self.error(node, f"'{value}' is not an http(s) URL")
+            raise self.error(node, f"'{shown}' is not an http(s) URL")
         return value
 
     def sources(
@@ -545,7 +616,7 @@ class _Reader:
             source = SourceConfig(
                 name=name,
                 section=self.string(found["section"]),
-                interval=self.optional(found, "interval", self.duration, interval),
+                interval=self.optional(found, "interval", self.poll_interval, interval),
                 url=self.optional(found, "url", self.url, None),
                 path=str(self.path_value(found["path"])) if "path" in found else None,
                 allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
@@ -561,7 +632,7 @@ class _Reader:
                 raise self.error(found["path"], f"no such file or directory: {source.path}")
             if source.location in seen_locations:
                 location_node = found.get("url") or found["path"]
-                raise self.error(location_node, f"duplicate source '{source.location}'")
+                raise self.error(location_node, f"duplicate source '{redact_url(source.location)}'")
             seen_names.add(name)
             seen_locations.add(source.location)
             sources.append(source)

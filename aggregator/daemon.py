@@ -34,6 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from .config import Config, SourceConfig
 from .pipeline import Pipeline, utc_now
 from .publish.opml import OpmlSource, render_opml
+from .redact import redact_text, redact_url
 from .schedule import Timing, first_due, is_failing
 from .serve import Server, create_app
 from .store import Store, open_store
@@ -263,10 +264,10 @@ class Daemon:
                 {
                     "name": source.name,
                     "section": source.section,
-                    "url": state.url or source.location,
+                    "url": redact_url(state.url or source.location),
                     "last_fetch": _iso(state.last_fetch),
                     "last_success": _iso(state.last_success),
-                    "last_error": state.last_error,
+                    "last_error": state.last_error and redact_text(state.last_error, source.url),
                     "consecutive_failures": state.consecutive_failures,
                     "failing": is_failing(state.consecutive_failures),
                     "disabled": state.disabled,

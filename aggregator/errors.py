@@ -23,6 +23,8 @@ from __future__ import annotations
 import traceback
 from datetime import datetime
 
+from .redact import redact_text
+
 
 class AggregatorError(Exception):
     """Root of every error the aggregator raises on purpose."""
@@ -107,7 +109,8 @@ class ProcessingError(SourceError):
 
 def bug_message(stage: str, exc: BaseException, item: str | None = None) -> str:
     """The message "<stage> failed [on item '<id>']: <Type>: <text>", of bounded length."""
-    detail = f"{type(exc).__name__}: {exc}"
+    # An exception's text may quote a URL with its credentials.
+    detail = redact_text(f"{type(exc).__name__}: {exc}")
     if len(detail) > ProcessingError.MAX_DETAIL:
         detail = detail[: ProcessingError.MAX_DETAIL - 1] + "…"
     where = f" on item {item[:200]!r}" if item else ""

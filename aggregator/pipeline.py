@@ -37,6 +37,7 @@ from .errors import ProcessingError, SourceError, StoreError
 from .fetch.fetcher import Fetcher, SourceFetcher
 from .models import Fetched, SourceState
 from .publishing import Publisher
+from .redact import redact_url
 from .results import PassReport, SourceResult
 from .schedule import Timing
 from .store import Store, open_store
@@ -337,8 +338,8 @@ class Pipeline:
             log.warning(
                 "%s: moved permanently from %s to %s",
                 source.name,
-                stored.url or source.url,
-                intent.move_to,
+                redact_url(stored.url or source.url or ""),
+                redact_url(intent.move_to),
             )
         return result
 

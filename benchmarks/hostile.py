@@ -103,7 +103,7 @@ def write_config(root: Path, server: FeedServer, timeout: float) -> Path:
         "title: Hostile benchmark",
         "base_url: https://digest.example/",
         "allow_private: true",
-        f"store: {root / 'out' / 'aggregator.db'}",
+        f"store: {root / 'state' / 'aggregator.db'}",
         "output:",
         f"  dir: {root / 'out'}",
         "fetch:",

@@ -142,3 +142,59 @@ def test_yaml_errors_are_reported_as_the_pure_python_parser_words_them(tmp_path:
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None)
     assert problem and problem in str(caught.value)
+
+
+def test_the_store_is_kept_out_of_the_published_directory_by_default(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, VALID))
+    assert config.store == tmp_path.resolve() / ".aggregator" / "aggregator.db"
+    assert not config.store.is_relative_to(config.output.dir)
+    shipped = load_config(REPO / "feeds.yaml")
+    assert not shipped.store.is_relative_to(shipped.output.dir)
+
+
+@pytest.mark.parametrize(
+    ("extra", "line", "key"),
+    [
+        ("store: out/aggregator.db\n", 11, "store"),
+        ("store: site/deep/state.db\noutput:\n  dir: site\n", 11, "store"),
+        ("output:\n  dir: .\n", 12, "output.dir"),  # the default store would be in it
+    ],
+)
+def test_a_store_inside_the_output_directory_is_refused(
+    tmp_path: Path, extra: str, line: int, key: str
+) -> None:
+    path = write(tmp_path, VALID + extra)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{line}: {key}: the store ")
+    assert "inside the output directory" in str(caught.value)
+
+
+def test_command_line_overrides_may_not_put_the_store_in_the_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID)
+    site = tmp_path / "site"
+    assert main(["--once", "-c", str(path), "--out", str(site), "--db", str(site / "a.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("aggregate: configuration error: --db: the store ")
+
+
+def test_a_database_left_in_the_output_directory_by_an_earlier_version_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Before, the default store was out/aggregator.db: served with the feeds.
+    Starting afresh beside it would leave it published and lose its history."""
+    path = write(tmp_path, VALID)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "aggregator.db").write_bytes(b"")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:1: store: ")
+    new_home = tmp_path.resolve() / ".aggregator" / "aggregator.db"
+    assert "move it" in message and str(new_home) in message
+    (tmp_path / ".aggregator").mkdir()
+    (tmp_path / "out" / "aggregator.db").rename(tmp_path / ".aggregator" / "aggregator.db")
+    assert load_config(path).store == new_home

@@ -164,7 +164,7 @@ def test_serves_polls_and_stops(
     code, seconds = daemon.stop()
     assert code == 0
     assert seconds < 5
-    database = tmp_path / "out" / "aggregator.db"
+    database = tmp_path / ".aggregator" / "aggregator.db"
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 3
@@ -243,7 +243,7 @@ def test_stop_lets_an_inflight_poll_finish(
     assert code == 0
     log = daemon.log_text()
     assert "Traceback" not in log and "CancelledError" not in log, log
-    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
         assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2
     assert b"Grain corridor" in (tmp_path / "out" / "feed.atom").read_bytes()
 
@@ -321,7 +321,7 @@ def test_sighup_does_not_stop_the_daemon(
     assert wait_for(lambda: route.requests >= polled + 2)  # still polling
     assert daemon.get("/healthz")[0] == 200
     assert daemon.stop()[0] == 0
-    assert not (tmp_path / "out" / "aggregator.db-wal").exists()
+    assert not (tmp_path / ".aggregator" / "aggregator.db-wal").exists()
     assert b"Grain corridor" in (tmp_path / "out" / "feed.atom").read_bytes()
 
 

@@ -181,7 +181,7 @@ def test_full_pass_then_nothing_changed(
     items = [e for e in atom.entries if " digest, " not in e.title]
     assert items[0].title == "Fresh Baltic story"  # newest first
 
-    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
         copies = db.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0]
         items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
     assert (items, copies) == (7, 8)  # 1 seed + 2 rss + 1 own atom + 3 json; atom's copy
@@ -215,7 +215,7 @@ def test_status_command(
     assert rows["rss"].split()[1] == "ok"
     assert rows["rss"].split()[-1] == "2"  # items stored, no error
     # The feed's <ttl>60</ttl> asks for an hour between polls: the next one is due then.
-    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
         last_fetch, next_due = db.execute(
             "SELECT last_fetch, next_due FROM sources WHERE name = 'rss'"
         ).fetchone()
@@ -400,7 +400,7 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
     assert "3 new" in status()
     feed_server.routes["/grow"].body = _growing_feed([4, 3, 2, 1], 2)
     assert status().endswith("grow: 1 new, 0 updated, 3 unchanged")
-    store = SqliteStore(tmp_path / "out" / "aggregator.db")
+    store = SqliteStore(tmp_path / ".aggregator" / "aggregator.db")
     try:
         digests = store.entry_digests("grow")
         assert digests is not None and len(digests.entries) == 4
@@ -412,7 +412,7 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
     config.write_text(config.read_text().replace("section: S}", "section: S, language: de}"))
     feed_server.routes["/grow"].body = _growing_feed([5, 4, 3, 2, 1], 3)
     assert status().endswith("grow: 1 new, 4 updated, 0 unchanged")
-    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
         languages = {row[0] for row in db.execute("SELECT language FROM items")}
     assert languages == {"de"}
 

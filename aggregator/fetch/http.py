@@ -36,6 +36,7 @@ from yarl import URL
 from ..config import FetchConfig
 from ..errors import FetchError, ResponseTooLarge
 from ..models import Document, Fetched, FetchState
+from ..redact import redact_text, redact_url
 from ..schedule import MAX_RETRY_AFTER, cache_lifetime
 from .addresses import IPAddress, is_public_address, literal_address, parse_address
 
@@ -188,6 +189,16 @@ class HttpFetcher:
         """
         if not self._entered:
             raise RuntimeError("HttpFetcher used outside 'async with'")
+        try:
+            return await self._fetch(source, url, state, allow_private)
+        except FetchError as error:
+            # Messages quote URLs (a redirect target, aiohttp's own words), and
+            # they are shown, logged and stored: never with the credentials.
+            raise _redacted(error, url) from None
+
+    async def _fetch(
+        self, source: str, url: str, state: FetchState, allow_private: bool
+    ) -> Fetched:
         headers = {}
         if state.etag:
             headers["If-None-Match"] = state.etag
@@ -315,7 +326,9 @@ class HttpFetcher:
                 permanent_redirect=redirect,
             )
         document = Document(
-            location=str(response.url),
+            # The base of the document's relative links, which are published:
+            # without the credentials the request carried.
+            location=redact_url(str(response.url)),
             body=body,
             content_type=response.headers.get("Content-Type"),
             headers=response_headers,
@@ -343,6 +356,15 @@ class HttpFetcher:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _redacted(error: FetchError, url: str) -> FetchError:
+    return type(error)(
+        redact_text(error.source),
+        redact_text(error.message, url),
+        status=error.status,
+        retry_after=error.retry_after,
+    )
 
 
 def _url(source: str, text: str) -> URL:

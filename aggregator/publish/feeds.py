@@ -27,6 +27,9 @@ us, and what this module does about it:
   and ``FeedEntry.link()`` is only called for RSS.
 * It has no per-entry language: Atom entries get ``xml:lang`` afterwards.
 
+A source's feed URL is published in its public form (:func:`~aggregator.redact.redact_url`):
+the configured one may carry a password or a token.
+
 Rendering does no I/O and reads no clock: the same input gives the same bytes.
 """
 
@@ -53,6 +56,7 @@ from aggregator.publish.layout import (
     newest_update,
     public_url,
 )
+from aggregator.redact import redact_url
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 ATOM_TYPE = outputs.ATOM.media_type
@@ -171,7 +175,7 @@ def _add_entry(item: Any, entry: Entry, *, rss: bool) -> None:
         item.link(href=_xml(entry.link), rel="alternate")
     origin = entry.sources[0] if entry.sources else None
     if origin is not None and origin.feed_url:
-        item.source(url=_xml(origin.feed_url), title=_xml(origin.title))
+        item.source(url=_xml(redact_url(origin.feed_url)), title=_xml(origin.title))
 
 
 def _finish_atom_entry(element: Any, entry: Entry) -> None:
@@ -200,13 +204,14 @@ def _finish_atom_entry(element: Any, entry: Entry) -> None:
     if not entry.sources:
         return
     origin = entry.sources[0]
+    feed_url = redact_url(origin.feed_url) if origin.feed_url else None
     source = add(element, "source")
-    identity = origin.feed_url or origin.site_link
+    identity = feed_url or origin.site_link
     if identity:
         add(source, "id", identity)
     add(source, "title", origin.title)
-    if origin.feed_url:
-        add(source, "link", href=origin.feed_url, rel="self")
+    if feed_url:
+        add(source, "link", href=feed_url, rel="self")
     if origin.site_link:
         add(source, "link", href=origin.site_link, rel="alternate")
 
@@ -231,7 +236,7 @@ def _json_item(entry: Entry) -> dict[str, Any]:
                 "name": source.name,
                 "title": source.title,
                 "site_link": source.site_link,
-                "feed_url": source.feed_url,
+                "feed_url": redact_url(source.feed_url) if source.feed_url else None,
                 "item_link": source.item_link,
             }
             for source in entry.sources

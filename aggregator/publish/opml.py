@@ -16,6 +16,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aggregator.redact import redact_url
+
 __all__ = ["OpmlSource", "render_opml"]
 
 # Characters XML 1.0 cannot carry at all, even escaped; ElementTree would write
@@ -37,7 +39,8 @@ def render_opml(sources: Sequence[OpmlSource], *, title: str) -> bytes:
     """The OPML 2.0 document for ``sources``, UTF-8 encoded with an XML declaration.
 
     Escaping is ElementTree's (``&``, ``<``, ``>`` and ``"`` in attributes), so
-    names and URLs are written as given, never interpreted.
+    names and URLs are written as given, never interpreted; URLs in their
+    public form, without credentials (:func:`~aggregator.redact.redact_url`).
     """
     sections: dict[str, list[OpmlSource]] = {}
     for source in sources:
@@ -55,10 +58,10 @@ def render_opml(sources: Sequence[OpmlSource], *, title: str) -> bytes:
                 "type": "rss",
                 "text": _xml(source.name),
                 "title": _xml(source.name),
-                "xmlUrl": _xml(source.xml_url or ""),
+                "xmlUrl": _xml(redact_url(source.xml_url or "")),
             }
             if source.html_url:
-                attributes["htmlUrl"] = _xml(source.html_url)
+                attributes["htmlUrl"] = _xml(redact_url(source.html_url))
             ET.SubElement(group, "outline", attributes)
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)

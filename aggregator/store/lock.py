@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from ..errors import StoreError
+from .sqlite import why_unusable
 
 
 class WriterLock:
@@ -26,8 +27,16 @@ class WriterLock:
         self._fd: int | None = None
 
     def __enter__(self) -> WriterLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            # The lock is the first thing made beside the database: name the
+            # database, not a bare "Read-only file system".
+            database = self.path.with_suffix("")
+            raise StoreError(
+                f"cannot use the database {database}: {why_unusable(database, exc)}"
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

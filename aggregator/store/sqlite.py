@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import re
 import sqlite3
 import struct
 from collections.abc import Iterable, Iterator, Sequence
@@ -166,6 +168,34 @@ def from_text(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+def why_unusable(path: Path, error: BaseException) -> str:
+    """Why the database at ``path`` cannot be opened or created, naming what is in the way.
+
+    SQLite says only "unable to open database file", and ``mkdir`` under a
+    file says "File exists" about the file: the nearest existing ancestor
+    tells more.  Other errors (a file that is not a database) keep their words.
+    """
+    if isinstance(error, sqlite3.Error) and not re.search("unable to open|readonly", str(error)):
+        return str(error)
+    if path.is_dir():
+        return f"{path} is a directory"
+    for parent in path.parents:
+        if not parent.exists():
+            continue
+        if not parent.is_dir():
+            return f"{parent} is not a directory"
+        try:
+            read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        if read_only:
+            return f"{parent} is on a read-only file system"
+        break
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
+
+
 class SqliteStore:
     """The :class:`~aggregator.store.base.Store` over one SQLite file."""
 
@@ -187,9 +217,13 @@ class SqliteStore:
             self._db.execute("PRAGMA wal_autocheckpoint=10000")  # pages
             self._migrate()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+            raise StoreError(
+                f"cannot open the database {self.path}: {why_unusable(self.path, exc)}"
+            ) from exc
         except OSError as exc:
-            raise StoreError(f"cannot create the database {self.path}: {exc}") from exc
+            raise StoreError(
+                f"cannot create the database {self.path}: {why_unusable(self.path, exc)}"
+            ) from exc
         self._in_transaction = False
 
     # -- housekeeping -------------------------------------------------------

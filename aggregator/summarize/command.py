@@ -11,7 +11,9 @@ feed file (every item, each under ``# its title``); ``-`` or nothing reads the
 text from stdin.  A URL is fetched with the project's HTTP client (its limits,
 its refusal of private addresses unless ``--allow-private``); a feed is
 summarized item by item, and any other page is split into sections like any
-HTML.
+HTML.  A response whose type is not text (an image, a PDF, an octet stream)
+is refused with one line.  What is printed has no control characters: a page
+cannot drive the terminal it is shown on.
 
 ``--jsonl``: each stdin line is ``{"id": ..., "text": ...}`` (text or HTML,
 optionally ``"language"``), each stdout line ``{"id": ..., "summary":
@@ -41,6 +43,7 @@ from ..config import FetchConfig
 from ..errors import AggregatorError, ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
 from ..models import Document, FetchState, Summary
+from ..redact import printable, redact_url
 from .extractive import ALGORITHMS, DEFAULT_ALGORITHM, summarize_html
 from .language import warm_up_detector
 
@@ -172,15 +175,17 @@ def main(
     try:
         documents = _read(args.input, stdin, settings, allow_private=args.allow_private)
     except (AggregatorError, OSError) as error:
-        print(f"aggregate summarize: {_describe(error)}", file=stderr)
+        print(f"aggregate summarize: {printable(_describe(error))}", file=stderr)
         return EXIT_FAILED
+    # What a page says goes to a terminal: its ESC and BEL sequences must not
+    # (they retitle windows, clear screens, and worse).
     for index, (title, summary) in enumerate(documents):
         if index:
             print(file=stdout)
         if title is not None:
-            print(f"# {title}", file=stdout)
+            print(f"# {printable(title)}", file=stdout)
             print(file=stdout)
-        stdout.write(format_summary(summary))
+        stdout.write(printable(format_summary(summary)))
     return EXIT_OK
 
 
@@ -222,8 +227,26 @@ async def _fetch(url: str, allow_private: bool) -> Document:
     async with HttpFetcher(FetchConfig()) as fetcher:
         fetched = await fetcher.fetch(url, url, FetchState(), allow_private=allow_private)
     if not fetched.documents:
-        raise ParseError(url, "the server sent no body")
-    return fetched.documents[0]
+        raise ParseError(redact_url(url), "the server sent no body")
+    document = fetched.documents[0]
+    if not _is_text(document):
+        kind = (document.content_type or "").split(";")[0].strip() or "a body with NUL bytes"
+        raise ParseError(
+            redact_url(url), f"{kind} is not text; only text, HTML, XML and JSON are summarized"
+        )
+    return document
+
+
+def _is_text(document: Document) -> bool:
+    """Whether the declared type is text, or, undeclared, the body looks like it."""
+    mime = (document.content_type or "").split(";")[0].strip().lower()
+    if not mime:
+        return b"\x00" not in document.body[:4096]
+    return (
+        mime.startswith("text/")
+        or mime in ("application/xml", "application/json")
+        or mime.endswith(("+xml", "+json"))
+    )
 
 
 def _summarize_document(

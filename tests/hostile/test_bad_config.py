@@ -70,6 +70,24 @@ CASES = [
     ),
     ("not-http", GOOD.replace("http://127.0.0.1:9/feed.xml", "file:///etc/passwd"), "http(s)"),
     ("empty-file", "", "empty"),
+    # Values Python or SQLite cannot hold, and URLs urllib cannot split: a
+    # traceback each before they were checked (issue 12, section 6).
+    ("url-open-bracket", GOOD.replace("http://127.0.0.1:9/feed.xml", "http://[::1"), "valid URL"),
+    ("url-port", GOOD.replace("127.0.0.1:9/", "127.0.0.1:99999/"), "not a valid URL"),
+    ("max-entries-huge", GOOD + "output:\n  max_entries: 100000000000000000000000\n", "too large"),
+    ("digest-window-huge", GOOD + "digest:\n  window: 1000000000000d\n", "too long"),
+    ("dedup-window-huge", GOOD + "dedup:\n  window: 100000000000000d\n", "too long"),
+    ("interval-huge", GOOD + "max_interval: 1000000000000d\n", "too long"),
+    # A sub-millisecond interval kept the daemon scheduling polls and nothing else.
+    ("interval-sub-second", GOOD + "interval: 0.0001s\n", "too short"),
+    ("min-interval-sub-second", GOOD + "min_interval: 0.5\n", "too short"),
+    (
+        "source-interval-sub-second",
+        GOOD.replace("section: One", "section: One\n    interval: 0.001"),
+        "too short",
+    ),
+    # A static server of the output directory would serve the database.
+    ("store-in-output", GOOD + "store: out/state.db\n", "inside the output directory"),
     ("alias-bomb", "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n", "unknown key 'a'"),
 ]
 
@@ -136,3 +154,26 @@ def test_the_installed_command(tmp_path: Path) -> None:
         f"aggregate: configuration error: {config}:10: outptu: "
         "unknown key 'outptu'; did you mean 'output'?"
     ]
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) -> None:
+    (tmp_path / "articles").mkdir()
+    config = tmp_path / "feeds.yaml"
+    config.write_text(GOOD, encoding="utf-8")
+    code, stderr = run(["--port", port, "-c", str(config)])
+    assert code == 2
+    assert stderr.count("\n") == 1 and "--port" in stderr and "65535" in stderr, stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_bad_url_is_shown_without_its_credentials(tmp_path: Path) -> None:
+    (tmp_path / "articles").mkdir()
+    config = tmp_path / "feeds.yaml"
+    bad = "ftp://reader:hunter2pass@127.0.0.1:9/feed.xml?token=S3CRETTOKEN"
+    config.write_text(GOOD.replace("http://127.0.0.1:9/feed.xml", bad), encoding="utf-8")
+    code, stderr = run(["--once", "-c", str(config)])
+    assert code == 2 and "not an http(s) URL" in stderr
+    assert "ftp://127.0.0.1:9/feed.xml?token=***" in stderr
+    for secret in ("reader", "hunter2pass", "S3CRETTOKEN"):
+        assert secret not in stderr

@@ -139,7 +139,7 @@ def run_to_completion(config: Path) -> float:
 def check_consistent(root: Path) -> None:
     """The database opens and is intact; every published file parses."""
     out = root / "out"
-    database = out / "aggregator.db"
+    database = root / ".aggregator" / "aggregator.db"
     if database.exists():
         with sqlite3.connect(database) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -157,7 +157,7 @@ def check_consistent(root: Path) -> None:
 
 
 def stored(root: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    with sqlite3.connect(root / "out" / "aggregator.db") as connection:
+    with sqlite3.connect(root / ".aggregator" / "aggregator.db") as connection:
         items = connection.execute(
             "SELECT uid, title, link, published, content_html FROM items ORDER BY uid"
         ).fetchall()

@@ -46,5 +46,5 @@ def test_ctrl_c_stops_a_pass_at_once(tmp_path: Path, feed_server: FeedServer) ->
     assert code == 130
     assert stderr_path.read_text() == "aggregate: interrupted\n"
     assert wait_for(lambda: not any(p.running() for p in started), 5)
-    with sqlite3.connect(tmp_path / "out" / "aggregator.db") as db:
+    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -162,6 +162,44 @@ def test_a_url_is_fetched_with_the_project_client(
     assert "Home" not in out and "Photo" not in out and "©" not in out
 
 
+def test_a_page_cannot_drive_the_terminal(
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ESC, BEL and C1 sequences in what a server sent never reach the terminal."""
+    escape = "\x1b]0;owned\x07\x1b[2J\x9b1m\u202e"
+    page = (
+        f"<!doctype html><html><body><h1>Buses{escape}</h1><p>{ENGLISH}{escape}</p></body></html>"
+    )
+    feed_server.add("/page", Route(page.encode(), content_type="text/html; charset=utf-8"))
+    rss = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>Title{escape}</title><description>{ENGLISH}{escape}</description>"
+        f"</item></channel></rss>"
+    )
+    feed_server.add("/feed", Route(rss.encode("utf-8")))
+    for path in ("/page", "/feed"):
+        code, out, err = run(capsys, monkeypatch, feed_server.url(path), "--allow-private")
+        assert code == 0, err
+        assert "Buses" in out or "# Title" in out
+        assert not any(char in out for char in "\x1b\x07\x9b\u202e"), repr(out)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["image/png", "application/octet-stream", "application/pdf", "audio/mpeg"]
+)
+def test_a_url_that_is_not_text_is_refused(
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    content_type: str,
+) -> None:
+    body = b"\x89PNG\r\n\x1a\n" + ENGLISH.encode()  # text inside, yet not a text type
+    feed_server.add("/file", Route(body, content_type=content_type))
+    code, out, err = run(capsys, monkeypatch, feed_server.url("/file"), "--allow-private")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and content_type in err and "not text" in err
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

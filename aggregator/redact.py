@@ -1,0 +1,135 @@
+"""What of a configured URL may be shown: its public form, and text made safe to print.
+
+    redact_url(url)            -> the URL without user info, secret query values as ***
+    redact_text(text, url)     -> text with every URL in it redacted, and url's secrets masked
+    printable(text)            -> text without control characters, for a terminal
+
+A source URL may carry credentials (``http://user:pw@host/feed?token=...``).
+The HTTP client uses the URL as configured; everything published (feeds,
+OPML), shown (``/status``, ``aggregate status``, error lines, logs) or stored
+as an error text gets the public form instead.  A query parameter is secret
+when its name says so (``token``, ``key``, ``secret``, ``password``, ``auth``,
+``sig``, ``session`` ... as a word of the name, so ``api_key`` and
+``X-Amz-Signature`` are, ``keyword`` and ``author`` are not); its name stays,
+so the URL still says which parameter was there.
+
+Redacting is idempotent, and text that is no URL (a local path) is returned
+as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+__all__ = ["MASK", "printable", "redact_text", "redact_url", "url_secrets"]
+
+MASK = "***"
+
+# Words of a parameter name that make its value a secret.
+_SECRET_WORDS = frozenset(
+    {
+        "token", "tokens", "key", "keys", "apikey", "secret", "secrets", "password",
+        "passwd", "pass", "pwd", "passphrase", "auth", "authorization", "sig",
+        "signature", "session", "sessionid", "sid", "credential", "credentials",
+        "jwt", "hmac", "otp",
+    }
+)  # fmt: skip
+# Fragments that make a name secret wherever they are in it ("authtoken", "feedtoken").
+_SECRET_PARTS = ("token", "secret", "passw", "apikey", "signature", "credential")
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# A URL inside a longer text: scheme, "//", then up to the first character
+# that cannot be in a URL or commonly closes it in a message (quote, bracket).
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>`\[\](){}]+")
+# Where an authority ends: RFC 3986 3.2.
+_AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#]*)")
+# C0 and C1 controls and DEL, except tab and newline: a fetched page's ESC or
+# BEL would otherwise drive the terminal it is printed on.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates reorder what a terminal shows.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Secrets shorter than this are not searched for in free text: masking every
+# "pw" or "ab" in a message would garble it and protect nothing.
+_MIN_SECRET = 4
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether a query parameter of this name carries a credential."""
+    plain = unquote(name)
+    words = {word.lower() for word in _WORD.findall(plain)}
+    if words & _SECRET_WORDS:
+        return True
+    squashed = re.sub(r"[^a-z0-9]", "", plain.lower())
+    return squashed in _SECRET_WORDS or any(part in squashed for part in _SECRET_PARTS)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without user info and with secret query (and fragment) values masked.
+
+    Works on the text, not a parsed URL, so the rest of the URL is kept
+    byte for byte and a malformed URL (``http://[::1``) is redacted too.
+    """
+    match = _AUTHORITY.match(url)
+    if match is None:
+        return url  # a path, or no URL at all
+    authority = match.group(2)
+    if "@" in authority:
+        start = match.start(2)
+        host = authority.rpartition("@")[2]
+        url = url[:start] + host + url[match.end(2) :]
+        end_of_authority = start + len(host)
+    else:
+        end_of_authority = match.end(2)
+    head, rest = url[:end_of_authority], url[end_of_authority:]
+    path, hash_, fragment = rest.partition("#")
+    path, question, query = path.partition("?")
+    if question:
+        query = _mask_parameters(query)
+    if hash_ and "=" in fragment:  # OAuth puts tokens there: #access_token=...
+        fragment = _mask_parameters(fragment)
+    return head + path + question + query + hash_ + fragment
+
+
+def _mask_parameters(query: str) -> str:
+    pieces = []
+    for piece in re.split(r"([&;])", query):
+        name, equals, value = piece.partition("=")
+        if equals and value and value != MASK and is_secret_parameter(name):
+            piece = f"{name}={MASK}"
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """The credentials ``url`` carries: user, password, secret query values (raw and decoded)."""
+    found: list[str] = []
+    match = _AUTHORITY.match(url)
+    if match is not None and "@" in match.group(2):
+        userinfo = match.group(2).rpartition("@")[0]
+        found.extend(userinfo.split(":", 1))
+    _path, _question, query = url.partition("?")
+    for piece in re.split(r"[&;#]", query):
+        name, equals, value = piece.partition("=")
+        if equals and value and is_secret_parameter(name):
+            found.append(value)
+    expanded = {variant for secret in found for variant in (secret, unquote(secret))}
+    # Longest first, so a secret that contains another is masked whole.
+    return tuple(sorted((s for s in expanded if len(s) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def redact_text(text: str, url: str | None = None) -> str:
+    """``text`` (an error message) with every URL in it redacted, and ``url``'s secrets masked.
+
+    The second step catches what a library printed of the URL in pieces,
+    such as a bare host with its user info, or a decoded password.
+    """
+    text = _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
+    if url:
+        for secret in url_secrets(url):
+            text = text.replace(secret, MASK)
+    return text
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters (tab and newline kept), for a terminal."""
+    return _BIDI.sub("", _CONTROL.sub("", text))
