@@ -22,24 +22,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .config import DEFAULT_CONFIG, Config, load_config
+from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
+from .config import DEFAULT_CONFIG, Config, load_config, store_path
 from .errors import AggregatorError, ConfigError
 from .redact import printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
-
-
-class OneLineArgumentParser(argparse.ArgumentParser):
-    """argparse, with a usage error as one line (no usage block) and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
-    parser.add_argument("--db", type=Path, help="database file (overrides store)")
+    parser.add_argument(
+        "--db", type=_store, help="database file or sqlite:/// URL (overrides store)"
+    )
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
     parser.add_argument(
         "--port", type=_port, help="port the daemon listens on (overrides serve.port)"
@@ -96,6 +89,13 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _store(text: str) -> Path:
+    try:
+        return store_path(text, Path.cwd())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _port(text: str) -> int:
     """A port as serve.port takes it: 0 (any free port) to 65535."""
     try:
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["summarize"]:
         # A tool of its own: its own options, no configuration file, no store.
-        from .summarize.command import main as summarize
+        from .commands.summarize import main as summarize
 
         return summarize(arguments[1:])
     args = _parser().parse_args(arguments)

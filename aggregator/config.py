@@ -86,6 +86,23 @@ class FetchConfig:
     user_agent: str = "aggregator/0.1 (+https://github.com/aggregator-project/aggregator)"
 
 
+# The summary algorithms feeds.yaml may name (summary.algorithm and a
+# source's algorithm).  The summarize stage implements each one (a test keeps
+# the two lists equal); reading the configuration imports no summarizer.
+DEFAULT_SUMMARY_ALGORITHM = "positional"
+SUMMARY_ALGORITHMS: tuple[str, ...] = (
+    DEFAULT_SUMMARY_ALGORITHM,
+    "lead",
+    "lexrank",
+    "textrank",
+    "lsa",
+    "luhn",
+    "kl",
+    "sumbasic",
+    "edmundson",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SummaryConfig:
     sentences: int = 2  # per article section; news sections are short
@@ -94,7 +111,7 @@ class SummaryConfig:
     max_sentences: int = 4
     words_per_sentence: int = 150
     # The default was chosen by measurement: see benchmarks/summaries.py.
-    algorithm: str = "positional"
+    algorithm: str = DEFAULT_SUMMARY_ALGORITHM
     language: str = "auto"  # when neither the item nor the source says: detect it
 
 
@@ -174,6 +191,23 @@ class Config:
         return replace(self, output=output, store=store, serve=serve)
 
 
+def store_path(text: str, base: Path) -> Path:
+    """Where ``store:`` (or ``--db``) puts the database: a path, relative to ``base``
+    (the configuration's directory), or a ``sqlite:`` URL as SQLAlchemy spells
+    it (``sqlite:///relative.db``, ``sqlite:////absolute.db``).  Raises
+    ValueError for any other URL: SQLite is the only store so far."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme.replace("+", "").isalpha():
+        return (base / text).resolve()  # a plain path, even one with "://" inside a name
+    if scheme.lower() != "sqlite":
+        raise ValueError(
+            f"no store for {scheme}:// URLs; use a path or sqlite:///path (SQLite is built in)"
+        )
+    if not rest.startswith("/") or rest == "/":
+        raise ValueError(f"expected sqlite:///path, not {text!r}")
+    return (base / rest[1:]).resolve()
+
+
 def store_is_published(store: Path, out_dir: Path) -> bool:
     """Whether the database (or its -wal, -shm and .lock files) would be inside ``out_dir``."""
     return store.resolve().parent.is_relative_to(out_dir.resolve())
@@ -185,7 +219,7 @@ TOP_KEYS = {
     "title": "title of the merged feed",
     "base_url": "public URL the published files are served under (self links, ids)",
     "allow_private": "let sources live on loopback or private addresses",
-    "store": "path of the SQLite database",
+    "store": "path of the SQLite database, or a sqlite:/// URL",
     "interval": "default polling interval of a source",
     "min_interval": "shortest time between two polls of a source",
     "max_interval": "longest time between two polls of a source (the back-off cap)",
@@ -408,6 +442,12 @@ class _Reader:
     def path_value(self, node: _Node) -> Path:
         return (self.base / self.string(node)).resolve()
 
+    def store_value(self, node: _Node) -> Path:
+        try:
+            return store_path(self.string(node), self.base)
+        except ValueError as error:
+            raise self.error(node, str(error)) from None
+
     def optional(
         self, found: Mapping[str, _Node], key: str, read: Callable[[_Node], _T], default: _T
     ) -> _T:
@@ -427,7 +467,7 @@ class _Reader:
                 "min_interval is longer than max_interval",
             )
         output = self.output(top.get("output"))
-        store = self.optional(top, "store", self.path_value, self.base / DEFAULT_STORE)
+        store = self.optional(top, "store", self.store_value, self.base / DEFAULT_STORE)
         if store_is_published(store, output.dir):
             # A static server of the output directory would serve the database.
             raise self.error(
@@ -548,14 +588,9 @@ class _Reader:
 
     def algorithm(self, node: _Node) -> str:
         algorithm = self.string(node).lower()
-        # Imported late: the summarizer pulls in sumy, which config users may not need.
-        from .summarize import ALGORITHMS
-
-        if algorithm not in ALGORITHMS:
-            raise self.error(
-                node,
-                f"unknown algorithm '{algorithm}'; choose one of {', '.join(sorted(ALGORITHMS))}",
-            )
+        if algorithm not in SUMMARY_ALGORITHMS:
+            choices = ", ".join(sorted(SUMMARY_ALGORITHMS))
+            raise self.error(node, f"unknown algorithm '{algorithm}'; choose one of {choices}")
         return algorithm
 
     def dedup(self, node: _Node | None) -> DedupConfig:

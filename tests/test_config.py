@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
-from aggregator.config import load_config, parse_duration
+from aggregator.config import load_config, parse_config, parse_duration
 from aggregator.errors import ConfigError
 from tests.conftest import REPO
 
@@ -198,3 +198,33 @@ def test_a_database_left_in_the_output_directory_by_an_earlier_version_is_refuse
     (tmp_path / ".aggregator").mkdir()
     (tmp_path / "out" / "aggregator.db").rename(tmp_path / ".aggregator" / "aggregator.db")
     assert load_config(path).store == new_home
+
+
+ONE_SOURCE = "sources: [{name: a, url: 'https://a.example/feed', section: S}]\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("state.db", "state.db"),
+        ("sqlite:///state.db", "state.db"),
+        ("sqlite:///sub/state.db", "sub/state.db"),
+        ("SQLite:///state.db", "state.db"),
+    ],
+)
+def test_store_is_a_path_or_a_sqlite_url(tmp_path: Path, value: str, expected: str) -> None:
+    config = parse_config(f"store: '{value}'\n{ONE_SOURCE}", tmp_path / "feeds.yaml")
+    assert config.store == (tmp_path / expected).resolve()
+
+
+def test_an_absolute_sqlite_url_is_absolute(tmp_path: Path) -> None:
+    config = parse_config(f"store: 'sqlite:///{tmp_path}/abs.db'\n{ONE_SOURCE}", tmp_path / "f.y")
+    assert config.store == tmp_path / "abs.db"
+
+
+@pytest.mark.parametrize("value", ["postgresql://me@db.example/news", "sqlite://", "redis://x"])
+def test_a_store_url_of_another_kind_is_one_line_naming_the_key(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(f"{ONE_SOURCE}store: '{value}'\n", tmp_path / "feeds.yaml")
+    assert raised.value.key == "store" and raised.value.line == 2
+    assert "\n" not in str(raised.value)

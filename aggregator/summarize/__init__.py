@@ -8,8 +8,8 @@ splits sentences with the bundled Punkt models; ``lexicon`` holds stemmers and
 stop words; ``document`` tokenizes and stems an item once for all its
 sections; ``positional`` is the default algorithm (and Lead-N);
 ``sumy_adapter`` runs sumy's algorithms; ``extractive`` wires them together;
-``base`` holds the :class:`Summarizer` protocol the pipeline depends on;
-``command`` is ``aggregate summarize``.
+``base`` holds the :class:`Summarizer` protocol the pipeline depends on.
+``aggregate summarize`` is a command, in :mod:`aggregator.commands.summarize`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from ..config import DEFAULT_SUMMARY_ALGORITHM, SummaryConfig
 from ..models import Section, SectionSummary, Summary
 from .document import SectionText, prepare
 from .language import resolve_language
@@ -47,12 +48,12 @@ __all__ = [
 # stored summaries are recomputed rather than served stale.
 SUMMARY_VERSION = 2
 
-DEFAULT_ALGORITHM = "positional"
+DEFAULT_ALGORITHM = DEFAULT_SUMMARY_ALGORITHM  # named by the configuration
 # The default algorithm first, then Lead-N (the news baseline), then sumy's.
 ALGORITHMS: tuple[str, ...] = (DEFAULT_ALGORITHM, "lead", *SUMY_ALGORITHMS)
 # One more sentence per this many words of a long section, when max_sentences
 # allows more than `sentences`: a 150-word section is a paragraph or two.
-DEFAULT_WORDS_PER_SENTENCE = 150
+DEFAULT_WORDS_PER_SENTENCE = SummaryConfig().words_per_sentence  # the configuration's default
 
 Ranker = Callable[[SectionText, int], Sequence[int]]
 

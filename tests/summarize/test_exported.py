@@ -27,3 +27,10 @@ def test_exported_members() -> None:
         "edmundson",
     )
     assert summarize.DEFAULT_ALGORITHM == "positional"
+
+
+def test_the_stage_implements_exactly_the_algorithms_the_configuration_names() -> None:
+    from aggregator.config import DEFAULT_SUMMARY_ALGORITHM, SUMMARY_ALGORITHMS
+
+    assert set(summarize.ALGORITHMS) == set(SUMMARY_ALGORITHMS)
+    assert summarize.DEFAULT_ALGORITHM == DEFAULT_SUMMARY_ALGORITHM

@@ -14,8 +14,7 @@ import pytest
 from aggregator.cli import main
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
-
-from .seed import SEED, SEED_HEADINGS
+from tests.summarize.seed import SEED, SEED_HEADINGS
 
 ARTICLE = DATA / "summarize" / "article.md"
 EXPECTED = DATA / "summarize" / "article.md.summary.txt"

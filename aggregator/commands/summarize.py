@@ -44,12 +44,12 @@ from ..errors import AggregatorError, ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
 from ..models import Document, FetchState, Summary
 from ..redact import printable, redact_url
-from .extractive import ALGORITHMS, DEFAULT_ALGORITHM, summarize_html
-from .language import warm_up_detector
+from ..summarize.extractive import ALGORITHMS, DEFAULT_ALGORITHM, summarize_html
+from ..summarize.language import warm_up_detector
+from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_SENTENCES = 3  # a whole-text summary, as news summaries are usually measured
 # With fewer texts than this, worker processes cost more to start than they save.
 _POOL_MIN_TEXTS = 64
@@ -78,8 +78,6 @@ class Settings:
 
 def _parser() -> argparse.ArgumentParser:
     # Imported here: the command line imports this module lazily, not the reverse.
-    from ..cli import OneLineArgumentParser
-
     parser = OneLineArgumentParser(
         prog="aggregate summarize",
         description="Print the key sentences of an article, section by section.",
@@ -164,12 +162,12 @@ def main(
             f"is less than --sentences ({args.sentences})",
             file=stderr,
         )
-        return EXIT_USAGE
+        return EXIT_CONFIG
     settings = Settings(args.sentences, args.max_sentences, args.algorithm, args.language)
     if args.jsonl:
         if args.input != "-":
             print("aggregate summarize: --jsonl reads stdin only", file=stderr)
-            return EXIT_USAGE
+            return EXIT_CONFIG
         jobs = args.jobs or os.cpu_count() or 1
         return _jsonl(stdin, stdout, stderr, settings, jobs)
     try:
