@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
+from aggregator.store import open_store
 from tests import processes
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
+from tests.store.sqlite_file import integrity
 
 AGGREGATE = str(Path(sys.executable).parent / "aggregate")
 # Without its <ttl>60</ttl>, which would rightly make the daemon wait an hour.
@@ -72,6 +73,14 @@ class Daemon:
         (interrupt or sigterm)(self.process.pid)
         code = self.process.wait(timeout=15)
         return code, time.monotonic() - started
+
+
+def _item_count(database: Path) -> int:
+    store = open_store(database)
+    try:
+        return sum(1 for _item in store.iter_items())
+    finally:
+        store.close()
 
 
 def sigterm(pid: int) -> None:
@@ -165,9 +174,8 @@ def test_serves_polls_and_stops(
     assert code == 0
     assert seconds < 5
     database = tmp_path / ".aggregator" / "aggregator.db"
-    with sqlite3.connect(database) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 3
+    assert integrity(database) == "ok"
+    assert _item_count(database) == 3
     status = subprocess.run(
         [AGGREGATE, "status", "-c", str(config)], capture_output=True, text=True, check=True
     )
@@ -243,8 +251,7 @@ def test_stop_lets_an_inflight_poll_finish(
     assert code == 0
     log = daemon.log_text()
     assert "Traceback" not in log and "CancelledError" not in log, log
-    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM items").fetchone()[0] == 2
+    assert _item_count(tmp_path / ".aggregator" / "aggregator.db") == 2
     assert b"Grain corridor" in (tmp_path / "out" / "feed.atom").read_bytes()
 
 

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from aggregator.errors import StoreError
 from aggregator.models import Entry, Fetched, SourceState
 from aggregator.pipeline import Pipeline
 from aggregator.results import SourceResult
-from aggregator.store import open_store
+from aggregator.store import StoredItem, open_store
 from aggregator.store.sqlite import SqliteStore
 from tests.conftest import DATA, REPO
 from tests.feedserver import FeedServer, Route
@@ -80,6 +79,14 @@ def write_config(tmp_path: Path, server: FeedServer, names: list[str]) -> Path:
     path = tmp_path / "feeds.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _all_items(database: Path) -> list[StoredItem]:
+    store = open_store(database)
+    try:
+        return list(store.iter_items())
+    finally:
+        store.close()
 
 
 def run(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
@@ -181,10 +188,9 @@ def test_full_pass_then_nothing_changed(
     items = [e for e in atom.entries if " digest, " not in e.title]
     assert items[0].title == "Fresh Baltic story"  # newest first
 
-    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
-        copies = db.execute("SELECT COUNT(*) FROM item_sources").fetchone()[0]
-        items = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-    assert (items, copies) == (7, 8)  # 1 seed + 2 rss + 1 own atom + 3 json; atom's copy
+    stored = _all_items(tmp_path / ".aggregator" / "aggregator.db")
+    copies = sum(len(item.sources) for item in stored)
+    assert (len(stored), copies) == (7, 8)  # 1 seed + 2 rss + 1 own atom + 3 json; atom's copy
 
 
 def test_every_source_failing_exits_1(
@@ -215,11 +221,13 @@ def test_status_command(
     assert rows["rss"].split()[1] == "ok"
     assert rows["rss"].split()[-1] == "2"  # items stored, no error
     # The feed's <ttl>60</ttl> asks for an hour between polls: the next one is due then.
-    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
-        last_fetch, next_due = db.execute(
-            "SELECT last_fetch, next_due FROM sources WHERE name = 'rss'"
-        ).fetchone()
-    gap = datetime.fromisoformat(next_due) - datetime.fromisoformat(last_fetch)
+    store = open_store(tmp_path / ".aggregator" / "aggregator.db")
+    try:
+        rss = next(state for state in store.source_states() if state.name == "rss")
+    finally:
+        store.close()
+    assert rss.last_fetch is not None and rss.next_due is not None
+    gap = rss.next_due - rss.last_fetch
     assert gap == timedelta(hours=1)
 
 
@@ -400,7 +408,7 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
     assert "3 new" in status()
     feed_server.routes["/grow"].body = _growing_feed([4, 3, 2, 1], 2)
     assert status().endswith("grow: 1 new, 0 updated, 3 unchanged")
-    store = SqliteStore(tmp_path / ".aggregator" / "aggregator.db")
+    store = open_store(tmp_path / ".aggregator" / "aggregator.db")
     try:
         digests = store.entry_digests("grow")
         assert digests is not None and len(digests.entries) == 4
@@ -412,8 +420,7 @@ def test_a_feed_that_gained_an_item_reads_only_that_item(
     config.write_text(config.read_text().replace("section: S}", "section: S, language: de}"))
     feed_server.routes["/grow"].body = _growing_feed([5, 4, 3, 2, 1], 3)
     assert status().endswith("grow: 1 new, 4 updated, 0 unchanged")
-    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
-        languages = {row[0] for row in db.execute("SELECT language FROM items")}
+    languages = {item.language for item in _all_items(tmp_path / ".aggregator" / "aggregator.db")}
     assert languages == {"de"}
 
 

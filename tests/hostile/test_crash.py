@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from aggregator.store import open_store
 from tests.conftest import REPO
+from tests.store.sqlite_file import integrity
 
 SOURCES = 20
 START = 80  # articles before the first run
@@ -141,9 +142,9 @@ def check_consistent(root: Path) -> None:
     out = root / "out"
     database = root / ".aggregator" / "aggregator.db"
     if database.exists():
-        with sqlite3.connect(database) as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-            connection.execute("SELECT count(*) FROM items").fetchone()
+        assert integrity(database) == "ok"
+        store = open_store(database)  # and it opens as a store
+        store.close()
     for path in out.rglob("*"):
         if not path.is_file() or path.name.startswith(("aggregator.db", ".")):
             continue
@@ -157,13 +158,19 @@ def check_consistent(root: Path) -> None:
 
 
 def stored(root: Path) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
-    with sqlite3.connect(root / ".aggregator" / "aggregator.db") as connection:
-        items = connection.execute(
-            "SELECT uid, title, link, published, content_html FROM items ORDER BY uid"
-        ).fetchall()
-        copies = connection.execute(
-            "SELECT source, entry_key FROM item_sources ORDER BY source, entry_key"
-        ).fetchall()
+    store = open_store(root / ".aggregator" / "aggregator.db")
+    try:
+        items = sorted(
+            (i.uid, i.title, i.link or "", i.published.isoformat(), i.content_html)
+            for i in store.iter_items()
+        )
+        copies = sorted(
+            (state.name, key)
+            for state in store.source_states(counts=False)
+            for key in store.copy_hashes(state.name)
+        )
+    finally:
+        store.close()
     return items, copies
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import sqlite3
 import xml.etree.ElementTree as ET
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -22,6 +21,7 @@ from aggregator.publish import MAX_DOCUMENT_CHARS
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 from tests.hostile.corpus import CASES, SECRET_MARK, Case, config_lines, serve
+from tests.store.sqlite_file import dump
 
 GOOD = {"good-rss": "rss20.xml", "good-atom": "atom10.xml", "good-json": "feed11.json"}
 
@@ -121,9 +121,7 @@ def test_every_published_file_parses_and_holds_no_secret(
             json.loads(data)
     assert not [p for p in files if ".db" in p.name]  # the store is not published
     database = out.parent / ".aggregator" / "aggregator.db"
-    with sqlite3.connect(database) as connection:
-        dump = "\n".join(connection.iterdump())
-    assert SECRET_MARK not in dump
+    assert SECRET_MARK not in dump(database)
 
 
 def test_published_files_stay_bounded(hostile_pass: tuple[int, dict[str, str], Path]) -> None:

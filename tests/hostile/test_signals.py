@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 from pathlib import Path
 
 from tests import processes
 from tests.feedserver import FeedServer, Route
+from tests.store.sqlite_file import integrity
 from tests.test_daemon import AGGREGATE, big_feed, wait_for, write_config
 
 
@@ -46,5 +46,4 @@ def test_ctrl_c_stops_a_pass_at_once(tmp_path: Path, feed_server: FeedServer) ->
     assert code == 130
     assert stderr_path.read_text() == "aggregate: interrupted\n"
     assert wait_for(lambda: not any(p.running() for p in started), 5)
-    with sqlite3.connect(tmp_path / ".aggregator" / "aggregator.db") as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert integrity(tmp_path / ".aggregator" / "aggregator.db") == "ok"
