@@ -60,6 +60,9 @@ class PollIntent:
     when: datetime
     next_due: datetime | None  # None: never again (410 Gone)
     error: SourceError | None = None
+    # Failures in a row, this poll's included (0 after a success): a count,
+    # not an increment, so that applying the same intent twice stores it once.
+    failures: int = 0
     # The validators of bytes that did not parse: the same bytes next time
     # are answered with the same error, without parsing them again.
     broken: FetchState | None = None
@@ -132,6 +135,7 @@ def decide_poll(
             now,
             due,
             error=error,
+            failures=stored.consecutive_failures + 1,
             broken=broken,
             disable=GONE if gone else None,
             redirect_target=verdict.pending_target,

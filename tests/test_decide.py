@@ -74,6 +74,7 @@ def test_a_failure_backs_off_from_the_failures_so_far() -> None:
     error = FetchError("src", "HTTP 500", status=500)
     intent = decide(error, None, stored)
     assert intent.error is error and intent.fetch_state is None and intent.broken is None
+    assert intent.failures == 3
     assert intent.next_due == NOW + timedelta(seconds=1800 * 4)
     jittered = decide(error, None, stored, jitter=0.5)
     assert jittered.next_due == NOW + timedelta(seconds=1800 * 4 * 1.125)

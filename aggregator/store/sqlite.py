@@ -373,7 +373,12 @@ class SqliteStore:
         with self.transaction():
             if intent.error is not None:
                 self._record_failure(
-                    name, when, str(intent.error), intent.broken, intent.retry_after
+                    name,
+                    when,
+                    str(intent.error),
+                    intent.failures,
+                    intent.broken,
+                    intent.retry_after,
                 )
             elif intent.feed is None:
                 assert intent.fetch_state is not None
@@ -455,13 +460,14 @@ class SqliteStore:
         name: str,
         when: datetime,
         error: str,
+        failures: int,
         broken: FetchState | None = None,
         retry_after: datetime | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE sources SET last_fetch = ?, last_error = ?, retry_after = ?, "
-            "consecutive_failures = consecutive_failures + 1 WHERE name = ?",
-            (to_text(when), error, to_text(retry_after), name),
+            "consecutive_failures = ? WHERE name = ?",
+            (to_text(when), error, to_text(retry_after), failures, name),
         )
         if broken is not None:
             # Remember the validators of a body that did not parse, so the same

@@ -14,6 +14,7 @@ class SummaryCache(Protocol):
         ...
 
     def save_summaries(self, summaries: dict[str, Summary]) -> None:
-        """Cache them; a key already cached is overwritten (the same input gives
-        the same summary, so saving twice is harmless)."""
+        """Cache them, in one transaction; a key already cached keeps its summary
+        (a key is a hash of the input and the settings, so the same key is the
+        same summary: saving twice, from two passes or two workers, is harmless)."""
         ...

@@ -1,4 +1,4 @@
-"""What a store's transaction covers, run over every store (today SQLite).
+"""What a store's transaction covers, run over every store (see conftest.py).
 
 One source's failure inside a pass's batch undoes that source's writes only;
 the database failing is the pass's :class:`StoreError`; an error caused by
@@ -7,25 +7,14 @@ the data written is left as it is, for the caller to treat as that data's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from aggregator.errors import StoreError
-from aggregator.store import Store, open_store
+from aggregator.store import Store
 
 WHEN = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "store.db")
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def test_a_failed_inner_transaction_undoes_only_its_own_writes(store: Store) -> None:

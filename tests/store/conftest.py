@@ -1,0 +1,32 @@
+"""One fixture, every store: each contract test runs once per implementation.
+
+Adding a store is adding its name to ``STORES`` and a branch to
+:func:`open_fresh` (a fresh, empty database, dropped afterwards), as
+apscheduler 3.x parametrizes ``tests/test_jobstores.py`` over its job stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aggregator.store import Store, open_store
+
+STORES = ["sqlite"]
+
+
+def open_fresh(kind: str, tmp_path: Path) -> Store:
+    if kind == "sqlite":
+        return open_store(tmp_path / "store.db")
+    raise AssertionError(f"no such store: {kind}")
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened = open_fresh(request.param, tmp_path)
+    try:
+        yield opened
+    finally:
+        opened.close()

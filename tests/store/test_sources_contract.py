@@ -1,0 +1,139 @@
+"""The sources' part of the storage contract, over every store (see conftest.py).
+
+What a poll's intent stores, what a configured source's row keeps across
+restarts and edits, and that datetimes come back as UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aggregator.decide import GONE, PollIntent
+from aggregator.errors import FetchError, ParseError
+from aggregator.models import DIGEST_BYTES, EntryDigests, FetchState, ParsedFeed, SourceState
+from aggregator.store import Store
+
+WHEN = datetime(2026, 12, 3, 12, 0, 5, tzinfo=UTC)
+LATER = WHEN + timedelta(minutes=30)
+FEED = ParsedFeed("Harbour news", "https://harbour.example/", None, (), ttl_seconds=3600.0)
+VALIDATORS = FetchState(
+    etag='"v1"', last_modified="Wed, 02 Dec 2026 10:00:00 GMT", content_hash="h1"
+)
+
+
+def state(store: Store, name: str = "a") -> SourceState:
+    return next(s for s in store.source_states() if s.name == name)
+
+
+def success(name: str = "a", **changes: object) -> PollIntent:
+    fields: dict[str, object] = {"fetch_state": VALIDATORS, "feed": FEED}
+    fields.update(changes)
+    return PollIntent(name, WHEN, LATER, **fields)  # type: ignore[arg-type]
+
+
+def test_configured_sources_get_a_row_each_with_no_history(store: Store) -> None:
+    store.sync_sources([("b", "https://b.example/feed", "S"), ("a", "seeds", "T")])
+    states = store.source_states()
+    assert [s.name for s in states] == ["a", "b"]
+    fresh = states[0]
+    assert fresh.fetch_state == FetchState() and fresh.last_fetch is None
+    assert (fresh.consecutive_failures, fresh.items_stored, fresh.next_due) == (0, 0, None)
+    assert store.source_states(counts=False)[0].items_stored is None
+
+
+def test_a_success_stores_the_validators_the_feed_and_the_next_due_time(store: Store) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    store.apply_poll(success())
+    got = state(store)
+    assert got.fetch_state == VALIDATORS
+    assert (got.title, got.site_link, got.feed_ttl) == (
+        "Harbour news",
+        "https://harbour.example/",
+        3600.0,
+    )
+    assert got.last_fetch == WHEN and got.last_success == WHEN and got.next_due == LATER
+    assert got.last_error is None and got.consecutive_failures == 0
+    assert got.last_fetch.tzinfo == UTC
+
+
+def test_a_failure_counts_keeps_the_validators_and_remembers_retry_after(store: Store) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    store.apply_poll(success())
+    retry = WHEN + timedelta(hours=2)
+    error = FetchError("a", "HTTP 503 Service Unavailable", status=503, retry_after=retry)
+    failed = PollIntent("a", LATER, retry, error=error, failures=1)
+    store.apply_poll(failed)
+    store.apply_poll(failed)  # at least once: the same intent twice counts once
+    got = state(store)
+    assert got.consecutive_failures == 1
+    assert got.last_error == "a: HTTP 503 Service Unavailable"
+    assert got.retry_after == retry and got.next_due == retry
+    assert got.fetch_state == VALIDATORS and got.last_success == WHEN and got.last_fetch == LATER
+    assert got.title == "Harbour news"  # a failure says nothing about the feed
+
+
+def test_bytes_that_did_not_parse_are_remembered_until_a_success(store: Store) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    broken = FetchState(etag='"bad"', content_hash="bad-hash")
+    error = ParseError("a", "not a well-formed feed")
+    store.apply_poll(PollIntent("a", WHEN, LATER, error=error, failures=1, broken=broken))
+    got = state(store)
+    assert got.broken_hash == "bad-hash" and got.fetch_state == broken
+    store.apply_poll(success())
+    assert state(store).broken_hash is None
+
+
+def test_not_modified_keeps_what_the_feed_said(store: Store) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    store.apply_poll(success())
+    newer = FetchState(etag='"v2"')
+    store.apply_poll(PollIntent("a", LATER, LATER + timedelta(hours=1), fetch_state=newer))
+    got = state(store)
+    assert got.fetch_state == newer and got.last_success == LATER
+    assert (got.title, got.feed_ttl) == ("Harbour news", 3600.0)
+
+
+def test_redirects_moves_and_gone(store: Store) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    seen = success(redirect_target="https://new.example/feed", redirect_count=2)
+    store.apply_poll(seen)
+    got = state(store)
+    assert (got.redirect_target, got.redirect_count, got.url) == (
+        "https://new.example/feed",
+        2,
+        None,
+    )
+    store.apply_poll(success(move_to="https://new.example/feed"))
+    got = state(store)
+    assert (got.url, got.redirect_target, got.redirect_count) == (
+        "https://new.example/feed",
+        None,
+        0,
+    )
+    gone = FetchError("a", "HTTP 410 Gone", status=410)
+    store.apply_poll(PollIntent("a", LATER, None, error=gone, failures=1, disable=GONE))
+    got = state(store)
+    assert got.disabled == GONE and got.next_due is None
+
+
+def test_a_source_edited_to_another_location_starts_afresh(store: Store) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    store.apply_poll(success(redirect_target="https://new.example/feed", redirect_count=1))
+    digests = EntryDigests(b"c" * DIGEST_BYTES, {})
+    store.save_entry_digests("a", digests)
+    store.sync_sources([("a", "https://a.example/feed", "Other section")])  # same location
+    assert state(store).fetch_state == VALIDATORS and store.entry_digests("a") == digests
+    store.sync_sources([("a", "https://elsewhere.example/feed", "S")])
+    got = state(store)
+    assert got.fetch_state == FetchState() and got.redirect_target is None
+    assert store.entry_digests("a") is None
+
+
+def test_meta_and_the_generation(store: Store) -> None:
+    assert store.get_meta("published") is None
+    store.set_meta("published", "x")
+    store.set_meta("published", "y")
+    assert store.get_meta("published") == "y"
+    before = int(store.get_meta("generation") or 0)
+    store.bump_generation()
+    assert int(store.get_meta("generation") or 0) == before + 1
