@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ DEFAULT_CONFIG = Path("feeds.yaml")
 # State lives beside feeds.yaml, never in the output directory, which is
 # meant to be served as it is.
 DEFAULT_STORE = Path(".aggregator") / "aggregator.db"
+DEFAULT_OUTPUT_DIR = "out"
 STORE_IN_OUTPUT = (
     "the store {store} is inside the output directory {out}, which is published; "
     "put it elsewhere (default: .aggregator/aggregator.db beside feeds.yaml)"
@@ -189,6 +190,13 @@ class Config:
             host=host or self.serve.host, port=self.serve.port if port is None else port
         )
         return replace(self, output=output, store=store, serve=serve)
+
+
+# Each key's default is written once, in its dataclass; the reader takes it
+# from there (a slotted dataclass keeps no class attribute to read).
+_CONFIG_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in fields(Config) if f.default is not MISSING
+}
 
 
 def store_path(text: str, base: Path) -> Path:
@@ -458,9 +466,15 @@ class _Reader:
         if "sources" not in top:
             raise ConfigError("missing key", path=str(self.path), line=root.line, key="sources")
         allow_private = self.optional(top, "allow_private", self.boolean, False)
-        interval = self.optional(top, "interval", self.poll_interval, 1800.0)
-        min_interval = self.optional(top, "min_interval", self.poll_interval, 60.0)
-        max_interval = self.optional(top, "max_interval", self.poll_interval, 86400.0)
+        interval = self.optional(
+            top, "interval", self.poll_interval, _CONFIG_DEFAULTS["default_interval"]
+        )
+        min_interval = self.optional(
+            top, "min_interval", self.poll_interval, _CONFIG_DEFAULTS["min_interval"]
+        )
+        max_interval = self.optional(
+            top, "max_interval", self.poll_interval, _CONFIG_DEFAULTS["max_interval"]
+        )
         if min_interval > max_interval:
             raise self.error(
                 top["min_interval"] if "min_interval" in top else top["max_interval"],
@@ -491,7 +505,7 @@ class _Reader:
             sources=sources,
             output=output,
             store=store,
-            title=self.optional(top, "title", self.string, "Aggregated news"),
+            title=self.optional(top, "title", self.string, _CONFIG_DEFAULTS["title"]),
             configured_base_url=self.optional(top, "base_url", self.url, None),
             allow_private=allow_private,
             fetch=self.fetch(top.get("fetch")),
@@ -531,16 +545,18 @@ class _Reader:
         if node is None:
             return ServeConfig()
         found = self.mapping(node, SERVE_KEYS)
-        port = self.optional(found, "port", self.port, 8080)
-        return ServeConfig(host=self.optional(found, "host", self.string, "127.0.0.1"), port=port)
+        default = ServeConfig()
+        port = self.optional(found, "port", self.port, default.port)
+        return ServeConfig(host=self.optional(found, "host", self.string, default.host), port=port)
 
     def output(self, node: _Node | None) -> OutputConfig:
+        default = OutputConfig(dir=self.base / DEFAULT_OUTPUT_DIR)
         if node is None:
-            return OutputConfig(dir=self.base / "out")
+            return default
         found = self.mapping(node, OUTPUT_KEYS)
         return OutputConfig(
-            dir=self.optional(found, "dir", self.path_value, self.base / "out"),
-            max_entries=self.optional(found, "max_entries", self.max_entries, 200),
+            dir=self.optional(found, "dir", self.path_value, default.dir),
+            max_entries=self.optional(found, "max_entries", self.max_entries, default.max_entries),
         )
 
     def fetch(self, node: _Node | None) -> FetchConfig:
