@@ -32,7 +32,7 @@ from .config import Config, SourceConfig
 from .pipeline import Pipeline, utc_now
 from .publish.opml import OpmlSource, render_opml
 from .schedule import Timing, first_due, is_failing
-from .serve import Server, create_app
+from .serve import Limits, Server, create_app
 from .store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 PUBLISH_DELAY = timedelta(seconds=1)
 # How long in-flight polls may finish after a stop signal before they are cancelled.
 STOP_GRACE_SECONDS = 3.0
+# Descriptors the server leaves to the rest of the daemon (the store, worker
+# processes' pipes, logs) besides one per outgoing fetch: the server's
+# connections get what the descriptor limit leaves over.
+DESCRIPTORS_KEPT = 64
 
 
 class Daemon:
@@ -62,7 +66,8 @@ class Daemon:
         server = Server(
             create_app(
                 self.config.output.dir, status=self.status, healthy=self.healthy, opml=self.opml
-            )
+            ),
+            limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
         )
         try:
             await server.start(self.config.serve.host, self.config.serve.port)
