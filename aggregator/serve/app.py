@@ -35,9 +35,12 @@ imports ``aiohttp.web``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import json
+import logging
 import os
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
@@ -52,6 +55,8 @@ from aggregator.serve.files import FileCache, Representation, Variant, represent
 from aggregator.serve.negotiate import gzip_acceptable, not_modified
 
 __all__ = ["Server", "create_app"]
+
+log = logging.getLogger(__name__)
 
 ATOM = "application/atom+xml; charset=utf-8"
 RSS = "application/rss+xml; charset=utf-8"
@@ -75,6 +80,12 @@ T = TypeVar("T")
 # reader has taken most of the one before (the transport's buffer is kept
 # below CHUNK): per slow reader, at most about two pieces wait in memory.
 CHUNK = 32 * 1024
+# The kernel's send buffer for a large response (Linux doubles it for its own
+# bookkeeping).  Left to itself, Linux lets a loopback reader's queue grow to
+# megabytes: 300 readers asking at once had the loop copy 900 MB into the
+# kernel before it could answer anything else.  256 KB still fills a path of
+# 20 Mbit/s at 100 ms.
+SEND_BUFFER = 128 * 1024
 # The send timeout when the app runs without a Server (tests' own runners).
 SEND_TIMEOUT = Limits().send_timeout
 # How long a Retry-After a 503 for too many large responses asks for.
@@ -242,6 +253,10 @@ async def _send_large(
         if transport is not None:
             # The low-water mark follows at a quarter of this.
             transport.set_write_buffer_limits(high=CHUNK)
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         response = web.StreamResponse(headers=headers)
         response.content_length = len(variant.body)
         writer = await response.prepare(request)
@@ -326,6 +341,9 @@ def _json_default(value: object) -> object:
     raise TypeError(f"status value of type {type(value).__name__} is not JSON serializable")
 
 
+# Connections the kernel may hold for us before we accept them (Linux caps it
+# at net.core.somaxconn, 4096 by default).
+LISTEN_QUEUE = 1024
 # What asyncio's accept loop reports when the process has no descriptor (or
 # buffer) left for a new connection; it retries a second later.
 _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -415,10 +433,26 @@ class Server:
         self._listener = await loop.create_server(
             connection, host, port, backlog=guard.capacity.backlog, reuse_address=True
         )
+        # asyncio's backlog is also how many connections it accepts in one go,
+        # each taking a descriptor, so it is small when descriptors are few.
+        # The kernel's queue of connections not yet accepted takes none: a
+        # long one lets a burst wait its turn (and /healthz behind it, for
+        # milliseconds) where a full one drops SYNs, which clients send again
+        # only a second later.
+        for listening in self._listener.sockets:
+            with listening.dup() as same:
+                same.listen(max(LISTEN_QUEUE, guard.capacity.backlog))
         self._previous_handler = loop.get_exception_handler()
         loop.set_exception_handler(self._loop_exception)
         sockets = self._listener.sockets
         self.port = sockets[0].getsockname()[1] if sockets else port
+        capacity = guard.capacity
+        log.info(
+            "at most %d connections, %d of them sending large files (descriptor limit %s)",
+            capacity.connections,
+            capacity.streams,
+            capacity.descriptor_limit or "none",
+        )
 
     async def stop(self) -> None:
         if self._listener is not None:
