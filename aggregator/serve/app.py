@@ -82,10 +82,10 @@ T = TypeVar("T")
 CHUNK = 32 * 1024
 # The kernel's send buffer for a large response (Linux doubles it for its own
 # bookkeeping).  Left to itself, Linux lets a loopback reader's queue grow to
-# megabytes: 300 readers asking at once had the loop copy 900 MB into the
-# kernel before it could answer anything else.  256 KB still fills a path of
-# 20 Mbit/s at 100 ms.
-SEND_BUFFER = 128 * 1024
+# megabytes: 300 readers asking for a 4 MB feed at once had the loop copy
+# 900 MB into the kernel before it could answer anything else.  512 KB still
+# takes a 300 KB feed in one go, and fills a path of 40 Mbit/s at 100 ms.
+SEND_BUFFER = 256 * 1024
 # The send timeout when the app runs without a Server (tests' own runners).
 SEND_TIMEOUT = Limits().send_timeout
 # How long a Retry-After a 503 for too many large responses asks for.
@@ -391,8 +391,11 @@ class Server:
     connections, how long an idle one may take to send its request's headers
     and how long a large response may wait on its reader (see
     :mod:`aggregator.serve.connections`); :attr:`guard` keeps the counts once
-    started.  While it runs, a lack of descriptors in the accept loop is
-    logged once per ``limits.notice_interval`` instead of once per attempt.
+    started.  The kernel holds up to ``LISTEN_QUEUE`` connections not yet
+    accepted, so a burst waits its turn instead of having its SYNs dropped.
+    While it runs, a lack of descriptors in the accept loop is logged once per
+    ``limits.notice_interval`` instead of once per attempt.  ``stop()`` gives
+    requests in progress ``shutdown_timeout`` seconds.
     """
 
     def __init__(

@@ -2,35 +2,36 @@
 
     plan(limits, descriptor_limit) -> Capacity(connections, streams, backlog)
 
-    Guard(limits, loop)         one per listening socket; the server calls it:
+    Guard(limits, loop)         one per server; the server calls it:
       opened(conn)              over the limit: closes the longest-idle connection,
                                 or this one when every connection is busy
       request_started(conn)     the connection is busy: no header clock, never evicted
       request_finished(conn)    idle again: it has ``header_timeout`` to send its next request
       stream_started()          False when ``streams`` large responses are going already
       stream_finished()
-      closed(conn)              the transport is gone
+      closed(conn)              the transport is gone; after a crowd, memory goes back
       accept_failed(error)      the accept loop ran out of descriptors: fewer from now on
 
 A connection is *idle* from the moment it is opened, or its last request's
 handler returned, until its next request's headers are in: a silent client, a
 client trickling its headers and a kept-alive client waiting to ask again all
 look the same, and each gets ``header_timeout`` seconds in all (the clock is
-not reset by bytes arriving, so trickling does not help).  A *busy* connection
-is one whose request a handler is answering; large bodies are sent by the
-handler itself, so a slow reader stays busy, and the handler's own send
-timeout ends it.
+not reset by bytes arriving, so trickling does not help).  One sweep every
+quarter of the timeout closes the expired ones, rather than a timer set and
+cancelled on every request.  A *busy* connection is one whose request a
+handler is answering; large bodies are sent by the handler itself, so a slow
+reader stays busy, and the handler's own send timeout ends it.
 
 The number of connections is bounded below the process's descriptor limit,
 with room kept for everything else the process opens (the store, outgoing
-fetches, worker pipes) and for one burst of accepts: asyncio accepts up to
-``backlog`` sockets at a time before any of them can be turned away, and a
-closed socket's descriptor is only freed on the loop's next turn.  When the
+fetches, worker pipes) and for a few bursts of accepts: asyncio accepts up to
+``backlog`` sockets at a time, before any of them can be turned away, and a
+closed socket's descriptor is freed turns later (see ``BURSTS``).  When the
 bound is reached, the longest-idle connection is closed to make room, as nginx
-reuses its keep-alive connections: the newest connection is the one most likely
-to be a reader with a request to send.  Large responses are bounded below the
-connection limit, so busy connections never take every slot and ``/healthz``
-can always get in.
+reuses its keep-alive connections: the newest connection is the one most
+likely to be a reader with a request to send.  Large responses are bounded
+below the connection limit, so busy connections never take every slot and
+``/healthz`` can always get in.
 
 Each kind of trouble is logged once, then at most once per ``notice_interval``
 with a count of what happened in between: a flood must not turn into thousands
