@@ -17,10 +17,11 @@ unknown paths)::
 Files are served from memory (see :mod:`aggregator.serve.files`) with a
 strong ETag, Last-Modified, gzip when the client accepts it, and 304 answers
 to conditional requests.  A file not published yet is a 404.  Every client of
-one version of a file shares its bytes: a body larger than ``CHUNK`` is sent a
-piece at a time, each piece waiting for the reader to take the one before, so
-a slow reader costs at most a couple of pieces of buffer, never a copy of the
-file, and a reader that takes no piece for ``send_timeout`` is cut off.
+one version of a file shares its bytes: a body larger than ``PIECES_ABOVE``
+is sent a piece at a time, each piece waiting for the reader to take the one
+before, so a slow reader costs at most a couple of pieces of buffer, never a
+copy of the file, and a reader that takes no piece for ``send_timeout`` is
+cut off.
 
 ``status()`` and ``opml()`` read the store: each is called at most once per
 ``refresh`` seconds and its answer reused until then, so a flood of requests
@@ -76,10 +77,14 @@ PAGE_POLICY = (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 T = TypeVar("T")
 
-# Bodies larger than this are sent in pieces of this size, each after the
-# reader has taken most of the one before (the transport's buffer is kept
-# below CHUNK): per slow reader, at most about two pieces wait in memory.
+# Large bodies are sent in pieces of this size, each after the reader has
+# taken most of the one before (the transport's buffer is kept below CHUNK):
+# per slow reader, at most about two pieces wait in memory.
 CHUNK = 32 * 1024
+# A body up to this size is handed to the transport whole, as aiohttp does:
+# what the socket does not take then waits in memory, no more than the two
+# pieces would, and sending in pieces costs more than it saves.
+PIECES_ABOVE = 2 * CHUNK
 # The kernel's send buffer for a large response (Linux doubles it for its own
 # bookkeeping).  Left to itself, Linux lets a loopback reader's queue grow to
 # megabytes: 300 readers asking for a 4 MB feed at once had the loop copy
@@ -218,7 +223,7 @@ async def _respond(
     headers["Content-Type"] = content_type
     if use_gzip:
         headers["Content-Encoding"] = "gzip"
-    if request.method == "GET" and len(variant.body) > CHUNK:
+    if request.method == "GET" and len(variant.body) > PIECES_ABOVE:
         return await _send_large(request, variant, headers)
     # aiohttp sends Content-Length for HEAD too and leaves the body out.
     return web.Response(body=variant.body, headers=headers)
@@ -233,10 +238,9 @@ async def _send_large(
     and the transport keeps whatever the socket does not take as its own copy:
     a 4 MB feed and 300 slow readers made 600 MB.  Here each piece waits until
     the transport's buffer is nearly empty, and a reader that makes room for
-    no piece in ``send_timeout`` seconds is cut off (noticed within two of
-    them).  Under a :class:`Server`, too many large responses at once get a
-    503 instead, so that the connections left over can still answer
-    ``/healthz``.
+    no piece in ``send_timeout`` seconds is cut off.  Under a :class:`Server`,
+    too many large responses at once get a 503 instead, so that the
+    connections left over can still answer ``/healthz``.
     """
     connection = request.protocol
     guard = connection.guard if isinstance(connection, _Connection) else None
@@ -279,10 +283,11 @@ async def _send_large(
 
 
 class _Progress:
-    """Cuts a connection off when a whole ``period`` passes without ``made`` going up.
+    """Cuts a connection off once ``period`` seconds pass without ``made`` going up.
 
-    One timer per period, not one per piece: pieces are many, and most
-    readers take them at once.
+    Looked at four times a period (so noticed up to a quarter period late),
+    not timed piece by piece: pieces are many, and most readers take them at
+    once.
     """
 
     def __init__(self, transport: asyncio.Transport, period: float) -> None:
@@ -291,14 +296,17 @@ class _Progress:
         self._transport = transport
         self._period = period
         self._loop = asyncio.get_running_loop()
-        self._timer = self._loop.call_later(period, self._check)
+        self._since = self._loop.time()
+        self._timer = self._loop.call_later(period / 4, self._check)
 
     def _check(self) -> None:
-        if self.made == self._seen:
+        now = self._loop.time()
+        if self.made != self._seen:
+            self._seen, self._since = self.made, now
+        elif now - self._since >= self._period:
             self._transport.abort()  # what is left unsent goes with it
             return
-        self._seen = self.made
-        self._timer = self._loop.call_later(self._period, self._check)
+        self._timer = self._loop.call_later(self._period / 4, self._check)
 
     def cancel(self) -> None:
         self._timer.cancel()
