@@ -36,7 +36,7 @@ from .pipeline import Pipeline, utc_now
 from .publish.opml import OpmlSource, render_opml
 from .redact import redact_text, redact_url
 from .schedule import Timing, first_due, is_failing
-from .serve import Server, create_app
+from .serve import Limits, Server, create_app
 from .store import Store, open_store
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ PUBLISH_DELAY = timedelta(seconds=1)
 # How long in-flight polls may finish after a stop signal before they are cancelled.
 STOP_GRACE_SECONDS = 3.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Descriptors the server leaves to the rest of the daemon (the store, worker
+# processes' pipes, logs) besides one per outgoing fetch: the server's
+# connections get what the descriptor limit leaves over.
+DESCRIPTORS_KEPT = 64
 
 
 class Daemon:
@@ -69,7 +73,8 @@ class Daemon:
         server = Server(
             create_app(
                 self.config.output.dir, status=self.status, healthy=self.healthy, opml=self.opml
-            )
+            ),
+            limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
         )
         try:
             await server.start(self.config.serve.host, self.config.serve.port)

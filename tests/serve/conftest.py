@@ -27,12 +27,17 @@ def server(out_dir: Path, controls: Controls) -> Iterator[LiveServer]:
         controls.opml_calls += 1
         return controls.opml
 
+    def status() -> dict[str, object]:
+        controls.status_calls += 1
+        return controls.status
+
     app = create_app(
         out_dir,
-        status=lambda: controls.status,
+        status=status,
         healthy=lambda: controls.healthy,
         opml=opml,
         cache_max_age=120,
+        refresh=0,  # every request calls back: the tests change what the callbacks say
     )
     live = LiveServer(app).start()
     try:

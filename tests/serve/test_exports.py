@@ -4,6 +4,6 @@ import aggregator.serve
 
 
 def test_public_surface() -> None:
-    assert aggregator.serve.__all__ == ["Server", "create_app"]
+    assert aggregator.serve.__all__ == ["Limits", "Server", "create_app"]
     for name in aggregator.serve.__all__:
         assert hasattr(aggregator.serve, name)
