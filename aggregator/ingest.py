@@ -70,6 +70,10 @@ class IngestJob(Record):
     summary: SummaryConfig | None = None  # None: no summaries here
     algorithm: str | None = None  # the source's own summary algorithm
 
+    def input_bytes(self) -> int:
+        """The bytes to parse: what the job's memory and time grow with."""
+        return sum(len(document.body) for document in self.fetched.documents)
+
 
 @dataclass(frozen=True, slots=True)
 class Ingested(Record):
