@@ -45,8 +45,13 @@ log = logging.getLogger(__name__)
 # What ingest() imports: feedparser, nh3, numpy, the summarizer.  Imported
 # when first called, so that the process that owns the store need not (it
 # hands the work to worker processes), and by the workers' fork server
-# before it forks them (see .workers).
-WORKER_MODULES = ("aggregator.parse", "aggregator.dedup.merge", "aggregator.summarize.job")
+# before it forks them (see .workers), with the models they load (.preload).
+WORKER_MODULES = (
+    "aggregator.parse",
+    "aggregator.dedup.merge",
+    "aggregator.summarize.job",
+    "aggregator.preload",
+)
 
 # Every entry date is clamped here, on entry, so that date arithmetic
 # further on (dedup windows, digests, feeds) can rely on it.  A date further

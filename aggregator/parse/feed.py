@@ -150,6 +150,15 @@ def parse_feed(
     )
 
 
+def warm_up() -> None:
+    """Load what feedparser loads on first need: the models of chardet (if
+    installed), which it asks when a declared encoding does not decode a
+    document; e.g. in a fork server, so that its workers share them."""
+    detect = feedparser.encodings.lazy_chardet_encoding
+    if detect is not None:
+        detect("Caf\u00e9 au lait, cr\u00e8me br\u00fbl\u00e9e.".encode("latin-1"))
+
+
 def _entry_spans(body: bytes) -> EntrySpans | None:
     try:
         return entry_spans(body)
