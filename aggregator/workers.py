@@ -74,6 +74,7 @@ class Workers:
         self._pool: ProcessPoolExecutor | None = None
         # Large jobs' pool: one process, which ends after each job.
         self._large_pool: ProcessPoolExecutor | None = None
+        self._large_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def map(
         self,
@@ -98,11 +99,8 @@ class Workers:
         small = sorted(set(range(len(jobs))) - set(large))
         chunks = _chunks(small, weights, self.processes)
         loop = asyncio.get_running_loop()
-        # Large jobs are queued in their pool, one process that takes them in
-        # turn, from this call and any other running at the same time.
-        large_pool = self._ensure_pool(large=True) if large else None
         done_large, done_small = await asyncio.gather(
-            asyncio.gather(*(loop.run_in_executor(large_pool, function, jobs[i]) for i in large)),
+            asyncio.gather(*(self._run_large(function, jobs[i]) for i in large)),
             asyncio.gather(
                 *(
                     loop.run_in_executor(
@@ -116,6 +114,19 @@ class Workers:
         for chunk, chunk_results in zip(chunks, done_small, strict=True):
             results.update(zip(chunk, chunk_results, strict=True))
         return [results[index] for index in range(len(jobs))]
+
+    async def _run_large(self, function: Callable[[_T], _R], job: _T) -> _R:
+        """``function(job)`` in the large jobs' pool, once no other large job
+        (of this call or another) is there.  Handed to the pool only then:
+        a job queued in it would wait pickled, a copy of its input in this
+        process, for as long as the one before it runs."""
+        loop = asyncio.get_running_loop()
+        if self._large_turn is None or self._large_turn[0] is not loop:
+            # An asyncio lock belongs to one event loop; the workers may
+            # outlive one (a lock with no waiters can be replaced).
+            self._large_turn = (loop, asyncio.Lock())
+        async with self._large_turn[1]:
+            return await loop.run_in_executor(self._ensure_pool(large=True), function, job)
 
     def _ensure_pool(self, *, large: bool = False) -> ProcessPoolExecutor:
         pool = self._large_pool if large else self._pool

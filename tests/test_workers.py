@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +153,44 @@ def test_large_jobs_run_one_at_a_time(tmp_path: Path) -> None:
             workers.close()
 
     assert asyncio.run(scenario()) == [True, True, True]
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """An executor that counts the jobs handed to it and not yet done."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.waiting = 0
+        self.most_waiting = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.waiting += 1
+        self.most_waiting = max(self.most_waiting, self.waiting)
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(lambda _: self._done())
+        return future
+
+    def _done(self) -> None:
+        self.waiting -= 1
+
+
+def test_a_large_job_is_handed_to_its_pool_only_when_the_one_before_is_done() -> None:
+    # A large job handed over early would wait pickled in the pool's queue:
+    # a copy of its input, held in this process for the whole job before it.
+    large_pool, small = CountingExecutor(), CountingExecutor()
+
+    async def scenario() -> list[int]:
+        workers = Workers(processes=2)
+        workers._ensure_pool = (  # type: ignore[method-assign]
+            lambda *, large=False: large_pool if large else small
+        )
+        first = workers.map(abs, [-1, -2, -3], heavy=True, weigh=lambda _: LARGE_JOB_BYTES)
+        second = workers.map(abs, [-4, -5], heavy=True, weigh=lambda _: LARGE_JOB_BYTES)
+        return [result for results in await asyncio.gather(first, second) for result in results]
+
+    try:
+        assert asyncio.run(scenario()) == [1, 2, 3, 4, 5]
+    finally:
+        large_pool.shutdown()
+        small.shutdown()
+    assert large_pool.most_waiting == 1
