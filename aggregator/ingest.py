@@ -45,8 +45,13 @@ log = logging.getLogger(__name__)
 # What ingest() imports: feedparser, nh3, numpy, the summarizer.  Imported
 # when first called, so that the process that owns the store need not (it
 # hands the work to worker processes), and by the workers' fork server
-# before it forks them (see .workers).
-WORKER_MODULES = ("aggregator.parse", "aggregator.dedup.merge", "aggregator.summarize.job")
+# before it forks them (see .workers), with the models they load (.preload).
+WORKER_MODULES = (
+    "aggregator.parse",
+    "aggregator.dedup.merge",
+    "aggregator.summarize.job",
+    "aggregator.preload",
+)
 
 # Every entry date is clamped here, on entry, so that date arithmetic
 # further on (dedup windows, digests, feeds) can rely on it.  A date further
@@ -69,6 +74,10 @@ class IngestJob(Record):
     known: EntryDigests | None = None  # the entries of the source's last document
     summary: SummaryConfig | None = None  # None: no summaries here
     algorithm: str | None = None  # the source's own summary algorithm
+
+    def input_bytes(self) -> int:
+        """The bytes to parse: what the job's memory and time grow with."""
+        return sum(len(document.body) for document in self.fetched.documents)
 
 
 @dataclass(frozen=True, slots=True)

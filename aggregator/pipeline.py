@@ -253,8 +253,12 @@ class Pipeline:
                     algorithm=source.algorithm,
                 )
             )
-        size = sum(len(d.body) for job in jobs for d in job.fetched.documents)
-        results = await self._workers.map(ingest, jobs, heavy=size > POOL_MIN_BYTES)
+        size = sum(job.input_bytes() for job in jobs)
+        # Weighed, so that the largest each run in a process of their own,
+        # and not all at once (see .workers).
+        results = await self._workers.map(
+            ingest, jobs, heavy=size > POOL_MIN_BYTES, weigh=IngestJob.input_bytes
+        )
         return {job.fetched.source: result for job, result in zip(jobs, results, strict=True)}
 
     def _store_isolated(

@@ -8,6 +8,15 @@ A large batch goes to the pool even when it is one job that no other core
 could share: a process can be stopped (:meth:`Workers.terminate`, when the
 daemon stops), a thread cannot, and would hold the exit until it is done.
 
+A job's memory is several times its input (feedparser holds about five
+times a large text node, and a few kilobytes per entry), and a process that
+lives on keeps most of what it once held: freed to its allocator, not to the
+system.  So when the caller weighs its jobs, a large one (:data:`LARGE_JOB_BYTES`
+of input) runs in a process of its own that ends with it, and large jobs run
+one at a time: the peak of a pass is then one large job's, not every large
+job's at once and kept.  Small jobs go on meanwhile on the other cores, in
+chunks of a bounded size.
+
 The pool's processes are started by a fork server, not forked from this
 process: a fork would copy whatever this process holds at that moment (the
 pass's fetched bodies among it) into every worker, and forking a process
@@ -45,6 +54,15 @@ _GUARD = "aggregator.fork_server_guard"
 # kilobyte, so this is a quarter of a second of work.
 POOL_MIN_BYTES = 256_000
 
+# A job with this much input runs in a process of its own, one at a time
+# (see the module's doc): a tenth of the largest body accepted by default,
+# ten times a large feed.  Starting that process (a fork of the fork server)
+# costs little next to the job's own second or so.
+LARGE_JOB_BYTES = 1_000_000
+# Small jobs are sent in chunks of at most this much input (or one job), so
+# that a worker holds no more than that of input at a time.
+CHUNK_BYTES = 1_000_000
+
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -54,59 +72,128 @@ class Workers:
         self.processes = processes or os.cpu_count() or 1
         self.preload = list(preload)
         self._pool: ProcessPoolExecutor | None = None
+        # Large jobs' pool: one process, which ends after each job.
+        self._large_pool: ProcessPoolExecutor | None = None
+        self._large_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def map(
-        self, function: Callable[[_T], _R], jobs: Sequence[_T], *, heavy: bool
+        self,
+        function: Callable[[_T], _R],
+        jobs: Sequence[_T],
+        *,
+        heavy: bool,
+        weigh: Callable[[_T], int] | None = None,
     ) -> list[_R]:
-        """``function`` over ``jobs``, in order; in the pool when ``heavy``."""
+        """``function`` over ``jobs``, in order; in the pool when ``heavy``.
+
+        ``weigh`` is a job's input in bytes: a large job runs in a process
+        of its own, one at a time (see the module's doc).  Without it, every
+        job is small.
+        """
         if not jobs:
             return []
-        if not heavy:
+        weights = [weigh(job) for job in jobs] if weigh is not None else [0] * len(jobs)
+        large = [index for index, weight in enumerate(weights) if weight >= LARGE_JOB_BYTES]
+        if not heavy and not large:
             return await asyncio.to_thread(_run_chunk, function, jobs)
-        pool = self._ensure_pool()
+        small = sorted(set(range(len(jobs))) - set(large))
+        chunks = _chunks(small, weights, self.processes)
         loop = asyncio.get_running_loop()
-        # Several chunks per process, so one slow chunk does not leave the
-        # other cores idle at the end; chunks, so a job is not a round trip.
-        size = max(1, len(jobs) // (self.processes * 4))
-        chunks = [jobs[start : start + size] for start in range(0, len(jobs), size)]
-        done = await asyncio.gather(
-            *(loop.run_in_executor(pool, _run_chunk, function, chunk) for chunk in chunks)
+        done_large, done_small = await asyncio.gather(
+            asyncio.gather(*(self._run_large(function, jobs[i]) for i in large)),
+            asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        self._ensure_pool(), _run_chunk, function, [jobs[i] for i in chunk]
+                    )
+                    for chunk in chunks
+                )
+            ),
         )
-        return [result for chunk_results in done for result in chunk_results]
+        results: dict[int, _R] = dict(zip(large, done_large, strict=True))
+        for chunk, chunk_results in zip(chunks, done_small, strict=True):
+            results.update(zip(chunk, chunk_results, strict=True))
+        return [results[index] for index in range(len(jobs))]
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
+    async def _run_large(self, function: Callable[[_T], _R], job: _T) -> _R:
+        """``function(job)`` in the large jobs' pool, once no other large job
+        (of this call or another) is there.  Handed to the pool only then:
+        a job queued in it would wait pickled, a copy of its input in this
+        process, for as long as the one before it runs."""
+        loop = asyncio.get_running_loop()
+        if self._large_turn is None or self._large_turn[0] is not loop:
+            # An asyncio lock belongs to one event loop; the workers may
+            # outlive one (a lock with no waiters can be replaced).
+            self._large_turn = (loop, asyncio.Lock())
+        async with self._large_turn[1]:
+            return await loop.run_in_executor(self._ensure_pool(large=True), function, job)
+
+    def _ensure_pool(self, *, large: bool = False) -> ProcessPoolExecutor:
+        pool = self._large_pool if large else self._pool
+        if pool is None:
             # Imported here: a pass in which nothing changed starts no pool.
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context("forkserver")
             # Takes effect when the fork server starts, which is now unless
-            # an earlier pool of this process started it.
+            # an earlier pool of this process started it.  Both pools share it.
             context.set_forkserver_preload([_GUARD, *self.preload])
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes, mp_context=context, initializer=_ignore_interrupts
+            pool = ProcessPoolExecutor(
+                max_workers=1 if large else self.processes,
+                mp_context=context,
+                initializer=_ignore_interrupts,
+                # One job per process in the large pool.  Exactly one: with
+                # more, Python up to 3.15 can leave the pool without a process
+                # (gh-115634), which cannot happen when every job is a last.
+                max_tasks_per_child=1 if large else None,
             )
-        return self._pool
+            if large:
+                self._large_pool = pool
+            else:
+                self._pool = pool
+        return pool
 
     def close(self) -> None:
-        """Stop the pool once the jobs it is running are done."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stop the pools once the jobs they are running are done."""
+        for pool in self._take_pools():
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self) -> None:
-        """Stop the pool now: the jobs it is running are abandoned, their
-        futures fail.  A later :meth:`map` starts a new pool."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        # No public way to stop a running job before Python 3.14's
-        # terminate_workers(); the pool's manager thread sees them die,
-        # fails what they were running and joins them.
-        for process in list((pool._processes or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the pools now: the jobs they are running are abandoned, their
+        futures fail.  A later :meth:`map` starts new pools."""
+        for pool in self._take_pools():
+            # No public way to stop a running job before Python 3.14's
+            # terminate_workers(); the pool's manager thread sees them die,
+            # fails what they were running and joins them.
+            for process in list((pool._processes or {}).values()):
+                process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _take_pools(self) -> list[ProcessPoolExecutor]:
+        pools = [pool for pool in (self._pool, self._large_pool) if pool is not None]
+        self._pool = self._large_pool = None
+        return pools
+
+
+def _chunks(indexes: list[int], weights: list[int], processes: int) -> list[list[int]]:
+    """The jobs at ``indexes`` in chunks, in order: several per process, so
+    one slow chunk does not leave the other cores idle at the end; chunks,
+    so a job is not a round trip; each of at most :data:`CHUNK_BYTES` of
+    input unless it is one job."""
+    size = max(1, len(indexes) // (processes * 4))
+    chunks: list[list[int]] = []
+    chunk: list[int] = []
+    chunk_bytes = 0
+    for index in indexes:
+        if chunk and (len(chunk) >= size or chunk_bytes + weights[index] > CHUNK_BYTES):
+            chunks.append(chunk)
+            chunk, chunk_bytes = [], 0
+        chunk.append(index)
+        chunk_bytes += weights[index]
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 def _ignore_interrupts() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -196,3 +198,20 @@ def test_a_document_with_an_entry_dated_ahead_is_read_whole_next_time() -> None:
     assert isinstance(later, Ingested)
     assert later.feed.items[0].published == datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     assert later.feed.digests is not None
+
+
+def test_the_fork_server_loads_what_every_worker_would() -> None:
+    # A fresh interpreter doing what the workers' fork server does before
+    # forking: importing WORKER_MODULES in order (.workers, .preload).
+    script = (
+        "import gc, importlib\n"
+        "from aggregator.ingest import WORKER_MODULES\n"
+        "for name in WORKER_MODULES:\n"
+        "    importlib.import_module(name)\n"
+        "from aggregator.summarize.language import _identifier\n"
+        "print(_identifier.cache_info().currsize, gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["1", "True"]

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from aggregator.workers import Workers
+from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks
 from tests.processes import Process, tree
 
 # A process that starts a pool of two workers and keeps them busy; a `-c`
 # script, so that the workers do not import it as their __main__.
 BUSY_POOL = """
 import asyncio, time
-from aggregator.workers import Workers
+from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks
 
 asyncio.run(Workers(processes=2).map(time.sleep, [60.0] * 4, heavy=True))
 """
@@ -86,3 +89,108 @@ def test_terminate_abandons_running_jobs_at_once(tmp_path: Path) -> None:
     seconds, results = asyncio.run(scenario())
     assert seconds < 5
     assert results == [1, 2]
+
+
+# -- large jobs: each in a process of its own, one at a time ------------------
+
+
+def pid_of(_job: object) -> int:
+    """A job for the pool: which process ran it."""
+    return os.getpid()
+
+
+def test_each_large_job_runs_in_a_process_of_its_own() -> None:
+    # Weights: each job is its own input size.
+    jobs = [LARGE_JOB_BYTES, 1, LARGE_JOB_BYTES, 1, 1, 2 * LARGE_JOB_BYTES, 1]
+
+    async def scenario() -> list[int]:
+        workers = Workers(processes=2)
+        try:
+            return await workers.map(pid_of, jobs, heavy=True, weigh=lambda weight: weight)
+        finally:
+            workers.close()
+
+    pids = asyncio.run(scenario())
+    large = [pid for pid, weight in zip(pids, jobs, strict=True) if weight >= LARGE_JOB_BYTES]
+    small = {pid for pid, weight in zip(pids, jobs, strict=True) if weight < LARGE_JOB_BYTES}
+    assert len(set(large)) == len(large), pids  # a process ends with its large job
+    assert not set(large) & small, pids
+    assert os.getpid() not in set(pids)
+    assert len(small) <= 2  # small jobs share the pool's long-lived processes
+
+
+def test_small_jobs_are_chunked_within_the_chunk_bytes() -> None:
+    weights = [CHUNK_BYTES // 2 + 1] * 3 + [1] * 40 + [CHUNK_BYTES * 3]
+    chunks = _chunks(list(range(len(weights))), weights, processes=1)
+    assert [index for chunk in chunks for index in chunk] == list(range(len(weights)))
+    for chunk in chunks:
+        assert len(chunk) == 1 or sum(weights[i] for i in chunk) <= CHUNK_BYTES, chunk
+    # And still several per process when they are small: 44 jobs, one process.
+    assert max(len(chunk) for chunk in chunks) == len(weights) // 4
+
+
+def hold_a_lock(path: Path) -> bool:
+    """A large job: whether it held the lock for a while, alone."""
+    with path.open("a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # another job runs beside this one
+        time.sleep(0.2)  # long enough for a job started beside it to try
+        return True
+
+
+def test_large_jobs_run_one_at_a_time(tmp_path: Path) -> None:
+    lock = tmp_path / "lock"
+
+    async def scenario() -> list[bool]:
+        workers = Workers(processes=2)
+        try:
+            return await workers.map(
+                hold_a_lock, [lock] * 3, heavy=True, weigh=lambda _: LARGE_JOB_BYTES
+            )
+        finally:
+            workers.close()
+
+    assert asyncio.run(scenario()) == [True, True, True]
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """An executor that counts the jobs handed to it and not yet done."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.waiting = 0
+        self.most_waiting = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.waiting += 1
+        self.most_waiting = max(self.most_waiting, self.waiting)
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(lambda _: self._done())
+        return future
+
+    def _done(self) -> None:
+        self.waiting -= 1
+
+
+def test_a_large_job_is_handed_to_its_pool_only_when_the_one_before_is_done() -> None:
+    # A large job handed over early would wait pickled in the pool's queue:
+    # a copy of its input, held in this process for the whole job before it.
+    large_pool, small = CountingExecutor(), CountingExecutor()
+
+    async def scenario() -> list[int]:
+        workers = Workers(processes=2)
+        workers._ensure_pool = (  # type: ignore[method-assign]
+            lambda *, large=False: large_pool if large else small
+        )
+        first = workers.map(abs, [-1, -2, -3], heavy=True, weigh=lambda _: LARGE_JOB_BYTES)
+        second = workers.map(abs, [-4, -5], heavy=True, weigh=lambda _: LARGE_JOB_BYTES)
+        return [result for results in await asyncio.gather(first, second) for result in results]
+
+    try:
+        assert asyncio.run(scenario()) == [1, 2, 3, 4, 5]
+    finally:
+        large_pool.shutdown()
+        small.shutdown()
+    assert large_pool.most_waiting == 1

@@ -8,6 +8,11 @@ faster and with a stricter allow-list.
 feedparser never sees the bytes as they came: :func:`.xmlguard.prepare_xml`
 first takes out the DTD (refusing external and nested entities, bounding
 internal ones) and repairs what breaks expat without changing the text.
+
+Nor does it see the entries past ``max_items``, which would cost its time
+and memory (a few kilobytes each: 40 MB for 20,000) to be thrown away:
+the document goes to feedparser without them, unless the whole document
+would read otherwise (see :func:`_read_first`).
 """
 
 from __future__ import annotations
@@ -17,8 +22,11 @@ import io
 import logging
 from collections.abc import Sequence
 from typing import Any
+from xml.parsers import expat
 
 import feedparser
+import feedparser.encodings
+import feedparser.mixin
 
 from .. import __version__
 from ..errors import ParseError
@@ -73,13 +81,22 @@ def parse_feed(
     prepared = prepare_xml(document.body, source)
     if prepared.root is not None and prepared.root.lower() == "html":
         raise ParseError(source, "got an HTML page, not a feed")
-    spans = _entry_spans(prepared.body, max_items)
+    spans = _entry_spans(prepared.body)
+    total = None  # the document's entries, when they are more than max_items
+    result = None
+    if spans is not None and max_items is not None and len(spans.spans) > max_items:
+        total = len(spans.spans)
+        result = _read_first(spans, max_items, headers, source)
+        # Entries past max_items are never read, so never known: a document
+        # cut is not remembered, and is read again next time.
+        spans = None
     digests = spans.digests() if spans is not None else ()
     omitted: set[int] = set()
     if spans is not None and known is not None:
         omitted = {index for index, digest in enumerate(digests) if digest in known.entries}
-    body = spans.without(omitted) if spans is not None and omitted else prepared.body
-    result = _feedparser(body, headers, source)
+    if result is None:
+        body = spans.without(omitted) if spans is not None and omitted else prepared.body
+        result = _feedparser(body, headers, source)
     state = _context(spans, document, headers, result, context) if spans is not None else None
     if omitted:
         assert spans is not None and known is not None
@@ -110,8 +127,9 @@ def parse_feed(
     pairs = [_item(entry, base, language) for entry in entries[:max_items]]
     items = tuple(item for item, _cut in pairs)
     warnings = list(prepared.notes)
-    if max_items is not None and len(entries) > max_items:
-        warnings.append(limit_note(max_items, len(entries)))
+    total = total if total is not None else len(entries)
+    if max_items is not None and total > max_items:
+        warnings.append(limit_note(max_items, total))
     cut = sum(cut for _item, cut in pairs)
     if cut:
         warnings.append(f"{cut} entries cut to {MAX_HTML_CHARS} characters")
@@ -132,15 +150,116 @@ def parse_feed(
     )
 
 
-def _entry_spans(body: bytes, max_items: int | None) -> EntrySpans | None:
+def warm_up() -> None:
+    """Load what feedparser loads on first need: the models of chardet (if
+    installed), which it asks when a declared encoding does not decode a
+    document; e.g. in a fork server, so that its workers share them."""
+    detect = feedparser.encodings.lazy_chardet_encoding
+    if detect is not None:
+        detect("Caf\u00e9 au lait, cr\u00e8me br\u00fbl\u00e9e.".encode("latin-1"))
+
+
+def _entry_spans(body: bytes) -> EntrySpans | None:
     try:
-        spans = entry_spans(body)
+        return entry_spans(body)
     except Exception:  # a bug of ours: the document is read whole, as before
         log.exception("cannot find the entries of a document")
         return None
-    if spans is not None and max_items is not None and len(spans.spans) > max_items:
-        return None  # entries past max_items are never read, so never known
-    return spans
+
+
+def _read_first(spans: EntrySpans, max_items: int, headers: dict[str, str], source: str) -> Any:
+    """feedparser's result for the document without its entries past
+    ``max_items``; or None when those it keeps could read otherwise than in
+    the whole document, which the caller then reads whole.
+
+    What feedparser makes of the entries kept and of the feed depends on the
+    rest of the document in three ways, all found here on the whole document
+    as feedparser would see it, at a small part of its cost: the encoding it
+    reads it in (the first of its candidates that decodes every byte, so one
+    stray byte anywhere decides it: its own encoding step, run here); whether
+    it is well-formed once decoded (a character XML forbids, an unbound
+    namespace prefix make the whole feed an error); and whether each entry
+    left out is one entry to feedparser, ending where it ends
+    (:func:`_plain_entries`).  The cut document must then be read in the
+    same encoding, with the same problem if any, into exactly the entries kept.
+    """
+    whole: dict[str, Any] = {}
+    decoded = feedparser.encodings.convert_to_utf8(headers, spans.body, whole)
+    if not _plain_entries(decoded, len(spans.spans)):
+        return None
+    del decoded
+    result = _feedparser(spans.without(range(max_items, len(spans.spans))), headers, source)
+    entries = result.get("entries") or []
+    if (
+        result.get("encoding") != whole.get("encoding")
+        or _problem_name(result) != _problem_name(whole)
+        or len(entries) != max_items
+    ):
+        return None
+    return result
+
+
+# What feedparser takes for an entry: the local names .entries finds them by.
+_ENTRY_NAMES = frozenset({"item", "entry"})
+# Elements that, inside an entry, would end it early to feedparser (another
+# entry's end) or end the feed (what follows is then not the feed's): local
+# names, lower-cased as feedparser has them.
+_BREAKS = frozenset({"item", "entry", "channel", "feed"})
+# The namespaces feedparser knows by their address: elements in any other
+# are named by whichever prefix the document bound to it first, anywhere.
+_KNOWN_NAMESPACES = frozenset(uri.lower() for uri in feedparser.mixin._FeedParserMixin.namespaces)
+
+
+def _plain_entries(decoded: bytes, count: int) -> bool:
+    """Whether ``decoded`` (feedparser's UTF-8 of the document) is
+    well-formed with namespaces, and has ``count`` entries, all of one name
+    in no namespace or one feedparser knows, none holding an element that
+    would end it or the feed early.  Then feedparser reads each entry as one,
+    whatever else the document holds.
+
+    expat as feedparser's strict parser uses it (namespaces on), with no
+    handler but for start and end tags.
+    """
+    parser = expat.ParserCreate(namespace_separator=" ")
+    names: set[str] = set()
+    depth = 0  # elements open
+    entry_depth = 0  # elements open from the entry being read, itself included; 0: none
+    found = 0
+    broken = False
+
+    def start(name: str, _attributes: object) -> None:
+        nonlocal depth, entry_depth, found, broken
+        depth += 1
+        local = name.rpartition(" ")[2]
+        if entry_depth:
+            entry_depth += 1
+            broken = broken or local.lower() in _BREAKS
+        elif depth > 1 and local in _ENTRY_NAMES:  # as .entries finds them
+            entry_depth = 1
+            found += 1
+            names.add(name)
+
+    def end(_name: str) -> None:
+        nonlocal depth, entry_depth
+        depth -= 1
+        entry_depth = max(0, entry_depth - 1)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.ordered_attributes = True  # a list is cheaper than a dict, and unused
+    try:
+        parser.Parse(decoded, True)
+    except expat.ExpatError:
+        return False  # an error feedparser reports for the whole document
+    if broken or found != count or len(names) != 1:
+        return False
+    namespace = names.pop().rpartition(" ")[0]
+    return not namespace or namespace.lower() in _KNOWN_NAMESPACES
+
+
+def _problem_name(result: Any) -> str:
+    problem = result.get("bozo_exception") if result.get("bozo") else None
+    return type(problem).__name__ if problem is not None else ""
 
 
 def _entry_id(entry: Any) -> str | None:

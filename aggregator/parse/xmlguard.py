@@ -25,7 +25,10 @@ no DTD reaches feedparser at all.  This module reads the prolog itself and:
   whitespace or byte-order marks before the XML declaration, byte-order marks
   elsewhere in the prolog, control characters XML 1.0 forbids (as bytes or as
   character references), and HTML named entities such as ``&nbsp;`` that no
-  DTD declares (as numeric references).
+  DTD declares (as numeric references);
+* cuts a text (or CDATA section) longer than :data:`MAX_TEXT_BYTES` there,
+  at a space: feedparser holds about five times a text's size while it reads
+  it, and no field keeps more than :data:`.normalize.MAX_HTML_CHARS` of it.
 
 It does not judge whether the rest is well-formed: expat does that.  Bytes it
 has nothing to change are handed on as they are.
@@ -36,6 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html.entities import name2codepoint
+from xml.parsers import expat
 
 from ..errors import ParseError
 
@@ -46,6 +50,11 @@ MAX_EXPANSION = 1_000_000  # characters all entity references may add to the doc
 # content a few dozen; HTML nested deeper than this inside an entry is read
 # as text by .normalize anyway.
 MAX_DEPTH = 512
+# Bytes of one text read, at most.  Twenty times what any field keeps
+# (MAX_HTML_CHARS), so that what is kept is the same in any encoding and
+# with character references: a text node of 10 MB, cut here, costs
+# feedparser 10 MB instead of 50.
+MAX_TEXT_BYTES = 2_000_000
 
 _PREDEFINED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _NAME = r"[A-Za-z_:][\w.:-]*"
@@ -83,7 +92,8 @@ _CHAR_REFERENCE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?)(\s+encoding\s*=\s*)([\"'])([^\"']*)\3")
 _ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,39}")
-_UTF8_BOM_LATIN1 = "\xef\xbb\xbf"  # the UTF-8 byte-order mark, bytes read as Latin-1
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF8_BOM_LATIN1 = _UTF8_BOM.decode("latin-1")  # the UTF-8 byte-order mark, read as Latin-1
 _WIDE_BOMS = (
     (b"\x00\x00\xfe\xff", "utf-32-be"),
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -131,13 +141,80 @@ def prepare_xml(body: bytes, source: str) -> PreparedXml:
     repaired.depth(source)
     repaired.references(source)
     repaired.control_characters()
+    del text  # a copy of the document: let it go before the texts are bounded
     if not repaired.changed:
-        return PreparedXml(body, root)
-    if codec is None:
-        return PreparedXml(repaired.text.encode("latin-1"), root, tuple(notes))
-    # A wide document comes out as UTF-8, and its declaration says so.
-    out = _XML_DECL_ENCODING.sub(r"\1\2\3utf-8\3", repaired.text, count=1)
-    return PreparedXml(out.encode("utf-8"), root, tuple(notes))
+        out = body
+    elif codec is None:
+        out = repaired.text.encode("latin-1")
+    else:
+        # A wide document comes out as UTF-8, and its declaration says so.
+        out = _XML_DECL_ENCODING.sub(r"\1\2\3utf-8\3", repaired.text, count=1).encode("utf-8")
+    del repaired
+    out, cut = bound_texts(out)
+    if cut:
+        notes.append(f"{cut} texts cut to {MAX_TEXT_BYTES} bytes")
+    return PreparedXml(out, root, tuple(notes))
+
+
+# A text longer than MAX_TEXT_BYTES, found fast: a '<' then that many bytes
+# without one (attempts start at a '<' only, so the search is linear).
+_LONG_RUN = re.compile(b"<[^<]{%d}" % MAX_TEXT_BYTES)
+# Where a long text may be cut: before a space, which in every encoding read
+# here (UTF-8 and the ASCII-compatible ones; wide ones are UTF-8 by now) is
+# a character of its own, and is never inside a character reference.
+_CUT_AT = re.compile(rb"[ \t\r\n]")
+
+
+def bound_texts(body: bytes) -> tuple[bytes, int]:
+    """The document with each text longer than :data:`MAX_TEXT_BYTES` cut at
+    the first space past that many bytes, and how many were cut.
+
+    Texts are found by expat (reading bytes as Latin-1, so offsets are byte
+    offsets): a text is the character data between two pieces of markup, or
+    a CDATA section's, so a cut never touches markup.  A document expat
+    refuses is returned as it is, for feedparser to say why.
+    """
+    if len(body) <= MAX_TEXT_BYTES or _LONG_RUN.search(body) is None:
+        return body, 0
+    offset = len(_UTF8_BOM) if body.startswith(_UTF8_BOM) else 0
+    parser = expat.ParserCreate(encoding="iso-8859-1")
+    cuts: list[tuple[int, int]] = []
+    text_start = -1  # where the text being read starts; -1: none
+
+    def data(_text: str) -> None:
+        nonlocal text_start
+        if text_start < 0:
+            text_start = parser.CurrentByteIndex + offset
+
+    def markup(*_args: object) -> None:
+        nonlocal text_start
+        if text_start < 0:
+            return
+        end = parser.CurrentByteIndex + offset
+        if end - text_start > MAX_TEXT_BYTES:
+            at = _CUT_AT.search(body, text_start + MAX_TEXT_BYTES, end)
+            if at is not None:
+                cuts.append((at.start(), end))
+        text_start = -1
+
+    parser.CharacterDataHandler = data
+    parser.StartElementHandler = parser.EndElementHandler = markup
+    parser.StartCdataSectionHandler = parser.EndCdataSectionHandler = markup
+    parser.CommentHandler = parser.ProcessingInstructionHandler = markup
+    parser.ordered_attributes = True  # a list is cheaper than a dict, and unused
+    try:
+        parser.Parse(body[offset:] if offset else body, True)
+    except expat.ExpatError:
+        return body, 0
+    if not cuts:
+        return body, 0
+    pieces = []
+    position = 0
+    for start, end in cuts:
+        pieces.append(body[position:start])
+        position = end
+    pieces.append(body[position:])
+    return b"".join(pieces), len(cuts)
 
 
 def _wide_codec(body: bytes) -> str | None:

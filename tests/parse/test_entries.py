@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from aggregator.errors import ParseError
 from aggregator.models import Document, EntryDigests, ParsedFeed
 from aggregator.parse import parse_document
 from aggregator.parse.entries import entry_spans
+from aggregator.parse.normalize import limit_note
 from tests.conftest import DATA
 
 FEEDS = DATA / "feeds"
@@ -346,3 +348,135 @@ def test_a_bug_in_finding_entries_reads_the_document_whole(
     parsed = parse(rss(item(1), item(2)))
     assert [i.title for i in parsed.items] == ["Story 1", "Story 2"]
     assert parsed.digests is None
+
+
+# -- a document of more entries than max_items: the rest are not read ---------------
+
+
+def test_feedparser_never_sees_the_entries_past_max_items(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aggregator.parse import feed
+
+    given: list[bytes] = []
+    real = feed._feedparser
+
+    def spy(body: bytes, headers: dict[str, str], source: str) -> object:
+        given.append(body)
+        return real(body, headers, source)
+
+    monkeypatch.setattr(feed, "_feedparser", spy)
+    parsed = parse(rss(*(item(n) for n in range(1, 6))), max_items=2)
+    assert [i.title for i in parsed.items] == ["Story 1", "Story 2"]
+    assert parsed.warning == limit_note(2, 5)
+    assert len(given) == 1
+    assert b"Story 2" in given[0]
+    assert not any(b"Story %d" % n in given[0] for n in (3, 4, 5))
+
+
+def parse_or_error(body: bytes, max_items: int) -> ParsedFeed | str:
+    try:
+        return parse(body, max_items=max_items)
+    except ParseError as error:
+        return str(error)
+
+
+def read_whole(monkeypatch: pytest.MonkeyPatch, body: bytes, max_items: int) -> ParsedFeed | str:
+    """What the document gives when feedparser reads all of it, as it once did."""
+    from aggregator.parse import feed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(feed, "_read_first", lambda *_args: None)
+        return parse_or_error(body, max_items)
+
+
+# Each poisons the third entry, which a cut at two leaves out, in a way that
+# changes what feedparser makes of the whole document.
+POISONS = {
+    # A Windows-1252 byte: the whole document is read as Windows-1252, so
+    # the first entry's UTF-8 "été" reads as mojibake.
+    "encoding": b"<item><title>caf\xe9</title><link>https://example.org/c</link></item>",
+    # Well-formed to expat reading bytes, not once decoded: U+FFFF.
+    "character": b"<item><title>nonchar \xef\xbf\xbf</title></item>",
+    # An unbound prefix: well-formed XML, not well-formed with namespaces.
+    "namespace": b"<item><title>p</title><dc:creator>someone</dc:creator></item>",
+    # An entry in an entry: the inner one's end ends the outer for
+    # feedparser, and the title after it is the feed's.
+    "nested": b"<item><title>outer</title><item><title>inner</title></item>"
+    b"<title>the feed's now</title></item>",
+    # An item in a namespace feedparser does not know: no entry to it, and
+    # its link is the feed's.
+    "foreign": b'<x:item xmlns:x="https://unknown.example/"><title>x</title>'
+    b"<link>https://example.org/the-feed-s</link></x:item>",
+    # A channel's end inside an entry: what follows is no longer the feed's.
+    "channel": b"<item><title>c</title><channel></channel></item>",
+    # Nothing the first entries depend on: read cut, same result.
+    "none": item(3),
+}
+
+
+@pytest.mark.parametrize("poison", POISONS)
+def test_a_cut_document_reads_as_the_whole_one_would(
+    monkeypatch: pytest.MonkeyPatch, poison: str
+) -> None:
+    first = "<item><title>\u00e9t\u00e9</title><link>https://example.org/e</link></item>"
+    body = rss(
+        first.encode(),
+        item(2),
+        POISONS[poison],
+        item(4),
+        channel=b"<channel><language>fr</language>",
+    ).replace(b"</channel>", b"<link>https://example.org/after-the-entries</link></channel>")
+    assert parse_or_error(body, 2) == read_whole(monkeypatch, body, 2)
+
+
+def test_entries_in_a_namespace_feedparser_does_not_know_are_read_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # feedparser names an element of such a namespace by a prefix bound to
+    # it anywhere before, if any: a binding in an entry left out renames the
+    # feed's link after the entries.
+    unknown = b"https://unknown.example/"
+    body = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" xmlns="' + unknown + b'">'
+        b"<channel><title>T</title>" + item(1) + item(2)
+        + b'<item><title>3</title><z:x xmlns:z="' + unknown + b'"/></item>'
+        b"<link>https://example.org/after-the-entries</link></channel></rss>"
+    )  # fmt: skip
+    assert parse_or_error(body, 2) == read_whole(monkeypatch, body, 2)
+
+
+_POISON = st.sampled_from(sorted(POISONS))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stories=_STORIES,
+    poisons=st.lists(st.tuples(st.integers(0, 6), _POISON), max_size=2),
+    max_items=st.integers(1, 6),
+    atom=st.booleans(),
+    cdata=st.booleans(),
+)
+def test_reading_the_first_entries_is_reading_the_whole_document(
+    stories: list[Story],
+    poisons: list[tuple[int, str]],
+    max_items: int,
+    atom: bool,
+    cdata: bool,
+) -> None:
+    body = _document(stories, atom, cdata, "en", 1)
+    marker = b"<entry>" if atom else b"<item>"
+    for position, poison in poisons:
+        # Before the position-th entry, or after the last.
+        starts = [i for i in range(len(body)) if body.startswith(marker, i)]
+        closing = b"</feed>" if atom else b"</channel>"
+        at = starts[position] if position < len(starts) else body.rindex(closing)
+        entry = POISONS[poison]
+        if atom:
+            entry = entry.replace(b"<item>", b"<entry>").replace(b"</item>", b"</entry>")
+            entry = entry.replace(b"<channel>", b"<feed>").replace(b"</channel>", b"</feed>")
+        body = body[:at] + entry + body[at:]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        whole = read_whole(monkeypatch, body, max_items)
+    event(f"cut: {'error' if isinstance(whole, str) else 'feed'}")
+    assert parse_or_error(body, max_items) == whole

@@ -20,7 +20,13 @@ from aggregator.parse.normalize import (
     plain_text,
     sanitize_html,
 )
-from aggregator.parse.xmlguard import MAX_DEPTH, MAX_EXPANSION, prepare_xml
+from aggregator.parse.xmlguard import (
+    MAX_DEPTH,
+    MAX_EXPANSION,
+    MAX_TEXT_BYTES,
+    bound_texts,
+    prepare_xml,
+)
 from tests.hostile import corpus
 
 
@@ -252,6 +258,67 @@ def test_a_huge_text_node_is_cut() -> None:
     feed = parse(corpus.single_text_node(2_000_000))
     assert len(feed.items[0].content_html) <= MAX_HTML_CHARS + 100
     assert feed.warning == f"1 entries cut to {MAX_HTML_CHARS} characters"
+
+
+def read_uncut(monkeypatch: pytest.MonkeyPatch, body: bytes) -> ParsedFeed:
+    """The feed as read before texts were bounded: every text whole."""
+    from aggregator.parse import xmlguard
+
+    with monkeypatch.context() as patch:
+        patch.setattr(xmlguard, "bound_texts", lambda body: (body, 0))
+        return parse(body)
+
+
+_OVER = MAX_TEXT_BYTES + 1000
+# Long texts of every kind, each past the bound with spaces to cut at.
+
+
+def over_the_bound(piece: bytes) -> bytes:
+    return piece * (_OVER // len(piece) + 1)
+
+
+LONG_TEXTS = {
+    "plain": over_the_bound(b"word "),
+    "references": over_the_bound(b"a &amp; b &#233;&#x4e2d; &lt;p&gt; "),
+    "multi-byte": over_the_bound("\u00e9t\u00e9 \u4e2d\u6587 ".encode()),
+    "cdata": b"<![CDATA[<p>" + over_the_bound(b"word ") + b"</p>]]>",
+    "no space": over_the_bound(b"x"),  # nowhere to cut: read whole
+}
+
+
+@pytest.mark.parametrize("kind", LONG_TEXTS)
+def test_a_text_past_the_bound_is_cut_before_parsing_to_the_same_item(
+    monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from aggregator.parse import feed as feed_module
+
+    given: list[int] = []
+    real = feed_module._feedparser
+
+    def spy(body: bytes, headers: dict[str, str], source: str) -> object:
+        given.append(len(body))
+        return real(body, headers, source)
+
+    long = LONG_TEXTS[kind]
+    body = corpus.rss(corpus.item(b"Long", long) + corpus.item(b"After it", b"The entry after it."))
+    whole = read_uncut(monkeypatch, body)
+    monkeypatch.setattr(feed_module, "_feedparser", spy)
+    cut = parse(body)
+    assert cut.items == whole.items
+    if kind == "no space":
+        assert cut == whole
+        assert given == [len(body)]
+        return
+    assert given[0] < MAX_TEXT_BYTES + 1000  # the long text cut
+    assert cut.warning == f"1 texts cut to {MAX_TEXT_BYTES} bytes; {whole.warning}"
+
+
+def test_a_long_comment_is_not_a_text() -> None:
+    comment = b"<!-- " + b"note " * (_OVER // 5) + b"-->"
+    assert bound_texts(corpus.rss(comment + corpus.item(b"Fine"))) == (
+        corpus.rss(comment + corpus.item(b"Fine")),
+        0,
+    )
 
 
 def test_deep_html_is_reduced_to_text_quickly() -> None:

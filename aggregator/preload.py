@@ -1,0 +1,35 @@
+"""Imported by the workers' fork server only (it is last in
+:data:`.ingest.WORKER_MODULES`): what nearly every worker loads on its first
+jobs, loaded once, before any worker is forked.
+
+The pages then stay shared between the workers instead of being copied into
+each: the language detector's tables and the English sentence model (about
+20 MB in a worker), and the models of chardet, which feedparser asks when a
+document's declared encoding does not decode it (about 25 MB).  A worker
+process for one large job (:mod:`.workers`) starts with them too.
+
+``gc.freeze()`` last: a collection in a worker would otherwise write to the
+header of every object loaded here, and copy the page it is on.  This module
+has no names of its own; nothing should import it but the fork server.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from .config import SummaryConfig
+from .parse.feed import warm_up as warm_up_feedparser
+from .summarize.job import SummaryJob
+from .summarize.language import warm_up_detector
+
+_TEXT = (
+    "<p>The council met on Monday to discuss the budget. Its members agreed on a plan, "
+    "which the mayor will present next week. Residents may comment until Friday.</p>"
+)
+
+warm_up_detector()
+# Detection, the English sentence model, stemmer and stop words, as an entry
+# without a declared language uses them.
+SummaryJob.of(_TEXT, None, SummaryConfig()).run()
+warm_up_feedparser()
+gc.freeze()
