@@ -93,7 +93,9 @@ class ForMerge:
     tracked_copies: Mapping[int, IndexedCopy]
     by_url: Mapping[str, ItemMatch]
     by_fingerprint: Mapping[str, int]
-    hits: Mapping[str, Sequence[BandHit]]  # by entry key, for each new copy
+    # By entry key: the index's hits for each new copy that may be a near
+    # duplicate (not those a stored item's fingerprint already claims).
+    hits: Mapping[str, Sequence[BandHit]]
     candidates: Mapping[int, Candidate]  # every stored copy the hits may select
     shown: Mapping[int, IndexedCopy]  # item id -> the copy it shows (``lead: complete``)
 

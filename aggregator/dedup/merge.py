@@ -184,8 +184,11 @@ def look_up(
     fingerprints = {f.fingerprint for f in new_facts if f.fingerprint is not None}
     by_url = store.items_by_url(urls, source, tracked_items) if urls else {}
     by_fingerprint = store.items_by_fingerprint(fingerprints, tracked_items) if fingerprints else {}
+    # A copy whose text a stored item has is merged by URL or by text,
+    # whatever the batch does: it needs no near-duplicate look-up.
+    similar = [copy for copy in new if copy.facts and copy.facts.fingerprint not in by_fingerprint]
     queries = []
-    for copy in new:
+    for copy in similar:
         assert copy.facts is not None
         queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
     hits = store.band_hits(queries, tracked_copies) if queries else []
@@ -208,7 +211,7 @@ def look_up(
         tracked_copies=tracked_copies,
         by_url=by_url,
         by_fingerprint=by_fingerprint,
-        hits={copy.entry_key: found for copy, found in zip(new, hits, strict=True)},
+        hits={copy.entry_key: found for copy, found in zip(similar, hits, strict=True)},
         candidates=candidates,
         shown=shown,
     )

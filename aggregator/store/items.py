@@ -175,8 +175,11 @@ class ItemStore(Protocol):
 
     def apply_merge(self, intent: MergeIntent) -> list[int]:
         """Store what the dedup stage decided about a source's copies (see
-        :mod:`aggregator.dedup.merge`), in one transaction (a savepoint inside
-        another); returns each step's item id, in order, new items' as inserted.
+        :mod:`aggregator.dedup.merge`), in the caller's transaction (or one of
+        its own when there is none); returns each step's item id, in order, new
+        items' as inserted.  On an error, the steps before it are left for the
+        caller's transaction to undo: run it in a savepoint of its own, as the
+        pipeline runs each source, to undo the intent alone.
 
         Each step, in order: the new item inserted (first seen and, when the
         copy has none, dated ``intent.when``), or the item rewritten as its

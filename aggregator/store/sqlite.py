@@ -16,10 +16,11 @@ import json
 import sqlite3
 import struct
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from ..decide import PollIntent
 from ..errors import StoreError
@@ -141,6 +142,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
+
+# Arms of one UNION ALL of band_hits: under SQLite's limit on compound
+# SELECTs (500) and, with up to 5 values an arm, on bound values (999 before 3.32).
+_ARMS = 150
+_T = TypeVar("_T")
 
 _COPY_COLUMNS = (
     "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
@@ -494,15 +500,15 @@ class SqliteStore:
         self, canonical_urls: Collection[str], source: str, excluding: Collection[int] = ()
     ) -> dict[str, ItemMatch]:
         found: dict[str, ItemMatch] = {}
+        unless, left_out = _excluding("id", excluding)
         for chunk in _chunks(list(canonical_urls)):
             marks = ",".join("?" * len(chunk))
             for url, item_id, has_source in self._db.execute(
                 "SELECT m.canonical_url, m.id, EXISTS (SELECT 1 FROM item_sources s "
                 "WHERE s.item_id = m.id AND s.source = ?) "
                 "FROM (SELECT canonical_url, MIN(id) AS id FROM items "
-                f"WHERE canonical_url IN ({marks}) AND id NOT IN (SELECT value FROM json_each(?)) "
-                "GROUP BY canonical_url) m",
-                (source, *chunk, _json_ids(excluding)),
+                f"WHERE canonical_url IN ({marks}){unless} GROUP BY canonical_url) m",
+                (source, *chunk, *left_out),
             ):
                 found[url] = ItemMatch(int(item_id), bool(has_source))
         return found
@@ -511,13 +517,13 @@ class SqliteStore:
         self, fingerprints: Collection[str], excluding: Collection[int] = ()
     ) -> dict[str, int]:
         found: dict[str, int] = {}
+        unless, left_out = _excluding("id", excluding)
         for chunk in _chunks(list(fingerprints)):
             marks = ",".join("?" * len(chunk))
             for fingerprint, item_id in self._db.execute(
                 "SELECT fingerprint, MIN(id) FROM items "
-                f"WHERE fingerprint IN ({marks}) AND id NOT IN (SELECT value FROM json_each(?)) "
-                "GROUP BY fingerprint",
-                (*chunk, _json_ids(excluding)),
+                f"WHERE fingerprint IN ({marks}){unless} GROUP BY fingerprint",
+                (*chunk, *left_out),
             ):
                 found[fingerprint] = int(item_id)
         return found
@@ -532,7 +538,11 @@ class SqliteStore:
             return assigned[ref - PENDING] if ref >= PENDING else ref
 
         item_ids = []
-        with self.transaction():
+        # The caller's transaction, not a savepoint of its own: the pipeline
+        # already runs each source in one, which undoes the intent with the
+        # rest of the source's writes, and a savepoint journals every page the
+        # intent changes once more (a third of the time of storing a copy).
+        with nullcontext() if self._in_transaction else self.transaction():
             for n, step in enumerate(intent.steps):
                 try:
                     if step.insert is not None:
@@ -692,59 +702,61 @@ class SqliteStore:
     def band_hits(
         self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
     ) -> list[list[BandHit]]:
-        # One row per distinct (band, window): copies of one source often
-        # share both.  For each, the index is read newest first and stops
-        # after BAND_HITS_LIMIT rows (a correlated subquery with a LIMIT),
-        # so a band that thousands of copies share costs no more than
-        # another.
+        # One arm of a UNION ALL per distinct (band, window): copies of one
+        # source often share both.  Each arm reads the band's index newest
+        # first and stops after BAND_HITS_LIMIT rows, so a band that
+        # thousands of copies share costs no more than another.
         wanted: dict[tuple[int, int, int], list[int]] = {}
         for n, query in enumerate(queries):
             low, high = _seconds(query.start), _seconds(query.end)
             for band in dict.fromkeys(query.bands):
                 wanted.setdefault((band, low, high), []).append(n)
         hits: list[list[BandHit]] = [[] for _ in queries]
-        if not wanted:
-            return hits
-        keys = list(wanted)
-        rows = self._db.execute(
-            "WITH wanted (k, band, low, high) AS (SELECT key, json_extract(value, '$[0]'), "
-            "json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?)) "
-            "SELECT w.k, b.band, b.copy_id, b.at FROM wanted w JOIN dedup_bands b "
-            "ON b.rowid IN (SELECT rowid FROM dedup_bands WHERE band = w.band "
-            "AND at BETWEEN w.low AND w.high "
-            "AND copy_id NOT IN (SELECT value FROM json_each(?)) "
-            "ORDER BY at DESC, copy_id DESC LIMIT ?)",
-            (json.dumps(keys), _json_ids(excluding), BAND_HITS_LIMIT),
+        unless, left_out = _excluding("copy_id", excluding)
+        arm = (
+            "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
+            f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
+            f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
         )
-        for k, band, copy_id, at in rows:
-            hit = BandHit(band, copy_id, datetime.fromtimestamp(at, UTC))
-            for n in wanted[keys[k]]:
-                hits[n].append(hit)
+        keys = list(wanted)
+        dates: dict[int, datetime] = {}
+        for start in range(0, len(keys), _ARMS):
+            chunk = keys[start : start + _ARMS]
+            params: list[object] = []
+            for k, (band, low, high) in enumerate(chunk):
+                params += (k, band, low, high, *left_out)
+            statement = " UNION ALL ".join([arm] * len(chunk))
+            for k, copy_id, at in self._db.execute(statement, params):
+                band = chunk[k][0]
+                when = dates.get(at) or dates.setdefault(at, datetime.fromtimestamp(at, UTC))
+                hit = BandHit(band, copy_id, when)
+                for n in wanted[chunk[k]]:
+                    hits[n].append(hit)
         return hits
 
     def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
-        if not copy_ids:
-            return []
-        rows = self._db.execute(
-            f"SELECT {_COPY_COLUMNS}, EXISTS (SELECT 1 FROM item_sources s "
-            "WHERE s.item_id = c.item_id AND s.source = ?) "
-            "FROM dedup_copies c WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id",
-            (source, _json_ids(copy_ids)),
-        ).fetchall()
+        rows = []
+        for chunk in _chunks(sorted(copy_ids)):
+            marks = ",".join("?" * len(chunk))
+            rows += self._db.execute(
+                f"SELECT {_COPY_COLUMNS}, EXISTS (SELECT 1 FROM item_sources s "
+                "WHERE s.item_id = c.item_id AND s.source = ?) "
+                f"FROM dedup_copies c WHERE c.id IN ({marks}) ORDER BY c.id",
+                (source, *chunk),
+            ).fetchall()
         return [Candidate(_indexed_copy(row[:-1]), bool(row[-1])) for row in rows]
 
     def shown_copies(self, item_ids: Collection[int]) -> dict[int, IndexedCopy]:
         shown: dict[int, IndexedCopy] = {}
-        if not item_ids:
-            return shown
-        for row in self._db.execute(
-            f"SELECT {_COPY_COLUMNS} FROM dedup_copies c "
-            "WHERE c.item_id IN (SELECT value FROM json_each(?)) AND c.shown = 1 "
-            "ORDER BY c.id",
-            (_json_ids(item_ids),),
-        ):
-            copy = _indexed_copy(row)
-            shown.setdefault(copy.item_id, copy)
+        for chunk in _chunks(sorted(item_ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                f"SELECT {_COPY_COLUMNS} FROM dedup_copies c "
+                f"WHERE c.item_id IN ({marks}) AND c.shown = 1 ORDER BY c.id",
+                chunk,
+            ):
+                copy = _indexed_copy(row)
+                shown.setdefault(copy.item_id, copy)
         return shown
 
     def duplicate_clusters(self) -> list[DuplicateCluster]:
@@ -931,16 +943,20 @@ def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> Sto
     )
 
 
-def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
     """``values`` in lists short enough to bind (SQLite's default limit was 999)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
-def _json_ids(ids: Iterable[int]) -> str:
-    """Ids as one bound JSON array, read with ``json_each``: any number of them
-    in one statement, under SQLite's limit on bound values."""
-    return json.dumps([int(i) for i in ids])
+def _excluding(column: str, ids: Collection[int]) -> tuple[str, tuple[str, ...]]:
+    """A condition leaving out ``ids`` (none when there are none, the usual
+    case), and its one bound value: any number of ids as a JSON array."""
+    if not ids:
+        return "", ()
+    return f" AND {column} NOT IN (SELECT value FROM json_each(?))", (
+        json.dumps([int(i) for i in ids]),
+    )
 
 
 def _seconds(value: datetime) -> int:

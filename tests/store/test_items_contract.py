@@ -245,17 +245,23 @@ def test_saving_a_copy_again_keeps_its_item_and_when_it_was_first_seen(store: St
     assert [ref.name for ref in stored.sources] == ["one"]
 
 
-def test_an_error_of_a_steps_data_names_its_entry_and_undoes_the_whole_intent(
-    store: Store,
-) -> None:
+def test_an_error_of_a_steps_data_names_its_entry(store: Store) -> None:
+    """Undone with the caller's savepoint (the pipeline's, per source), the rest kept."""
     with store.transaction():
-        with pytest.raises(Exception) as raised:
+        apply(store, "two", new("two", "kept", 0))
+        with pytest.raises(Exception) as raised, store.transaction():
             store.apply_merge(
                 MergeIntent("one", WHEN, (new("one", "a", 0), join("one", "b", 424242)))
             )
         assert not isinstance(raised.value, StoreError)
         assert any("'b'" in note for note in getattr(raised.value, "__notes__", []))
     assert store.copies_for_merge("one", ["a", "b"]) == {}
+    assert [item.uid for item in store.iter_items()] == ["uid two kept"]
+
+
+def test_apply_merge_outside_a_transaction_takes_its_own(store: Store) -> None:
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error, whatever it is
+        store.apply_merge(MergeIntent("one", WHEN, (new("one", "a", 0), join("one", "b", 424242))))
     assert list(store.iter_items()) == []
 
 
