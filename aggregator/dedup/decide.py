@@ -137,9 +137,11 @@ class MergeDecider:
         self.source, self.section, self.found = source, section, found
         self.when, self.settings = when, settings
         self._steps: list[CopyStep] = []
-        # Items with a copy from this source, made so by the batch.
+        # Items with a copy from this source that the look-up's answers do not
+        # say so of: the tracked ones, and those the batch's copies joined.
         self._sourced: set[int] = set(found.tracked_items)
-        # Keys of the items the batch holds (tracked or new): key -> item refs.
+        # The keys of the items the batch holds (tracked or new), and those
+        # items by key.
         self._item_keys: dict[int, tuple[str | None, str | None]] = {}
         self._by_url: dict[str, set[int]] = {}
         self._by_fingerprint: dict[str, set[int]] = {}
