@@ -351,7 +351,7 @@ class MergeDecider:
                 insert=insert,
                 rewrite=rewrite,
                 retext=retext,
-                index=replace(index, id=0),
+                index=index,  # its id is the store's to assign
                 replacing=replacing,
                 show=show,
             )
@@ -399,6 +399,8 @@ class MergeDecider:
     def _hits(self, stored: Iterable[BandHit], copy: IndexedCopy) -> list[tuple[int, int]]:
         """(band, copy ref) of the index as it stands: the stored hits merged with
         the batch's entries, at most BAND_HITS_LIMIT per band, the newest."""
+        if not self._by_band:  # the batch has indexed nothing: the store's answer stands
+            return [(hit.band, hit.copy_id) for hit in stored]
         start, end = window(copy.at, self.settings)
         low, high = _second(start), _second(end)
         by_band: dict[int, list[tuple[int, int]]] = {}

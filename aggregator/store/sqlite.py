@@ -569,14 +569,13 @@ class SqliteStore:
                     )
                     index = step.index
                     matched = index.matched
-                    copies[n] = self._index_copy(
-                        replace(
+                    if index.item_id >= PENDING or (matched or 0) >= PENDING:
+                        index = replace(
                             index,
                             item_id=resolve(index.item_id, items),
                             matched=resolve(matched, copies) if matched is not None else None,
-                        ),
-                        step.replacing,
-                    )
+                        )
+                    copies[n] = self._index_copy(index, step.replacing)
                     if step.show:
                         self._show_copy(item_id, copies[n])
                 except Exception as exc:
@@ -718,23 +717,14 @@ class SqliteStore:
                 wanted.setdefault((band, low, high), []).append(n)
         hits: list[list[BandHit]] = [[] for _ in queries]
         unless, left_out = _excluding("copy_id", excluding)
-        arm = (
-            "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
-            f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
-            f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
-        )
         keys = list(wanted)
-        dates: dict[int, datetime] = {}
         for start in range(0, len(keys), _ARMS):
             chunk = keys[start : start + _ARMS]
             params: list[object] = []
             for k, (band, low, high) in enumerate(chunk):
                 params += (k, band, low, high, *left_out)
-            statement = " UNION ALL ".join([arm] * len(chunk))
-            for k, copy_id, at in self._db.execute(statement, params):
-                band = chunk[k][0]
-                when = dates.get(at) or dates.setdefault(at, datetime.fromtimestamp(at, UTC))
-                hit = BandHit(band, copy_id, when)
+            for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
+                hit = BandHit(chunk[k][0], copy_id, datetime.fromtimestamp(at, UTC))
                 for n in wanted[chunk[k]]:
                     hits[n].append(hit)
         return hits
@@ -952,6 +942,17 @@ def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
     """``values`` in lists short enough to bind (SQLite's default limit was 999)."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+@functools.lru_cache(maxsize=64)
+def _band_hits_sql(arms: int, unless: str) -> str:
+    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low, high)."""
+    arm = (
+        "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
+        f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
+        f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
+    )
+    return " UNION ALL ".join([arm] * arms)
 
 
 def _excluding(column: str, ids: Collection[int]) -> tuple[str, tuple[str, ...]]:
