@@ -253,21 +253,15 @@ class MergeDecider:
         if url_match is None and content_match is None:
             found = self._near_match(copy.entry_key, features, indexed)
         ref = self._next_ref()
+        score: float | None = None
+        matched: int | None = None
         if url_match is not None:
-            item_id = url_match.item_id
-            indexed = replace(indexed, item_id=item_id, method=CANONICAL_URL)
+            item_id, method = url_match.item_id, CANONICAL_URL
         elif content_match is not None:
-            item_id = content_match
-            indexed = replace(indexed, item_id=item_id, method=CONTENT_HASH)
+            item_id, method = content_match, CONTENT_HASH
         elif found is not None:
-            item_id, copy_id, score = found
-            indexed = replace(
-                indexed,
-                item_id=item_id,
-                method=NEAR_DUPLICATE,
-                score=round(score, 4),
-                matched=copy_id,
-            )
+            item_id, matched, similarity = found
+            method, score = NEAR_DUPLICATE, round(similarity, 4)
         else:
             new = NewItem(entry_uuid(self.source, copy.entry_key), write)
             indexed = replace(indexed, item_id=ref, shown=True)
@@ -277,6 +271,7 @@ class MergeDecider:
             self._shown[ref] = _Shown(reset=True, refs={ref})
             self._add_step(copy, ref, indexed, insert=new)
             return Outcome.NEW, ref
+        indexed = replace(indexed, item_id=item_id, method=method, score=score, matched=matched)
         self._sourced.add(item_id)
         self._set_indexed(ref, indexed)
         show = self.settings.lead == "complete" and self._more_complete(item_id, ref, features)
@@ -317,9 +312,9 @@ class MergeDecider:
         source stay those of the first copy.  Ties keep the copy shown.
         """
         shown = self._shown_copy(item_id)
-        if shown is None or shown.id == copy_ref:
+        if shown is None or shown[0] == copy_ref:
             return False  # stored before the index, or this copy already
-        current = near.decode(shown.signature)
+        current = near.decode(shown[1].signature)
         if current is not None and features.words <= current.words:
             return False
         self._shown[item_id] = _Shown(reset=True, refs={copy_ref})
@@ -392,7 +387,7 @@ class MergeDecider:
         if old is not None:
             for band in old.bands:
                 self._by_band[band].discard(ref)
-        self._index[ref] = replace(copy, id=ref)
+        self._index[ref] = copy  # its id is the store's: the ref is the key
         for band in copy.bands:
             self._by_band.setdefault(band, set()).add(ref)
 
@@ -403,37 +398,41 @@ class MergeDecider:
             return [(hit.band, hit.copy_id) for hit in stored]
         start, end = window(copy.at, self.settings)
         low, high = _second(start), _second(end)
-        by_band: dict[int, list[tuple[int, int]]] = {}
+        by_band: dict[int, list[BandHit]] = {}
         for hit in stored:
-            by_band.setdefault(hit.band, []).append((_second(hit.at), hit.copy_id))
+            by_band.setdefault(hit.band, []).append(hit)
         hits = []
         for band in dict.fromkeys(copy.bands):
             found = by_band.get(band, [])
-            found += [
+            held = [
                 (at, ref)
                 for ref in self._by_band.get(band, ())
                 if low <= (at := _second(self._index[ref].at)) <= high
             ]
-            if len(found) > BAND_HITS_LIMIT:
-                found.sort(reverse=True)  # the newest, the highest id first
-                del found[BAND_HITS_LIMIT:]
-            hits += [(band, ref) for _, ref in found]
+            if len(found) + len(held) <= BAND_HITS_LIMIT:
+                hits += [(band, hit.copy_id) for hit in found]
+                hits += [(band, ref) for _, ref in held]
+                continue
+            # The newest, the highest id first, as the store would have kept.
+            newest = sorted([(_second(h.at), h.copy_id) for h in found] + held, reverse=True)
+            hits += [(band, ref) for _, ref in newest[:BAND_HITS_LIMIT]]
         return hits
 
     def _is_shown(self, item_id: int, copy_ref: int, stored: bool) -> bool:
         state = self._shown.get(item_id)
         return copy_ref in state.refs if state is not None and state.reset else stored
 
-    def _shown_copy(self, item_id: int) -> IndexedCopy | None:
-        """The copy the item shows: of those that say so, the lowest id."""
+    def _shown_copy(self, item_id: int) -> tuple[int, IndexedCopy] | None:
+        """(ref, copy) of the copy the item shows: of those that say so, the lowest id."""
         state = self._shown.get(item_id)
         if state is None or not state.reset:
             stored = self.found.shown.get(item_id)
             if stored is not None:  # lower than any id the batch assigns
-                return self._index.get(stored.id, stored)
+                return stored.id, self._index.get(stored.id, stored)
         if state is None or not state.refs:
             return None
-        return self._index[min(state.refs)]
+        ref = min(state.refs)
+        return ref, self._index[ref]
 
     def _decoded(self, copy: IndexedCopy) -> near.Features | None:
         if copy.id not in self._features:
