@@ -369,3 +369,23 @@ def test_a_copy_the_batch_stopped_showing_is_updated_as_not_shown() -> None:
     assert d.decide(edited) == (Outcome.UPDATED, 7)
     step = d.intent().steps[-1]
     assert step.retext is None and not step.show and not step.index.shown
+
+
+def test_lead_complete_compares_with_what_the_shown_copy_says_after_its_update() -> None:
+    own = indexed(40, 7, s.TITLE, s.TEASER, source=SOURCE, shown=True)
+    edited = copy(own.entry_key.removeprefix("id:"), s.TITLE, s.EXTENDED)
+    middle = copy("m", s.RETITLED, s.TEXT)
+    assert middle.facts is not None and middle.facts.fingerprint is not None
+    answers = found(
+        copies={edited.entry_key: stored(7, "old", is_lead=False, index=own)},
+        tracked_copies={40: own},
+        by_fingerprint={middle.facts.fingerprint: 7},
+        shown={7: own},
+    )
+    d = decider(answers, lead="complete")
+    d.decide(middle)
+    assert d.intent().steps[-1].show  # more text than the teaser
+    d = decider(answers, lead="complete")
+    d.decide(edited)  # the copy shown now says more than the middle one
+    d.decide(middle)
+    assert not d.intent().steps[-1].show
