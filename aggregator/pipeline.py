@@ -350,22 +350,20 @@ class Pipeline:
     def _store_items(
         self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
     ) -> None:
-        """Each copy through the dedup stage: new, merged, updated or unchanged."""
-        from .dedup.exact import Outcome
-        from .dedup.merge import merge_copy
+        """The copies through the dedup stage: new, merged, updated or unchanged.
+
+        One look-up, a decision per copy, one write (:func:`.dedup.merge.merge_copies`);
+        a bug met on one copy is raised as this source's ProcessingError naming it.
+        """
+        from .dedup.merge import Outcome, merge_copies
 
         feed = ingested.feed
         result.warning = feed.warning
         result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
-        for copy in ingested.copies:
-            try:
-                outcome, item_id = merge_copy(
-                    self.store, source.name, source.section, copy, now, self.config.dedup
-                )
-            except StoreError:
-                raise
-            except Exception as exc:
-                raise ProcessingError.of(source.name, "storing", exc, copy.entry_key) from exc
+        merged = merge_copies(
+            self.store, source.name, source.section, ingested.copies, now, self.config.dedup
+        )
+        for outcome, item_id in merged:
             if outcome is Outcome.NEW:
                 result.new += 1
             elif outcome is Outcome.MERGED:

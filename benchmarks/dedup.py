@@ -47,8 +47,8 @@ import dedup_corpus
 
 from aggregator.config import DedupConfig
 from aggregator.dedup import merge
-from aggregator.dedup.exact import Outcome
-from aggregator.dedup.merge import merge_item
+from aggregator.dedup.decide import MergeDecider
+from aggregator.dedup.merge import Outcome, merge_item
 from aggregator.models import ParsedItem
 from aggregator.parse.normalize import plain_text
 from aggregator.store.sqlite import SqliteStore
@@ -97,17 +97,17 @@ def parsed(item: dedup_corpus.Item) -> ParsedItem:
 
 class NearTimer:
     """CPU time spent in near-duplicate work proper: the text's features,
-    the index look-up and decision, and the index write."""
+    the index look-ups (band hits, candidates) and decision, and the index write."""
 
     def __init__(self, store: SqliteStore):
         self.seconds = 0.0
         self.on = False
         self._features = merge.near.features
-        self._near_match = merge._near_match
-        self._index_copy = store.index_copy
+        self._near_match = MergeDecider._near_match
         merge.near.features = self._timed(self._features)  # type: ignore[method-assign]
-        merge._near_match = self._timed(self._near_match)
-        store.index_copy = self._timed(self._index_copy)  # type: ignore[method-assign]
+        MergeDecider._near_match = self._timed(self._near_match)  # type: ignore[method-assign]
+        for name in ("band_hits", "candidates", "_index_copy"):
+            setattr(store, name, self._timed(getattr(store, name)))
 
     def _timed(self, function):  # type: ignore[no-untyped-def]
         def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -123,7 +123,7 @@ class NearTimer:
 
     def close(self) -> None:
         merge.near.features = self._features  # type: ignore[method-assign]
-        merge._near_match = self._near_match
+        MergeDecider._near_match = self._near_match  # type: ignore[method-assign]
 
 
 def run(

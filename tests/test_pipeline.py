@@ -612,7 +612,7 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from aggregator.dedup import merge
+    from aggregator.dedup.decide import MergeDecider
     from aggregator.fetch.http import HttpFetcher
 
     caplog.set_level("DEBUG", logger="aggregator.pipeline")
@@ -622,12 +622,12 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     before = _stored_titles(tmp_path)
     assert before["grow"] == {"Story 1", "Story 2"}
 
-    real_merge, real_fetch = merge.merge_copy, HttpFetcher.fetch
+    real_decide, real_fetch = MergeDecider.decide, HttpFetcher.fetch
 
-    def merge_with_a_bug(store: object, source: str, *args: object, **kwargs: object) -> object:
-        if source == "grow":
+    def decide_with_a_bug(self: MergeDecider, *args: object, **kwargs: object) -> object:
+        if self.source == "grow":
             raise OverflowError("a bug on this item")
-        return real_merge(store, source, *args, **kwargs)  # type: ignore[arg-type]
+        return real_decide(self, *args, **kwargs)  # type: ignore[arg-type]
 
     async def fetch_with_a_bug(
         self: HttpFetcher, source: str, *args: object, **kw: object
@@ -636,7 +636,7 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
             raise KeyError("a bug while fetching")
         return await real_fetch(self, source, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(merge, "merge_copy", merge_with_a_bug)
+    monkeypatch.setattr(MergeDecider, "decide", decide_with_a_bug)
     monkeypatch.setattr(HttpFetcher, "fetch", fetch_with_a_bug)
     feed_server.routes["/grow"].body = _growing_feed([3, 2, 1], 2)
     feed_server.routes["/json"].body = (
@@ -663,7 +663,7 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     assert "OverflowError" in rows["grow"] and rows["grow"].split()[1] == "error"
 
     # Once the bug is gone, the next pass stores the new item.
-    monkeypatch.setattr(merge, "merge_copy", real_merge)
+    monkeypatch.setattr(MergeDecider, "decide", real_decide)
     code, lines = run(config, capsys)
     assert _status_lines(lines)["grow"].startswith("new")
     assert _stored_titles(tmp_path)["grow"] == {"Story 1", "Story 2", "Story 3"}

@@ -1,56 +1,50 @@
-"""Store one parsed entry: which item it belongs to, and why.
+"""Store one source's parsed entries: which item each belongs to, and why.
 
-    entry  ->  its own earlier copy?     (same source, same entry key)  unchanged / updated
-           ->  the same page?            (canonical URL)                merged: canonical-url
-           ->  the same text?            (content fingerprint)          merged: content-hash
-           ->  the same story, edited?   (near-duplicate index)         merged: near-duplicate
-           ->  otherwise                                                 new
+    copies  ->  look_up          what the store knows that they need:
+                                 a handful of queries per source       ForMerge
+            ->  MergeDecider     per copy, in order, pure              (.decide)
+                                 new / merged / updated / unchanged    MergeIntent
+            ->  store.apply_merge   one call, in the caller's transaction   item ids
 
-The decisions are pure (:func:`.exact.decide`, :func:`.near.decide`);
-this module does the look-ups and the writes around them.  Every copy is put
-in the near-duplicate index with how it joined its item, so
-``aggregate duplicates`` can say why two copies are one entry.
-
-Invariants: an item keeps the id and link of the copy that created it, and
-its sources list that copy first, whatever arrives later.  Which copy's
-title and text the item shows is ``dedup.lead``: the first (``earliest``) or
-the one with the most text (``complete``).
-
-What this does not do: it never merges two items that already exist (that
-would change an id readers have seen), and it never merges a copy into an
-item that already has a copy from the same source by similarity (one outlet
-publishing two similar items is an update or a recurring item, not a copy).
+This module is the shell around the decisions (:mod:`.decide`, :mod:`.near`):
+it makes the copies' keys and features (:func:`prepare_copy`, in worker
+processes), looks up, and hands the intent to the store.  A bug met on one
+copy is that copy's: it is raised as the source's
+:class:`~aggregator.errors.ProcessingError` naming the entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..config import DedupConfig
+from ..errors import ProcessingError
 from ..models import ParsedItem, Record
 from ..store.base import Store
-from ..store.index import IndexedCopy
-from ..store.items import ItemWrite
+from ..store.index import BandQuery
+from ..store.items import PENDING
 from . import near
-from .exact import Outcome, decide
+from .decide import ForMerge, MergeDecider, Outcome, copy_date, window
 from .keys import (
     canonical_url,
     content_fingerprint,
     content_hash,
     entry_key,
-    entry_uuid,
     normalized_words,
 )
 
-# Copies looked at per new copy, those sharing the most index keys first.
-CANDIDATES = 16
-
-FIRST = "first"  # the copy that created its item
-CANONICAL_URL = "canonical-url"
-CONTENT_HASH = "content-hash"
-NEAR_DUPLICATE = "near-duplicate"
+__all__ = [
+    "CopyFacts",
+    "Outcome",
+    "PreparedCopy",
+    "copy_facts",
+    "look_up",
+    "merge_copies",
+    "merge_item",
+    "prepare_copy",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +106,117 @@ def _plain_text(html: str) -> str:
     return plain_text(html)
 
 
+def merge_copies(
+    store: Store,
+    source: str,
+    section: str,
+    copies: Sequence[PreparedCopy],
+    when: datetime,
+    settings: DedupConfig | None = None,
+) -> list[tuple[Outcome, int]]:
+    """Store ``source``'s prepared entries, in order; what each was and its item id.
+
+    Look up, decide, apply: a handful of queries and one write call, whatever
+    the number of copies.  Run inside the caller's transaction.  An entry key
+    seen twice starts a new round, so that the second sees the first stored.
+    """
+    settings = settings or DedupConfig()
+    merged: list[tuple[Outcome, int]] = []
+    for run in _runs(copies):
+        ready, found = look_up(store, source, run, when, settings)
+        decider = MergeDecider(source, section, found, when, settings)
+        decided = []
+        for copy in ready:
+            try:
+                decided.append(decider.decide(copy))
+            except Exception as exc:
+                raise ProcessingError.of(source, "storing", exc, copy.entry_key) from exc
+        intent = decider.intent()
+        item_ids = store.apply_merge(intent) if intent.steps else []
+        merged += [
+            (outcome, item_ids[ref - PENDING] if ref >= PENDING else ref)
+            for outcome, ref in decided
+        ]
+    return merged
+
+
+def look_up(
+    store: Store,
+    source: str,
+    copies: Sequence[PreparedCopy],
+    when: datetime,
+    settings: DedupConfig,
+) -> tuple[list[PreparedCopy], ForMerge]:
+    """The copies, each with its facts if it may need them, and what the store
+    knows that deciding them needs: the source's stored copies under their
+    keys, the items with their URLs and fingerprints, the index's hits for
+    their bands, the copies those may select, and (``lead: complete``) which
+    copy each of those items shows.  Entry keys must be unique in ``copies``.
+
+    What the decisions may rewrite (the items and index entries of the copies
+    that changed) is left out of the answers and handed to the decider apart.
+    """
+    stored = store.copies_for_merge(source, [copy.entry_key for copy in copies])
+    ready, new = [], []
+    for copy in copies:
+        known = stored.get(copy.entry_key)
+        if known is None or known.record.content_hash != copy.content_hash:
+            if copy.facts is None:
+                # The worker took it for unchanged; the store says otherwise.
+                try:
+                    facts = copy_facts(copy.item, _plain_text(copy.item.content_html))
+                except Exception as exc:
+                    raise ProcessingError.of(source, "storing", exc, copy.entry_key) from exc
+                copy = replace(copy, facts=facts)
+            if known is None:
+                new.append(copy)
+        ready.append(copy)
+    hashes = {copy.entry_key: copy.content_hash for copy in copies}
+    changed = [known for key, known in stored.items() if known.record.content_hash != hashes[key]]
+    tracked_items = {
+        known.record.item_id: (known.canonical_url, known.fingerprint)
+        for known in changed
+        if known.record.is_lead  # only the lead copy rewrites its item's keys
+    }
+    tracked_copies = {known.indexed.id: known.indexed for known in changed if known.indexed}
+    new_facts = [copy.facts for copy in new if copy.facts is not None]
+    urls = {f.canonical_url for f in new_facts if f.canonical_url is not None}
+    fingerprints = {f.fingerprint for f in new_facts if f.fingerprint is not None}
+    by_url = store.items_by_url(urls, source, tracked_items) if urls else {}
+    by_fingerprint = store.items_by_fingerprint(fingerprints, tracked_items) if fingerprints else {}
+    # A copy whose text a stored item has is merged by URL or by text,
+    # whatever the batch does: it needs no near-duplicate look-up.
+    similar = [copy for copy in new if copy.facts and copy.facts.fingerprint not in by_fingerprint]
+    queries = []
+    for copy in similar:
+        assert copy.facts is not None
+        queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
+    hits = store.band_hits(queries, tracked_copies) if queries else []
+    # Every stored copy any hits may select, not only the first CANDIDATES of
+    # each: the batch's own entries may push some of those out of the decision.
+    wanted: set[int] = set()
+    for found in hits:
+        pairs = [(hit.band, hit.copy_id) for hit in found]
+        wanted.update(near.select_candidates(pairs, len(pairs)))
+    candidates = {c.copy.id: c for c in store.candidates(wanted, source)} if wanted else {}
+    shown = {}
+    if settings.lead == "complete":
+        items = {match.item_id for match in by_url.values()} | set(by_fingerprint.values())
+        items |= {c.copy.item_id for c in candidates.values()}
+        items |= {known.record.item_id for known in changed}
+        shown = store.shown_copies(items) if items else {}
+    return ready, ForMerge(
+        copies=stored,
+        tracked_items=tracked_items,
+        tracked_copies=tracked_copies,
+        by_url=by_url,
+        by_fingerprint=by_fingerprint,
+        hits={copy.entry_key: found for copy, found in zip(similar, hits, strict=True)},
+        candidates=candidates,
+        shown=shown,
+    )
+
+
 def merge_item(
     store: Store,
     source: str,
@@ -126,159 +231,19 @@ def merge_item(
     ``body_text`` is the entry's plain text, for the fingerprint and features.
     """
     prepared = PreparedCopy(item, entry_key(item), content_hash(item), copy_facts(item, body_text))
-    return merge_copy(store, source, section, prepared, when, settings)
+    ((outcome, item_id),) = merge_copies(store, source, section, [prepared], when, settings)
+    return outcome, item_id
 
 
-def merge_copy(
-    store: Store,
-    source: str,
-    section: str,
-    prepared: PreparedCopy,
-    when: datetime,
-    settings: DedupConfig | None = None,
-) -> tuple[Outcome, int]:
-    """Store one prepared entry of ``source``; return what it was and its item id."""
-    settings = settings or DedupConfig()
-    item, key, new_hash = prepared.item, prepared.entry_key, prepared.content_hash
-    at = item.published or item.updated or when
-    copy = store.find_copy(source, key)
-    if copy is not None and copy.content_hash == new_hash:
-        return Outcome.UNCHANGED, copy.item_id
-    facts = prepared.facts or copy_facts(item, _plain_text(item.content_html))
-    canonical, fingerprint, features = facts.canonical_url, facts.fingerprint, facts.features
-    write = ItemWrite(
-        section=section,
-        title=item.title,
-        link=item.link,
-        canonical_url=canonical,
-        fingerprint=fingerprint,
-        published=item.published or item.updated,
-        updated=item.updated,
-        content_html=item.content_html,
-        author=item.author,
-        language=item.language,
-    )
-    indexed = IndexedCopy(
-        source=source,
-        entry_key=key,
-        item_id=0,
-        title=item.title,
-        at=at,
-        signature=facts.signature,
-        bands=facts.bands,
-        method=FIRST,
-    )
-    if copy is not None:
-        store.save_copy(source, key, copy.item_id, item.link, new_hash, when)
-        return _updated(store, copy.item_id, copy.is_lead, write, indexed, features, settings)
-
-    url_match = store.find_item_by_url(canonical) if canonical else None
-    if url_match is not None and store.item_has_source(url_match, source):
-        # The same source at the same address with other content: a page that
-        # changes daily (a briefing, a price table), not a copy of a story.
-        url_match = None
-    content_match = None
-    if url_match is None and fingerprint is not None:
-        content_match = store.find_item_by_fingerprint(fingerprint)
-    found = None
-    if url_match is None and content_match is None:
-        found = _near_match(store, source, features, indexed, settings)
-    decision = decide(None, new_hash, url_match, content_match, found[0] if found else None)
-    if decision.item_id is None:
-        item_id = store.insert_item(entry_uuid(source, key), write, source, when)
-        indexed = replace(indexed, item_id=item_id, shown=True)
-    else:
-        item_id = decision.item_id
-        if url_match is not None:
-            indexed = replace(indexed, item_id=item_id, method=CANONICAL_URL)
-        elif content_match is not None:
-            indexed = replace(indexed, item_id=item_id, method=CONTENT_HASH)
-        else:
-            assert found is not None
-            _, copy_id, score = found
-            indexed = replace(
-                indexed,
-                item_id=item_id,
-                method=NEAR_DUPLICATE,
-                score=round(score, 4),
-                matched=copy_id,
-            )
-    store.save_copy(source, key, item_id, item.link, new_hash, when)
-    copy_id = store.index_copy(indexed)
-    if decision.outcome is Outcome.MERGED and settings.lead == "complete":
-        _show_if_more_complete(store, item_id, copy_id, features, write)
-    return decision.outcome, item_id
-
-
-def _near_match(
-    store: Store, source: str, features: near.Features, copy: IndexedCopy, settings: DedupConfig
-) -> tuple[int, int, float] | None:
-    """(item id, copy id, similarity) of the stored copy this one is a copy of."""
-    window = timedelta(seconds=settings.window)
-    hits = store.band_hits(copy.bands, copy.at - window, copy.at + window)
-    candidates = store.candidates(near.select_candidates(hits, CANDIDATES), source)
-    pool = []
-    items = {}
-    for candidate in candidates:
-        if candidate.same_source:
-            continue
-        stored = near.decode(candidate.copy.signature)
-        if stored is None:
-            continue
-        seconds = (copy.at - candidate.copy.at).total_seconds()
-        pool.append((candidate.copy.id, stored, seconds))
-        items[candidate.copy.id] = candidate.copy.item_id
-    best = near.best_match(features, pool, settings)
-    if best is None:
-        return None
-    copy_id, match = best
-    return items[copy_id], copy_id, match.score
-
-
-def _updated(
-    store: Store,
-    item_id: int,
-    is_lead: bool,
-    write: ItemWrite,
-    indexed: IndexedCopy,
-    features: near.Features,
-    settings: DedupConfig,
-) -> tuple[Outcome, int]:
-    """A copy seen before says something new; the item changes only if it shows this copy.
-
-    The copy stays in its item whatever it says now: moving it would change
-    what readers already saw.
-    """
-    before = store.indexed_copy(indexed.source, indexed.entry_key)
-    shown = before.shown if before is not None else is_lead
-    if shown and is_lead:
-        store.update_item(item_id, write)
-    elif shown:
-        store.update_item_text(
-            item_id, write.title, write.content_html, write.author, write.language
-        )
-    kept = replace(indexed, item_id=item_id, shown=shown)
-    if before is not None:
-        kept = replace(kept, method=before.method, score=before.score, matched=before.matched)
-    copy_id = store.index_copy(kept, before)
-    if not shown and settings.lead == "complete":
-        _show_if_more_complete(store, item_id, copy_id, features, write)
-    return Outcome.UPDATED, item_id
-
-
-def _show_if_more_complete(
-    store: Store, item_id: int, copy_id: int, features: near.Features, write: ItemWrite
-) -> None:
-    """``dedup.lead: complete``: the item shows the copy with the most text.
-
-    Only its title and text change hands; its id, link, dates and lead
-    source stay those of the first copy.  Ties keep the copy shown.
-    """
-    shown = store.shown_copy(item_id)
-    if shown is None or shown.id == copy_id:
-        return  # stored before the index, or this copy already
-    current = near.decode(shown.signature)
-    if current is not None and features.words <= current.words:
-        return
-    store.update_item_text(item_id, write.title, write.content_html, write.author, write.language)
-    store.show_copy(item_id, copy_id)
+def _runs(copies: Sequence[PreparedCopy]) -> Iterator[list[PreparedCopy]]:
+    """The copies in order, cut before each entry key already in the run."""
+    run: list[PreparedCopy] = []
+    keys: set[str] = set()
+    for copy in copies:
+        if copy.entry_key in keys:
+            yield run
+            run, keys = [], set()
+        run.append(copy)
+        keys.add(copy.entry_key)
+    if run:
+        yield run

@@ -1,16 +1,30 @@
 """The near-duplicate index: every copy's MinHash signature and band keys.
 
+    band_hits(queries)        index keys of a source's new copies  -> copies dated near them
+    candidates(ids, source)   those copies, for the decision        -> the dedup stage
+    shown_copies(item ids)    which copy each item shows            -> ``dedup.lead: complete``
+    (written by ``ItemStore.apply_merge``, with the copies)
+
 The dedup stage (:mod:`aggregator.dedup.near`) makes and reads signatures;
 the store keeps them opaque, finds copies that share band keys within a
-window of dates, and remembers how each copy joined its item.
+window of dates, and remembers how each copy joined its item.  Every look-up
+here takes all of one source's new copies at once: a handful of queries per
+source, whatever its number of copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+# At most this many copies per band and per query: the newest.  A band that
+# thousands of copies share is a template (a boilerplate lead, a numbered
+# series), not evidence, and returning all of them would make each new copy
+# cost as much as the copies before it (quadratic).  Part of the contract:
+# which copies a new one is compared with must not depend on the store.
+BAND_HITS_LIMIT = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,34 +56,44 @@ class Candidate:
     same_source: bool  # its item already has a copy from the new copy's source
 
 
+@dataclass(frozen=True, slots=True)
+class BandQuery:
+    """The index keys of one new copy, and the window of dates it is compared within."""
+
+    bands: tuple[int, ...]
+    start: datetime
+    end: datetime
+
+
+class BandHit(NamedTuple):
+    """An indexed copy that has one of a query's bands."""
+
+    band: int
+    copy_id: int
+    at: datetime  # the copy's date, to merge these with copies not yet stored
+
+
 class NearDuplicateIndex(Protocol):
-    def indexed_copy(self, source: str, entry_key: str) -> IndexedCopy | None:
-        """The copy ``source`` indexed under ``entry_key``, if any."""
-        ...
-
-    def shown_copy(self, item_id: int) -> IndexedCopy | None:
-        """The copy whose title and text the item shows (None for items stored
-        before the index)."""
-        ...
-
-    def index_copy(self, copy: IndexedCopy, replacing: IndexedCopy | None = None) -> int:
-        """Store a copy and its band keys; ``replacing``: what its source said
-        before, as :meth:`indexed_copy` returned it.  Returns the copy's id."""
-        ...
-
-    def show_copy(self, item_id: int, copy_id: int) -> None:
-        """Mark the copy whose title and text the item shows; only one is."""
-        ...
-
     def band_hits(
-        self, bands: Sequence[int], start: datetime, end: datetime
-    ) -> list[tuple[int, int]]:
-        """(band, copy id) of indexed copies dated from ``start`` to ``end`` that
-        have one of ``bands``: per band, at most a bounded number of the newest
-        (a band thousands of copies share is a template, not evidence)."""
+        self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
+    ) -> list[list[BandHit]]:
+        """For each query, in order: the indexed copies dated from its ``start``
+        to its ``end`` (inclusive, to the second) that have one of its bands,
+        leaving out the copies whose ids are in ``excluding`` (those the caller
+        is about to rewrite, and tracks itself).
+
+        Per query and per band, at most :data:`BAND_HITS_LIMIT` copies: the
+        newest, the highest id first among copies of the same date.  In no
+        particular order.  A handful of queries, whatever their number.
+        """
         ...
 
-    def candidates(self, copy_ids: Sequence[int], source: str) -> list[Candidate]:
-        """The indexed copies (at most a few hundred), by id, each with whether
+    def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
+        """The indexed copies of those ids that exist, by id, each with whether
         its item has a copy from ``source``."""
+        ...
+
+    def shown_copies(self, item_ids: Collection[int]) -> dict[int, IndexedCopy]:
+        """Item id -> the copy whose title and text it shows (the lowest id if
+        several say so); items stored before the index have none."""
         ...

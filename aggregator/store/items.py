@@ -2,17 +2,29 @@
 
 An *item* is one story as published; a *copy* is one source's entry of it
 (its key is ``(source, entry_key)``).  Records are named by stage:
-``ItemWrite`` goes in, ``StoredItem`` comes out.
+``...ForMerge`` and ``ItemMatch`` come out for the dedup stage's decisions,
+``MergeIntent`` goes back in, ``StoredItem`` comes out for publishing.
+
+    copies_for_merge(source, keys)     the source's stored copies  -> the dedup decider
+    items_by_url / items_by_fingerprint  items the copies may join -> the dedup decider
+    apply_merge(MergeIntent)           what it decided, one call   <- the dedup decider
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from ..models import SourceRef
+from .index import IndexedCopy
+
+# Ids from here up, in a MergeIntent, name what an earlier step of the same
+# intent inserts: PENDING + n is the item step n creates, or the copy it
+# indexes.  They sort after every stored id, as the ids the store assigns
+# will.  (No store assigns ids anywhere near 2**62.)
+PENDING = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,62 @@ class CopyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyForMerge:
+    """One source's stored copy, as storing a new version of it needs it."""
+
+    record: CopyRecord
+    # Its item's keys: when this copy leads the item, an update rewrites them.
+    canonical_url: str | None
+    fingerprint: str | None
+    indexed: IndexedCopy | None  # None: stored before the near-duplicate index
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMatch:
+    """The oldest item with a key (a canonical URL, a fingerprint)."""
+
+    item_id: int
+    has_source: bool  # it has a copy from the source the look-up was for
+
+
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item a copy creates, led by the intent's source."""
+
+    uid: str
+    item: ItemWrite
+
+
+@dataclass(frozen=True, slots=True)
+class CopyStep:
+    """What storing one copy writes, applied in this order.
+
+    ``item_id``, ``index.item_id`` and ``index.matched`` may be
+    :data:`PENDING` + n: the item or copy of step n of the same intent.
+    """
+
+    entry_key: str
+    link: str | None
+    content_hash: str
+    item_id: int  # the item the copy belongs to (PENDING + this step's number: ``insert``)
+    insert: NewItem | None  # the copy creates its item
+    rewrite: ItemWrite | None  # the item as its lead copy now says (a date of None keeps it)
+    retext: ItemWrite | None  # the item shows this copy's title, text, author, language
+    index: IndexedCopy  # the copy in the near-duplicate index
+    replacing: IndexedCopy | None  # what the index held for it before, as looked up
+    show: bool  # then the item shows this copy, and only it
+
+
+@dataclass(frozen=True, slots=True)
+class MergeIntent:
+    """What the dedup stage decided about one source's new copies, to store in one call."""
+
+    source: str
+    when: datetime  # when the copies were seen: first seen of new items and copies
+    steps: tuple[CopyStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterMember:
     source: str
     link: str | None
@@ -81,51 +149,47 @@ class DuplicateCluster:
 
 
 class ItemStore(Protocol):
-    def find_copy(self, source: str, entry_key: str) -> CopyRecord | None:
-        """The copy ``source`` stored under ``entry_key``, if any."""
+    def copies_for_merge(self, source: str, entry_keys: Collection[str]) -> dict[str, CopyForMerge]:
+        """Entry key -> the copy ``source`` stored under it, for those of
+        ``entry_keys`` it has stored, with its index entry.  One query."""
         ...
 
     def copy_hashes(self, source: str) -> dict[str, str]:
         """Entry key -> content hash of every copy ``source`` has stored."""
         ...
 
-    def find_item_by_url(self, canonical_url: str) -> int | None:
-        """The oldest item with this canonical URL."""
+    def items_by_url(
+        self, canonical_urls: Collection[str], source: str, excluding: Collection[int] = ()
+    ) -> dict[str, ItemMatch]:
+        """Canonical URL -> the oldest item (lowest id) with it, leaving out the
+        items in ``excluding`` (those the caller may rewrite, and tracks
+        itself), with whether it has a copy from ``source``.  One query."""
         ...
 
-    def find_item_by_fingerprint(self, fingerprint: str) -> int | None:
-        """The oldest item with this content fingerprint."""
+    def items_by_fingerprint(
+        self, fingerprints: Collection[str], excluding: Collection[int] = ()
+    ) -> dict[str, int]:
+        """Content fingerprint -> the id of the oldest item with it, leaving out
+        the items in ``excluding``.  One query."""
         ...
 
-    def insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
-        """A new item, led by ``lead_source``, first seen ``when`` (also its date
-        when the copy has none); returns its id."""
-        ...
+    def apply_merge(self, intent: MergeIntent) -> list[int]:
+        """Store what the dedup stage decided about a source's copies (see
+        :mod:`aggregator.dedup.merge`), in the caller's transaction (or one of
+        its own when there is none); returns each step's item id, in order, new
+        items' as inserted.  On an error, the steps before it are left for the
+        caller's transaction to undo: run it in a savepoint of its own, as the
+        pipeline runs each source, to undo the intent alone.
 
-    def update_item(self, item_id: int, item: ItemWrite) -> None:
-        """The item as its lead copy now says; a date of None keeps the stored one."""
+        Each step, in order: the new item inserted (first seen and, when the
+        copy has none, dated ``intent.when``), or the item rewritten as its
+        lead copy says, or its title and text taken from the copy; the copy
+        saved (saving it again updates its link and hash, never its item or
+        when it was first seen) and indexed, replacing its band keys; then
+        the item shown as this copy, if so.  An error caused by a step's data
+        is raised as the driver raised it, with a note naming the entry key.
+        """
         ...
-
-    def update_item_text(
-        self, item_id: int, title: str, content_html: str, author: str | None, language: str | None
-    ) -> None:
-        """What the item shows, from another copy; its id, link and dates stay."""
-        ...
-
-    def save_copy(
-        self,
-        source: str,
-        entry_key: str,
-        item_id: int,
-        link: str | None,
-        content_hash: str,
-        when: datetime,
-    ) -> None:
-        """Record ``source``'s copy of the item; saving it again updates its link
-        and hash, never its item or when it was first seen (idempotent)."""
-        ...
-
-    def item_has_source(self, item_id: int, source: str) -> bool: ...
 
     def latest_items(self, limit: int) -> list[StoredItem]:
         """The ``limit`` newest items (by date, then id), newest first, with their sources."""

@@ -7,6 +7,10 @@ last transactions on a power cut, never on a process crash.
 
 Times are stored as ISO 8601 UTC text with second precision, which sorts in
 time order in any SQL database.
+
+Look-ups that take many keys bind them as values, in chunks under SQLite's
+limit on bound values; a set of ids to leave out is bound as one JSON array
+(``json_each``, built into SQLite since 3.38 and in most builds before).
 """
 
 from __future__ import annotations
@@ -17,16 +21,28 @@ import os
 import re
 import sqlite3
 import struct
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
-from .index import Candidate, IndexedCopy
-from .items import ClusterMember, CopyRecord, DuplicateCluster, ItemWrite, StoredItem
+from .index import BAND_HITS_LIMIT, BandHit, BandQuery, Candidate, IndexedCopy
+from .items import (
+    PENDING,
+    ClusterMember,
+    CopyForMerge,
+    CopyRecord,
+    DuplicateCluster,
+    ItemMatch,
+    ItemWrite,
+    MergeIntent,
+    StoredItem,
+)
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -133,7 +149,10 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-BAND_HITS_LIMIT = 64
+# Arms of one UNION ALL of band_hits: under SQLite's limit on compound
+# SELECTs (500) and, with up to 5 values an arm, on bound values (999 before 3.32).
+_ARMS = 150
+_T = TypeVar("_T")
 
 _COPY_COLUMNS = (
     "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
@@ -497,14 +516,23 @@ class SqliteStore:
 
     # -- items --------------------------------------------------------------
 
-    def find_copy(self, source: str, entry_key: str) -> CopyRecord | None:
-        row = self._db.execute(
-            "SELECT s.item_id, s.content_hash, i.lead_source = s.source "
-            "FROM item_sources s JOIN items i ON i.id = s.item_id "
-            "WHERE s.source = ? AND s.entry_key = ?",
-            (source, entry_key),
-        ).fetchone()
-        return CopyRecord(row[0], row[1], bool(row[2])) if row else None
+    def copies_for_merge(self, source: str, entry_keys: Collection[str]) -> dict[str, CopyForMerge]:
+        found: dict[str, CopyForMerge] = {}
+        for chunk in _chunks(list(entry_keys)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                "SELECT s.entry_key, s.item_id, s.content_hash, i.lead_source = s.source, "
+                f"i.canonical_url, i.fingerprint, {_COPY_COLUMNS} "
+                "FROM item_sources s JOIN items i ON i.id = s.item_id "
+                "LEFT JOIN dedup_copies c ON c.source = s.source AND c.entry_key = s.entry_key "
+                f"WHERE s.source = ? AND s.entry_key IN ({marks})",
+                (source, *chunk),
+            ):
+                key, item_id, content_hash, is_lead, url, fingerprint = row[:6]
+                indexed = _indexed_copy(row[6:]) if row[6] is not None else None
+                record = CopyRecord(item_id, content_hash, bool(is_lead))
+                found[key] = CopyForMerge(record, url, fingerprint, indexed)
+        return found
 
     def copy_hashes(self, source: str) -> dict[str, str]:
         rows = self._db.execute(
@@ -512,19 +540,91 @@ class SqliteStore:
         )
         return dict(rows.fetchall())
 
-    def find_item_by_url(self, canonical_url: str) -> int | None:
-        row = self._db.execute(
-            "SELECT id FROM items WHERE canonical_url = ? ORDER BY id LIMIT 1", (canonical_url,)
-        ).fetchone()
-        return int(row[0]) if row else None
+    def items_by_url(
+        self, canonical_urls: Collection[str], source: str, excluding: Collection[int] = ()
+    ) -> dict[str, ItemMatch]:
+        found: dict[str, ItemMatch] = {}
+        unless, left_out = _excluding("id", excluding)
+        for chunk in _chunks(list(canonical_urls)):
+            marks = ",".join("?" * len(chunk))
+            for url, item_id, has_source in self._db.execute(
+                "SELECT m.canonical_url, m.id, EXISTS (SELECT 1 FROM item_sources s "
+                "WHERE s.item_id = m.id AND s.source = ?) "
+                "FROM (SELECT canonical_url, MIN(id) AS id FROM items "
+                f"WHERE canonical_url IN ({marks}){unless} GROUP BY canonical_url) m",
+                (source, *chunk, *left_out),
+            ):
+                found[url] = ItemMatch(int(item_id), bool(has_source))
+        return found
 
-    def find_item_by_fingerprint(self, fingerprint: str) -> int | None:
-        row = self._db.execute(
-            "SELECT id FROM items WHERE fingerprint = ? ORDER BY id LIMIT 1", (fingerprint,)
-        ).fetchone()
-        return int(row[0]) if row else None
+    def items_by_fingerprint(
+        self, fingerprints: Collection[str], excluding: Collection[int] = ()
+    ) -> dict[str, int]:
+        found: dict[str, int] = {}
+        unless, left_out = _excluding("id", excluding)
+        for chunk in _chunks(list(fingerprints)):
+            marks = ",".join("?" * len(chunk))
+            for fingerprint, item_id in self._db.execute(
+                "SELECT fingerprint, MIN(id) FROM items "
+                f"WHERE fingerprint IN ({marks}){unless} GROUP BY fingerprint",
+                (*chunk, *left_out),
+            ):
+                found[fingerprint] = int(item_id)
+        return found
 
-    def insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
+    def apply_merge(self, intent: MergeIntent) -> list[int]:
+        # Step by step, in order: ids are assigned as they would be one copy
+        # at a time, and a step's error can name its entry.
+        items: dict[int, int] = {}  # step -> the item it inserted
+        copies: dict[int, int] = {}  # step -> the copy it indexed
+
+        def resolve(ref: int, assigned: dict[int, int]) -> int:
+            return assigned[ref - PENDING] if ref >= PENDING else ref
+
+        item_ids = []
+        # The caller's transaction, not a savepoint of its own: the pipeline
+        # already runs each source in one, which undoes the intent with the
+        # rest of the source's writes, and a savepoint journals every page the
+        # intent changes once more (in the dedup benchmark, as long again as
+        # the writes themselves).
+        with nullcontext() if self._in_transaction else self.transaction():
+            for n, step in enumerate(intent.steps):
+                try:
+                    if step.insert is not None:
+                        items[n] = self._insert_item(
+                            step.insert.uid, step.insert.item, intent.source, intent.when
+                        )
+                    item_id = resolve(step.item_id, items)
+                    if step.rewrite is not None:
+                        self._update_item(item_id, step.rewrite)
+                    if step.retext is not None:
+                        self._update_item_text(item_id, step.retext)
+                    self._save_copy(
+                        intent.source,
+                        step.entry_key,
+                        item_id,
+                        step.link,
+                        step.content_hash,
+                        intent.when,
+                    )
+                    index = step.index
+                    matched = index.matched
+                    if index.item_id >= PENDING or (matched or 0) >= PENDING:
+                        index = replace(
+                            index,
+                            item_id=resolve(index.item_id, items),
+                            matched=resolve(matched, copies) if matched is not None else None,
+                        )
+                    copies[n] = self._index_copy(index, step.replacing)
+                    if step.show:
+                        self._show_copy(item_id, copies[n])
+                except Exception as exc:
+                    exc.add_note(f"while storing {intent.source}'s entry {step.entry_key!r}")
+                    raise
+                item_ids.append(item_id)
+        return item_ids
+
+    def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         cursor = self._db.execute(
             "INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, "
             "published, updated, content_html, author, language, lead_source, first_seen) "
@@ -548,7 +648,7 @@ class SqliteStore:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def update_item(self, item_id: int, item: ItemWrite) -> None:
+    def _update_item(self, item_id: int, item: ItemWrite) -> None:
         self._db.execute(
             "UPDATE items SET section = ?, title = ?, link = ?, canonical_url = ?, "
             "fingerprint = ?, published = COALESCE(?, published), "
@@ -570,7 +670,14 @@ class SqliteStore:
             ),
         )
 
-    def save_copy(
+    def _update_item_text(self, item_id: int, item: ItemWrite) -> None:
+        """What the item shows, from another copy; its id, link and dates stay."""
+        self._db.execute(
+            "UPDATE items SET title = ?, content_html = ?, author = ?, language = ? WHERE id = ?",
+            (item.title, item.content_html, item.author, item.language, item_id),
+        )
+
+    def _save_copy(
         self,
         source: str,
         entry_key: str,
@@ -586,41 +693,11 @@ class SqliteStore:
             (source, entry_key, item_id, link, content_hash, to_text(when)),
         )
 
-    def item_has_source(self, item_id: int, source: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM item_sources WHERE item_id = ? AND source = ? LIMIT 1", (item_id, source)
-        ).fetchone()
-        return row is not None
-
-    def update_item_text(
-        self, item_id: int, title: str, content_html: str, author: str | None, language: str | None
-    ) -> None:
-        """What the item shows, from another copy; its id, link and dates stay."""
-        self._db.execute(
-            "UPDATE items SET title = ?, content_html = ?, author = ?, language = ? WHERE id = ?",
-            (title, content_html, author, language, item_id),
-        )
-
     # -- the near-duplicate index ---------------------------------------------
 
-    def indexed_copy(self, source: str, entry_key: str) -> IndexedCopy | None:
-        row = self._db.execute(
-            f"SELECT {_COPY_COLUMNS} FROM dedup_copies c WHERE c.source = ? AND c.entry_key = ?",
-            (source, entry_key),
-        ).fetchone()
-        return _indexed_copy(row) if row else None
-
-    def shown_copy(self, item_id: int) -> IndexedCopy | None:
-        row = self._db.execute(
-            f"SELECT {_COPY_COLUMNS} FROM dedup_copies c WHERE c.item_id = ? AND c.shown = 1 "
-            "ORDER BY c.id LIMIT 1",
-            (item_id,),
-        ).fetchone()
-        return _indexed_copy(row) if row else None
-
-    def index_copy(self, copy: IndexedCopy, replacing: IndexedCopy | None = None) -> int:
+    def _index_copy(self, copy: IndexedCopy, replacing: IndexedCopy | None = None) -> int:
         """Store a copy and its band keys; ``replacing``: what its source said
-        before, as :meth:`indexed_copy` returned it."""
+        before, as the look-up returned it.  Returns the copy's id."""
         at = _seconds(copy.at)
         values = (
             copy.item_id,
@@ -658,7 +735,7 @@ class SqliteStore:
         )
         return copy_id
 
-    def show_copy(self, item_id: int, copy_id: int) -> None:
+    def _show_copy(self, item_id: int, copy_id: int) -> None:
         """Mark the copy whose title and text the item shows; only one is."""
         self._db.execute(
             "UPDATE dedup_copies SET shown = CASE WHEN id = ? THEN 1 ELSE 0 END "
@@ -667,39 +744,55 @@ class SqliteStore:
         )
 
     def band_hits(
-        self, bands: Sequence[int], start: datetime, end: datetime
-    ) -> list[tuple[int, int]]:
-        """(band, copy id) of every indexed copy dated from ``start`` to ``end``
-        that has one of ``bands``."""
-        # At most the newest BAND_HITS_LIMIT copies per band: a band that
-        # thousands of copies share is a template (a boilerplate lead, a
-        # numbered series), not evidence, and returning all of them would make
-        # each new copy cost as much as the copies before it (quadratic).
-        hits: list[tuple[int, int]] = []
-        low, high = _seconds(start), _seconds(end)
-        for band in dict.fromkeys(bands):
-            hits.extend(
-                self._db.execute(
-                    "SELECT band, copy_id FROM dedup_bands WHERE band = ? AND at BETWEEN ? AND ? "
-                    "ORDER BY at DESC LIMIT ?",
-                    (band, low, high, BAND_HITS_LIMIT),
-                ).fetchall()
-            )
+        self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
+    ) -> list[list[BandHit]]:
+        # One arm of a UNION ALL per distinct (band, window): copies of one
+        # source often share both.  Each arm reads the band's index newest
+        # first and stops after BAND_HITS_LIMIT rows, so a band that
+        # thousands of copies share costs no more than another.
+        wanted: dict[tuple[int, int, int], list[int]] = {}
+        for n, query in enumerate(queries):
+            low, high = _seconds(query.start), _seconds(query.end)
+            for band in dict.fromkeys(query.bands):
+                wanted.setdefault((band, low, high), []).append(n)
+        hits: list[list[BandHit]] = [[] for _ in queries]
+        unless, left_out = _excluding("copy_id", excluding)
+        keys = list(wanted)
+        for start in range(0, len(keys), _ARMS):
+            chunk = keys[start : start + _ARMS]
+            params: list[object] = []
+            for k, (band, low, high) in enumerate(chunk):
+                params += (k, band, low, high, *left_out)
+            for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
+                hit = BandHit(chunk[k][0], copy_id, datetime.fromtimestamp(at, UTC))
+                for n in wanted[chunk[k]]:
+                    hits[n].append(hit)
         return hits
 
-    def candidates(self, copy_ids: Sequence[int], source: str) -> list[Candidate]:
-        """The indexed copies, each with whether its item has a copy from ``source``."""
-        ids = list(copy_ids)[:500]
-        if not ids:
-            return []
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            f"SELECT {_COPY_COLUMNS}, EXISTS (SELECT 1 FROM item_sources s "
-            "WHERE s.item_id = c.item_id AND s.source = ?) "
-            f"FROM dedup_copies c WHERE c.id IN ({marks}) ORDER BY c.id",
-            (source, *ids),
-        ).fetchall()
+    def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
+        rows = []
+        for chunk in _chunks(sorted(copy_ids)):
+            marks = ",".join("?" * len(chunk))
+            rows += self._db.execute(
+                f"SELECT {_COPY_COLUMNS}, EXISTS (SELECT 1 FROM item_sources s "
+                "WHERE s.item_id = c.item_id AND s.source = ?) "
+                f"FROM dedup_copies c WHERE c.id IN ({marks}) ORDER BY c.id",
+                (source, *chunk),
+            ).fetchall()
         return [Candidate(_indexed_copy(row[:-1]), bool(row[-1])) for row in rows]
+
+    def shown_copies(self, item_ids: Collection[int]) -> dict[int, IndexedCopy]:
+        shown: dict[int, IndexedCopy] = {}
+        for chunk in _chunks(sorted(item_ids)):
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                f"SELECT {_COPY_COLUMNS} FROM dedup_copies c "
+                f"WHERE c.item_id IN ({marks}) AND c.shown = 1 ORDER BY c.id",
+                chunk,
+            ):
+                copy = _indexed_copy(row)
+                shown.setdefault(copy.item_id, copy)
+        return shown
 
     def duplicate_clusters(self) -> list[DuplicateCluster]:
         """Every item more than one copy became, newest first."""
@@ -882,6 +975,33 @@ def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> Sto
         language=_opt(language),
         lead_source=str(lead),
         sources=sources,
+    )
+
+
+def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    """``values`` in lists short enough to bind (SQLite's default limit was 999)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@functools.lru_cache(maxsize=64)
+def _band_hits_sql(arms: int, unless: str) -> str:
+    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low, high)."""
+    arm = (
+        "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
+        f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
+        f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
+    )
+    return " UNION ALL ".join([arm] * arms)
+
+
+def _excluding(column: str, ids: Collection[int]) -> tuple[str, tuple[str, ...]]:
+    """A condition leaving out ``ids`` (none when there are none, the usual
+    case), and its one bound value: any number of ids as a JSON array."""
+    if not ids:
+        return "", ()
+    return f" AND {column} NOT IN (SELECT value FROM json_each(?))", (
+        json.dumps([int(i) for i in ids]),
     )
 
 

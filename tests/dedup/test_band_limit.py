@@ -9,7 +9,8 @@ from pathlib import Path
 from aggregator.config import DedupConfig
 from aggregator.dedup.merge import merge_item
 from aggregator.models import ParsedItem
-from aggregator.store.sqlite import BAND_HITS_LIMIT, SqliteStore
+from aggregator.store.index import BAND_HITS_LIMIT, BandQuery
+from aggregator.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LEAD = "The quarterly report of the company shows steady growth in all regions. " * 5
@@ -34,11 +35,12 @@ def test_band_hits_are_capped_per_band_newest_first(tmp_path: Path) -> None:
     ).fetchall()
     busy_band, copies = rows[0]
     assert copies > BAND_HITS_LIMIT  # the shared lead: one band, many copies
-    hits = store.band_hits([busy_band], NOW - timedelta(days=1), NOW + timedelta(days=1))
+    query = BandQuery((busy_band,), NOW - timedelta(days=1), NOW + timedelta(days=1))
+    (hits,) = store.band_hits([query])
     assert len(hits) == BAND_HITS_LIMIT
     newest = store._db.execute(
         "SELECT copy_id FROM dedup_bands WHERE band = ? ORDER BY at DESC LIMIT ?",
         (busy_band, BAND_HITS_LIMIT),
     ).fetchall()
-    assert {copy_id for _band, copy_id in hits} == {row[0] for row in newest}
+    assert {hit.copy_id for hit in hits} == {row[0] for row in newest}
     store.close()

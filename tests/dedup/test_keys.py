@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.dedup.exact import Outcome, decide
 from aggregator.dedup.keys import (
     canonical_url,
     content_fingerprint,
@@ -14,7 +13,6 @@ from aggregator.dedup.keys import (
     entry_uuid,
 )
 from aggregator.models import ParsedItem
-from aggregator.store.items import CopyRecord
 
 
 @pytest.mark.parametrize(
@@ -96,15 +94,3 @@ def test_fingerprint_ignores_markup_and_case_but_needs_enough_text() -> None:
     assert content_fingerprint("Title", body) == content_fingerprint("TITLE!", body.upper())
     assert content_fingerprint("Title", body) != content_fingerprint("Other", body)
     assert content_fingerprint("Title", "too short") is None
-
-
-def test_decide() -> None:
-    lead = CopyRecord(item_id=7, content_hash="h1", is_lead=True)
-    follower = CopyRecord(item_id=7, content_hash="h1", is_lead=False)
-    assert decide(lead, "h1", None, None).outcome is Outcome.UNCHANGED
-    assert decide(lead, "h2", None, None).rewrite_item
-    changed_follower = decide(follower, "h2", None, None)
-    assert changed_follower.outcome is Outcome.UPDATED and not changed_follower.rewrite_item
-    assert decide(None, "h", 3, 4).item_id == 3
-    assert decide(None, "h", None, 4).outcome is Outcome.MERGED
-    assert decide(None, "h", None, None).outcome is Outcome.NEW

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import DedupConfig
-from aggregator.dedup.exact import Outcome, decide
-from aggregator.dedup.merge import merge_item
+from aggregator.dedup.merge import Outcome, merge_item
 from aggregator.dedup.report import duplicates_report
 from aggregator.models import ParsedItem
 from aggregator.store.sqlite import MIGRATIONS, SqliteStore
@@ -201,10 +200,3 @@ def test_a_database_of_the_first_schema_is_upgraded(tmp_path: Path) -> None:
         store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS)
-
-
-def test_exact_keys_come_before_similarity() -> None:
-    assert decide(None, "h", 1, 2, 3).item_id == 1
-    assert decide(None, "h", None, 2, 3).item_id == 2
-    assert decide(None, "h", None, None, 3).item_id == 3
-    assert decide(None, "h", None, None, None).outcome is Outcome.NEW

@@ -13,8 +13,17 @@ import pytest
 
 from aggregator.errors import StoreError
 from aggregator.store import Store
+from aggregator.store.index import IndexedCopy
+from aggregator.store.items import CopyStep, MergeIntent
 
 WHEN = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def merge_into(item_id: int) -> MergeIntent:
+    """One copy merged into the item ``item_id``."""
+    index = IndexedCopy("src", "key", item_id, "Title", WHEN, b"", (1,), "content-hash")
+    step = CopyStep("key", None, "hash", item_id, None, None, None, index, None, show=False)
+    return MergeIntent("src", WHEN, (step,))
 
 
 def test_a_failed_inner_transaction_undoes_only_its_own_writes(store: Store) -> None:
@@ -45,7 +54,7 @@ def test_an_error_of_the_data_written_is_left_as_it_is(store: Store) -> None:
         store.set_meta("before", "kept")
         # A copy of an item that does not exist: the data's fault, not the database's.
         with pytest.raises(Exception) as raised, store.transaction():
-            store.save_copy("src", "key", 424242, None, "hash", WHEN)
+            store.apply_merge(merge_into(424242))
         assert not isinstance(raised.value, StoreError)
     assert store.get_meta("before") == "kept"
 
