@@ -11,7 +11,7 @@
 
 Everything here is pure CPU work on one source, with no store, so it runs in
 the worker processes on every core, and the process that owns the store
-only looks things up and writes them (:func:`.dedup.merge.merge_copy`).
+only looks things up and writes them (:func:`.dedup.merge.merge_copies`).
 Doing all of it in one trip means an entry's text crosses between processes
 once, and is parsed into plain text once.
 

@@ -20,8 +20,9 @@ each; today SQLite):
   transaction; a database is never left half-migrated.
 * **Transactions.**  Writes happen inside :meth:`Store.transaction`; inside
   another, a transaction is a savepoint whose failure undoes only its own
-  writes.  Methods that write several rows (``apply_poll``) take their own
-  (nested) transaction.  Reads see what the open transaction wrote.
+  writes.  ``apply_poll`` takes its own (nested) transaction; ``apply_merge``
+  writes inside the caller's, whose savepoint per source undoes it.  Reads
+  see what the open transaction wrote.
 * **Threads.**  A store object is used from one thread at a time (the event
   loop's, in the pipeline); CPU-bound stages never see it.  Other processes
   may read the same database while one writes (``aggregate status`` beside

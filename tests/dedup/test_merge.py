@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from aggregator.config import DedupConfig
 from aggregator.dedup.merge import Outcome, merge_item
 from aggregator.dedup.report import duplicates_report
 from aggregator.models import ParsedItem
-from aggregator.store.sqlite import MIGRATIONS, SqliteStore
+from aggregator.store.sqlite import SqliteStore
 from tests.dedup import stories as s
 
 T0 = datetime(2024, 6, 4, 8, 0, tzinfo=UTC)
@@ -183,20 +182,3 @@ def test_lead_earliest_keeps_the_first_copy(store: SqliteStore) -> None:
     _, first = add(store, "daily", entry("a", s.TITLE, s.TEASER))
     add(store, "wire", entry("b", s.RETITLED, s.EXTENDED))
     assert store.items_by_id([first])[0].title == s.TITLE
-
-
-def test_a_database_of_the_first_schema_is_upgraded(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    with sqlite3.connect(path) as db:
-        db.executescript(MIGRATIONS[0])
-        db.execute("CREATE TABLE schema_version (version INTEGER)")
-        db.execute("INSERT INTO schema_version VALUES (1)")
-    store = SqliteStore(path)
-    try:
-        _, first = add(store, "harbour", entry("a", s.TITLE, s.TEXT))
-        _, second = add(store, "wire", entry("b", s.RETITLED, s.TEXT))
-        assert second == first
-    finally:
-        store.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchone()[0] == len(MIGRATIONS)
