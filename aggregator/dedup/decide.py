@@ -45,7 +45,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from ..config import DedupConfig
 from ..store.index import BAND_HITS_LIMIT, BandHit, Candidate, IndexedCopy
@@ -59,10 +58,8 @@ from ..store.items import (
     NewItem,
 )
 from . import near
+from .copies import PreparedCopy
 from .keys import entry_uuid
-
-if TYPE_CHECKING:
-    from .merge import PreparedCopy
 
 # Copies looked at per new copy, those sharing the most index keys first.
 CANDIDATES = 16

@@ -16,16 +16,17 @@ copy is that copy's: it is raised as the source's
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from ..config import DedupConfig
 from ..errors import ProcessingError
-from ..models import ParsedItem, Record
+from ..models import ParsedItem
 from ..store.base import Store
 from ..store.index import BandQuery
 from ..store.items import PENDING
 from . import near
+from .copies import CopyFacts, PreparedCopy
 from .decide import ForMerge, MergeDecider, Outcome, copy_date, window
 from .keys import (
     canonical_url,
@@ -45,34 +46,6 @@ __all__ = [
     "merge_item",
     "prepare_copy",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class CopyFacts(Record):
-    """What look-ups and the near-duplicate decision need of a copy's text.
-
-    Computing them (plain text, hashes, MinHash) is most of the cost of
-    storing an entry, and needs no store, so a worker process makes them
-    (:func:`copy_facts`) and the store's process only looks up and writes.
-    """
-
-    canonical_url: str | None
-    fingerprint: str | None
-    features: near.Features
-    signature: bytes  # the features as the index stores them
-    bands: tuple[int, ...]  # the index keys
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedCopy(Record):
-    """One parsed entry of a source, with its keys; ``facts`` None when the
-    worker knew the source had stored this very content (they are made on
-    demand if it turns out otherwise)."""
-
-    item: ParsedItem
-    entry_key: str
-    content_hash: str
-    facts: CopyFacts | None
 
 
 def copy_facts(item: ParsedItem, body_text: str) -> CopyFacts:
