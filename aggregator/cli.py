@@ -6,6 +6,8 @@
     aggregate status [-c FILE] [--db PATH]               health of every source
     aggregate duplicates [-c FILE] [--db PATH]           stories merged from several copies, and why
     aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
+    aggregate worker [-c FILE] [--concurrency N]         run jobs of a PostgreSQL store's cluster
+    aggregate db migrate [-c FILE] [--db URL]            create or migrate the store's schema
 
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
 failed or the store/output could not be used, 2 a configuration or usage error,
@@ -20,7 +22,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 from .config import DEFAULT_CONFIG, Config, load_config, store_path
@@ -30,7 +32,12 @@ from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
 
+if TYPE_CHECKING:
+    from .results import PassReport
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+# How long the daemon and workers let work under way finish after a stop signal.
+STOP_GRACE_SECONDS = 3.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,10 +48,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["status", "duplicates", "summarize"],
+        choices=["status", "duplicates", "summarize", "worker", "db"],
         help="'status' prints the health of every source; "
         "'duplicates' lists the stories merged from several copies; "
-        "'summarize' prints the key sentences of a text (see 'aggregate summarize --help')",
+        "'summarize' prints the key sentences of a text (see 'aggregate summarize --help'); "
+        "'worker' runs the jobs of a PostgreSQL store until stopped; "
+        "'db migrate' creates or migrates the store's schema",
+    )
+    parser.add_argument("action", nargs="?", choices=["migrate"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--concurrency",
+        type=_count,
+        default=None,
+        metavar="N",
+        help="jobs a worker runs at once (overrides cluster.concurrency)",
     )
     parser.add_argument(
         "-c",
@@ -96,6 +113,16 @@ def _store(text: str) -> Path:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 10_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 10000, not {text!r}")
+    return count
+
+
 def _port(text: str) -> int:
     """A port as serve.port takes it: 0 (any free port) to 65535."""
     try:
@@ -132,19 +159,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"aggregate: configuration error: {printable(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
+    if (args.command == "db") != (args.action is not None):
+        usage = (
+            "'aggregate db' takes one action: migrate"
+            if args.command == "db"
+            else (f"unexpected argument {args.action!r}")
+        )
+        print(f"aggregate: {usage}", file=sys.stderr)
+        return EXIT_CONFIG
+    grace = STOP_GRACE_SECONDS if args.stop_grace is None else args.stop_grace
     try:
         if args.command == "status":
             return _status(config, sys.stdout)
         if args.command == "duplicates":
             return _duplicates(config, sys.stdout)
+        if args.command in ("worker", "db") or config.shared_store is not None:
+            return _cluster_command(args, config, grace)
         with WriterLock(config.store, "--once" if args.once else "daemon"):
             if args.once:
                 return _once(config, sys.stdout)
             # Imported here: the daemon pulls in APScheduler and the web server,
             # which the other commands do not need to pay for at start-up.
-            from .daemon import STOP_GRACE_SECONDS, run_daemon
+            from .daemon import run_daemon
 
-            grace = STOP_GRACE_SECONDS if args.stop_grace is None else args.stop_grace
             return run_daemon(config, stop_grace=grace)
     except AggregatorError as error:
         print(f"aggregate: {printable(str(error))}", file=sys.stderr)
@@ -160,17 +197,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _once(config: Config, out: TextIO) -> int:
+def _cluster_command(args: argparse.Namespace, config: Config, grace: float) -> int:
+    """The commands over a PostgreSQL store, which processes on many machines share."""
+    from .commands import cluster
+
+    if config.shared_store is None:
+        print(
+            f"aggregate: '{args.command}' needs a PostgreSQL store (store: postgresql://...); "
+            f"{config.store} is SQLite, which one process uses: run 'aggregate' or "
+            "'aggregate --once'",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if args.command == "worker":
+        return cluster.worker(config, concurrency=args.concurrency, stop_grace=grace)
+    if args.command == "db":
+        return cluster.migrate(config, sys.stdout)
+    if args.once:
+        return _once(config, sys.stdout, run=cluster.run_once)
+    from .cluster.daemon import run_cluster_daemon
+
+    return run_cluster_daemon(config, stop_grace=grace)
+
+
+def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = None) -> int:
     # Logging would repeat each source error that the status lines print;
     # at debug level it is wanted (a bug's traceback goes with its error).
     pipeline_log = logging.getLogger("aggregator.pipeline")
     if not pipeline_log.isEnabledFor(logging.DEBUG):
         pipeline_log.setLevel(logging.ERROR)
-    from .pipeline import run_once  # the whole pipeline; `status` does not need it
+    if run is None:
+        from .pipeline import run_once  # the whole pipeline; `status` does not need it
 
+        run = run_once
     progress, close = _progress_bar(len(config.sources))
     try:
-        report = run_once(config, progress=progress)
+        report = run(config, progress=progress)
     finally:
         close()
     # Error lines quote what sources sent and what files are named: shown
@@ -247,6 +309,10 @@ def _status(config: Config, out: TextIO) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip(), file=out)
+    if config.shared_store is not None:
+        from .commands.cluster import queue_status
+
+        queue_status(config, out)
     return EXIT_OK
 
 

@@ -141,6 +141,15 @@ class ServeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """How the processes sharing a PostgreSQL store work together (see aggregator/cluster)."""
+
+    tick: float = 5.0  # seconds between two looks for sources due
+    stall_timeout: float = 30.0  # a worker silent this long is dead: its jobs are retried
+    concurrency: int = 8  # jobs one worker runs at once (aggregate worker --concurrency)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     sources: tuple[SourceConfig, ...]
@@ -159,6 +168,7 @@ class Config:
     serve: ServeConfig = field(default_factory=ServeConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     @property
     def base_url(self) -> str:
@@ -216,6 +226,8 @@ def store_path(text: str, base: Path) -> Path:
     return (base / rest[1:]).resolve()
 
 
+
+
 def store_is_published(store: Path, out_dir: Path) -> bool:
     """Whether the database (or its -wal, -shm and .lock files) would be inside ``out_dir``."""
     return store.resolve().parent.is_relative_to(out_dir.resolve())
@@ -237,7 +249,13 @@ TOP_KEYS = {
     "fetch": "HTTP client limits",
     "summary": "summarizer settings",
     "dedup": "near-duplicate detection",
+    "cluster": "processes sharing a PostgreSQL store",
     "sources": "the list of sources",
+}
+CLUSTER_KEYS = {
+    "tick": "how often each process looks for sources due",
+    "stall_timeout": "how long a silent worker is waited for before its jobs are retried",
+    "concurrency": "jobs one worker runs at once",
 }
 DIGEST_KEYS = {
     "window": "one digest per section and window",
@@ -516,6 +534,20 @@ class _Reader:
             serve=self.serve(top.get("serve")),
             digest=self.digest(top.get("digest")),
             dedup=self.dedup(top.get("dedup")),
+            cluster=self.cluster(top.get("cluster")),
+        )
+
+    def cluster(self, node: _Node | None) -> ClusterConfig:
+        if node is None:
+            return ClusterConfig()
+        found = self.mapping(node, CLUSTER_KEYS)
+        default = ClusterConfig()
+        return ClusterConfig(
+            tick=self.optional(found, "tick", self.duration, default.tick),
+            stall_timeout=self.optional(
+                found, "stall_timeout", self.duration, default.stall_timeout
+            ),
+            concurrency=self.optional(found, "concurrency", self.positive_int, default.concurrency),
         )
 
     def _output_dir_node(self, top: Mapping[str, _Node]) -> _Node | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -257,44 +257,66 @@ class Daemon:
 
     def status(self) -> Mapping[str, object]:
         assert self._store is not None
-        states = {s.name: s for s in self._store.source_states()}
-        sources = []
-        for source in self.config.sources:
-            state = states.get(source.name)
-            if state is None:
-                continue
-            job = self._scheduler.get_job(_job_id(source.name)) if self._scheduler else None
-            next_due = job.next_run_time if job is not None else state.next_due
-            sources.append(
-                {
-                    "name": source.name,
-                    "section": source.section,
-                    "url": redact_url(state.url or source.location),
-                    "last_fetch": _iso(state.last_fetch),
-                    "last_success": _iso(state.last_success),
-                    "last_error": state.last_error and redact_text(state.last_error, source.url),
-                    "consecutive_failures": state.consecutive_failures,
-                    "failing": is_failing(state.consecutive_failures),
-                    "disabled": state.disabled,
-                    "next_due": _iso(next_due),
-                    "items_stored": state.items_stored,
-                }
-            )
-        return {"healthy": self.healthy(), "sources": sources}
+        scheduler = self._scheduler
+
+        def next_due(name: str) -> datetime | bool | None:
+            job = scheduler.get_job(_job_id(name)) if scheduler else None
+            return job.next_run_time if job is not None else False
+
+        return sources_status(self.config, self._store, self.healthy(), next_due)
 
     def opml(self) -> bytes:
         assert self._store is not None
-        states = {s.name: s for s in self._store.source_states()}
-        sources = [
-            OpmlSource(
-                name=source.name,
-                section=source.section,
-                xml_url=(states[source.name].url if source.name in states else None) or source.url,
-                html_url=states[source.name].site_link if source.name in states else None,
-            )
-            for source in self.config.sources
-        ]
-        return render_opml(sources, title=self.config.title)
+        return sources_opml(self.config, self._store)
+
+
+def sources_status(
+    config: Config,
+    store: Store,
+    healthy: bool,
+    next_due: Callable[[str], datetime | bool | None] = lambda _name: False,
+) -> Mapping[str, object]:
+    """What ``/status`` shows: every source's health; ``next_due`` overrides the
+    stored next due time of a source (False: it does not)."""
+    states = {s.name: s for s in store.source_states()}
+    sources = []
+    for source in config.sources:
+        state = states.get(source.name)
+        if state is None:
+            continue
+        scheduled = next_due(source.name)
+        due = state.next_due if scheduled is False else scheduled
+        sources.append(
+            {
+                "name": source.name,
+                "section": source.section,
+                "url": redact_url(state.url or source.location),
+                "last_fetch": _iso(state.last_fetch),
+                "last_success": _iso(state.last_success),
+                "last_error": state.last_error and redact_text(state.last_error, source.url),
+                "consecutive_failures": state.consecutive_failures,
+                "failing": is_failing(state.consecutive_failures),
+                "disabled": state.disabled,
+                "next_due": _iso(due if isinstance(due, datetime) else None),
+                "items_stored": state.items_stored,
+            }
+        )
+    return {"healthy": healthy, "sources": sources}
+
+
+def sources_opml(config: Config, store: Store) -> bytes:
+    """The configured sources as OPML, at the addresses they now live at."""
+    states = {s.name: s for s in store.source_states()}
+    sources = [
+        OpmlSource(
+            name=source.name,
+            section=source.section,
+            xml_url=(states[source.name].url if source.name in states else None) or source.url,
+            html_url=states[source.name].site_link if source.name in states else None,
+        )
+        for source in config.sources
+    ]
+    return render_opml(sources, title=config.title)
 
 
 def _job_id(name: str) -> str:

@@ -47,6 +47,19 @@ def skip_poll(stored: SourceState, now: datetime) -> Skipped | None:
     return None
 
 
+def superseded(stored: SourceState, now: datetime) -> bool:
+    """Whether a scheduled poll is no longer wanted: the source was polled since
+    the poll was asked for (its next due time is ahead), or it is gone.
+
+    A poll job may run twice (retried after its worker stopped) or after
+    another one for the same due time; the schedule in the store says
+    whether it still has anything to do.
+    """
+    if stored.disabled:
+        return True
+    return stored.next_due is not None and stored.next_due > now
+
+
 @dataclass(frozen=True, slots=True)
 class PollIntent:
     """What to store about a source after one poll, its items apart.

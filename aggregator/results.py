@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .decide import Skipped
 from .errors import SourceError
@@ -48,6 +48,39 @@ class SourceResult:
         if self.updated:
             return "updated"
         return "unchanged"
+
+    def to_record(self) -> dict[str, object]:
+        """What the command line prints of it, as JSON values: a poll run by
+        another process (a worker) is reported by the one that asked for it."""
+        return {
+            "source": self.source,
+            "new": self.new,
+            "merged": self.merged,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "not_modified": self.not_modified,
+            "error": self.error.message if self.error is not None else None,
+            "warning": self.warning,
+            "skipped": [self.skipped.status, self.skipped.reason] if self.skipped else None,
+            "summarized": self.summarized,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> SourceResult:
+        name = str(record["source"])
+        skipped = record.get("skipped")
+        return cls(
+            name,
+            new=int(record["new"]),
+            merged=int(record["merged"]),
+            updated=int(record["updated"]),
+            unchanged=int(record["unchanged"]),
+            not_modified=bool(record["not_modified"]),
+            error=SourceError(name, record["error"]) if record.get("error") else None,
+            warning=record.get("warning"),
+            skipped=Skipped(skipped[0], skipped[1]) if skipped else None,
+            summarized=int(record["summarized"]),
+        )
 
     def line(self) -> str:
         """One status line, as the command line prints it."""

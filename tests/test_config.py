@@ -228,3 +228,26 @@ def test_a_store_url_of_another_kind_is_one_line_naming_the_key(tmp_path: Path, 
         parse_config(f"{ONE_SOURCE}store: '{value}'\n", tmp_path / "feeds.yaml")
     assert raised.value.key == "store" and raised.value.line == 2
     assert "\n" not in str(raised.value)
+
+
+def test_the_cluster_section_is_read_with_its_defaults(tmp_path: Path) -> None:
+    config = parse_config(f"cluster:\n  tick: 2s\n  concurrency: 3\n{ONE_SOURCE}", tmp_path / "f.y")
+    assert config.cluster.tick == 2.0
+    assert config.cluster.concurrency == 3
+    assert config.cluster.stall_timeout == 30.0  # the default
+    assert parse_config(ONE_SOURCE, tmp_path / "f.y").cluster.tick == 5.0
+
+
+@pytest.mark.parametrize(
+    ("cluster", "key"),
+    [
+        ("tick: 0s", "tick"),
+        ("stall_timeout: soon", "stall_timeout"),
+        ("concurrency: 0", "concurrency"),
+    ],
+)
+def test_a_bad_cluster_value_names_its_key(tmp_path: Path, cluster: str, key: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(f"cluster:\n  {cluster}\n{ONE_SOURCE}", tmp_path / "feeds.yaml")
+    assert f"cluster.{key}:" in str(raised.value)
+    assert "\n" not in str(raised.value)

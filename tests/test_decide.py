@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.decide import GONE, PollIntent, decide_poll
+from aggregator.decide import GONE, PollIntent, Skipped, decide_poll, superseded
 from aggregator.errors import FetchError, ParseError, ProcessingError, SourceError
 from aggregator.models import Document, Fetched, FetchState, ParsedFeed, SourceState
 from aggregator.schedule import MAX_RETRY_AFTER, REDIRECT_CONFIRMATIONS, Timing
@@ -149,3 +149,12 @@ def test_a_flapping_redirect_starts_counting_again() -> None:
     )
     gone = decide(fetched(), FEED, stored)
     assert (gone.redirect_target, gone.redirect_count) == (None, 0)
+
+
+def test_a_scheduled_poll_is_superseded_once_the_source_was_polled_since() -> None:
+    now = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    assert not superseded(SourceState("a"), now)  # never polled: due
+    assert not superseded(SourceState("a", next_due=now), now)  # due now
+    assert not superseded(SourceState("a", next_due=now - timedelta(minutes=5)), now)
+    assert superseded(SourceState("a", next_due=now + timedelta(seconds=1)), now)
+    assert superseded(SourceState("a", disabled="HTTP 410 Gone"), now)

@@ -1,0 +1,130 @@
+"""``aggregate`` (the daemon) with a PostgreSQL store: tick, run jobs, serve.
+
+It is a worker (:mod:`.worker`) that also serves the published feed over
+HTTP.  Any number may run, on any machines: each one's tick claims due
+sources atomically, so none is polled twice for one due time, and each one
+serves the same documents: whichever node publishes stores the files in the
+database, and every daemon copies the latest into its own output directory
+(byte for byte, so every daemon's ETag for them is the same).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from ..config import Config
+from ..daemon import DESCRIPTORS_KEPT, sources_opml, sources_status
+from ..errors import AggregatorError, StoreError
+from ..publish.writer import write_if_changed
+from ..serve import Limits, Server, create_app
+from ..store import Store, open_store
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def run_cluster_daemon(config: Config, *, stop_grace: float) -> int:
+    return asyncio.run(ClusterDaemon(config, stop_grace=stop_grace).run())
+
+
+class ClusterDaemon:
+    def __init__(self, config: Config, *, stop_grace: float):
+        self.config = config
+        self.stop_grace = stop_grace
+        self._store: Store | None = None
+        self._mirrored: str | None = None
+        self._worker: Worker | None = None
+
+    async def run(self) -> int:
+        # The store this process reads for /status, OPML and the mirror; the
+        # worker has its own connection, which it may lose and reopen.
+        store = self._store = open_store(self.config.store)
+        server = Server(
+            create_app(
+                self.config.output.dir, status=self.status, healthy=self.healthy, opml=self.opml
+            ),
+            limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            await server.start(self.config.serve.host, self.config.serve.port)
+            config = self.config
+            if config.configured_base_url is None:
+                config = replace(config, serve=replace(config.serve, port=server.port))
+            worker = self._worker = Worker(
+                config, config.cluster.concurrency, self.stop_grace, signals=False
+            )
+            for signum in _STOP_SIGNALS:
+                loop.add_signal_handler(signum, worker.stopping.set)
+            loop.add_signal_handler(signal.SIGHUP, lambda: log.warning("SIGHUP: ignored"))
+            log.warning(
+                "serving %s on http://%s:%d/ (%d sources, jobs from %s)",
+                config.title,
+                config.serve.host,
+                server.port,
+                len(config.sources),
+                config.store,
+            )
+            mirror = asyncio.create_task(self._keep_mirroring(worker.stopping))
+            try:
+                await worker.run()
+            finally:
+                mirror.cancel()
+                with suppress(asyncio.CancelledError, AggregatorError):
+                    await mirror
+        finally:
+            await server.stop()
+            for signum in (*_STOP_SIGNALS, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
+            with suppress(StoreError):
+                store.close()
+        return 0
+
+    def healthy(self) -> bool:
+        worker = self._worker
+        return worker is not None and worker.running and not worker.stopping.is_set()
+
+    def status(self) -> Mapping[str, object]:
+        assert self._store is not None
+        return sources_status(self.config, self._store, self.healthy())
+
+    def opml(self) -> bytes:
+        assert self._store is not None
+        return sources_opml(self.config, self._store)
+
+    # -- the published files, from the store ---------------------------------
+
+    async def _keep_mirroring(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                self.mirror()
+            except AggregatorError as error:  # the database or the disk: next time
+                log.warning("%s", error)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.config.cluster.tick)
+
+    def mirror(self) -> bool:
+        """Copy the files last published (by any node) into this node's output
+        directory, if they changed since the last copy; True if they did."""
+        assert self._store is not None
+        state, files = self._store.published_files(unless=self._mirrored)
+        if state is None or state == self._mirrored:
+            return False
+        out = self.config.output.dir
+        for name, data in files.items():
+            relative = PurePosixPath(name)
+            if relative.is_absolute() or ".." in relative.parts:
+                continue  # written by this program; never outside the output directory
+            path = out.joinpath(*relative.parts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_if_changed(path, data)
+        self._mirrored = state
+        return True

@@ -1,0 +1,165 @@
+"""One process's share of a cluster: the jobs it runs and the tick it keeps.
+
+    tick (every few seconds, in every daemon and worker)
+        store.claim_due(now)            due sources, each claimed by one tick only
+        -> queue.defer_polls            one poll job each, under the source's lock
+        -> queue.retry_stalled          jobs of workers that stopped sending heartbeats
+    poll job (any worker)
+        superseded?  (decide.superseded: polled since, or gone) -> nothing
+        -> Pipeline.update([source])    fetch, parse, dedup, summarize, store
+        -> queue.defer_publish          when items changed, unless one is waiting
+    publish job (one at a time, the "publish" lock)
+        -> Pipeline.publish_if_changed
+
+Each job is at-least-once: a worker killed mid-job leaves it "doing" until
+its heartbeat is stale, then a tick sends it back to the queue.  Running it
+again stores nothing twice (the store's writes are idempotent, and a
+scheduled poll that finds its source polled since does nothing).
+
+A poll or publish run on behalf of ``aggregate --once`` carries the run's id;
+its result is kept in the store under that id, for the process that asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from ..config import Config
+from ..decide import superseded
+from ..errors import StoreError
+from ..pipeline import Pipeline, utc_now
+from ..results import SourceResult
+from ..store import Store
+from .queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+# A claimed source is claimed again after this, if its poll never ended (the
+# job was lost before it was queued); a duplicate poll finds it superseded.
+CLAIM_LEASE = timedelta(minutes=10)
+# Sources claimed per tick, at most: the rest wait for the next tick.
+CLAIMS_PER_TICK = 1000
+# Publishing waits this long after a change, so that a burst of polls
+# finishing together is published once.
+PUBLISH_DELAY_SECONDS = 1.0
+
+
+def run_key(run: str, name: str) -> str:
+    """Where a run's result for ``name`` is kept (meta key)."""
+    return f"run:{run}:{name}"
+
+
+class Node:
+    """The jobs and the tick of one process, over its store, queue and pipeline."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        queue: JobQueue,
+        pipeline: Pipeline,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        self.config = config
+        self.store = store
+        self.queue = queue
+        self.pipeline = pipeline
+        self.timing = config.cluster
+        self.clock = clock
+        self._sources = {s.name: s for s in config.sources}
+        # Set when the store fails under a job: the process reconnects.
+        self.store_failed = asyncio.Event()
+
+    # -- jobs -------------------------------------------------------------
+
+    async def poll(self, name: str, scheduled: bool, run: str | None) -> None:
+        try:
+            await self._poll(name, scheduled, run)
+        except StoreError:
+            self.store_failed.set()
+            raise
+
+    async def _poll(self, name: str, scheduled: bool, run: str | None) -> None:
+        source = self._sources.get(name)
+        if source is None:
+            # Removed from this node's configuration since it was queued.
+            log.info("%s: not in the configuration; poll dropped", name)
+            return
+        now = self.clock()
+        if scheduled:
+            state = self.store.source_state(name)
+            if state is None or superseded(state, now):
+                log.debug("%s: polled since this poll was queued; nothing to do", name)
+                return
+        report = await self.pipeline.update([source], now)
+        result = report.results[0]
+        if result.error is not None:
+            log.warning("%s", result.error)
+        else:
+            log.info("%s", result.line())
+        if run is not None:
+            record = {**result.to_record(), "parsed": report.parsed}
+            with self.store.transaction():
+                self.store.set_meta(run_key(run, name), json.dumps(record))
+        elif report.touched and not await self.queue.publish_waiting():
+            await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
+
+    async def publish(self, run: str | None) -> None:
+        try:
+            _summarized, report = await self.pipeline.publish_if_changed()
+        except StoreError:
+            self.store_failed.set()
+            raise
+        written = report.written if report is not None else None
+        if report is not None:
+            self._share(report.written + report.unchanged)
+        if written:
+            log.info("published %s", ", ".join(written))
+        if run is not None:
+            with self.store.transaction():
+                self.store.set_meta(run_key(run, "/published"), json.dumps(written))
+
+    def _share(self, names: list[str]) -> None:
+        """Keep the files just published in the store, for every daemon to serve
+        (:meth:`.daemon.ClusterDaemon.mirror`): this node's output directory is
+        not theirs."""
+        out = self.config.output.dir
+        files = {name: out.joinpath(*name.split("/")).read_bytes() for name in names}
+        state = self.store.get_meta("published")
+        if state is not None:
+            with self.store.transaction():
+                self.store.save_published(state, files)
+
+    # -- the tick -----------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Queue a poll of every source due, and retry the jobs of stopped
+        workers; how many polls were queued."""
+        now = self.clock()
+        with self.store.transaction():
+            due = self.store.claim_due(now, lease=CLAIM_LEASE, limit=CLAIMS_PER_TICK)
+        known = [name for name in due if name in self._sources]
+        await self.queue.defer_polls(known, scheduled=True)
+        await self.queue.retry_stalled(self.timing.stall_timeout)
+        return len(known)
+
+    async def keep_ticking(self) -> None:
+        """Tick every ``timing.tick`` seconds until cancelled; a store failure ends it."""
+        while True:
+            try:
+                await self.tick()
+            except StoreError:
+                self.store_failed.set()
+                raise
+            await asyncio.sleep(self.timing.tick)
+
+
+def result_of(record: str) -> tuple[SourceResult, int]:
+    """A run's stored result for one source, and whether its bytes were parsed."""
+    values = json.loads(record)
+    return SourceResult.from_record(values), int(values.get("parsed", 0))

@@ -1,0 +1,103 @@
+"""``aggregate --once`` with a PostgreSQL store: one poll of every source, by
+this process and by any worker running, then one publish, then the report.
+
+    defer a poll job per source (this run's id)   -> run jobs here until none is waiting
+    wait for those that other workers took         -> defer publishing, the same way
+    read each job's result, kept in the store under the run's id -> the report
+
+The lines and the exit code are those of a single-process pass: each poll's
+result is stored by whichever process ran it and read back here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+
+from ..config import Config
+from ..errors import SourceError
+from ..pipeline import Pipeline
+from ..results import PassReport, SourceResult
+from ..store import Store, open_store
+from .node import Node, result_of, run_key
+from .queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+# How often to look whether jobs that other workers took have ended.
+_WAIT_STEP = 0.2
+
+
+def run_once_cluster(
+    config: Config, *, progress: Callable[[str], None] | None = None, concurrency: int = 8
+) -> PassReport:
+    store = open_store(config.store)
+    try:
+        return asyncio.run(_run_once(config, store, progress, concurrency))
+    finally:
+        store.close()
+
+
+async def _run_once(
+    config: Config, store: Store, progress: Callable[[str], None] | None, concurrency: int
+) -> PassReport:
+    run = uuid.uuid4().hex
+    names = [s.name for s in config.sources]
+    async with (
+        JobQueue.of(config) as queue,
+        Pipeline(config, store) as pipeline,
+    ):
+        node = Node(config, store, queue, pipeline)
+        queue.register(poll=node.poll, publish=node.publish)
+        polls = await queue.defer_polls(names, scheduled=False, run=run)
+        await _until_done(queue, polls, concurrency, progress, names)
+        await _until_done(queue, [await queue.defer_publish(run=run)], 1, None, [])
+    return _report(store, run, names)
+
+
+async def _until_done(
+    queue: JobQueue,
+    job_ids: Sequence[int],
+    concurrency: int,
+    progress: Callable[[str], None] | None,
+    names: Sequence[str],
+) -> None:
+    """Run jobs here until every one of ``job_ids`` has ended, wherever it ran."""
+    by_id = dict(zip(job_ids, names, strict=False))
+    waiting = set(job_ids)
+    while waiting:
+        await queue.run_worker(
+            concurrency=concurrency, wait=False, name="once", stall_timeout=30.0, stop_grace=None
+        )
+        statuses = await queue.statuses(waiting)
+        ended = {i for i in waiting if queue.is_final(statuses.get(i, "succeeded"))}
+        if progress is not None:
+            for job_id in ended:
+                if job_id in by_id:
+                    progress(by_id[job_id])
+        waiting -= ended
+        if waiting:  # taken by other workers, or waiting on a lock they hold
+            await asyncio.sleep(_WAIT_STEP)
+
+
+def _report(store: Store, run: str, names: Sequence[str]) -> PassReport:
+    records = store.take_meta(f"run:{run}:")
+    report = PassReport()
+    for name in names:
+        record = records.get(run_key(run, name))
+        if record is None:  # the job failed after its retries: the store failed under it
+            report.add(SourceResult(name, error=SourceError(name, "the poll job failed")))
+            continue
+        result, parsed = result_of(record)
+        report.add(result)
+        report.parsed += parsed
+    published = records.get(run_key(run, "/published"))
+    written = json.loads(published) if published is not None else None
+    if written is not None:  # None: nothing had changed since the last publish
+        from ..publish import PublishReport
+
+        report.published = PublishReport(written=written)
+    return report

@@ -1,0 +1,281 @@
+"""The job queue: procrastinate over the store's PostgreSQL database.
+
+The one module that imports procrastinate.  It knows three tasks by name and
+what each one's job looks like; what a job does is given by the caller
+(:class:`~aggregator.cluster.node.Node`), so the queue decides nothing.
+
+    polls     poll(source, scheduled, run)  lock "source:NAME"  one poll of one source
+    publish   publish()                     lock "publish"      the merged feed, one node at a time
+
+Why these choices (each was a failure of a prototype, caught by a kill test):
+
+* No ``queueing_lock`` on any job.  A stalled job that is retried goes back
+  to "todo"; if a newer job with the same queueing lock is already waiting,
+  the retry hits procrastinate's unique index, and the source is jammed for
+  good (the new job waits on the old one's lock, which never runs).  Polls
+  are superseded instead by the schedule in the store: a poll that finds its
+  source no longer due does nothing.  Publishing twice publishes nothing new.
+* Stalled jobs are retried one at a time, each in its own statement, so that
+  one that cannot be retried does not keep the others stuck.
+* The tick that defers polls is not a job: it runs beside the worker in
+  every process (:mod:`.node`), so it never waits behind a backlog of polls.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate import exceptions as procrastinate_errors
+from procrastinate import jobs as procrastinate_jobs
+
+from ..config import Config, PostgresURL
+from ..errors import StoreError
+
+log = logging.getLogger(__name__)
+
+POLLS = "polls"
+PUBLISH = "publish"
+QUEUES = (POLLS, PUBLISH)
+# Publishing goes before polls waiting in the same worker: readers see
+# what is stored sooner, and it is one job against hundreds.
+_PUBLISH_PRIORITY = 10
+_FINAL = {"succeeded", "failed", "cancelled", "aborted"}
+
+PollJob = Callable[[str, bool, str | None], Awaitable[None]]
+PublishJob = Callable[[str | None], Awaitable[None]]
+
+__all__ = ["POLLS", "PUBLISH", "JobCounts", "JobQueue", "QueueError"]
+
+
+class QueueError(StoreError):
+    """The job queue's database failed (it is the store's database)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobCounts:
+    """Jobs by queue and status, and the workers that sent a heartbeat lately."""
+
+    by_status: dict[tuple[str, str], int]  # (queue, status) -> jobs
+    workers: list[tuple[int, datetime]]  # (worker id, last heartbeat)
+
+    def count(self, queue: str, status: str) -> int:
+        return self.by_status.get((queue, status), 0)
+
+
+def source_lock(name: str) -> str:
+    """The lock of every job that polls ``name``: one at a time, cluster-wide."""
+    return f"source:{name}"
+
+
+class JobQueue:
+    """procrastinate's app over the store's database, opened and closed with it."""
+
+    def __init__(self, location: PostgresURL):
+        self._shown_as = str(location)  # the password masked, for messages
+        connector = procrastinate.PsycopgConnector(conninfo=location.url, min_size=1, max_size=4)
+        self._app = procrastinate.App(connector=connector)
+        self._registered = False
+
+    @classmethod
+    def of(cls, config: Config) -> JobQueue:
+        """The queue in the configured store's database (a PostgreSQL one)."""
+        if config.shared_store is None:
+            raise StoreError(f"{config.store}: a job queue needs a PostgreSQL store")
+        return cls(config.shared_store)
+
+    async def __aenter__(self) -> JobQueue:
+        try:
+            await self._app.open_async()
+        except Exception as exc:
+            raise QueueError(f"cannot open the job queue at {self._shown_as}: {_why(exc)}") from exc
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self._app.close_async()
+        except Exception as exc:  # closing a pool whose server is gone
+            log.debug("closing the job queue: %s", exc)
+
+    async def migrate(self) -> bool:
+        """Create procrastinate's tables unless they exist; True when created.
+
+        Run under the store's migration (its advisory lock), so that two
+        processes opening a fresh database at once do not both create them.
+        """
+        connector = self._app.connector
+        try:
+            row = await connector.execute_query_one_async(
+                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+            )
+            if row["present"]:
+                return False
+            await self._app.schema_manager.apply_schema_async()
+        except Exception as exc:
+            raise QueueError(
+                f"cannot create the job queue at {self._shown_as}: {_why(exc)}"
+            ) from exc
+        return True
+
+    def register(self, *, poll: PollJob, publish: PublishJob) -> None:
+        """What this process runs for each task (before :meth:`run_worker`)."""
+        assert not self._registered
+        self._registered = True
+
+        async def poll_task(source: str, scheduled: bool, run: str | None = None) -> None:
+            await poll(source, scheduled, run)
+
+        async def publish_task(run: str | None = None) -> None:
+            await publish(run)
+
+        # A job that raises (the store failed under it) is tried again
+        # later; a source's own failure is a value and never raises.
+        retry = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
+        self._app.task(name="poll", queue=POLLS, retry=retry)(poll_task)
+        self._app.task(name="publish", queue=PUBLISH, retry=retry)(publish_task)
+
+    async def defer_polls(
+        self, names: Sequence[str], *, scheduled: bool, run: str | None = None
+    ) -> list[int]:
+        """One poll job per source, each with its source's lock; their ids."""
+        if not names:
+            return []
+        jobs = [
+            procrastinate_jobs.Job(
+                id=None,
+                queue=POLLS,
+                lock=source_lock(name),
+                queueing_lock=None,
+                task_name="poll",
+                task_kwargs={"source": name, "scheduled": scheduled, "run": run},
+            )
+            for name in names
+        ]
+        try:
+            return list(await self._app.job_manager.batch_defer_jobs_async(jobs))
+        except Exception as exc:
+            raise QueueError(f"{self._shown_as}: cannot queue polls: {_why(exc)}") from exc
+
+    async def defer_publish(self, *, run: str | None = None, delay: float = 0.0) -> int:
+        job = procrastinate_jobs.Job(
+            id=None,
+            queue=PUBLISH,
+            priority=_PUBLISH_PRIORITY,
+            lock="publish",
+            queueing_lock=None,
+            task_name="publish",
+            task_kwargs={"run": run},
+            scheduled_at=datetime.now(UTC) + timedelta(seconds=delay) if delay else None,
+        )
+        try:
+            return await self._app.job_manager.defer_job_async(job)
+        except Exception as exc:
+            raise QueueError(f"{self._shown_as}: cannot queue publishing: {_why(exc)}") from exc
+
+    async def publish_waiting(self) -> bool:
+        """Whether a publish job is waiting to run (then another one is of no use)."""
+        row = await self._app.connector.execute_query_one_async(
+            "SELECT EXISTS (SELECT 1 FROM procrastinate_jobs "
+            "WHERE queue_name = %(queue)s AND status = 'todo') AS waiting",
+            queue=PUBLISH,
+        )
+        return bool(row["waiting"])
+
+    async def retry_stalled(self, stall_timeout: float) -> int:
+        """Send the jobs of workers silent for ``stall_timeout`` seconds back to the
+        queue, one at a time; how many went back."""
+        manager = self._app.job_manager
+        stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stall_timeout)
+        retried = 0
+        for job in stalled:
+            try:
+                await manager.retry_job(job)
+            except Exception as exc:  # another node retried it first, or it ended
+                log.debug("job %s not retried: %s", job.id, exc)
+                continue
+            retried += 1
+            log.warning(
+                "retrying job %s (%s %s): its worker stopped",
+                job.id,
+                job.task_name,
+                job.task_kwargs.get("source", ""),
+            )
+        return retried
+
+    async def statuses(self, job_ids: Iterable[int]) -> dict[int, str]:
+        """Job id -> its status, for those of ``job_ids`` that exist."""
+        ids = list(job_ids)
+        if not ids:
+            return {}
+        rows = await self._app.connector.execute_query_all_async(
+            "SELECT id, status::text AS status FROM procrastinate_jobs WHERE id = ANY(%(ids)s)",
+            ids=ids,
+        )
+        return {int(row["id"]): str(row["status"]) for row in rows}
+
+    @staticmethod
+    def is_final(status: str) -> bool:
+        return status in _FINAL
+
+    async def counts(self, stall_timeout: float) -> JobCounts:
+        connector = self._app.connector
+        rows = await connector.execute_query_all_async(
+            "SELECT queue_name, status::text AS status, count(*) AS n "
+            "FROM procrastinate_jobs GROUP BY queue_name, status"
+        )
+        workers = await connector.execute_query_all_async(
+            "SELECT id, last_heartbeat FROM procrastinate_workers "
+            "WHERE last_heartbeat >= now() - make_interval(secs => %(timeout)s) ORDER BY id",
+            timeout=stall_timeout,
+        )
+        return JobCounts(
+            {(str(r["queue_name"]), str(r["status"])): int(r["n"]) for r in rows},
+            [(int(w["id"]), w["last_heartbeat"]) for w in workers],
+        )
+
+    async def run_worker(
+        self,
+        *,
+        concurrency: int,
+        wait: bool,
+        name: str,
+        stall_timeout: float,
+        stop_grace: float | None,
+        queues: Sequence[str] = QUEUES,
+    ) -> None:
+        """Run jobs until cancelled (``wait``) or until none is waiting.
+
+        Cancelled, it stops taking jobs and lets those under way finish for
+        ``stop_grace`` seconds.  A lost connection raises :class:`QueueError`.
+        """
+        options: dict[str, Any] = {
+            "queues": list(queues),
+            "concurrency": concurrency,
+            "wait": wait,
+            "name": name,
+            "install_signal_handlers": False,
+            # Heartbeats often enough that a worker is known dead after
+            # ``stall_timeout``, and polling as a fallback to LISTEN/NOTIFY.
+            "update_heartbeat_interval": max(stall_timeout / 4, 0.2),
+            "stalled_worker_timeout": stall_timeout,
+            "fetch_job_polling_interval": 1.0,
+            "shutdown_graceful_timeout": stop_grace,
+            # Finished jobs are of no further use; failed ones stay, for status.
+            "delete_jobs": "successful",
+        }
+        try:
+            await self._app.run_worker_async(**options)
+        except procrastinate_errors.ProcrastinateException as exc:
+            raise QueueError(f"{self._shown_as}: the job queue failed: {_why(exc)}") from exc
+
+
+def _why(exc: BaseException) -> str:
+    """The innermost cause's text, on one line."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text

@@ -1,0 +1,261 @@
+"""Workers killed mid-work lose nothing: the kill test of the scale-out design.
+
+Two dozen feeds on a loopback server, many stories carried by several of
+them (the same text, or the text with a line added); three ``aggregate
+worker`` processes over a fresh PostgreSQL database; two of them killed
+with SIGKILL while they hold jobs (a poll, and whatever the next one holds);
+a replacement started.  Then: every entry stored once, every story that
+several feeds carry one item, every item summarized, no job failed or left
+behind, and the same items, clusters and summaries as one ``aggregate
+--once`` over SQLite.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pytest
+
+from aggregator.config import load_config
+from aggregator.store import open_store
+from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.slow
+
+FEEDS = 24
+STORIES = 40
+PER_FEED = 6
+VOCABULARY = (
+    "council budget river school market energy storm harbor court museum railway "
+    "hospital election festival bridge factory farmers teachers police minister "
+    "vote plan report water prices housing transport airport union workers strike "
+    "season team coach players stadium record fans weather flood rescue village "
+    "city mayor police fire station research university students library"
+)
+WORDS = VOCABULARY.split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(9, 16))]
+    return " ".join(words).capitalize() + "."
+
+
+def corpus(seed: int = 7) -> list[list[tuple[str, str, str]]]:
+    """For each feed, its entries as (guid, title, text): stories shared between
+    feeds keep their text (or gain a line), each feed its own titles and guids."""
+    rng = random.Random(seed)
+    stories = [
+        (" ".join(rng.choice(WORDS) for _ in range(6)).title(), [_sentence(rng) for _ in range(9)])
+        for _ in range(STORIES)
+    ]
+    feeds: list[list[tuple[str, str, str]]] = []
+    for feed in range(FEEDS):
+        chosen = rng.sample(range(STORIES), PER_FEED)
+        entries = []
+        for story in chosen:
+            title, sentences = stories[story]
+            text = list(sentences)
+            if rng.random() < 0.5:
+                text.append(f"Reporting by the desk of outlet {feed}.")
+            entries.append((f"feed{feed}-story{story}", title, " ".join(text)))
+        feeds.append(entries)
+    return feeds
+
+
+def rss(name: str, base: str, entries: list[tuple[str, str, str]], when: datetime) -> bytes:
+    items = []
+    for n, (guid, title, text) in enumerate(entries):
+        date = format_datetime(when - timedelta(minutes=10 * n, seconds=len(guid)))
+        items.append(
+            f"<item><title>{escape(title)}</title><link>{base}/{name}/{guid}</link>"
+            f"<guid isPermaLink='false'>{guid}</guid><pubDate>{date}</pubDate>"
+            f"<description>{escape(text)}</description></item>"
+        )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{name}</title>"
+        f"<link>{base}/{name}</link><description>d</description>{''.join(items)}"
+        "</channel></rss>"
+    ).encode()
+
+
+def write_config(path: Path, server: FeedServer, store: str, out: Path) -> Path:
+    sources = "".join(
+        f"  - name: feed{n}\n    url: {server.url(f'/feed{n}.xml')}\n    section: S{n % 3}\n"
+        for n in range(FEEDS)
+    )
+    path.write_text(
+        f"title: Kill test\nallow_private: true\nstore: '{store}'\ninterval: 1h\n"
+        f"output:\n  dir: {out}\ncluster:\n  tick: 0.3s\n  stall_timeout: 3s\n"
+        f"digest:\n  sentences: 0\nsources:\n{sources}"
+    )
+    return path
+
+
+@pytest.fixture
+def feeds(feed_server: FeedServer) -> Iterator[FeedServer]:
+    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    for n, entries in enumerate(corpus()):
+        body = rss(f"feed{n}", feed_server.base, entries, when)
+        # Slow enough that workers are killed while they hold polls.
+        feed_server.add(f"/feed{n}.xml", Route(body=body, delay=0.4))
+    yield feed_server
+
+
+def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "aggregator.cli", "worker", "-c", str(config),
+         "--concurrency", "2", "--log-level", "INFO"],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+        start_new_session=True,
+    )  # fmt: skip
+
+
+class Queue:
+    """What the test reads of procrastinate's tables, through its own connection."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.db = psycopg.connect(url, autocommit=True)
+
+    def workers(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT id FROM procrastinate_workers ORDER BY id")]
+
+    def doing(self) -> list[tuple[int | None, str]]:
+        return list(
+            self.db.execute(
+                "SELECT worker_id, task_name FROM procrastinate_jobs WHERE status = 'doing'"
+            )
+        )
+
+    def unfinished(self) -> list[tuple[str, str]]:
+        return list(
+            self.db.execute(
+                "SELECT task_name, status::text FROM procrastinate_jobs "
+                "WHERE status IN ('todo', 'doing', 'failed')"
+            )
+        )
+
+    def polled(self) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def published(self) -> bool:
+        row = self.db.execute(
+            "SELECT (SELECT value FROM meta WHERE key = 'published') IS NOT NULL"
+        ).fetchone()
+        return bool(row and row[0])
+
+
+def wait(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def clusters(config: Path) -> dict[frozenset[tuple[str, str | None]], str]:
+    """Every stored item as the set of its copies (source, link), with its title."""
+    store = open_store(load_config(config).store)
+    try:
+        return {
+            frozenset((ref.name, ref.item_link) for ref in item.sources): item.title
+            for item in store.iter_items()
+        }
+    finally:
+        store.close()
+
+
+def published(out: Path) -> list[tuple[str, bool]]:
+    """The published entries' titles, and whether each has a summary, in title order.
+
+    Which copy of a story leads its entry (its link and id) is the one stored
+    first, which differs from run to run with several workers; its title,
+    the story's, does not."""
+    import feedparser
+
+    parsed = feedparser.parse((out / "feed.atom").read_bytes())
+    return sorted((entry.title, bool(entry.get("summary"))) for entry in parsed.entries)
+
+
+def test_killed_workers_lose_nothing(
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "cluster.yaml", feeds, postgres_database_url, tmp_path / "out")
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "aggregator.cli", "db", "migrate", "-c", str(config)],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+    queue = Queue(postgres_database_url)
+    logs = [tmp_path / f"worker{n}.log" for n in range(4)]
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        for n in range(3):  # one at a time: the n-th registered is procrastinate's n-th worker
+            workers.append(start_worker(config, logs[n]))
+            wait(lambda n=n: len(queue.workers()) == n + 1, 30, f"worker {n} to register")
+        ids = queue.workers()
+
+        # The first worker killed while it polls, the second while it holds
+        # any job (a poll, or publishing and summarizing).
+        for victim in (0, 1):
+            wait(
+                lambda v=victim: any(w == ids[v] for w, _task in queue.doing()),
+                60,
+                f"worker {victim} to hold a job",
+            )
+            os.killpg(workers[victim].pid, signal.SIGKILL)
+            workers[victim].wait(10)
+        workers.append(start_worker(config, logs[3]))
+
+        wait(lambda: queue.polled() == FEEDS, 90, "every feed polled")
+        wait(lambda: not queue.unfinished() and queue.published(), 60, "the jobs to end")
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+        codes = [worker.wait(30) for worker in workers]
+    assert codes[2:] == [0, 0], [log.read_text()[-2000:] for log in logs]
+    retried = sum(log.read_text().count("retrying job") for log in logs)
+    assert retried >= 2, "the killed workers' jobs were not retried"
+    assert queue.unfinished() == []
+
+    single = write_config(
+        tmp_path / "single.yaml", feeds, str(tmp_path / "single.db"), tmp_path / "single"
+    )
+    once = subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", "--once", "-c", str(single)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert once.returncode == 0, once.stderr
+
+    expected = clusters(single)
+    stored = clusters(config)
+    entries = sum(len(entries) for entries in corpus())
+    assert sum(len(copies) for copies in stored) == entries  # every entry stored, once
+    assert any(len(copies) > 1 for copies in stored)  # the stories shared are merged
+    assert stored.keys() == expected.keys()
+    shown, reference = published(tmp_path / "out"), published(tmp_path / "single")
+    assert len(shown) == len(stored)
+    assert all(summarized for _title, summarized in shown)  # every item summarized
+    assert shown == reference
