@@ -10,6 +10,9 @@
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
 failed or the store/output could not be used, 2 a configuration or usage error,
 130 interrupted by Ctrl-C.
+
+``--db`` (and ``store:``) is a path, a ``sqlite:///`` URL, or a
+``postgresql://`` URL; a PostgreSQL store has no one-writer lock.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import gc
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TextIO
 
 from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
-from .config import DEFAULT_CONFIG, Config, load_config, store_path
+from .config import DEFAULT_CONFIG, Config, StoreLocation, load_config, store_location
 from .errors import AggregatorError, ConfigError
 from .redact import printable, redact_text
 from .schedule import is_failing
@@ -56,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
     parser.add_argument(
-        "--db", type=_store, help="database file or sqlite:/// URL (overrides store)"
+        "--db",
+        type=_store,
+        help="database file, sqlite:/// URL or postgresql:// URL (overrides store)",
     )
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
     parser.add_argument(
@@ -89,9 +95,9 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _store(text: str) -> Path:
+def _store(text: str) -> StoreLocation:
     try:
-        return store_path(text, Path.cwd())
+        return store_location(text, Path.cwd())
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -137,7 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(config, sys.stdout)
         if args.command == "duplicates":
             return _duplicates(config, sys.stdout)
-        with WriterLock(config.store, "--once" if args.once else "daemon"):
+        # One writer per SQLite file.  A PostgreSQL store takes any number:
+        # what keeps them apart is in the store (claims, merge locks).
+        role = "--once" if args.once else "daemon"
+        writer = WriterLock(config.store, role) if isinstance(config.store, Path) else nullcontext()
+        with writer:
             if args.once:
                 return _once(config, sys.stdout)
             # Imported here: the daemon pulls in APScheduler and the web server,

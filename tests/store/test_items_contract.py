@@ -6,14 +6,13 @@ the dedup stage uses: only the protocol, so another store is one parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from aggregator.errors import StoreError
-from aggregator.store import Store, open_store
+from aggregator.store import Store
 from aggregator.store.index import IndexedCopy
 from aggregator.store.items import (
     PENDING,
@@ -25,15 +24,6 @@ from aggregator.store.items import (
 )
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "store.db")
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def item(
