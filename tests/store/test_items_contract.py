@@ -257,3 +257,16 @@ def test_apply_merge_outside_a_transaction_takes_its_own(store: Store) -> None:
 
 def _fields(step: CopyStep) -> dict[str, object]:
     return {name: getattr(step, name) for name in CopyStep.__dataclass_fields__}
+
+
+def test_lock_for_merge_takes_any_keys_and_writes_nothing(store: Store) -> None:
+    (item_id,) = apply(store, "one", new("one", "a", 0))
+    keys = [-(2**63), 2**63 - 1, 0, 7, 7, *range(-5000, 5000, 3)]
+    with store.transaction():
+        store.lock_for_merge(keys)
+        store.lock_for_merge([])
+        (joined,) = store.apply_merge(MergeIntent("two", WHEN, (join("two", "x", item_id),)))
+    assert joined == item_id
+    store.lock_for_merge(keys)  # outside a transaction: holds nothing, fails nothing
+    (stored,) = store.items_by_id([item_id])
+    assert [ref.name for ref in stored.sources] == ["one", "two"]
