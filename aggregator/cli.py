@@ -12,6 +12,9 @@
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
 failed or the store/output could not be used, 2 a configuration or usage error,
 130 interrupted by Ctrl-C.
+
+``--db`` (and ``store:``) is a path, a ``sqlite:///`` URL, or a
+``postgresql://`` URL; a PostgreSQL store has no one-writer lock.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
-from .config import DEFAULT_CONFIG, Config, load_config, store_path
+from .config import DEFAULT_CONFIG, Config, StoreLocation, load_config, store_location
 from .errors import AggregatorError, ConfigError
 from .redact import printable, redact_text
 from .schedule import is_failing
@@ -73,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
     parser.add_argument(
-        "--db", type=_store, help="database file or sqlite:/// URL (overrides store)"
+        "--db",
+        type=_store,
+        help="database file, sqlite:/// URL or postgresql:// URL (overrides store)",
     )
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
     parser.add_argument(
@@ -106,9 +111,9 @@ def _seconds(text: str) -> float:
     return seconds
 
 
-def _store(text: str) -> Path:
+def _store(text: str) -> StoreLocation:
     try:
-        return store_path(text, Path.cwd())
+        return store_location(text, Path.cwd())
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 

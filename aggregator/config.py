@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .errors import ConfigError
-from .redact import redact_url
+from .redact import mask_password, redact_url
 
 DEFAULT_CONFIG = Path("feeds.yaml")
 # State lives beside feeds.yaml, never in the output directory, which is
@@ -46,6 +46,27 @@ MAX_ENTRIES = 100_000  # entries per published feed: every one is rendered on ea
 # No source is polled more often: a sub-second interval would keep the
 # daemon busy scheduling polls and nothing else.
 MIN_POLL_INTERVAL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresURL:
+    """Where a PostgreSQL store is: a libpq URL (``postgresql://user@host:port/dbname``).
+
+    Printed (``str``, ``repr``, error lines, logs) with its password masked;
+    only the store's connection reads :attr:`url` itself.
+    """
+
+    url: str
+
+    def __str__(self) -> str:
+        return mask_password(self.url)
+
+    def __repr__(self) -> str:
+        return f"PostgresURL({str(self)!r})"
+
+
+# The database: a SQLite file, or a PostgreSQL server's database.
+StoreLocation = Path | PostgresURL
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +175,7 @@ class Config:
     path: Path
     sources: tuple[SourceConfig, ...]
     output: OutputConfig
-    store: Path
+    store: StoreLocation
     title: str = "Aggregated news"
     # None: the daemon's own address (serve.host, serve.port), which is what a
     # reader on this machine subscribes to.
@@ -183,11 +204,16 @@ class Config:
         """Section names in the order the sources first name them."""
         return tuple(dict.fromkeys(s.section for s in self.sources))
 
+    @property
+    def shared_store(self) -> PostgresURL | None:
+        """The PostgreSQL database that processes on many machines share; None: SQLite."""
+        return self.store if isinstance(self.store, PostgresURL) else None
+
     def with_overrides(
         self,
         *,
         out: Path | None = None,
-        db: Path | None = None,
+        db: StoreLocation | None = None,
         host: str | None = None,
         port: int | None = None,
     ) -> Config:
@@ -209,28 +235,31 @@ _CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 
-def store_path(text: str, base: Path) -> Path:
-    """Where ``store:`` (or ``--db``) puts the database: a path, relative to ``base``
-    (the configuration's directory), or a ``sqlite:`` URL as SQLAlchemy spells
-    it (``sqlite:///relative.db``, ``sqlite:////absolute.db``).  Raises
-    ValueError for any other URL: SQLite is the only store so far."""
+def store_location(text: str, base: Path) -> StoreLocation:
+    """Where ``store:`` (or ``--db``) says the database is: a path, relative to
+    ``base`` (the configuration's directory), a ``sqlite:`` URL as SQLAlchemy
+    spells it (``sqlite:///relative.db``, ``sqlite:////absolute.db``), or a
+    PostgreSQL URL as libpq takes it (``postgresql://`` or ``postgres://``).
+    Raises ValueError for any other URL."""
     scheme, sep, rest = text.partition("://")
     if not sep or not scheme.replace("+", "").isalpha():
         return (base / text).resolve()  # a plain path, even one with "://" inside a name
+    if scheme.lower() in ("postgresql", "postgres"):
+        return PostgresURL(text)
     if scheme.lower() != "sqlite":
         raise ValueError(
-            f"no store for {scheme}:// URLs; use a path or sqlite:///path (SQLite is built in)"
+            f"no store for {scheme}:// URLs; use a path, sqlite:///path (SQLite is built in) "
+            "or postgresql://user@host/dbname"
         )
     if not rest.startswith("/") or rest == "/":
         raise ValueError(f"expected sqlite:///path, not {text!r}")
     return (base / rest[1:]).resolve()
 
 
-
-
-def store_is_published(store: Path, out_dir: Path) -> bool:
-    """Whether the database (or its -wal, -shm and .lock files) would be inside ``out_dir``."""
-    return store.resolve().parent.is_relative_to(out_dir.resolve())
+def store_is_published(store: StoreLocation, out_dir: Path) -> bool:
+    """Whether the database (or its -wal, -shm and .lock files) would be inside
+    ``out_dir``; a PostgreSQL database never is."""
+    return isinstance(store, Path) and store.resolve().parent.is_relative_to(out_dir.resolve())
 
 
 # Every key the file may hold, with what it means; README.md documents each
@@ -239,7 +268,7 @@ TOP_KEYS = {
     "title": "title of the merged feed",
     "base_url": "public URL the published files are served under (self links, ids)",
     "allow_private": "let sources live on loopback or private addresses",
-    "store": "path of the SQLite database, or a sqlite:/// URL",
+    "store": "path of the SQLite database, a sqlite:/// URL, or a postgresql:// URL",
     "interval": "default polling interval of a source",
     "min_interval": "shortest time between two polls of a source",
     "max_interval": "longest time between two polls of a source (the back-off cap)",
@@ -468,9 +497,9 @@ class _Reader:
     def path_value(self, node: _Node) -> Path:
         return (self.base / self.string(node)).resolve()
 
-    def store_value(self, node: _Node) -> Path:
+    def store_value(self, node: _Node) -> StoreLocation:
         try:
-            return store_path(self.string(node), self.base)
+            return store_location(self.string(node), self.base)
         except ValueError as error:
             raise self.error(node, str(error)) from None
 
@@ -499,7 +528,8 @@ class _Reader:
                 "min_interval is longer than max_interval",
             )
         output = self.output(top.get("output"))
-        store = self.optional(top, "store", self.store_value, self.base / DEFAULT_STORE)
+        default_store: StoreLocation = self.base / DEFAULT_STORE
+        store = self.optional(top, "store", self.store_value, default_store)
         if store_is_published(store, output.dir):
             # A static server of the output directory would serve the database.
             raise self.error(
@@ -507,7 +537,8 @@ class _Reader:
                 STORE_IN_OUTPUT.format(store=store, out=output.dir),
             )
         earlier = output.dir / DEFAULT_STORE.name  # where earlier versions kept it
-        if "store" not in top and earlier.exists() and not store.exists():
+        no_database_yet = isinstance(store, Path) and not store.exists()
+        if "store" not in top and earlier.exists() and no_database_yet:
             # Starting afresh would lose its history and leave it served.
             raise ConfigError(
                 f"{earlier}, the database of an earlier version, is inside the output "

@@ -1,6 +1,7 @@
 """What of a configured URL may be shown: its public form, and text made safe to print.
 
     redact_url(url)            -> the URL without user info, secret query values as ***
+    mask_password(url)         -> the URL with its password (and secret query values) as ***
     redact_text(text, url)     -> text with every URL in it redacted, and url's secrets masked
     printable(text)            -> text without control characters, for a terminal
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-__all__ = ["MASK", "printable", "redact_text", "redact_url", "url_secrets"]
+__all__ = ["MASK", "mask_password", "printable", "redact_text", "redact_url", "url_secrets"]
 
 MASK = "***"
 
@@ -80,14 +81,35 @@ def redact_url(url: str) -> str:
         end_of_authority = start + len(host)
     else:
         end_of_authority = match.end(2)
-    head, rest = url[:end_of_authority], url[end_of_authority:]
+    return url[:end_of_authority] + _mask_query(url[end_of_authority:])
+
+
+def _mask_query(rest: str) -> str:
+    """The path, query and fragment of a URL, secret values masked."""
     path, hash_, fragment = rest.partition("#")
     path, question, query = path.partition("?")
     if question:
         query = _mask_parameters(query)
     if hash_ and "=" in fragment:  # OAuth puts tokens there: #access_token=...
         fragment = _mask_parameters(fragment)
-    return head + path + question + query + hash_ + fragment
+    return path + question + query + hash_ + fragment
+
+
+def mask_password(url: str) -> str:
+    """``url`` with the password of its user info, and secret query values, masked.
+
+    For a database URL, whose user name tells which role was refused (a feed
+    URL's user info goes whole: :func:`redact_url`).  A password given as a
+    query parameter (``?password=...``) is masked as any secret parameter is.
+    """
+    match = _AUTHORITY.match(url)
+    if match is None:
+        return url
+    authority = match.group(2)
+    userinfo, at, host = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
+    return url[: match.start(2)] + authority + _mask_query(url[match.end(2) :])
 
 
 def _mask_parameters(query: str) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.feedserver import FeedServer
+from tests.postgres import TestServer, start_server
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -34,3 +35,22 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         del os.environ["XDG_CACHE_HOME"]
     else:
         os.environ["XDG_CACHE_HOME"] = before
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[TestServer]:
+    """The session's database on the test PostgreSQL server (see tests/postgres.py);
+    the tests that ask for it skip when the server is unreachable (fail in CI)."""
+    yield from start_server()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: TestServer) -> str:
+    """A PostgreSQL URL of a fresh, empty schema: a store opened with it is new."""
+    return postgres_server.fresh_schema()
+
+
+@pytest.fixture
+def postgres_database_url(postgres_server: TestServer) -> str:
+    """A PostgreSQL URL of a fresh, empty database, for what a schema cannot isolate."""
+    return postgres_server.fresh_database()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
-from aggregator.config import load_config, parse_config, parse_duration
+from aggregator.config import PostgresURL, load_config, parse_config, parse_duration
 from aggregator.errors import ConfigError
 from tests.conftest import REPO
 
@@ -222,7 +222,21 @@ def test_an_absolute_sqlite_url_is_absolute(tmp_path: Path) -> None:
     assert config.store == tmp_path / "abs.db"
 
 
-@pytest.mark.parametrize("value", ["postgresql://me@db.example/news", "sqlite://", "redis://x"])
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://me@db.example/news", "postgres://me:pw@db.example:6432/news?sslmode=require"],
+)
+def test_store_may_be_a_postgresql_url_printed_without_its_password(
+    tmp_path: Path, url: str
+) -> None:
+    config = parse_config(f"store: '{url}'\n{ONE_SOURCE}", tmp_path / "feeds.yaml")
+    assert config.store == PostgresURL(url)
+    assert isinstance(config.store, PostgresURL) and config.store.url == url
+    assert "pw" not in str(config.store) and "pw" not in repr(config.store)
+    assert str(config.store).startswith(url.split(":")[0] + "://me")
+
+
+@pytest.mark.parametrize("value", ["mysql://me@db.example/news", "sqlite://", "redis://x"])
 def test_a_store_url_of_another_kind_is_one_line_naming_the_key(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError) as raised:
         parse_config(f"{ONE_SOURCE}store: '{value}'\n", tmp_path / "feeds.yaml")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aggregator.decide import GONE, PollIntent, Skipped, decide_poll, superseded
+from aggregator.decide import GONE, PollIntent, decide_poll, superseded
 from aggregator.errors import FetchError, ParseError, ProcessingError, SourceError
 from aggregator.models import Document, Fetched, FetchState, ParsedFeed, SourceState
 from aggregator.schedule import MAX_RETRY_AFTER, REDIRECT_CONFIRMATIONS, Timing

@@ -172,5 +172,15 @@ def content_hash(item: ParsedItem) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
+def lock_key(key: str) -> int:
+    """A canonical URL or fingerprint as a 64-bit key of ``Store.lock_for_merge``.
+
+    The same in every process and on every machine (not Python's ``hash``,
+    which is salted per process): two workers storing the same story must
+    lock the same key.
+    """
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), signed=True)
+
+
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""

@@ -1,7 +1,8 @@
 """Store one source's parsed entries: which item each belongs to, and why.
 
-    copies  ->  look_up          what the store knows that they need:
-                                 a handful of queries per source       ForMerge
+    copies  ->  look_up          lock the copies' keys, then what the store
+                                 knows that they need: a handful of
+                                 queries per source                    ForMerge
             ->  MergeDecider     per copy, in order, pure              (.decide)
                                  new / merged / updated / unchanged    MergeIntent
             ->  store.apply_merge   one call, in the caller's transaction   item ids
@@ -24,7 +25,7 @@ from ..errors import ProcessingError
 from ..models import ParsedItem
 from ..store.base import Store
 from ..store.index import BandQuery
-from ..store.items import PENDING
+from ..store.items import PENDING, CopyForMerge
 from . import near
 from .copies import CopyFacts, PreparedCopy
 from .decide import ForMerge, MergeDecider, Outcome, copy_date, window
@@ -33,6 +34,7 @@ from .keys import (
     content_fingerprint,
     content_hash,
     entry_key,
+    lock_key,
     normalized_words,
 )
 
@@ -90,8 +92,10 @@ def merge_copies(
     """Store ``source``'s prepared entries, in order; what each was and its item id.
 
     Look up, decide, apply: a handful of queries and one write call, whatever
-    the number of copies.  Run inside the caller's transaction.  An entry key
-    seen twice starts a new round, so that the second sees the first stored.
+    the number of copies.  Run inside the caller's transaction, which holds
+    the copies' merge locks (see :func:`look_up`) until it ends: commit it
+    before storing another source's.  An entry key seen twice starts a new
+    round, so that the second sees the first stored.
     """
     settings = settings or DedupConfig()
     merged: list[tuple[Outcome, int]] = []
@@ -128,9 +132,15 @@ def look_up(
 
     What the decisions may rewrite (the items and index entries of the copies
     that changed) is left out of the answers and handed to the decider apart.
+
+    Before the look-ups that another source's merge could change, the keys
+    they read and the decisions write are locked (``Store.lock_for_merge``):
+    two workers storing copies of one story at the same moment take turns,
+    and the second finds the first's item.  The source's own stored copies
+    need no lock: one source is stored by one poll at a time.
     """
     stored = store.copies_for_merge(source, [copy.entry_key for copy in copies])
-    ready, new = [], []
+    ready, new, touched = [], [], []
     for copy in copies:
         known = stored.get(copy.entry_key)
         if known is None or known.record.content_hash != copy.content_hash:
@@ -143,6 +153,7 @@ def look_up(
                 copy = replace(copy, facts=facts)
             if known is None:
                 new.append(copy)
+            touched.append(copy)
         ready.append(copy)
     hashes = {copy.entry_key: copy.content_hash for copy in copies}
     changed = [known for key, known in stored.items() if known.record.content_hash != hashes[key]]
@@ -152,6 +163,7 @@ def look_up(
         if known.record.is_lead  # only the lead copy rewrites its item's keys
     }
     tracked_copies = {known.indexed.id: known.indexed for known in changed if known.indexed}
+    store.lock_for_merge(_merge_lock_keys(touched, changed))
     new_facts = [copy.facts for copy in new if copy.facts is not None]
     urls = {f.canonical_url for f in new_facts if f.canonical_url is not None}
     fingerprints = {f.fingerprint for f in new_facts if f.fingerprint is not None}
@@ -206,6 +218,23 @@ def merge_item(
     prepared = PreparedCopy(item, entry_key(item), content_hash(item), copy_facts(item, body_text))
     ((outcome, item_id),) = merge_copies(store, source, section, [prepared], when, settings)
     return outcome, item_id
+
+
+def _merge_lock_keys(touched: Sequence[PreparedCopy], changed: Sequence[CopyForMerge]) -> set[int]:
+    """What a merge of these copies reads or writes that another source's may:
+    the new and changed copies' band keys, canonical URLs and fingerprints,
+    and those the changed copies had (their index entries and, for a lead,
+    their item's keys are rewritten)."""
+    keys: set[int] = set()
+    for copy in touched:
+        assert copy.facts is not None
+        keys.update(copy.facts.bands)
+        keys.update(lock_key(k) for k in (copy.facts.canonical_url, copy.facts.fingerprint) if k)
+    for known in changed:
+        if known.indexed is not None:
+            keys.update(known.indexed.bands)
+        keys.update(lock_key(k) for k in (known.canonical_url, known.fingerprint) if k)
+    return keys
 
 
 def _runs(copies: Sequence[PreparedCopy]) -> Iterator[list[PreparedCopy]]:

@@ -7,7 +7,8 @@
           + transactions, meta, close                           (here)
 
 The contract every implementation keeps (``tests/store`` runs one suite over
-each; today SQLite):
+each: SQLite, the embedded default, and PostgreSQL, for several processes on
+several machines):
 
 * **Errors.**  The database failing (cannot be opened, locked for too long,
   full, read-only, corrupt, closed) raises :class:`~aggregator.errors.StoreError`
@@ -27,6 +28,12 @@ each; today SQLite):
   loop's, in the pipeline); CPU-bound stages never see it.  Other processes
   may read the same database while one writes (``aggregate status`` beside
   the daemon).
+* **Writers.**  SQLite has one writer at a time; PostgreSQL any number, in
+  processes on several machines.  What keeps them apart is in the contract,
+  so that code written against it is right for both: ``claim_due`` gives
+  each due source to one caller, ``lock_for_merge`` makes merges that could
+  match each other take turns.  Errors (the database failing) name the
+  database; a URL's password is masked.
 * **Dates.**  Every datetime in and out is timezone-aware UTC, to the second.
 * **Idempotence.**  Saving a copy, a summary or a poll's intent twice stores
   it once.

@@ -6,6 +6,7 @@ An *item* is one story as published; a *copy* is one source's entry of it
 ``MergeIntent`` goes back in, ``StoredItem`` comes out for publishing.
 
     copies_for_merge(source, keys)     the source's stored copies  -> the dedup decider
+    lock_for_merge(keys)               merges that may match each other take turns
     items_by_url / items_by_fingerprint  items the copies may join -> the dedup decider
     apply_merge(MergeIntent)           what it decided, one call   <- the dedup decider
 """
@@ -154,6 +155,26 @@ class ItemStore(Protocol):
         ``entry_keys`` it has stored, with its index entry.  One query."""
         ...
 
+    def lock_for_merge(self, keys: Collection[int]) -> None:
+        """Until the caller's transaction ends, no other transaction can lock
+        any of ``keys`` (64-bit integers: a copy's band keys, stable hashes of
+        its canonical URL and fingerprint): it waits until this one ends.
+
+        So that merges whose copies could match each other (they share a key)
+        run one after another, across processes and machines, and each sees
+        what the one before it stored: call it inside the transaction, before
+        the look-ups the decision reads.  A key stands for a bucket of keys,
+        so unrelated merges may take turns too, never the other way round.
+
+        Call it once per transaction, before taking any other lock: keys are
+        locked in one sorted sweep, so two callers never deadlock on them, but
+        a transaction that locks keys twice (two sources in one transaction)
+        can deadlock with another that does.  Outside a transaction it holds
+        nothing.  A store whose transactions already exclude each other (one
+        writer at a time) does nothing here.
+        """
+        ...
+
     def copy_hashes(self, source: str) -> dict[str, str]:
         """Entry key -> content hash of every copy ``source`` has stored."""
         ...
@@ -188,6 +209,10 @@ class ItemStore(Protocol):
         when it was first seen) and indexed, replacing its band keys; then
         the item shown as this copy, if so.  An error caused by a step's data
         is raised as the driver raised it, with a note naming the entry key.
+
+        Two intents applied at once (several writers) never deadlock on the
+        items they share: the stored items an intent writes are locked first,
+        in id order.
         """
         ...
 

@@ -24,7 +24,7 @@ import struct
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -146,6 +146,13 @@ MIGRATIONS: tuple[str, ...] = (
         source TEXT PRIMARY KEY,
         digests BLOB NOT NULL
     );
+    """,
+    # The schedule as data: a source claimed by a poller until a time
+    # (claim_due), and the index that finds the due ones.  Never polled (no
+    # next_due) sorts first, and as a value: "due by now" is a range of it.
+    """
+    ALTER TABLE sources ADD COLUMN claimed_until TEXT;
+    CREATE INDEX sources_due ON sources (COALESCE(next_due, ''), name) WHERE disabled IS NULL;
     """,
 )
 
@@ -371,7 +378,7 @@ class SqliteStore:
                     "UPDATE sources SET location = ?, url = NULL, redirect_target = NULL, "
                     "redirect_count = 0, disabled = NULL, etag = NULL, last_modified = NULL, "
                     "content_hash = NULL, broken_hash = NULL, retry_after = NULL, "
-                    "next_due = NULL WHERE name = ? AND location <> ?",
+                    "next_due = NULL, claimed_until = NULL WHERE name = ? AND location <> ?",
                     (location, name, location),
                 )
                 if moved.rowcount:
@@ -386,6 +393,25 @@ class SqliteStore:
             f"{count if counts else 'NULL'} FROM sources ORDER BY name"
         ).fetchall()
         return [_source_state(row) for row in rows]
+
+    def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:
+        # Atomic as any write here: one writer at a time (BEGIN IMMEDIATE).
+        with self.transaction():
+            names = [
+                name
+                for (name,) in self._db.execute(
+                    "SELECT name FROM sources WHERE disabled IS NULL "
+                    "AND COALESCE(next_due, '') <= ? "
+                    "AND (claimed_until IS NULL OR claimed_until < ?) "
+                    "ORDER BY COALESCE(next_due, ''), name LIMIT ?",
+                    (to_text(now), to_text(now), limit),
+                )
+            ]
+            self._db.executemany(
+                "UPDATE sources SET claimed_until = ? WHERE name = ?",
+                [(to_text(now + lease), name) for name in names],
+            )
+        return names
 
     def apply_poll(self, intent: PollIntent) -> None:
         name, when = intent.source, intent.when
@@ -500,9 +526,10 @@ class SqliteStore:
     def _record_schedule(
         self, name: str, next_due: datetime | None, redirect_target: str | None, redirect_count: int
     ) -> None:
+        # The poll is done: its claim ends with it.
         self._db.execute(
-            "UPDATE sources SET next_due = ?, redirect_target = ?, redirect_count = ? "
-            "WHERE name = ?",
+            "UPDATE sources SET next_due = ?, redirect_target = ?, redirect_count = ?, "
+            "claimed_until = NULL WHERE name = ?",
             (to_text(next_due), redirect_target, redirect_count, name),
         )
 
@@ -515,6 +542,10 @@ class SqliteStore:
         )
 
     # -- items --------------------------------------------------------------
+
+    def lock_for_merge(self, keys: Collection[int]) -> None:
+        """Nothing to do: a transaction here is ``BEGIN IMMEDIATE``, the only
+        writer of the database until it ends, so no other merge runs meanwhile."""
 
     def copies_for_merge(self, source: str, entry_keys: Collection[str]) -> dict[str, CopyForMerge]:
         found: dict[str, CopyForMerge] = {}

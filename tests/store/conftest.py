@@ -3,6 +3,8 @@
 Adding a store is adding its name to ``STORES`` and a branch to
 :func:`open_fresh` (a fresh, empty database, dropped afterwards), as
 apscheduler 3.x parametrizes ``tests/test_jobstores.py`` over its job stores.
+PostgreSQL's tests skip, saying why, where no server is reachable (see
+tests/postgres.py).
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ import pytest
 
 from aggregator.store import Store, open_store
 
-STORES = ["sqlite"]
+STORES = ["sqlite", "postgres"]
 
 
-def open_fresh(kind: str, tmp_path: Path) -> Store:
+def open_fresh(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if kind == "sqlite":
         return open_store(tmp_path / "store.db")
+    if kind == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return open_store(url)
     raise AssertionError(f"no such store: {kind}")
 
 
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_fresh(request.param, tmp_path)
+    opened = open_fresh(request.param, request, tmp_path)
     try:
         yield opened
     finally:

@@ -13,9 +13,7 @@ from datetime import timedelta
 from aggregator.store import Store
 from aggregator.store.index import BAND_HITS_LIMIT, BandQuery
 from aggregator.store.items import PENDING, CopyStep, MergeIntent
-from tests.store.test_items_contract import WHEN, apply, join, new, store
-
-__all__ = ["store"]  # the fixture, parametrized over every store
+from tests.store.test_items_contract import WHEN, apply, join, new
 
 HOUR = timedelta(hours=1)
 

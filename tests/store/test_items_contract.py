@@ -6,14 +6,13 @@ the dedup stage uses: only the protocol, so another store is one parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from aggregator.errors import StoreError
-from aggregator.store import Store, open_store
+from aggregator.store import Store
 from aggregator.store.index import IndexedCopy
 from aggregator.store.items import (
     PENDING,
@@ -25,15 +24,6 @@ from aggregator.store.items import (
 )
 
 WHEN = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "store.db")
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def item(
@@ -267,3 +257,16 @@ def test_apply_merge_outside_a_transaction_takes_its_own(store: Store) -> None:
 
 def _fields(step: CopyStep) -> dict[str, object]:
     return {name: getattr(step, name) for name in CopyStep.__dataclass_fields__}
+
+
+def test_lock_for_merge_takes_any_keys_and_writes_nothing(store: Store) -> None:
+    (item_id,) = apply(store, "one", new("one", "a", 0))
+    keys = [-(2**63), 2**63 - 1, 0, 7, 7, *range(-5000, 5000, 3)]
+    with store.transaction():
+        store.lock_for_merge(keys)
+        store.lock_for_merge([])
+        (joined,) = store.apply_merge(MergeIntent("two", WHEN, (join("two", "x", item_id),)))
+    assert joined == item_id
+    store.lock_for_merge(keys)  # outside a transaction: holds nothing, fails nothing
+    (stored,) = store.items_by_id([item_id])
+    assert [ref.name for ref in stored.sources] == ["one", "two"]

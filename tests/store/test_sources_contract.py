@@ -137,3 +137,75 @@ def test_meta_and_the_generation(store: Store) -> None:
     before = int(store.get_meta("generation") or 0)
     store.bump_generation()
     assert int(store.get_meta("generation") or 0) == before + 1
+
+
+LEASE = timedelta(minutes=10)
+
+
+def scheduled(store: Store, **next_due: datetime | None) -> None:
+    """Sources named by the keywords, each polled once and due at its value."""
+    store.sync_sources([(name, f"https://{name}.example/feed", "S") for name in next_due])
+    for name, due in next_due.items():
+        if due is not None:
+            store.apply_poll(
+                PollIntent(name, WHEN - timedelta(days=1), due, fetch_state=VALIDATORS)
+            )
+
+
+def test_claim_due_claims_the_due_sources_earliest_first(store: Store) -> None:
+    scheduled(
+        store,
+        late=WHEN,  # due exactly now: due
+        never=None,  # never polled: first of all
+        early=WHEN - timedelta(hours=2),
+        earlier=WHEN - timedelta(hours=3),
+        future=WHEN + timedelta(seconds=1),
+    )
+    store.sync_sources([("also never", "https://n.example/feed", "S")])
+    gone = FetchError("gone", "HTTP 410 Gone", status=410)
+    store.sync_sources([("gone", "https://gone.example/feed", "S")])
+    store.apply_poll(PollIntent("gone", WHEN, None, error=gone, failures=1, disable=GONE))
+    assert store.claim_due(WHEN, lease=LEASE, limit=100) == [
+        "also never",
+        "never",
+        "earlier",
+        "early",
+        "late",
+    ]
+
+
+def test_a_claimed_source_is_not_claimed_again_until_its_claim_expires(store: Store) -> None:
+    scheduled(store, a=WHEN - timedelta(hours=1), b=WHEN - timedelta(minutes=1), c=None)
+    assert store.claim_due(WHEN, lease=LEASE, limit=2) == ["c", "a"]
+    assert store.claim_due(WHEN, lease=LEASE, limit=2) == ["b"]  # what the first left
+    assert store.claim_due(WHEN + LEASE, lease=LEASE, limit=10) == []  # not expired *before* now
+    after = WHEN + LEASE + timedelta(seconds=1)
+    assert store.claim_due(after, lease=LEASE, limit=10) == ["c", "a", "b"]  # the pollers died
+
+
+def test_a_poll_or_a_new_location_ends_the_claim(store: Store) -> None:
+    scheduled(store, polled=WHEN - timedelta(hours=1), moved=WHEN - timedelta(hours=1))
+    assert store.claim_due(WHEN, lease=LEASE, limit=10) == ["moved", "polled"]
+    store.apply_poll(
+        PollIntent("polled", WHEN, WHEN + timedelta(minutes=1), fetch_state=VALIDATORS)
+    )
+    store.sync_sources([("moved", "https://elsewhere.example/feed", "S")])
+    # Before the lease ends: due again (one after its poll, one as a new subscription).
+    assert store.claim_due(WHEN + timedelta(minutes=2), lease=LEASE, limit=10) == [
+        "moved",
+        "polled",
+    ]
+    # Claimed again (until +12 minutes); one polled, due in five hours.
+    store.apply_poll(PollIntent("polled", WHEN, WHEN + timedelta(hours=5), fetch_state=VALIDATORS))
+    assert store.claim_due(WHEN + timedelta(minutes=5), lease=LEASE, limit=10) == []
+
+
+def test_claim_due_inside_a_failed_transaction_claims_nothing(store: Store) -> None:
+    scheduled(store, a=None)
+    try:
+        with store.transaction():
+            assert store.claim_due(WHEN, lease=LEASE, limit=10) == ["a"]
+            raise RuntimeError("the tick failed before deferring its jobs")
+    except RuntimeError:
+        pass
+    assert store.claim_due(WHEN, lease=LEASE, limit=10) == ["a"]

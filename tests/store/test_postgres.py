@@ -1,0 +1,279 @@
+"""What only the PostgreSQL store has: errors naming a server, and several writers at once.
+
+Errors: an unreachable server, a refused login, a missing database, a lost
+connection and a newer schema are each one line naming the URL, its password
+masked.  Writers: two processes migrating a fresh database at once, two
+pollers claiming due sources at once, and two workers storing copies of one
+story at the same moment, each with its own connection.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+import psycopg
+import pytest
+
+from aggregator.dedup.merge import merge_copies, prepare_copy
+from aggregator.errors import StoreError
+from aggregator.models import ParsedItem
+from aggregator.store import Store, open_store
+from aggregator.store.postgres import MIGRATIONS, PostgresStore
+from tests.dedup import stories as s
+from tests.store.test_store_paths import run
+
+WHEN = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+_T = TypeVar("_T")
+
+
+@pytest.fixture
+def store(postgres_url: str) -> Iterator[PostgresStore]:
+    opened = PostgresStore(postgres_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def one_line_error(url: str) -> str:
+    with pytest.raises(StoreError) as raised:
+        open_store(url)
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+# -- errors -------------------------------------------------------------------
+
+
+def test_an_unreachable_server_is_one_line_with_the_password_masked() -> None:
+    message = one_line_error("postgresql://root:hunter22@127.0.0.1:1/x")
+    assert message.startswith("cannot open the database postgresql://root:***@127.0.0.1:1/x: ")
+    assert "refused" in message.lower() and "hunter22" not in message
+
+
+def test_a_missing_database_and_a_refused_login_say_so(postgres_server: object) -> None:
+    from tests.postgres import server_url, with_database
+
+    missing = with_database(server_url(), "no_such_database_here")
+    assert 'database "no_such_database_here" does not exist' in one_line_error(missing)
+    user = server_url().replace("://postgres@", "://nobody_here:s3cret!@", 1)
+    message = one_line_error(user)
+    assert "nobody_here:***@" in message and "s3cret" not in message
+    assert '"nobody_here"' in message  # the role refused
+
+
+def test_a_newer_schema_is_refused(postgres_url: str) -> None:
+    PostgresStore(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("UPDATE schema_version SET version = %s", (len(MIGRATIONS) + 1,))
+    message = one_line_error(postgres_url)
+    assert f"has schema version {len(MIGRATIONS) + 1}, newer than this program's" in message
+    assert message.endswith("upgrade aggregator")
+
+
+def test_a_connection_lost_mid_use_is_a_store_error(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    pid = store._db.info.backend_pid
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreError) as raised:
+        store.source_states()
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith("the database postgresql://")
+
+
+def test_without_psycopg_a_postgresql_url_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg raises ImportError
+    monkeypatch.delitem(sys.modules, "aggregator.store.postgres")
+    message = one_line_error("postgresql://me:pw12345@db.example/news")
+    assert "pip install 'aggregator[postgres]'" in message
+    assert "me:***@db.example" in message
+
+
+def test_status_and_duplicates_read_a_postgresql_store(tmp_path: Path, postgres_url: str) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "sources:\n  - {name: Harbour, url: 'https://harbour.example/feed', section: S}\n",
+        encoding="utf-8",
+    )
+    for command in (["status"], ["duplicates"]):
+        code, stderr = run([*command, "-c", str(config), "--db", postgres_url])
+        assert (code, stderr) == (0, "")
+    code, stderr = run(["status", "-c", str(config), "--db", "postgresql://u:pw99@127.0.0.1:1/x"])
+    assert code == 1 and stderr.count("\n") == 1
+    assert "postgresql://u:***@127.0.0.1:1/x" in stderr and "pw99" not in stderr
+
+
+# -- several writers ----------------------------------------------------------
+
+
+def at_once(*calls: Callable[[], _T]) -> list[_T]:
+    """Run the calls in threads released together; their results, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[_T | BaseException] = [RuntimeError("not run")] * len(calls)
+
+    def run_one(n: int) -> None:
+        barrier.wait()
+        try:
+            results[n] = calls[n]()
+        except BaseException as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=run_one, args=(n,)) for n in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+OPEN_WHEN_TOLD = """
+import sys
+from aggregator.store.postgres import PostgresStore
+print("ready", flush=True)
+sys.stdin.readline()
+PostgresStore(sys.argv[1]).close()
+"""
+
+
+def test_two_processes_migrate_a_fresh_database_at_once(postgres_database_url: str) -> None:
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_WHEN_TOLD, postgres_database_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for process in processes:
+        assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    for process in processes:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    for process in processes:
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+    with psycopg.connect(postgres_database_url) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(len(MIGRATIONS),)]
+
+
+def test_two_pollers_claiming_at_once_never_get_the_same_source(postgres_url: str) -> None:
+    names = [f"source {n:04}" for n in range(600)]
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    lease = timedelta(minutes=1)
+    try:
+        first.sync_sources([(name, f"https://{n}.example/", "S") for n, name in enumerate(names)])
+        for tick in range(3):  # each tick after the leases of the one before expired
+            now = WHEN + tick * 2 * lease
+            claimed = at_once(
+                partial(first.claim_due, now, lease=lease, limit=400),
+                partial(second.claim_due, now, lease=lease, limit=400),
+            )
+            assert not set(claimed[0]) & set(claimed[1])
+            assert sorted(claimed[0] + claimed[1]) == names  # 800 asked: all 600 handed out
+            assert first.claim_due(now, lease=lease, limit=400) == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_lock_for_merge_makes_another_transaction_wait_for_a_shared_key(
+    postgres_url: str,
+) -> None:
+    holder, waiter, watcher = (PostgresStore(postgres_url) for _ in range(3))
+    try:
+        with holder.transaction():
+            holder.lock_for_merge([11, 12, 13])
+            with waiter.transaction():
+                waiter.lock_for_merge([14, 15])  # no key shared: no wait
+            done = threading.Event()
+
+            def lock_shared() -> None:
+                with waiter.transaction():
+                    waiter.lock_for_merge([13, 99])
+                    done.set()
+
+            thread = threading.Thread(target=lock_shared)
+            thread.start()
+            pid = waiter._db.info.backend_pid
+            # Waiting on a row lock, as the server sees it (not a guess from a sleep).
+            for _ in range(500):
+                row = watcher._db.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+                ).fetchone()
+                if row is not None and row[0] == "Lock":
+                    break
+                threading.Event().wait(0.01)
+            assert row is not None and row[0] == "Lock" and not done.is_set()
+        thread.join(timeout=30)
+        assert done.is_set()
+    finally:
+        for opened in (holder, waiter, watcher):
+            opened.close()
+
+
+def story(source: str, round_: int, same_url: bool) -> ParsedItem:
+    """One story as ``source`` carries it: the same address, or the same text elsewhere."""
+    link = (
+        f"https://news.example/round-{round_}" if same_url else f"https://{source}.example/{round_}"
+    )
+    return ParsedItem(
+        entry_id=f"{source}-{round_}",
+        title=f"Round {round_}: {s.TITLE}",
+        link=link,
+        published=WHEN,
+        updated=None,
+        content_html=f"<p>Round {round_}. {s.TEXT}</p>",
+    )
+
+
+def store_story(store: Store, source: str, round_: int, same_url: bool) -> Callable[[], object]:
+    copy = prepare_copy(story(source, round_, same_url))  # the CPU part, before the race
+
+    def merge() -> object:
+        with store.transaction():
+            return merge_copies(store, source, "News", [copy], WHEN)
+
+    return merge
+
+
+def test_two_workers_storing_one_story_at_once_make_one_item_of_both(postgres_url: str) -> None:
+    """Without lock_for_merge each would find no item and create one."""
+    harbour, wire = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    rounds = 50
+    try:
+        for n in range(rounds):
+            same_url = n % 2 == 0
+            at_once(
+                store_story(harbour, "harbour", n, same_url),
+                store_story(wire, "wire", n, same_url),
+            )
+        items = harbour.latest_items(10 * rounds)
+        by_round = {
+            n: [i for i in items if i.title.startswith(f"Round {n}:")] for n in range(rounds)
+        }
+        split = [n for n, found in by_round.items() if len(found) != 1]
+        assert split == [], f"{len(split)} of {rounds} stories stored as two items"
+        for found in by_round.values():
+            assert sorted(ref.name for ref in found[0].sources) == ["harbour", "wire"]
+    finally:
+        harbour.close()
+        wire.close()
