@@ -180,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _duplicates(config, sys.stdout)
         if args.command in ("worker", "db") or config.shared_store is not None:
             return _cluster_command(args, config, grace)
+        assert isinstance(config.store, Path)  # SQLite: one writer per file
         with WriterLock(config.store, "--once" if args.once else "daemon"):
             if args.once:
                 return _once(config, sys.stdout)

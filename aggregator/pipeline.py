@@ -157,7 +157,8 @@ class Pipeline:
         the same as one stage after another, however far fetching runs ahead.
         """
         report = PassReport()
-        states = {s.name: s for s in self.store.source_states(counts=False)}
+        names = [s.name for s in sources]
+        states = {s.name: s for s in self.store.source_states(counts=False, names=names)}
 
         async def fetch(index: int) -> _Outcome:
             return await self._fetch(sources[index], states[sources[index].name], now)

@@ -92,8 +92,8 @@ class Node:
             return
         now = self.clock()
         if scheduled:
-            state = self.store.source_state(name)
-            if state is None or superseded(state, now):
+            states = self.store.source_states(counts=False, names=[name])
+            if not states or superseded(states[0], now):
                 log.debug("%s: polled since this poll was queued; nothing to do", name)
                 return
         report = await self.pipeline.update([source], now)

@@ -156,7 +156,8 @@ class JobQueue:
             for name in names
         ]
         try:
-            return list(await self._app.job_manager.batch_defer_jobs_async(jobs))
+            deferred = await self._app.job_manager.batch_defer_jobs_async(jobs)
+            return [job.id for job in deferred if job.id is not None]
         except Exception as exc:
             raise QueueError(f"{self._shown_as}: cannot queue polls: {_why(exc)}") from exc
 
@@ -172,7 +173,9 @@ class JobQueue:
             scheduled_at=datetime.now(UTC) + timedelta(seconds=delay) if delay else None,
         )
         try:
-            return await self._app.job_manager.defer_job_async(job)
+            deferred = await self._app.job_manager.defer_job_async(job)
+            assert deferred.id is not None
+            return deferred.id
         except Exception as exc:
             raise QueueError(f"{self._shown_as}: cannot queue publishing: {_why(exc)}") from exc
 

@@ -41,6 +41,7 @@ several machines):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -68,6 +69,23 @@ class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, Protocol):
 
     def set_meta(self, key: str, value: str) -> None: ...
 
+    def take_meta(self, prefix: str) -> dict[str, str]:
+        """Remove every value whose key starts with ``prefix``, and return them
+        by key (what the jobs of one ``--once`` run left for it)."""
+        ...
+
     def bump_generation(self) -> None:
         """Count a change to what is published (items, summaries, source titles)."""
+        ...
+
+    def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
+        """Keep the files just published (name relative to the output directory
+        -> bytes) in place of the last ones, as of ``state`` (the publish's),
+        in one transaction: every daemon sharing the store serves these."""
+        ...
+
+    def published_files(self, *, unless: str | None = None) -> tuple[str | None, dict[str, bytes]]:
+        """The state of the files last saved and the files, all of one save;
+        (None, {}) before any; no files when the state is ``unless`` (a daemon
+        asking whether they changed since its copy)."""
         ...

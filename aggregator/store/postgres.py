@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -175,6 +175,14 @@ MIGRATIONS: tuple[str, ...] = (
     -- keys per source would exhaust (max_locks_per_transaction).
     CREATE TABLE merge_locks (bucket integer PRIMARY KEY);
     INSERT INTO merge_locks SELECT generate_series(0, {MERGE_LOCK_BUCKETS - 1});
+    """,
+    # The files last published, for every daemon sharing the store to serve
+    # (save_published); their state is the meta key 'published_files'.
+    """
+    CREATE TABLE published_files (
+        name text PRIMARY KEY,
+        body bytea NOT NULL
+    );
     """,
 )
 
@@ -324,6 +332,38 @@ class PostgresStore:
         )
 
     @_translated
+    def take_meta(self, prefix: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "DELETE FROM meta WHERE starts_with(key, %s) RETURNING key, value", (prefix,)
+        ).fetchall()
+        return {str(key): str(value) for key, value in rows}
+
+    @_translated
+    def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
+        with self._db.transaction():
+            self._db.execute("DELETE FROM published_files")
+            with self._db.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO published_files (name, body) VALUES (%s, %s)",
+                    list(files.items()),
+                )
+            self.set_meta("published_files", state)
+
+    @_translated
+    def published_files(self, *, unless: str | None = None) -> tuple[str | None, dict[str, bytes]]:
+        # One statement, so that the state and the files are of one publish.
+        rows = self._db.execute(
+            "SELECT m.value, f.name, f.body FROM meta m "
+            "LEFT JOIN published_files f ON m.value <> %s::text OR %s::text IS NULL "
+            "WHERE m.key = 'published_files' ORDER BY f.name",
+            (unless, unless),
+        ).fetchall()
+        if not rows:
+            return None, {}
+        state = str(rows[0][0])
+        return state, {str(name): bytes(body) for _state, name, body in rows if name is not None}
+
+    @_translated
     def bump_generation(self) -> None:
         # One row that every writer updates: its lock is held until the
         # writer's transaction ends, so writers that bump take turns there.
@@ -366,11 +406,17 @@ class PostgresStore:
                 )
 
     @_translated
-    def source_states(self, *, counts: bool = True) -> list[SourceState]:
+    def source_states(
+        self, *, counts: bool = True, names: Collection[str] | None = None
+    ) -> list[SourceState]:
         count = "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name)"
-        rows = self._db.execute(
-            f"SELECT {_SOURCE_COLUMNS}, {count if counts else 'NULL'} FROM sources ORDER BY name"
-        ).fetchall()
+        select = f"SELECT {_SOURCE_COLUMNS}, {count if counts else 'NULL'} FROM sources"
+        if names is None:
+            rows = self._db.execute(f"{select} ORDER BY name").fetchall()
+        else:
+            rows = self._db.execute(
+                f"{select} WHERE name = ANY(%s) ORDER BY name", (sorted(set(names)),)
+            ).fetchall()
         return [_source_state(row) for row in rows]
 
     @_translated

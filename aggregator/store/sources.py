@@ -8,7 +8,7 @@ entry_digests / save_...   the source's last document, to parse only what is new
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -25,9 +25,12 @@ class SourceStore(Protocol):
         nothing when nothing changed."""
         ...
 
-    def source_states(self, *, counts: bool = True) -> list[SourceState]:
-        """Every source's state, by name; ``counts=False`` leaves ``items_stored``
-        None (counting reads every copy: a warm pass does not need it)."""
+    def source_states(
+        self, *, counts: bool = True, names: Collection[str] | None = None
+    ) -> list[SourceState]:
+        """Every source's state (or those of ``names`` that exist), by name;
+        ``counts=False`` leaves ``items_stored`` None (counting reads every
+        copy: a warm pass does not need it)."""
         ...
 
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:

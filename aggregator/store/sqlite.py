@@ -21,7 +21,7 @@ import os
 import re
 import sqlite3
 import struct
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -153,6 +153,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sources ADD COLUMN claimed_until TEXT;
     CREATE INDEX sources_due ON sources (COALESCE(next_due, ''), name) WHERE disabled IS NULL;
+    """,
+    # The files last published, for every daemon sharing the store to serve
+    # (save_published); their state is the meta key 'published_files'.
+    """
+    CREATE TABLE published_files (
+        name TEXT PRIMARY KEY,
+        body BLOB NOT NULL
+    );
     """,
 )
 
@@ -350,6 +358,35 @@ class SqliteStore:
             (key, value),
         )
 
+    def take_meta(self, prefix: str) -> dict[str, str]:
+        with self.transaction():
+            rows = self._db.execute(
+                "DELETE FROM meta WHERE substr(key, 1, ?) = ? RETURNING key, value",
+                (len(prefix), prefix),
+            ).fetchall()
+        return {str(key): str(value) for key, value in rows}
+
+    def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM published_files")
+            self._db.executemany(
+                "INSERT INTO published_files (name, body) VALUES (?, ?)", list(files.items())
+            )
+            self.set_meta("published_files", state)
+
+    def published_files(self, *, unless: str | None = None) -> tuple[str | None, dict[str, bytes]]:
+        # One statement, so that the state and the files are of one publish.
+        rows = self._db.execute(
+            "SELECT m.value, f.name, f.body FROM meta m "
+            "LEFT JOIN published_files f ON m.value <> ? OR ? IS NULL "
+            "WHERE m.key = 'published_files' ORDER BY f.name",
+            (unless, unless),
+        ).fetchall()
+        if not rows:
+            return None, {}
+        state = str(rows[0][0])
+        return state, {str(name): bytes(body) for _state, name, body in rows if name is not None}
+
     def bump_generation(self) -> None:
         """Count a change to what is published (items, summaries, source titles)."""
         self._db.execute(
@@ -384,14 +421,25 @@ class SqliteStore:
                 if moved.rowcount:
                     self.save_entry_digests(name, None)
 
-    def source_states(self, *, counts: bool = True) -> list[SourceState]:
+    def source_states(
+        self, *, counts: bool = True, names: Collection[str] | None = None
+    ) -> list[SourceState]:
         count = "(SELECT COUNT(*) FROM item_sources WHERE source = sources.name)"
-        rows = self._db.execute(
+        select = (
             "SELECT name, etag, last_modified, content_hash, title, site_link, last_fetch, "
             "last_success, last_error, consecutive_failures, next_due, broken_hash, url, "
             "redirect_target, redirect_count, disabled, feed_ttl, retry_after, "
-            f"{count if counts else 'NULL'} FROM sources ORDER BY name"
-        ).fetchall()
+            f"{count if counts else 'NULL'} FROM sources"
+        )
+        if names is None:
+            rows = self._db.execute(f"{select} ORDER BY name").fetchall()
+        else:
+            rows = []
+            for chunk in _chunks(sorted(set(names))):
+                marks = ",".join("?" * len(chunk))
+                rows += self._db.execute(
+                    f"{select} WHERE name IN ({marks}) ORDER BY name", chunk
+                ).fetchall()
         return [_source_state(row) for row in rows]
 
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:

@@ -112,13 +112,14 @@ def feeds(feed_server: FeedServer) -> Iterator[FeedServer]:
 
 
 def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "aggregator.cli", "worker", "-c", str(config),
-         "--concurrency", "2", "--log-level", "INFO"],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-        start_new_session=True,
-    )  # fmt: skip
+    with log.open("wb") as stderr:  # the child has its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "aggregator.cli", "worker", "-c", str(config),
+             "--concurrency", "2", "--log-level", "INFO"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )  # fmt: skip
 
 
 class Queue:
@@ -128,6 +129,9 @@ class Queue:
         import psycopg
 
         self.db = psycopg.connect(url, autocommit=True)
+
+    def close(self) -> None:
+        self.db.close()
 
     def workers(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM procrastinate_workers ORDER BY id")]
@@ -194,7 +198,7 @@ def published(out: Path) -> list[tuple[str, bool]]:
 
 
 def test_killed_workers_lose_nothing(
-    feeds: FeedServer, postgres_database_url: str, tmp_path: Path
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     config = write_config(tmp_path / "cluster.yaml", feeds, postgres_database_url, tmp_path / "out")
     assert (
@@ -206,6 +210,7 @@ def test_killed_workers_lose_nothing(
         == 0
     )
     queue = Queue(postgres_database_url)
+    request.addfinalizer(queue.close)
     logs = [tmp_path / f"worker{n}.log" for n in range(4)]
     workers: list[subprocess.Popen[bytes]] = []
     try:
