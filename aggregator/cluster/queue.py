@@ -80,6 +80,7 @@ class JobQueue:
         connector = procrastinate.PsycopgConnector(conninfo=location.url, min_size=1, max_size=4)
         self._app = procrastinate.App(connector=connector)
         self._registered = False
+        self.created = False  # the job queue's tables were made on opening
 
     @classmethod
     def of(cls, config: Config) -> JobQueue:
@@ -89,10 +90,16 @@ class JobQueue:
         return cls(config.shared_store)
 
     async def __aenter__(self) -> JobQueue:
+        """Open it, creating its tables on first use."""
         try:
             await self._app.open_async()
         except Exception as exc:
             raise QueueError(f"cannot open the job queue at {self._shown_as}: {_why(exc)}") from exc
+        try:
+            self.created = await self.migrate()
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -104,22 +111,29 @@ class JobQueue:
     async def migrate(self) -> bool:
         """Create procrastinate's tables unless they exist; True when created.
 
-        Run under the store's migration (its advisory lock), so that two
-        processes opening a fresh database at once do not both create them.
+        procrastinate's schema is one script, run as one transaction: when two
+        processes open a fresh database at once, one creates it and the
+        other's attempt fails whole, and finds it made.
         """
-        connector = self._app.connector
         try:
-            row = await connector.execute_query_one_async(
-                "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
-            )
-            if row["present"]:
+            if await self._has_schema():
                 return False
-            await self._app.schema_manager.apply_schema_async()
+            try:
+                await self._app.schema_manager.apply_schema_async()
+            except Exception:
+                if await self._has_schema():
+                    return False  # made by another process meanwhile
+                raise
         except Exception as exc:
-            raise QueueError(
-                f"cannot create the job queue at {self._shown_as}: {_why(exc)}"
-            ) from exc
+            why = _why(exc)
+            raise QueueError(f"cannot create the job queue at {self._shown_as}: {why}") from exc
         return True
+
+    async def _has_schema(self) -> bool:
+        row = await self._app.connector.execute_query_one_async(
+            "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+        )
+        return bool(row["present"])
 
     def register(self, *, poll: PollJob, publish: PublishJob) -> None:
         """What this process runs for each task (before :meth:`run_worker`)."""

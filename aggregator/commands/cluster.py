@@ -46,7 +46,7 @@ def migrate(config: Config, out: TextIO) -> int:
 
         async def queue_schema() -> bool:
             async with JobQueue.of(config) as queue:
-                return await queue.migrate()
+                return queue.created
 
         created = asyncio.run(queue_schema())
     finally:
@@ -74,7 +74,6 @@ def queue_status(config: Config, out: TextIO) -> None:
 
         async def counts() -> JobCounts:
             async with JobQueue.of(config) as queue:
-                await queue.migrate()
                 return await queue.counts(config.cluster.stall_timeout)
 
         counts_now = asyncio.run(counts())

@@ -13,102 +13,20 @@ behind, and the same items, clusters and summaries as one ``aggregate
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 
 from aggregator.config import load_config
 from aggregator.store import open_store
-from tests.feedserver import FeedServer, Route
+from tests.cluster.stories import FEEDS, corpus, write_config
+from tests.feedserver import FeedServer
 
 pytestmark = pytest.mark.slow
-
-FEEDS = 24
-STORIES = 40
-PER_FEED = 6
-VOCABULARY = (
-    "council budget river school market energy storm harbor court museum railway "
-    "hospital election festival bridge factory farmers teachers police minister "
-    "vote plan report water prices housing transport airport union workers strike "
-    "season team coach players stadium record fans weather flood rescue village "
-    "city mayor police fire station research university students library"
-)
-WORDS = VOCABULARY.split()
-
-
-def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(9, 16))]
-    return " ".join(words).capitalize() + "."
-
-
-def corpus(seed: int = 7) -> list[list[tuple[str, str, str]]]:
-    """For each feed, its entries as (guid, title, text): stories shared between
-    feeds keep their text (or gain a line), each feed its own titles and guids."""
-    rng = random.Random(seed)
-    stories = [
-        (" ".join(rng.choice(WORDS) for _ in range(6)).title(), [_sentence(rng) for _ in range(9)])
-        for _ in range(STORIES)
-    ]
-    feeds: list[list[tuple[str, str, str]]] = []
-    for feed in range(FEEDS):
-        chosen = rng.sample(range(STORIES), PER_FEED)
-        entries = []
-        for story in chosen:
-            title, sentences = stories[story]
-            text = list(sentences)
-            if rng.random() < 0.5:
-                text.append(f"Reporting by the desk of outlet {feed}.")
-            entries.append((f"feed{feed}-story{story}", title, " ".join(text)))
-        feeds.append(entries)
-    return feeds
-
-
-def rss(name: str, base: str, entries: list[tuple[str, str, str]], when: datetime) -> bytes:
-    items = []
-    for n, (guid, title, text) in enumerate(entries):
-        date = format_datetime(when - timedelta(minutes=10 * n, seconds=len(guid)))
-        items.append(
-            f"<item><title>{escape(title)}</title><link>{base}/{name}/{guid}</link>"
-            f"<guid isPermaLink='false'>{guid}</guid><pubDate>{date}</pubDate>"
-            f"<description>{escape(text)}</description></item>"
-        )
-    return (
-        f"<?xml version='1.0'?><rss version='2.0'><channel><title>{name}</title>"
-        f"<link>{base}/{name}</link><description>d</description>{''.join(items)}"
-        "</channel></rss>"
-    ).encode()
-
-
-def write_config(path: Path, server: FeedServer, store: str, out: Path) -> Path:
-    sources = "".join(
-        f"  - name: feed{n}\n    url: {server.url(f'/feed{n}.xml')}\n    section: S{n % 3}\n"
-        for n in range(FEEDS)
-    )
-    path.write_text(
-        f"title: Kill test\nallow_private: true\nstore: '{store}'\ninterval: 1h\n"
-        f"output:\n  dir: {out}\ncluster:\n  tick: 0.3s\n  stall_timeout: 3s\n"
-        f"digest:\n  sentences: 0\nsources:\n{sources}"
-    )
-    return path
-
-
-@pytest.fixture
-def feeds(feed_server: FeedServer) -> Iterator[FeedServer]:
-    when = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    for n, entries in enumerate(corpus()):
-        body = rss(f"feed{n}", feed_server.base, entries, when)
-        # Slow enough that workers are killed while they hold polls.
-        feed_server.add(f"/feed{n}.xml", Route(body=body, delay=0.4))
-    yield feed_server
 
 
 def start_worker(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -200,6 +118,8 @@ def published(out: Path) -> list[tuple[str, bool]]:
 def test_killed_workers_lose_nothing(
     feeds: FeedServer, postgres_database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    for route in feeds.routes.values():
+        route.delay = 0.4  # slow enough that workers are killed while they hold polls
     config = write_config(tmp_path / "cluster.yaml", feeds, postgres_database_url, tmp_path / "out")
     assert (
         subprocess.run(

@@ -1,0 +1,88 @@
+"""Two daemons over one PostgreSQL store, each with its own output directory
+(two machines): every source polled once, the same feed served by both."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.stories import corpus, write_config
+from tests.feedserver import FeedServer
+
+pytestmark = pytest.mark.slow
+
+
+def start_daemon(config: Path, out: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "aggregator.cli", "-c", str(config), "--port", "0",
+             "--out", str(out), "--log-level", "WARNING"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def port_of(log: Path, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"on http://127\.0\.0\.1:(\d+)/", log.read_text())
+        if found:
+            return int(found.group(1))
+        time.sleep(0.05)
+    raise AssertionError(f"the daemon did not start: {log.read_text()[-2000:]}")
+
+
+def get(url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read(), response.headers.get("ETag", "")
+    except OSError:
+        return 0, b"", ""
+
+
+def test_two_daemons_poll_each_source_once_and_serve_the_same_feed(
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "feeds.yaml", feeds, postgres_database_url, tmp_path / "x")
+    # Documents the same whichever node publishes: their self links must not
+    # name the port each daemon happened to get.
+    config.write_text("base_url: https://news.example/\n" + config.read_text())
+    stories = len({guid.split("-")[1] for entries in corpus() for guid, _, _ in entries})
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    daemons = [
+        start_daemon(config, tmp_path / "out-a", logs[0]),
+        start_daemon(config, tmp_path / "out-b", logs[1]),
+    ]
+    try:
+        ports = [port_of(log) for log in logs]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            served = [get(f"http://127.0.0.1:{port}/feed.atom") for port in ports]
+            same = all(status == 200 for status, _, _ in served) and served[0] == served[1]
+            if same and served[0][1].count(b"<entry>") == stories:  # every story, once polled
+                break
+            time.sleep(0.2)
+        else:
+            statuses = [status for status, _, _ in served]
+            raise AssertionError(f"not the same feed: {statuses} {logs[0].read_text()[-2000:]}")
+    finally:
+        for daemon in daemons:
+            if daemon.poll() is None:
+                os.killpg(daemon.pid, signal.SIGTERM)
+        codes = [daemon.wait(30) for daemon in daemons]
+    assert codes == [0, 0], [log.read_text()[-2000:] for log in logs]
+    assert served[0][2] and served[0][2] == served[1][2]  # the same ETag
+    assert (tmp_path / "out-a" / "feed.atom").read_bytes() == (
+        tmp_path / "out-b" / "feed.atom"
+    ).read_bytes()
+    polls = {path: route.requests for path, route in feeds.routes.items()}
+    assert set(polls.values()) == {1}, polls  # no source polled twice for one due time
