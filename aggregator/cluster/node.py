@@ -2,7 +2,7 @@
 
     tick (every few seconds, in every daemon and worker)
         store.claim_due(now)            due sources, each claimed by one tick only
-        -> queue.defer_polls            one poll job each, under the source's lock
+        -> queue.defer_polls            one poll job each, under its host slot's lock (poll_lock)
         -> queue.retry_stalled          jobs of workers that stopped sending heartbeats
     poll job (any worker)
         superseded?  (decide.superseded: polled since, or gone) -> nothing
@@ -25,10 +25,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from ..config import Config
+from ..config import Config, SourceConfig
 from ..decide import superseded
 from ..errors import StoreError
 from ..pipeline import Pipeline, utc_now
@@ -46,6 +48,19 @@ CLAIMS_PER_TICK = 1000
 # Publishing waits this long after a change, so that a burst of polls
 # finishing together is published once.
 PUBLISH_DELAY_SECONDS = 1.0
+
+
+def poll_lock(source: SourceConfig, per_host: int) -> str:
+    """The lock of every poll of ``source``: one of ``per_host`` slots of its host.
+
+    A source always gets the same slot, so that two polls of it never run
+    at once anywhere; the host's sources share ``per_host`` slots, so that
+    no more than ``fetch.per_host`` polls of one host run at once in the
+    whole cluster, as in one process.
+    """
+    host = (urlsplit(source.url).hostname or "") if source.url else "local files"
+    slot = zlib.crc32(source.name.encode()) % per_host
+    return f"host:{host}:{slot}"
 
 
 def run_key(run: str, name: str) -> str:
@@ -143,10 +158,18 @@ class Node:
         now = self.clock()
         with self.store.transaction():
             due = self.store.claim_due(now, lease=CLAIM_LEASE, limit=CLAIMS_PER_TICK)
-        known = [name for name in due if name in self._sources]
-        await self.queue.defer_polls(known, scheduled=True)
+        await self.queue.defer_polls(self.poll_locks(due), scheduled=True)
         await self.queue.retry_stalled(self.timing.stall_timeout)
-        return len(known)
+        return len(due)
+
+    def poll_locks(self, names: Iterable[str]) -> dict[str, str]:
+        """Name -> lock of those of ``names`` configured here (see :func:`poll_lock`)."""
+        per_host = self.config.fetch.per_host
+        return {
+            name: poll_lock(self._sources[name], per_host)
+            for name in names
+            if name in self._sources
+        }
 
     async def keep_ticking(self) -> None:
         """Tick every ``timing.tick`` seconds until cancelled; a store failure ends it."""

@@ -52,7 +52,7 @@ async def _run_once(
     ):
         node = Node(config, store, queue, pipeline)
         queue.register(poll=node.poll, publish=node.publish)
-        polls = await queue.defer_polls(names, scheduled=False, run=run)
+        polls = await queue.defer_polls(node.poll_locks(names), scheduled=False, run=run)
         await _until_done(queue, polls, concurrency, progress, names)
         await _until_done(queue, [await queue.defer_publish(run=run)], 1, None, [])
     return _report(store, run, names)

@@ -4,7 +4,7 @@ The one module that imports procrastinate.  It knows three tasks by name and
 what each one's job looks like; what a job does is given by the caller
 (:class:`~aggregator.cluster.node.Node`), so the queue decides nothing.
 
-    polls     poll(source, scheduled, run)  lock "source:NAME"  one poll of one source
+    polls     poll(source, scheduled, run)  lock "host:HOST:N"    one poll of one source
     publish   publish()                     lock "publish"      the merged feed, one node at a time
 
 Why these choices (each was a failure of a prototype, caught by a kill test):
@@ -24,7 +24,7 @@ Why these choices (each was a failure of a prototype, caught by a kill test):
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -65,11 +65,6 @@ class JobCounts:
 
     def count(self, queue: str, status: str) -> int:
         return self.by_status.get((queue, status), 0)
-
-
-def source_lock(name: str) -> str:
-    """The lock of every job that polls ``name``: one at a time, cluster-wide."""
-    return f"source:{name}"
 
 
 class JobQueue:
@@ -153,21 +148,22 @@ class JobQueue:
         self._app.task(name="publish", queue=PUBLISH, retry=retry)(publish_task)
 
     async def defer_polls(
-        self, names: Sequence[str], *, scheduled: bool, run: str | None = None
+        self, locks: Mapping[str, str], *, scheduled: bool, run: str | None = None
     ) -> list[int]:
-        """One poll job per source, each with its source's lock; their ids."""
-        if not names:
+        """One poll job per source (name -> its lock: no two jobs with one lock
+        run at once, anywhere); their ids, in order."""
+        if not locks:
             return []
         jobs = [
             procrastinate_jobs.Job(
                 id=None,
                 queue=POLLS,
-                lock=source_lock(name),
+                lock=lock,
                 queueing_lock=None,
                 task_name="poll",
                 task_kwargs={"source": name, "scheduled": scheduled, "run": run},
             )
-            for name in names
+            for name, lock in locks.items()
         ]
         try:
             deferred = await self._app.job_manager.batch_defer_jobs_async(jobs)
