@@ -8,6 +8,7 @@ Usage::
 
     python benchmarks/pipeline.py [--feeds 1000] [--items 30] [--seed 1] [--gzip]
                                   [--latency-ms 0] [--keep DIR] [--no-reader]
+                                  [--store postgresql://.../empty_database]
 
 Everything is generated from ``random.Random(seed)``: the same arguments give
 byte-identical feeds, so two runs of the benchmark time the same work.  No
@@ -1083,12 +1084,14 @@ def _machine_busy_seconds() -> float:
 # --- The benchmark ----------------------------------------------------------
 
 
-def write_config(directory: Path, corpus: Corpus, server: FeedServer) -> Path:
+def write_config(
+    directory: Path, corpus: Corpus, server: FeedServer, store: str = "aggregator.db"
+) -> Path:
     """feeds.yaml with every feed as a source, sections spread over three names."""
     lines = [
         "title: Benchmark",
         "allow_private: true",
-        "store: aggregator.db",
+        f"store: '{store}'",
         "output:",
         "  dir: out",
         "fetch:",
@@ -1155,7 +1158,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
             + (f" with {args.latency_ms} ms latency" if args.latency_ms else ""),
             flush=True,
         )
-        config = write_config(workdir, corpus, server)
+        config = write_config(workdir, corpus, server, args.store)
         command = [str(aggregate), "--once", "-c", str(config)]
         print("running:", " ".join(command), flush=True)
 
@@ -1328,6 +1331,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="generate into DIR and keep it (default: a temp dir)",
+    )
+    parser.add_argument(
+        "--store",
+        default="aggregator.db",
+        metavar="PATH|URL",
+        help="the store: a SQLite file in the work directory (default aggregator.db) or "
+        "the URL of an empty PostgreSQL database",
     )
     parser.add_argument(
         "--no-reader",

@@ -186,6 +186,44 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+# A copy not stored before, in one statement: its item (when it makes one:
+# %(uid)s not null), its row in item_sources, its index entry and band keys,
+# and the item's other copies no longer shown (when it is: %(show)s).
+# %(item)s and %(index_item)s null stand for the item inserted here.  Rows
+# inserted by one part are not seen by another (one snapshot), so the copy
+# is inserted shown rather than marked so afterwards.
+_STORE_NEW_COPY = """
+WITH item AS (
+    INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, published,
+                       updated, content_html, author, language, lead_source, first_seen)
+    SELECT %(uid)s, %(section)s, %(title)s, %(link)s, %(canonical_url)s, %(fingerprint)s,
+           %(published)s, %(updated)s, %(content_html)s, %(author)s, %(language)s,
+           %(source)s, %(when)s
+    WHERE %(uid)s::text IS NOT NULL
+    RETURNING id
+), copy AS (
+    INSERT INTO item_sources (source, entry_key, item_id, link, content_hash, first_seen)
+    SELECT %(source)s, %(entry_key)s, COALESCE(%(item)s::bigint, (SELECT id FROM item)),
+           %(copy_link)s, %(content_hash)s, %(when)s
+    ON CONFLICT (source, entry_key) DO UPDATE
+        SET link = excluded.link, content_hash = excluded.content_hash
+), indexed AS (
+    INSERT INTO dedup_copies (source, entry_key, item_id, title, at, signature, bands, method,
+                              score, matched, shown)
+    SELECT %(source)s, %(entry_key)s, COALESCE(%(index_item)s::bigint, (SELECT id FROM item)),
+           %(index_title)s, %(at)s, %(signature)s, %(bands)s::bigint[], %(method)s,
+           %(score)s, %(matched)s, %(shown)s
+    RETURNING id
+), band_rows AS (
+    INSERT INTO dedup_bands (band, at, copy_id)
+    SELECT DISTINCT unnest(%(bands)s::bigint[]), %(at)s::timestamptz, id FROM indexed
+), unshown AS (
+    UPDATE dedup_copies SET shown = false
+    WHERE %(show)s AND shown AND item_id = COALESCE(%(item)s::bigint, (SELECT id FROM item))
+)
+SELECT (SELECT id FROM item), (SELECT id FROM indexed)
+"""
+
 # Held while migrating, so that two processes opening a fresh database at
 # once take turns: the second finds the schema made.  (An advisory lock's
 # key is the database's: any constant no other program of ours uses.)
@@ -607,10 +645,6 @@ class PostgresStore:
     def apply_merge(self, intent: MergeIntent) -> list[int]:
         items: dict[int, int] = {}  # step -> the item it inserted
         copies: dict[int, int] = {}  # step -> the copy it indexed
-
-        def resolve(ref: int, assigned: dict[int, int]) -> int:
-            return assigned[ref - PENDING] if ref >= PENDING else ref
-
         item_ids = []
         # The caller's transaction (the pipeline's savepoint per source), as
         # in SQLite: no savepoint of our own.
@@ -628,59 +662,122 @@ class PostgresStore:
                 )
             for n, step in enumerate(intent.steps):
                 try:
-                    if step.insert is not None:
-                        items[n] = self._insert_item(
-                            step.insert.uid, step.insert.item, intent.source, intent.when
-                        )
-                    item_id = resolve(step.item_id, items)
-                    if step.rewrite is not None:
-                        self._update_item(item_id, step.rewrite)
-                    if step.retext is not None:
-                        self._db.execute(
-                            "UPDATE items SET title = %s, content_html = %s, author = %s, "
-                            "language = %s WHERE id = %s",
-                            (
-                                step.retext.title,
-                                step.retext.content_html,
-                                step.retext.author,
-                                step.retext.language,
-                                item_id,
-                            ),
-                        )
-                    self._db.execute(
-                        "INSERT INTO item_sources (source, entry_key, item_id, link, "
-                        "content_hash, first_seen) VALUES (%s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (source, entry_key) DO UPDATE "
-                        "SET link = excluded.link, content_hash = excluded.content_hash",
-                        (
-                            intent.source,
-                            step.entry_key,
-                            item_id,
-                            step.link,
-                            step.content_hash,
-                            _second(intent.when),
-                        ),
-                    )
-                    index = step.index
-                    matched = index.matched
-                    if index.item_id >= PENDING or (matched or 0) >= PENDING:
-                        index = replace(
-                            index,
-                            item_id=resolve(index.item_id, items),
-                            matched=resolve(matched, copies) if matched is not None else None,
-                        )
-                    copies[n] = self._index_copy(index, step.replacing)
-                    if step.show:
-                        self._db.execute(
-                            "UPDATE dedup_copies SET shown = (id = %s) "
-                            "WHERE item_id = %s AND (shown OR id = %s)",
-                            (copies[n], item_id, copies[n]),
-                        )
+                    if step.replacing is None and not (
+                        step.insert and (step.rewrite or step.retext)
+                    ):
+                        item_id = self._store_new_copy(intent, n, items, copies)
+                    else:
+                        item_id = self._store_copy_in_steps(intent, n, items, copies)
                 except Exception as exc:
                     exc.add_note(f"while storing {intent.source}'s entry {step.entry_key!r}")
                     raise
                 item_ids.append(item_id)
         return item_ids
+
+    def _store_new_copy(
+        self, intent: MergeIntent, n: int, items: dict[int, int], copies: dict[int, int]
+    ) -> int:
+        """Step ``n``, a copy not stored before, in one statement (a round trip
+        each, not five: most of what storing a copy costs); its item id."""
+        step = intent.steps[n]
+        own = PENDING + n  # the item this step inserts, if it does
+        if step.rewrite is not None:
+            self._update_item(_resolve(step.item_id, items), step.rewrite)
+        if step.retext is not None:
+            self._update_item_text(_resolve(step.item_id, items), step.retext)
+        index = step.index
+        new = step.insert.item if step.insert is not None else None
+        when = _second(intent.when)
+        row = self._db.execute(
+            _STORE_NEW_COPY,
+            {
+                "uid": step.insert.uid if step.insert is not None else None,
+                "section": new and new.section,
+                "title": new and new.title,
+                "link": new and new.link,
+                "canonical_url": new and new.canonical_url,
+                "fingerprint": new and new.fingerprint,
+                "published": new and _second(new.published or intent.when),
+                "updated": new and _second(new.updated or new.published or intent.when),
+                "content_html": new and new.content_html,
+                "author": new and new.author,
+                "language": new and new.language,
+                "source": intent.source,
+                "when": when,
+                "item": None if step.item_id == own else _resolve(step.item_id, items),
+                "entry_key": step.entry_key,
+                "copy_link": step.link,
+                "content_hash": step.content_hash,
+                "index_item": None if index.item_id == own else _resolve(index.item_id, items),
+                "index_title": index.title,
+                "at": _second(index.at),
+                "signature": index.signature,
+                "bands": _bigint_array(index.bands),
+                "method": index.method,
+                "score": index.score,
+                "matched": _resolve(index.matched, copies) if index.matched is not None else None,
+                "shown": index.shown or step.show,
+                "show": step.show,
+            },
+        ).fetchone()
+        assert row is not None
+        inserted, copies[n] = row
+        if inserted is not None:
+            items[n] = inserted
+        return _resolve(step.item_id, items)
+
+    def _store_copy_in_steps(
+        self, intent: MergeIntent, n: int, items: dict[int, int], copies: dict[int, int]
+    ) -> int:
+        """Step ``n`` a statement at a time: a copy stored before (its index
+        entry replaced), or a new item that another copy rewrites at once."""
+        step = intent.steps[n]
+        if step.insert is not None:
+            items[n] = self._insert_item(
+                step.insert.uid, step.insert.item, intent.source, intent.when
+            )
+        item_id = _resolve(step.item_id, items)
+        if step.rewrite is not None:
+            self._update_item(item_id, step.rewrite)
+        if step.retext is not None:
+            self._update_item_text(item_id, step.retext)
+        self._db.execute(
+            "INSERT INTO item_sources (source, entry_key, item_id, link, content_hash, "
+            "first_seen) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (source, entry_key) "
+            "DO UPDATE SET link = excluded.link, content_hash = excluded.content_hash",
+            (
+                intent.source,
+                step.entry_key,
+                item_id,
+                step.link,
+                step.content_hash,
+                _second(intent.when),
+            ),
+        )
+        index = step.index
+        matched = index.matched
+        if index.item_id >= PENDING or (matched or 0) >= PENDING:
+            index = replace(
+                index,
+                item_id=_resolve(index.item_id, items),
+                matched=_resolve(matched, copies) if matched is not None else None,
+            )
+        copies[n] = self._index_copy(index, step.replacing)
+        if step.show:
+            self._db.execute(
+                "UPDATE dedup_copies SET shown = (id = %s) "
+                "WHERE item_id = %s AND (shown OR id = %s)",
+                (copies[n], item_id, copies[n]),
+            )
+        return item_id
+
+    def _update_item_text(self, item_id: int, item: ItemWrite) -> None:
+        """What the item shows, from another copy; its id, link and dates stay."""
+        self._db.execute(
+            "UPDATE items SET title = %s, content_html = %s, author = %s, language = %s "
+            "WHERE id = %s",
+            (item.title, item.content_html, item.author, item.language, item_id),
+        )
 
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         row = self._db.execute(
@@ -784,34 +881,36 @@ class PostgresStore:
         # source often share both.  Each reads the band's index newest first
         # and stops after BAND_HITS_LIMIT rows, so a band that thousands of
         # copies share costs no more than another.
-        wanted: dict[tuple[int, datetime, datetime], list[int]] = {}
+        wanted: dict[tuple[int, int, int], list[int]] = {}
         for n, query in enumerate(queries):
-            low, high = _second(query.start), _second(query.end)
+            low, high = _epoch(query.start), _epoch(query.end)
             for band in dict.fromkeys(query.bands):
                 wanted.setdefault((band, low, high), []).append(n)
         hits: list[list[BandHit]] = [[] for _ in queries]
         if not wanted:
             return hits
         keys = list(wanted)
+        # Windows as seconds since 1970: four integer arrays, written as
+        # text, cost a fraction of what psycopg takes to adapt datetimes.
         rows = self._db.execute(
             f"""
             SELECT q.k, h.copy_id, h.at
-            FROM unnest(%s::integer[], %s::bigint[], %s::timestamptz[], %s::timestamptz[])
+            FROM unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::bigint[])
                 AS q (k, band, low, high)
             CROSS JOIN LATERAL (
                 SELECT b.copy_id, b.at FROM dedup_bands b
-                WHERE b.band = q.band AND b.at BETWEEN q.low AND q.high
+                WHERE b.band = q.band AND b.at BETWEEN to_timestamp(q.low) AND to_timestamp(q.high)
                   AND b.copy_id <> ALL(%s::bigint[])
                 ORDER BY b.at DESC, b.copy_id DESC
                 LIMIT {BAND_HITS_LIMIT}
             ) h
             """,
             (
-                list(range(len(keys))),
-                [band for band, _, _ in keys],
-                [low for _, low, _ in keys],
-                [high for _, _, high in keys],
-                list(excluding),
+                _bigint_array(range(len(keys))),
+                _bigint_array([band for band, _, _ in keys]),
+                _bigint_array([low for _, low, _ in keys]),
+                _bigint_array([high for _, _, high in keys]),
+                _bigint_array(list(excluding)),
             ),
         ).fetchall()
         for k, copy_id, at in rows:
@@ -961,6 +1060,17 @@ class PostgresStore:
             )
 
 
+def _resolve(ref: int, assigned: dict[int, int]) -> int:
+    """An id of a MergeIntent: stored, or PENDING + n (what step n inserted)."""
+    return assigned[ref - PENDING] if ref >= PENDING else ref
+
+
+def _bigint_array(values: Sequence[int]) -> str:
+    """A bigint[] as PostgreSQL writes it: a tenth of the time psycopg takes
+    to adapt a list, for the dozen band keys of each copy."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _bucket(key: int) -> int:
     """Which merge_locks row stands for ``key``: the top 16 bits of a 64-bit
     multiplicative hash, as band keys keep their family in some bits and
@@ -971,6 +1081,11 @@ def _bucket(key: int) -> int:
 def _second(value: datetime) -> datetime:
     """In UTC, to the second (the contract's precision), as SQLite stores it."""
     return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _epoch(value: datetime) -> int:
+    """Whole seconds since 1970, of the second ``value`` is in (as stored)."""
+    return int(_second(value).timestamp())
 
 
 def _opt_second(value: datetime | None) -> datetime | None:
