@@ -68,15 +68,35 @@ def drop_database(server: str, name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def cluster_config(base: Path, store: str, concurrency: int) -> Path:
+def cluster_config(
+    directory: Path, corpus: bench.Corpus, server: bench.FeedServer, store: str, concurrency: int
+) -> Path:
     """pipeline.py's feeds.yaml with the store at ``store`` and a cluster section."""
-    text = base.read_text().replace("store: aggregator.db", f"store: '{store}'")
-    text = text.replace(
+    directory.mkdir(parents=True, exist_ok=True)
+    path = bench.write_config(directory, corpus, server, store=store)
+    text = path.read_text().replace(
         "sources:\n", f"cluster:\n  tick: 1s\n  concurrency: {concurrency}\nsources:\n", 1
     )
-    path = base.with_name(f"cluster-{secrets.token_hex(3)}.yaml")
     path.write_text(text)
     return path
+
+
+def not_due_yet(url: str, corpus: bench.Corpus, server: bench.FeedServer) -> None:
+    """Store every source as due tomorrow, so that the workers started before a
+    round wait for ``aggregate --once`` to queue the polls it times, rather
+    than polling every new source on their own before the round starts."""
+    import psycopg
+
+    from aggregator.config import PostgresURL
+    from aggregator.store import open_store
+
+    store = open_store(PostgresURL(url))
+    try:
+        store.sync_sources((f.name, server.url(f.path), f.section) for f in corpus.feeds)
+    finally:
+        store.close()
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("UPDATE sources SET next_due = now() + interval '1 day'")
 
 
 def tree_cpu(roots: Sequence[int]) -> float:
@@ -129,13 +149,13 @@ def measure_tick(server: str, sources: int) -> list[str]:
             with psycopg.connect(url, autocommit=True) as db:
                 # Each source due some time in the next day; 1 % of them now.
                 db.execute(
-                    "UPDATE sources SET next_due = %s + (hashtext(name) % 86400 + 86400) "
+                    "UPDATE sources SET next_due = %s + (hashtext(name) %% 86400 + 86400) "
                     "* interval '1 second', last_fetch = %s",
                     (now, now),
                 )
                 db.execute(
                     "UPDATE sources SET next_due = %s - interval '1 minute' "
-                    "WHERE hashtext(name) % 100 = 0",
+                    "WHERE hashtext(name) %% 100 = 0",
                     (now,),
                 )
                 db.execute("ANALYZE sources")
@@ -190,8 +210,11 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
                 label = "SQLite, 1 process"
             else:
                 database, url = create_database(args.server)
-                config = cluster_config(base, url, args.concurrency)
+                config = cluster_config(
+                    workdir / f"pg{processes}", corpus, server, url, args.concurrency
+                )
                 subprocess.run([str(aggregate), "db", "migrate", "-c", str(config)], check=True)
+                not_due_yet(url, corpus, server)
                 workers = start_workers(config, processes - 1, args.concurrency, logs)
                 label = f"PostgreSQL, {processes} process{'es' if processes > 1 else ''}"
             try:
