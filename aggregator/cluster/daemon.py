@@ -85,7 +85,7 @@ class ClusterDaemon:
             for signum in (*_STOP_SIGNALS, signal.SIGHUP):
                 loop.remove_signal_handler(signum)
             with suppress(StoreError):
-                store.close()
+                (self._store or store).close()
         return 0
 
     def healthy(self) -> bool:
@@ -106,10 +106,19 @@ class ClusterDaemon:
         while not stopping.is_set():
             try:
                 self.mirror()
-            except AggregatorError as error:  # the database or the disk: next time
+            except StoreError as error:  # the connection is gone: a new one next time
+                log.warning("%s", error)
+                self._reopen()
+            except AggregatorError as error:  # the disk: next time
                 log.warning("%s", error)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.config.cluster.tick)
+
+    def _reopen(self) -> None:
+        with suppress(StoreError):
+            if self._store is not None:
+                self._store.close()
+            self._store = open_store(self.config.store)
 
     def mirror(self) -> bool:
         """Copy the files last published (by any node) into this node's output
