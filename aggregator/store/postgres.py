@@ -216,6 +216,23 @@ WITH item AS (
 SELECT (SELECT id FROM item), (SELECT id FROM indexed)
 """
 
+# The schedule's one query (see claim_due): a range of the sources_due
+# index, the rows another caller has locked skipped rather than waited for.
+CLAIM_DUE = """
+WITH due AS (
+    SELECT name, next_due FROM sources
+    WHERE disabled IS NULL
+      AND COALESCE(next_due, '-infinity') <= %(now)s
+      AND (claimed_until IS NULL OR claimed_until < %(now)s)
+    ORDER BY COALESCE(next_due, '-infinity'), name
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE sources s SET claimed_until = %(until)s FROM due
+WHERE s.name = due.name
+RETURNING s.name, due.next_due
+"""
+
 # Held while migrating, so that two processes opening a fresh database at
 # once take turns: the second finds the schema made.  (An advisory lock's
 # key is the database's: any constant no other program of ours uses.)
@@ -417,20 +434,7 @@ class PostgresStore:
         # waited for, and a row claimed by a caller that committed first no
         # longer passes the WHERE when it is re-checked under the lock.
         rows = self._db.execute(
-            """
-            WITH due AS (
-                SELECT name, next_due FROM sources
-                WHERE disabled IS NULL
-                  AND COALESCE(next_due, '-infinity') <= %(now)s
-                  AND (claimed_until IS NULL OR claimed_until < %(now)s)
-                ORDER BY COALESCE(next_due, '-infinity'), name
-                LIMIT %(limit)s
-                FOR UPDATE SKIP LOCKED
-            )
-            UPDATE sources s SET claimed_until = %(until)s FROM due
-            WHERE s.name = due.name
-            RETURNING s.name, due.next_due
-            """,
+            CLAIM_DUE,
             {"now": _second(now), "until": _second(now + lease), "limit": limit},
         ).fetchall()
         # RETURNING keeps no order: the earliest due first (never polled
