@@ -116,7 +116,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX items_by_canonical_url ON items (canonical_url, id);
     CREATE INDEX items_by_fingerprint ON items (fingerprint, id);
-    CREATE INDEX items_by_published ON items (published, uid);
+    CREATE INDEX items_by_published ON items (published DESC, uid);  -- latest_items
 
     CREATE TABLE item_sources (
         source text COLLATE "C" NOT NULL,
