@@ -8,9 +8,14 @@ unless ``AGGREGATOR_REQUIRE_POSTGRES=1`` (CI), where they fail.
 
 Each session creates ``aggregator_test_<pid>_<random>`` and drops it at the
 end (``WITH (FORCE)``: a connection a failed test left open does not keep
-it).  A test gets a schema of its own in it, selected by its URL
-(``?options=-csearch_path%3D<schema>``): a store opened with that URL
-creates its tables there, at the cost of a schema, not of a database.
+it).  The fixtures (tests/conftest.py):
+
+* ``postgres_url``: a schema of the test's own in the session's database,
+  selected by the URL (``?options=-csearch_path%3D<schema>``): a store opened
+  with it creates its tables there, at the cost of a schema, not a database;
+* ``postgres_database_url``: a database of the test's own, for what a schema
+  does not isolate (database-wide advisory locks, another program's schema);
+* ``postgres_server``: the session's :class:`TestServer`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import pytest
 
 from aggregator.redact import (
     is_secret_parameter,
+    mask_password,
     printable,
     redact_text,
     redact_url,
@@ -67,3 +68,23 @@ def test_redact_text_finds_urls_and_the_pieces_of_the_configured_one() -> None:
 
 def test_printable_strips_terminal_controls() -> None:
     assert printable("ti\x1b]0;owned\x07tle\x9b2J\u202eok\tx\n") == "ti]0;ownedtle2Jok\tx\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://root:hunter2@127.0.0.1:1/x", "postgresql://root:***@127.0.0.1:1/x"),
+        ("postgresql://root@db/news", "postgresql://root@db/news"),  # the user stays
+        ("postgres://u:p%40ss@word@h:5/d", "postgres://u:***@h:5/d"),  # the last @ ends it
+        ("postgresql://:pw@h/d", "postgresql://:***@h/d"),
+        (
+            "postgresql://h/d?password=abc&sslmode=require&options=-csearch_path%3Dx",
+            "postgresql://h/d?password=***&sslmode=require&options=-csearch_path%3Dx",
+        ),
+        ("postgresql://", "postgresql://"),
+        ("/var/lib/aggregator.db", "/var/lib/aggregator.db"),
+    ],
+)
+def test_mask_password_keeps_the_user_and_masks_the_password(url: str, shown: str) -> None:
+    assert mask_password(url) == shown
+    assert mask_password(shown) == shown  # idempotent

@@ -99,7 +99,15 @@ def merge_copies(
     """
     settings = settings or DedupConfig()
     merged: list[tuple[Outcome, int]] = []
-    for run in _runs(copies):
+    runs = list(_runs(copies))
+    if len(runs) > 1:
+        # Every round's keys at once, before the first round's look-up locks
+        # its own: a transaction that locks more keys once it holds some can
+        # deadlock with another that does the same.
+        stored = store.copies_for_merge(source, {copy.entry_key for copy in copies})
+        with_facts = [copy for copy in copies if copy.facts is not None]
+        store.lock_for_merge(_merge_lock_keys(with_facts, list(stored.values())))
+    for run in runs:
         ready, found = look_up(store, source, run, when, settings)
         decider = MergeDecider(source, section, found, when, settings)
         decided = []

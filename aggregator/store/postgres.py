@@ -116,7 +116,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX items_by_canonical_url ON items (canonical_url, id);
     CREATE INDEX items_by_fingerprint ON items (fingerprint, id);
-    CREATE INDEX items_by_published ON items (published, uid);
+    CREATE INDEX items_by_published ON items (published DESC, uid);  -- latest_items
 
     CREATE TABLE item_sources (
         source text COLLATE "C" NOT NULL,
@@ -222,6 +222,23 @@ WITH item AS (
     WHERE %(show)s AND shown AND item_id = COALESCE(%(item)s::bigint, (SELECT id FROM item))
 )
 SELECT (SELECT id FROM item), (SELECT id FROM indexed)
+"""
+
+# The schedule's one query (see claim_due): a range of the sources_due
+# index, the rows another caller has locked skipped rather than waited for.
+CLAIM_DUE = """
+WITH due AS (
+    SELECT name, next_due FROM sources
+    WHERE disabled IS NULL
+      AND COALESCE(next_due, '-infinity') <= %(now)s
+      AND (claimed_until IS NULL OR claimed_until < %(now)s)
+    ORDER BY COALESCE(next_due, '-infinity'), name
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE sources s SET claimed_until = %(until)s FROM due
+WHERE s.name = due.name
+RETURNING s.name, due.next_due
 """
 
 # Held while migrating, so that two processes opening a fresh database at
@@ -463,20 +480,7 @@ class PostgresStore:
         # waited for, and a row claimed by a caller that committed first no
         # longer passes the WHERE when it is re-checked under the lock.
         rows = self._db.execute(
-            """
-            WITH due AS (
-                SELECT name, next_due FROM sources
-                WHERE disabled IS NULL
-                  AND COALESCE(next_due, '-infinity') <= %(now)s
-                  AND (claimed_until IS NULL OR claimed_until < %(now)s)
-                ORDER BY COALESCE(next_due, '-infinity'), name
-                LIMIT %(limit)s
-                FOR UPDATE SKIP LOCKED
-            )
-            UPDATE sources s SET claimed_until = %(until)s FROM due
-            WHERE s.name = due.name
-            RETURNING s.name, due.next_due
-            """,
+            CLAIM_DUE,
             {"now": _second(now), "until": _second(now + lease), "limit": limit},
         ).fetchall()
         # RETURNING keeps no order: the earliest due first (never polled

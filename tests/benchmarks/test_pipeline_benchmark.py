@@ -198,3 +198,16 @@ def test_ratios_and_checks(capsys: pytest.CaptureFixture[str]) -> None:
     rounds[5].answers = {200: 3}
     assert bench.check(rounds, 3) == 1
     assert "server answers, aggregate vs reader:" in capsys.readouterr().out
+
+
+def test_three_rounds_at_tiny_size_on_postgresql(
+    tmp_path: Path, postgres_database_url: str
+) -> None:
+    """``--store URL``: the same rounds against an empty PostgreSQL database."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        arguments = ["--feeds", "5", "--items", "5", "--no-reader", "--keep", str(tmp_path)]
+        exit_code = bench.main([*arguments, "--store", postgres_database_url])
+    assert exit_code == 0, output.getvalue()
+    assert "warm round: 0 parsed, 0 summarized, 5 of 5 answered 304: ok" in output.getvalue()
+    assert not (tmp_path / "aggregator.db").exists()

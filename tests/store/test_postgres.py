@@ -277,3 +277,40 @@ def test_two_workers_storing_one_story_at_once_make_one_item_of_both(postgres_ur
     finally:
         harbour.close()
         wire.close()
+
+
+def test_merges_writing_the_same_items_in_opposite_orders_do_not_deadlock(
+    postgres_url: str,
+) -> None:
+    """Two sources' copies joining (and showing on) two stored items, one
+    source in each order: without locking the items in id order first, each
+    would hold one item's copies while waiting for the other's."""
+    from tests.store.test_items_contract import apply, join, new
+
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        for round_ in range(20):
+            x, y = apply(
+                first, "origin", new("origin", f"x{round_}", 0), new("origin", f"y{round_}", 1)
+            )
+            at_once(
+                partial(
+                    apply,
+                    first,
+                    "one",
+                    join("one", f"x{round_}", x, show=True),
+                    join("one", f"y{round_}", y, show=True),
+                ),
+                partial(
+                    apply,
+                    second,
+                    "two",
+                    join("two", f"y{round_}", y, show=True),
+                    join("two", f"x{round_}", x, show=True),
+                ),
+            )
+            shown = first.shown_copies([x, y])
+            assert {shown[x].source, shown[y].source} <= {"one", "two"}
+    finally:
+        first.close()
+        second.close()
