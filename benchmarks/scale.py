@@ -35,9 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -130,58 +128,11 @@ def stop(workers: Sequence[subprocess.Popen[bytes]]) -> None:
         worker.wait(60)
 
 
-def measure_tick(server: str, sources: int) -> list[str]:
-    """claim_due over ``sources`` sources: the EXPLAIN plan and the time of a call."""
-    from aggregator.config import PostgresURL
-    from aggregator.store import open_store
-
-    name, url = create_database(server)
-    lines = []
-    try:
-        store = open_store(PostgresURL(url))
-        try:
-            started = time.perf_counter()
-            store.sync_sources((f"s{n}", f"http://example.com/{n}", "S") for n in range(sources))
-            lines.append(f"{sources} sources stored in {time.perf_counter() - started:.1f} s")
-            now = datetime.now(UTC).replace(microsecond=0)
-            import psycopg
-
-            with psycopg.connect(url, autocommit=True) as db:
-                # Each source due some time in the next day; 1 % of them now.
-                db.execute(
-                    "UPDATE sources SET next_due = %s + (hashtext(name) %% 86400 + 86400) "
-                    "* interval '1 second', last_fetch = %s",
-                    (now, now),
-                )
-                db.execute(
-                    "UPDATE sources SET next_due = %s - interval '1 minute' "
-                    "WHERE hashtext(name) %% 100 = 0",
-                    (now,),
-                )
-                db.execute("ANALYZE sources")
-            timings = []
-            claimed = 0
-            for _ in range(5):
-                started = time.perf_counter()
-                with store.transaction():
-                    claimed += len(store.claim_due(now, lease=timedelta(minutes=10), limit=1000))
-                timings.append(time.perf_counter() - started)
-            with psycopg.connect(url, autocommit=True) as db:
-                plan = db.execute(
-                    "EXPLAIN SELECT name FROM sources WHERE disabled IS NULL "
-                    "AND next_due <= now() ORDER BY next_due LIMIT 1000"
-                ).fetchall()
-            lines.append(
-                f"claim_due(limit=1000) over {sources} sources: "
-                f"{' '.join(f'{t * 1000:.1f}' for t in timings)} ms "
-                f"({claimed} claimed in 5 calls; the first claims the due ones)"
-            )
-            lines += ["  plan of the due query: " + row[0] for row in plan[:4]]
-        finally:
-            store.close()
-    finally:
-        drop_database(server, name)
-    return lines
+def measure_tick(server: str, sources: int) -> str:
+    """The tick over ``sources`` sources: benchmarks/claim_due.py's report."""
+    script = Path(__file__).resolve().parent / "claim_due.py"
+    command = [sys.executable, str(script), "--sources", str(sources), "--server", server]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def benchmark(args: argparse.Namespace, workdir: Path) -> int:
@@ -251,8 +202,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         failed += r.exit_code != 0
     if args.tick_sources:
         print()
-        for line in measure_tick(args.server, args.tick_sources):
-            print(line)
+        print(measure_tick(args.server, args.tick_sources), end="")
     return 1 if failed else 0
 
 
