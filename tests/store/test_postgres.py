@@ -314,3 +314,21 @@ def test_merges_writing_the_same_items_in_opposite_orders_do_not_deadlock(
     finally:
         first.close()
         second.close()
+
+
+def test_processes_starting_with_one_configuration_at_once_agree(postgres_url: str) -> None:
+    """Each writes the rows the other writes (new sources, moved ones), in
+    whatever order its configuration lists them: one waits, none deadlocks."""
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        for round_ in range(5):
+            sources = [(f"s{n:03}", f"https://{n}.example/{round_}", "S") for n in range(300)]
+            at_once(
+                partial(first.sync_sources, sources), partial(second.sync_sources, sources[::-1])
+            )
+            assert [(s.name, s.next_due) for s in first.source_states(counts=False)] == [
+                (name, None) for name, _, _ in sources
+            ]
+    finally:
+        first.close()
+        second.close()
