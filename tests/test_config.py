@@ -236,6 +236,15 @@ def test_store_may_be_a_postgresql_url_printed_without_its_password(
     assert str(config.store).startswith(url.split(":")[0] + "://me")
 
 
+def test_a_postgresql_store_is_never_inside_the_output_directory(tmp_path: Path) -> None:
+    """(What is published is files; a database on a server is not one of them.)"""
+    config = parse_config(
+        f"output:\n  dir: .\n{ONE_SOURCE}store: 'postgresql://db/news'\n", tmp_path / "f.y"
+    )
+    moved = config.with_overrides(out=tmp_path, db=PostgresURL("postgres://me:pw@db/other"))
+    assert moved.store == PostgresURL("postgres://me:pw@db/other")
+
+
 @pytest.mark.parametrize("value", ["mysql://me@db.example/news", "sqlite://", "redis://x"])
 def test_a_store_url_of_another_kind_is_one_line_naming_the_key(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigError) as raised:

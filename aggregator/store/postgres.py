@@ -432,11 +432,18 @@ class PostgresStore:
     def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None:
         stored = set(self._db.execute("SELECT name, location, section FROM sources").fetchall())
         changed = {name: (name, loc, sec) for name, loc, sec in sources}
-        rows = [row for row in changed.values() if tuple(row) not in stored]
+        # By name: processes starting with the same configuration (listed in
+        # any order) write its rows in one order, and wait for each other
+        # rather than deadlock.
+        rows = sorted(row for row in changed.values() if tuple(row) not in stored)
         if not rows:
             return  # the usual case, and then nothing is written
         names, locations, sections = (list(column) for column in zip(*rows, strict=True))
         with self.transaction():
+            self._db.execute(
+                "SELECT 1 FROM sources WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE",
+                (names,),
+            )
             # A location edited in the configuration is a new subscription:
             # forget redirects, a 410, the caching state and a claim of the old one.
             moved = self._db.execute(

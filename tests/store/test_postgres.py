@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -27,6 +28,7 @@ from aggregator.models import ParsedItem
 from aggregator.store import Store, open_store
 from aggregator.store.postgres import MIGRATIONS, PostgresStore
 from tests.dedup import stories as s
+from tests.postgres import TestServer, with_database
 from tests.store.test_store_paths import run
 
 WHEN = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -59,13 +61,12 @@ def test_an_unreachable_server_is_one_line_with_the_password_masked() -> None:
     assert "refused" in message.lower() and "hunter22" not in message
 
 
-def test_a_missing_database_and_a_refused_login_say_so(postgres_server: object) -> None:
-    from tests.postgres import server_url, with_database
-
-    missing = with_database(server_url(), "no_such_database_here")
+def test_a_missing_database_and_a_refused_login_say_so(postgres_server: TestServer) -> None:
+    missing = with_database(postgres_server.server, "no_such_database_here")
     assert 'database "no_such_database_here" does not exist' in one_line_error(missing)
-    user = server_url().replace("://postgres@", "://nobody_here:s3cret!@", 1)
-    message = one_line_error(user)
+    server = urlsplit(postgres_server.server)
+    stranger = server._replace(netloc=f"nobody_here:s3cret!@{server.netloc.rpartition('@')[2]}")
+    message = one_line_error(urlunsplit(stranger))
     assert "nobody_here:***@" in message and "s3cret" not in message
     assert '"nobody_here"' in message  # the role refused
 
@@ -311,6 +312,24 @@ def test_merges_writing_the_same_items_in_opposite_orders_do_not_deadlock(
             )
             shown = first.shown_copies([x, y])
             assert {shown[x].source, shown[y].source} <= {"one", "two"}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_processes_starting_with_one_configuration_at_once_agree(postgres_url: str) -> None:
+    """Each writes the rows the other writes (new sources, moved ones), in
+    whatever order its configuration lists them: one waits, none deadlocks."""
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        for round_ in range(5):
+            sources = [(f"s{n:03}", f"https://{n}.example/{round_}", "S") for n in range(300)]
+            at_once(
+                partial(first.sync_sources, sources), partial(second.sync_sources, sources[::-1])
+            )
+            assert [(s.name, s.next_due) for s in first.source_states(counts=False)] == [
+                (name, None) for name, _, _ in sources
+            ]
     finally:
         first.close()
         second.close()
