@@ -8,6 +8,7 @@
     aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
     aggregate worker [-c FILE] [--concurrency N]         run jobs of a PostgreSQL store's cluster
     aggregate db migrate [-c FILE] [--db URL]            create or migrate the store's schema
+    aggregate filters [-c FILE] [--source NAME]          which stored items each filter leaves out
 
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
 failed or the store/output could not be used, 2 a configuration or usage error,
@@ -51,14 +52,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["status", "duplicates", "summarize", "worker", "db"],
+        choices=["status", "duplicates", "summarize", "worker", "db", "filters"],
         help="'status' prints the health of every source; "
         "'duplicates' lists the stories merged from several copies; "
         "'summarize' prints the key sentences of a text (see 'aggregate summarize --help'); "
         "'worker' runs the jobs of a PostgreSQL store until stopped; "
-        "'db migrate' creates or migrates the store's schema",
+        "'db migrate' creates or migrates the store's schema; "
+        "'filters' previews which stored items each filter rule leaves out",
     )
     parser.add_argument("action", nargs="?", choices=["migrate"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--source", metavar="NAME", help="'filters': preview this source's rules only"
+    )
     parser.add_argument(
         "--concurrency",
         type=_count,
@@ -178,6 +183,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(config, sys.stdout)
         if args.command == "duplicates":
             return _duplicates(config, sys.stdout)
+        if args.command == "filters":
+            from .commands.filters import preview
+
+            try:
+                return preview(config, sys.stdout, args.source)
+            except LookupError as error:
+                print(f"aggregate: {error.args[0]}", file=sys.stderr)
+                return EXIT_CONFIG
         if args.command in ("worker", "db") or config.shared_store is not None:
             return _cluster_command(args, config, grace)
         assert isinstance(config.store, Path)  # SQLite: one writer per file

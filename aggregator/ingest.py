@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from .config import SummaryConfig
 from .errors import ParseError, ProcessingError, SourceError, bug_details, bug_message
+from .filters import NO_FILTERS, EntryFields, Filters
 from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class IngestJob(Record):
     known: EntryDigests | None = None  # the entries of the source's last document
     summary: SummaryConfig | None = None  # None: no summaries here
     algorithm: str | None = None  # the source's own summary algorithm
+    filters: Filters = NO_FILTERS  # the source's filter rules
 
     def input_bytes(self) -> int:
         """The bytes to parse: what the job's memory and time grow with."""
@@ -85,6 +87,7 @@ class Ingested(Record):
     feed: ParsedFeed  # its items as stored: dates clamped, language filled in
     copies: tuple[PreparedCopy, ...]  # one per item, in order
     summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text
+    filtered: int = 0  # entries the source's filter rules left out
 
 
 def ingest(job: IngestJob) -> Ingested | SourceError:
@@ -105,8 +108,8 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
             local=job.local,
             max_items=job.max_items,
             known=job.known,
-            # Applied to every entry below: a change of it reads them all again.
-            context=(job.language or "",),
+            # Applied to every entry below: a change of them reads them all again.
+            context=(job.language or "", job.filters.signature()),
         )
     except ParseError as error:
         return error
@@ -128,9 +131,13 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
         # EARLIEST stays clamped: it need not be read again.)
         feed = replace(feed, digests=None)
     items, copies, summaries = [], [], []
+    filtered = 0
     for parsed in feed.items:
         try:
             item = _as_stored(parsed, job)
+            if job.filters and job.filters.leaving_out(entry_fields(item)) is not None:
+                filtered += 1  # before deduplication and summaries: as if never sent
+                continue
             items.append(item)
             copy = prepare_copy(item, job.stored)
             copies.append(copy)
@@ -145,7 +152,11 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
             return ProcessingError.of(
                 fetched.source, "preparing entries", exc, parsed.entry_id or parsed.link
             )
-    return Ingested(replace(feed, items=tuple(items)), tuple(copies), tuple(summaries))
+    return Ingested(replace(feed, items=tuple(items)), tuple(copies), tuple(summaries), filtered)
+
+
+def entry_fields(item: ParsedItem) -> EntryFields:
+    return EntryFields(item.title, item.content_html, item.author, item.link, item.categories)
 
 
 def _as_stored(item: ParsedItem, job: IngestJob) -> ParsedItem:

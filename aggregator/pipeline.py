@@ -252,6 +252,7 @@ class Pipeline:
                     known=self.store.entry_digests(source.name),
                     summary=self.config.summary,
                     algorithm=source.algorithm,
+                    filters=source.filters,
                 )
             )
         size = sum(job.input_bytes() for job in jobs)
@@ -361,6 +362,7 @@ class Pipeline:
         feed = ingested.feed
         result.warning = feed.warning
         result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
+        result.filtered = ingested.filtered
         merged = merge_copies(
             self.store, source.name, source.section, ingested.copies, now, self.config.dedup
         )

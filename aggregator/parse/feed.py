@@ -425,8 +425,26 @@ def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem,
         content_html=sanitize_html(content, link or base),
         author=plain_text(entry.get("author", "")) or None,
         language=normalize_language(content_language) or feed_language,
+        categories=_categories(entry),
     )
     return item, len(content) > MAX_HTML_CHARS
+
+
+# An entry's categories, for filter rules: a few, each short.
+_MAX_CATEGORIES = 32
+_MAX_CATEGORY_CHARS = 200
+
+
+def _categories(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The entry's categories (RSS <category>, Atom category terms and labels), bounded."""
+    names: list[str] = []
+    for tag in (entry.get("tags") or ())[:_MAX_CATEGORIES]:
+        if isinstance(tag, dict):
+            for key in ("term", "label"):
+                value = tag.get(key)
+                if isinstance(value, str) and value.strip():
+                    names.append(plain_text(value)[:_MAX_CATEGORY_CHARS])
+    return tuple(dict.fromkeys(names))[:_MAX_CATEGORIES]
 
 
 def _content(entry: Any) -> tuple[str, str | None]:
