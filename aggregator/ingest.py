@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -34,11 +35,12 @@ from typing import TYPE_CHECKING
 from .config import SummaryConfig
 from .errors import ParseError, ProcessingError, SourceError, bug_details, bug_message
 from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
+from .workers import outlives_its_jobs
 
 if TYPE_CHECKING:
     from .dedup.merge import PreparedCopy
 
-__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "ingest"]
+__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "NeedsOwnProcess", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,16 @@ class Ingested(Record):
     summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text
 
 
-def ingest(job: IngestJob) -> Ingested | SourceError:
+@dataclass(frozen=True, slots=True)
+class NeedsOwnProcess(Record):
+    """A worker of the pool did not run this job: reading its document needs
+    chardet's models, which the worker would keep for the rest of the pass.
+    Run it again where they go when the job ends (``Workers.map(alone=True)``)."""
+
+    source: str
+
+
+def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
     """Parse, prepare and summarize one source's fetched documents.
 
     Bad input is the source's :class:`ParseError`, a bug met on its data its
@@ -96,18 +107,22 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
     """
     from .dedup.merge import prepare_copy
     from .parse import parse_fetched
+    from .parse.feed import EncodingDetectorRefused, refusing_encoding_detector
     from .summarize.job import SummaryJob
 
     fetched = job.fetched
     try:
-        feed = parse_fetched(
-            fetched,
-            local=job.local,
-            max_items=job.max_items,
-            known=job.known,
-            # Applied to every entry below: a change of it reads them all again.
-            context=(job.language or "",),
-        )
+        with refusing_encoding_detector() if outlives_its_jobs() else nullcontext():
+            feed = parse_fetched(
+                fetched,
+                local=job.local,
+                max_items=job.max_items,
+                known=job.known,
+                # Applied to every entry below: a change of it reads them all again.
+                context=(job.language or "",),
+            )
+    except EncodingDetectorRefused:
+        return NeedsOwnProcess(fetched.source)
     except ParseError as error:
         return error
     except RecursionError:

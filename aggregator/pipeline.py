@@ -164,7 +164,11 @@ class Pipeline:
 
         async def ingest(index: int, fetched: Sequence[_Outcome]) -> tuple[_Batch, int]:
             batch = sources[index * BATCH_SOURCES : (index + 1) * BATCH_SOURCES]
-            ingested = await self._ingest_all(batch, fetched, now)
+            # The bodies fetched for the batches after it count too: a batch
+            # small enough for a thread of this process still goes to the
+            # workers when they will be needed anyway, so that this process
+            # does not load what they load (the parser, the summarizer's models).
+            ingested = await self._ingest_all(batch, fetched, now, waiting=ahead.held_bytes)
             # The bodies are parsed: storing needs the rest, not them.
             return ([_without_bodies(f) for f in fetched], ingested), sum(map(_body_bytes, fetched))
 
@@ -226,15 +230,24 @@ class Pipeline:
             return ProcessingError.of(source.name, "fetching", exc)
 
     async def _ingest_all(
-        self, sources: Sequence[SourceConfig], fetched: Sequence[_Outcome], now: datetime
+        self,
+        sources: Sequence[SourceConfig],
+        fetched: Sequence[_Outcome],
+        now: datetime,
+        *,
+        waiting: int = 0,
     ) -> dict[str, Ingested | SourceError]:
-        """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`)."""
+        """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`).
+
+        In the workers' processes when ``fetched`` or ``waiting`` (the bytes
+        of every body fetched and not yet parsed) is over :data:`POOL_MIN_BYTES`.
+        """
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         if not changed:
             # Importing .ingest (feedparser, numpy, sumy) would be most of the
             # time of a pass in which nothing changed.
             return {}
-        from .ingest import IngestJob, ingest
+        from .ingest import IngestJob, NeedsOwnProcess, ingest
 
         by_name = {s.name: s for s in sources}
         jobs = []
@@ -257,9 +270,22 @@ class Pipeline:
         # Weighed, so that the largest each run in a process of their own,
         # and not all at once (see .workers).
         results = await self._workers.map(
-            ingest, jobs, heavy=size > POOL_MIN_BYTES, weigh=IngestJob.input_bytes
+            ingest, jobs, heavy=max(size, waiting) > POOL_MIN_BYTES, weigh=IngestJob.input_bytes
         )
-        return {job.fetched.source: result for job, result in zip(jobs, results, strict=True)}
+        # Read again, each in a process of its own: see NeedsOwnProcess.
+        again = [i for i, result in enumerate(results) if isinstance(result, NeedsOwnProcess)]
+        if again:
+            redone = await self._workers.map(
+                ingest, [jobs[index] for index in again], heavy=True, alone=True
+            )
+            for index, result in zip(again, redone, strict=True):
+                results[index] = result
+        done: dict[str, Ingested | SourceError] = {}
+        for job, result in zip(jobs, results, strict=True):
+            # A process of its own loads what it needs (.workers.outlives_its_jobs).
+            assert not isinstance(result, NeedsOwnProcess), result
+            done[job.fetched.source] = result
+        return done
 
     def _store_isolated(
         self,
