@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from .ahead import FetchAhead
 from .config import Config, SourceConfig
-from .decide import Skipped, decide_poll, skip_poll
+from .decide import PollIntent, Skipped, decide_poll, skip_poll
 from .errors import ProcessingError, SourceError, StoreError
 from .fetch.fetcher import Fetcher, SourceFetcher
 from .models import Fetched, SourceState
@@ -186,26 +186,16 @@ class Pipeline:
         async with aclosing(ahead.batches()) as batches:
             async for fetched, ingested in batches:
                 report.parsed += len(ingested)
-                # One commit per batch: a commit is most of the cost of storing a
-                # source that did not change, and a crash loses at most this
-                # batch, which the next pass fetches again.
-                with self.store.transaction():
-                    for outcome in fetched:
-                        source = sources[position]
-                        position += 1
-                        state = states[source.name]
-                        if isinstance(outcome, Skipped):
-                            result = SourceResult(
-                                source.name, skipped=outcome, next_due=state.next_due
-                            )
-                        else:
-                            result = self._store_isolated(
-                                source, state, outcome, ingested.get(source.name), now
-                            )
-                        report.add(result)
-                        if progress is not None:
-                            progress(source.name)
-                del fetched, ingested  # the next batch's wait is long enough to matter
+                batch = sources[position : position + len(fetched)]
+                position += len(fetched)
+                stored = self._store_batch(batch, states, fetched, ingested, now)
+                for source, (result, intent) in zip(batch, stored, strict=True):
+                    if intent is not None:
+                        _log_poll(source, states[source.name], intent)
+                    report.add(result)
+                    if progress is not None:
+                        progress(source.name)
+                del fetched, ingested, stored  # the next batch's wait is long enough to matter
         return report
 
     async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
@@ -287,6 +277,62 @@ class Pipeline:
             done[job.fetched.source] = result
         return done
 
+    def _store_batch(
+        self,
+        batch: Sequence[SourceConfig],
+        states: dict[str, SourceState],
+        fetched: Sequence[_Outcome],
+        ingested: dict[str, Ingested | SourceError],
+        now: datetime,
+    ) -> list[tuple[SourceResult, PollIntent | None]]:
+        """Store a batch's polls in one transaction: each source's result and
+        intent (None: nothing of it was stored).
+
+        One commit per batch: a commit is most of the cost of storing a source
+        that did not change, and a crash loses at most this batch, which the
+        next pass fetches again.  A bug met while storing one source undoes
+        only that source's writes, in a savepoint of its own; but only once a
+        source has failed.  A savepoint journals again every page its writes
+        change that was there before it (for the near-duplicate index's
+        random keys, most of the pages a source writes), through a temporary
+        file: a second of CPU in the benchmark's cold pass.  So the batch is
+        stored without them, and when a source's bug interrupts it, undone and
+        stored again, each source in a savepoint.  Storing is deterministic,
+        so the second time meets the same bug, in the same source.
+        """
+
+        def store_all(isolated: bool) -> list[tuple[SourceResult, PollIntent | None]]:
+            done: list[tuple[SourceResult, PollIntent | None]] = []
+            with self.store.transaction():
+                for source, outcome in zip(batch, fetched, strict=True):
+                    state = states[source.name]
+                    if isinstance(outcome, Skipped):
+                        result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
+                        done.append((result, None))
+                    elif isolated:
+                        done.append(
+                            self._store_isolated(
+                                source, state, outcome, ingested.get(source.name), now
+                            )
+                        )
+                    else:
+                        done.append(
+                            self._store_source(
+                                source, state, outcome, ingested.get(source.name), now
+                            )
+                        )
+            return done
+
+        try:
+            return store_all(isolated=False)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.debug(
+                "a source's bug stopped its batch; storing it again source by source: %r", exc
+            )
+            return store_all(isolated=True)
+
     def _store_isolated(
         self,
         source: SourceConfig,
@@ -294,11 +340,12 @@ class Pipeline:
         fetched: Fetched | SourceError,
         ingested: Ingested | SourceError | None,
         now: datetime,
-    ) -> SourceResult:
+    ) -> tuple[SourceResult, PollIntent | None]:
         """Store one source's poll in a savepoint of its batch; a bug in doing
         so undoes only this source's writes and is recorded as its error."""
         try:
-            return self._store_source(source, stored, fetched, ingested, now)
+            with self.store.transaction():
+                return self._store_source(source, stored, fetched, ingested, now)
         except StoreError:
             raise
         except Exception as exc:
@@ -311,14 +358,15 @@ class Pipeline:
             error.__cause__ = None
             error = error.with_traceback(None)
             try:
-                return self._store_source(source, stored, error, None, now)
+                with self.store.transaction():
+                    return self._store_source(source, stored, error, None, now)
             except StoreError:
                 raise
             except Exception as again:
                 # Even recording the failure failed (scheduling it, say): the
                 # line is still printed, and the stored state left as it was.
                 log.debug("%s: recording the failure failed", source.name, exc_info=again)
-                return SourceResult(source.name, error=error, next_due=stored.next_due)
+                return SourceResult(source.name, error=error, next_due=stored.next_due), None
 
     def _store_source(
         self,
@@ -327,9 +375,9 @@ class Pipeline:
         fetched: Fetched | SourceError,
         ingested: Ingested | SourceError | None,
         now: datetime,
-    ) -> SourceResult:
+    ) -> tuple[SourceResult, PollIntent]:
         """Decide what the poll means (:func:`.decide.decide_poll`), store the
-        entries it read, then the intent, all in one savepoint."""
+        entries it read, then the intent (in the caller's transaction)."""
         parsed = (
             ingested.feed
             if ingested is not None and not isinstance(ingested, SourceError)
@@ -350,28 +398,14 @@ class Pipeline:
             not_modified=intent.not_modified,
             next_due=intent.next_due,
         )
-        with self.store.transaction():
-            if intent.feed is not None:
-                assert ingested is not None and not isinstance(ingested, SourceError)
-                self._store_items(source, ingested, result, now)
-                if result.changed or intent.feed_changed:
-                    self.store.bump_generation()
-                self.store.save_entry_digests(source.name, intent.feed.digests)
-            self.store.apply_poll(intent)
-        if intent.error is not None:
-            if intent.error.details:
-                log.debug("%s\n%s", intent.error, intent.error.details)
-            log.warning("%s", intent.error)
-        if intent.disable is not None:
-            log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
-        if intent.move_to is not None:
-            log.warning(
-                "%s: moved permanently from %s to %s",
-                source.name,
-                redact_url(stored.url or source.url or ""),
-                redact_url(intent.move_to),
-            )
-        return result
+        if intent.feed is not None:
+            assert ingested is not None and not isinstance(ingested, SourceError)
+            self._store_items(source, ingested, result, now)
+            if result.changed or intent.feed_changed:
+                self.store.bump_generation()
+            self.store.save_entry_digests(source.name, intent.feed.digests)
+        self.store.apply_poll(intent)
+        return result, intent
 
     def _store_items(
         self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
@@ -403,6 +437,23 @@ class Pipeline:
         if ingested.summaries:
             self.store.save_summaries(dict(ingested.summaries))
             result.summarized += len(ingested.summaries)
+
+
+def _log_poll(source: SourceConfig, stored: SourceState, intent: PollIntent) -> None:
+    """What a stored poll says that the log should: its error, a 410, a move."""
+    if intent.error is not None:
+        if intent.error.details:
+            log.debug("%s\n%s", intent.error, intent.error.details)
+        log.warning("%s", intent.error)
+    if intent.disable is not None:
+        log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
+    if intent.move_to is not None:
+        log.warning(
+            "%s: moved permanently from %s to %s",
+            source.name,
+            redact_url(stored.url or source.url or ""),
+            redact_url(intent.move_to),
+        )
 
 
 def _body_bytes(outcome: _Outcome) -> int:
