@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -35,11 +36,12 @@ from .config import SummaryConfig
 from .errors import ParseError, ProcessingError, SourceError, bug_details, bug_message
 from .filters import NO_FILTERS, EntryFields, Filters
 from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
+from .workers import outlives_its_jobs
 
 if TYPE_CHECKING:
     from .dedup.merge import PreparedCopy
 
-__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "ingest"]
+__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "NeedsOwnProcess", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,16 @@ class Ingested(Record):
     filtered: int = 0  # entries the source's filter rules left out
 
 
-def ingest(job: IngestJob) -> Ingested | SourceError:
+@dataclass(frozen=True, slots=True)
+class NeedsOwnProcess(Record):
+    """A worker of the pool did not run this job: reading its document needs
+    chardet's models, which the worker would keep for the rest of the pass.
+    Run it again where they go when the job ends (``Workers.map(alone=True)``)."""
+
+    source: str
+
+
+def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
     """Parse, prepare and summarize one source's fetched documents.
 
     Bad input is the source's :class:`ParseError`, a bug met on its data its
@@ -99,18 +110,22 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
     """
     from .dedup.merge import prepare_copy
     from .parse import parse_fetched
+    from .parse.feed import EncodingDetectorRefused, refusing_encoding_detector
     from .summarize.job import SummaryJob
 
     fetched = job.fetched
     try:
-        feed = parse_fetched(
-            fetched,
-            local=job.local,
-            max_items=job.max_items,
-            known=job.known,
-            # Applied to every entry below: a change of them reads them all again.
-            context=(job.language or "", job.filters.signature()),
-        )
+        with refusing_encoding_detector() if outlives_its_jobs() else nullcontext():
+            feed = parse_fetched(
+                fetched,
+                local=job.local,
+                max_items=job.max_items,
+                known=job.known,
+                # Applied to every entry below: a change of them reads them all again.
+                context=(job.language or "", job.filters.signature()),
+            )
+    except EncodingDetectorRefused:
+        return NeedsOwnProcess(fetched.source)
     except ParseError as error:
         return error
     except RecursionError:
