@@ -416,7 +416,7 @@ class MergeDecider:
                 hits += [(band, ref) for _, ref in held]
                 continue
             # The newest, the highest id first, as the store would have kept.
-            newest = sorted([(_second(h.at), h.copy_id) for h in found] + held, reverse=True)
+            newest = sorted([(h.seconds, h.copy_id) for h in found] + held, reverse=True)
             hits += [(band, ref) for _, ref in newest[:BAND_HITS_LIMIT]]
         return hits
 

@@ -905,7 +905,7 @@ class PostgresStore:
         # text, cost a fraction of what psycopg takes to adapt datetimes.
         rows = self._db.execute(
             f"""
-            SELECT q.k, h.copy_id, h.at
+            SELECT q.k, h.copy_id, extract(epoch FROM h.at)::bigint
             FROM unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::bigint[])
                 AS q (k, band, low, high)
             CROSS JOIN LATERAL (
@@ -926,7 +926,7 @@ class PostgresStore:
         ).fetchall()
         for k, copy_id, at in rows:
             key = keys[k]
-            hit = BandHit(key[0], int(copy_id), at)
+            hit = BandHit(key[0], int(copy_id), int(at))
             for n in wanted[key]:
                 hits[n].append(hit)
         return hits

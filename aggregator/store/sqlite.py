@@ -23,7 +23,6 @@ import sqlite3
 import struct
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -686,15 +685,15 @@ class SqliteStore:
                         step.content_hash,
                         intent.when,
                     )
-                    index = step.index
-                    matched = index.matched
-                    if index.item_id >= PENDING or (matched or 0) >= PENDING:
-                        index = replace(
-                            index,
-                            item_id=resolve(index.item_id, items),
-                            matched=resolve(matched, copies) if matched is not None else None,
-                        )
-                    copies[n] = self._index_copy(index, step.replacing)
+                    index, matched = step.index, step.index.matched
+                    copies[n] = self._index_copy(
+                        index,
+                        step.replacing,
+                        # Ids the intent could not know, resolved here rather
+                        # than in a copy of the record (one per new copy).
+                        item_id=resolve(index.item_id, items),
+                        matched=resolve(matched, copies) if matched is not None else None,
+                    )
                     if step.show:
                         self._show_copy(item_id, copies[n])
                 except Exception as exc:
@@ -774,19 +773,27 @@ class SqliteStore:
 
     # -- the near-duplicate index ---------------------------------------------
 
-    def _index_copy(self, copy: IndexedCopy, replacing: IndexedCopy | None = None) -> int:
+    def _index_copy(
+        self,
+        copy: IndexedCopy,
+        replacing: IndexedCopy | None = None,
+        *,
+        item_id: int | None = None,
+        matched: int | None = None,
+    ) -> int:
         """Store a copy and its band keys; ``replacing``: what its source said
-        before, as the look-up returned it.  Returns the copy's id."""
+        before, as the look-up returned it; ``item_id`` and ``matched``, when
+        given, in place of the copy's own.  Returns the copy's id."""
         at = _seconds(copy.at)
         values = (
-            copy.item_id,
+            copy.item_id if item_id is None else item_id,
             copy.title,
             at,
             copy.signature,
             _band_blob(copy.bands),
             copy.method,
             copy.score,
-            copy.matched,
+            copy.matched if matched is None else matched,
             int(copy.shown),
         )
         if replacing is None:
@@ -843,7 +850,7 @@ class SqliteStore:
             for k, (band, low, high) in enumerate(chunk):
                 params += (k, band, low, high, *left_out)
             for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
-                hit = BandHit(chunk[k][0], copy_id, datetime.fromtimestamp(at, UTC))
+                hit = BandHit(chunk[k][0], copy_id, at)
                 for n in wanted[chunk[k]]:
                     hits[n].append(hit)
         return hits
