@@ -93,6 +93,7 @@ class SourceConfig:
 class OutputConfig:
     dir: Path
     max_entries: int = 200
+    keep_tracking: bool = False  # publish links with their utm_*, fbclid, ... parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +191,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    retention: float | None = None  # seconds an item is kept; None: for ever
 
     @property
     def base_url(self) -> str:
@@ -279,6 +281,7 @@ TOP_KEYS = {
     "summary": "summarizer settings",
     "dedup": "near-duplicate detection",
     "cluster": "processes sharing a PostgreSQL store",
+    "retention": "how long stored items are kept (default: for ever)",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -291,7 +294,11 @@ DIGEST_KEYS = {
     "sentences": "sentences per digest (0: no digests)",
 }
 SERVE_KEYS = {"host": "address to listen on", "port": "port to listen on"}
-OUTPUT_KEYS = {"dir": "output directory", "max_entries": "entries per published feed"}
+OUTPUT_KEYS = {
+    "dir": "output directory",
+    "max_entries": "entries per published feed",
+    "keep_tracking": "publish links with their tracking parameters (utm_*, fbclid, ...)",
+}
 FETCH_KEYS = {
     "timeout": "total time one request may take",
     "connect_timeout": "time to connect",
@@ -566,7 +573,17 @@ class _Reader:
             digest=self.digest(top.get("digest")),
             dedup=self.dedup(top.get("dedup")),
             cluster=self.cluster(top.get("cluster")),
+            retention=self.optional(top, "retention", self.retention, None),
         )
+
+    def retention(self, node: _Node) -> float:
+        value = self.scalar(node)
+        seconds = None if isinstance(value, bool) else parse_duration(str(value))
+        if seconds is None or seconds <= 0:
+            raise self.error(node, f"'{value}' is not a duration such as 90d or 12h")
+        if seconds > MAX_RETENTION:
+            raise self.error(node, f"'{value}' is too long; the most is 36500d (leave it out)")
+        return seconds
 
     def cluster(self, node: _Node | None) -> ClusterConfig:
         if node is None:
@@ -620,6 +637,9 @@ class _Reader:
         return OutputConfig(
             dir=self.optional(found, "dir", self.path_value, default.dir),
             max_entries=self.optional(found, "max_entries", self.max_entries, default.max_entries),
+            keep_tracking=self.optional(
+                found, "keep_tracking", self.boolean, default.keep_tracking
+            ),
         )
 
     def fetch(self, node: _Node | None) -> FetchConfig:
@@ -751,6 +771,10 @@ class _Reader:
             seen_locations.add(source.location)
             sources.append(source)
         return tuple(sources)
+
+
+# A century: longer is "for ever", which is leaving the key out.
+MAX_RETENTION = 36500 * 86400.0
 
 
 def _has_glob(path: str) -> bool:

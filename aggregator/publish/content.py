@@ -12,6 +12,7 @@ bound on the whole document (:func:`aggregator.publish.publish`).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 from urllib.parse import urlsplit
 
@@ -34,6 +35,13 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
     """
     if not 1 <= heading_level <= 6:
         raise ValueError(f"heading_level must be 1..6, not {heading_level}")
+    return _content_html(entry, heading_level)
+
+
+# One publish renders each entry into every format, and into its section's
+# feeds too: seven times the same HTML.  Entries are frozen, so it is made once.
+@lru_cache(maxsize=4096)
+def _content_html(entry: Entry, heading_level: int) -> str:
     parts: list[str] = []
     if entry.digest:
         lines = _bounded_digest(entry.digest)

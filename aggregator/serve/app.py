@@ -10,6 +10,8 @@ unknown paths)::
     /feed.rss              feed.rss                application/rss+xml
     /feed.json             feed.json               application/feed+json
     /sections/<slug>.atom  sections/<slug>.atom    application/atom+xml; slug is [a-z0-9-]+
+    /sections/<slug>.rss   sections/<slug>.rss     application/rss+xml
+    /sections/<slug>.json  sections/<slug>.json    application/feed+json
     /sources.opml          opml()                  text/x-opml
     /healthz               200 "ok" / 503          while healthy() / not
     /status                JSON of status()        never cached
@@ -65,6 +67,8 @@ JSON_FEED = "application/feed+json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 OPML = "text/x-opml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+# A section's feed's type by its file's extension (see publish.layout.section_feed_path).
+_SECTION_TYPES = {"atom": ATOM, "rss": RSS, "json": JSON_FEED}
 
 # The page is static HTML built from feed content that nh3 already cleaned;
 # the policy is the second line of defence should anything slip through: no
@@ -141,11 +145,12 @@ def create_app(
         # The route's pattern limits the slug, as decoded, to [a-z0-9-]+: no
         # '/' or '.' reaches the file system, so there is nothing to traverse
         # with.  Any other name never matches the route and is a 404.
-        path = os.path.join(base, SECTIONS_DIR, request.match_info["slug"] + ".atom")
+        extension = request.match_info["extension"]
+        path = os.path.join(base, SECTIONS_DIR, request.match_info["slug"] + "." + extension)
         representation = await files.get(path)
         if representation is None:
             raise web.HTTPNotFound()
-        return await _respond(request, representation, ATOM, cacheable)
+        return await _respond(request, representation, _SECTION_TYPES[extension], cacheable)
 
     last_opml: Representation | None = None
     opml_now = _Every(opml, refresh, clock)
@@ -181,7 +186,8 @@ def create_app(
     router.add_get(f"/{ATOM_FILE}", serve_file(ATOM_FILE, ATOM, cacheable))
     router.add_get(f"/{RSS_FILE}", serve_file(RSS_FILE, RSS, cacheable))
     router.add_get(f"/{JSON_FILE}", serve_file(JSON_FILE, JSON_FEED, cacheable))
-    router.add_get(f"/{SECTIONS_DIR}/{{slug:[a-z0-9-]+}}.atom", section)
+    extensions = "|".join(_SECTION_TYPES)
+    router.add_get(f"/{SECTIONS_DIR}/{{slug:[a-z0-9-]+}}.{{extension:{extensions}}}", section)
     router.add_get("/sources.opml", sources_opml)
     router.add_get("/healthz", healthz)
     router.add_get("/status", status_json)

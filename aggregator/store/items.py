@@ -228,6 +228,21 @@ class ItemStore(Protocol):
         """Every item, with its sources."""
         ...
 
+    def delete_items_before(self, cutoff: datetime) -> int:
+        """Delete every item both published and first seen before ``cutoff``
+        (``retention``), with its copies and their near-duplicate index
+        entries (signatures and band keys), in one transaction (a savepoint
+        inside the caller's); returns how many items went, and counts a
+        change to what is published (the generation) when any did.
+
+        Both dates, so that an old story a feed still carries, or one stored
+        late, is kept for the whole retention after it was first seen.  A
+        copy deleted while its source still carries it is stored again as a
+        new item (with the same uid) if the source sends it again changed;
+        summaries (shared by input hash) and sources are not touched.
+        """
+        ...
+
     def duplicate_clusters(self) -> list[DuplicateCluster]:
         """Every item more than one copy became, newest first, its copies first first."""
         ...

@@ -992,6 +992,34 @@ class PostgresStore:
         ]
 
     @_translated
+    def delete_items_before(self, cutoff: datetime) -> int:
+        cutoff = _second(cutoff)
+        with self.transaction():
+            doomed = [
+                int(row[0])
+                for row in self._db.execute(
+                    "SELECT id FROM items WHERE published < %s AND first_seen < %s FOR UPDATE",
+                    (cutoff, cutoff),
+                )
+            ]
+            if not doomed:
+                return 0
+            # By band key and copy: the index on dedup_bands leads with the band.
+            self._db.execute(
+                "DELETE FROM dedup_bands b USING dedup_copies c "
+                "WHERE c.item_id = ANY(%s) AND b.band = ANY(c.bands) AND b.copy_id = c.id",
+                (doomed,),
+            )
+            for statement in (
+                "DELETE FROM dedup_copies WHERE item_id = ANY(%s)",
+                "DELETE FROM item_sources WHERE item_id = ANY(%s)",
+                "DELETE FROM items WHERE id = ANY(%s)",
+            ):
+                self._db.execute(statement, (doomed,))
+            self.bump_generation()
+        return len(doomed)
+
+    @_translated
     def latest_items(self, limit: int) -> list[StoredItem]:
         rows = self._db.execute(
             f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT %s", (limit,)

@@ -927,6 +927,36 @@ class SqliteStore:
             )
         return self._with_sources(rows)
 
+    def delete_items_before(self, cutoff: datetime) -> int:
+        when = to_text(cutoff)
+        doomed = [
+            int(row[0])
+            for row in self._db.execute(
+                "SELECT id FROM items WHERE published < ? AND first_seen < ?", (when, when)
+            )
+        ]
+        if not doomed:
+            return 0
+        with self.transaction():
+            for chunk in _chunks(doomed):
+                marks = ",".join("?" * len(chunk))
+                copies = self._db.execute(
+                    f"SELECT id, bands FROM dedup_copies WHERE item_id IN ({marks})", chunk
+                ).fetchall()
+                # By band key and copy: the index on dedup_bands leads with the band.
+                self._db.executemany(
+                    "DELETE FROM dedup_bands WHERE band = ? AND copy_id = ?",
+                    [(band, copy_id) for copy_id, bands in copies for band in _bands_of(bands)],
+                )
+                for statement in (
+                    f"DELETE FROM dedup_copies WHERE item_id IN ({marks})",
+                    f"DELETE FROM item_sources WHERE item_id IN ({marks})",
+                    f"DELETE FROM items WHERE id IN ({marks})",
+                ):
+                    self._db.execute(statement, chunk)
+            self.bump_generation()
+        return len(doomed)
+
     def iter_items(self) -> Iterator[StoredItem]:
         rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id").fetchall()
         yield from self._with_sources(rows)

@@ -27,6 +27,14 @@ FILES = {
         "sections/tech-science.atom",
         "application/atom+xml; charset=utf-8",
     ),
+    "/sections/tech-science.rss": (
+        "sections/tech-science.rss",
+        "application/rss+xml; charset=utf-8",
+    ),
+    "/sections/tech-science.json": (
+        "sections/tech-science.json",
+        "application/feed+json; charset=utf-8",
+    ),
 }
 
 
@@ -213,8 +221,11 @@ def test_head_sends_get_headers_and_no_body(
         "/sections/UPPER.atom",
         "/sections/under_score.atom",
         "/sections/.atom",
-        "/sections/tech-science.rss",
+        "/sections/tech-science.xml",
+        "/sections/tech-science.html",
+        "/sections/tech-science.rss.atom",
         "/sections/missing.atom",
+        "/sections/missing.json",
         "/index.html",
         "/nothing",
     ],
