@@ -172,6 +172,13 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSubConfig:
+    """The WebSub hubs the published feeds name, and tell when they change."""
+
+    hubs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     sources: tuple[SourceConfig, ...]
@@ -192,6 +199,7 @@ class Config:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     retention: float | None = None  # seconds an item is kept; None: for ever
+    websub: WebSubConfig = field(default_factory=WebSubConfig)
 
     @property
     def base_url(self) -> str:
@@ -282,6 +290,7 @@ TOP_KEYS = {
     "dedup": "near-duplicate detection",
     "cluster": "processes sharing a PostgreSQL store",
     "retention": "how long stored items are kept (default: for ever)",
+    "websub": "WebSub hubs to announce and ping",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -289,6 +298,7 @@ CLUSTER_KEYS = {
     "stall_timeout": "how long a silent worker is waited for before its jobs are retried",
     "concurrency": "jobs one worker runs at once",
 }
+WEBSUB_KEYS = {"hubs": "URLs of the WebSub hubs"}
 DIGEST_KEYS = {
     "window": "one digest per section and window",
     "sentences": "sentences per digest (0: no digests)",
@@ -574,7 +584,19 @@ class _Reader:
             dedup=self.dedup(top.get("dedup")),
             cluster=self.cluster(top.get("cluster")),
             retention=self.optional(top, "retention", self.retention, None),
+            websub=self.websub(top.get("websub")),
         )
+
+    def websub(self, node: _Node | None) -> WebSubConfig:
+        if node is None:
+            return WebSubConfig()
+        found = self.mapping(node, WEBSUB_KEYS)
+        if "hubs" not in found:
+            return WebSubConfig()
+        hubs = found["hubs"]
+        if not isinstance(hubs.node, yaml.SequenceNode):
+            raise self.error(hubs, "expected a list of hub URLs")
+        return WebSubConfig(hubs=tuple(dict.fromkeys(self.url(hub) for hub in hubs.elements())))
 
     def retention(self, node: _Node) -> float:
         value = self.scalar(node)

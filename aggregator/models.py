@@ -235,6 +235,7 @@ class FeedMeta:
     description: str = "Merged and summarized news feed"
     generator: str = "aggregator"
     sections: tuple[str, ...] = field(default=())
+    hubs: tuple[str, ...] = ()  # WebSub hubs each feed names (rel="hub")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@
         then nothing, if what the output depends on is unchanged   (a hash of it in the store)
       | latest items -> summaries missing under today's settings (the workers)
       | entries + section digests -> every output file          (:mod:`.publish`)
+      | the WebSub hubs told of the feeds rewritten             (:mod:`.websub`)
 
 An item that cannot be summarized is published without a summary (and tried
 again next time); an entry that cannot be rendered is left out and named in
@@ -28,6 +29,7 @@ from .errors import bug_details, bug_message
 from .models import Entry, Summary
 from .outputs import MERGED
 from .store import Store, StoredItem
+from .websub import RETRY_DELAY
 from .workers import POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ class Publisher:
         # Dates a feed whose entries changed (see publish.Stamp); the module's
         # clock is looked up here, so that tests of whole passes can fix it.
         self.clock = clock or _utc_now
+        self.hub_retry_delay = RETRY_DELAY  # seconds before a ping's retry; tests make it 0
 
     def summary_job(self, item: StoredItem) -> SummaryJob:
         from .summarize.job import SummaryJob
@@ -114,7 +117,29 @@ class Publisher:
         report = self._publish(items, [job.key for job in jobs])
         with self.store.transaction():
             self.store.set_meta("published", self._publish_state())
+        await self._notify_hubs(report.written)
         return summarized, report
+
+    async def _notify_hubs(self, written: Sequence[str]) -> None:
+        """Tell each WebSub hub of the feeds just rewritten; never raises (see .websub)."""
+        from .fetch.http import post_form
+        from .publish.layout import public_url
+        from .websub import PING_TIMEOUT, feed_files, notify_hubs
+
+        hubs, feeds = self.config.websub.hubs, feed_files(written)
+        if not hubs or not feeds:
+            return
+        urls = [public_url(self.config.base_url, name) for name in feeds]
+        user_agent = self.config.fetch.user_agent
+
+        async def post(url: str, fields: Sequence[tuple[str, str]]) -> str | None:
+            return await post_form(url, fields, user_agent=user_agent, timeout=PING_TIMEOUT)
+
+        try:
+            await notify_hubs(hubs, urls, post=post, retry_delay=self.hub_retry_delay)
+        except Exception as exc:  # a bug here must not undo a publish that worked
+            log.error("%s", bug_message("telling the WebSub hubs", exc))
+            log.debug("%s", bug_details(exc))
 
     def _forget_expired(self) -> None:
         """Delete the items past ``retention`` (none without it), before they are
@@ -149,7 +174,10 @@ class Publisher:
             [*entries, *digests], key=lambda e: (e.published, bool(e.digest), e.id), reverse=True
         )
         meta = FeedMeta(
-            title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
+            title=self.config.title,
+            base_url=self.config.base_url,
+            sections=self.config.sections,
+            hubs=self.config.websub.hubs,
         )
         stamps = _load_stamps(self.store.get_meta(_STAMPS))
         report = publish(merged, meta, self.config.output.dir, stamps=stamps, now=self.clock())
@@ -173,6 +201,7 @@ class Publisher:
             "base_url": config.base_url,
             "max_entries": config.output.max_entries,
             "keep_tracking": config.output.keep_tracking,
+            "hubs": list(config.websub.hubs),
             "summary": [
                 config.summary.sentences,
                 config.summary.max_sentences,

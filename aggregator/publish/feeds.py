@@ -67,6 +67,7 @@ ATOM_TYPE = outputs.ATOM.media_type
 RSS_TYPE = outputs.RSS.media_type
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_ATOM_NS = "http://www.w3.org/2005/Atom"
 # Characters XML 1.0 forbids; lxml refuses them outright, failing the whole feed.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # feedgen refuses an entry without a title; an empty one is data, not a bug.
@@ -114,7 +115,23 @@ def render_rss(
     generator = _feed(
         entries, meta, self_path=self_path, self_type=RSS_TYPE, title=title, updated=updated
     )
-    return bytes(generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True))
+    root, document = generator._create_rss()  # as in render_atom
+    if meta.hubs:
+        _add_rss_hubs(root, meta.hubs)
+    buffer = io.BytesIO()
+    document.write(buffer, pretty_print=True, encoding="UTF-8", xml_declaration=True)
+    return bytes(buffer.getvalue())
+
+
+def _add_rss_hubs(root: Any, hubs: Sequence[str]) -> None:
+    """An ``atom:link rel="hub"`` per hub after the channel's self link, which
+    is all feedgen writes of the channel's Atom links in RSS."""
+    channel = root.find("channel")
+    self_link = channel.find(f"{{{_ATOM_NS}}}link")
+    position = list(channel).index(self_link) + 1
+    for offset, hub in enumerate(hubs):
+        link = channel.makeelement(f"{{{_ATOM_NS}}}link", {"href": _xml(hub), "rel": "hub"})
+        channel.insert(position + offset, link)
 
 
 def render_json_feed(
@@ -136,6 +153,8 @@ def render_json_feed(
         "feed_url": public_url(meta.base_url, self_path),
         "description": meta.description,
     }
+    if meta.hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in meta.hubs]
     return _json_document(feed, [_json_item(entry) for entry in entries])
 
 
@@ -178,6 +197,9 @@ def _feed(
     generator.updated(feed_updated(entries, updated))
     # Order matters for RSS: see the module docstring.
     generator.link(href=_xml(self_url), rel="self", type=self_type)
+    if not rss:  # RSS: see _add_rss_hubs
+        for hub in meta.hubs:
+            generator.link(href=_xml(hub), rel="hub")
     generator.link(href=_xml(base_directory(meta.base_url)), rel="alternate", type="text/html")
     if rss:
         generator.load_extension("dc", atom=False, rss=True)

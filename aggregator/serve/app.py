@@ -110,6 +110,7 @@ def create_app(
     cache_max_age: int = 300,
     refresh: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
+    feed_link: Callable[[str], str | None] = lambda path: None,
 ) -> web.Application:
     """The application serving ``out_dir`` (read on each request, so it may not exist yet).
 
@@ -120,7 +121,8 @@ def create_app(
     OPML document.  ``status()`` and ``opml()`` are called at most once per
     ``refresh`` seconds of ``clock()``; 0 calls them for every request.
     ``cache_max_age`` is the seconds shared caches and readers may reuse a
-    file without asking again.
+    file without asking again.  ``feed_link(path)`` is the ``Link`` header
+    sent with the file at ``path`` (WebSub's hubs and self link), None for none.
     """
     if cache_max_age < 0:
         raise ValueError(f"cache_max_age must be >= 0, not {cache_max_age}")
@@ -130,6 +132,10 @@ def create_app(
     files = FileCache()
     base = os.fspath(out_dir)
 
+    def linked(relative: str, fixed: Mapping[str, str]) -> Mapping[str, str]:
+        link = feed_link(relative)
+        return fixed if link is None else {**fixed, "Link": link}
+
     def serve_file(relative: str, content_type: str, fixed: Mapping[str, str]) -> Handler:
         path = os.path.join(base, relative)
 
@@ -137,7 +143,7 @@ def create_app(
             representation = await files.get(path)
             if representation is None:
                 raise web.HTTPNotFound()
-            return await _respond(request, representation, content_type, fixed)
+            return await _respond(request, representation, content_type, linked(relative, fixed))
 
         return handler
 
@@ -150,7 +156,9 @@ def create_app(
         representation = await files.get(path)
         if representation is None:
             raise web.HTTPNotFound()
-        return await _respond(request, representation, _SECTION_TYPES[extension], cacheable)
+        relative = f"{SECTIONS_DIR}/{request.match_info['slug']}.{extension}"
+        headers = linked(relative, cacheable)
+        return await _respond(request, representation, _SECTION_TYPES[extension], headers)
 
     last_opml: Representation | None = None
     opml_now = _Every(opml, refresh, clock)
