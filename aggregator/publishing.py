@@ -260,6 +260,8 @@ def _entry(item: StoredItem, summary: Summary | None, *, keep_tracking: bool = F
         sources=sources,
         author=item.author,
         language=item.language,
+        enclosures=item.enclosures,
+        image=item.image,
     )
 
 

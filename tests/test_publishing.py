@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,3 +113,36 @@ def test_the_feed_date_is_kept_in_the_store_between_publishes(tmp_path: Path) ->
         assert atom.feed.updated == "2026-11-26T12:00:00+00:00"
     finally:
         store.close()
+
+
+def test_a_podcasts_files_reach_every_published_format(tmp_path: Path) -> None:
+    from tests.conftest import DATA
+
+    config = _config(tmp_path, (DATA / "feeds" / "podcast.rss").read_bytes())
+    store = open_store(config.store)
+    try:
+        _store_pass(config, store, NOW)
+        assert _publish(config, store, NOW)
+    finally:
+        store.close()
+    out = config.output.dir
+    mp3 = "https://cdn.podcast.example/ep12.mp3"
+    atom = feedparser.parse((out / "feed.atom").read_bytes())
+    episode = next(e for e in atom.entries if e.title.startswith("Episode 12"))
+    assert [e.href for e in episode.enclosures] == [mp3, "https://podcast.example/video/ep12.mp4"]
+    assert episode.enclosures[0].length == "48213504"
+    assert episode.enclosures[0].type == "audio/mpeg"
+    rss = feedparser.parse((out / "sections" / "s.rss").read_bytes())
+    episode = next(e for e in rss.entries if e.title.startswith("Episode 12"))
+    assert [e.href for e in episode.enclosures] == [mp3]
+    feed = json.loads((out / "feed.json").read_bytes())
+    item = next(i for i in feed["items"] if i["title"].startswith("Episode 12"))
+    assert item["image"] == "https://cdn.podcast.example/ep12.jpg"
+    assert item["attachments"][0] == {
+        "url": mp3,
+        "mime_type": "audio/mpeg",
+        "size_in_bytes": 48213504,
+    }
+    page = (out / "index.html").read_text()
+    assert '<img src="https://cdn.podcast.example/ep12.jpg" alt="">' in page
+    assert "javascript" not in page

@@ -176,6 +176,8 @@ class MergeDecider:
             content_html=item.content_html,
             author=item.author,
             language=item.language,
+            enclosures=item.enclosures,
+            image=item.image,
         )
         indexed = IndexedCopy(
             source=self.source,

@@ -185,7 +185,7 @@ def entry_uuid(source: str, key: str) -> str:
 
 def content_hash(item: ParsedItem) -> str:
     """Changes whenever anything we publish about the item changes."""
-    parts = (
+    parts: tuple[str, ...] = (
         item.title,
         item.link or "",
         item.content_html,
@@ -194,6 +194,10 @@ def content_hash(item: ParsedItem) -> str:
         _iso(item.updated),
         item.language or "",
     )
+    if item.enclosures or item.image:
+        # Only then, so that the hashes of items without any stay as they were.
+        media = [f"{e.url} {e.media_type or ''} {e.length or ''}" for e in item.enclosures]
+        parts += (item.image or "", *media)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

@@ -49,7 +49,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from aggregator import outputs
-from aggregator.models import Entry, FeedMeta
+from aggregator.models import Enclosure, Entry, FeedMeta
 from aggregator.publish.content import entry_content_html
 from aggregator.publish.layout import (
     ATOM_FILE,
@@ -72,6 +72,8 @@ _ATOM_NS = "http://www.w3.org/2005/Atom"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # feedgen refuses an entry without a title; an empty one is data, not a bug.
 _NO_TITLE = "(untitled)"
+# The type of an enclosure that did not say its own, where one is required.
+_UNKNOWN_TYPE = "application/octet-stream"
 # Ids of sources without a URL: uuid5(namespace, source name), stable everywhere.
 _SOURCE_NAMESPACE = uuid.UUID("2b0c7f3e-5d7a-4f0e-8f61-93c4a1d2e5b7")
 
@@ -228,6 +230,16 @@ def _add_entry(item: Any, entry: Entry, *, rss: bool) -> None:
     if entry.link:
         # RSS has one link per item; related links have no place there.
         item.link(href=_xml(entry.link), rel="alternate")
+    if entry.enclosures:
+        # RSS 2.0 has one enclosure per item, with a type and a length it
+        # requires: the first file, with what is known (0: unknown).
+        first = entry.enclosures[0]
+        item.link(
+            href=_xml(first.url),
+            rel="enclosure",
+            type=_xml(first.media_type or _UNKNOWN_TYPE),
+            length=str(first.length or 0),
+        )
     origin = entry.sources[0] if entry.sources else None
     if origin is not None and origin.feed_url:
         item.source(url=_xml(redact_url(origin.feed_url)), title=_xml(origin.title))
@@ -256,6 +268,16 @@ def _finish_atom_entry(element: Any, entry: Entry) -> None:
     for other in entry.sources[1:]:
         if other.item_link:
             add(element, "link", href=other.item_link, rel="related", title=other.title)
+    for enclosure in entry.enclosures:
+        length = str(enclosure.length) if enclosure.length is not None else None
+        add(
+            element,
+            "link",
+            href=enclosure.url,
+            rel="enclosure",
+            type=enclosure.media_type,
+            length=length,
+        )
     if not entry.sources:
         return
     origin = entry.sources[0]
@@ -286,6 +308,10 @@ def _json_item(entry: Entry) -> dict[str, Any]:
         item["authors"] = [{"name": entry.author}]
     if entry.language:
         item["language"] = entry.language
+    if entry.image:
+        item["image"] = entry.image
+    if entry.enclosures:
+        item["attachments"] = [_json_attachment(enclosure) for enclosure in entry.enclosures]
     item["_aggregator"] = {
         "sources": [
             {
@@ -299,6 +325,17 @@ def _json_item(entry: Entry) -> dict[str, Any]:
         ]
     }
     return item
+
+
+def _json_attachment(enclosure: Enclosure) -> dict[str, Any]:
+    # JSON Feed requires a mime_type; size_in_bytes is optional.
+    attachment: dict[str, Any] = {
+        "url": enclosure.url,
+        "mime_type": enclosure.media_type or _UNKNOWN_TYPE,
+    }
+    if enclosure.length is not None:
+        attachment["size_in_bytes"] = enclosure.length
+    return attachment
 
 
 def _source_urn(name: str) -> str:

@@ -42,6 +42,8 @@ from .items import (
     ItemWrite,
     MergeIntent,
     StoredItem,
+    media_from_json,
+    media_json,
 )
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
@@ -162,6 +164,10 @@ MIGRATIONS: tuple[str, ...] = (
         body BLOB NOT NULL
     );
     """,
+    # An item's enclosures and main image (items.media_json), NULL for none.
+    """
+    ALTER TABLE items ADD COLUMN media TEXT;
+    """,
 )
 
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
@@ -174,7 +180,8 @@ _COPY_COLUMNS = (
     "c.score, c.matched, c.shown"
 )
 _ITEM_COLUMNS = (
-    "id, uid, section, title, link, published, updated, content_html, author, language, lead_source"
+    "id, uid, section, title, link, published, updated, content_html, author, language, "
+    "lead_source, media"
 )
 
 
@@ -706,8 +713,8 @@ class SqliteStore:
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         cursor = self._db.execute(
             "INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, "
-            "published, updated, content_html, author, language, lead_source, first_seen) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "published, updated, content_html, author, language, lead_source, first_seen, "
+            "media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 uid,
                 item.section,
@@ -722,6 +729,7 @@ class SqliteStore:
                 item.language,
                 lead_source,
                 to_text(when),
+                media_json(item.enclosures, item.image),
             ),
         )
         assert cursor.lastrowid is not None
@@ -732,7 +740,7 @@ class SqliteStore:
             "UPDATE items SET section = ?, title = ?, link = ?, canonical_url = ?, "
             "fingerprint = ?, published = COALESCE(?, published), "
             "updated = COALESCE(?, ?, published), content_html = ?, author = ?, "
-            "language = ? WHERE id = ?",
+            "language = ?, media = ? WHERE id = ?",
             (
                 item.section,
                 item.title,
@@ -745,6 +753,7 @@ class SqliteStore:
                 item.content_html,
                 item.author,
                 item.language,
+                media_json(item.enclosures, item.image),
                 item_id,
             ),
         )
@@ -1067,10 +1076,24 @@ def _source_state(row: tuple[object, ...]) -> SourceState:
 
 
 def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
-    (item_id, uid, section, title, link, published, updated, content, author, language, lead) = row
+    (
+        item_id,
+        uid,
+        section,
+        title,
+        link,
+        published,
+        updated,
+        content,
+        author,
+        language,
+        lead,
+        media,
+    ) = row
     published_at = from_text(_opt(published))
     updated_at = from_text(_opt(updated))
     assert published_at is not None and updated_at is not None
+    enclosures, image = media_from_json(media)
     return StoredItem(
         id=int(str(item_id)),
         uid=str(uid),
@@ -1084,6 +1107,8 @@ def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> Sto
         language=_opt(language),
         lead_source=str(lead),
         sources=sources,
+        enclosures=enclosures,
+        image=image,
     )
 
 

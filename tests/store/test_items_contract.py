@@ -309,3 +309,29 @@ def test_items_past_the_retention_go_with_their_copies_and_index_entries(store: 
     # The deleted copy stored again is a new item under the same uid.
     (again,) = apply(store, "one", new("one", "old", 0))
     assert store.items_by_id([again])[0].uid == "uid one old"
+
+
+def test_an_items_enclosures_and_image_are_kept_and_a_rewrite_replaces_them(
+    store: Store,
+) -> None:
+    from aggregator.models import Enclosure
+
+    audio = Enclosure("https://cdn.example/ep.mp3", "audio/mpeg", 48213504)
+    video = Enclosure("https://cdn.example/ep.mp4", None, None)
+    step = new("one", "ep", 0)
+    assert step.insert is not None
+    media = replace(step.insert.item, enclosures=(audio, video), image="https://cdn.example/i.jpg")
+    step = replace(step, insert=replace(step.insert, item=media))
+    item_id, plain_id = apply(store, "one", step, new("one", "plain", 1))
+    stored, plain = store.items_by_id([item_id, plain_id])
+    assert stored.enclosures == (audio, video)
+    assert stored.image == "https://cdn.example/i.jpg"
+    assert (plain.enclosures, plain.image) == ((), None)
+
+    rewrite = join("one", "ep", item_id, content_hash="hash 2")
+    rewritten = replace(media, enclosures=(video,), image=None)
+    before = store.copies_for_merge("one", ["ep"])["ep"].indexed
+    apply(store, "one", replace(rewrite, rewrite=rewritten, replacing=before))
+    (again,) = store.items_by_id([item_id])
+    assert (again.enclosures, again.image) == ((video,), None)
+    assert {i.id: i.enclosures for i in store.latest_items(5)}[item_id] == (video,)
