@@ -24,7 +24,10 @@ from aggregator.publishing import Publisher
 from aggregator.store import open_store
 from aggregator.websub import feed_files, link_header, notify_hubs
 from aggregator.workers import Workers
+from tests.conftest import DATA
+from tests.feedserver import FeedServer, Route
 from tests.publish.sample import ENTRIES, META
+from tests.test_daemon import Daemon, wait_for, write_config
 
 FEED = "https://news.example/feed.atom"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -53,7 +56,10 @@ class Hub:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for the loop to look.
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     def forms(self, path: str = "/") -> list[dict[str, str]]:
         return [form for at, _type, form in self.pings if at == path]
@@ -211,3 +217,28 @@ def test_a_bad_hub_is_one_line_naming_its_key(tmp_path: Path, hubs: str) -> None
         )
     message = str(raised.value)
     assert "feeds.yaml:1: websub.hubs" in message and "\n" not in message
+
+
+def test_the_daemon_pings_its_hub_and_sends_link_headers(
+    hub: Hub, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """End to end: ``aggregate`` (the daemon) polls a feed, publishes, tells the
+    hub of each feed at the URL it serves it under, and says so in Link headers."""
+    feed_server.add("/feed", Route((DATA / "feeds" / "rss20.xml").read_bytes()))
+    config = write_config(tmp_path, feed_server, ["/feed"], [f"websub: {{hubs: ['{hub.url}/h']}}"])
+    daemon = Daemon(config, tmp_path / "daemon.log")
+    try:
+        assert wait_for(lambda: len(hub.forms("/h")) >= 6)
+        told = {form["hub.url"] for form in hub.forms("/h")}
+        assert {f"{daemon.base}/feed.atom", f"{daemon.base}/sections/news.rss"} <= told
+        code, headers, _body = daemon.get("/sections/news.rss")
+        assert code == 200 and headers["Content-Type"].startswith("application/rss+xml")
+        assert headers["Link"] == (
+            f'<{hub.url}/h>; rel="hub", <{daemon.base}/sections/news.rss>; rel="self"'
+        )
+        assert "Link" not in daemon.get("/")[1]
+        assert daemon.stop()[0] == 0
+    finally:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
