@@ -177,6 +177,8 @@ class MergeDecider:
             content_html=item.content_html,
             author=item.author,
             language=item.language,
+            enclosures=item.enclosures,
+            image=item.image,
         )
         # How the copy goes in the index, but for how it joined its item: each
         # branch makes its entry once (a dataclass copy per change costs more).
