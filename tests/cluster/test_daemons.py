@@ -68,7 +68,10 @@ def test_two_daemons_poll_each_source_once_and_serve_the_same_feed(
         while time.monotonic() < deadline:
             served = [get(f"http://127.0.0.1:{port}/feed.atom") for port in ports]
             same = all(status == 200 for status, _, _ in served) and served[0] == served[1]
-            if same and served[0][1].count(b"<entry>") == stories:  # every story, once polled
+            # Every story is in the feed before every feed is polled (they
+            # share stories): wait for both.
+            polled = all(route.requests for route in feeds.routes.values())
+            if same and polled and served[0][1].count(b"<entry>") == stories:
                 break
             time.sleep(0.2)
         else:
