@@ -6,6 +6,9 @@
     aggregate status [-c FILE] [--db PATH]               health of every source
     aggregate duplicates [-c FILE] [--db PATH]           stories merged from several copies, and why
     aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
+    aggregate import FILE.opml | URL [-c FILE]          add an OPML list's feeds to feeds.yaml
+    aggregate add URL --section S [--name N] [-c FILE]  add one feed to feeds.yaml
+    aggregate remove NAME [-c FILE]                      take a source out of feeds.yaml
     aggregate worker [-c FILE] [--concurrency N]         run jobs of a PostgreSQL store's cluster
     aggregate db migrate [-c FILE] [--db URL]            create or migrate the store's schema
 
@@ -28,7 +31,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
-from .config import DEFAULT_CONFIG, Config, StoreLocation, load_config, store_location
+from .config import (
+    DEFAULT_CONFIG,
+    Config,
+    SourceConfig,
+    StoreLocation,
+    load_config,
+    store_location,
+)
 from .errors import AggregatorError, ConfigError
 from .redact import printable, redact_text
 from .schedule import is_failing
@@ -38,6 +48,8 @@ from .store.lock import WriterLock
 if TYPE_CHECKING:
     from .results import PassReport
 
+# Commands with a parser of their own (aggregator/commands/sources.py).
+SOURCE_COMMANDS = ("import", "add", "remove")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # How long the daemon and workers let work under way finish after a stop signal.
 STOP_GRACE_SECONDS = 3.0
@@ -51,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["status", "duplicates", "summarize", "worker", "db"],
+        choices=["status", "duplicates", "summarize", "worker", "db", *SOURCE_COMMANDS],
         help="'status' prints the health of every source; "
+        "'import', 'add' and 'remove' edit the sources in feeds.yaml (see 'aggregate add --help'); "
         "'duplicates' lists the stories merged from several copies; "
         "'summarize' prints the key sentences of a text (see 'aggregate summarize --help'); "
         "'worker' runs the jobs of a PostgreSQL store until stopped; "
@@ -148,9 +161,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .commands.summarize import main as summarize
 
         return summarize(arguments[1:])
+    if arguments[:1] and arguments[0] in SOURCE_COMMANDS:
+        # Each edits feeds.yaml with options of its own; no store is opened.
+        from .commands.sources import main as sources
+
+        return sources(arguments)
     args = _parser().parse_args(arguments)
-    if args.command == "summarize":
-        print("aggregate: put 'summarize' first: aggregate summarize --help", file=sys.stderr)
+    if args.command in ("summarize", *SOURCE_COMMANDS):
+        print(
+            f"aggregate: put '{args.command}' first: aggregate {args.command} --help",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     logging.basicConfig(
         level=args.log_level,
@@ -236,7 +257,7 @@ def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = N
         from .pipeline import run_once  # the whole pipeline; `status` does not need it
 
         run = run_once
-    progress, close = _progress_bar(len(config.sources))
+    progress, close = _progress_bar(len(config.polled_sources))
     try:
         report = run(config, progress=progress)
     finally:
@@ -289,9 +310,12 @@ def _status(config: Config, out: TextIO) -> int:
     for source in config.sources:
         state = states.get(source.name)
         if state is None or state.last_fetch is None:
-            rows.append((source.name, "new", "never", "never", "now", "0", "0", ""))
+            due = "now" if source.enabled else "never"
+            rows.append((source.name, _new_or_paused(source), "never", "never", due, "0", "0", ""))
             continue
-        if state.disabled:
+        if not source.enabled:
+            health = "paused"
+        elif state.disabled:
             health = "disabled"
         elif is_failing(state.consecutive_failures):
             health = "failing"
@@ -305,7 +329,7 @@ def _status(config: Config, out: TextIO) -> int:
                 health,
                 _when(state.last_fetch),
                 _when(state.last_success),
-                "never" if state.disabled else _when(state.next_due),
+                "never" if state.disabled or not source.enabled else _when(state.next_due),
                 str(state.consecutive_failures),
                 str(state.items_stored),
                 printable(redact_text(state.disabled or state.last_error or "", source.url)),
@@ -332,6 +356,10 @@ def _duplicates(config: Config, out: TextIO) -> int:
         store.close()
     out.write(duplicates_report(clusters))
     return EXIT_OK
+
+
+def _new_or_paused(source: SourceConfig) -> str:
+    return "new" if source.enabled else "paused"
 
 
 def _when(value: object) -> str:

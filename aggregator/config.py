@@ -81,6 +81,9 @@ class SourceConfig:
     allow_private: bool = False
     language: str | None = None
     algorithm: str | None = None  # summary algorithm for this source; None: summary.algorithm
+    # False pauses the source, as Miniflux's "disabled" does: never polled,
+    # its stored items published as before until they age out.
+    enabled: bool = True
 
     @property
     def location(self) -> str:
@@ -203,6 +206,11 @@ class Config:
     def sections(self) -> tuple[str, ...]:
         """Section names in the order the sources first name them."""
         return tuple(dict.fromkeys(s.section for s in self.sources))
+
+    @property
+    def polled_sources(self) -> tuple[SourceConfig, ...]:
+        """The sources to poll: every one but those paused (``enabled: false``)."""
+        return tuple(s for s in self.sources if s.enabled)
 
     @property
     def shared_store(self) -> PostgresURL | None:
@@ -328,6 +336,7 @@ SOURCE_KEYS = {
     "allow_private": "let this source live on a loopback or private address",
     "language": "language of the source's text",
     "algorithm": "summarizer algorithm for this source",
+    "enabled": "false pauses the source: not polled, its stored items still published",
 }
 
 
@@ -736,6 +745,7 @@ class _Reader:
                 allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
                 language=self.optional(found, "language", self.string, None),
                 algorithm=self.optional(found, "algorithm", self.algorithm, None),
+                enabled=self.optional(found, "enabled", self.boolean, True),
             )
             missing = (
                 source.path is not None

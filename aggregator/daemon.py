@@ -33,7 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .config import Config, SourceConfig
 from .pipeline import Pipeline, utc_now
-from .publish.opml import OpmlSource, render_opml
+from .publishing import sources_opml
 from .redact import redact_text, redact_url
 from .schedule import Timing, first_due, is_failing
 from .serve import Limits, Server, create_app
@@ -143,7 +143,7 @@ class Daemon:
     def _schedule_sources(self, scheduler: AsyncIOScheduler, store: Store) -> None:
         states = {s.name: s for s in store.source_states()}
         now = utc_now()
-        for source in self.config.sources:
+        for source in self.config.polled_sources:
             state = states[source.name]
             if state.disabled:
                 log.warning("%s: not polled: %s", source.name, state.disabled)
@@ -302,21 +302,6 @@ def sources_status(
             }
         )
     return {"healthy": healthy, "sources": sources}
-
-
-def sources_opml(config: Config, store: Store) -> bytes:
-    """The configured sources as OPML, at the addresses they now live at."""
-    states = {s.name: s for s in store.source_states()}
-    sources = [
-        OpmlSource(
-            name=source.name,
-            section=source.section,
-            xml_url=(states[source.name].url if source.name in states else None) or source.url,
-            html_url=states[source.name].site_link if source.name in states else None,
-        )
-        for source in config.sources
-    ]
-    return render_opml(sources, title=config.title)
 
 
 def _job_id(name: str) -> str:

@@ -91,7 +91,7 @@ async def _run_once(
     config: Config, store: Store, now: datetime, progress: Callable[[str], None] | None
 ) -> PassReport:
     async with Pipeline(config, store) as pipeline:
-        report = await pipeline.update(config.sources, now, progress)
+        report = await pipeline.update(config.polled_sources, now, progress)
         summarized, report.published = await pipeline.publish_if_changed()
         report.summarized += summarized
     return report

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -23,7 +23,7 @@ from . import __version__
 from .config import Config
 from .errors import bug_details, bug_message
 from .models import Entry, Summary
-from .outputs import MERGED
+from .outputs import MERGED, OPML
 from .store import Store, StoredItem
 from .workers import POOL_MIN_BYTES, Workers
 
@@ -86,7 +86,10 @@ class Publisher:
         """
         if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
             return 0, None
-        items = self.store.latest_items(self.config.output.max_entries)
+        # Only what configured sources carry: a source removed from feeds.yaml
+        # leaves the published feeds at once (its items stay stored).  A
+        # paused one stays published (enabled: false is not a removal).
+        items = self.store.latest_items(self.config.output.max_entries, sources=self._sources)
         # One job per published item serves both steps: making a job resolves
         # the item's language and hashes its text, which is not free.
         jobs = [self.summary_job(item) for item in items]
@@ -99,11 +102,14 @@ class Publisher:
     def _publish(self, items: Sequence[StoredItem], keys: Sequence[str]) -> PublishReport:
         """Render and write the given items (newest first), with their summaries by key."""
         from .models import FeedMeta
-        from .publish import publish
+        from .publish import publish, write_if_changed
         from .summarize.digest import build_digests
 
         summaries = self.store.summaries(keys)
-        entries = [_entry(item, summaries.get(key)) for item, key in zip(items, keys, strict=True)]
+        entries = [
+            _entry(item, summaries.get(key), self._sources)
+            for item, key in zip(items, keys, strict=True)
+        ]
         digests = build_digests(
             entries,
             window=timedelta(seconds=self.config.digest.window),
@@ -118,6 +124,13 @@ class Publisher:
             title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
         )
         report = publish(merged, meta, self.config.output.dir)
+        # The subscription list, beside the feeds: a static server of the
+        # output directory serves it as the daemon does.
+        opml = self.config.output.dir / OPML.name
+        if write_if_changed(opml, sources_opml(self.config, self.store)):
+            report.written.append(OPML.name)
+        else:
+            report.unchanged.append(OPML.name)
         for _unrendered, error in report.unrenderable:
             log.error("%s", error)
             log.debug("%s", error.details)
@@ -142,7 +155,7 @@ class Publisher:
                 config.summary.language,
             ],
             "digest": [config.digest.window, config.digest.sentences],
-            "sources": [[s.name, s.section, s.algorithm] for s in config.sources],
+            "sources": [[s.name, s.section, s.algorithm, s.location] for s in config.sources],
         }
         return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
@@ -151,7 +164,10 @@ class Publisher:
         return all((out / output.name).is_file() for output in MERGED)
 
 
-def _entry(item: StoredItem, summary: Summary | None) -> Entry:
+def _entry(item: StoredItem, summary: Summary | None, configured: Collection[str]) -> Entry:
+    # A copy from a source no longer configured is not credited (its story
+    # is published because a configured source carries it too).
+    sources = tuple(ref for ref in item.sources if ref.name in configured) or item.sources
     return Entry(
         id=item.uid,
         title=item.title or "(untitled)",
@@ -160,10 +176,27 @@ def _entry(item: StoredItem, summary: Summary | None) -> Entry:
         updated=max(item.updated, item.published),
         section=item.section,
         summary=summary or Summary(()),
-        sources=item.sources,
+        sources=sources,
         author=item.author,
         language=item.language,
     )
+
+
+def sources_opml(config: Config, store: Store) -> bytes:
+    """The configured sources as OPML, at the addresses they now live at."""
+    from .publish.opml import OpmlSource, render_opml
+
+    states = {s.name: s for s in store.source_states(counts=False)}
+    sources = [
+        OpmlSource(
+            name=source.name,
+            section=source.section,
+            xml_url=(states[source.name].url if source.name in states else None) or source.url,
+            html_url=states[source.name].site_link if source.name in states else None,
+        )
+        for source in config.sources
+    ]
+    return render_opml(sources, title=config.title)
 
 
 def _summarize_one(job: SummaryJob) -> Summary | tuple[str, str]:

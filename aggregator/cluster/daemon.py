@@ -19,9 +19,10 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from ..config import Config
-from ..daemon import DESCRIPTORS_KEPT, sources_opml, sources_status
+from ..daemon import DESCRIPTORS_KEPT, sources_status
 from ..errors import AggregatorError, StoreError
 from ..publish.writer import write_if_changed
+from ..publishing import sources_opml
 from ..serve import Limits, Server, create_app
 from ..store import Store, open_store
 from .worker import Worker

@@ -86,7 +86,7 @@ class Node:
         self.pipeline = pipeline
         self.timing = config.cluster
         self.clock = clock
-        self._sources = {s.name: s for s in config.sources}
+        self._sources = {s.name: s for s in config.polled_sources}  # paused ones: never polled
         # Set when the store fails under a job: the process reconnects.
         self.store_failed = asyncio.Event()
 
