@@ -209,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # which the other commands do not need to pay for at start-up.
             from .daemon import run_daemon
 
-            return run_daemon(config, stop_grace=grace)
+            return run_daemon(config, stop_grace=grace, reload=_reloader(args))
     except AggregatorError as error:
         print(f"aggregate: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
@@ -237,14 +237,27 @@ def _cluster_command(args: argparse.Namespace, config: Config, grace: float) -> 
         )
         return EXIT_CONFIG
     if args.command == "worker":
-        return cluster.worker(config, concurrency=args.concurrency, stop_grace=grace)
+        return cluster.worker(
+            config, concurrency=args.concurrency, stop_grace=grace, reload=_reloader(args)
+        )
     if args.command == "db":
         return cluster.migrate(config, sys.stdout)
     if args.once:
         return _once(config, sys.stdout, run=cluster.run_once)
     from .cluster.daemon import run_cluster_daemon
 
-    return run_cluster_daemon(config, stop_grace=grace)
+    return run_cluster_daemon(config, stop_grace=grace, reload=_reloader(args))
+
+
+def _reloader(args: argparse.Namespace) -> Callable[[], Config]:
+    """What SIGHUP reads: the configuration file again, with the same options."""
+
+    def reload() -> Config:
+        return load_config(args.config).with_overrides(
+            out=args.out, db=args.db, host=args.host, port=args.port
+        )
+
+    return reload
 
 
 def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = None) -> int:

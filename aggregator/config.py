@@ -236,6 +236,35 @@ class Config:
         return replace(self, output=output, store=store, serve=serve)
 
 
+def reloaded(running: Config, started: Config, loaded: Config) -> tuple[Config, tuple[str, ...]]:
+    """The configuration a running daemon takes from ``loaded`` (feeds.yaml read
+    again, with the command line's overrides), and the keys it cannot take.
+
+    What the daemon made at start stays as it is until a restart: the store it
+    opened, the address it listens on, the output directory it serves, its
+    HTTP client (``fetch``) and its cluster settings; each that ``loaded``
+    changes, compared with ``started`` (the configuration it started with), is
+    named.  Everything else -- the sources above all, then titles, summary,
+    digest, dedup and interval settings -- is ``loaded``'s."""
+    restart = {
+        "store": loaded.store != started.store,
+        "serve": loaded.serve != started.serve,
+        "output.dir": loaded.output.dir != started.output.dir,
+        "fetch": loaded.fetch != started.fetch,
+        "cluster": loaded.cluster != started.cluster,
+    }
+    config = replace(
+        loaded,
+        path=running.path,
+        store=running.store,
+        serve=running.serve,
+        output=replace(loaded.output, dir=running.output.dir),
+        fetch=running.fetch,
+        cluster=running.cluster,
+    )
+    return config, tuple(key for key, changed in restart.items() if changed)
+
+
 # Each key's default is written once, in its dataclass; the reader takes it
 # from there (a slotted dataclass keeps no class attribute to read).
 _CONFIG_DEFAULTS: dict[str, Any] = {

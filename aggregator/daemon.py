@@ -16,7 +16,12 @@ under way finish for up to ``stop_grace`` seconds (a fetch that answers in
 that time is stored), then cancels what is left (every store write is one
 transaction, so a cancelled poll leaves nothing half-written) and stops the
 worker processes that were parsing for it, publishes, and returns 0.
-SIGHUP is logged and otherwise ignored: the configuration is not re-read.
+SIGHUP re-reads the configuration (``systemctl reload``): sources added,
+removed, paused or changed take effect at once (their jobs are added, removed
+or replaced; a publish follows, so a removed source leaves the feeds), and so
+do the other settings but those made at start (see
+:func:`aggregator.config.reloaded`), which are logged as needing a restart.
+An invalid file is logged as one error line and the running configuration kept.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from .config import Config, SourceConfig
+from .config import Config, SourceConfig, load_config, reloaded
+from .errors import ConfigError
+from .models import SourceState
 from .pipeline import Pipeline, utc_now
 from .publishing import sources_opml
 from .redact import redact_text, redact_url
@@ -54,8 +61,17 @@ DESCRIPTORS_KEPT = 64
 
 
 class Daemon:
-    def __init__(self, config: Config, *, stop_grace: float = STOP_GRACE_SECONDS):
+    def __init__(
+        self,
+        config: Config,
+        *,
+        stop_grace: float = STOP_GRACE_SECONDS,
+        reload: Callable[[], Config] | None = None,
+    ):
         self.config = config
+        self._started_with = config
+        # Reads the configuration again, with the command line's overrides.
+        self._reload = reload or (lambda: load_config(config.path))
         self.stop_grace = stop_grace
         self.stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[object]] = set()
@@ -126,9 +142,47 @@ class Daemon:
         self.stopping.set()
 
     def _hang_up(self) -> None:
-        # Until the daemon can reload its configuration, SIGHUP (a closed
-        # terminal, or a habit of `kill -HUP`) must not kill it.
-        log.warning("SIGHUP: ignored; restart the daemon to apply a changed configuration")
+        """SIGHUP: read the configuration again and apply it (see the module's docstring)."""
+        scheduler, pipeline = self._scheduler, self._pipeline
+        if scheduler is None or pipeline is None or self.stopping.is_set():
+            log.warning("SIGHUP: ignored while starting or stopping")
+            return
+        try:
+            loaded = self._reload()
+        except ConfigError as error:
+            log.error("SIGHUP: the running configuration is kept: %s", error)
+            return
+        config, kept = reloaded(self.config, self._started_with, loaded)
+        for key in kept:
+            log.warning("SIGHUP: '%s' changed; it takes effect at the next restart", key)
+        before = {s.name: s for s in self.config.polled_sources}
+        after = {s.name: s for s in config.polled_sources}
+        self.config = config
+        pipeline.reconfigure(config)  # rows for new sources, before they are scheduled
+        for name in before.keys() - after.keys():
+            job = scheduler.get_job(_job_id(name))
+            if job is not None:
+                job.remove()
+        changed = [s for name, s in after.items() if before.get(name) != s]
+        states = {s.name: s for s in self._store.source_states(counts=False)} if self._store else {}
+        now = utc_now()
+        for source in changed:
+            job = scheduler.get_job(_job_id(source.name))
+            if job is not None:
+                job.remove()
+            if source.name in states:
+                self._schedule(scheduler, source, states[source.name], now)
+        # Sources gone or back change what is published: publish now.
+        self.request_publish(delay=timedelta(0))
+        added = sorted(after.keys() - before.keys())
+        removed = sorted(before.keys() - after.keys())
+        log.warning(
+            "SIGHUP: configuration reloaded: %d sources polled (%d added, %d stopped, %d changed)",
+            len(after),
+            len(added),
+            len(removed),
+            len(changed) - len(added),
+        )
 
     def healthy(self) -> bool:
         return (
@@ -144,21 +198,25 @@ class Daemon:
         states = {s.name: s for s in store.source_states()}
         now = utc_now()
         for source in self.config.polled_sources:
-            state = states[source.name]
-            if state.disabled:
-                log.warning("%s: not polled: %s", source.name, state.disabled)
-                continue
-            stored = max((t for t in (state.next_due, state.retry_after) if t), default=None)
-            timing = self._timing(source)
-            scheduler.add_job(
-                self.poll,
-                trigger="interval",
-                seconds=timing.clamp(source.interval),
-                next_run_time=first_due(now, timing, source.name, stored),
-                id=_job_id(source.name),
-                name=source.name,
-                args=[source],
-            )
+            self._schedule(scheduler, source, states[source.name], now)
+
+    def _schedule(
+        self, scheduler: AsyncIOScheduler, source: SourceConfig, state: SourceState, now: datetime
+    ) -> None:
+        if state.disabled:
+            log.warning("%s: not polled: %s", source.name, state.disabled)
+            return
+        stored = max((t for t in (state.next_due, state.retry_after) if t), default=None)
+        timing = self._timing(source)
+        scheduler.add_job(
+            self.poll,
+            trigger="interval",
+            seconds=timing.clamp(source.interval),
+            next_run_time=first_due(now, timing, source.name, stored),
+            id=_job_id(source.name),
+            name=source.name,
+            args=[source],
+        )
 
     async def poll(self, source: SourceConfig) -> None:
         """Poll one source, then set when it is next due."""
@@ -312,5 +370,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def run_daemon(config: Config, *, stop_grace: float = STOP_GRACE_SECONDS) -> int:
-    return asyncio.run(Daemon(config, stop_grace=stop_grace).run())
+def run_daemon(
+    config: Config,
+    *,
+    stop_grace: float = STOP_GRACE_SECONDS,
+    reload: Callable[[], Config] | None = None,
+) -> int:
+    """Run the daemon until stopped; ``reload`` reads the configuration again on SIGHUP."""
+    return asyncio.run(Daemon(config, stop_grace=stop_grace, reload=reload).run())

@@ -130,6 +130,14 @@ class Pipeline:
         self._publisher = Publisher(config, store, workers)
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
+    def reconfigure(self, config: Config) -> None:
+        """Work under ``config`` from the next update and publish on (the
+        daemon's SIGHUP): its sources, summary, dedup and output settings.  The
+        fetcher and the workers, made at start, stay as they are."""
+        self.config = config
+        self._publisher = Publisher(config, self.store, self._workers)
+        self.store.sync_sources((s.name, s.location, s.section) for s in config.sources)
+
     async def __aenter__(self) -> Pipeline:
         await self._fetcher.__aenter__()
         return self

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import PurePosixPath
@@ -32,13 +32,18 @@ log = logging.getLogger(__name__)
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_cluster_daemon(config: Config, *, stop_grace: float) -> int:
-    return asyncio.run(ClusterDaemon(config, stop_grace=stop_grace).run())
+def run_cluster_daemon(
+    config: Config, *, stop_grace: float, reload: Callable[[], Config] | None = None
+) -> int:
+    return asyncio.run(ClusterDaemon(config, stop_grace=stop_grace, reload=reload).run())
 
 
 class ClusterDaemon:
-    def __init__(self, config: Config, *, stop_grace: float):
+    def __init__(
+        self, config: Config, *, stop_grace: float, reload: Callable[[], Config] | None = None
+    ):
         self.config = config
+        self._reload = reload
         self.stop_grace = stop_grace
         self._store: Store | None = None
         self._mirrored: str | None = None
@@ -61,11 +66,16 @@ class ClusterDaemon:
             if config.configured_base_url is None:
                 config = replace(config, serve=replace(config.serve, port=server.port))
             worker = self._worker = Worker(
-                config, config.cluster.concurrency, self.stop_grace, signals=False
+                config,
+                config.cluster.concurrency,
+                self.stop_grace,
+                signals=False,
+                reload=self._reload,
+                started_with=self.config,
             )
             for signum in _STOP_SIGNALS:
                 loop.add_signal_handler(signum, worker.stopping.set)
-            loop.add_signal_handler(signal.SIGHUP, lambda: log.warning("SIGHUP: ignored"))
+            loop.add_signal_handler(signal.SIGHUP, self._hang_up)
             log.warning(
                 "serving %s on http://%s:%d/ (%d sources, jobs from %s)",
                 config.title,
@@ -88,6 +98,13 @@ class ClusterDaemon:
             with suppress(StoreError):
                 (self._store or store).close()
         return 0
+
+    def _hang_up(self) -> None:
+        """SIGHUP: the worker reads the configuration again; /status and OPML follow it."""
+        worker = self._worker
+        assert worker is not None
+        worker.hang_up()
+        self.config = replace(worker.config, serve=self.config.serve)
 
     def healthy(self) -> bool:
         worker = self._worker

@@ -90,6 +90,13 @@ class Node:
         # Set when the store fails under a job: the process reconnects.
         self.store_failed = asyncio.Event()
 
+    def reconfigure(self, config: Config) -> None:
+        """Run the next jobs and ticks under ``config`` (a SIGHUP's): a poll of a
+        source it no longer lists is dropped, one it adds is polled when due."""
+        self.pipeline.reconfigure(config)
+        self.config = config
+        self._sources = {s.name: s for s in config.polled_sources}
+
     # -- jobs -------------------------------------------------------------
 
     async def poll(self, name: str, scheduled: bool, run: str | None) -> None:
