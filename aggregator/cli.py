@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from . import __version__
 from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 from .config import (
     DEFAULT_CONFIG,
@@ -72,6 +73,48 @@ def _parser() -> argparse.ArgumentParser:
         "'db migrate' creates or migrates the store's schema",
     )
     parser.add_argument("action", nargs="?", choices=["migrate"], help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=f"aggregate {__version__}")
+    _add_options(parser, _OPTIONS)
+    return parser
+
+
+# Each option, by the name argparse stores it under.  The daemon's parser
+# takes them all; each command named first takes its own (its --help lists them).
+_OPTIONS = ("concurrency", "config", "once", "out", "db", "host", "port", "stop_grace", "log_level")
+_COMMAND_OPTIONS = {
+    "status": ("config", "db", "log_level"),
+    "duplicates": ("config", "db", "log_level"),
+    "worker": ("config", "db", "concurrency", "stop_grace", "log_level"),
+    "db": ("config", "db", "log_level"),
+}
+_COMMAND_HELP = {
+    "status": "Print the health of every source: state, last fetch and success, next due "
+    "time, failures, items stored, last error.",
+    "duplicates": "List the stories merged from several copies, and why each copy was merged.",
+    "worker": "Run the jobs of a PostgreSQL store's cluster until stopped (SIGTERM, SIGINT); "
+    "SIGHUP re-reads the configuration.",
+    "db": "db migrate: create or migrate the store's schema (and the job queue's).",
+}
+
+
+def _command_parser(command: str) -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(prog=f"aggregate {command}", description=_COMMAND_HELP[command])
+    if command == "db":
+        parser.add_argument("action", nargs="?", choices=["migrate"], help="the one action")
+    _add_options(parser, _COMMAND_OPTIONS[command])
+    defaults: dict[str, object] = {name: None for name in _OPTIONS}
+    defaults.update(command=command, action=None, once=False)
+    # What the rest of main() reads of the options this command does not take.
+    parser.set_defaults(**{k: v for k, v in defaults.items() if k not in _COMMAND_OPTIONS[command]})
+    return parser
+
+
+def _add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    for name in names:
+        _OPTION_ADDERS[name](parser)
+
+
+def _concurrency_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=_count,
@@ -79,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="jobs a worker runs at once (overrides cluster.concurrency)",
     )
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
         "--config",
@@ -86,32 +132,65 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_CONFIG,
         help="configuration file (default: feeds.yaml)",
     )
+
+
+def _once_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
+
+
+def _out_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         type=_store,
         help="database file, sqlite:/// URL or postgresql:// URL (overrides store)",
     )
+
+
+def _host_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
+
+
+def _port_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=_port, help="port the daemon listens on (overrides serve.port)"
     )
+
+
+def _stop_grace_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stop-grace",
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="how long the daemon lets the work under way finish when stopped "
-        "(SIGTERM, SIGINT) before it cancels it (default: 3)",
+        help="how long the work under way may finish when stopped "
+        "(SIGTERM, SIGINT) before it is cancelled (default: 3)",
     )
+
+
+def _log_level_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log to stderr (default: WARNING)",
     )
-    return parser
+
+
+_OPTION_ADDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "concurrency": _concurrency_option,
+    "config": _config_option,
+    "once": _once_option,
+    "out": _out_option,
+    "db": _db_option,
+    "host": _host_option,
+    "port": _port_option,
+    "stop_grace": _stop_grace_option,
+    "log_level": _log_level_option,
+}
 
 
 def _seconds(text: str) -> float:
@@ -166,7 +245,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .commands.sources import main as sources
 
         return sources(arguments)
-    args = _parser().parse_args(arguments)
+    if arguments[:1] and arguments[0] in _COMMAND_OPTIONS:
+        args = _command_parser(arguments[0]).parse_args(arguments[1:])
+    else:
+        args = _parser().parse_args(arguments)
     if args.command in ("summarize", *SOURCE_COMMANDS):
         print(
             f"aggregate: put '{args.command}' first: aggregate {args.command} --help",
