@@ -119,10 +119,17 @@ class FeedsFile:
                     str(name) if name is not None else None, str(url) if url is not None else None
                 )
 
+    def setting(self, key: str) -> object:
+        """A top-level value as written (None if absent), for a file with no sources
+        yet, which is no valid configuration to read it from."""
+        return self._document.get(key)
+
     def add(self, source: NewSource) -> None:
         """Append ``source`` to the list; what followed the list (a blank line
         before the next key, a comment) follows it still."""
         sources = self._sources(create=True)
+        if not sources:
+            sources.fa.set_block_style()  # "sources: []" grows one source per block
         entry = source.as_yaml()
         last = sources[-1] if sources else None
         if isinstance(last, CommentedMap) and last:
@@ -151,14 +158,15 @@ class FeedsFile:
         """Validate the edited file as a configuration, then write it; the new configuration.
 
         Raises :class:`ConfigError` (and writes nothing) if the result is not
-        a valid configuration."""
+        a valid configuration, OSError naming the file if it cannot be written
+        (the old file is then as it was)."""
         text = self.text()
         config = parse_config(text, self.path)
         try:
             write_atomically(self.path, text.encode("utf-8"))
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise ConfigError(f"cannot write: {reason}", path=str(self.path)) from None
+            reason = f"cannot write: {error.strerror or error}"
+            raise OSError(error.errno, reason, str(self.path)) from None
         return config
 
 

@@ -43,15 +43,19 @@ def plan_import(
         for source in listed
         if source.url is not None
     }
+    listed_twice: dict[str, str] = {}
     for subscription in subscriptions:
         key = url_key(subscription.url)
         shown = subscription.title or subscription.url
         if key in known:
             plan.skipped.append((shown, f"already in the configuration as '{known[key]}'"))
             continue
+        if key in listed_twice:
+            plan.skipped.append((shown, f"listed twice; added once, as '{listed_twice[key]}'"))
+            continue
         name = source_name(subscription.title, subscription.url, taken)
         taken.add(name)
-        known[key] = name
+        listed_twice[key] = name
         plan.added.append(
             NewSource(
                 name=name,

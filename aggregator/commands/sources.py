@@ -14,8 +14,8 @@ that it is one and to take its title as the name when none is given.
 A running daemon picks the change up on SIGHUP (``systemctl reload``).
 
 Exit codes: 0 done, 1 nothing was changed (the list or feed could not be
-read, the source is already there or is not there), 2 a usage or
-configuration error.
+read, the source is already there or is not there, the file could not be
+written), 2 a usage or configuration error.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..config import DEFAULT_CONFIG, Config, FetchConfig, load_config
+from ..config import DEFAULT_CONFIG, FetchConfig, load_config
 from ..errors import AggregatorError, ConfigError, ParseError
 from ..feeds_file import FeedsFile, NewSource
 from ..models import Document, FetchState
@@ -112,9 +113,23 @@ class _Refused(Exception):
     """Nothing to do: the source is already there, or is not."""
 
 
-def _current(path: Path) -> Config | None:
-    """The configuration as it is (None: no file yet); an invalid one is not edited."""
-    return load_config(path) if path.exists() else None
+@dataclass(frozen=True, slots=True)
+class _Fetching:
+    """How URLs are fetched for the configuration being edited."""
+
+    settings: FetchConfig
+    allow_private: bool
+
+
+def _current(path: Path) -> _Fetching:
+    """How the configuration fetches, checking it first: an invalid one is not
+    edited, but one that has no sources yet (or no file) is where one starts."""
+    if path.exists() and FeedsFile.read(path).sources:
+        config = load_config(path)
+        return _Fetching(config.fetch, config.allow_private)
+    # What the edited file will say is checked when it is saved.
+    allow_private = FeedsFile.read(path).setting("allow_private") is True
+    return _Fetching(FetchConfig(), allow_private)
 
 
 def _import(path: Path, location: str, default_section: str, out: TextIO) -> int:
@@ -205,8 +220,8 @@ def _closest(name: str, names: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _read_file(path: Path, config: Config | None) -> bytes:
-    limit = (config.fetch if config else FetchConfig()).max_bytes
+def _read_file(path: Path, config: _Fetching) -> bytes:
+    limit = config.settings.max_bytes
     with path.open("rb") as file:
         body = file.read(limit + 1)
     if len(body) > limit:
@@ -214,13 +229,11 @@ def _read_file(path: Path, config: Config | None) -> bytes:
     return body
 
 
-async def _fetch(url: str, config: Config | None) -> Document:
+async def _fetch(url: str, config: _Fetching) -> Document:
     from ..fetch.http import HttpFetcher
 
-    settings = config.fetch if config else FetchConfig()
-    allow_private = config.allow_private if config else False
-    async with HttpFetcher(settings) as fetcher:
-        fetched = await fetcher.fetch(url, url, FetchState(), allow_private=allow_private)
+    async with HttpFetcher(config.settings) as fetcher:
+        fetched = await fetcher.fetch(url, url, FetchState(), allow_private=config.allow_private)
     if not fetched.documents:
         raise ParseError(redact_url(url), "the server sent no body")
     return fetched.documents[0]

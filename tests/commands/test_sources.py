@@ -129,18 +129,53 @@ def test_import_from_a_url_and_into_a_new_file(
         "/export.opml", Route((OPML / "freshrss.opml").read_bytes(), content_type="text/x-opml")
     )
     config = tmp_path / "feeds.yaml"
-    config.write_text("allow_private: true\nsources:\n", encoding="utf-8")
-    # An empty list is no valid configuration; a file with allow_private and
-    # no sources yet is what a first import starts from.
-    config.write_text(
-        "allow_private: true\nsources:\n  - name: Seed\n    path: .\n    section: Local\n"
-    )
+    # Settings, and no sources yet: where a first import starts.
+    config.write_text("# mine\nallow_private: true\nsources: []\n", encoding="utf-8")
 
     assert main(["import", feed_server.url("/export.opml"), "-c", str(config)]) == 0
 
     assert route.requests == 1
     names = [s.name for s in load_config(config).sources]
-    assert names == ["Seed", "FreshRSS releases", "The New York Times – World", "Euromaidan Press"]
+    assert names == ["FreshRSS releases", "The New York Times – World", "Euromaidan Press"]
+    assert config.read_text().startswith(
+        "# mine\nallow_private: true\nsources:\n  - name: FreshRSS releases\n"
+    )
+
+
+def test_add_creates_a_missing_file(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/feed", Route(RSS))
+    config = tmp_path / "new.yaml"
+    url = feed_server.url("/feed")
+
+    # No file: no allow_private, so the loopback server is refused.
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 1
+    assert not config.exists()
+    config.write_text("allow_private: true\n")
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 0
+
+    assert config.read_text() == (
+        f"allow_private: true\nsources:\n  - name: Kyiv Daily\n    url: {url}\n    section: S\n"
+    )
+
+
+def test_an_opml_url_is_fetched_within_the_limits(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = (
+        (OPML / "miniflux.opml")
+        .read_bytes()
+        .replace(b"</body>", b"<!--" + b"x" * 5000 + b"--></body>")
+    )
+    feed_server.add("/big.opml", Route(big))
+    config.write_text(START + "fetch:\n  max_bytes: 4kB\n")
+
+    assert main(["import", feed_server.url("/big.opml"), "-c", str(config)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "4000" in err, err
+    assert config.read_text() == START + "fetch:\n  max_bytes: 4kB\n"
 
 
 def test_import_from_a_private_url_is_refused_by_default(
@@ -257,3 +292,21 @@ def test_subcommand_help_describes_its_own_options(capsys: pytest.CaptureFixture
         out = capsys.readouterr().out
         assert out.startswith(f"usage: aggregate {command} ") and option in out
         assert "--stop-grace" not in out  # the daemon's, not this command's
+
+
+def test_a_failed_write_leaves_the_old_file_whole(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A disk that fills up as the new file is renamed in: no real one here.
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+
+    assert main(["remove", "LWN.net", "-c", str(config)]) == 1
+
+    assert config.read_text(encoding="utf-8") == START
+    assert [p.name for p in config.parent.iterdir()] == ["feeds.yaml"]
+    assert capsys.readouterr().err == (
+        f"aggregate remove: {config}: cannot write: No space left on device\n"
+    )
