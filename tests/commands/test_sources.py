@@ -310,3 +310,34 @@ def test_a_failed_write_leaves_the_old_file_whole(
     assert capsys.readouterr().err == (
         f"aggregate remove: {config}: cannot write: No space left on device\n"
     )
+
+
+def test_a_real_newsboat_export_imports_and_runs(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """newsboat-e.opml is what newsboat 2.21 printed for ``newsboat -e`` after a
+    ``newsboat -x reload`` of tests/data/feeds served on 127.0.0.1:8765 (one
+    feed retitled with newsboat's "~Parliament watch" tag)."""
+    for path, name in [("/kyiv.xml", "rss20.xml"), ("/rdf.rdf", "rss10.rdf")]:
+        feed_server.add(path, Route((DATA / "feeds" / name).read_bytes()))
+    feed_server.add("/wire.atom", Route((DATA / "feeds" / "atom10.xml").read_bytes()))
+    export = (OPML / "newsboat-e.opml").read_bytes()
+    assert export.startswith(b'<?xml version="1.0"?>\n<opml version="1.0">')
+    opml = tmp_path / "newsboat.opml"
+    opml.write_bytes(export.replace(b"http://127.0.0.1:8765", feed_server.base.encode()))
+    config = tmp_path / "feeds.yaml"
+    config.write_text("allow_private: true\nsources: []\n")
+
+    assert main(["import", str(opml), "-c", str(config), "--section", "Europe"]) == 0
+    assert main(["--once", "-c", str(config)]) == 0
+
+    sources = load_config(config).sources
+    assert [(s.name, s.section) for s in sources] == [
+        ("Kyiv Daily", "Europe"),
+        ("Parliament watch", "Europe"),
+        ("Europe Wire", "Europe"),
+    ]
+    atom = (tmp_path / "out" / "feed.atom").read_text()
+    for title in ("Grain corridor", "Parliament debates budget", "Allies weigh new air defence"):
+        assert title in atom
+    assert "3 sources, 0 failed; " in capsys.readouterr().out
