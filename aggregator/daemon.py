@@ -342,7 +342,7 @@ def sources_status(
         state = states.get(source.name)
         if state is None:
             continue
-        scheduled = next_due(source.name)
+        scheduled = next_due(source.name) if source.enabled else None
         due = state.next_due if scheduled is False else scheduled
         sources.append(
             {
@@ -355,6 +355,7 @@ def sources_status(
                 "consecutive_failures": state.consecutive_failures,
                 "failing": is_failing(state.consecutive_failures),
                 "disabled": state.disabled,
+                "paused": not source.enabled,  # enabled: false
                 "next_due": _iso(due if isinstance(due, datetime) else None),
                 "items_stored": state.items_stored,
             }

@@ -371,13 +371,21 @@ def test_sighup_reloads_the_sources(
     assert wait_for(lambda: rdf.requests >= polled + 2)
     assert daemon.process.poll() is None
 
-    # A key it cannot take while running is named, the rest applied.
-    config.write_text(good.replace("  port: 0", "  port: 1").replace("Politics", "World"))
+    # A key it cannot take while running is named, the rest applied: the
+    # source moves to another section and is paused.
+    paused = good.replace("  port: 0", "  port: 1")
+    config.write_text(paused.replace("section: Politics", "section: World\n    enabled: false"))
     daemon.process.send_signal(signal.SIGHUP)
     assert wait_for(
         lambda: "'serve' changed; it takes effect at the next restart" in daemon.log_text()
     )
     assert wait_for(lambda: daemon.status()["RDF News"]["section"] == "World")
+    assert daemon.status()["RDF News"]["paused"] is True
+    assert daemon.status()["RDF News"]["next_due"] is None
+    # Its job is gone: polled every second until then, not in the next three.
+    paused_at = rdf.requests
+    assert not wait_for(lambda: rdf.requests > paused_at + 1, 3)
+    assert b"Parliament debates budget" in daemon.get("/feed.atom")[2]  # still published
     assert daemon.get("/healthz")[0] == 200
 
     assert daemon.stop()[0] == 0
