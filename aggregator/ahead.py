@@ -57,6 +57,12 @@ class FetchAhead(Generic[_Outcome, _Work]):
         self._handed_out = 0  # batches handed out
         self._closing = False  # the caller stopped (or failed): start nothing more
 
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of the outcomes fetched, in batches not yet handed out (the
+        one being worked on among them)."""
+        return self._held
+
     async def batches(self) -> AsyncGenerator[_Work, None]:
         """Each batch's work, in order.  Close it (``contextlib.aclosing``) if
         the loop over it may stop early."""

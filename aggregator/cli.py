@@ -11,6 +11,7 @@
     aggregate remove NAME [-c FILE]                      take a source out of feeds.yaml
     aggregate worker [-c FILE] [--concurrency N]         run jobs of a PostgreSQL store's cluster
     aggregate db migrate [-c FILE] [--db URL]            create or migrate the store's schema
+    aggregate filters [-c FILE] [--source NAME]          which stored items each filter leaves out
 
 Exit codes: 0 the pass completed (even if some sources failed), 1 every source
 failed or the store/output could not be used, 2 a configuration or usage error,
@@ -64,13 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["status", "duplicates", "summarize", "worker", "db", *SOURCE_COMMANDS],
+        choices=["status", "duplicates", "summarize", "worker", "db", "filters", *SOURCE_COMMANDS],
         help="'status' prints the health of every source; "
         "'import', 'add' and 'remove' edit the sources in feeds.yaml (see 'aggregate add --help'); "
         "'duplicates' lists the stories merged from several copies; "
         "'summarize' prints the key sentences of a text (see 'aggregate summarize --help'); "
         "'worker' runs the jobs of a PostgreSQL store until stopped; "
-        "'db migrate' creates or migrates the store's schema",
+        "'db migrate' creates or migrates the store's schema; "
+        "'filters' previews which stored items each filter rule leaves out",
     )
     parser.add_argument("action", nargs="?", choices=["migrate"], help=argparse.SUPPRESS)
     parser.add_argument("--version", action="version", version=f"aggregate {__version__}")
@@ -80,12 +82,24 @@ def _parser() -> argparse.ArgumentParser:
 
 # Each option, by the name argparse stores it under.  The daemon's parser
 # takes them all; each command named first takes its own (its --help lists them).
-_OPTIONS = ("concurrency", "config", "once", "out", "db", "host", "port", "stop_grace", "log_level")
+_OPTIONS = (
+    "source",
+    "concurrency",
+    "config",
+    "once",
+    "out",
+    "db",
+    "host",
+    "port",
+    "stop_grace",
+    "log_level",
+)
 _COMMAND_OPTIONS = {
     "status": ("config", "db", "log_level"),
     "duplicates": ("config", "db", "log_level"),
     "worker": ("config", "db", "concurrency", "stop_grace", "log_level"),
     "db": ("config", "db", "log_level"),
+    "filters": ("config", "db", "source", "log_level"),
 }
 _COMMAND_HELP = {
     "status": "Print the health of every source: state, last fetch and success, next due "
@@ -94,6 +108,8 @@ _COMMAND_HELP = {
     "worker": "Run the jobs of a PostgreSQL store's cluster until stopped (SIGTERM, SIGINT); "
     "SIGHUP re-reads the configuration.",
     "db": "db migrate: create or migrate the store's schema (and the job queue's).",
+    "filters": "Preview, source by source, which stored items each filter rule leaves out, "
+    "without changing anything.",
 }
 
 
@@ -112,6 +128,12 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
 def _add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
     for name in names:
         _OPTION_ADDERS[name](parser)
+
+
+def _source_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source", metavar="NAME", help="'filters': preview this source's rules only"
+    )
 
 
 def _concurrency_option(parser: argparse.ArgumentParser) -> None:
@@ -181,6 +203,7 @@ def _log_level_option(parser: argparse.ArgumentParser) -> None:
 
 
 _OPTION_ADDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "source": _source_option,
     "concurrency": _concurrency_option,
     "config": _config_option,
     "once": _once_option,
@@ -281,6 +304,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _status(config, sys.stdout)
         if args.command == "duplicates":
             return _duplicates(config, sys.stdout)
+        if args.command == "filters":
+            from .commands.filters import preview
+
+            try:
+                return preview(config, sys.stdout, args.source)
+            except LookupError as error:
+                print(f"aggregate: {error.args[0]}", file=sys.stderr)
+                return EXIT_CONFIG
         if args.command in ("worker", "db") or config.shared_store is not None:
             return _cluster_command(args, config, grace)
         assert isinstance(config.store, Path)  # SQLite: one writer per file

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .errors import ConfigError
+from .filters import ACTIONS, FIELDS, NO_FILTERS, Filters, Rule, compile_pattern
 from .redact import mask_password, redact_url
 
 DEFAULT_CONFIG = Path("feeds.yaml")
@@ -84,6 +85,7 @@ class SourceConfig:
     # False pauses the source, as Miniflux's "disabled" does: never polled,
     # its stored items published as before until they age out.
     enabled: bool = True
+    filters: Filters = NO_FILTERS  # the top-level rules, then the source's own
 
     @property
     def location(self) -> str:
@@ -316,6 +318,7 @@ TOP_KEYS = {
     "summary": "summarizer settings",
     "dedup": "near-duplicate detection",
     "cluster": "processes sharing a PostgreSQL store",
+    "filters": "rules that leave entries out, for every source",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -366,6 +369,7 @@ SOURCE_KEYS = {
     "language": "language of the source's text",
     "algorithm": "summarizer algorithm for this source",
     "enabled": "false pauses the source: not polled, its stored items still published",
+    "filters": "rules that leave this source's entries out, after the top-level ones",
 }
 
 
@@ -586,7 +590,8 @@ class _Reader:
                 line=root.line,
                 key="store",
             )
-        sources = self.sources(top["sources"], allow_private, interval)
+        filters = Filters(self.filter_rules(top["filters"])) if "filters" in top else NO_FILTERS
+        sources = self.sources(top["sources"], allow_private, interval, filters)
         return Config(
             path=self.path,
             sources=sources,
@@ -747,8 +752,29 @@ class _Reader:
             raise self.error(node, f"'{shown}' is not an http(s) URL")
         return value
 
+    def filter_rules(self, node: _Node) -> tuple[Rule, ...]:
+        if not isinstance(node.node, yaml.SequenceNode):
+            raise self.error(node, "expected a list of rules such as - block: {title: REGEX}")
+        rules = []
+        for element in node.elements():
+            found = self.mapping(element, {action: action for action in ACTIONS})
+            if len(found) != 1:
+                raise self.error(element, "a rule is one of block: {...} or keep: {...}")
+            ((action, fields_node),) = found.items()
+            fields = self.mapping(fields_node, {field: field for field in FIELDS})
+            if not fields:
+                raise self.error(fields_node, f"a rule names one or more of {', '.join(FIELDS)}")
+            patterns = []
+            for name, pattern_node in fields.items():
+                try:
+                    patterns.append((name, compile_pattern(self.string(pattern_node))))
+                except ValueError as error:
+                    raise self.error(pattern_node, str(error)) from None
+            rules.append(Rule(action, tuple(patterns), element.key))
+        return tuple(rules)
+
     def sources(
-        self, node: _Node, allow_private: bool, interval: float
+        self, node: _Node, allow_private: bool, interval: float, filters: Filters = NO_FILTERS
     ) -> tuple[SourceConfig, ...]:
         if not isinstance(node.node, yaml.SequenceNode) or not node.node.value:
             raise self.error(node, "expected a non-empty list of sources")
@@ -775,6 +801,9 @@ class _Reader:
                 language=self.optional(found, "language", self.string, None),
                 algorithm=self.optional(found, "algorithm", self.algorithm, None),
                 enabled=self.optional(found, "enabled", self.boolean, True),
+                filters=filters.then(self.filter_rules(found["filters"]))
+                if "filters" in found
+                else filters,
             )
             missing = (
                 source.path is not None

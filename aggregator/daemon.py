@@ -15,7 +15,11 @@ On SIGTERM or SIGINT it stops taking new work, lets the polls and publishing
 under way finish for up to ``stop_grace`` seconds (a fetch that answers in
 that time is stored), then cancels what is left (every store write is one
 transaction, so a cancelled poll leaves nothing half-written) and stops the
-worker processes that were parsing for it, publishes, and returns 0.
+worker processes that were parsing for it, publishes, and returns 0.  The
+final publish has what is left of the same grace: past it, it is abandoned
+(each file is replaced whole, and the next start publishes what is stored).
+A second SIGTERM or SIGINT during the grace ends it at once: what runs is
+cancelled and nothing more is published.
 SIGHUP re-reads the configuration (``systemctl reload``): sources added,
 removed, paused or changed take effect at once (their jobs are added, removed
 or replaced; a publish follows, so a removed source leaves the feeds), and so
@@ -32,6 +36,7 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -74,6 +79,7 @@ class Daemon:
         self._reload = reload or (lambda: load_config(config.path))
         self.stop_grace = stop_grace
         self.stopping = asyncio.Event()
+        self._hurry = asyncio.Event()  # a second stop signal: no more grace
         self._inflight: set[asyncio.Task[object]] = set()
         self._publish_lock = asyncio.Lock()
         self._store: Store | None = None
@@ -123,14 +129,16 @@ class Daemon:
                     await self.stopping.wait()
                 finally:
                     log.warning("stopping")
+                    deadline = loop.time() + self.stop_grace
                     # Paused, not shut down: shutting down APScheduler's
                     # asyncio executor cancels the jobs running in it at once.
                     scheduler.pause()
-                    if await self._finish_inflight():
+                    if await self._finish_inflight(deadline):
                         # What the workers were parsing for them is abandoned too.
                         pipeline.stop_workers()
                     scheduler.shutdown(wait=False)
-                    await self.publish()
+                    if not await self._final_publish(deadline):
+                        pipeline.stop_workers()
         finally:
             await server.stop()
             for signum in (*_STOP_SIGNALS, signal.SIGHUP):
@@ -139,6 +147,9 @@ class Daemon:
         return 0
 
     def stop(self) -> None:
+        if self.stopping.is_set() and not self._hurry.is_set():
+            log.warning("stopping now: a second stop signal")
+            self._hurry.set()
         self.stopping.set()
 
     def _hang_up(self) -> None:
@@ -267,21 +278,55 @@ class Daemon:
         # every other job go on.
         log.error("job %s failed", event.job_id, exc_info=event.exception)
 
-    async def _finish_inflight(self) -> bool:
-        """Let the jobs under way finish, for up to the grace; cancel the
-        rest.  True if any was cancelled."""
+    async def _finish_inflight(self, deadline: float) -> bool:
+        """Let the jobs under way finish, until the grace's ``deadline`` (the
+        event loop's time) or a second stop signal; cancel the rest.  True if
+        any was cancelled."""
         # A job started by the scheduler just before the stop registers at
         # its first step.
         await asyncio.sleep(0)
-        pending = {t for t in self._inflight if not t.done()}
+        pending: set[asyncio.Future[Any]] = {t for t in self._inflight if not t.done()}
         if not pending:
             return False
-        _done, still = await asyncio.wait(pending, timeout=self.stop_grace)
+        still = await self._within_grace(pending, deadline)
         for task in still:
             task.cancel()
         if still:
             await asyncio.wait(still, timeout=1.0)
         return bool(still)
+
+    async def _final_publish(self, deadline: float) -> bool:
+        """Publish what the stop left, within what is left of the grace;
+        False if it was abandoned (or a second stop signal came first)."""
+        if self._hurry.is_set():
+            return False
+        publishing: asyncio.Future[Any] = asyncio.ensure_future(self.publish())
+        if not await self._within_grace({publishing}, deadline):
+            return True
+        publishing.cancel()
+        await asyncio.wait({publishing}, timeout=1.0)
+        log.warning(
+            "the final publish abandoned, not done %g s after the stop signal", self.stop_grace
+        )
+        return False
+
+    async def _within_grace(
+        self, tasks: set[asyncio.Future[Any]], deadline: float
+    ) -> set[asyncio.Future[Any]]:
+        """Wait for ``tasks`` until they are done, the event loop's time is
+        ``deadline`` or a second stop signal comes; those not done."""
+        loop = asyncio.get_running_loop()
+        hurry: asyncio.Future[Any] = asyncio.ensure_future(self._hurry.wait())
+        try:
+            while tasks and not self._hurry.is_set():
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                await asyncio.wait({*tasks, hurry}, timeout=left, return_when="FIRST_COMPLETED")
+                tasks = {task for task in tasks if not task.done()}
+        finally:
+            hurry.cancel()
+        return tasks
 
     # -- publishing ---------------------------------------------------------
 

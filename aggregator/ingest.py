@@ -27,18 +27,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .config import SummaryConfig
 from .errors import ParseError, ProcessingError, SourceError, bug_details, bug_message
+from .filters import NO_FILTERS, EntryFields, Filters
 from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
+from .workers import outlives_its_jobs
 
 if TYPE_CHECKING:
     from .dedup.merge import PreparedCopy
 
-__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "ingest"]
+__all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "NeedsOwnProcess", "ingest"]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,7 @@ class IngestJob(Record):
     known: EntryDigests | None = None  # the entries of the source's last document
     summary: SummaryConfig | None = None  # None: no summaries here
     algorithm: str | None = None  # the source's own summary algorithm
+    filters: Filters = NO_FILTERS  # the source's filter rules
 
     def input_bytes(self) -> int:
         """The bytes to parse: what the job's memory and time grow with."""
@@ -85,9 +89,19 @@ class Ingested(Record):
     feed: ParsedFeed  # its items as stored: dates clamped, language filled in
     copies: tuple[PreparedCopy, ...]  # one per item, in order
     summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text
+    filtered: int = 0  # entries the source's filter rules left out
 
 
-def ingest(job: IngestJob) -> Ingested | SourceError:
+@dataclass(frozen=True, slots=True)
+class NeedsOwnProcess(Record):
+    """A worker of the pool did not run this job: reading its document needs
+    chardet's models, which the worker would keep for the rest of the pass.
+    Run it again where they go when the job ends (``Workers.map(alone=True)``)."""
+
+    source: str
+
+
+def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
     """Parse, prepare and summarize one source's fetched documents.
 
     Bad input is the source's :class:`ParseError`, a bug met on its data its
@@ -96,18 +110,22 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
     """
     from .dedup.merge import prepare_copy
     from .parse import parse_fetched
+    from .parse.feed import EncodingDetectorRefused, refusing_encoding_detector
     from .summarize.job import SummaryJob
 
     fetched = job.fetched
     try:
-        feed = parse_fetched(
-            fetched,
-            local=job.local,
-            max_items=job.max_items,
-            known=job.known,
-            # Applied to every entry below: a change of it reads them all again.
-            context=(job.language or "",),
-        )
+        with refusing_encoding_detector() if outlives_its_jobs() else nullcontext():
+            feed = parse_fetched(
+                fetched,
+                local=job.local,
+                max_items=job.max_items,
+                known=job.known,
+                # Applied to every entry below: a change of them reads them all again.
+                context=(job.language or "", job.filters.signature()),
+            )
+    except EncodingDetectorRefused:
+        return NeedsOwnProcess(fetched.source)
     except ParseError as error:
         return error
     except RecursionError:
@@ -128,9 +146,13 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
         # EARLIEST stays clamped: it need not be read again.)
         feed = replace(feed, digests=None)
     items, copies, summaries = [], [], []
+    filtered = 0
     for parsed in feed.items:
         try:
             item = _as_stored(parsed, job)
+            if job.filters and job.filters.leaving_out(entry_fields(item)) is not None:
+                filtered += 1  # before deduplication and summaries: as if never sent
+                continue
             items.append(item)
             copy = prepare_copy(item, job.stored)
             copies.append(copy)
@@ -145,7 +167,11 @@ def ingest(job: IngestJob) -> Ingested | SourceError:
             return ProcessingError.of(
                 fetched.source, "preparing entries", exc, parsed.entry_id or parsed.link
             )
-    return Ingested(replace(feed, items=tuple(items)), tuple(copies), tuple(summaries))
+    return Ingested(replace(feed, items=tuple(items)), tuple(copies), tuple(summaries), filtered)
+
+
+def entry_fields(item: ParsedItem) -> EntryFields:
+    return EntryFields(item.title, item.content_html, item.author, item.link, item.categories)
 
 
 def _as_stored(item: ParsedItem, job: IngestJob) -> ParsedItem:

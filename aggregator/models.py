@@ -86,6 +86,7 @@ class ParsedItem(Record):
     content_html: str
     author: str | None = None
     language: str | None = None
+    categories: tuple[str, ...] = ()  # for filter rules (not stored)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from .ahead import FetchAhead
 from .config import Config, SourceConfig
-from .decide import Skipped, decide_poll, skip_poll
+from .decide import PollIntent, Skipped, decide_poll, skip_poll
 from .errors import ProcessingError, SourceError, StoreError
 from .fetch.fetcher import Fetcher, SourceFetcher
 from .models import Fetched, SourceState
@@ -173,7 +173,11 @@ class Pipeline:
 
         async def ingest(index: int, fetched: Sequence[_Outcome]) -> tuple[_Batch, int]:
             batch = sources[index * BATCH_SOURCES : (index + 1) * BATCH_SOURCES]
-            ingested = await self._ingest_all(batch, fetched, now)
+            # The bodies fetched for the batches after it count too: a batch
+            # small enough for a thread of this process still goes to the
+            # workers when they will be needed anyway, so that this process
+            # does not load what they load (the parser, the summarizer's models).
+            ingested = await self._ingest_all(batch, fetched, now, waiting=ahead.held_bytes)
             # The bodies are parsed: storing needs the rest, not them.
             return ([_without_bodies(f) for f in fetched], ingested), sum(map(_body_bytes, fetched))
 
@@ -191,26 +195,16 @@ class Pipeline:
         async with aclosing(ahead.batches()) as batches:
             async for fetched, ingested in batches:
                 report.parsed += len(ingested)
-                # One commit per batch: a commit is most of the cost of storing a
-                # source that did not change, and a crash loses at most this
-                # batch, which the next pass fetches again.
-                with self.store.transaction():
-                    for outcome in fetched:
-                        source = sources[position]
-                        position += 1
-                        state = states[source.name]
-                        if isinstance(outcome, Skipped):
-                            result = SourceResult(
-                                source.name, skipped=outcome, next_due=state.next_due
-                            )
-                        else:
-                            result = self._store_isolated(
-                                source, state, outcome, ingested.get(source.name), now
-                            )
-                        report.add(result)
-                        if progress is not None:
-                            progress(source.name)
-                del fetched, ingested  # the next batch's wait is long enough to matter
+                batch = sources[position : position + len(fetched)]
+                position += len(fetched)
+                stored = self._store_batch(batch, states, fetched, ingested, now)
+                for source, (result, intent) in zip(batch, stored, strict=True):
+                    if intent is not None:
+                        _log_poll(source, states[source.name], intent)
+                    report.add(result)
+                    if progress is not None:
+                        progress(source.name)
+                del fetched, ingested, stored  # the next batch's wait is long enough to matter
         return report
 
     async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
@@ -235,15 +229,24 @@ class Pipeline:
             return ProcessingError.of(source.name, "fetching", exc)
 
     async def _ingest_all(
-        self, sources: Sequence[SourceConfig], fetched: Sequence[_Outcome], now: datetime
+        self,
+        sources: Sequence[SourceConfig],
+        fetched: Sequence[_Outcome],
+        now: datetime,
+        *,
+        waiting: int = 0,
     ) -> dict[str, Ingested | SourceError]:
-        """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`)."""
+        """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`).
+
+        In the workers' processes when ``fetched`` or ``waiting`` (the bytes
+        of every body fetched and not yet parsed) is over :data:`POOL_MIN_BYTES`.
+        """
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         if not changed:
             # Importing .ingest (feedparser, numpy, sumy) would be most of the
             # time of a pass in which nothing changed.
             return {}
-        from .ingest import IngestJob, ingest
+        from .ingest import IngestJob, NeedsOwnProcess, ingest
 
         by_name = {s.name: s for s in sources}
         jobs = []
@@ -260,15 +263,85 @@ class Pipeline:
                     known=self.store.entry_digests(source.name),
                     summary=self.config.summary,
                     algorithm=source.algorithm,
+                    filters=source.filters,
                 )
             )
         size = sum(job.input_bytes() for job in jobs)
         # Weighed, so that the largest each run in a process of their own,
         # and not all at once (see .workers).
         results = await self._workers.map(
-            ingest, jobs, heavy=size > POOL_MIN_BYTES, weigh=IngestJob.input_bytes
+            ingest, jobs, heavy=max(size, waiting) > POOL_MIN_BYTES, weigh=IngestJob.input_bytes
         )
-        return {job.fetched.source: result for job, result in zip(jobs, results, strict=True)}
+        # Read again, each in a process of its own: see NeedsOwnProcess.
+        again = [i for i, result in enumerate(results) if isinstance(result, NeedsOwnProcess)]
+        if again:
+            redone = await self._workers.map(
+                ingest, [jobs[index] for index in again], heavy=True, alone=True
+            )
+            for index, result in zip(again, redone, strict=True):
+                results[index] = result
+        done: dict[str, Ingested | SourceError] = {}
+        for job, result in zip(jobs, results, strict=True):
+            # A process of its own loads what it needs (.workers.outlives_its_jobs).
+            assert not isinstance(result, NeedsOwnProcess), result
+            done[job.fetched.source] = result
+        return done
+
+    def _store_batch(
+        self,
+        batch: Sequence[SourceConfig],
+        states: dict[str, SourceState],
+        fetched: Sequence[_Outcome],
+        ingested: dict[str, Ingested | SourceError],
+        now: datetime,
+    ) -> list[tuple[SourceResult, PollIntent | None]]:
+        """Store a batch's polls in one transaction: each source's result and
+        intent (None: nothing of it was stored).
+
+        One commit per batch: a commit is most of the cost of storing a source
+        that did not change, and a crash loses at most this batch, which the
+        next pass fetches again.  A bug met while storing one source undoes
+        only that source's writes, in a savepoint of its own; but only once a
+        source has failed.  A savepoint journals again every page its writes
+        change that was there before it (for the near-duplicate index's
+        random keys, most of the pages a source writes), through a temporary
+        file: a second of CPU in the benchmark's cold pass.  So the batch is
+        stored without them, and when a source's bug interrupts it, undone and
+        stored again, each source in a savepoint.  Storing is deterministic,
+        so the second time meets the same bug, in the same source.
+        """
+
+        def store_all(isolated: bool) -> list[tuple[SourceResult, PollIntent | None]]:
+            done: list[tuple[SourceResult, PollIntent | None]] = []
+            with self.store.transaction():
+                for source, outcome in zip(batch, fetched, strict=True):
+                    state = states[source.name]
+                    if isinstance(outcome, Skipped):
+                        result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
+                        done.append((result, None))
+                    elif isolated:
+                        done.append(
+                            self._store_isolated(
+                                source, state, outcome, ingested.get(source.name), now
+                            )
+                        )
+                    else:
+                        done.append(
+                            self._store_source(
+                                source, state, outcome, ingested.get(source.name), now
+                            )
+                        )
+            return done
+
+        try:
+            return store_all(isolated=False)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.debug(
+                "a source's bug stopped its batch; storing it again source by source: %r", exc
+            )
+            return store_all(isolated=True)
 
     def _store_isolated(
         self,
@@ -277,11 +350,12 @@ class Pipeline:
         fetched: Fetched | SourceError,
         ingested: Ingested | SourceError | None,
         now: datetime,
-    ) -> SourceResult:
+    ) -> tuple[SourceResult, PollIntent | None]:
         """Store one source's poll in a savepoint of its batch; a bug in doing
         so undoes only this source's writes and is recorded as its error."""
         try:
-            return self._store_source(source, stored, fetched, ingested, now)
+            with self.store.transaction():
+                return self._store_source(source, stored, fetched, ingested, now)
         except StoreError:
             raise
         except Exception as exc:
@@ -294,14 +368,15 @@ class Pipeline:
             error.__cause__ = None
             error = error.with_traceback(None)
             try:
-                return self._store_source(source, stored, error, None, now)
+                with self.store.transaction():
+                    return self._store_source(source, stored, error, None, now)
             except StoreError:
                 raise
             except Exception as again:
                 # Even recording the failure failed (scheduling it, say): the
                 # line is still printed, and the stored state left as it was.
                 log.debug("%s: recording the failure failed", source.name, exc_info=again)
-                return SourceResult(source.name, error=error, next_due=stored.next_due)
+                return SourceResult(source.name, error=error, next_due=stored.next_due), None
 
     def _store_source(
         self,
@@ -310,9 +385,9 @@ class Pipeline:
         fetched: Fetched | SourceError,
         ingested: Ingested | SourceError | None,
         now: datetime,
-    ) -> SourceResult:
+    ) -> tuple[SourceResult, PollIntent]:
         """Decide what the poll means (:func:`.decide.decide_poll`), store the
-        entries it read, then the intent, all in one savepoint."""
+        entries it read, then the intent (in the caller's transaction)."""
         parsed = (
             ingested.feed
             if ingested is not None and not isinstance(ingested, SourceError)
@@ -333,28 +408,14 @@ class Pipeline:
             not_modified=intent.not_modified,
             next_due=intent.next_due,
         )
-        with self.store.transaction():
-            if intent.feed is not None:
-                assert ingested is not None and not isinstance(ingested, SourceError)
-                self._store_items(source, ingested, result, now)
-                if result.changed or intent.feed_changed:
-                    self.store.bump_generation()
-                self.store.save_entry_digests(source.name, intent.feed.digests)
-            self.store.apply_poll(intent)
-        if intent.error is not None:
-            if intent.error.details:
-                log.debug("%s\n%s", intent.error, intent.error.details)
-            log.warning("%s", intent.error)
-        if intent.disable is not None:
-            log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
-        if intent.move_to is not None:
-            log.warning(
-                "%s: moved permanently from %s to %s",
-                source.name,
-                redact_url(stored.url or source.url or ""),
-                redact_url(intent.move_to),
-            )
-        return result
+        if intent.feed is not None:
+            assert ingested is not None and not isinstance(ingested, SourceError)
+            self._store_items(source, ingested, result, now)
+            if result.changed or intent.feed_changed:
+                self.store.bump_generation()
+            self.store.save_entry_digests(source.name, intent.feed.digests)
+        self.store.apply_poll(intent)
+        return result, intent
 
     def _store_items(
         self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
@@ -369,6 +430,7 @@ class Pipeline:
         feed = ingested.feed
         result.warning = feed.warning
         result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
+        result.filtered = ingested.filtered
         merged = merge_copies(
             self.store, source.name, source.section, ingested.copies, now, self.config.dedup
         )
@@ -386,6 +448,23 @@ class Pipeline:
         if ingested.summaries:
             self.store.save_summaries(dict(ingested.summaries))
             result.summarized += len(ingested.summaries)
+
+
+def _log_poll(source: SourceConfig, stored: SourceState, intent: PollIntent) -> None:
+    """What a stored poll says that the log should: its error, a 410, a move."""
+    if intent.error is not None:
+        if intent.error.details:
+            log.debug("%s\n%s", intent.error, intent.error.details)
+        log.warning("%s", intent.error)
+    if intent.disable is not None:
+        log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
+    if intent.move_to is not None:
+        log.warning(
+            "%s: moved permanently from %s to %s",
+            source.name,
+            redact_url(stored.url or source.url or ""),
+            redact_url(intent.move_to),
+        )
 
 
 def _body_bytes(outcome: _Outcome) -> int:

@@ -4,9 +4,13 @@ jobs, loaded once, before any worker is forked.
 
 The pages then stay shared between the workers instead of being copied into
 each: the language detector's tables and the English sentence model (about
-20 MB in a worker), and the models of chardet, which feedparser asks when a
-document's declared encoding does not decode it (about 25 MB).  A worker
-process for one large job (:mod:`.workers`) starts with them too.
+20 MB in a worker).  A worker process for one large job (:mod:`.workers`)
+starts with them too.
+
+Not chardet's models (about 27 MB), which feedparser loads only for a
+document that none of its declared encodings decodes: nearly every pass
+would hold them for nothing.  Such a document is read in a process of its
+own, which loads them and ends (:func:`.parse.feed.refusing_encoding_detector`).
 
 ``gc.freeze()`` last: a collection in a worker would otherwise write to the
 header of every object loaded here, and copy the page it is on.  This module
@@ -18,7 +22,6 @@ from __future__ import annotations
 import gc
 
 from .config import SummaryConfig
-from .parse.feed import warm_up as warm_up_feedparser
 from .summarize.job import SummaryJob
 from .summarize.language import warm_up_detector
 
@@ -31,5 +34,4 @@ warm_up_detector()
 # Detection, the English sentence model, stemmer and stop words, as an entry
 # without a declared language uses them.
 SummaryJob.of(_TEXT, None, SummaryConfig()).run()
-warm_up_feedparser()
 gc.freeze()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import __version__
 from .config import Config
 from .errors import bug_details, bug_message
+from .filters import EntryFields
 from .models import Entry, Summary
 from .outputs import MERGED, OPML
 from .store import Store, StoredItem
@@ -89,7 +90,13 @@ class Publisher:
         # Only what configured sources carry: a source removed from feeds.yaml
         # leaves the published feeds at once (its items stay stored).  A
         # paused one stays published (enabled: false is not a removal).
-        items = self.store.latest_items(self.config.output.max_entries, sources=self._sources)
+        items = [
+            item
+            for item in self.store.latest_items(
+                self.config.output.max_entries, sources=self._sources
+            )
+            if not self._left_out(item)
+        ]
         # One job per published item serves both steps: making a job resolves
         # the item's language and hashes its text, which is not free.
         jobs = [self.summary_job(item) for item in items]
@@ -98,6 +105,16 @@ class Publisher:
         with self.store.transaction():
             self.store.set_meta("published", self._publish_state())
         return summarized, report
+
+    def _left_out(self, item: StoredItem) -> bool:
+        """Whether a filter rule added or an item changed since it was stored
+        leaves it out now (see :meth:`.filters.Filters.for_stored`)."""
+        source = self._sources.get(item.lead_source)
+        rules = source.filters.for_stored() if source is not None else None
+        if not rules:
+            return False
+        fields = EntryFields(item.title, item.content_html, item.author, item.link)
+        return rules.leaving_out(fields) is not None
 
     def _publish(self, items: Sequence[StoredItem], keys: Sequence[str]) -> PublishReport:
         """Render and write the given items (newest first), with their summaries by key."""
@@ -155,7 +172,10 @@ class Publisher:
                 config.summary.language,
             ],
             "digest": [config.digest.window, config.digest.sentences],
-            "sources": [[s.name, s.section, s.algorithm, s.location] for s in config.sources],
+            "sources": [
+                [s.name, s.section, s.algorithm, s.location, s.filters.signature()]
+                for s in config.sources
+            ],
         }
         return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 

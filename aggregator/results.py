@@ -32,6 +32,7 @@ class SourceResult:
     next_due: datetime | None = None  # when the daemon polls it next; None: never
     touched: list[int] = field(default_factory=list)  # its items new or changed
     summarized: int = 0  # summaries it computed
+    filtered: int = 0  # entries its filter rules left out
 
     @property
     def changed(self) -> bool:
@@ -63,6 +64,7 @@ class SourceResult:
             "warning": self.warning,
             "skipped": [self.skipped.status, self.skipped.reason] if self.skipped else None,
             "summarized": self.summarized,
+            "filtered": self.filtered,
         }
 
     @classmethod
@@ -80,6 +82,7 @@ class SourceResult:
             warning=record.get("warning"),
             skipped=Skipped(skipped[0], skipped[1]) if skipped else None,
             summarized=int(record["summarized"]),
+            filtered=int(record.get("filtered", 0)),
         )
 
     def line(self) -> str:
@@ -95,6 +98,8 @@ class SourceResult:
             if self.merged:
                 parts.append(f"{self.merged} merged into other sources' entries")
             parts += [f"{self.updated} updated", f"{self.unchanged} unchanged"]
+            if self.filtered:
+                parts.append(f"{self.filtered} left out by filters")
             detail = ", ".join(parts)
         if self.warning:
             detail += f" (warning: {self.warning})"

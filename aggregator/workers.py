@@ -83,16 +83,21 @@ class Workers:
         *,
         heavy: bool,
         weigh: Callable[[_T], int] | None = None,
+        alone: bool = False,
     ) -> list[_R]:
         """``function`` over ``jobs``, in order; in the pool when ``heavy``.
 
         ``weigh`` is a job's input in bytes: a large job runs in a process
         of its own, one at a time (see the module's doc).  Without it, every
-        job is small.
+        job is small.  ``alone``: every job runs as a large one, whatever it
+        weighs (one that a worker of the pool should not run, see
+        :func:`outlives_its_jobs`).
         """
         if not jobs:
             return []
         weights = [weigh(job) for job in jobs] if weigh is not None else [0] * len(jobs)
+        if alone:
+            weights = [LARGE_JOB_BYTES] * len(jobs)
         large = [index for index, weight in enumerate(weights) if weight >= LARGE_JOB_BYTES]
         if not heavy and not large:
             return await asyncio.to_thread(_run_chunk, function, jobs)
@@ -142,7 +147,7 @@ class Workers:
             pool = ProcessPoolExecutor(
                 max_workers=1 if large else self.processes,
                 mp_context=context,
-                initializer=_ignore_interrupts,
+                initializer=_ignore_interrupts if large else _start_pool_worker,
                 # One job per process in the large pool.  Exactly one: with
                 # more, Python up to 3.15 can leave the pool without a process
                 # (gh-115634), which cannot happen when every job is a last.
@@ -194,6 +199,25 @@ def _chunks(indexes: list[int], weights: list[int], processes: int) -> list[list
     if chunk:
         chunks.append(chunk)
     return chunks
+
+
+# True in a worker of the pool, which lives on after its jobs; False in the
+# process that owns the pool and in the processes of large jobs.
+_outlives_its_jobs = False
+
+
+def outlives_its_jobs() -> bool:
+    """Whether this process is a worker of the pool, which lives on after
+    each job with whatever the job loaded (a model read once and kept), until
+    the pool stops.  A job may leave something rare and large to a process
+    that ends with it: see :meth:`Workers.map`'s ``alone``."""
+    return _outlives_its_jobs
+
+
+def _start_pool_worker() -> None:
+    global _outlives_its_jobs
+    _outlives_its_jobs = True
+    _ignore_interrupts()
 
 
 def _ignore_interrupts() -> None:

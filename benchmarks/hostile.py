@@ -23,13 +23,16 @@ counts every shared page once per process.
 
 The cap is 300 MB.  Measured with every large case in one pass (a 50 MB
 feed, a gzip bomb, 20,000 items, a 9.9 MB text node, a million nested
-elements, five feeds of 1 MB titles), on two shared cores: 256-262 MB in
-6 s, of which 85-100 MB the ``aggregate`` process, 7 MB the resource
-tracker, and the rest the fork server and the workers it forked, which
-share the modules and models it loaded (``aggregator/preload.py``): up to
-85 MB the fork server alone before it forks, 40-55 MB each of the two
-workers of the pool, and 30-55 MB each process that runs one large job (1 MB
-of input or more) and ends with it, one at a time (``aggregator/workers.py``).
+elements, five feeds of 1 MB titles), on two shared cores (busy with other
+work): 231-258 MB in 6-12 s (five runs), of which 105-119 MB the
+``aggregate`` process, 7 MB the resource tracker, and the rest the fork
+server and the workers it forked, which share the modules and models it
+loaded (``aggregator/preload.py``): 32-44 MB the fork server, 40-44 MB each
+of the two workers of the pool, and 15-50 MB each process that runs one
+large job (1 MB of input or more) and ends with it, one at a time
+(``aggregator/workers.py``); the two documents that need chardet are read
+each in such a process too.  No batch is parsed in the ``aggregate``
+process itself, since the pool runs anyway.
 A large job's worker holds a few times its input: feedparser is given no
 text over 2 MB and no entry past ``fetch.max_items``.  ``peak Pss per
 process`` says which process held what (each process's own peak, so they

@@ -61,6 +61,7 @@ def test_each_commands_help_lists_its_own_options() -> None:
         "duplicates": {"--config", "--db", "--log-level"},
         "worker": {"--config", "--db", "--concurrency", "--stop-grace", "--log-level"},
         "db": {"--config", "--db", "--log-level"},
+        "filters": {"--config", "--db", "--source", "--log-level"},
         "import": {"--config", "--section"},
         "add": {"--config", "--section", "--name"},
         "remove": {"--config"},
@@ -68,6 +69,7 @@ def test_each_commands_help_lists_its_own_options() -> None:
     }
     every = {"--once", "--out", "--host", "--port", "--stop-grace", "--concurrency", "--db"}
     every |= {"--config", "--log-level", "--section", "--name", "--sentences", "--jsonl"}
+    every |= {"--source"}
     for command, options in own.items():
         code, out, _ = _exit_of([command, "--help"])
         assert code == 0 and out.startswith(f"usage: aggregate {command} "), out

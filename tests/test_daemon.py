@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -311,6 +312,65 @@ def test_stop_does_not_wait_for_a_long_parse(
     assert "Traceback" not in log, log
     # Nothing of the abandoned work goes on without the daemon.
     assert wait_for(lambda: not any(p.running() for p in started), 5)
+
+
+@pytest.mark.parametrize("interrupt", [sigterm, ctrl_c])
+def test_a_second_stop_signal_ends_the_grace_at_once(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    start: Callable[..., Daemon],
+    interrupt: Callable[[int], None],
+) -> None:
+    # A poll that would take most of a long grace.
+    route = feed_server.add("/slow", Route(RSS, delay=8.0))
+    daemon = start(write_config(tmp_path, feed_server, ["/slow"]), "--stop-grace", "30")
+    assert wait_for(lambda: route.requests >= 1)
+    started = time.monotonic()
+    interrupt(daemon.process.pid)
+    assert wait_for(lambda: "stopping" in daemon.log_text())
+    assert daemon.process.poll() is None  # in its grace
+
+    interrupt(daemon.process.pid)
+    code = daemon.process.wait(timeout=15)
+
+    assert code == 0
+    assert time.monotonic() - started < 6  # not the poll's 8 s, nor the grace's 30
+    log = daemon.log_text()
+    assert "stopping now" in log and "abandoned" in log, log
+    assert "Traceback" not in log, log
+    # The poll was cancelled before anything of it was stored.
+    assert _item_count(tmp_path / ".aggregator" / "aggregator.db") == 0
+
+
+class _PublishingForever:
+    """A pipeline fake whose publishing never ends (a stuck worker, say)."""
+
+    async def publish_if_changed(self) -> tuple[int, None]:
+        await asyncio.Event().wait()
+        return 0, None
+
+
+def test_the_final_publish_is_abandoned_once_the_grace_is_over(tmp_path: Path) -> None:
+    from aggregator.config import parse_config
+    from aggregator.daemon import Daemon as RealDaemon
+
+    config = parse_config(
+        "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+
+    async def stop(signals: int, grace_left: float) -> tuple[bool, int]:
+        """Whether the final publish was done; how many tasks it left running."""
+        daemon = RealDaemon(config, stop_grace=30)
+        daemon._pipeline = _PublishingForever()  # type: ignore[assignment]
+        for _signal in range(signals):
+            daemon.stop()
+        published = await daemon._final_publish(asyncio.get_running_loop().time() + grace_left)
+        return published, len(asyncio.all_tasks()) - 1
+
+    # The polls took the whole grace; a second signal ended it.
+    assert asyncio.run(stop(signals=1, grace_left=0)) == (False, 0)
+    assert asyncio.run(stop(signals=2, grace_left=30)) == (False, 0)
 
 
 def test_sighup_does_not_stop_the_daemon(

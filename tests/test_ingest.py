@@ -17,12 +17,13 @@ from aggregator.dedup.merge import prepare_copy
 from aggregator.errors import ParseError, ProcessingError
 from aggregator.ingest import EARLIEST, Ingested, IngestJob, ingest
 from aggregator.models import Document, Fetched, FetchState
+from aggregator.parse import parse_fetched
 from aggregator.parse.normalize import plain_text
 from aggregator.pipeline import Pipeline
 from aggregator.publishing import Publisher
 from aggregator.store import open_store
 from aggregator.summarize.job import SummaryJob
-from aggregator.workers import Workers
+from aggregator.workers import POOL_MIN_BYTES, Workers
 from tests.conftest import DATA
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -215,3 +216,56 @@ def test_the_fork_server_loads_what_every_worker_would() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["1", "True"]
+
+
+# Latin-1 bytes that declare no encoding: not UTF-8, so feedparser asks chardet.
+UNDECLARED_LATIN1 = rss(("c1", "Caf\u00e9 cr\u00e8me", "Une cr\u00e8me br\u00fbl\u00e9e.")).decode()
+UNDECLARED_LATIN1_BYTES = UNDECLARED_LATIN1.encode("latin-1")
+
+
+def test_a_document_only_chardet_reads_is_refused_where_chardet_may_not_load() -> None:
+    from aggregator.parse.feed import EncodingDetectorRefused, refusing_encoding_detector
+
+    job = IngestJob(fetched(UNDECLARED_LATIN1_BYTES), NOW)
+    with refusing_encoding_detector(), pytest.raises(EncodingDetectorRefused):
+        parse_fetched(job.fetched, local=False)
+    # A document its declared (or default) encoding reads is not refused.
+    with refusing_encoding_detector():
+        assert parse_fetched(fetched(RSS), local=False).items
+    # Elsewhere chardet reads it.
+    feed = parse_fetched(job.fetched, local=False)
+    assert feed.items[0].title == "Caf\u00e9 cr\u00e8me"
+
+
+def test_the_pass_reads_a_document_that_needs_chardet_in_a_process_of_its_own(
+    tmp_path: Path,
+) -> None:
+    # Heavy: the batch goes to the pool, whose workers refuse chardet; the
+    # document is read again alone, as it would be in this process.
+    padding = rss(*((f"p{n}", f"Padding {n}", LONG) for n in range(250)))
+    config = parse_config(
+        "store: a.db\nsources:\n"
+        "  - {name: latin, url: 'https://latin.example/', section: S}\n"
+        "  - {name: padding, url: 'https://padding.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+    sources = config.sources
+    outcomes = [fetched(UNDECLARED_LATIN1_BYTES, "latin"), fetched(padding, "padding")]
+    assert sum(len(o.documents[0].body) for o in outcomes) > POOL_MIN_BYTES
+
+    async def ingest_both() -> dict[str, object]:
+        store = open_store(config.store)
+        try:
+            pipeline = Pipeline(config, store, workers=Workers(processes=1))
+            try:
+                return dict(await pipeline._ingest_all(sources, outcomes, NOW))
+            finally:
+                pipeline.stop_workers()
+        finally:
+            store.close()
+
+    results = asyncio.run(ingest_both())
+    latin = results["latin"]
+    assert isinstance(latin, Ingested), latin
+    assert latin.feed.items[0].title == "Caf\u00e9 cr\u00e8me"
+    assert isinstance(results["padding"], Ingested)

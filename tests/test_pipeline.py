@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -667,6 +669,84 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     code, lines = run(config, capsys)
     assert _status_lines(lines)["grow"].startswith("new")
     assert _stored_titles(tmp_path)["grow"] == {"Story 1", "Story 2", "Story 3"}
+
+
+class _DepthStore(SqliteStore):
+    """A real store that records how deep each transaction it opens is (2: a savepoint)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.depth = 0
+        self.depths: list[int] = []
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.depth += 1
+        self.depths.append(self.depth)
+        try:
+            with super().transaction():
+                yield
+        finally:
+            self.depth -= 1
+
+
+def test_a_batch_takes_savepoints_only_once_a_source_of_it_failed(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every source's writes are undone alone when one fails, but a batch in
+    which none fails is stored without a savepoint per source; the sources
+    before the failing one are stored once, and logged once."""
+    from aggregator.dedup.decide import MergeDecider
+
+    config = parse_config(_isolation_config(tmp_path, feed_server).read_text(), tmp_path / "f.yaml")
+    now = datetime(2024, 11, 18, 12, tzinfo=UTC)
+
+    def one_pass(store: _DepthStore) -> dict[str, SourceResult]:
+        async def update() -> dict[str, SourceResult]:
+            async with Pipeline(config, store) as pipeline:
+                report = await pipeline.update(config.sources, now)
+            return {result.source: result for result in report.results}
+
+        return asyncio.run(update())
+
+    store = _DepthStore(config.store)
+    try:
+        results = one_pass(store)
+        assert all(r.error is None and r.new for r in results.values()), results
+        # The sources' names, then the batch; the store's own steps (a poll,
+        # the summaries) nest one deeper, in the batch, not in a savepoint of
+        # each source (which would put them at depth 3).
+        assert store.depths.count(1) == 2 and max(store.depths) == 2, store.depths
+
+        real_decide = MergeDecider.decide
+
+        def decide_with_a_bug(self: MergeDecider, *args: object, **kwargs: object) -> object:
+            if self.source == "json":  # the last of the batch
+                raise OverflowError("a bug on this item")
+            return real_decide(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        feed_server.routes["/grow"].body = _growing_feed([3, 2, 1], 2)
+        feed_server.routes["/json"].body = (
+            (FEEDS / "feed11.json").read_bytes().replace(b"new energy link", b"a link")
+        )
+        store.depths.clear()
+        caplog.set_level("WARNING", logger="aggregator.pipeline")
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(MergeDecider, "decide", decide_with_a_bug)
+            results = one_pass(store)
+        assert results["grow"].new == 1 and results["grow"].error is None
+        assert results["json"].error is not None and "OverflowError" in str(results["json"].error)
+        # The batch, then the batch again (the names were stored before):
+        # each source in a savepoint (depth 2), the store's own steps inside it.
+        assert store.depths.count(1) == 2 and max(store.depths) == 3, store.depths
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert len([w for w in warnings if "OverflowError" in w]) == 1, warnings
+        titles = [
+            item.title for item in store.iter_items() if item.link == "https://grow.example/3"
+        ]
+        assert titles == ["Story 3"]  # stored once
+    finally:
+        store.close()
 
 
 def test_an_entry_that_cannot_be_published_is_left_out_and_the_rest_published(

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks
+from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks, outlives_its_jobs
 from tests.processes import Process, tree
 
 # A process that starts a pool of two workers and keeps them busy; a `-c`
 # script, so that the workers do not import it as their __main__.
 BUSY_POOL = """
 import asyncio, time
-from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks
+from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks, outlives_its_jobs
 
 asyncio.run(Workers(processes=2).map(time.sleep, [60.0] * 4, heavy=True))
 """
@@ -194,3 +194,29 @@ def test_a_large_job_is_handed_to_its_pool_only_when_the_one_before_is_done() ->
         large_pool.shutdown()
         small.shutdown()
     assert large_pool.most_waiting == 1
+
+
+def where_it_ran(_job: object) -> tuple[int, bool]:
+    """A job for the pool: its process, and whether that process outlives it."""
+    return os.getpid(), outlives_its_jobs()
+
+
+def test_only_the_pools_long_lived_workers_say_they_outlive_their_jobs() -> None:
+    async def scenario() -> tuple[list[tuple[int, bool]], ...]:
+        workers = Workers(processes=2)
+        try:
+            in_thread = await workers.map(where_it_ran, [1, 2], heavy=False)
+            pooled = await workers.map(where_it_ran, [1, 2, 3], heavy=True)
+            alone = await workers.map(where_it_ran, [1, 2], heavy=True, alone=True)
+            return in_thread, pooled, alone
+        finally:
+            workers.close()
+
+    in_thread, pooled, alone = asyncio.run(scenario())
+    assert in_thread == [(os.getpid(), False)] * 2
+    assert all(outlives for _pid, outlives in pooled), pooled
+    assert not any(outlives for _pid, outlives in alone), alone
+    # Each job given alone ran in a process of its own, none of the pool's.
+    alone_pids = [pid for pid, _outlives in alone]
+    assert len(set(alone_pids)) == 2
+    assert not set(alone_pids) & {pid for pid, _outlives in pooled}

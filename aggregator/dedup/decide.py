@@ -41,7 +41,7 @@ text under two entry keys of one source is one item (content hash).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -58,7 +58,7 @@ from ..store.items import (
     NewItem,
 )
 from . import near
-from .copies import PreparedCopy
+from .copies import CopyFacts, PreparedCopy
 from .keys import entry_uuid
 
 # Copies looked at per new copy, those sharing the most index keys first.
@@ -146,6 +146,7 @@ class MergeDecider:
             self._set_item_keys(item_id, keys)
         # Index entries the batch holds (tracked or new), by copy ref and by band.
         self._index: dict[int, IndexedCopy] = {}
+        self._seconds: dict[int, int] = {}  # their dates, as the index compares them
         self._by_band: dict[int, set[int]] = {}
         for copy in found.tracked_copies.values():
             self._set_indexed(copy.id, copy)
@@ -177,15 +178,10 @@ class MergeDecider:
             author=item.author,
             language=item.language,
         )
-        indexed = IndexedCopy(
-            source=self.source,
-            entry_key=copy.entry_key,
-            item_id=0,
-            title=item.title,
-            at=copy_date(copy, self.when),
-            signature=facts.signature,
-            bands=facts.bands,
-            method=FIRST,
+        # How the copy goes in the index, but for how it joined its item: each
+        # branch makes its entry once (a dataclass copy per change costs more).
+        indexed = _Indexing(
+            self.source, copy.entry_key, item.title, copy_date(copy, self.when), facts
         )
         if stored is not None:
             return self._updated(copy, stored, write, indexed, facts.features)
@@ -198,7 +194,7 @@ class MergeDecider:
         copy: PreparedCopy,
         stored: CopyForMerge,
         write: ItemWrite,
-        indexed: IndexedCopy,
+        indexed: _Indexing,
         features: near.Features,
     ) -> tuple[Outcome, int]:
         """A copy seen before says something new; the item changes only if it shows this copy.
@@ -213,9 +209,10 @@ class MergeDecider:
         if before is not None:
             before = replace(before, shown=self._is_shown(item_id, before.id, before.shown))
         shown = before.shown if before is not None else is_lead
-        kept = replace(indexed, item_id=item_id, shown=shown)
         if before is not None:
-            kept = replace(kept, method=before.method, score=before.score, matched=before.matched)
+            kept = indexed.entry(item_id, before.method, before.score, before.matched, shown)
+        else:
+            kept = indexed.entry(item_id, FIRST, shown=shown)
         copy_ref = before.id if before is not None else self._next_ref()
         self._set_indexed(copy_ref, kept)
         if kept.shown and before is None:
@@ -234,7 +231,7 @@ class MergeDecider:
         return Outcome.UPDATED, item_id
 
     def _joined(
-        self, copy: PreparedCopy, write: ItemWrite, indexed: IndexedCopy, features: near.Features
+        self, copy: PreparedCopy, write: ItemWrite, indexed: _Indexing, features: near.Features
     ) -> tuple[Outcome, int]:
         """A copy this source never stored: a copy of a known item, or a new one."""
         url, fingerprint = write.canonical_url, write.fingerprint
@@ -248,7 +245,7 @@ class MergeDecider:
             content_match = self._item_by_fingerprint(fingerprint)
         found = None
         if url_match is None and content_match is None:
-            found = self._near_match(copy.entry_key, features, indexed)
+            found = self._near_match(copy.entry_key, features, indexed.at, indexed.facts.bands)
         ref = self._next_ref()
         score: float | None = None
         matched: int | None = None
@@ -261,25 +258,26 @@ class MergeDecider:
             method, score = NEAR_DUPLICATE, round(similarity, 4)
         else:
             new = NewItem(entry_uuid(self.source, copy.entry_key), write)
-            indexed = replace(indexed, item_id=ref, shown=True)
+            first = indexed.entry(ref, FIRST, shown=True)
             self._sourced.add(ref)
             self._set_item_keys(ref, (url, fingerprint))
-            self._set_indexed(ref, indexed)
+            self._set_indexed(ref, first)
             self._shown[ref] = _Shown(reset=True, refs={ref})
-            self._add_step(copy, ref, indexed, insert=new)
+            self._add_step(copy, ref, first, insert=new)
             return Outcome.NEW, ref
-        indexed = replace(indexed, item_id=item_id, method=method, score=score, matched=matched)
+        joined = indexed.entry(item_id, method, score, matched)
         self._sourced.add(item_id)
-        self._set_indexed(ref, indexed)
+        self._set_indexed(ref, joined)
         show = self.settings.lead == "complete" and self._more_complete(item_id, ref, features)
-        self._add_step(copy, item_id, indexed, retext=write if show else None, show=show)
+        self._add_step(copy, item_id, joined, retext=write if show else None, show=show)
         return Outcome.MERGED, item_id
 
     def _near_match(
-        self, key: str, features: near.Features, copy: IndexedCopy
+        self, key: str, features: near.Features, at: datetime, bands: Sequence[int]
     ) -> tuple[int, int, float] | None:
-        """(item id, copy id, similarity) of the stored copy this one is a copy of."""
-        hits = self._hits(self.found.hits.get(key, ()), copy)
+        """(item id, copy id, similarity) of the stored copy this one (dated
+        ``at``, with index keys ``bands``) is a copy of."""
+        hits = self._hits(self.found.hits.get(key, ()), at, bands)
         pool = []
         items = {}
         # In id order, as the store lists candidates: the first of equal matches wins.
@@ -293,7 +291,7 @@ class MergeDecider:
             stored = self._decoded(candidate.copy)
             if stored is None:
                 continue
-            seconds = (copy.at - candidate.copy.at).total_seconds()
+            seconds = (at - candidate.copy.at).total_seconds()
             pool.append((copy_id, stored, seconds))
             items[copy_id] = candidate.copy.item_id
         best = near.best_match(features, pool, self.settings)
@@ -385,26 +383,33 @@ class MergeDecider:
             for band in old.bands:
                 self._by_band[band].discard(ref)
         self._index[ref] = copy  # its id is the store's: the ref is the key
+        self._seconds[ref] = _second(copy.at)
         for band in copy.bands:
             self._by_band.setdefault(band, set()).add(ref)
 
-    def _hits(self, stored: Iterable[BandHit], copy: IndexedCopy) -> list[tuple[int, int]]:
+    def _hits(
+        self, stored: Sequence[BandHit], at: datetime, bands: Sequence[int]
+    ) -> list[tuple[int, int]]:
         """(band, copy ref) of the index as it stands: the stored hits merged with
         the batch's entries, at most BAND_HITS_LIMIT per band, the newest."""
-        if not self._by_band:  # the batch has indexed nothing: the store's answer stands
+        by_band = self._by_band
+        held_bands = [band for band in dict.fromkeys(bands) if by_band.get(band)]
+        if not held_bands:  # the batch indexed nothing under these keys: the store's answer stands
             return [(hit.band, hit.copy_id) for hit in stored]
-        start, end = window(copy.at, self.settings)
+        start, end = window(at, self.settings)
         low, high = _second(start), _second(end)
-        by_band: dict[int, list[BandHit]] = {}
+        merged = set(held_bands)
+        hits = [(hit.band, hit.copy_id) for hit in stored if hit.band not in merged]
+        found_in: dict[int, list[BandHit]] = {band: [] for band in held_bands}
         for hit in stored:
-            by_band.setdefault(hit.band, []).append(hit)
-        hits = []
-        for band in dict.fromkeys(copy.bands):
-            found = by_band.get(band, [])
+            if hit.band in merged:
+                found_in[hit.band].append(hit)
+        for band in held_bands:
+            found = found_in[band]
             held = [
-                (at, ref)
-                for ref in self._by_band.get(band, ())
-                if low <= (at := _second(self._index[ref].at)) <= high
+                (seconds, ref)
+                for ref in by_band[band]
+                if low <= (seconds := self._seconds[ref]) <= high
             ]
             if len(found) + len(held) <= BAND_HITS_LIMIT:
                 hits += [(band, hit.copy_id) for hit in found]
@@ -435,6 +440,39 @@ class MergeDecider:
         if copy.id not in self._features:
             self._features[copy.id] = near.decode(copy.signature)
         return self._features[copy.id]
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexing:
+    """What a copy's index entry says whatever its item: one per decided copy."""
+
+    source: str
+    entry_key: str
+    title: str
+    at: datetime
+    facts: CopyFacts
+
+    def entry(
+        self,
+        item_id: int,
+        method: str,
+        score: float | None = None,
+        matched: int | None = None,
+        shown: bool = False,
+    ) -> IndexedCopy:
+        return IndexedCopy(
+            source=self.source,
+            entry_key=self.entry_key,
+            item_id=item_id,
+            title=self.title,
+            at=self.at,
+            signature=self.facts.signature,
+            bands=self.facts.bands,
+            method=method,
+            score=score,
+            matched=matched,
+            shown=shown,
+        )
 
 
 def _second(value: datetime) -> int:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from xml.parsers import expat
 
@@ -150,13 +151,45 @@ def parse_feed(
     )
 
 
-def warm_up() -> None:
-    """Load what feedparser loads on first need: the models of chardet (if
-    installed), which it asks when a declared encoding does not decode a
-    document; e.g. in a fork server, so that its workers share them."""
-    detect = feedparser.encodings.lazy_chardet_encoding
-    if detect is not None:
-        detect("Caf\u00e9 au lait, cr\u00e8me br\u00fbl\u00e9e.".encode("latin-1"))
+class EncodingDetectorRefused(Exception):
+    """Reading this document needs chardet, and this process refuses to load it
+    (:func:`refusing_encoding_detector`).  Not the source's error: the caller
+    reads the document again in a process that may load chardet."""
+
+
+_refusing_detector = False
+_chardet_encoding = feedparser.encodings.lazy_chardet_encoding
+
+
+@contextmanager
+def refusing_encoding_detector() -> Iterator[None]:
+    """Inside, a document that none of its declared encodings decodes raises
+    :class:`EncodingDetectorRefused` instead of loading chardet's models.
+
+    feedparser asks chardet only then, and the first question loads its
+    models: about 27 MB that a process keeps until it ends.  A worker that
+    lives on for the rest of the pass should not take that on for the rare
+    document that needs it; a process that ends with its job may.
+    """
+    global _refusing_detector
+    before, _refusing_detector = _refusing_detector, True
+    try:
+        yield
+    finally:
+        _refusing_detector = before
+
+
+def _detect_encoding(data: bytes) -> str:
+    if _refusing_detector:
+        raise EncodingDetectorRefused
+    assert _chardet_encoding is not None
+    return str(_chardet_encoding(data))
+
+
+# feedparser looks its chardet hook up by name each time it needs it (and
+# only then): ours asks whether this process may load chardet first.
+if _chardet_encoding is not None:
+    feedparser.encodings.lazy_chardet_encoding = _detect_encoding
 
 
 def _entry_spans(body: bytes) -> EntrySpans | None:
@@ -321,6 +354,8 @@ def _feedparser(body: bytes, headers: dict[str, str], source: str) -> Any:
             sanitize_html=False,
             resolve_relative_uris=False,
         )
+    except EncodingDetectorRefused:
+        raise
     except Exception as exc:
         # feedparser's contract is to report bad input as "bozo", but some
         # garbage still gets through to an exception (a non-UTF-8 encoding
@@ -425,8 +460,26 @@ def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem,
         content_html=sanitize_html(content, link or base),
         author=plain_text(entry.get("author", "")) or None,
         language=normalize_language(content_language) or feed_language,
+        categories=_categories(entry),
     )
     return item, len(content) > MAX_HTML_CHARS
+
+
+# An entry's categories, for filter rules: a few, each short.
+_MAX_CATEGORIES = 32
+_MAX_CATEGORY_CHARS = 200
+
+
+def _categories(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The entry's categories (RSS <category>, Atom category terms and labels), bounded."""
+    names: list[str] = []
+    for tag in (entry.get("tags") or ())[:_MAX_CATEGORIES]:
+        if isinstance(tag, dict):
+            for key in ("term", "label"):
+                value = tag.get(key)
+                if isinstance(value, str) and value.strip():
+                    names.append(plain_text(value)[:_MAX_CATEGORY_CHARS])
+    return tuple(dict.fromkeys(names))[:_MAX_CATEGORIES]
 
 
 def _content(entry: Any) -> tuple[str, str | None]:

@@ -135,7 +135,17 @@ def _item(
         content_html=sanitize_html(content, link or base),
         author=_author(item) or feed_author,
         language=normalize_language(_string(item, "language")) or language,
+        categories=_tags(item),
     )
+
+
+def _tags(item: dict[str, Any]) -> tuple[str, ...]:
+    """The item's ``tags``, for filter rules: a few strings, each short."""
+    tags = item.get("tags")
+    if not isinstance(tags, list):
+        return ()
+    names = [plain_text(tag)[:200] for tag in tags[:32] if isinstance(tag, str) and tag.strip()]
+    return tuple(dict.fromkeys(names))
 
 
 def _string(data: dict[str, Any], key: str) -> str | None:

@@ -116,8 +116,12 @@ def test_the_memory_mapped_model_classifies_exactly_as_the_shipped_one(
     assert tables is not None and (language._model_cache() / "complete").exists()
     again = language._mapped_model()  # reads it
     assert again is not None
-    ptc, pc, classes, nextmove, row, output = again
-    mapped = LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
+    mapped = language._mapped_identifier(again)
+    # What the walk over a text reads, element by element, is no list of int
+    # objects, which a worker forked after loading it would copy as it reads.
+    assert not any(
+        isinstance(table, list) for table in (mapped._rowbase, mapped.tk_output, mapped.tk_row)
+    )
     shipped = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     texts = [
         "The government announced new measures to support farmers on Tuesday.",
