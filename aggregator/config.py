@@ -98,6 +98,7 @@ class SourceConfig:
 class OutputConfig:
     dir: Path
     max_entries: int = 200
+    keep_tracking: bool = False  # publish links with their utm_*, fbclid, ... parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +177,13 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSubConfig:
+    """The WebSub hubs the published feeds name, and tell when they change."""
+
+    hubs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     sources: tuple[SourceConfig, ...]
@@ -195,6 +203,8 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    retention: float | None = None  # seconds an item is kept; None: for ever
+    websub: WebSubConfig = field(default_factory=WebSubConfig)
 
     @property
     def base_url(self) -> str:
@@ -319,6 +329,8 @@ TOP_KEYS = {
     "dedup": "near-duplicate detection",
     "cluster": "processes sharing a PostgreSQL store",
     "filters": "rules that leave entries out, for every source",
+    "retention": "how long stored items are kept (default: for ever)",
+    "websub": "WebSub hubs to announce and ping",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -326,12 +338,17 @@ CLUSTER_KEYS = {
     "stall_timeout": "how long a silent worker is waited for before its jobs are retried",
     "concurrency": "jobs one worker runs at once",
 }
+WEBSUB_KEYS = {"hubs": "URLs of the WebSub hubs"}
 DIGEST_KEYS = {
     "window": "one digest per section and window",
     "sentences": "sentences per digest (0: no digests)",
 }
 SERVE_KEYS = {"host": "address to listen on", "port": "port to listen on"}
-OUTPUT_KEYS = {"dir": "output directory", "max_entries": "entries per published feed"}
+OUTPUT_KEYS = {
+    "dir": "output directory",
+    "max_entries": "entries per published feed",
+    "keep_tracking": "publish links with their tracking parameters (utm_*, fbclid, ...)",
+}
 FETCH_KEYS = {
     "timeout": "total time one request may take",
     "connect_timeout": "time to connect",
@@ -609,7 +626,29 @@ class _Reader:
             digest=self.digest(top.get("digest")),
             dedup=self.dedup(top.get("dedup")),
             cluster=self.cluster(top.get("cluster")),
+            retention=self.optional(top, "retention", self.retention, None),
+            websub=self.websub(top.get("websub")),
         )
+
+    def websub(self, node: _Node | None) -> WebSubConfig:
+        if node is None:
+            return WebSubConfig()
+        found = self.mapping(node, WEBSUB_KEYS)
+        if "hubs" not in found:
+            return WebSubConfig()
+        hubs = found["hubs"]
+        if not isinstance(hubs.node, yaml.SequenceNode):
+            raise self.error(hubs, "expected a list of hub URLs")
+        return WebSubConfig(hubs=tuple(dict.fromkeys(self.url(hub) for hub in hubs.elements())))
+
+    def retention(self, node: _Node) -> float:
+        value = self.scalar(node)
+        seconds = None if isinstance(value, bool) else parse_duration(str(value))
+        if seconds is None or seconds <= 0:
+            raise self.error(node, f"'{value}' is not a duration such as 90d or 12h")
+        if seconds > MAX_RETENTION:
+            raise self.error(node, f"'{value}' is too long; the most is 36500d (leave it out)")
+        return seconds
 
     def cluster(self, node: _Node | None) -> ClusterConfig:
         if node is None:
@@ -663,6 +702,9 @@ class _Reader:
         return OutputConfig(
             dir=self.optional(found, "dir", self.path_value, default.dir),
             max_entries=self.optional(found, "max_entries", self.max_entries, default.max_entries),
+            keep_tracking=self.optional(
+                found, "keep_tracking", self.boolean, default.keep_tracking
+            ),
         )
 
     def fetch(self, node: _Node | None) -> FetchConfig:
@@ -819,6 +861,10 @@ class _Reader:
             seen_locations.add(source.location)
             sources.append(source)
         return tuple(sources)
+
+
+# A century: longer is "for ever", which is leaving the key out.
+MAX_RETENTION = 36500 * 86400.0
 
 
 def _has_glob(path: str) -> bool:

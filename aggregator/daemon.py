@@ -50,6 +50,7 @@ from .redact import redact_text, redact_url
 from .schedule import Timing, first_due, is_failing
 from .serve import Limits, Server, create_app
 from .store import Store, open_store
+from .websub import feed_link_header
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,11 @@ class Daemon:
         store = self._store = open_store(self.config.store)
         server = Server(
             create_app(
-                self.config.output.dir, status=self.status, healthy=self.healthy, opml=self.opml
+                self.config.output.dir,
+                status=self.status,
+                healthy=self.healthy,
+                opml=self.opml,
+                feed_link=lambda path: feed_link_header(self.config, path),
             ),
             limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
         )

@@ -72,6 +72,28 @@ class Fetched(Record):
 
 
 @dataclass(frozen=True, slots=True)
+class Enclosure(Record):
+    """A file an item carries (a podcast's audio, a video, an attachment):
+    an absolute http(s) URL, its media type and size in bytes when known."""
+
+    url: str
+    media_type: str | None = None
+    length: int | None = None
+
+    def to_json(self) -> list[object]:
+        return [self.url, self.media_type, self.length]
+
+    @classmethod
+    def from_json(cls, data: list[object]) -> Enclosure:
+        url, media_type, length = data
+        return cls(
+            str(url),
+            media_type if isinstance(media_type, str) else None,
+            length if isinstance(length, int) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedItem(Record):
     """One entry of a feed, or one local article, after normalizing.
 
@@ -87,6 +109,8 @@ class ParsedItem(Record):
     author: str | None = None
     language: str | None = None
     categories: tuple[str, ...] = ()  # for filter rules (not stored)
+    enclosures: tuple[Enclosure, ...] = ()  # checked: http(s), a media type, a sane length
+    image: str | None = None  # the item's main image (http(s))
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +239,8 @@ class Entry:
     author: str | None = None
     language: str | None = None
     digest: tuple[DigestLine, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    image: str | None = None
 
     @property
     def origin_name(self) -> str:
@@ -236,6 +262,7 @@ class FeedMeta:
     description: str = "Merged and summarized news feed"
     generator: str = "aggregator"
     sections: tuple[str, ...] = field(default=())
+    hubs: tuple[str, ...] = ()  # WebSub hubs each feed names (rel="hub")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
 """Publishing after a pass: the latest items, summarized, as every output file.
 
     publish_if_changed()
-      = nothing, if what the output depends on is unchanged   (a hash of it in the store)
+      = items past ``retention`` deleted                       (the store, one call)
+        then nothing, if what the output depends on is unchanged   (a hash of it in the store)
       | latest items -> summaries missing under today's settings (the workers)
       | entries + section digests -> every output file          (:mod:`.publish`)
+      | the WebSub hubs told of the feeds rewritten             (:mod:`.websub`)
 
 An item that cannot be summarized is published without a summary (and tried
 again next time); an entry that cannot be rendered is left out and named in
@@ -15,37 +17,57 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Collection, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import Config
+from .dedup.keys import without_tracking
 from .errors import bug_details, bug_message
 from .filters import EntryFields
 from .models import Entry, Summary
 from .outputs import MERGED, OPML
 from .store import Store, StoredItem
+from .websub import RETRY_DELAY
 from .workers import POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
-    from .publish import PublishReport
+    from .publish import PublishReport, Stamp
     from .summarize.job import SummaryJob
 
 log = logging.getLogger(__name__)
 
 # Changes whenever what is published from the same stored state changes.
-_PUBLISH_FORMAT = 1
+_PUBLISH_FORMAT = 2
+# Store meta key of the published feeds' stamps (when their entries last changed).
+_STAMPS = "feed_stamps"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class Publisher:
     """Publishes one store's latest items under one configuration, with the given workers."""
 
-    def __init__(self, config: Config, store: Store, workers: Workers):
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        workers: Workers,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ):
         self.config = config
         self.store = store
         self._workers = workers
         self._sources = {s.name: s for s in config.sources}
+        # Dates a feed whose entries changed (see publish.Stamp); the module's
+        # clock is looked up here, so that tests of whole passes can fix it.
+        self.clock = clock or _utc_now
+        self.hub_retry_delay = RETRY_DELAY  # seconds before a ping's retry; tests make it 0
 
     def summary_job(self, item: StoredItem) -> SummaryJob:
         from .summarize.job import SummaryJob
@@ -85,6 +107,7 @@ class Publisher:
         items made under other settings) and the publish report, None when
         publishing was not needed.
         """
+        self._forget_expired()
         if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
             return 0, None
         # Only what configured sources carry: a source removed from feeds.yaml
@@ -104,6 +127,7 @@ class Publisher:
         report = self._publish(items, [job.key for job in jobs])
         with self.store.transaction():
             self.store.set_meta("published", self._publish_state())
+        await self._notify_hubs(report.written)
         return summarized, report
 
     def _left_out(self, item: StoredItem) -> bool:
@@ -116,6 +140,37 @@ class Publisher:
         fields = EntryFields(item.title, item.content_html, item.author, item.link)
         return rules.leaving_out(fields) is not None
 
+    async def _notify_hubs(self, written: Sequence[str]) -> None:
+        """Tell each WebSub hub of the feeds just rewritten; never raises (see .websub)."""
+        from .fetch.http import post_form
+        from .publish.layout import public_url
+        from .websub import PING_TIMEOUT, feed_files, notify_hubs
+
+        hubs, feeds = self.config.websub.hubs, feed_files(written)
+        if not hubs or not feeds:
+            return
+        urls = [public_url(self.config.base_url, name) for name in feeds]
+        user_agent = self.config.fetch.user_agent
+
+        async def post(url: str, fields: Sequence[tuple[str, str]]) -> str | None:
+            return await post_form(url, fields, user_agent=user_agent, timeout=PING_TIMEOUT)
+
+        try:
+            await notify_hubs(hubs, urls, post=post, retry_delay=self.hub_retry_delay)
+        except Exception as exc:  # a bug here must not undo a publish that worked
+            log.error("%s", bug_message("telling the WebSub hubs", exc))
+            log.debug("%s", bug_details(exc))
+
+    def _forget_expired(self) -> None:
+        """Delete the items past ``retention`` (none without it), before they are
+        published; a deletion changes the generation, so the feeds follow."""
+        if self.config.retention is None:
+            return
+        cutoff = self.clock() - timedelta(seconds=self.config.retention)
+        deleted = self.store.delete_items_before(cutoff)
+        if deleted:
+            log.info("deleted %d items stored before %s (retention)", deleted, cutoff.isoformat())
+
     def _publish(self, items: Sequence[StoredItem], keys: Sequence[str]) -> PublishReport:
         """Render and write the given items (newest first), with their summaries by key."""
         from .models import FeedMeta
@@ -123,8 +178,9 @@ class Publisher:
         from .summarize.digest import build_digests
 
         summaries = self.store.summaries(keys)
+        keep_tracking = self.config.output.keep_tracking
         entries = [
-            _entry(item, summaries.get(key), self._sources)
+            _entry(item, summaries.get(key), self._sources, keep_tracking=keep_tracking)
             for item, key in zip(items, keys, strict=True)
         ]
         digests = build_digests(
@@ -138,9 +194,16 @@ class Publisher:
             [*entries, *digests], key=lambda e: (e.published, bool(e.digest), e.id), reverse=True
         )
         meta = FeedMeta(
-            title=self.config.title, base_url=self.config.base_url, sections=self.config.sections
+            title=self.config.title,
+            base_url=self.config.base_url,
+            sections=self.config.sections,
+            hubs=self.config.websub.hubs,
         )
-        report = publish(merged, meta, self.config.output.dir)
+        stamps = _load_stamps(self.store.get_meta(_STAMPS))
+        report = publish(merged, meta, self.config.output.dir, stamps=stamps, now=self.clock())
+        if report.stamps != stamps:
+            with self.store.transaction():
+                self.store.set_meta(_STAMPS, _dump_stamps(report.stamps))
         # The subscription list, beside the feeds: a static server of the
         # output directory serves it as the daemon does.
         opml = self.config.output.dir / OPML.name
@@ -164,6 +227,8 @@ class Publisher:
             "title": config.title,
             "base_url": config.base_url,
             "max_entries": config.output.max_entries,
+            "keep_tracking": config.output.keep_tracking,
+            "hubs": list(config.websub.hubs),
             "summary": [
                 config.summary.sentences,
                 config.summary.max_sentences,
@@ -184,14 +249,48 @@ class Publisher:
         return all((out / output.name).is_file() for output in MERGED)
 
 
-def _entry(item: StoredItem, summary: Summary | None, configured: Collection[str]) -> Entry:
-    # A copy from a source no longer configured is not credited (its story
-    # is published because a configured source carries it too).
+def _load_stamps(text: str | None) -> dict[str, Stamp]:
+    """The stamps :func:`_dump_stamps` wrote; none when there are none or they do not read
+    (the feeds are then dated now, once)."""
+    from .publish import Stamp
+
+    try:
+        data = json.loads(text) if text else {}
+        return {
+            key: Stamp(fingerprint, datetime.fromisoformat(changed))
+            for key, (fingerprint, changed) in data.items()
+        }
+    except (ValueError, TypeError, AttributeError):
+        log.warning("the stored feed dates do not read; the feeds are dated now")
+        return {}
+
+
+def _dump_stamps(stamps: Mapping[str, Stamp]) -> str:
+    data = {key: [s.fingerprint, s.changed.isoformat()] for key, s in sorted(stamps.items())}
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _entry(
+    item: StoredItem,
+    summary: Summary | None,
+    configured: Collection[str],
+    *,
+    keep_tracking: bool = False,
+) -> Entry:
+    """The published entry of a stored item; its links without tracking
+    parameters unless ``keep_tracking`` (see :func:`.dedup.keys.without_tracking`).
+    A copy from a source no longer configured is not credited (its story is
+    published because a configured source carries it too)."""
+    clean = _same if keep_tracking else _untracked
     sources = tuple(ref for ref in item.sources if ref.name in configured) or item.sources
+    if not keep_tracking:
+        sources = tuple(
+            replace(source, item_link=_untracked(source.item_link)) for source in sources
+        )
     return Entry(
         id=item.uid,
         title=item.title or "(untitled)",
-        link=item.link,
+        link=clean(item.link),
         published=item.published,
         updated=max(item.updated, item.published),
         section=item.section,
@@ -199,6 +298,8 @@ def _entry(item: StoredItem, summary: Summary | None, configured: Collection[str
         sources=sources,
         author=item.author,
         language=item.language,
+        enclosures=item.enclosures,
+        image=item.image,
     )
 
 
@@ -217,6 +318,14 @@ def sources_opml(config: Config, store: Store) -> bytes:
         for source in config.sources
     ]
     return render_opml(sources, title=config.title)
+
+
+def _same(url: str | None) -> str | None:
+    return url
+
+
+def _untracked(url: str | None) -> str | None:
+    return without_tracking(url) if url else url
 
 
 def _summarize_one(job: SummaryJob) -> Summary | tuple[str, str]:

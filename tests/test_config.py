@@ -300,3 +300,35 @@ def test_reloaded_keeps_what_was_made_at_start_and_names_it(tmp_path: Path) -> N
     assert applied.serve.port == 8123 and applied.output.dir == tmp_path / "elsewhere"
     assert applied.fetch == running.fetch and applied.store == running.store
     assert reloaded(running, started, started)[1] == ()
+
+
+def test_retention_and_keep_tracking_are_read_with_their_defaults(tmp_path: Path) -> None:
+    default = parse_config(ONE_SOURCE, tmp_path / "f.y")
+    assert default.retention is None  # kept for ever, as before
+    assert default.output.keep_tracking is False
+    config = parse_config(
+        f"retention: 90d\noutput: {{keep_tracking: true}}\n{ONE_SOURCE}", tmp_path / "f.y"
+    )
+    assert config.retention == 90 * 86400.0
+    assert config.output.keep_tracking is True
+    assert parse_config(f"retention: 3650d\n{ONE_SOURCE}", tmp_path / "f.y").retention
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        ("retention: soon", "retention", "not a duration"),
+        ("retention: 0d", "retention", "not a duration"),
+        ("retention: true", "retention", "not a duration"),
+        ("retention: 40000d", "retention", "too long"),
+        ("output: {keep_tracking: maybe}", "output.keep_tracking", ""),
+    ],
+)
+def test_a_bad_retention_or_keep_tracking_names_its_key(
+    tmp_path: Path, text: str, key: str, words: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(f"{text}\n{ONE_SOURCE}", tmp_path / "feeds.yaml")
+    message = str(raised.value)
+    assert f"feeds.yaml:1: {key}:" in message and words in message
+    assert "\n" not in message

@@ -28,6 +28,7 @@ def all_keys() -> set[str]:
     keys |= {f"digest.{k}" for k in config.DIGEST_KEYS}
     keys |= {f"dedup.{k}" for k in config.DEDUP_KEYS}
     keys |= {f"cluster.{k}" for k in config.CLUSTER_KEYS}
+    keys |= {f"websub.{k}" for k in config.WEBSUB_KEYS}
     keys |= {f"sources[].{k}" for k in config.SOURCE_KEYS}
     return keys
 

@@ -129,7 +129,11 @@ def test_full_pass_then_nothing_changed(
     out = tmp_path / "out"
     for name in OUTPUTS:
         assert (out / name).stat().st_size > 0
-    assert {p.name for p in (out / "sections").iterdir()} == {"ukraine.atom", "europe.atom"}
+    assert {p.name for p in (out / "sections").iterdir()} == {
+        f"{section}.{extension}"
+        for section in ("ukraine", "europe")
+        for extension in ("atom", "rss", "json")
+    }
 
     atom = feedparser.parse((out / "feed.atom").read_bytes())
     assert not atom.bozo
@@ -300,6 +304,18 @@ def test_local_feed_files_merge_a_story_linked_with_tracking_parameters(
     assert "Also reported by" in summit.content[0].value
     page = (tmp_path / "out" / "index.html").read_text()
     assert "Also reported by" in page
+    # Published links lose their tracking parameters: the lead's and the others'.
+    assert summit.link == story
+    assert [link.href for link in summit.links if link.rel == "related"] == [story]
+    assert "utm_" not in page and "fbclid" not in page
+
+    # Unless the configuration keeps them.
+    config.write_text(config.read_text() + "output: {keep_tracking: true}\n", encoding="utf-8")
+    assert run(config, capsys)[0] == 0
+    atom = feedparser.parse((tmp_path / "out" / "feed.atom").read_bytes())
+    summit = next(e for e in atom.entries if e.title == "Summit ends")
+    assert summit.link == story + "?utm_source=alpha&utm_medium=rss"
+    assert [link.href for link in summit.links if link.rel == "related"] == [story + "?fbclid=XYZ"]
 
 
 def test_unchanged_store_skips_publishing_but_a_settings_change_republishes(

@@ -25,6 +25,7 @@ from ..publish.writer import write_if_changed
 from ..publishing import sources_opml
 from ..serve import Limits, Server, create_app
 from ..store import Store, open_store
+from ..websub import feed_link_header
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ class ClusterDaemon:
         store = self._store = open_store(self.config.store)
         server = Server(
             create_app(
-                self.config.output.dir, status=self.status, healthy=self.healthy, opml=self.opml
+                self.config.output.dir,
+                status=self.status,
+                healthy=self.healthy,
+                opml=self.opml,
+                feed_link=lambda path: feed_link_header(self.config, path),
             ),
             limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
         )

@@ -177,6 +177,8 @@ class MergeDecider:
             content_html=item.content_html,
             author=item.author,
             language=item.language,
+            enclosures=item.enclosures,
+            image=item.image,
         )
         # How the copy goes in the index, but for how it joined its item: each
         # branch makes its entry once (a dataclass copy per change costs more).
@@ -416,7 +418,7 @@ class MergeDecider:
                 hits += [(band, ref) for _, ref in held]
                 continue
             # The newest, the highest id first, as the store would have kept.
-            newest = sorted([(_second(h.at), h.copy_id) for h in found] + held, reverse=True)
+            newest = sorted([(h.seconds, h.copy_id) for h in found] + held, reverse=True)
             hits += [(band, ref) for _, ref in newest[:BAND_HITS_LIMIT]]
         return hits
 

@@ -20,7 +20,7 @@ import string
 import unicodedata
 import uuid
 from datetime import datetime
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from ..models import ParsedItem
 
@@ -104,6 +104,31 @@ def canonical_url(url: str | None) -> str | None:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
+def without_tracking(url: str) -> str:
+    """``url`` without its tracking parameters, and otherwise untouched.
+
+    Unlike :func:`canonical_url` this is for showing: the scheme, host, path,
+    the other parameters' order and spelling, and the fragment stay as the
+    source wrote them.  A URL with no tracking parameter (or one that does
+    not parse) comes back as it was, the same string.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    pieces = parts.query.split("&")
+    kept = [piece for piece in pieces if not is_tracking_parameter(_parameter_name(piece))]
+    if len(kept) == len(pieces):
+        return url
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def _parameter_name(piece: str) -> str:
+    return unquote_plus(piece.split("=", 1)[0])
+
+
 def _normalize_escapes(path: str) -> str:
     """RFC 3986 normalization of percent-escapes: an escaped unreserved
     character is decoded (it is the same character), every other escape is kept
@@ -160,7 +185,7 @@ def entry_uuid(source: str, key: str) -> str:
 
 def content_hash(item: ParsedItem) -> str:
     """Changes whenever anything we publish about the item changes."""
-    parts = (
+    parts: tuple[str, ...] = (
         item.title,
         item.link or "",
         item.content_html,
@@ -169,6 +194,10 @@ def content_hash(item: ParsedItem) -> str:
         _iso(item.updated),
         item.language or "",
     )
+    if item.enclosures or item.image:
+        # Only then, so that the hashes of items without any stay as they were.
+        media = [f"{e.url} {e.media_type or ''} {e.length or ''}" for e in item.enclosures]
+        parts += (item.image or "", *media)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

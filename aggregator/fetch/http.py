@@ -428,3 +428,32 @@ def _permanent_redirect(hops: Sequence[tuple[int, URL]], final: URL) -> str | No
             break
         target = str(following)
     return target
+
+
+async def post_form(
+    url: str, fields: Sequence[tuple[str, str]], *, user_agent: str, timeout: float
+) -> str | None:
+    """POST ``fields`` form-encoded to ``url``; None when it answered 2xx, else why not
+    (one line: the status, or the connection's error).
+
+    For the WebSub pings (:mod:`aggregator.websub`): a URL from the
+    configuration, not from a feed, so no address guard and no redirects
+    (a hub that moved says so with its status, which is logged).
+    """
+    try:
+        async with (
+            aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                headers={"User-Agent": user_agent},
+                trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            ) as session,
+            session.post(url, data=list(fields), allow_redirects=False) as response,
+        ):
+            if 200 <= response.status < 300:
+                return None
+            return f"HTTP {response.status}"
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return redact_text(str(exc) or type(exc).__name__)

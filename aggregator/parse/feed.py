@@ -36,7 +36,9 @@ from .entries import EntrySpans, entry_spans
 from .normalize import (
     MAX_HTML_CHARS,
     SANITIZER_VERSION,
+    enclosures,
     http_url,
+    image_url,
     limit_note,
     normalize_language,
     plain_text,
@@ -50,7 +52,9 @@ log = logging.getLogger(__name__)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _GZIP_MAGIC = b"\x1f\x8b"
-_CONTEXT_FORMAT = "2"  # changes when _context hashes other facts
+# Changes when _context hashes other facts, or entries are read for more
+# (3: enclosures and images), so that stored items are read again.
+_CONTEXT_FORMAT = "3"
 _NO_ID = bytes(DIGEST_BYTES)
 
 
@@ -125,15 +129,18 @@ def parse_feed(
     base = document.location
     site_link = http_url(feed.get("link"), base)
     language = normalize_language(feed.get("language"))
-    pairs = [_item(entry, base, language) for entry in entries[:max_items]]
-    items = tuple(item for item, _cut in pairs)
+    triples = [_item(entry, base, language) for entry in entries[:max_items]]
+    items = tuple(item for item, _cut, _dropped in triples)
     warnings = list(prepared.notes)
     total = total if total is not None else len(entries)
     if max_items is not None and total > max_items:
         warnings.append(limit_note(max_items, total))
-    cut = sum(cut for _item, cut in pairs)
+    cut = sum(cut for _item, cut, _dropped in triples)
     if cut:
         warnings.append(f"{cut} entries cut to {MAX_HTML_CHARS} characters")
+    dropped = sum(dropped for _item, _cut, dropped in triples)
+    if dropped:
+        warnings.append(f"{dropped} enclosures dropped (not an http(s) URL, or too many)")
     if problem is not None:
         warnings.append(f"{type(problem).__name__}: {problem}")
     ttl_seconds, hint_warning = _ttl_seconds(feed)
@@ -445,10 +452,12 @@ def _whole_number(value: object) -> int | None:
     return int(text)
 
 
-def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem, bool]:
-    """The entry, and whether its content was cut to the size bound."""
+def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem, bool, int]:
+    """The entry, whether its content was cut to the size bound, and how many
+    of its enclosures were dropped."""
     link = http_url(entry.get("link"), base)
     content, content_language = _content(entry)
+    attached, dropped = enclosures(_enclosure_candidates(entry), link or base)
     item = ParsedItem(
         entry_id=_entry_id(entry),
         title=plain_text(entry.get("title", "")),
@@ -461,8 +470,40 @@ def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem,
         author=plain_text(entry.get("author", "")) or None,
         language=normalize_language(content_language) or feed_language,
         categories=_categories(entry),
+        enclosures=attached,
+        image=image_url(_image(entry), link or base),
     )
-    return item, len(content) > MAX_HTML_CHARS
+    return item, len(content) > MAX_HTML_CHARS, dropped
+
+
+def _enclosure_candidates(entry: Any) -> list[tuple[object, object, object]]:
+    """RSS <enclosure> and Atom rel="enclosure" links (feedparser's
+    ``enclosures``), then Media RSS <media:content>: (url, type, length)."""
+    found: list[tuple[object, object, object]] = []
+    for enclosure in entry.get("enclosures") or []:
+        if isinstance(enclosure, dict):
+            found.append((enclosure.get("href"), enclosure.get("type"), enclosure.get("length")))
+    for media in entry.get("media_content") or []:
+        if isinstance(media, dict):
+            found.append((media.get("url"), media.get("type"), media.get("filesize")))
+    return found
+
+
+def _image(entry: Any) -> object:
+    """The entry's main image as given: <media:thumbnail>, <itunes:image>, or
+    an image among its <media:content>."""
+    for thumbnail in entry.get("media_thumbnail") or []:
+        if isinstance(thumbnail, dict) and thumbnail.get("url"):
+            return thumbnail["url"]
+    image = entry.get("image")
+    if isinstance(image, dict) and image.get("href"):
+        return image["href"]
+    for media in entry.get("media_content") or []:
+        if isinstance(media, dict) and (
+            media.get("medium") == "image" or str(media.get("type", "")).startswith("image/")
+        ):
+            return media.get("url")
+    return None
 
 
 # An entry's categories, for filter rules: a few, each short.

@@ -14,7 +14,9 @@ from typing import Any
 from ..errors import ParseError
 from ..models import Document, ParsedFeed, ParsedItem
 from .normalize import (
+    enclosures,
     http_url,
+    image_url,
     limit_note,
     normalize_language,
     plain_text,
@@ -65,12 +67,16 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
     site = http_url(_string(data, "home_page_url"), base)
     language = normalize_language(_string(data, "language"))
     feed_author = _author(data)
-    parsed = tuple(
+    pairs = [
         _item(item, base, language, feed_author)
         for item in items[:max_items]
         if isinstance(item, dict)
-    )
+    ]
+    parsed = tuple(item for item, _dropped in pairs)
     warnings = []
+    dropped = sum(dropped for _item, dropped in pairs)
+    if dropped:
+        warnings.append(f"{dropped} attachments dropped (not an http(s) URL, or too many)")
     if max_items is not None and len(items) > max_items:
         warnings.append(limit_note(max_items, len(items)))
     if repaired:
@@ -118,7 +124,8 @@ def _repair_surrogates(data: object) -> bool:
 
 def _item(
     item: dict[str, Any], base: str, language: str | None, feed_author: str | None
-) -> ParsedItem:
+) -> tuple[ParsedItem, int]:
+    """The item, and how many of its attachments were dropped."""
     link = http_url(_string(item, "url") or _string(item, "external_url"), base)
     content = _string(item, "content_html")
     if content is None:
@@ -126,7 +133,14 @@ def _item(
         content = "".join(f"<p>{escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
     raw_id = item.get("id")
     entry_id = str(raw_id).strip() if isinstance(raw_id, str | int) else None
-    return ParsedItem(
+    attachments = item.get("attachments")
+    candidates = [
+        (attachment.get("url"), attachment.get("mime_type"), attachment.get("size_in_bytes"))
+        for attachment in (attachments if isinstance(attachments, list) else [])
+        if isinstance(attachment, dict)
+    ]
+    attached, dropped = enclosures(candidates, link or base)
+    parsed = ParsedItem(
         entry_id=entry_id or None,
         title=plain_text(_string(item, "title") or ""),
         link=link,
@@ -136,7 +150,10 @@ def _item(
         author=_author(item) or feed_author,
         language=normalize_language(_string(item, "language")) or language,
         categories=_tags(item),
+        enclosures=attached,
+        image=image_url(_string(item, "image") or _string(item, "banner_image"), link or base),
     )
+    return parsed, dropped
 
 
 def _tags(item: dict[str, Any]) -> tuple[str, ...]:

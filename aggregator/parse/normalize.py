@@ -18,6 +18,7 @@ import hashlib
 import html
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,7 +26,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 
-from ..models import ParsedFeed, ParsedItem
+from ..models import Enclosure, ParsedFeed, ParsedItem
 
 # Part of what an entry's stored HTML depends on (see .feed._context).
 SANITIZER_VERSION: str = getattr(nh3, "__version__", "")
@@ -228,6 +229,63 @@ def http_url(value: str | None, base_url: str | None) -> str | None:
     if resolved is None or urlsplit(resolved).scheme.lower() not in ("http", "https"):
         return None
     return resolved
+
+
+MAX_ENCLOSURES = 8  # per item; a feed listing more is most likely not a podcast
+MAX_ENCLOSURE_BYTES = 1 << 44  # 16 TiB: a length beyond is a mistake, and is dropped
+_MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][\w.+-]{0,126}/[A-Za-z0-9][\w.+-]{0,126}$")
+
+
+def enclosures(
+    candidates: Iterable[tuple[object, object, object]], base_url: str | None
+) -> tuple[tuple[Enclosure, ...], int]:
+    """(url, type, length) as a feed gave them -> checked enclosures, and how
+    many were dropped.
+
+    A URL must be http(s) (resolved against ``base_url``) and within
+    :data:`MAX_URL_CHARS`, else the enclosure is dropped; a malformed type or
+    a length that is no whole number from 0 to :data:`MAX_ENCLOSURE_BYTES`
+    is left out (unknown), keeping the enclosure.  The same URL twice is one
+    enclosure; at most :data:`MAX_ENCLOSURES` are kept.
+    """
+    kept: dict[str, Enclosure] = {}
+    dropped = 0
+    for raw_url, raw_type, raw_length in candidates:
+        url = http_url(raw_url, base_url) if isinstance(raw_url, str) else None
+        if url is None or len(url) > MAX_URL_CHARS:
+            dropped += 1
+            continue
+        if url in kept:
+            continue
+        if len(kept) >= MAX_ENCLOSURES:
+            dropped += 1
+            continue
+        media_type = raw_type.strip() if isinstance(raw_type, str) else None
+        kept[url] = Enclosure(
+            url,
+            media_type.lower() if media_type and _MEDIA_TYPE.match(media_type) else None,
+            _length(raw_length),
+        )
+    return tuple(kept.values()), dropped
+
+
+def _length(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value if value is not None else "").strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 15:
+            return None
+        number = int(text)
+    return number if 0 <= number <= MAX_ENCLOSURE_BYTES else None
+
+
+def image_url(value: object, base_url: str | None) -> str | None:
+    """An item's main image: an http(s) URL within the bound, else None."""
+    url = http_url(value, base_url) if isinstance(value, str) else None
+    return url if url is not None and len(url) <= MAX_URL_CHARS else None
 
 
 def utc_from_struct(value: time.struct_time | None) -> datetime | None:

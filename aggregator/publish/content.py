@@ -12,10 +12,11 @@ bound on the whole document (:func:`aggregator.publish.publish`).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 from urllib.parse import urlsplit
 
-from aggregator.models import DigestLine, Entry, SourceRef, Summary
+from aggregator.models import DigestLine, Enclosure, Entry, SourceRef, Summary
 
 # Links from sources end up as hrefs in our own page, so a "javascript:" URL
 # from a hostile feed must not become clickable; such a link is shown as text.
@@ -34,7 +35,17 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
     """
     if not 1 <= heading_level <= 6:
         raise ValueError(f"heading_level must be 1..6, not {heading_level}")
+    return _content_html(entry, heading_level)
+
+
+# One publish renders each entry into every format, and into its section's
+# feeds too: seven times the same HTML.  Entries are frozen, so it is made once.
+@lru_cache(maxsize=4096)
+def _content_html(entry: Entry, heading_level: int) -> str:
     parts: list[str] = []
+    image = safe_href(entry.image)
+    if image is not None:
+        parts.append(f'<p><img src="{escape(image)}" alt=""></p>')
     if entry.digest:
         lines = _bounded_digest(entry.digest)
         parts.append("<ul>" + "".join(_digest_line(line, text) for line, text in lines) + "</ul>")
@@ -46,6 +57,9 @@ def entry_content_html(entry: Entry, *, heading_level: int = 3) -> str:
     if len(entry.sources) > 1:
         others = ", ".join(_source_link(source) for source in entry.sources[1:])
         parts.append(f"<p>Also reported by: {others}</p>")
+    files = [_enclosure_link(e) for e in entry.enclosures if safe_href(e.url) is not None]
+    if files:
+        parts.append(f"<p>Files: {', '.join(files)}</p>")
     link = safe_href(entry.link)
     if link is not None and not entry.digest:  # a digest's link is our own page
         label = f"Read the original at {entry.origin_name}"
@@ -60,6 +74,7 @@ def entry_chars(entry: Entry) -> int:
     entry, so the bound on a document's entries bounds its bytes.
     """
     fields = [entry.id, entry.title, entry.link, entry.author, entry.section, entry.language]
+    fields += [entry.image, *(enclosure.url for enclosure in entry.enclosures)]
     for source in entry.sources:
         fields += [source.name, source.title, source.site_link, source.feed_url, source.item_link]
     for line, text in _bounded_digest(entry.digest):
@@ -135,6 +150,28 @@ def _digest_line(line: DigestLine, text: str) -> str:
     source = escape(line.source)
     credit = f'<a href="{escape(href)}">{source}</a>' if href else source
     return f"<li>{escape(text)} ({credit})</li>"
+
+
+def _enclosure_link(enclosure: Enclosure) -> str:
+    """A file (with a safe URL) as a link named by its file name, with its type
+    and size when known."""
+    name = enclosure.url.rstrip("/").rsplit("/", 1)[-1] or enclosure.url
+    facts = [enclosure.media_type] if enclosure.media_type else []
+    if enclosure.length:
+        facts.append(_size(enclosure.length))
+    label = escape(name) + (f" ({escape(', '.join(facts))})" if facts else "")
+    return f'<a href="{escape(enclosure.url)}">{label}</a>'
+
+
+def _size(length: int) -> str:
+    if length < 1000:
+        return f"{length} bytes"
+    size = length / 1000
+    for unit in ("kB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
 
 
 def _source_link(source: SourceRef) -> str:

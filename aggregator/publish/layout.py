@@ -11,7 +11,9 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
 
 from aggregator import outputs
 from aggregator.models import Entry
@@ -60,8 +62,14 @@ def section_slugs(sections: Iterable[str]) -> dict[str, str]:
     return slugs
 
 
-def section_feed_path(slug: str) -> str:
-    return f"{SECTIONS_DIR}/{slug}.atom"
+# Each section is published in every feed format, as sections/<slug>.<ext>.
+SECTION_OUTPUTS = (outputs.ATOM, outputs.RSS, outputs.JSON_FEED)
+
+
+def section_feed_path(slug: str, output: outputs.Output = outputs.ATOM) -> str:
+    """Where a section's feed in ``output``'s format lives: sections/<slug> plus
+    the merged feed's extension (".atom", ".rss", ".json")."""
+    return f"{SECTIONS_DIR}/{slug}{PurePosixPath(output.name).suffix}"
 
 
 def ordered_sections(configured: Sequence[str], entries: Iterable[Entry]) -> list[str]:
@@ -109,5 +117,40 @@ def newest_update(entries: Iterable[Entry]) -> datetime:
     return max((as_utc(entry.updated) for entry in entries), default=EPOCH)
 
 
+def feed_updated(entries: Iterable[Entry], changed: datetime | None) -> datetime:
+    """A feed's own date: when its entries last ``changed`` (as publishing
+    recorded it), but never before its newest entry's ``updated``."""
+    newest = newest_update(entries)
+    return newest if changed is None else max(newest, as_utc(changed))
+
+
 def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def distinct_updates(entries: Sequence[Entry]) -> list[Entry]:
+    """``entries`` in the same order, no two with the same ``updated``.
+
+    Feed validators warn about two Atom entries updated at the same instant,
+    and readers that sort by it cannot order them.  Among entries sharing an
+    instant the one with the smallest id keeps it, and each other one moves
+    forward a second at a time to the next instant free: later, never
+    earlier, so ``updated`` stays at or after ``published``.  The result
+    depends on the entries alone, so the same entries give the same dates.
+    """
+    taken: set[datetime] = set()
+    moved: dict[int, datetime] = {}
+    order = sorted(range(len(entries)), key=lambda i: (as_utc(entries[i].updated), entries[i].id))
+    for index in order:
+        moment = as_utc(entries[index].updated)
+        while moment in taken:
+            moment += _ONE_SECOND
+        taken.add(moment)
+        moved[index] = moment
+    return [
+        entry if as_utc(entry.updated) == moved[index] else replace(entry, updated=moved[index])
+        for index, entry in enumerate(entries)
+    ]
+
+
+_ONE_SECOND = timedelta(seconds=1)

@@ -24,8 +24,9 @@ from aggregator import outputs
 from aggregator.models import Entry, FeedMeta
 from aggregator.publish.content import entry_content_html, safe_href
 from aggregator.publish.layout import (
+    SECTION_OUTPUTS,
     as_utc,
-    newest_update,
+    feed_updated,
     ordered_sections,
     section_feed_path,
     section_slugs,
@@ -50,19 +51,29 @@ class EntryView:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedLink:
+    href: str
+    media_type: str
+    title: str  # for autodiscovery: which section, which format
+
+
+@dataclass(frozen=True, slots=True)
 class SectionView:
     name: str
     anchor: str
-    feed_href: str
-    feed_title: str
+    feed_href: str  # the Atom one, linked from the section's heading
+    feeds: tuple[FeedLink, ...]  # every format, for autodiscovery
     entries: tuple[EntryView, ...]
 
 
-def render_page(entries: Sequence[Entry], meta: FeedMeta) -> bytes:
+def render_page(
+    entries: Sequence[Entry], meta: FeedMeta, *, updated: datetime | None = None
+) -> bytes:
     """The HTML5 page: entries grouped by section, sections in publishing order.
 
-    Every section gets an autodiscovery link to its feed, but only sections
-    with entries get a heading on the page.
+    Every section gets autodiscovery links to its feeds (one per format), but
+    only sections with entries get a heading on the page.  ``updated`` is
+    when the entries last changed, as for the feeds (None: the newest entry's).
     """
     names = ordered_sections(meta.sections, entries)
     slugs = section_slugs(names)
@@ -71,19 +82,25 @@ def render_page(entries: Sequence[Entry], meta: FeedMeta) -> bytes:
             name=name,
             anchor=f"section-{slugs[name]}",
             feed_href=section_feed_path(slugs[name]),
-            feed_title=f"{meta.title} — {name}",
+            feeds=tuple(
+                FeedLink(
+                    href=section_feed_path(slugs[name], output),
+                    media_type=output.media_type,
+                    title=f"{meta.title} — {name} ({output.label})",
+                )
+                for output in SECTION_OUTPUTS
+            ),
             entries=tuple(_entry_view(entry) for entry in entries if entry.section == name),
         )
         for name in names
     )
-    updated = newest_update(entries)
+    updated = feed_updated(entries, updated)
     template = _environment().get_template(_TEMPLATE)
     html = template.render(
         title=meta.title,
         description=meta.description,
         generator=meta.generator,
         feeds=(outputs.ATOM, outputs.RSS, outputs.JSON_FEED),
-        section_type=outputs.ATOM.media_type,
         sections=sections,
         updated_iso=_iso(updated),
         updated_text=_display(updated),

@@ -10,6 +10,8 @@ unknown paths)::
     /feed.rss              feed.rss                application/rss+xml
     /feed.json             feed.json               application/feed+json
     /sections/<slug>.atom  sections/<slug>.atom    application/atom+xml; slug is [a-z0-9-]+
+    /sections/<slug>.rss   sections/<slug>.rss     application/rss+xml
+    /sections/<slug>.json  sections/<slug>.json    application/feed+json
     /sources.opml          opml()                  text/x-opml
     /healthz               200 "ok" / 503          while healthy() / not
     /status                JSON of status()        never cached
@@ -65,6 +67,8 @@ JSON_FEED = "application/feed+json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 OPML = "text/x-opml; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+# A section's feed's type by its file's extension (see publish.layout.section_feed_path).
+_SECTION_TYPES = {"atom": ATOM, "rss": RSS, "json": JSON_FEED}
 
 # The page is static HTML built from feed content that nh3 already cleaned;
 # the policy is the second line of defence should anything slip through: no
@@ -106,6 +110,7 @@ def create_app(
     cache_max_age: int = 300,
     refresh: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
+    feed_link: Callable[[str], str | None] = lambda path: None,
 ) -> web.Application:
     """The application serving ``out_dir`` (read on each request, so it may not exist yet).
 
@@ -116,7 +121,8 @@ def create_app(
     OPML document.  ``status()`` and ``opml()`` are called at most once per
     ``refresh`` seconds of ``clock()``; 0 calls them for every request.
     ``cache_max_age`` is the seconds shared caches and readers may reuse a
-    file without asking again.
+    file without asking again.  ``feed_link(path)`` is the ``Link`` header
+    sent with the file at ``path`` (WebSub's hubs and self link), None for none.
     """
     if cache_max_age < 0:
         raise ValueError(f"cache_max_age must be >= 0, not {cache_max_age}")
@@ -126,6 +132,10 @@ def create_app(
     files = FileCache()
     base = os.fspath(out_dir)
 
+    def linked(relative: str, fixed: Mapping[str, str]) -> Mapping[str, str]:
+        link = feed_link(relative)
+        return fixed if link is None else {**fixed, "Link": link}
+
     def serve_file(relative: str, content_type: str, fixed: Mapping[str, str]) -> Handler:
         path = os.path.join(base, relative)
 
@@ -133,7 +143,7 @@ def create_app(
             representation = await files.get(path)
             if representation is None:
                 raise web.HTTPNotFound()
-            return await _respond(request, representation, content_type, fixed)
+            return await _respond(request, representation, content_type, linked(relative, fixed))
 
         return handler
 
@@ -141,11 +151,14 @@ def create_app(
         # The route's pattern limits the slug, as decoded, to [a-z0-9-]+: no
         # '/' or '.' reaches the file system, so there is nothing to traverse
         # with.  Any other name never matches the route and is a 404.
-        path = os.path.join(base, SECTIONS_DIR, request.match_info["slug"] + ".atom")
+        extension = request.match_info["extension"]
+        path = os.path.join(base, SECTIONS_DIR, request.match_info["slug"] + "." + extension)
         representation = await files.get(path)
         if representation is None:
             raise web.HTTPNotFound()
-        return await _respond(request, representation, ATOM, cacheable)
+        relative = f"{SECTIONS_DIR}/{request.match_info['slug']}.{extension}"
+        headers = linked(relative, cacheable)
+        return await _respond(request, representation, _SECTION_TYPES[extension], headers)
 
     last_opml: Representation | None = None
     opml_now = _Every(opml, refresh, clock)
@@ -181,7 +194,8 @@ def create_app(
     router.add_get(f"/{ATOM_FILE}", serve_file(ATOM_FILE, ATOM, cacheable))
     router.add_get(f"/{RSS_FILE}", serve_file(RSS_FILE, RSS, cacheable))
     router.add_get(f"/{JSON_FILE}", serve_file(JSON_FILE, JSON_FEED, cacheable))
-    router.add_get(f"/{SECTIONS_DIR}/{{slug:[a-z0-9-]+}}.atom", section)
+    extensions = "|".join(_SECTION_TYPES)
+    router.add_get(f"/{SECTIONS_DIR}/{{slug:[a-z0-9-]+}}.{{extension:{extensions}}}", section)
     router.add_get("/sources.opml", sources_opml)
     router.add_get("/healthz", healthz)
     router.add_get("/status", status_json)

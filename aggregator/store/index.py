@@ -70,7 +70,9 @@ class BandHit(NamedTuple):
 
     band: int
     copy_id: int
-    at: datetime  # the copy's date, to merge these with copies not yet stored
+    # The copy's date in whole seconds since 1970, to merge these with copies
+    # not yet stored: seconds, not a datetime made for every row of the answer.
+    seconds: int
 
 
 class NearDuplicateIndex(Protocol):

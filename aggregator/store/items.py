@@ -13,12 +13,13 @@ An *item* is one story as published; a *copy* is one source's entry of it
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from ..models import SourceRef
+from ..models import Enclosure, SourceRef
 from .index import IndexedCopy
 
 # Ids from here up, in a MergeIntent, name what an earlier step of the same
@@ -44,6 +45,8 @@ class StoredItem:
     language: str | None
     lead_source: str
     sources: tuple[SourceRef, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    image: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,30 @@ class ItemWrite:
     content_html: str
     author: str | None
     language: str | None
+    # The lead copy's files and main image: a rewrite replaces them, a retext
+    # (another copy's text shown) leaves them.
+    enclosures: tuple[Enclosure, ...] = ()
+    image: str | None = None
+
+
+def media_json(enclosures: Sequence[Enclosure], image: str | None) -> str | None:
+    """An item's enclosures and image as the stores keep them (one text column); None for none."""
+    if not enclosures and image is None:
+        return None
+    data = {"enclosures": [e.to_json() for e in enclosures], "image": image}
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def media_from_json(text: object) -> tuple[tuple[Enclosure, ...], str | None]:
+    """What :func:`media_json` wrote; nothing for NULL."""
+    if not isinstance(text, str):
+        return (), None
+    data = json.loads(text)
+    image = data.get("image")
+    return (
+        tuple(Enclosure.from_json(e) for e in data.get("enclosures", [])),
+        image if isinstance(image, str) else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +257,21 @@ class ItemStore(Protocol):
 
     def iter_items(self) -> Iterator[StoredItem]:
         """Every item, with its sources."""
+        ...
+
+    def delete_items_before(self, cutoff: datetime) -> int:
+        """Delete every item both published and first seen before ``cutoff``
+        (``retention``), with its copies and their near-duplicate index
+        entries (signatures and band keys), in one transaction (a savepoint
+        inside the caller's); returns how many items went, and counts a
+        change to what is published (the generation) when any did.
+
+        Both dates, so that an old story a feed still carries, or one stored
+        late, is kept for the whole retention after it was first seen.  A
+        copy deleted while its source still carries it is stored again as a
+        new item (with the same uid) if the source sends it again changed;
+        summaries (shared by input hash) and sources are not touched.
+        """
         ...
 
     def duplicate_clusters(self) -> list[DuplicateCluster]:

@@ -59,6 +59,8 @@ from .items import (
     ItemWrite,
     MergeIntent,
     StoredItem,
+    media_from_json,
+    media_json,
 )
 
 # Rows of merge_locks: lock_for_merge maps each key to one of them.  Enough
@@ -184,6 +186,10 @@ MIGRATIONS: tuple[str, ...] = (
         body bytea NOT NULL
     );
     """,
+    # An item's enclosures and main image (items.media_json), NULL for none.
+    """
+    ALTER TABLE items ADD COLUMN media text;
+    """,
 )
 
 # A copy not stored before, in one statement: its item (when it makes one:
@@ -195,10 +201,10 @@ MIGRATIONS: tuple[str, ...] = (
 _STORE_NEW_COPY = """
 WITH item AS (
     INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, published,
-                       updated, content_html, author, language, lead_source, first_seen)
+                       updated, content_html, author, language, lead_source, first_seen, media)
     SELECT %(uid)s, %(section)s, %(title)s, %(link)s, %(canonical_url)s, %(fingerprint)s,
            %(published)s, %(updated)s, %(content_html)s, %(author)s, %(language)s,
-           %(source)s, %(when)s
+           %(source)s, %(when)s, %(media)s
     WHERE %(uid)s::text IS NOT NULL
     RETURNING id
 ), copy AS (
@@ -252,7 +258,8 @@ _COPY_COLUMNS = (
     "c.score, c.matched, c.shown"
 )
 _ITEM_COLUMNS = (
-    "id, uid, section, title, link, published, updated, content_html, author, language, lead_source"
+    "id, uid, section, title, link, published, updated, content_html, author, language, "
+    "lead_source, media"
 )
 _SOURCE_COLUMNS = (
     "name, etag, last_modified, content_hash, title, site_link, last_fetch, last_success, "
@@ -713,6 +720,7 @@ class PostgresStore:
                 "content_html": new and new.content_html,
                 "author": new and new.author,
                 "language": new and new.language,
+                "media": new and media_json(new.enclosures, new.image),
                 "source": intent.source,
                 "when": when,
                 "item": None if step.item_id == own else _resolve(step.item_id, items),
@@ -793,8 +801,8 @@ class PostgresStore:
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         row = self._db.execute(
             "INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, "
-            "published, updated, content_html, author, language, lead_source, first_seen) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            "published, updated, content_html, author, language, lead_source, first_seen, "
+            "media) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (
                 uid,
                 item.section,
@@ -809,6 +817,7 @@ class PostgresStore:
                 item.language,
                 lead_source,
                 _second(when),
+                media_json(item.enclosures, item.image),
             ),
         ).fetchone()
         assert row is not None
@@ -820,7 +829,7 @@ class PostgresStore:
             "UPDATE items SET section = %s, title = %s, link = %s, canonical_url = %s, "
             "fingerprint = %s, published = COALESCE(%s, published), "
             "updated = COALESCE(%s, %s, published), content_html = %s, author = %s, "
-            "language = %s WHERE id = %s",
+            "language = %s, media = %s WHERE id = %s",
             (
                 item.section,
                 item.title,
@@ -833,6 +842,7 @@ class PostgresStore:
                 item.content_html,
                 item.author,
                 item.language,
+                media_json(item.enclosures, item.image),
                 item_id,
             ),
         )
@@ -905,7 +915,7 @@ class PostgresStore:
         # text, cost a fraction of what psycopg takes to adapt datetimes.
         rows = self._db.execute(
             f"""
-            SELECT q.k, h.copy_id, h.at
+            SELECT q.k, h.copy_id, extract(epoch FROM h.at)::bigint
             FROM unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::bigint[])
                 AS q (k, band, low, high)
             CROSS JOIN LATERAL (
@@ -926,7 +936,7 @@ class PostgresStore:
         ).fetchall()
         for k, copy_id, at in rows:
             key = keys[k]
-            hit = BandHit(key[0], int(copy_id), at)
+            hit = BandHit(key[0], int(copy_id), int(at))
             for n in wanted[key]:
                 hits[n].append(hit)
         return hits
@@ -990,6 +1000,34 @@ class PostgresStore:
             DuplicateCluster(item_id, uid, title, link, tuple(members))
             for item_id, ((uid, title, link), members) in clusters.items()
         ]
+
+    @_translated
+    def delete_items_before(self, cutoff: datetime) -> int:
+        cutoff = _second(cutoff)
+        with self.transaction():
+            doomed = [
+                int(row[0])
+                for row in self._db.execute(
+                    "SELECT id FROM items WHERE published < %s AND first_seen < %s FOR UPDATE",
+                    (cutoff, cutoff),
+                )
+            ]
+            if not doomed:
+                return 0
+            # By band key and copy: the index on dedup_bands leads with the band.
+            self._db.execute(
+                "DELETE FROM dedup_bands b USING dedup_copies c "
+                "WHERE c.item_id = ANY(%s) AND b.band = ANY(c.bands) AND b.copy_id = c.id",
+                (doomed,),
+            )
+            for statement in (
+                "DELETE FROM dedup_copies WHERE item_id = ANY(%s)",
+                "DELETE FROM item_sources WHERE item_id = ANY(%s)",
+                "DELETE FROM items WHERE id = ANY(%s)",
+            ):
+                self._db.execute(statement, (doomed,))
+            self.bump_generation()
+        return len(doomed)
 
     @_translated
     def latest_items(
@@ -1158,7 +1196,21 @@ def _source_state(row: tuple[Any, ...]) -> SourceState:
 
 
 def _stored_item(row: tuple[Any, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
-    (item_id, uid, section, title, link, published, updated, content, author, language, lead) = row
+    (
+        item_id,
+        uid,
+        section,
+        title,
+        link,
+        published,
+        updated,
+        content,
+        author,
+        language,
+        lead,
+        media,
+    ) = row
+    enclosures, image = media_from_json(media)
     return StoredItem(
         id=int(item_id),
         uid=uid,
@@ -1172,6 +1224,8 @@ def _stored_item(row: tuple[Any, ...], sources: tuple[SourceRef, ...]) -> Stored
         language=language,
         lead_source=lead,
         sources=sources,
+        enclosures=enclosures,
+        image=image,
     )
 
 

@@ -23,7 +23,6 @@ import sqlite3
 import struct
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -42,6 +41,8 @@ from .items import (
     ItemWrite,
     MergeIntent,
     StoredItem,
+    media_from_json,
+    media_json,
 )
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
@@ -162,6 +163,10 @@ MIGRATIONS: tuple[str, ...] = (
         body BLOB NOT NULL
     );
     """,
+    # An item's enclosures and main image (items.media_json), NULL for none.
+    """
+    ALTER TABLE items ADD COLUMN media TEXT;
+    """,
 )
 
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
@@ -174,7 +179,8 @@ _COPY_COLUMNS = (
     "c.score, c.matched, c.shown"
 )
 _ITEM_COLUMNS = (
-    "id, uid, section, title, link, published, updated, content_html, author, language, lead_source"
+    "id, uid, section, title, link, published, updated, content_html, author, language, "
+    "lead_source, media"
 )
 
 
@@ -686,15 +692,15 @@ class SqliteStore:
                         step.content_hash,
                         intent.when,
                     )
-                    index = step.index
-                    matched = index.matched
-                    if index.item_id >= PENDING or (matched or 0) >= PENDING:
-                        index = replace(
-                            index,
-                            item_id=resolve(index.item_id, items),
-                            matched=resolve(matched, copies) if matched is not None else None,
-                        )
-                    copies[n] = self._index_copy(index, step.replacing)
+                    index, matched = step.index, step.index.matched
+                    copies[n] = self._index_copy(
+                        index,
+                        step.replacing,
+                        # Ids the intent could not know, resolved here rather
+                        # than in a copy of the record (one per new copy).
+                        item_id=resolve(index.item_id, items),
+                        matched=resolve(matched, copies) if matched is not None else None,
+                    )
                     if step.show:
                         self._show_copy(item_id, copies[n])
                 except Exception as exc:
@@ -706,8 +712,8 @@ class SqliteStore:
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         cursor = self._db.execute(
             "INSERT INTO items (uid, section, title, link, canonical_url, fingerprint, "
-            "published, updated, content_html, author, language, lead_source, first_seen) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "published, updated, content_html, author, language, lead_source, first_seen, "
+            "media) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 uid,
                 item.section,
@@ -722,6 +728,7 @@ class SqliteStore:
                 item.language,
                 lead_source,
                 to_text(when),
+                media_json(item.enclosures, item.image),
             ),
         )
         assert cursor.lastrowid is not None
@@ -732,7 +739,7 @@ class SqliteStore:
             "UPDATE items SET section = ?, title = ?, link = ?, canonical_url = ?, "
             "fingerprint = ?, published = COALESCE(?, published), "
             "updated = COALESCE(?, ?, published), content_html = ?, author = ?, "
-            "language = ? WHERE id = ?",
+            "language = ?, media = ? WHERE id = ?",
             (
                 item.section,
                 item.title,
@@ -745,6 +752,7 @@ class SqliteStore:
                 item.content_html,
                 item.author,
                 item.language,
+                media_json(item.enclosures, item.image),
                 item_id,
             ),
         )
@@ -774,19 +782,27 @@ class SqliteStore:
 
     # -- the near-duplicate index ---------------------------------------------
 
-    def _index_copy(self, copy: IndexedCopy, replacing: IndexedCopy | None = None) -> int:
+    def _index_copy(
+        self,
+        copy: IndexedCopy,
+        replacing: IndexedCopy | None = None,
+        *,
+        item_id: int | None = None,
+        matched: int | None = None,
+    ) -> int:
         """Store a copy and its band keys; ``replacing``: what its source said
-        before, as the look-up returned it.  Returns the copy's id."""
+        before, as the look-up returned it; ``item_id`` and ``matched``, when
+        given, in place of the copy's own.  Returns the copy's id."""
         at = _seconds(copy.at)
         values = (
-            copy.item_id,
+            copy.item_id if item_id is None else item_id,
             copy.title,
             at,
             copy.signature,
             _band_blob(copy.bands),
             copy.method,
             copy.score,
-            copy.matched,
+            copy.matched if matched is None else matched,
             int(copy.shown),
         )
         if replacing is None:
@@ -843,7 +859,7 @@ class SqliteStore:
             for k, (band, low, high) in enumerate(chunk):
                 params += (k, band, low, high, *left_out)
             for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
-                hit = BandHit(chunk[k][0], copy_id, datetime.fromtimestamp(at, UTC))
+                hit = BandHit(chunk[k][0], copy_id, at)
                 for n in wanted[chunk[k]]:
                     hits[n].append(hit)
         return hits
@@ -937,6 +953,36 @@ class SqliteStore:
                 ).fetchall()
             )
         return self._with_sources(rows)
+
+    def delete_items_before(self, cutoff: datetime) -> int:
+        when = to_text(cutoff)
+        doomed = [
+            int(row[0])
+            for row in self._db.execute(
+                "SELECT id FROM items WHERE published < ? AND first_seen < ?", (when, when)
+            )
+        ]
+        if not doomed:
+            return 0
+        with self.transaction():
+            for chunk in _chunks(doomed):
+                marks = ",".join("?" * len(chunk))
+                copies = self._db.execute(
+                    f"SELECT id, bands FROM dedup_copies WHERE item_id IN ({marks})", chunk
+                ).fetchall()
+                # By band key and copy: the index on dedup_bands leads with the band.
+                self._db.executemany(
+                    "DELETE FROM dedup_bands WHERE band = ? AND copy_id = ?",
+                    [(band, copy_id) for copy_id, bands in copies for band in _bands_of(bands)],
+                )
+                for statement in (
+                    f"DELETE FROM dedup_copies WHERE item_id IN ({marks})",
+                    f"DELETE FROM item_sources WHERE item_id IN ({marks})",
+                    f"DELETE FROM items WHERE id IN ({marks})",
+                ):
+                    self._db.execute(statement, chunk)
+            self.bump_generation()
+        return len(doomed)
 
     def iter_items(self) -> Iterator[StoredItem]:
         rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id").fetchall()
@@ -1048,10 +1094,24 @@ def _source_state(row: tuple[object, ...]) -> SourceState:
 
 
 def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
-    (item_id, uid, section, title, link, published, updated, content, author, language, lead) = row
+    (
+        item_id,
+        uid,
+        section,
+        title,
+        link,
+        published,
+        updated,
+        content,
+        author,
+        language,
+        lead,
+        media,
+    ) = row
     published_at = from_text(_opt(published))
     updated_at = from_text(_opt(updated))
     assert published_at is not None and updated_at is not None
+    enclosures, image = media_from_json(media)
     return StoredItem(
         id=int(str(item_id)),
         uid=str(uid),
@@ -1065,6 +1125,8 @@ def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> Sto
         language=_opt(language),
         lead_source=str(lead),
         sources=sources,
+        enclosures=enclosures,
+        image=image,
     )
 
 

@@ -86,7 +86,7 @@ def hits_to(new: PreparedCopy, *others: IndexedCopy) -> dict[str, list[BandHit]]
     assert new.facts is not None
     return {
         new.entry_key: [
-            BandHit(band, other.id, other.at)
+            BandHit(band, other.id, int(other.at.timestamp()))
             for other in others
             for band in dict.fromkeys(new.facts.bands)
             if band in other.bands

@@ -11,6 +11,7 @@ from aggregator.dedup.keys import (
     content_fingerprint,
     entry_key,
     entry_uuid,
+    without_tracking,
 )
 from aggregator.models import ParsedItem
 
@@ -94,3 +95,19 @@ def test_fingerprint_ignores_markup_and_case_but_needs_enough_text() -> None:
     assert content_fingerprint("Title", body) == content_fingerprint("TITLE!", body.upper())
     assert content_fingerprint("Title", body) != content_fingerprint("Other", body)
     assert content_fingerprint("Title", "too short") is None
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://a.example/x?utm_source=rss&id=3&fbclid=9#top", "https://a.example/x?id=3#top"),
+        ("https://a.example/x?UTM_Medium=a&gclid=1", "https://a.example/x"),
+        ("HTTP://A.example/x/?b=2&a=1", "HTTP://A.example/x/?b=2&a=1"),  # nothing else touched
+        ("https://a.example/x?utm%5Fsource=a&q=utm_source", "https://a.example/x?q=utm_source"),
+        ("http://[::1/x?utm_source=a", "http://[::1/x?utm_source=a"),  # does not parse: as it was
+    ],
+)
+def test_without_tracking_drops_only_tracking_parameters(url: str, shown: str) -> None:
+    assert without_tracking(url) == shown
+    # The parameters it drops are exactly the ones copies are compared without.
+    assert canonical_url(without_tracking(url)) == canonical_url(url)

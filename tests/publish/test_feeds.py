@@ -94,7 +94,8 @@ def test_atom_round_trips_through_feedparser() -> None:
         ("alternate", "https://example.com/"),
     ]
     assert escaping.title_detail.language == "de"
-    assert "id" not in local.source  # a local file has no feed to name
+    # A local file has no feed to name: its source's id is made from its name.
+    assert local.source["id"].startswith("urn:uuid:")
 
 
 def test_rss_round_trips_through_feedparser() -> None:

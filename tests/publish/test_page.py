@@ -61,9 +61,15 @@ def test_autodiscovery_links_for_every_feed_and_section() -> None:
         ("application/atom+xml", "feed.atom"),
         ("application/rss+xml", "feed.rss"),
         ("application/feed+json", "feed.json"),
-        ("application/atom+xml", "sections/world.atom"),
-        ("application/atom+xml", "sections/tech-science.atom"),
-        ("application/atom+xml", "sections/empty.atom"),
+        *[
+            (media_type, f"sections/{slug}.{extension}")
+            for slug in ("world", "tech-science", "empty")
+            for media_type, extension in (
+                ("application/atom+xml", "atom"),
+                ("application/rss+xml", "rss"),
+                ("application/feed+json", "json"),
+            )
+        ],
     ]
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 
 import feedparser
 import pytest
@@ -21,8 +22,14 @@ ALL_FILES = [
     "feed.rss",
     "feed.json",
     "sections/world.atom",
+    "sections/world.rss",
+    "sections/world.json",
     "sections/tech-science.atom",
+    "sections/tech-science.rss",
+    "sections/tech-science.json",
     "sections/empty.atom",
+    "sections/empty.rss",
+    "sections/empty.json",
     "index.html",
 ]
 
@@ -34,6 +41,7 @@ def _mtimes(out: Path) -> dict[str, int]:
 def test_public_surface() -> None:
     assert sorted(aggregator.publish.__all__) == [
         "PublishReport",
+        "Stamp",
         "entry_content_html",
         "publish",
         "render_atom",
@@ -86,9 +94,15 @@ def test_changed_entry_rewrites_only_what_shows_it(tmp_path: Path) -> None:
         "feed.rss",
         "feed.json",
         "sections/tech-science.atom",
+        "sections/tech-science.rss",
+        "sections/tech-science.json",
         "index.html",
     ]
-    assert report.unchanged == ["sections/world.atom", "sections/empty.atom"]
+    assert report.unchanged == [
+        f"sections/{slug}.{extension}"
+        for slug in ("world", "empty")
+        for extension in ("atom", "rss", "json")
+    ]
     assert b"A new title" in (tmp_path / "feed.atom").read_bytes()
 
 
@@ -179,3 +193,86 @@ def test_entry_chars_counts_what_an_entry_publishes() -> None:
     assert entry_chars(_sized(MERGED, 4000)) > entry_chars(_sized(MERGED, 400)) + 3000
     longer = dataclasses.replace(MERGED, title=MERGED.title * 10)
     assert entry_chars(longer) == entry_chars(MERGED) + 9 * len(MERGED.title)
+
+
+NOW = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
+LATER = datetime(2024, 6, 2, 8, 0, tzinfo=UTC)
+
+
+def _feed_dates(out: Path, name: str) -> tuple[str, str]:
+    atom = feedparser.parse((out / f"{name}.atom").read_bytes()).feed.updated
+    rss = feedparser.parse((out / f"{name}.rss").read_bytes()).feed.updated
+    return atom, rss
+
+
+def test_feed_date_moves_when_entries_change_and_only_then(tmp_path: Path) -> None:
+    first = publish(ENTRIES, META, tmp_path, stamps={}, now=NOW)
+    assert _feed_dates(tmp_path, "feed") == (
+        "2024-06-01T08:00:00+00:00",
+        "Sat, 01 Jun 2024 08:00:00 +0000",
+    )
+    before = _mtimes(tmp_path)
+
+    # The same entries a day later: the same stamps, not one byte rewritten.
+    again = publish(list(ENTRIES), META, tmp_path, stamps=first.stamps, now=LATER)
+    assert again.written == []
+    assert again.stamps == first.stamps
+    assert _mtimes(tmp_path) == before
+
+    # An entry dropped, with no entry newer than before: the date still moves.
+    dropped = publish([MERGED, LOCAL], META, tmp_path, stamps=first.stamps, now=LATER)
+    assert _feed_dates(tmp_path, "feed")[0] == "2024-06-02T08:00:00+00:00"
+    assert _feed_dates(tmp_path, "sections/tech-science")[0] == "2024-06-02T08:00:00+00:00"
+    # A section whose entries did not change keeps its date and its bytes.
+    assert _feed_dates(tmp_path, "sections/world")[0] == "2024-06-01T08:00:00+00:00"
+    assert "sections/world.atom" in dropped.unchanged
+    assert "sections/world.rss" in dropped.unchanged
+
+
+def test_without_now_a_feed_is_dated_by_its_newest_entry(tmp_path: Path) -> None:
+    report = publish(ENTRIES, META, tmp_path)
+    assert report.stamps == {}
+    assert _feed_dates(tmp_path, "feed")[0] == "2024-05-02T12:30:00+00:00"
+
+
+def test_no_two_published_entries_share_an_updated_instant(tmp_path: Path) -> None:
+    # The W3C validator's "Two entries with the same value for atom:updated".
+    same = MERGED.updated
+    twins = [
+        dataclasses.replace(MERGED, id="urn:b", updated=same),
+        dataclasses.replace(MERGED, id="urn:a", updated=same),
+        dataclasses.replace(MERGED, id="urn:c", updated=same + timedelta(seconds=1)),
+    ]
+    publish(twins, META, tmp_path)
+    parsed = feedparser.parse((tmp_path / "feed.atom").read_bytes())
+    updated = {entry.id: entry.updated for entry in parsed.entries}
+    assert len(set(updated.values())) == 3
+    # The smallest id keeps the instant; the others move later, never earlier.
+    assert updated["urn:a"] == "2024-05-02T12:30:00+00:00"
+    assert updated["urn:b"] == "2024-05-02T12:30:01+00:00"
+    assert updated["urn:c"] == "2024-05-02T12:30:02+00:00"
+    items = json.loads((tmp_path / "feed.json").read_bytes())["items"]
+    assert {item["id"]: item["date_modified"] for item in items} == updated
+
+
+ATOM_NS = "{http://www.w3.org/2005/Atom}"
+
+
+def test_every_atom_file_passes_the_validators_checks(tmp_path: Path) -> None:
+    """The W3C validator's checks that warned before, mirrored (it cannot run here):
+    no two entries updated at one instant, and every atom:source with an id,
+    a title and an updated (RFC 4287 4.2.11 recommends them all)."""
+    same = dataclasses.replace(ESCAPING, updated=MERGED.updated, section=MERGED.section)
+    publish([MERGED, same, LOCAL], META, tmp_path, now=NOW)
+    atom_files = sorted(tmp_path.rglob("*.atom"))
+    assert len(atom_files) == 4  # the merged feed and three sections
+    for path in atom_files:
+        root = ElementTree.parse(path).getroot()
+        entries = root.findall(f"{ATOM_NS}entry")
+        updated = [entry.findtext(f"{ATOM_NS}updated") for entry in entries]
+        assert len(set(updated)) == len(updated), path
+        for entry in entries:
+            source = entry.find(f"{ATOM_NS}source")
+            assert source is not None, path
+            for child in ("id", "title", "updated"):
+                assert source.findtext(f"{ATOM_NS}{child}"), (path, child)

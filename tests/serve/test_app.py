@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.serve.app import PAGE_POLICY
+from aggregator.serve.app import PAGE_POLICY, create_app
 from tests.serve.live import Controls, LiveServer
 
 # A fixed mtime, so Last-Modified is known without reading the clock.
@@ -26,6 +27,14 @@ FILES = {
     "/sections/tech-science.atom": (
         "sections/tech-science.atom",
         "application/atom+xml; charset=utf-8",
+    ),
+    "/sections/tech-science.rss": (
+        "sections/tech-science.rss",
+        "application/rss+xml; charset=utf-8",
+    ),
+    "/sections/tech-science.json": (
+        "sections/tech-science.json",
+        "application/feed+json; charset=utf-8",
     ),
 }
 
@@ -213,8 +222,11 @@ def test_head_sends_get_headers_and_no_body(
         "/sections/UPPER.atom",
         "/sections/under_score.atom",
         "/sections/.atom",
-        "/sections/tech-science.rss",
+        "/sections/tech-science.xml",
+        "/sections/tech-science.html",
+        "/sections/tech-science.rss.atom",
         "/sections/missing.atom",
+        "/sections/missing.json",
         "/index.html",
         "/nothing",
     ],
@@ -291,3 +303,43 @@ def test_sources_opml_comes_from_the_callback_with_validators(
     changed = server.request("/sources.opml", {"If-None-Match": etag})
     assert (changed.status, changed.body) == (200, controls.opml)
     assert controls.opml_calls == 4
+
+
+def test_feeds_carry_the_websub_link_header_and_other_files_none(
+    out_dir: Path, published: dict[str, bytes]
+) -> None:
+    from aggregator.config import WebSubConfig, parse_config
+    from aggregator.websub import feed_link_header
+
+    config = parse_config(
+        "base_url: https://news.example/\nsources:\n  - {name: A, url: http://a.example/, "
+        "section: S}\n",
+        out_dir / "feeds.yaml",
+    )
+    config = dataclasses.replace(config, websub=WebSubConfig(("https://hub.example/",)))
+    app = create_app(
+        out_dir,
+        status=dict,
+        healthy=lambda: True,
+        opml=lambda: b"",
+        feed_link=lambda path: feed_link_header(config, path),
+    )
+    live = LiveServer(app).start()
+    try:
+        for route, (name, _type) in FILES.items():
+            link = live.request(route).headers.get("link")
+            if name == "index.html":
+                assert link is None
+            else:
+                assert link == (
+                    f'<https://hub.example/>; rel="hub", <https://news.example/{name}>; rel="self"'
+                ), route
+        # A 304 carries it too, as the headers a 200 would.
+        tag = live.request("/feed.rss").headers["etag"]
+        assert 'rel="hub"' in live.request("/feed.rss", {"If-None-Match": tag}).headers["link"]
+    finally:
+        live.stop()
+
+
+def test_without_hubs_no_link_header(server: LiveServer, published: dict[str, bytes]) -> None:
+    assert "link" not in server.request("/feed.atom").headers

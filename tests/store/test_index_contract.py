@@ -38,11 +38,12 @@ def test_band_hits_are_the_copies_with_a_querys_bands_within_its_window(store: S
         BandQuery((9,), WHEN + HOUR, WHEN + 2 * HOUR),
     ]
     first, second = store.band_hits(queries, excluding=[copy_ids["left out"]])
-    assert sorted((hit.band, hit.copy_id, hit.at) for hit in first) == sorted(
+    seconds = int(WHEN.timestamp())
+    assert sorted((hit.band, hit.copy_id, hit.seconds) for hit in first) == sorted(
         [
-            (1, copy_ids["in"], WHEN),
-            (2, copy_ids["in"], WHEN),
-            (2, copy_ids["edge"], WHEN + 2 * HOUR),  # the window's ends are in it
+            (1, copy_ids["in"], seconds),
+            (2, copy_ids["in"], seconds),
+            (2, copy_ids["edge"], seconds + 2 * 3600),  # the window's ends are in it
         ]
     )
     assert second == []

@@ -7,13 +7,14 @@ the dedup stage uses: only the protocol, so another store is one parameter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from aggregator.errors import StoreError
 from aggregator.store import Store
-from aggregator.store.index import IndexedCopy
+from aggregator.store.index import BandQuery, IndexedCopy
 from aggregator.store.items import (
     PENDING,
     CopyRecord,
@@ -287,3 +288,67 @@ def test_latest_items_of_some_sources_are_those_any_of_them_carries(store: Store
     assert titles({"one", "three"}) == ["a", "c"]
     assert titles(set()) == []
     assert len(store.latest_items(1, sources={"two", "three"})) == 1
+
+
+def test_items_past_the_retention_go_with_their_copies_and_index_entries(store: Store) -> None:
+    late = WHEN + timedelta(days=10)
+    (old_id,) = apply(store, "one", new("one", "old", 0, bands=(7,)))
+    apply(store, "two", join("two", "copy", old_id, bands=(7, 8)))
+    old_story = new("one", "late", 0, bands=(7,), at=late)
+    assert old_story.insert is not None
+    # Published long ago but first seen late (a feed that lists old stories): kept.
+    old_story = replace(
+        old_story,
+        insert=replace(old_story.insert, item=replace(old_story.insert.item, published=WHEN)),
+    )
+    with store.transaction():
+        late_id, fresh_id = store.apply_merge(
+            MergeIntent("one", late, (old_story, new("one", "fresh", 1, at=late)))
+        )
+    generation = store.get_meta("generation")
+
+    assert store.delete_items_before(WHEN + timedelta(days=1)) == 1
+
+    assert store.items_by_id([old_id, late_id, fresh_id]) == store.items_by_id([late_id, fresh_id])
+    assert {i.id for i in store.latest_items(10)} == {late_id, fresh_id}
+    assert store.copies_for_merge("one", ["old", "late"]).keys() == {"late"}
+    assert store.copies_for_merge("two", ["copy"]) == {}
+    (hits,) = store.band_hits([BandQuery((7, 8), WHEN - timedelta(hours=1), late)])
+    late_copy = store.copies_for_merge("one", ["late"])["late"].indexed
+    assert late_copy is not None
+    assert [(hit.band, hit.copy_id) for hit in hits] == [(7, late_copy.id)]
+    assert store.get_meta("generation") != generation  # publishing sees the change
+
+    # Nothing left to delete: nothing written, the generation unchanged.
+    generation = store.get_meta("generation")
+    assert store.delete_items_before(WHEN + timedelta(days=1)) == 0
+    assert store.get_meta("generation") == generation
+    # The deleted copy stored again is a new item under the same uid.
+    (again,) = apply(store, "one", new("one", "old", 0))
+    assert store.items_by_id([again])[0].uid == "uid one old"
+
+
+def test_an_items_enclosures_and_image_are_kept_and_a_rewrite_replaces_them(
+    store: Store,
+) -> None:
+    from aggregator.models import Enclosure
+
+    audio = Enclosure("https://cdn.example/ep.mp3", "audio/mpeg", 48213504)
+    video = Enclosure("https://cdn.example/ep.mp4", None, None)
+    step = new("one", "ep", 0)
+    assert step.insert is not None
+    media = replace(step.insert.item, enclosures=(audio, video), image="https://cdn.example/i.jpg")
+    step = replace(step, insert=replace(step.insert, item=media))
+    item_id, plain_id = apply(store, "one", step, new("one", "plain", 1))
+    stored, plain = store.items_by_id([item_id, plain_id])
+    assert stored.enclosures == (audio, video)
+    assert stored.image == "https://cdn.example/i.jpg"
+    assert (plain.enclosures, plain.image) == ((), None)
+
+    rewrite = join("one", "ep", item_id, content_hash="hash 2")
+    rewritten = replace(media, enclosures=(video,), image=None)
+    before = store.copies_for_merge("one", ["ep"])["ep"].indexed
+    apply(store, "one", replace(rewrite, rewrite=rewritten, replacing=before))
+    (again,) = store.items_by_id([item_id])
+    assert (again.enclosures, again.image) == ((video,), None)
+    assert {i.id: i.enclosures for i in store.latest_items(5)}[item_id] == (video,)
