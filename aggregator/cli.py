@@ -6,6 +6,9 @@
     aggregate status [-c FILE] [--db PATH]               health of every source
     aggregate duplicates [-c FILE] [--db PATH]           stories merged from several copies, and why
     aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
+    aggregate import FILE.opml | URL [-c FILE]          add an OPML list's feeds to feeds.yaml
+    aggregate add URL --section S [--name N] [-c FILE]  add one feed to feeds.yaml
+    aggregate remove NAME [-c FILE]                      take a source out of feeds.yaml
     aggregate worker [-c FILE] [--concurrency N]         run jobs of a PostgreSQL store's cluster
     aggregate db migrate [-c FILE] [--db URL]            create or migrate the store's schema
     aggregate filters [-c FILE] [--source NAME]          which stored items each filter leaves out
@@ -28,8 +31,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from . import __version__
 from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
-from .config import DEFAULT_CONFIG, Config, StoreLocation, load_config, store_location
+from .config import (
+    DEFAULT_CONFIG,
+    Config,
+    SourceConfig,
+    StoreLocation,
+    load_config,
+    store_location,
+)
 from .errors import AggregatorError, ConfigError
 from .redact import printable, redact_text
 from .schedule import is_failing
@@ -39,6 +50,8 @@ from .store.lock import WriterLock
 if TYPE_CHECKING:
     from .results import PassReport
 
+# Commands with a parser of their own (aggregator/commands/sources.py).
+SOURCE_COMMANDS = ("import", "add", "remove")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 # How long the daemon and workers let work under way finish after a stop signal.
 STOP_GRACE_SECONDS = 3.0
@@ -52,8 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "command",
         nargs="?",
-        choices=["status", "duplicates", "summarize", "worker", "db", "filters"],
+        choices=["status", "duplicates", "summarize", "worker", "db", "filters", *SOURCE_COMMANDS],
         help="'status' prints the health of every source; "
+        "'import', 'add' and 'remove' edit the sources in feeds.yaml (see 'aggregate add --help'); "
         "'duplicates' lists the stories merged from several copies; "
         "'summarize' prints the key sentences of a text (see 'aggregate summarize --help'); "
         "'worker' runs the jobs of a PostgreSQL store until stopped; "
@@ -61,9 +75,68 @@ def _parser() -> argparse.ArgumentParser:
         "'filters' previews which stored items each filter rule leaves out",
     )
     parser.add_argument("action", nargs="?", choices=["migrate"], help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=f"aggregate {__version__}")
+    _add_options(parser, _OPTIONS)
+    return parser
+
+
+# Each option, by the name argparse stores it under.  The daemon's parser
+# takes them all; each command named first takes its own (its --help lists them).
+_OPTIONS = (
+    "source",
+    "concurrency",
+    "config",
+    "once",
+    "out",
+    "db",
+    "host",
+    "port",
+    "stop_grace",
+    "log_level",
+)
+_COMMAND_OPTIONS = {
+    "status": ("config", "db", "log_level"),
+    "duplicates": ("config", "db", "log_level"),
+    "worker": ("config", "db", "concurrency", "stop_grace", "log_level"),
+    "db": ("config", "db", "log_level"),
+    "filters": ("config", "db", "source", "log_level"),
+}
+_COMMAND_HELP = {
+    "status": "Print the health of every source: state, last fetch and success, next due "
+    "time, failures, items stored, last error.",
+    "duplicates": "List the stories merged from several copies, and why each copy was merged.",
+    "worker": "Run the jobs of a PostgreSQL store's cluster until stopped (SIGTERM, SIGINT); "
+    "SIGHUP re-reads the configuration.",
+    "db": "db migrate: create or migrate the store's schema (and the job queue's).",
+    "filters": "Preview, source by source, which stored items each filter rule leaves out, "
+    "without changing anything.",
+}
+
+
+def _command_parser(command: str) -> argparse.ArgumentParser:
+    parser = OneLineArgumentParser(prog=f"aggregate {command}", description=_COMMAND_HELP[command])
+    if command == "db":
+        parser.add_argument("action", nargs="?", choices=["migrate"], help="the one action")
+    _add_options(parser, _COMMAND_OPTIONS[command])
+    defaults: dict[str, object] = {name: None for name in _OPTIONS}
+    defaults.update(command=command, action=None, once=False)
+    # What the rest of main() reads of the options this command does not take.
+    parser.set_defaults(**{k: v for k, v in defaults.items() if k not in _COMMAND_OPTIONS[command]})
+    return parser
+
+
+def _add_options(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    for name in names:
+        _OPTION_ADDERS[name](parser)
+
+
+def _source_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source", metavar="NAME", help="'filters': preview this source's rules only"
     )
+
+
+def _concurrency_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=_count,
@@ -71,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="jobs a worker runs at once (overrides cluster.concurrency)",
     )
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-c",
         "--config",
@@ -78,32 +154,66 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_CONFIG,
         help="configuration file (default: feeds.yaml)",
     )
+
+
+def _once_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="run one pass, publish, and exit")
+
+
+def _out_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, help="output directory (overrides output.dir)")
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
         type=_store,
         help="database file, sqlite:/// URL or postgresql:// URL (overrides store)",
     )
+
+
+def _host_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address the daemon listens on (overrides serve.host)")
+
+
+def _port_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=_port, help="port the daemon listens on (overrides serve.port)"
     )
+
+
+def _stop_grace_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stop-grace",
         type=_seconds,
         default=None,
         metavar="SECONDS",
-        help="how long the daemon lets the work under way finish when stopped "
-        "(SIGTERM, SIGINT) before it cancels it (default: 3)",
+        help="how long the work under way may finish when stopped "
+        "(SIGTERM, SIGINT) before it is cancelled (default: 3)",
     )
+
+
+def _log_level_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log to stderr (default: WARNING)",
     )
-    return parser
+
+
+_OPTION_ADDERS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "source": _source_option,
+    "concurrency": _concurrency_option,
+    "config": _config_option,
+    "once": _once_option,
+    "out": _out_option,
+    "db": _db_option,
+    "host": _host_option,
+    "port": _port_option,
+    "stop_grace": _stop_grace_option,
+    "log_level": _log_level_option,
+}
 
 
 def _seconds(text: str) -> float:
@@ -153,9 +263,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .commands.summarize import main as summarize
 
         return summarize(arguments[1:])
-    args = _parser().parse_args(arguments)
-    if args.command == "summarize":
-        print("aggregate: put 'summarize' first: aggregate summarize --help", file=sys.stderr)
+    if arguments[:1] and arguments[0] in SOURCE_COMMANDS:
+        # Each edits feeds.yaml with options of its own; no store is opened.
+        from .commands.sources import main as sources
+
+        return sources(arguments)
+    if arguments[:1] and arguments[0] in _COMMAND_OPTIONS:
+        args = _command_parser(arguments[0]).parse_args(arguments[1:])
+    else:
+        args = _parser().parse_args(arguments)
+    if args.command in ("summarize", *SOURCE_COMMANDS):
+        print(
+            f"aggregate: put '{args.command}' first: aggregate {args.command} --help",
+            file=sys.stderr,
+        )
         return EXIT_CONFIG
     logging.basicConfig(
         level=args.log_level,
@@ -201,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # which the other commands do not need to pay for at start-up.
             from .daemon import run_daemon
 
-            return run_daemon(config, stop_grace=grace)
+            return run_daemon(config, stop_grace=grace, reload=_reloader(args))
     except AggregatorError as error:
         print(f"aggregate: {printable(str(error))}", file=sys.stderr)
         return EXIT_FAILED
@@ -229,14 +350,27 @@ def _cluster_command(args: argparse.Namespace, config: Config, grace: float) -> 
         )
         return EXIT_CONFIG
     if args.command == "worker":
-        return cluster.worker(config, concurrency=args.concurrency, stop_grace=grace)
+        return cluster.worker(
+            config, concurrency=args.concurrency, stop_grace=grace, reload=_reloader(args)
+        )
     if args.command == "db":
         return cluster.migrate(config, sys.stdout)
     if args.once:
         return _once(config, sys.stdout, run=cluster.run_once)
     from .cluster.daemon import run_cluster_daemon
 
-    return run_cluster_daemon(config, stop_grace=grace)
+    return run_cluster_daemon(config, stop_grace=grace, reload=_reloader(args))
+
+
+def _reloader(args: argparse.Namespace) -> Callable[[], Config]:
+    """What SIGHUP reads: the configuration file again, with the same options."""
+
+    def reload() -> Config:
+        return load_config(args.config).with_overrides(
+            out=args.out, db=args.db, host=args.host, port=args.port
+        )
+
+    return reload
 
 
 def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = None) -> int:
@@ -249,7 +383,7 @@ def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = N
         from .pipeline import run_once  # the whole pipeline; `status` does not need it
 
         run = run_once
-    progress, close = _progress_bar(len(config.sources))
+    progress, close = _progress_bar(len(config.polled_sources))
     try:
         report = run(config, progress=progress)
     finally:
@@ -302,9 +436,12 @@ def _status(config: Config, out: TextIO) -> int:
     for source in config.sources:
         state = states.get(source.name)
         if state is None or state.last_fetch is None:
-            rows.append((source.name, "new", "never", "never", "now", "0", "0", ""))
+            due = "now" if source.enabled else "never"
+            rows.append((source.name, _new_or_paused(source), "never", "never", due, "0", "0", ""))
             continue
-        if state.disabled:
+        if not source.enabled:
+            health = "paused"
+        elif state.disabled:
             health = "disabled"
         elif is_failing(state.consecutive_failures):
             health = "failing"
@@ -318,7 +455,7 @@ def _status(config: Config, out: TextIO) -> int:
                 health,
                 _when(state.last_fetch),
                 _when(state.last_success),
-                "never" if state.disabled else _when(state.next_due),
+                "never" if state.disabled or not source.enabled else _when(state.next_due),
                 str(state.consecutive_failures),
                 str(state.items_stored),
                 printable(redact_text(state.disabled or state.last_error or "", source.url)),
@@ -345,6 +482,10 @@ def _duplicates(config: Config, out: TextIO) -> int:
         store.close()
     out.write(duplicates_report(clusters))
     return EXIT_OK
+
+
+def _new_or_paused(source: SourceConfig) -> str:
+    return "new" if source.enabled else "paused"
 
 
 def _when(value: object) -> str:

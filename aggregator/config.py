@@ -82,6 +82,9 @@ class SourceConfig:
     allow_private: bool = False
     language: str | None = None
     algorithm: str | None = None  # summary algorithm for this source; None: summary.algorithm
+    # False pauses the source, as Miniflux's "disabled" does: never polled,
+    # its stored items published as before until they age out.
+    enabled: bool = True
     filters: Filters = NO_FILTERS  # the top-level rules, then the source's own
 
     @property
@@ -217,6 +220,11 @@ class Config:
         return tuple(dict.fromkeys(s.section for s in self.sources))
 
     @property
+    def polled_sources(self) -> tuple[SourceConfig, ...]:
+        """The sources to poll: every one but those paused (``enabled: false``)."""
+        return tuple(s for s in self.sources if s.enabled)
+
+    @property
     def shared_store(self) -> PostgresURL | None:
         """The PostgreSQL database that processes on many machines share; None: SQLite."""
         return self.store if isinstance(self.store, PostgresURL) else None
@@ -238,6 +246,35 @@ class Config:
             host=host or self.serve.host, port=self.serve.port if port is None else port
         )
         return replace(self, output=output, store=store, serve=serve)
+
+
+def reloaded(running: Config, started: Config, loaded: Config) -> tuple[Config, tuple[str, ...]]:
+    """The configuration a running daemon takes from ``loaded`` (feeds.yaml read
+    again, with the command line's overrides), and the keys it cannot take.
+
+    What the daemon made at start stays as it is until a restart: the store it
+    opened, the address it listens on, the output directory it serves, its
+    HTTP client (``fetch``) and its cluster settings; each that ``loaded``
+    changes, compared with ``started`` (the configuration it started with), is
+    named.  Everything else -- the sources above all, then titles, summary,
+    digest, dedup and interval settings -- is ``loaded``'s."""
+    restart = {
+        "store": loaded.store != started.store,
+        "serve": loaded.serve != started.serve,
+        "output.dir": loaded.output.dir != started.output.dir,
+        "fetch": loaded.fetch != started.fetch,
+        "cluster": loaded.cluster != started.cluster,
+    }
+    config = replace(
+        loaded,
+        path=running.path,
+        store=running.store,
+        serve=running.serve,
+        output=replace(loaded.output, dir=running.output.dir),
+        fetch=running.fetch,
+        cluster=running.cluster,
+    )
+    return config, tuple(key for key, changed in restart.items() if changed)
 
 
 # Each key's default is written once, in its dataclass; the reader takes it
@@ -348,6 +385,7 @@ SOURCE_KEYS = {
     "allow_private": "let this source live on a loopback or private address",
     "language": "language of the source's text",
     "algorithm": "summarizer algorithm for this source",
+    "enabled": "false pauses the source: not polled, its stored items still published",
     "filters": "rules that leave this source's entries out, after the top-level ones",
 }
 
@@ -804,6 +842,7 @@ class _Reader:
                 allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
                 language=self.optional(found, "language", self.string, None),
                 algorithm=self.optional(found, "algorithm", self.algorithm, None),
+                enabled=self.optional(found, "enabled", self.boolean, True),
                 filters=filters.then(self.filter_rules(found["filters"]))
                 if "filters" in found
                 else filters,

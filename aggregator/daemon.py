@@ -20,7 +20,12 @@ final publish has what is left of the same grace: past it, it is abandoned
 (each file is replaced whole, and the next start publishes what is stored).
 A second SIGTERM or SIGINT during the grace ends it at once: what runs is
 cancelled and nothing more is published.
-SIGHUP is logged and otherwise ignored: the configuration is not re-read.
+SIGHUP re-reads the configuration (``systemctl reload``): sources added,
+removed, paused or changed take effect at once (their jobs are added, removed
+or replaced; a publish follows, so a removed source leaves the feeds), and so
+do the other settings but those made at start (see
+:func:`aggregator.config.reloaded`), which are logged as needing a restart.
+An invalid file is logged as one error line and the running configuration kept.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from .config import Config, SourceConfig
+from .config import Config, SourceConfig, load_config, reloaded
+from .errors import ConfigError
+from .models import SourceState
 from .pipeline import Pipeline, utc_now
-from .publish.opml import OpmlSource, render_opml
+from .publishing import sources_opml
 from .redact import redact_text, redact_url
 from .schedule import Timing, first_due, is_failing
 from .serve import Limits, Server, create_app
@@ -60,8 +67,17 @@ DESCRIPTORS_KEPT = 64
 
 
 class Daemon:
-    def __init__(self, config: Config, *, stop_grace: float = STOP_GRACE_SECONDS):
+    def __init__(
+        self,
+        config: Config,
+        *,
+        stop_grace: float = STOP_GRACE_SECONDS,
+        reload: Callable[[], Config] | None = None,
+    ):
         self.config = config
+        self._started_with = config
+        # Reads the configuration again, with the command line's overrides.
+        self._reload = reload or (lambda: load_config(config.path))
         self.stop_grace = stop_grace
         self.stopping = asyncio.Event()
         self._hurry = asyncio.Event()  # a second stop signal: no more grace
@@ -142,9 +158,47 @@ class Daemon:
         self.stopping.set()
 
     def _hang_up(self) -> None:
-        # Until the daemon can reload its configuration, SIGHUP (a closed
-        # terminal, or a habit of `kill -HUP`) must not kill it.
-        log.warning("SIGHUP: ignored; restart the daemon to apply a changed configuration")
+        """SIGHUP: read the configuration again and apply it (see the module's docstring)."""
+        scheduler, pipeline = self._scheduler, self._pipeline
+        if scheduler is None or pipeline is None or self.stopping.is_set():
+            log.warning("SIGHUP: ignored while starting or stopping")
+            return
+        try:
+            loaded = self._reload()
+        except ConfigError as error:
+            log.error("SIGHUP: the running configuration is kept: %s", error)
+            return
+        config, kept = reloaded(self.config, self._started_with, loaded)
+        for key in kept:
+            log.warning("SIGHUP: '%s' changed; it takes effect at the next restart", key)
+        before = {s.name: s for s in self.config.polled_sources}
+        after = {s.name: s for s in config.polled_sources}
+        self.config = config
+        pipeline.reconfigure(config)  # rows for new sources, before they are scheduled
+        for name in before.keys() - after.keys():
+            job = scheduler.get_job(_job_id(name))
+            if job is not None:
+                job.remove()
+        changed = [s for name, s in after.items() if before.get(name) != s]
+        states = {s.name: s for s in self._store.source_states(counts=False)} if self._store else {}
+        now = utc_now()
+        for source in changed:
+            job = scheduler.get_job(_job_id(source.name))
+            if job is not None:
+                job.remove()
+            if source.name in states:
+                self._schedule(scheduler, source, states[source.name], now)
+        # Sources gone or back change what is published: publish now.
+        self.request_publish(delay=timedelta(0))
+        added = sorted(after.keys() - before.keys())
+        removed = sorted(before.keys() - after.keys())
+        log.warning(
+            "SIGHUP: configuration reloaded: %d sources polled (%d added, %d stopped, %d changed)",
+            len(after),
+            len(added),
+            len(removed),
+            len(changed) - len(added),
+        )
 
     def healthy(self) -> bool:
         return (
@@ -159,22 +213,26 @@ class Daemon:
     def _schedule_sources(self, scheduler: AsyncIOScheduler, store: Store) -> None:
         states = {s.name: s for s in store.source_states()}
         now = utc_now()
-        for source in self.config.sources:
-            state = states[source.name]
-            if state.disabled:
-                log.warning("%s: not polled: %s", source.name, state.disabled)
-                continue
-            stored = max((t for t in (state.next_due, state.retry_after) if t), default=None)
-            timing = self._timing(source)
-            scheduler.add_job(
-                self.poll,
-                trigger="interval",
-                seconds=timing.clamp(source.interval),
-                next_run_time=first_due(now, timing, source.name, stored),
-                id=_job_id(source.name),
-                name=source.name,
-                args=[source],
-            )
+        for source in self.config.polled_sources:
+            self._schedule(scheduler, source, states[source.name], now)
+
+    def _schedule(
+        self, scheduler: AsyncIOScheduler, source: SourceConfig, state: SourceState, now: datetime
+    ) -> None:
+        if state.disabled:
+            log.warning("%s: not polled: %s", source.name, state.disabled)
+            return
+        stored = max((t for t in (state.next_due, state.retry_after) if t), default=None)
+        timing = self._timing(source)
+        scheduler.add_job(
+            self.poll,
+            trigger="interval",
+            seconds=timing.clamp(source.interval),
+            next_run_time=first_due(now, timing, source.name, stored),
+            id=_job_id(source.name),
+            name=source.name,
+            args=[source],
+        )
 
     async def poll(self, source: SourceConfig) -> None:
         """Poll one source, then set when it is next due."""
@@ -334,7 +392,7 @@ def sources_status(
         state = states.get(source.name)
         if state is None:
             continue
-        scheduled = next_due(source.name)
+        scheduled = next_due(source.name) if source.enabled else None
         due = state.next_due if scheduled is False else scheduled
         sources.append(
             {
@@ -347,26 +405,12 @@ def sources_status(
                 "consecutive_failures": state.consecutive_failures,
                 "failing": is_failing(state.consecutive_failures),
                 "disabled": state.disabled,
+                "paused": not source.enabled,  # enabled: false
                 "next_due": _iso(due if isinstance(due, datetime) else None),
                 "items_stored": state.items_stored,
             }
         )
     return {"healthy": healthy, "sources": sources}
-
-
-def sources_opml(config: Config, store: Store) -> bytes:
-    """The configured sources as OPML, at the addresses they now live at."""
-    states = {s.name: s for s in store.source_states()}
-    sources = [
-        OpmlSource(
-            name=source.name,
-            section=source.section,
-            xml_url=(states[source.name].url if source.name in states else None) or source.url,
-            html_url=states[source.name].site_link if source.name in states else None,
-        )
-        for source in config.sources
-    ]
-    return render_opml(sources, title=config.title)
 
 
 def _job_id(name: str) -> str:
@@ -377,5 +421,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
-def run_daemon(config: Config, *, stop_grace: float = STOP_GRACE_SECONDS) -> int:
-    return asyncio.run(Daemon(config, stop_grace=stop_grace).run())
+def run_daemon(
+    config: Config,
+    *,
+    stop_grace: float = STOP_GRACE_SECONDS,
+    reload: Callable[[], Config] | None = None,
+) -> int:
+    """Run the daemon until stopped; ``reload`` reads the configuration again on SIGHUP."""
+    return asyncio.run(Daemon(config, stop_grace=stop_grace, reload=reload).run())

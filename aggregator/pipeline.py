@@ -91,7 +91,7 @@ async def _run_once(
     config: Config, store: Store, now: datetime, progress: Callable[[str], None] | None
 ) -> PassReport:
     async with Pipeline(config, store) as pipeline:
-        report = await pipeline.update(config.sources, now, progress)
+        report = await pipeline.update(config.polled_sources, now, progress)
         summarized, report.published = await pipeline.publish_if_changed()
         report.summarized += summarized
     return report
@@ -129,6 +129,14 @@ class Pipeline:
         self._workers = workers
         self._publisher = Publisher(config, store, workers)
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
+
+    def reconfigure(self, config: Config) -> None:
+        """Work under ``config`` from the next update and publish on (the
+        daemon's SIGHUP): its sources, summary, dedup and output settings.  The
+        fetcher and the workers, made at start, stay as they are."""
+        self.config = config
+        self._publisher = Publisher(config, self.store, self._workers)
+        self.store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:
         await self._fetcher.__aenter__()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -28,7 +28,7 @@ from .dedup.keys import without_tracking
 from .errors import bug_details, bug_message
 from .filters import EntryFields
 from .models import Entry, Summary
-from .outputs import MERGED
+from .outputs import MERGED, OPML
 from .store import Store, StoredItem
 from .websub import RETRY_DELAY
 from .workers import POOL_MIN_BYTES, Workers
@@ -110,9 +110,14 @@ class Publisher:
         self._forget_expired()
         if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
             return 0, None
+        # Only what configured sources carry: a source removed from feeds.yaml
+        # leaves the published feeds at once (its items stay stored).  A
+        # paused one stays published (enabled: false is not a removal).
         items = [
             item
-            for item in self.store.latest_items(self.config.output.max_entries)
+            for item in self.store.latest_items(
+                self.config.output.max_entries, sources=self._sources
+            )
             if not self._left_out(item)
         ]
         # One job per published item serves both steps: making a job resolves
@@ -169,13 +174,13 @@ class Publisher:
     def _publish(self, items: Sequence[StoredItem], keys: Sequence[str]) -> PublishReport:
         """Render and write the given items (newest first), with their summaries by key."""
         from .models import FeedMeta
-        from .publish import publish
+        from .publish import publish, write_if_changed
         from .summarize.digest import build_digests
 
         summaries = self.store.summaries(keys)
         keep_tracking = self.config.output.keep_tracking
         entries = [
-            _entry(item, summaries.get(key), keep_tracking=keep_tracking)
+            _entry(item, summaries.get(key), self._sources, keep_tracking=keep_tracking)
             for item, key in zip(items, keys, strict=True)
         ]
         digests = build_digests(
@@ -199,6 +204,13 @@ class Publisher:
         if report.stamps != stamps:
             with self.store.transaction():
                 self.store.set_meta(_STAMPS, _dump_stamps(report.stamps))
+        # The subscription list, beside the feeds: a static server of the
+        # output directory serves it as the daemon does.
+        opml = self.config.output.dir / OPML.name
+        if write_if_changed(opml, sources_opml(self.config, self.store)):
+            report.written.append(OPML.name)
+        else:
+            report.unchanged.append(OPML.name)
         for _unrendered, error in report.unrenderable:
             log.error("%s", error)
             log.debug("%s", error.details)
@@ -226,7 +238,8 @@ class Publisher:
             ],
             "digest": [config.digest.window, config.digest.sentences],
             "sources": [
-                [s.name, s.section, s.algorithm, s.filters.signature()] for s in config.sources
+                [s.name, s.section, s.algorithm, s.location, s.filters.signature()]
+                for s in config.sources
             ],
         }
         return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
@@ -257,11 +270,19 @@ def _dump_stamps(stamps: Mapping[str, Stamp]) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def _entry(item: StoredItem, summary: Summary | None, *, keep_tracking: bool = False) -> Entry:
+def _entry(
+    item: StoredItem,
+    summary: Summary | None,
+    configured: Collection[str],
+    *,
+    keep_tracking: bool = False,
+) -> Entry:
     """The published entry of a stored item; its links without tracking
-    parameters unless ``keep_tracking`` (see :func:`.dedup.keys.without_tracking`)."""
+    parameters unless ``keep_tracking`` (see :func:`.dedup.keys.without_tracking`).
+    A copy from a source no longer configured is not credited (its story is
+    published because a configured source carries it too)."""
     clean = _same if keep_tracking else _untracked
-    sources = item.sources
+    sources = tuple(ref for ref in item.sources if ref.name in configured) or item.sources
     if not keep_tracking:
         sources = tuple(
             replace(source, item_link=_untracked(source.item_link)) for source in sources
@@ -280,6 +301,23 @@ def _entry(item: StoredItem, summary: Summary | None, *, keep_tracking: bool = F
         enclosures=item.enclosures,
         image=item.image,
     )
+
+
+def sources_opml(config: Config, store: Store) -> bytes:
+    """The configured sources as OPML, at the addresses they now live at."""
+    from .publish.opml import OpmlSource, render_opml
+
+    states = {s.name: s for s in store.source_states(counts=False)}
+    sources = [
+        OpmlSource(
+            name=source.name,
+            section=source.section,
+            xml_url=(states[source.name].url if source.name in states else None) or source.url,
+            html_url=states[source.name].site_link if source.name in states else None,
+        )
+        for source in config.sources
+    ]
+    return render_opml(sources, title=config.title)
 
 
 def _same(url: str | None) -> str | None:

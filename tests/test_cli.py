@@ -37,3 +37,48 @@ def test_control_characters_in_errors_never_reach_the_terminal(tmp_path: Path) -
     assert code == 0 and "bad]0;owned[2J.txt" in status, status
     for text in (once, status):
         assert not any(char in text for char in CONTROLS), repr(text)
+
+
+def _exit_of(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exit:  # argparse's --help, --version and usage errors
+            code = int(exit.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_version() -> None:
+    import aggregator
+
+    assert _exit_of(["--version"]) == (0, f"aggregate {aggregator.__version__}\n", "")
+
+
+def test_each_commands_help_lists_its_own_options() -> None:
+    own = {
+        "status": {"--config", "--db", "--log-level"},
+        "duplicates": {"--config", "--db", "--log-level"},
+        "worker": {"--config", "--db", "--concurrency", "--stop-grace", "--log-level"},
+        "db": {"--config", "--db", "--log-level"},
+        "filters": {"--config", "--db", "--source", "--log-level"},
+        "import": {"--config", "--section"},
+        "add": {"--config", "--section", "--name"},
+        "remove": {"--config"},
+        "summarize": {"--sentences", "--algorithm", "--jsonl", "--allow-private"},
+    }
+    every = {"--once", "--out", "--host", "--port", "--stop-grace", "--concurrency", "--db"}
+    every |= {"--config", "--log-level", "--section", "--name", "--sentences", "--jsonl"}
+    every |= {"--source"}
+    for command, options in own.items():
+        code, out, _ = _exit_of([command, "--help"])
+        assert code == 0 and out.startswith(f"usage: aggregate {command} "), out
+        listed = {word.rstrip(",") for word in out.split() if word.startswith("--")}
+        assert options <= listed, command
+        assert not (every - options - {"--help"}) & listed, command
+
+
+def test_a_command_refuses_an_option_it_does_not_take(tmp_path: Path) -> None:
+    code, _, err = _exit_of(["status", "--port", "3", "-c", str(tmp_path / "feeds.yaml")])
+    assert code == 2
+    assert err == "aggregate status: error: unrecognized arguments: --port 3\n"

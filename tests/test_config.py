@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
-from aggregator.config import PostgresURL, load_config, parse_config, parse_duration
+from aggregator.config import Config, PostgresURL, load_config, parse_config, parse_duration
 from aggregator.errors import ConfigError
 from tests.conftest import REPO
 
@@ -274,6 +274,32 @@ def test_a_bad_cluster_value_names_its_key(tmp_path: Path, cluster: str, key: st
         parse_config(f"cluster:\n  {cluster}\n{ONE_SOURCE}", tmp_path / "feeds.yaml")
     assert f"cluster.{key}:" in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_reloaded_keeps_what_was_made_at_start_and_names_it(tmp_path: Path) -> None:
+    from aggregator.config import reloaded
+
+    def config(text: str) -> Config:
+        return parse_config(text, tmp_path / "feeds.yaml")
+
+    base = "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n"
+    started = config(base + "serve: {port: 0}\n")
+    running = started.with_overrides(out=tmp_path / "elsewhere", port=8123)
+    loaded = config(
+        "title: New title\nfetch: {timeout: 5s}\nsources:\n"
+        "  - {name: b, url: 'https://b.example/', section: T, enabled: false}\n"
+    )
+
+    applied, kept = reloaded(running, started, loaded)
+
+    assert kept == ("serve", "fetch")
+    assert applied.title == "New title"
+    assert [(s.name, s.enabled) for s in applied.sources] == [("b", False)]
+    assert applied.polled_sources == ()
+    # The running daemon's own: its port, its output directory, its HTTP client.
+    assert applied.serve.port == 8123 and applied.output.dir == tmp_path / "elsewhere"
+    assert applied.fetch == running.fetch and applied.store == running.store
+    assert reloaded(running, started, started)[1] == ()
 
 
 def test_retention_and_keep_tracking_are_read_with_their_defaults(tmp_path: Path) -> None:

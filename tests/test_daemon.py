@@ -392,6 +392,66 @@ def test_sighup_does_not_stop_the_daemon(
     assert b"Grain corridor" in (tmp_path / "out" / "feed.atom").read_bytes()
 
 
+def test_sighup_reloads_the_sources(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
+) -> None:
+    kyiv = feed_server.add("/kyiv", Route(RSS))
+    rdf = feed_server.add("/rdf", Route((DATA / "feeds" / "rss10.rdf").read_bytes()))
+    config = write_config(tmp_path, feed_server, ["/kyiv"])
+    daemon = start(config)
+    assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
+
+    # Edited as a user would, while it runs: one source added, the other removed.
+    assert main(["add", feed_server.url("/rdf"), "--section", "Politics", "-c", str(config)]) == 0
+    assert main(["remove", "kyiv", "-c", str(config)]) == 0
+    assert wait_for(lambda: rdf.requests >= 1)  # add's own fetch
+    fetched_by_add = rdf.requests
+    daemon.process.send_signal(signal.SIGHUP)
+
+    assert wait_for(lambda: b"Parliament debates budget" in daemon.get("/feed.atom")[2])
+    assert rdf.requests > fetched_by_add
+    atom = daemon.get("/feed.atom")[2]
+    assert b"Grain corridor" not in atom  # removed: out of the feeds at once
+    assert list(daemon.status()) == ["RDF News"]
+    assert daemon.status()["RDF News"]["section"] == "Politics"
+    polls = kyiv.requests
+    assert wait_for(lambda: rdf.requests >= fetched_by_add + 3)  # polled every second
+    assert kyiv.requests == polls  # and the removed one no more
+    assert wait_for(lambda: b"RDF News" in (tmp_path / "out" / "sources.opml").read_bytes())
+    assert b"/kyiv" not in (tmp_path / "out" / "sources.opml").read_bytes()
+
+    # A broken file: one error line, the running configuration kept.
+    good = config.read_text()
+    config.write_text(good.replace("section: Politics", "section: [Politics"))
+    daemon.process.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "the running configuration is kept" in daemon.log_text())
+    errors = [line for line in daemon.log_text().splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and f"{config}:" in errors[0], errors
+    polled = rdf.requests
+    assert wait_for(lambda: rdf.requests >= polled + 2)
+    assert daemon.process.poll() is None
+
+    # A key it cannot take while running is named, the rest applied: the
+    # source moves to another section and is paused.
+    paused = good.replace("  port: 0", "  port: 1")
+    config.write_text(paused.replace("section: Politics", "section: World\n    enabled: false"))
+    daemon.process.send_signal(signal.SIGHUP)
+    assert wait_for(
+        lambda: "'serve' changed; it takes effect at the next restart" in daemon.log_text()
+    )
+    assert wait_for(lambda: daemon.status()["RDF News"]["section"] == "World")
+    assert daemon.status()["RDF News"]["paused"] is True
+    assert daemon.status()["RDF News"]["next_due"] is None
+    # Its job is gone: polled every second until then, not in the next three.
+    paused_at = rdf.requests
+    assert not wait_for(lambda: rdf.requests > paused_at + 1, 3)
+    assert b"Parliament debates budget" in daemon.get("/feed.atom")[2]  # still published
+    assert daemon.get("/healthz")[0] == 200
+
+    assert daemon.stop()[0] == 0
+    assert "Traceback" not in daemon.log_text()
+
+
 @pytest.mark.parametrize("value", ["soon", "-1", "inf", "nan"])
 def test_stop_grace_is_a_number_of_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:

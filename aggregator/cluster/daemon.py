@@ -13,15 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import PurePosixPath
 
 from ..config import Config
-from ..daemon import DESCRIPTORS_KEPT, sources_opml, sources_status
+from ..daemon import DESCRIPTORS_KEPT, sources_status
 from ..errors import AggregatorError, StoreError
 from ..publish.writer import write_if_changed
+from ..publishing import sources_opml
 from ..serve import Limits, Server, create_app
 from ..store import Store, open_store
 from ..websub import feed_link_header
@@ -32,13 +33,18 @@ log = logging.getLogger(__name__)
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def run_cluster_daemon(config: Config, *, stop_grace: float) -> int:
-    return asyncio.run(ClusterDaemon(config, stop_grace=stop_grace).run())
+def run_cluster_daemon(
+    config: Config, *, stop_grace: float, reload: Callable[[], Config] | None = None
+) -> int:
+    return asyncio.run(ClusterDaemon(config, stop_grace=stop_grace, reload=reload).run())
 
 
 class ClusterDaemon:
-    def __init__(self, config: Config, *, stop_grace: float):
+    def __init__(
+        self, config: Config, *, stop_grace: float, reload: Callable[[], Config] | None = None
+    ):
         self.config = config
+        self._reload = reload
         self.stop_grace = stop_grace
         self._store: Store | None = None
         self._mirrored: str | None = None
@@ -65,11 +71,16 @@ class ClusterDaemon:
             if config.configured_base_url is None:
                 config = replace(config, serve=replace(config.serve, port=server.port))
             worker = self._worker = Worker(
-                config, config.cluster.concurrency, self.stop_grace, signals=False
+                config,
+                config.cluster.concurrency,
+                self.stop_grace,
+                signals=False,
+                reload=self._reload,
+                started_with=self.config,
             )
             for signum in _STOP_SIGNALS:
                 loop.add_signal_handler(signum, worker.stopping.set)
-            loop.add_signal_handler(signal.SIGHUP, lambda: log.warning("SIGHUP: ignored"))
+            loop.add_signal_handler(signal.SIGHUP, self._hang_up)
             log.warning(
                 "serving %s on http://%s:%d/ (%d sources, jobs from %s)",
                 config.title,
@@ -92,6 +103,13 @@ class ClusterDaemon:
             with suppress(StoreError):
                 (self._store or store).close()
         return 0
+
+    def _hang_up(self) -> None:
+        """SIGHUP: the worker reads the configuration again; /status and OPML follow it."""
+        worker = self._worker
+        assert worker is not None
+        worker.hang_up()
+        self.config = replace(worker.config, serve=self.config.serve)
 
     def healthy(self) -> bool:
         worker = self._worker

@@ -86,9 +86,16 @@ class Node:
         self.pipeline = pipeline
         self.timing = config.cluster
         self.clock = clock
-        self._sources = {s.name: s for s in config.sources}
+        self._sources = {s.name: s for s in config.polled_sources}  # paused ones: never polled
         # Set when the store fails under a job: the process reconnects.
         self.store_failed = asyncio.Event()
+
+    def reconfigure(self, config: Config) -> None:
+        """Run the next jobs and ticks under ``config`` (a SIGHUP's): a poll of a
+        source it no longer lists is dropped, one it adds is polled when due."""
+        self.pipeline.reconfigure(config)
+        self.config = config
+        self._sources = {s.name: s for s in config.polled_sources}
 
     # -- jobs -------------------------------------------------------------
 

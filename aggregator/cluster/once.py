@@ -45,7 +45,7 @@ async def _run_once(
     config: Config, store: Store, progress: Callable[[str], None] | None, concurrency: int
 ) -> PassReport:
     run = uuid.uuid4().hex
-    names = [s.name for s in config.sources]
+    names = [s.name for s in config.polled_sources]
     async with (
         JobQueue.of(config) as queue,
         Pipeline(config, store) as pipeline,

@@ -9,6 +9,12 @@ wrong URL should not be retried forever.  Once running, a lost connection is
 logged and the worker reconnects, waiting twice as long each time (1 s to
 60 s); the jobs it was running are retried by the others (or by itself,
 once back) when its heartbeat goes stale.
+
+SIGHUP reads the configuration again, as the SQLite daemon does (see
+:func:`aggregator.config.reloaded`): the jobs after it run under the new
+one (a source added is polled when due, one removed is not polled again),
+and a publish is queued.  Send it to every daemon and worker: each process
+reads its own copy of the file.
 """
 
 from __future__ import annotations
@@ -18,10 +24,11 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Callable
 from contextlib import suppress
 
-from ..config import Config
-from ..errors import StoreError
+from ..config import Config, load_config, reloaded
+from ..errors import ConfigError, StoreError
 from ..pipeline import Pipeline
 from ..store import open_store
 from .node import Node
@@ -38,15 +45,28 @@ def run_worker(
     *,
     concurrency: int,
     stop_grace: float,
+    reload: Callable[[], Config] | None = None,
 ) -> int:
-    return asyncio.run(Worker(config, concurrency, stop_grace).run())
+    return asyncio.run(Worker(config, concurrency, stop_grace, reload=reload).run())
 
 
 class Worker:
     def __init__(
-        self, config: Config, concurrency: int, stop_grace: float, *, signals: bool = True
+        self,
+        config: Config,
+        concurrency: int,
+        stop_grace: float,
+        *,
+        signals: bool = True,
+        reload: Callable[[], Config] | None = None,
+        started_with: Config | None = None,
     ):
         self.config = config
+        # What SIGHUP compares the file with (the daemon's, before its port was known).
+        self._started_with = started_with or config
+        self._reload = reload or (lambda: load_config(config.path))
+        self._node: Node | None = None
+        self._after_reload: set[asyncio.Task[None]] = set()
         self.signals = signals  # False: the caller stops it (sets ``stopping``)
         self.running = False  # connected and running jobs
         self.concurrency = concurrency
@@ -60,7 +80,7 @@ class Worker:
         if self.signals:
             for signum in _STOP_SIGNALS:
                 loop.add_signal_handler(signum, self.stopping.set)
-            loop.add_signal_handler(signal.SIGHUP, lambda: log.warning("SIGHUP: ignored"))
+            loop.add_signal_handler(signal.SIGHUP, self.hang_up)
         try:
             await self._serve()  # the first failure is the command's error
             backoff = _FIRST_BACKOFF
@@ -91,13 +111,40 @@ class Worker:
                 JobQueue.of(self.config) as queue,
                 Pipeline(self.config, store) as pipeline,
             ):
-                node = Node(self.config, store, queue, pipeline)
+                node = self._node = Node(self.config, store, queue, pipeline)
                 queue.register(poll=node.poll, publish=node.publish)
                 log.warning("worker %s: running jobs from %s", self.name, self.config.store)
                 await self._until_stopped(node, queue)
         finally:
+            self._node = None
             with suppress(StoreError):
                 store.close()
+
+    def hang_up(self) -> None:
+        """SIGHUP: read the configuration again; the next jobs run under it."""
+        try:
+            loaded = self._reload()
+        except ConfigError as error:
+            log.error("SIGHUP: the running configuration is kept: %s", error)
+            return
+        config, kept = reloaded(self.config, self._started_with, loaded)
+        for key in kept:
+            log.warning("SIGHUP: '%s' changed; it takes effect at the next restart", key)
+        self.config = config
+        node = self._node
+        if node is not None:  # else: the next connection's node is made with it
+            node.reconfigure(config)
+            task = asyncio.ensure_future(self._publish_after_reload(node))
+            self._after_reload.add(task)
+            task.add_done_callback(self._after_reload.discard)
+        log.warning("SIGHUP: configuration reloaded: %d sources polled", len(config.polled_sources))
+
+    async def _publish_after_reload(self, node: Node) -> None:
+        # Sources gone or back change what is published.
+        try:
+            await node.queue.defer_publish()
+        except Exception as error:  # the database: the next change publishes
+            log.warning("SIGHUP: no publish queued: %s", error)
 
     async def _until_stopped(self, node: Node, queue: JobQueue) -> None:
         jobs = asyncio.create_task(

@@ -26,12 +26,21 @@ def _cluster() -> None:
             raise StoreError(f"{module} is not installed: {INSTALL_HINT}")
 
 
-def worker(config: Config, *, concurrency: int | None, stop_grace: float) -> int:
+def worker(
+    config: Config,
+    *,
+    concurrency: int | None,
+    stop_grace: float,
+    reload: Callable[[], Config] | None = None,
+) -> int:
     _cluster()
     from ..cluster.worker import run_worker
 
     return run_worker(
-        config, concurrency=concurrency or config.cluster.concurrency, stop_grace=stop_grace
+        config,
+        concurrency=concurrency or config.cluster.concurrency,
+        stop_grace=stop_grace,
+        reload=reload,
     )
 
 

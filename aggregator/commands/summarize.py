@@ -39,7 +39,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..config import FetchConfig
+from ..config import FetchConfig, SummaryConfig
 from ..errors import AggregatorError, ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
 from ..models import Document, FetchState, Summary
@@ -50,7 +50,9 @@ from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 
 __all__ = ["main"]
 
-DEFAULT_SENTENCES = 3  # a whole-text summary, as news summaries are usually measured
+# The pipeline's own default (summary.sentences): the command shows what a
+# published summary of the same text would be.
+DEFAULT_SENTENCES = SummaryConfig().sentences
 # With fewer texts than this, worker processes cost more to start than they save.
 _POOL_MIN_TEXTS = 64
 # Lines read, summarized and written per round: bounded memory for any input.

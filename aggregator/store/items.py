@@ -243,8 +243,12 @@ class ItemStore(Protocol):
         """
         ...
 
-    def latest_items(self, limit: int) -> list[StoredItem]:
-        """The ``limit`` newest items (by date, then id), newest first, with their sources."""
+    def latest_items(
+        self, limit: int, *, sources: Collection[str] | None = None
+    ) -> list[StoredItem]:
+        """The ``limit`` newest items (by date, then id), newest first, with their sources;
+        with ``sources``, only items at least one of those sources carries (the
+        items of a source no longer configured stay stored, unpublished)."""
         ...
 
     def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:

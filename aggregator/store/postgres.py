@@ -1030,10 +1030,21 @@ class PostgresStore:
         return len(doomed)
 
     @_translated
-    def latest_items(self, limit: int) -> list[StoredItem]:
-        rows = self._db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT %s", (limit,)
-        ).fetchall()
+    def latest_items(
+        self, limit: int, *, sources: Collection[str] | None = None
+    ) -> list[StoredItem]:
+        if sources is None:
+            rows = self._db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT %s",
+                (limit,),
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE EXISTS (SELECT 1 FROM item_sources s "
+                "WHERE s.item_id = items.id AND s.source = ANY(%s::text[])) "
+                "ORDER BY published DESC, uid LIMIT %s",
+                (sorted(sources), limit),
+            ).fetchall()
         return self._with_sources(rows)
 
     @_translated

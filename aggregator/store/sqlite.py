@@ -925,10 +925,21 @@ class SqliteStore:
             for item_id, ((uid, title, link), members) in clusters.items()
         ]
 
-    def latest_items(self, limit: int) -> list[StoredItem]:
-        rows = self._db.execute(
-            f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT ?", (limit,)
-        ).fetchall()
+    def latest_items(
+        self, limit: int, *, sources: Collection[str] | None = None
+    ) -> list[StoredItem]:
+        if sources is None:
+            rows = self._db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY published DESC, uid LIMIT ?", (limit,)
+            ).fetchall()
+        else:
+            # The names as one JSON parameter: any number of them, one statement.
+            rows = self._db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE EXISTS (SELECT 1 FROM item_sources s "
+                "WHERE s.item_id = items.id AND s.source IN (SELECT value FROM json_each(?))) "
+                "ORDER BY published DESC, uid LIMIT ?",
+                (json.dumps(sorted(sources)), limit),
+            ).fetchall()
         return self._with_sources(rows)
 
     def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:

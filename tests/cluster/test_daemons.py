@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.cluster.stories import corpus, write_config
-from tests.feedserver import FeedServer
+from tests.feedserver import FeedServer, Route
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +87,52 @@ def test_two_daemons_poll_each_source_once_and_serve_the_same_feed(
     assert served[0][2] and served[0][2] == served[1][2]  # the same ETag
     polls = {path: route.requests for path, route in feeds.routes.items()}
     assert set(polls.values()) == {1}, polls  # no source polled twice for one due time
+
+
+def test_sighup_reloads_a_cluster_daemons_sources(
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path
+) -> None:
+    import json
+
+    config = write_config(tmp_path / "feeds.yaml", feeds, postgres_database_url, tmp_path / "x")
+    log = tmp_path / "daemon.log"
+    extra = feeds.add(
+        "/extra.xml", Route(feeds.routes["/feed0.xml"].body.replace(b"feed0", b"extra"))
+    )
+    daemon = start_daemon(config, tmp_path / "out", log)
+    try:
+        port = port_of(log)
+        assert _wait(lambda: feeds.routes["/feed1.xml"].requests >= 1)
+        text = config.read_text()
+        start = text.index("  - name: feed1\n")
+        end = text.index("  - name: feed2\n")
+        config.write_text(
+            text[:start]
+            + text[end:]
+            + f"  - name: extra\n    url: {feeds.url('/extra.xml')}\n    section: S9\n"
+        )
+        os.killpg(daemon.pid, signal.SIGHUP)
+
+        assert _wait(lambda: extra.requests >= 1), log.read_text()[-2000:]
+
+        def names() -> list[str]:
+            status, body, _ = get(f"http://127.0.0.1:{port}/status")
+            return [s["name"] for s in json.loads(body)["sources"]] if status == 200 else []
+
+        assert "extra" in names() and "feed1" not in names()
+        assert "configuration reloaded" in log.read_text()
+        assert _wait(lambda: b"extra.xml" in get(f"http://127.0.0.1:{port}/sources.opml")[1])
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        code = daemon.wait(30)
+    assert code == 0, log.read_text()[-2000:]
+    assert "Traceback" not in log.read_text()
+
+
+def _wait(condition: Callable[[], bool], timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

@@ -298,3 +298,20 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     [record] = [json.loads(line) for line in done.stdout.splitlines()]
     assert record["id"] == "x" and len(record["summary"]) == 1
+
+
+def test_sentences_default_is_the_configurations(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aggregator.commands.summarize import main as summarize
+    from aggregator.config import SummaryConfig
+
+    with pytest.raises(SystemExit):
+        summarize(["--help"])
+    help_text = capsys.readouterr().out
+    default = SummaryConfig().sentences
+    assert f"key sentences per section (default: {default})" in " ".join(help_text.split())
+    _, implicit, _ = run(capsys, monkeypatch, stdin=ENGLISH)
+    _, explicit, _ = run(capsys, monkeypatch, "--sentences", str(default), stdin=ENGLISH)
+    _, other, _ = run(capsys, monkeypatch, "--sentences", str(default + 1), stdin=ENGLISH)
+    assert implicit == explicit != other

@@ -273,6 +273,23 @@ def test_lock_for_merge_takes_any_keys_and_writes_nothing(store: Store) -> None:
     assert [ref.name for ref in stored.sources] == ["one", "two"]
 
 
+def test_latest_items_of_some_sources_are_those_any_of_them_carries(store: Store) -> None:
+    (shared,) = apply(store, "one", new("one", "a", 0))
+    apply(store, "two", join("two", "x", shared))
+    apply(store, "two", new("two", "b", 0))
+    apply(store, "three", new("three", "c", 0))
+
+    def titles(sources: set[str] | None) -> list[str]:
+        return sorted(i.title or "" for i in store.latest_items(10, sources=sources))
+
+    assert titles(None) == ["a", "b", "c"]
+    assert titles({"one"}) == ["a"]
+    assert titles({"two"}) == ["a", "b"]
+    assert titles({"one", "three"}) == ["a", "c"]
+    assert titles(set()) == []
+    assert len(store.latest_items(1, sources={"two", "three"})) == 1
+
+
 def test_items_past_the_retention_go_with_their_copies_and_index_entries(store: Store) -> None:
     late = WHEN + timedelta(days=10)
     (old_id,) = apply(store, "one", new("one", "old", 0, bands=(7,)))

@@ -1,0 +1,245 @@
+"""``aggregate import``, ``add`` and ``remove``: sources managed without editing YAML.
+
+    aggregate import FILE.opml | URL [-c FILE] [--section S]
+    aggregate add URL --section S [--name N] [-c FILE]
+    aggregate remove NAME [-c FILE]
+
+Each edits the configuration file in place (:mod:`aggregator.feeds_file`:
+comments and order kept, written atomically, only if the result is a valid
+configuration).  A URL is fetched with the project's HTTP client, its
+limits and its refusal of private addresses unless the configuration's
+``allow_private`` says otherwise.  ``add`` fetches the feed once, to check
+that it is one and to take its title as the name when none is given.
+
+A running daemon picks the change up on SIGHUP (``systemctl reload``).
+
+Exit codes: 0 done, 1 nothing was changed (the list or feed could not be
+read, the source is already there or is not there, the file could not be
+written), 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from ..config import DEFAULT_CONFIG, FetchConfig, load_config
+from ..errors import AggregatorError, ConfigError, ParseError
+from ..feeds_file import FeedsFile, NewSource
+from ..models import Document, FetchState
+from ..redact import printable, redact_url
+from ..subscribe import plan_import, same_url, source_name
+from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
+
+__all__ = ["COMMANDS", "main"]
+
+COMMANDS = ("import", "add", "remove")
+DEFAULT_SECTION = "News"  # for imported feeds in no folder
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    prog = f"aggregate {command}"
+    if command == "import":
+        parser = OneLineArgumentParser(
+            prog=prog,
+            description="Add the feeds of an OPML subscription list (newsboat -e, Miniflux, "
+            "FreshRSS, ...) to the configuration; those already there are skipped.",
+        )
+        parser.add_argument("opml", metavar="FILE | URL", help="OPML file, or http(s) URL of one")
+        parser.add_argument(
+            "--section",
+            default=DEFAULT_SECTION,
+            metavar="S",
+            help=f"section of the feeds in no folder (default: {DEFAULT_SECTION}); "
+            "the others go to their folder's (or category's) section",
+        )
+    elif command == "add":
+        parser = OneLineArgumentParser(
+            prog=prog,
+            description="Fetch a feed once, to check that it is one, and add it to the "
+            "configuration.",
+        )
+        parser.add_argument("url", metavar="URL", help="the feed's http(s) URL")
+        parser.add_argument(
+            "--section", required=True, metavar="S", help="section of the merged feed it joins"
+        )
+        parser.add_argument("--name", metavar="N", help="its name (default: the feed's own title)")
+    else:
+        parser = OneLineArgumentParser(
+            prog=prog,
+            description="Take a source out of the configuration; its stored items stay "
+            "(unpublished).",
+        )
+        parser.add_argument("name", metavar="NAME", help="the source's name")
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=DEFAULT_CONFIG,
+        help="configuration file to edit (default: feeds.yaml; created if missing)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run ``aggregate import|add|remove`` (``argv`` starts with the command)."""
+    command, arguments = argv[0], list(argv[1:])
+    args = _parser(command).parse_args(arguments)
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        if command == "import":
+            return _import(args.config, args.opml, args.section, out)
+        if command == "add":
+            return _add(args.config, args.url, args.section, args.name, out)
+        return _remove(args.config, args.name, out)
+    except ConfigError as error:
+        print(f"aggregate {command}: configuration error: {printable(str(error))}", file=err)
+        return EXIT_CONFIG
+    except _Refused as error:
+        print(f"aggregate {command}: {printable(str(error))}", file=err)
+        return EXIT_FAILED
+    except (AggregatorError, OSError) as error:
+        print(f"aggregate {command}: {printable(_describe(error))}", file=err)
+        return EXIT_FAILED
+
+
+class _Refused(Exception):
+    """Nothing to do: the source is already there, or is not."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetching:
+    """How URLs are fetched for the configuration being edited."""
+
+    settings: FetchConfig
+    allow_private: bool
+
+
+def _current(path: Path) -> _Fetching:
+    """How the configuration fetches, checking it first: an invalid one is not
+    edited, but one that has no sources yet (or no file) is where one starts."""
+    if path.exists() and FeedsFile.read(path).sources:
+        config = load_config(path)
+        return _Fetching(config.fetch, config.allow_private)
+    # What the edited file will say is checked when it is saved.
+    allow_private = FeedsFile.read(path).setting("allow_private") is True
+    return _Fetching(FetchConfig(), allow_private)
+
+
+def _import(path: Path, location: str, default_section: str, out: TextIO) -> int:
+    from ..parse.opml import read_opml
+
+    config = _current(path)
+    if location.lower().startswith(("http://", "https://")):
+        document = asyncio.run(_fetch(location, config))
+        body, shown = document.body, redact_url(location)
+    else:
+        body, shown = _read_file(Path(location), config), location
+    subscriptions, left_out = read_opml(body, shown)
+    if not subscriptions:
+        raise _Refused(f"{shown}: the list has no feeds (no outline with an http(s) xmlUrl)")
+    feeds = FeedsFile.read(path)
+    plan = plan_import(feeds.sources, subscriptions, default_section)
+    for source in plan.added:
+        feeds.add(source)
+    if plan.added:
+        feeds.save()
+    for source in plan.added:
+        paused = ", paused" if not source.enabled else ""
+        print(
+            printable(f"added {source.name} ({source.section}{paused}): {redact_url(source.url)}"),
+            file=out,
+        )
+    for title, reason in plan.skipped:
+        print(printable(f"skipped {title}: {reason}"), file=out)
+    for skipped in left_out:
+        print(printable(f"skipped {skipped.title}: {skipped.reason}"), file=out)
+    print(
+        f"{len(plan.added)} added to {path}, {len(plan.skipped) + len(left_out)} skipped",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> int:
+    from ..parse import parse_document
+
+    config = _current(path)
+    if not section.strip():
+        raise ConfigError("--section must not be empty", key="--section")
+    if name is not None and not name.strip():
+        raise ConfigError("--name must not be empty", key="--name")
+    feeds = FeedsFile.read(path)
+    for listed in feeds.sources:
+        if listed.url is not None and same_url(listed.url, url):
+            raise _Refused(f"{redact_url(url)} is already in {path} as '{listed.name}'")
+        if name is not None and listed.name == name:
+            raise _Refused(f"a source named '{name}' is already in {path}")
+    document = asyncio.run(_fetch(url, config))
+    shown = redact_url(url)
+    try:
+        feed = parse_document(document, shown, local=False)
+    except ParseError as error:
+        raise ParseError(shown, f"not a feed: {error.message}") from None
+    if name is None:
+        taken = {listed.name for listed in feeds.sources if listed.name is not None}
+        name = source_name(feed.title or "", url, taken)
+    feeds.add(NewSource(name=name, url=url, section=section))
+    feeds.save()
+    items = len(feed.items)
+    print(printable(f"added {name} ({section}): {shown}, {items} items now"), file=out)
+    return EXIT_OK
+
+
+def _remove(path: Path, name: str, out: TextIO) -> int:
+    if not path.exists():
+        raise ConfigError("configuration file not found", path=str(path))
+    load_config(path)  # an invalid file is left for its author to fix
+    feeds = FeedsFile.read(path)
+    if not feeds.remove(name):
+        names = [s.name for s in feeds.sources if s.name]
+        hint = _closest(name, names)
+        raise _Refused(f"no source named '{name}' in {path}{hint}")
+    if not feeds.sources:
+        raise _Refused(f"'{name}' is the last source; {path} needs at least one")
+    feeds.save()
+    print(printable(f"removed {name} from {path}; its stored items are kept"), file=out)
+    return EXIT_OK
+
+
+def _closest(name: str, names: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _read_file(path: Path, config: _Fetching) -> bytes:
+    limit = config.settings.max_bytes
+    with path.open("rb") as file:
+        body = file.read(limit + 1)
+    if len(body) > limit:
+        raise ParseError(str(path), f"the file is over the {limit} byte cap")
+    return body
+
+
+async def _fetch(url: str, config: _Fetching) -> Document:
+    from ..fetch.http import HttpFetcher
+
+    async with HttpFetcher(config.settings) as fetcher:
+        fetched = await fetcher.fetch(url, url, FetchState(), allow_private=config.allow_private)
+    if not fetched.documents:
+        raise ParseError(redact_url(url), "the server sent no body")
+    return fetched.documents[0]
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror and error.filename:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)

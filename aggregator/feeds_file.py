@@ -1,0 +1,249 @@
+"""``feeds.yaml`` edited in place: sources added and removed, the rest kept as written.
+
+    FeedsFile.read(path) -> .sources, .add(NewSource), .remove(name) -> .save()
+
+What a person wrote stays: comments, key order, quoting, blank lines and the
+file's own indentation (ruamel.yaml's round-trip mode, guessing the indent
+from the file).  New sources go at the end of ``sources:``.  Nothing is
+written unless the edited text is a valid configuration (the same
+:func:`~aggregator.config.parse_config` as every command), and it is written
+atomically (a temporary file beside it, fsynced, renamed over it): a crash
+leaves the old file or the new one, never half of one.
+
+ruamel.yaml is imported here only; reading the configuration for a pass is
+PyYAML's job (:mod:`aggregator.config`), which is faster and never writes.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .config import Config, parse_config
+from .errors import ConfigError
+
+__all__ = ["FeedsFile", "NewSource", "write_atomically"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewSource:
+    """A source to add: what ``aggregate add`` and ``aggregate import`` write."""
+
+    name: str
+    url: str
+    section: str
+    enabled: bool = True
+
+    def as_yaml(self) -> CommentedMap:
+        entry = CommentedMap([("name", self.name), ("url", self.url), ("section", self.section)])
+        if not self.enabled:
+            entry["enabled"] = False
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSource:
+    """A source as the file lists it (before validation: any key may be missing)."""
+
+    name: str | None
+    url: str | None
+
+
+class FeedsFile:
+    """One configuration file's YAML document, to edit and save."""
+
+    def __init__(self, path: Path, document: CommentedMap, yaml: YAML):
+        self.path = path
+        self._document = document
+        self._yaml = yaml
+
+    @classmethod
+    def read(cls, path: Path) -> FeedsFile:
+        """The file as it is; a file that does not exist yet is an empty one."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = ""
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"cannot read configuration: {error}", path=str(path)) from None
+        yaml = YAML(typ="rt")
+        yaml.preserve_quotes = True
+        yaml.width = 4096  # long URLs stay on their line
+        try:
+            document = yaml.load(text)
+        except YAMLError as error:
+            mark = error.problem_mark if isinstance(error, MarkedYAMLError) else None
+            line = mark.line + 1 if mark is not None else None
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ConfigError(f"invalid YAML: {problem}", path=str(path), line=line) from None
+        if document is None:
+            document = CommentedMap()
+        if not isinstance(document, CommentedMap):
+            raise ConfigError("expected a mapping of keys to values", path=str(path), line=1)
+        mapping, sequence, offset = _indentation(text)
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+        return cls(path, document, yaml)
+
+    def _sources(self, *, create: bool = False) -> CommentedSeq:
+        sources = self._document.get("sources")
+        if sources is None and create:
+            sources = self._document["sources"] = CommentedSeq()
+        if sources is None:
+            return CommentedSeq()
+        if not isinstance(sources, CommentedSeq):
+            line = _line(self._document, "sources")
+            raise ConfigError(
+                "expected a list of sources", path=str(self.path), line=line, key="sources"
+            )
+        return sources
+
+    @property
+    def sources(self) -> list[ListedSource]:
+        return list(self._listed())
+
+    def _listed(self) -> Iterator[ListedSource]:
+        for entry in self._sources():
+            if isinstance(entry, CommentedMap):
+                name, url = entry.get("name"), entry.get("url")
+                yield ListedSource(
+                    str(name) if name is not None else None, str(url) if url is not None else None
+                )
+
+    def setting(self, key: str) -> object:
+        """A top-level value as written (None if absent), for a file with no sources
+        yet, which is no valid configuration to read it from."""
+        return self._document.get(key)
+
+    def add(self, source: NewSource) -> None:
+        """Append ``source`` to the list; what followed the list (a blank line
+        before the next key, a comment) follows it still."""
+        sources = self._sources(create=True)
+        if not sources:
+            sources.fa.set_block_style()  # "sources: []" grows one source per block
+        entry = source.as_yaml()
+        last = sources[-1] if sources else None
+        if isinstance(last, CommentedMap) and last:
+            slot = last.ca.items.get(list(last)[-1])
+            if slot and len(slot) > 2 and slot[2] is not None:
+                entry.ca.items[list(entry)[-1]] = [None, None, slot[2], None]
+                slot[2] = None
+        sources.append(entry)
+
+    def remove(self, name: str) -> bool:
+        """Take out the source named ``name``; False if there is none."""
+        sources = self._sources()
+        for index, entry in enumerate(sources):
+            if isinstance(entry, CommentedMap) and str(entry.get("name")) == name:
+                _keep_trailing_comment(sources, index)
+                del sources[index]
+                return True
+        return False
+
+    def text(self) -> str:
+        stream = io.StringIO()
+        self._yaml.dump(self._document, stream)
+        return stream.getvalue()
+
+    def save(self) -> Config:
+        """Validate the edited file as a configuration, then write it; the new configuration.
+
+        Raises :class:`ConfigError` (and writes nothing) if the result is not
+        a valid configuration, OSError naming the file if it cannot be written
+        (the old file is then as it was)."""
+        text = self.text()
+        config = parse_config(text, self.path)
+        try:
+            write_atomically(self.path, text.encode("utf-8"))
+        except OSError as error:
+            reason = f"cannot write: {error.strerror or error}"
+            raise OSError(error.errno, reason, str(self.path)) from None
+        return config
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``: a temporary file beside it, fsynced, renamed over it.
+
+    The file keeps its permission bits (a feeds.yaml readable by its owner
+    only stays so).  Raises OSError; the old file is then untouched."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666  # less the umask, as any new file
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode != 0o666:
+            os.chmod(temporary, mode)  # os.open's mode is narrowed by the umask
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _indentation(text: str) -> tuple[int, int, int]:
+    """(mapping indent, sequence indent, dash offset) as the file writes them;
+    this project's own style (2, 4, 2) where the file shows none."""
+    mapping: int | None = None
+    sequence: tuple[int, int] | None = None
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#") and "\t" not in line
+    ]
+    for above, line in itertools.pairwise(lines):
+        content, parent = above.lstrip(" "), len(above) - len(above.lstrip(" "))
+        if content.startswith("- ") or not content.rstrip().endswith(":"):
+            continue
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if indent < parent:
+            continue
+        if stripped.startswith("- ") and sequence is None:
+            rest = stripped[2:]
+            offset = indent - parent
+            sequence = (offset + 2 + len(rest) - len(rest.lstrip(" ")), offset)
+        elif not stripped.startswith("- ") and indent > parent and mapping is None:
+            mapping = indent - parent
+    sequence_indent, offset = sequence or (4, 2)
+    return mapping or 2, sequence_indent, offset
+
+
+def _keep_trailing_comment(sources: CommentedSeq, index: int) -> None:
+    """Before the entry at ``index`` is deleted: hand the comment or blank lines
+    that follow it (ruamel keeps them on its last key) to the entry before it,
+    so that what separated it from the next one still does."""
+    entry = sources[index]
+    previous = sources[index - 1] if index > 0 else None
+    if not (isinstance(entry, CommentedMap) and entry and isinstance(previous, CommentedMap)):
+        return
+    if not previous:
+        return
+    slot = entry.ca.items.get(list(entry)[-1])
+    token = slot[2] if slot and len(slot) > 2 else None
+    if token is None:
+        return
+    kept = previous.ca.items.setdefault(list(previous)[-1], [None, None, None, None])
+    if kept[2] is None:
+        kept[2] = token
+
+
+def _line(mapping: CommentedMap, key: str) -> int | None:
+    try:
+        position: Any = mapping.lc.key(key)
+    except (KeyError, AttributeError):
+        return None
+    return int(position[0]) + 1

@@ -1,0 +1,343 @@
+"""``aggregate import``, ``add`` and ``remove`` through the command line, against
+real files and a loopback feed server.
+
+Golden pairs: ``tests/data/opml/NAME.opml`` imported into ``start.yaml`` gives
+``NAME.expected.yaml``, byte for byte (comments, blank lines, indentation and
+order of the file kept; the new sources at the end of the list).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from aggregator.cli import main
+from aggregator.config import load_config
+from tests.conftest import DATA
+from tests.feedserver import FeedServer, Route
+
+OPML = DATA / "opml"
+RSS = (DATA / "feeds" / "rss20.xml").read_bytes()
+START = (OPML / "start.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(START, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("export", ["newsboat", "miniflux", "freshrss", "category"])
+def test_import_golden(export: str, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", str(OPML / f"{export}.opml"), "-c", str(config)]) == 0
+
+    expected = (OPML / f"{export}.expected.yaml").read_text(encoding="utf-8")
+    assert config.read_text(encoding="utf-8") == expected
+    # What was written is a configuration every command reads.
+    assert load_config(config).sources[0].name == "The Kyiv Independent"
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith(f"{_added(expected)} added to {config}")
+
+
+def _added(expected: str) -> int:
+    return expected.count("- name:") - START.count("- name:")
+
+
+def test_import_twice_adds_nothing_and_says_why(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", str(OPML / "miniflux.opml"), "-c", str(config)]) == 0
+    once = config.read_bytes()
+    capsys.readouterr()
+
+    assert main(["import", str(OPML / "miniflux.opml"), "-c", str(config)]) == 0
+
+    assert config.read_bytes() == once
+    lines = capsys.readouterr().out.splitlines()
+    assert "skipped DW – Europe: already in the configuration as 'DW – Europe'" in lines
+    assert lines[-1] == f"0 added to {config}, 4 skipped"
+
+
+def test_miniflux_paused_feed_is_imported_paused(config: Path) -> None:
+    assert main(["import", str(OPML / "miniflux.opml"), "-c", str(config)]) == 0
+    sources = {s.name: s for s in load_config(config).sources}
+    assert sources["Old blog"].enabled is False
+    assert sources["DW – Europe"].enabled is True
+    assert [s.name for s in load_config(config).polled_sources].count("Old blog") == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<opml><body><outline", "not well-formed XML"),
+        (b"<rss version='2.0'><channel/></rss>", "not an OPML document: its root is <rss>"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+            b'<opml version="2.0"><body><outline text="&lol2;" xmlUrl="https://a.example/"/>'
+            b"</body></opml>",
+            "refers to entity 'lol' (nested)",
+        ),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<opml version="2.0"><body><outline text="&x;" xmlUrl="https://a.example/"/>'
+            b"</body></opml>",
+            "external",
+        ),
+        (b'<opml version="2.0"><body><outline text="Empty folder"/></body></opml>', "no feeds"),
+    ],
+)
+def test_bad_opml_is_one_line_and_leaves_the_file(
+    body: bytes, message: str, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.opml"
+    bad.write_bytes(body)
+
+    assert main(["import", str(bad), "-c", str(config)]) == 1
+
+    assert config.read_text(encoding="utf-8") == START
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("aggregate import: ")
+    assert message in err and "Traceback" not in err
+    assert not list(tmp_path.glob(".feeds.yaml.*"))  # no temporary file left
+
+
+def test_import_into_an_invalid_configuration_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text("sources:\n  - name: a\n    section: S\n", encoding="utf-8")
+
+    assert main(["import", str(OPML / "newsboat.opml"), "-c", str(config)]) == 2
+
+    assert config.read_text(encoding="utf-8") == "sources:\n  - name: a\n    section: S\n"
+    err = capsys.readouterr().err
+    assert err == (
+        f"aggregate import: configuration error: {config}:2: sources[0]: "
+        "a source needs exactly one of 'url' or 'path'\n"
+    )
+
+
+def test_import_from_a_url_and_into_a_new_file(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    route = feed_server.add(
+        "/export.opml", Route((OPML / "freshrss.opml").read_bytes(), content_type="text/x-opml")
+    )
+    config = tmp_path / "feeds.yaml"
+    # Settings, and no sources yet: where a first import starts.
+    config.write_text("# mine\nallow_private: true\nsources: []\n", encoding="utf-8")
+
+    assert main(["import", feed_server.url("/export.opml"), "-c", str(config)]) == 0
+
+    assert route.requests == 1
+    names = [s.name for s in load_config(config).sources]
+    assert names == ["FreshRSS releases", "The New York Times – World", "Euromaidan Press"]
+    assert config.read_text().startswith(
+        "# mine\nallow_private: true\nsources:\n  - name: FreshRSS releases\n"
+    )
+
+
+def test_add_creates_a_missing_file(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/feed", Route(RSS))
+    config = tmp_path / "new.yaml"
+    url = feed_server.url("/feed")
+
+    # No file: no allow_private, so the loopback server is refused.
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 1
+    assert not config.exists()
+    config.write_text("allow_private: true\n")
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 0
+
+    assert config.read_text() == (
+        f"allow_private: true\nsources:\n  - name: Kyiv Daily\n    url: {url}\n    section: S\n"
+    )
+
+
+def test_an_opml_url_is_fetched_within_the_limits(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    big = (
+        (OPML / "miniflux.opml")
+        .read_bytes()
+        .replace(b"</body>", b"<!--" + b"x" * 5000 + b"--></body>")
+    )
+    feed_server.add("/big.opml", Route(big))
+    config.write_text(START + "fetch:\n  max_bytes: 4kB\n")
+
+    assert main(["import", feed_server.url("/big.opml"), "-c", str(config)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "4000" in err, err
+    assert config.read_text() == START + "fetch:\n  max_bytes: 4kB\n"
+
+
+def test_import_from_a_private_url_is_refused_by_default(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    route = feed_server.add("/export.opml", Route((OPML / "freshrss.opml").read_bytes()))
+    config.write_text(START.replace("allow_private: true", "allow_private: false"))
+
+    assert main(["import", feed_server.url("/export.opml"), "-c", str(config)]) == 1
+
+    assert route.requests == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "private" in err
+
+
+# -- add -----------------------------------------------------------------------
+
+
+def test_add_takes_the_feeds_title(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    route = feed_server.add("/feed", Route(RSS))
+
+    assert main(["add", feed_server.url("/feed"), "--section", "Ukraine", "-c", str(config)]) == 0
+
+    assert route.requests == 1
+    added = load_config(config).sources[-1]
+    assert (added.name, added.url, added.section) == (
+        "Kyiv Daily",
+        feed_server.url("/feed"),
+        "Ukraine",
+    )
+    assert config.read_text().startswith(START.split("output:")[0].rstrip("\n"))
+    assert capsys.readouterr().out.startswith("added Kyiv Daily (Ukraine): ")
+
+
+def test_add_with_a_name_and_refusals(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/feed", Route(RSS))
+    page = b"<!doctype html><html><p>Hi</p></html>"
+    feed_server.add("/page", Route(page, content_type="text/html"))
+    url = feed_server.url("/feed")
+    assert main(["add", url, "--section", "S", "--name", "Mine", "-c", str(config)]) == 0
+    after = config.read_bytes()
+    capsys.readouterr()
+
+    # The same URL, the same name, a page that is no feed: one line each, nothing written.
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 1
+    assert f"is already in {config} as 'Mine'" in capsys.readouterr().err
+    assert main(["add", url + "?x", "--section", "S", "--name", "Mine", "-c", str(config)]) == 1
+    assert f"a source named 'Mine' is already in {config}" in capsys.readouterr().err
+    assert main(["add", feed_server.url("/page"), "--section", "S", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a feed" in err
+    assert main(["add", feed_server.url("/gone"), "--section", "S", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "404" in err
+    assert config.read_bytes() == after
+
+
+def test_add_needs_a_section(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["add", "https://a.example/feed", "-c", str(config)])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == (
+        "aggregate add: error: the following arguments are required: --section\n"
+    )
+
+
+# -- remove --------------------------------------------------------------------
+
+
+def test_remove_keeps_the_rest_as_written(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", str(OPML / "miniflux.opml"), "-c", str(config)]) == 0
+    imported = config.read_text()
+
+    assert main(["remove", "France 24 - Europe", "-c", str(config)]) == 0
+
+    lines = imported.splitlines(keepends=True)
+    start = lines.index("  - name: France 24 - Europe\n")
+    assert config.read_text() == "".join(lines[:start] + lines[start + 3 :])
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"removed France 24 - Europe from {config}; its stored items are kept"
+    )
+
+
+def test_remove_unknown_or_last(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "feeds.yaml"
+    text = "sources:\n  - name: Only one\n    url: https://a.example/\n    section: S\n"
+    config.write_text(text)
+
+    assert main(["remove", "Only on", "-c", str(config)]) == 1
+    assert capsys.readouterr().err == (
+        f"aggregate remove: no source named 'Only on' in {config} (did you mean 'Only one'?)\n"
+    )
+    assert main(["remove", "Only one", "-c", str(config)]) == 1
+    assert "is the last source" in capsys.readouterr().err
+    assert config.read_text() == text
+
+
+def test_edits_keep_the_files_permissions(config: Path) -> None:
+    os.chmod(config, 0o600)
+    assert main(["remove", "LWN.net", "-c", str(config)]) == 0
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert "LWN.net" not in config.read_text()
+
+
+def test_subcommand_help_describes_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    for command, option in [("import", "--section"), ("add", "--name"), ("remove", "NAME")]:
+        with pytest.raises(SystemExit) as exit:
+            main([command, "--help"])
+        assert exit.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: aggregate {command} ") and option in out
+        assert "--stop-grace" not in out  # the daemon's, not this command's
+
+
+def test_a_failed_write_leaves_the_old_file_whole(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A disk that fills up as the new file is renamed in: no real one here.
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+
+    assert main(["remove", "LWN.net", "-c", str(config)]) == 1
+
+    assert config.read_text(encoding="utf-8") == START
+    assert [p.name for p in config.parent.iterdir()] == ["feeds.yaml"]
+    assert capsys.readouterr().err == (
+        f"aggregate remove: {config}: cannot write: No space left on device\n"
+    )
+
+
+def test_a_real_newsboat_export_imports_and_runs(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """newsboat-e.opml is what newsboat 2.21 printed for ``newsboat -e`` after a
+    ``newsboat -x reload`` of tests/data/feeds served on 127.0.0.1:8765 (one
+    feed retitled with newsboat's "~Parliament watch" tag)."""
+    for path, name in [("/kyiv.xml", "rss20.xml"), ("/rdf.rdf", "rss10.rdf")]:
+        feed_server.add(path, Route((DATA / "feeds" / name).read_bytes()))
+    feed_server.add("/wire.atom", Route((DATA / "feeds" / "atom10.xml").read_bytes()))
+    export = (OPML / "newsboat-e.opml").read_bytes()
+    assert export.startswith(b'<?xml version="1.0"?>\n<opml version="1.0">')
+    opml = tmp_path / "newsboat.opml"
+    opml.write_bytes(export.replace(b"http://127.0.0.1:8765", feed_server.base.encode()))
+    config = tmp_path / "feeds.yaml"
+    config.write_text("allow_private: true\nsources: []\n")
+
+    assert main(["import", str(opml), "-c", str(config), "--section", "Europe"]) == 0
+    assert main(["--once", "-c", str(config)]) == 0
+
+    sources = load_config(config).sources
+    assert [(s.name, s.section) for s in sources] == [
+        ("Kyiv Daily", "Europe"),
+        ("Parliament watch", "Europe"),
+        ("Europe Wire", "Europe"),
+    ]
+    atom = (tmp_path / "out" / "feed.atom").read_text()
+    for title in ("Grain corridor", "Parliament debates budget", "Allies weigh new air defence"):
+        assert title in atom
+    assert "3 sources, 0 failed; " in capsys.readouterr().out
