@@ -376,9 +376,10 @@ def _reloader(args: argparse.Namespace) -> Callable[[], Config]:
 def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = None) -> int:
     # Logging would repeat each source error that the status lines print;
     # at debug level it is wanted (a bug's traceback goes with its error).
-    pipeline_log = logging.getLogger("aggregator.pipeline")
-    if not pipeline_log.isEnabledFor(logging.DEBUG):
-        pipeline_log.setLevel(logging.ERROR)
+    for name in ("aggregator.storing", "aggregator.cluster.node"):
+        polls_log = logging.getLogger(name)
+        if not polls_log.isEnabledFor(logging.DEBUG):
+            polls_log.setLevel(logging.ERROR)
     if run is None:
         from .pipeline import run_once  # the whole pipeline; `status` does not need it
 

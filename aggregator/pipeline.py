@@ -7,9 +7,10 @@
   (:mod:`.ahead`);
 * ingest: what changed is parsed, keyed and summarized in the workers
   (:mod:`.ingest`);
-* decide + store: what each poll means (:func:`.decide.decide_poll`), its
-  entries through the dedup stage (:mod:`.dedup.merge`), the intent to the
-  store (``Store.apply_poll``), each source in a savepoint of its batch;
+* decide + store (:mod:`.storing`): what each poll means
+  (:func:`.decide.decide_poll`), its entries through the dedup stage
+  (:mod:`.dedup.merge`), the intent to the store (``Store.apply_poll``), one
+  transaction a batch, a source's bug undoing that source's writes only;
 * publish: when what the output depends on changed (:mod:`.publishing`).
 
 A failing source is a value (:class:`SourceResult` with its error), recorded
@@ -32,15 +33,14 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from .ahead import FetchAhead
 from .config import Config, SourceConfig
-from .decide import PollIntent, Skipped, decide_poll, skip_poll
+from .decide import Skipped, skip_poll
 from .errors import ProcessingError, SourceError, StoreError
 from .fetch.fetcher import Fetcher, SourceFetcher
 from .models import Fetched, SourceState
 from .publishing import Publisher
-from .redact import redact_url
 from .results import PassReport, SourceResult
-from .schedule import Timing
 from .store import Store, open_store
+from .storing import PollStorer
 from .workers import POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
@@ -128,6 +128,7 @@ class Pipeline:
             workers = Workers(preload=WORKER_MODULES)
         self._workers = workers
         self._publisher = Publisher(config, store, workers)
+        self._storer = PollStorer(config, store, jitter)
         store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     def reconfigure(self, config: Config) -> None:
@@ -136,6 +137,7 @@ class Pipeline:
         fetcher and the workers, made at start, stay as they are."""
         self.config = config
         self._publisher = Publisher(config, self.store, self._workers)
+        self._storer = PollStorer(config, self.store, self.jitter)
         self.store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:
@@ -197,10 +199,8 @@ class Pipeline:
                 report.parsed += len(ingested)
                 batch = sources[position : position + len(fetched)]
                 position += len(fetched)
-                stored = self._store_batch(batch, states, fetched, ingested, now)
-                for source, (result, intent) in zip(batch, stored, strict=True):
-                    if intent is not None:
-                        _log_poll(source, states[source.name], intent)
+                stored = self._storer.store_batch(batch, states, fetched, ingested, now)
+                for source, result in zip(batch, stored, strict=True):
                     report.add(result)
                     if progress is not None:
                         progress(source.name)
@@ -286,185 +286,6 @@ class Pipeline:
             assert not isinstance(result, NeedsOwnProcess), result
             done[job.fetched.source] = result
         return done
-
-    def _store_batch(
-        self,
-        batch: Sequence[SourceConfig],
-        states: dict[str, SourceState],
-        fetched: Sequence[_Outcome],
-        ingested: dict[str, Ingested | SourceError],
-        now: datetime,
-    ) -> list[tuple[SourceResult, PollIntent | None]]:
-        """Store a batch's polls in one transaction: each source's result and
-        intent (None: nothing of it was stored).
-
-        One commit per batch: a commit is most of the cost of storing a source
-        that did not change, and a crash loses at most this batch, which the
-        next pass fetches again.  A bug met while storing one source undoes
-        only that source's writes, in a savepoint of its own; but only once a
-        source has failed.  A savepoint journals again every page its writes
-        change that was there before it (for the near-duplicate index's
-        random keys, most of the pages a source writes), through a temporary
-        file: a second of CPU in the benchmark's cold pass.  So the batch is
-        stored without them, and when a source's bug interrupts it, undone and
-        stored again, each source in a savepoint.  Storing is deterministic,
-        so the second time meets the same bug, in the same source.
-        """
-
-        def store_all(isolated: bool) -> list[tuple[SourceResult, PollIntent | None]]:
-            done: list[tuple[SourceResult, PollIntent | None]] = []
-            with self.store.transaction():
-                for source, outcome in zip(batch, fetched, strict=True):
-                    state = states[source.name]
-                    if isinstance(outcome, Skipped):
-                        result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
-                        done.append((result, None))
-                    elif isolated:
-                        done.append(
-                            self._store_isolated(
-                                source, state, outcome, ingested.get(source.name), now
-                            )
-                        )
-                    else:
-                        done.append(
-                            self._store_source(
-                                source, state, outcome, ingested.get(source.name), now
-                            )
-                        )
-            return done
-
-        try:
-            return store_all(isolated=False)
-        except StoreError:
-            raise
-        except Exception as exc:
-            log.debug(
-                "a source's bug stopped its batch; storing it again source by source: %r", exc
-            )
-            return store_all(isolated=True)
-
-    def _store_isolated(
-        self,
-        source: SourceConfig,
-        stored: SourceState,
-        fetched: Fetched | SourceError,
-        ingested: Ingested | SourceError | None,
-        now: datetime,
-    ) -> tuple[SourceResult, PollIntent | None]:
-        """Store one source's poll in a savepoint of its batch; a bug in doing
-        so undoes only this source's writes and is recorded as its error."""
-        try:
-            with self.store.transaction():
-                return self._store_source(source, stored, fetched, ingested, now)
-        except StoreError:
-            raise
-        except Exception as exc:
-            error = (
-                exc
-                if isinstance(exc, ProcessingError)
-                else ProcessingError.of(source.name, "storing", exc)
-            )
-            # The traceback is in ``details``; the frames need not live on.
-            error.__cause__ = None
-            error = error.with_traceback(None)
-            try:
-                with self.store.transaction():
-                    return self._store_source(source, stored, error, None, now)
-            except StoreError:
-                raise
-            except Exception as again:
-                # Even recording the failure failed (scheduling it, say): the
-                # line is still printed, and the stored state left as it was.
-                log.debug("%s: recording the failure failed", source.name, exc_info=again)
-                return SourceResult(source.name, error=error, next_due=stored.next_due), None
-
-    def _store_source(
-        self,
-        source: SourceConfig,
-        stored: SourceState,
-        fetched: Fetched | SourceError,
-        ingested: Ingested | SourceError | None,
-        now: datetime,
-    ) -> tuple[SourceResult, PollIntent]:
-        """Decide what the poll means (:func:`.decide.decide_poll`), store the
-        entries it read, then the intent (in the caller's transaction)."""
-        parsed = (
-            ingested.feed
-            if ingested is not None and not isinstance(ingested, SourceError)
-            else ingested
-        )
-        intent = decide_poll(
-            stored,
-            source.url,
-            Timing(source.interval, self.config.min_interval, self.config.max_interval),
-            fetched,
-            parsed,
-            now,
-            jitter=self.jitter(),
-        )
-        result = SourceResult(
-            source.name,
-            error=intent.error,
-            not_modified=intent.not_modified,
-            next_due=intent.next_due,
-        )
-        if intent.feed is not None:
-            assert ingested is not None and not isinstance(ingested, SourceError)
-            self._store_items(source, ingested, result, now)
-            if result.changed or intent.feed_changed:
-                self.store.bump_generation()
-            self.store.save_entry_digests(source.name, intent.feed.digests)
-        self.store.apply_poll(intent)
-        return result, intent
-
-    def _store_items(
-        self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
-    ) -> None:
-        """The copies through the dedup stage: new, merged, updated or unchanged.
-
-        One look-up, a decision per copy, one write (:func:`.dedup.merge.merge_copies`);
-        a bug met on one copy is raised as this source's ProcessingError naming it.
-        """
-        from .dedup.merge import Outcome, merge_copies
-
-        feed = ingested.feed
-        result.warning = feed.warning
-        result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
-        result.filtered = ingested.filtered
-        merged = merge_copies(
-            self.store, source.name, source.section, ingested.copies, now, self.config.dedup
-        )
-        for outcome, item_id in merged:
-            if outcome is Outcome.NEW:
-                result.new += 1
-            elif outcome is Outcome.MERGED:
-                result.merged += 1
-            elif outcome is Outcome.UPDATED:
-                result.updated += 1
-            else:
-                result.unchanged += 1
-            if outcome is not Outcome.UNCHANGED:
-                result.touched.append(item_id)
-        if ingested.summaries:
-            self.store.save_summaries(dict(ingested.summaries))
-            result.summarized += len(ingested.summaries)
-
-
-def _log_poll(source: SourceConfig, stored: SourceState, intent: PollIntent) -> None:
-    """What a stored poll says that the log should: its error, a 410, a move."""
-    if intent.error is not None:
-        if intent.error.details:
-            log.debug("%s\n%s", intent.error, intent.error.details)
-        log.warning("%s", intent.error)
-    if intent.disable is not None:
-        log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
-    if intent.move_to is not None:
-        log.warning(
-            "%s: moved permanently from %s to %s",
-            source.name,
-            redact_url(stored.url or source.url or ""),
-            redact_url(intent.move_to),
-        )
 
 
 def _body_bytes(outcome: _Outcome) -> int:

@@ -633,7 +633,7 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     from aggregator.dedup.decide import MergeDecider
     from aggregator.fetch.http import HttpFetcher
 
-    caplog.set_level("DEBUG", logger="aggregator.pipeline")
+    caplog.set_level("DEBUG", logger="aggregator.storing")
     config = _isolation_config(tmp_path, feed_server)
     code, lines = run(config, capsys)
     assert code == 0 and _status_lines(lines)["grow"].startswith("new")
@@ -746,7 +746,7 @@ def test_a_batch_takes_savepoints_only_once_a_source_of_it_failed(
             (FEEDS / "feed11.json").read_bytes().replace(b"new energy link", b"a link")
         )
         store.depths.clear()
-        caplog.set_level("WARNING", logger="aggregator.pipeline")
+        caplog.set_level("WARNING", logger="aggregator.storing")
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(MergeDecider, "decide", decide_with_a_bug)
             results = one_pass(store)

@@ -1,0 +1,240 @@
+"""Storing one batch of polls: what each means, its entries, then its intent.
+
+    store_batch(sources, fetched, ingested)     one transaction per batch
+      per source: decide_poll (pure)            -> PollIntent
+                  entries -> dedup.merge_copies -> new / merged / updated / unchanged
+                  Store.apply_poll(intent)
+      = a SourceResult per source, its log lines written once the batch is stored
+
+A bug met while storing one source is that source's
+:class:`~aggregator.errors.ProcessingError`: the batch is stored again with a
+savepoint per source, so only that source's writes are undone.  A failing
+store (:class:`~aggregator.errors.StoreError`) is the pass's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
+
+from .config import Config, SourceConfig
+from .decide import PollIntent, Skipped, decide_poll
+from .errors import ProcessingError, SourceError, StoreError
+from .models import Fetched, SourceState
+from .redact import redact_url
+from .results import SourceResult
+from .schedule import Timing
+from .store import Store
+
+if TYPE_CHECKING:
+    from .ingest import Ingested
+
+log = logging.getLogger(__name__)
+
+_Outcome: TypeAlias = "Fetched | SourceError | Skipped"
+_Stored: TypeAlias = "tuple[SourceResult, PollIntent | None]"
+
+
+class PollStorer:
+    """Stores polls in one store under one configuration (the pipeline's storing stage)."""
+
+    def __init__(self, config: Config, store: Store, jitter: Callable[[], float]):
+        self.config = config
+        self.store = store
+        self.jitter = jitter
+
+    def store_batch(
+        self,
+        batch: Sequence[SourceConfig],
+        states: dict[str, SourceState],
+        fetched: Sequence[_Outcome],
+        ingested: dict[str, Ingested | SourceError],
+        now: datetime,
+    ) -> list[SourceResult]:
+        """Store a batch's polls in one transaction; each source's result, in order."""
+        stored = self._store_batch(batch, states, fetched, ingested, now)
+        for source, (_result, intent) in zip(batch, stored, strict=True):
+            if intent is not None:
+                _log_poll(source, states[source.name], intent)
+        return [result for result, _intent in stored]
+
+    def _store_batch(
+        self,
+        batch: Sequence[SourceConfig],
+        states: dict[str, SourceState],
+        fetched: Sequence[_Outcome],
+        ingested: dict[str, Ingested | SourceError],
+        now: datetime,
+    ) -> list[_Stored]:
+        """Store a batch's polls in one transaction: each source's result and
+        intent (None: nothing of it was stored).
+
+        One commit per batch: a commit is most of the cost of storing a source
+        that did not change, and a crash loses at most this batch, which the
+        next pass fetches again.  A bug met while storing one source undoes
+        only that source's writes, in a savepoint of its own; but only once a
+        source has failed.  A savepoint journals again every page its writes
+        change that was there before it (for the near-duplicate index's
+        random keys, most of the pages a source writes), through a temporary
+        file: a second of CPU in the benchmark's cold pass.  So the batch is
+        stored without them, and when a source's bug interrupts it, undone and
+        stored again, each source in a savepoint.  Storing is deterministic,
+        so the second time meets the same bug, in the same source.
+        """
+
+        def store_all(isolated: bool) -> list[_Stored]:
+            done: list[_Stored] = []
+            with self.store.transaction():
+                for source, outcome in zip(batch, fetched, strict=True):
+                    state = states[source.name]
+                    if isinstance(outcome, Skipped):
+                        result = SourceResult(source.name, skipped=outcome, next_due=state.next_due)
+                        done.append((result, None))
+                    elif isolated:
+                        done.append(
+                            self._store_isolated(
+                                source, state, outcome, ingested.get(source.name), now
+                            )
+                        )
+                    else:
+                        done.append(
+                            self._store_source(
+                                source, state, outcome, ingested.get(source.name), now
+                            )
+                        )
+            return done
+
+        try:
+            return store_all(isolated=False)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.debug(
+                "a source's bug stopped its batch; storing it again source by source: %r", exc
+            )
+            return store_all(isolated=True)
+
+    def _store_isolated(
+        self,
+        source: SourceConfig,
+        stored: SourceState,
+        fetched: Fetched | SourceError,
+        ingested: Ingested | SourceError | None,
+        now: datetime,
+    ) -> tuple[SourceResult, PollIntent | None]:
+        """Store one source's poll in a savepoint of its batch; a bug in doing
+        so undoes only this source's writes and is recorded as its error."""
+        try:
+            with self.store.transaction():
+                return self._store_source(source, stored, fetched, ingested, now)
+        except StoreError:
+            raise
+        except Exception as exc:
+            error = (
+                exc
+                if isinstance(exc, ProcessingError)
+                else ProcessingError.of(source.name, "storing", exc)
+            )
+            # The traceback is in ``details``; the frames need not live on.
+            error.__cause__ = None
+            error = error.with_traceback(None)
+            try:
+                with self.store.transaction():
+                    return self._store_source(source, stored, error, None, now)
+            except StoreError:
+                raise
+            except Exception as again:
+                # Even recording the failure failed (scheduling it, say): the
+                # line is still printed, and the stored state left as it was.
+                log.debug("%s: recording the failure failed", source.name, exc_info=again)
+                return SourceResult(source.name, error=error, next_due=stored.next_due), None
+
+    def _store_source(
+        self,
+        source: SourceConfig,
+        stored: SourceState,
+        fetched: Fetched | SourceError,
+        ingested: Ingested | SourceError | None,
+        now: datetime,
+    ) -> tuple[SourceResult, PollIntent]:
+        """Decide what the poll means (:func:`.decide.decide_poll`), store the
+        entries it read, then the intent (in the caller's transaction)."""
+        parsed = (
+            ingested.feed
+            if ingested is not None and not isinstance(ingested, SourceError)
+            else ingested
+        )
+        intent = decide_poll(
+            stored,
+            source.url,
+            Timing(source.interval, self.config.min_interval, self.config.max_interval),
+            fetched,
+            parsed,
+            now,
+            jitter=self.jitter(),
+        )
+        result = SourceResult(
+            source.name,
+            error=intent.error,
+            not_modified=intent.not_modified,
+            next_due=intent.next_due,
+        )
+        if intent.feed is not None:
+            assert ingested is not None and not isinstance(ingested, SourceError)
+            self._store_items(source, ingested, result, now)
+            if result.changed or intent.feed_changed:
+                self.store.bump_generation()
+            self.store.save_entry_digests(source.name, intent.feed.digests)
+        self.store.apply_poll(intent)
+        return result, intent
+
+    def _store_items(
+        self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
+    ) -> None:
+        """The copies through the dedup stage: new, merged, updated or unchanged.
+
+        One look-up, a decision per copy, one write (:func:`.dedup.merge.merge_copies`);
+        a bug met on one copy is raised as this source's ProcessingError naming it.
+        """
+        from .dedup.merge import Outcome, merge_copies
+
+        feed = ingested.feed
+        result.warning = feed.warning
+        result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
+        result.filtered = ingested.filtered
+        merged = merge_copies(
+            self.store, source.name, source.section, ingested.copies, now, self.config.dedup
+        )
+        for outcome, item_id in merged:
+            if outcome is Outcome.NEW:
+                result.new += 1
+            elif outcome is Outcome.MERGED:
+                result.merged += 1
+            elif outcome is Outcome.UPDATED:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            if outcome is not Outcome.UNCHANGED:
+                result.touched.append(item_id)
+        if ingested.summaries:
+            self.store.save_summaries(dict(ingested.summaries))
+            result.summarized += len(ingested.summaries)
+
+
+def _log_poll(source: SourceConfig, stored: SourceState, intent: PollIntent) -> None:
+    """What a stored poll says that the log should: its error, a 410, a move."""
+    if intent.error is not None:
+        if intent.error.details:
+            log.debug("%s\n%s", intent.error, intent.error.details)
+        log.warning("%s", intent.error)
+    if intent.disable is not None:
+        log.warning("%s: HTTP 410 Gone; the source is disabled", source.name)
+    if intent.move_to is not None:
+        log.warning(
+            "%s: moved permanently from %s to %s",
+            source.name,
+            redact_url(stored.url or source.url or ""),
+            redact_url(intent.move_to),
+        )
