@@ -36,7 +36,7 @@ import signal
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -93,16 +93,7 @@ class Daemon:
             loop.add_signal_handler(signum, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self._hang_up)
         store = self._store = open_store(self.config.store)
-        server = Server(
-            create_app(
-                self.config.output.dir,
-                status=self.status,
-                healthy=self.healthy,
-                opml=self.opml,
-                feed_link=lambda path: feed_link_header(self.config, path),
-            ),
-            limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
-        )
+        server = serving(self)
         try:
             await server.start(self.config.serve.host, self.config.serve.port)
             if self.config.configured_base_url is None:
@@ -376,6 +367,34 @@ class Daemon:
     def opml(self) -> bytes:
         assert self._store is not None
         return sources_opml(self.config, self._store)
+
+
+class Served(Protocol):
+    """A daemon as its HTTP server sees it (this module's and the cluster's)."""
+
+    config: Config
+
+    def status(self) -> Mapping[str, object]: ...
+
+    def healthy(self) -> bool: ...
+
+    def opml(self) -> bytes: ...
+
+
+def serving(daemon: Served) -> Server:
+    """The server of a daemon: its output directory, ``/status``, ``/healthz``,
+    the OPML and the WebSub ``Link`` headers, under its configuration of the
+    moment (SIGHUP may replace it)."""
+    return Server(
+        create_app(
+            daemon.config.output.dir,
+            status=daemon.status,
+            healthy=daemon.healthy,
+            opml=daemon.opml,
+            feed_link=lambda path: feed_link_header(daemon.config, path),
+        ),
+        limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + daemon.config.fetch.concurrency),
+    )
 
 
 def sources_status(

@@ -19,13 +19,11 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from ..config import Config
-from ..daemon import DESCRIPTORS_KEPT, sources_status
+from ..daemon import serving, sources_status
 from ..errors import AggregatorError, StoreError
 from ..publish.writer import write_if_changed
 from ..publishing import sources_opml
-from ..serve import Limits, Server, create_app
 from ..store import Store, open_store
-from ..websub import feed_link_header
 from .worker import Worker
 
 log = logging.getLogger(__name__)
@@ -54,16 +52,7 @@ class ClusterDaemon:
         # The store this process reads for /status, OPML and the mirror; the
         # worker has its own connection, which it may lose and reopen.
         store = self._store = open_store(self.config.store)
-        server = Server(
-            create_app(
-                self.config.output.dir,
-                status=self.status,
-                healthy=self.healthy,
-                opml=self.opml,
-                feed_link=lambda path: feed_link_header(self.config, path),
-            ),
-            limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + self.config.fetch.concurrency),
-        )
+        server = serving(self)
         loop = asyncio.get_running_loop()
         try:
             await server.start(self.config.serve.host, self.config.serve.port)
