@@ -46,7 +46,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from ..config import PostgresURL
 from ..decide import PollIntent
 from ..errors import StoreError
-from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
+from ..models import EntryDigests, SourceRef, SourceState, Summary
 from ..redact import MASK
 from .index import BAND_HITS_LIMIT, BandHit, BandQuery, Candidate, IndexedCopy
 from .items import (
@@ -59,9 +59,9 @@ from .items import (
     ItemWrite,
     MergeIntent,
     StoredItem,
-    media_from_json,
     media_json,
 )
+from .rows import source_state, stored_item
 
 # Rows of merge_locks: lock_for_merge maps each key to one of them.  Enough
 # that two sources' new copies (a dozen keys each) rarely share a bucket by
@@ -486,7 +486,7 @@ class PostgresStore:
             rows = self._db.execute(
                 f"{select} WHERE name = ANY(%s) ORDER BY name", (sorted(set(names)),)
             ).fetchall()
-        return [_source_state(row) for row in rows]
+        return [source_state(row, _date_of_value) for row in rows]
 
     @_translated
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:
@@ -1090,7 +1090,7 @@ class PostgresStore:
                 if ref.name not in seen:  # one source may carry a story twice
                     seen.add(ref.name)
                     ordered.append(ref)
-            items.append(_stored_item(row, tuple(ordered)))
+            items.append(stored_item(row, tuple(ordered), _date_of_value))
         return items
 
     # -- summaries ----------------------------------------------------------
@@ -1152,83 +1152,6 @@ def _opt_second(value: datetime | None) -> datetime | None:
     return None if value is None else _second(value)
 
 
-def _source_state(row: tuple[Any, ...]) -> SourceState:
-    (
-        name,
-        etag,
-        last_modified,
-        content_hash,
-        title,
-        site_link,
-        last_fetch,
-        last_success,
-        last_error,
-        failures,
-        next_due,
-        broken_hash,
-        url,
-        redirect_target,
-        redirect_count,
-        disabled,
-        feed_ttl,
-        retry_after,
-        count,
-    ) = row
-    return SourceState(
-        name=name,
-        fetch_state=FetchState(etag, last_modified, content_hash),
-        title=title,
-        site_link=site_link,
-        last_fetch=last_fetch,
-        last_success=last_success,
-        last_error=last_error,
-        consecutive_failures=int(failures),
-        next_due=next_due,
-        items_stored=int(count) if count is not None else None,
-        broken_hash=broken_hash,
-        url=url,
-        redirect_target=redirect_target,
-        redirect_count=int(redirect_count),
-        disabled=disabled,
-        feed_ttl=float(feed_ttl) if feed_ttl is not None else None,
-        retry_after=retry_after,
-    )
-
-
-def _stored_item(row: tuple[Any, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
-    (
-        item_id,
-        uid,
-        section,
-        title,
-        link,
-        published,
-        updated,
-        content,
-        author,
-        language,
-        lead,
-        media,
-    ) = row
-    enclosures, image = media_from_json(media)
-    return StoredItem(
-        id=int(item_id),
-        uid=uid,
-        section=section,
-        title=title,
-        link=link,
-        published=published,
-        updated=updated,
-        content_html=content,
-        author=author,
-        language=language,
-        lead_source=lead,
-        sources=sources,
-        enclosures=enclosures,
-        image=image,
-    )
-
-
 def _indexed_copy(row: Sequence[Any]) -> IndexedCopy:
     (copy_id, source, key, item_id, title, at, signature, bands, method, score, matched, shown) = (
         row
@@ -1247,3 +1170,8 @@ def _indexed_copy(row: Sequence[Any]) -> IndexedCopy:
         matched=int(matched) if matched is not None else None,
         shown=bool(shown),
     )
+
+
+def _date_of_value(value: datetime | None) -> datetime | None:
+    """A date as psycopg returns a timestamptz: already aware, to the second."""
+    return value

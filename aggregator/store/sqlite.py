@@ -41,9 +41,9 @@ from .items import (
     ItemWrite,
     MergeIntent,
     StoredItem,
-    media_from_json,
     media_json,
 )
+from .rows import source_state, stored_item
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -446,7 +446,7 @@ class SqliteStore:
                 rows += self._db.execute(
                     f"{select} WHERE name IN ({marks}) ORDER BY name", chunk
                 ).fetchall()
-        return [_source_state(row) for row in rows]
+        return [source_state(row, _date_of_text) for row in rows]
 
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:
         # Atomic as any write here: one writer at a time (BEGIN IMMEDIATE).
@@ -1022,7 +1022,7 @@ class SqliteStore:
                 if ref.name not in seen:  # one source may carry a story twice
                     seen.add(ref.name)
                     ordered.append(ref)
-            items.append(_stored_item(row, tuple(ordered)))
+            items.append(stored_item(row, tuple(ordered), _date_of_text))
         return items
 
     # -- summaries ----------------------------------------------------------
@@ -1048,86 +1048,6 @@ class SqliteStore:
                     for key, s in summaries.items()
                 ],
             )
-
-
-def _source_state(row: tuple[object, ...]) -> SourceState:
-    (
-        name,
-        etag,
-        last_modified,
-        content_hash,
-        title,
-        site_link,
-        last_fetch,
-        last_success,
-        last_error,
-        failures,
-        next_due,
-        broken_hash,
-        url,
-        redirect_target,
-        redirect_count,
-        disabled,
-        feed_ttl,
-        retry_after,
-        count,
-    ) = row
-    return SourceState(
-        name=str(name),
-        fetch_state=FetchState(_opt(etag), _opt(last_modified), _opt(content_hash)),
-        title=_opt(title),
-        site_link=_opt(site_link),
-        last_fetch=from_text(_opt(last_fetch)),
-        last_success=from_text(_opt(last_success)),
-        last_error=_opt(last_error),
-        consecutive_failures=int(str(failures)),
-        next_due=from_text(_opt(next_due)),
-        items_stored=int(str(count)) if count is not None else None,
-        broken_hash=_opt(broken_hash),
-        url=_opt(url),
-        redirect_target=_opt(redirect_target),
-        redirect_count=int(str(redirect_count)),
-        disabled=_opt(disabled),
-        feed_ttl=float(str(feed_ttl)) if feed_ttl is not None else None,
-        retry_after=from_text(_opt(retry_after)),
-    )
-
-
-def _stored_item(row: tuple[object, ...], sources: tuple[SourceRef, ...]) -> StoredItem:
-    (
-        item_id,
-        uid,
-        section,
-        title,
-        link,
-        published,
-        updated,
-        content,
-        author,
-        language,
-        lead,
-        media,
-    ) = row
-    published_at = from_text(_opt(published))
-    updated_at = from_text(_opt(updated))
-    assert published_at is not None and updated_at is not None
-    enclosures, image = media_from_json(media)
-    return StoredItem(
-        id=int(str(item_id)),
-        uid=str(uid),
-        section=str(section),
-        title=str(title),
-        link=_opt(link),
-        published=published_at,
-        updated=updated_at,
-        content_html=str(content),
-        author=_opt(author),
-        language=_opt(language),
-        lead_source=str(lead),
-        sources=sources,
-        enclosures=enclosures,
-        image=image,
-    )
 
 
 def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
@@ -1193,3 +1113,8 @@ def _indexed_copy(row: tuple[object, ...]) -> IndexedCopy:
 
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def _date_of_text(value: object) -> datetime | None:
+    """A date as SQLite keeps it (ISO text, see :func:`to_text`)."""
+    return from_text(_opt(value))
