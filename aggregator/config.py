@@ -11,6 +11,7 @@ PyYAML is imported here only.
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -23,6 +24,8 @@ import yaml
 from .errors import ConfigError
 from .filters import ACTIONS, FIELDS, NO_FILTERS, Filters, Rule, compile_pattern
 from .redact import mask_password, redact_url
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = Path("feeds.yaml")
 # State lives beside feeds.yaml, never in the output directory, which is
@@ -246,6 +249,21 @@ class Config:
             host=host or self.serve.host, port=self.serve.port if port is None else port
         )
         return replace(self, output=output, store=store, serve=serve)
+
+
+def read_again(running: Config, started: Config, load: Callable[[], Config]) -> Config | None:
+    """SIGHUP's configuration: ``load()`` taken as :func:`reloaded` says, what
+    needs a restart logged; None (logged) when the file cannot be used, and
+    the running configuration is kept."""
+    try:
+        loaded = load()
+    except ConfigError as error:
+        log.error("SIGHUP: the running configuration is kept: %s", error)
+        return None
+    config, kept = reloaded(running, started, loaded)
+    for key in kept:
+        log.warning("SIGHUP: '%s' changed; it takes effect at the next restart", key)
+    return config
 
 
 def reloaded(running: Config, started: Config, loaded: Config) -> tuple[Config, tuple[str, ...]]:

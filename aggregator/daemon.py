@@ -41,8 +41,7 @@ from typing import Any, Protocol
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from .config import Config, SourceConfig, load_config, reloaded
-from .errors import ConfigError
+from .config import Config, SourceConfig, load_config, read_again
 from .models import SourceState
 from .pipeline import Pipeline, utc_now
 from .publishing import sources_opml
@@ -154,14 +153,9 @@ class Daemon:
         if scheduler is None or pipeline is None or self.stopping.is_set():
             log.warning("SIGHUP: ignored while starting or stopping")
             return
-        try:
-            loaded = self._reload()
-        except ConfigError as error:
-            log.error("SIGHUP: the running configuration is kept: %s", error)
+        config = read_again(self.config, self._started_with, self._reload)
+        if config is None:
             return
-        config, kept = reloaded(self.config, self._started_with, loaded)
-        for key in kept:
-            log.warning("SIGHUP: '%s' changed; it takes effect at the next restart", key)
         before = {s.name: s for s in self.config.polled_sources}
         after = {s.name: s for s in config.polled_sources}
         self.config = config

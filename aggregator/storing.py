@@ -53,23 +53,8 @@ class PollStorer:
         ingested: dict[str, Ingested | SourceError],
         now: datetime,
     ) -> list[SourceResult]:
-        """Store a batch's polls in one transaction; each source's result, in order."""
-        stored = self._store_batch(batch, states, fetched, ingested, now)
-        for source, (_result, intent) in zip(batch, stored, strict=True):
-            if intent is not None:
-                _log_poll(source, states[source.name], intent)
-        return [result for result, _intent in stored]
-
-    def _store_batch(
-        self,
-        batch: Sequence[SourceConfig],
-        states: dict[str, SourceState],
-        fetched: Sequence[_Outcome],
-        ingested: dict[str, Ingested | SourceError],
-        now: datetime,
-    ) -> list[_Stored]:
-        """Store a batch's polls in one transaction: each source's result and
-        intent (None: nothing of it was stored).
+        """Store a batch's polls in one transaction; each source's result, in
+        order, its log lines written once the batch is stored.
 
         One commit per batch: a commit is most of the cost of storing a source
         that did not change, and a crash loses at most this batch, which the
@@ -107,14 +92,18 @@ class PollStorer:
             return done
 
         try:
-            return store_all(isolated=False)
+            stored = store_all(isolated=False)
         except StoreError:
             raise
         except Exception as exc:
             log.debug(
                 "a source's bug stopped its batch; storing it again source by source: %r", exc
             )
-            return store_all(isolated=True)
+            stored = store_all(isolated=True)
+        for source, (_result, intent) in zip(batch, stored, strict=True):
+            if intent is not None:
+                _log_poll(source, states[source.name], intent)
+        return [result for result, _intent in stored]
 
     def _store_isolated(
         self,

@@ -27,8 +27,8 @@ import socket
 from collections.abc import Callable
 from contextlib import suppress
 
-from ..config import Config, load_config, reloaded
-from ..errors import ConfigError, StoreError
+from ..config import Config, load_config, read_again
+from ..errors import StoreError
 from ..pipeline import Pipeline
 from ..store import open_store
 from .node import Node
@@ -122,14 +122,9 @@ class Worker:
 
     def hang_up(self) -> None:
         """SIGHUP: read the configuration again; the next jobs run under it."""
-        try:
-            loaded = self._reload()
-        except ConfigError as error:
-            log.error("SIGHUP: the running configuration is kept: %s", error)
+        config = read_again(self.config, self._started_with, self._reload)
+        if config is None:
             return
-        config, kept = reloaded(self.config, self._started_with, loaded)
-        for key in kept:
-            log.warning("SIGHUP: '%s' changed; it takes effect at the next restart", key)
         self.config = config
         node = self._node
         if node is not None:  # else: the next connection's node is made with it
