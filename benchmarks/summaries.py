@@ -11,12 +11,21 @@ Usage::
 Prints one row per algorithm: Lead-3 (``lead``), each sumy algorithm, and the
 default (``positional``), with ROUGE as the evaluation set's README measures
 it (the ``rouge-score`` package, Porter stemming, mean F1 x 100; for Lsum the
-reference and the summary one sentence per line) and the articles summarized
-per second in this one process, by the wall clock and by its own CPU time
-(the same on an idle machine; on a busy one the CPU rate is what a core
-does).  Each article is one blob of text without
-headings, so it is one section and the summary is
+reference and the summary one sentence per line), the share of the article's
+words the summary keeps, the rate of dangling openers (summary sentences that
+open on a sentence left out: "However, ...", "He also said ..."), and the
+articles summarized per second in this one process, by the wall clock and by
+its own CPU time (the same on an idle machine; on a busy one the CPU rate is
+what a core does).  Each article is one blob of text without headings, so it
+is one section and the summary is
 ``summarize_html(article, sentences=3, algorithm=NAME)``.
+
+Then the cross-validation that chose the default algorithm's parameters
+(:class:`aggregator.summarize.positional.Tuning`): the articles are cut into
+``--folds`` folds, ``--repeats`` times over in another order; for each fold
+the parameters that score best on the other folds are chosen and scored on
+it.  The held-out scores are the ones to believe; the score of the chosen
+parameters on all articles is printed beside them, and is higher.
 
 ``--long`` times long articles instead (no ROUGE): eval articles joined in
 memory, as paragraphs, and cut to 1,900 words each.  ``--jsonl`` adds a
@@ -38,6 +47,8 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # summary_tuning, beside this file
 
 EVAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval"
 EVAL_FILE = "summaries-dev.jsonl"
@@ -66,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--jsonl", action="store_true", help="also score `aggregate summarize --jsonl`"
     )
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (0: none)")
+    parser.add_argument("--repeats", type=int, default=4, help="cross-validation shuffles")
     parser.add_argument("--eval-dir", type=Path, default=EVAL_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -87,7 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     articles = [row["article"] for row in rows]
 
     print(f"{len(rows)} articles, {args.sentences} sentences each, language={args.language}")
-    print(f"{'algorithm':<32} {'ROUGE-1':>8} {'ROUGE-2':>8} {'ROUGE-L':>8} {'art/s':>8} {'cpu':>8}")
+    print(
+        f"{'algorithm':<32} {'ROUGE-1':>8} {'ROUGE-2':>8} {'ROUGE-L':>8}"
+        f" {'kept':>6} {'dangle':>6} {'art/s':>8} {'cpu':>8}"
+    )
     for algorithm in algorithms:
         summarize = _summarizer(algorithm, args.sentences, args.language)
         summaries = [summarize(article) for article in articles]  # also warms every cache
@@ -96,7 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         label = "lead (Lead-3)" if algorithm == "lead" else algorithm
         if algorithm == DEFAULT_ALGORITHM:
             label += " (default)"
-        print(f"{label:<32} {_cells(scores)} {rate:>8.0f} {cpu_rate:>8.0f}", flush=True)
+        shape = _shape(articles, summaries)
+        print(f"{label:<32} {_cells(scores)} {shape} {rate:>8.0f} {cpu_rate:>8.0f}", flush=True)
+    if args.folds:
+        _cross_validate(scorer, rows, args.sentences, args.folds, args.repeats)
+        _feed_lengths(articles)
     if args.jsonl:
         start = time.perf_counter()
         summaries = _run_jsonl(articles, args.sentences, args.language)
@@ -130,6 +150,61 @@ def _rate(summarize: Callable[[str], list[str]], texts: Sequence[str]) -> tuple[
         if elapsed >= MIN_SECONDS:
             cpu = time.process_time() - start_cpu
             return done / elapsed, done / max(cpu, 1e-9)
+
+
+def _shape(articles: Sequence[str], summaries: Sequence[list[str]]) -> str:
+    """The mean share of an article's words its summary keeps, and the dangling-opener rate."""
+    from summary_tuning import dangling_rate, word_share
+
+    return f"{word_share(articles, summaries):>6.1%} {dangling_rate(articles, summaries):>6.1%}"
+
+
+def _cross_validate(
+    scorer: object, rows: Sequence[dict[str, str]], sentences: int, folds: int, repeats: int
+) -> None:
+    from summary_tuning import CrossValidation
+
+    print(f"\ncross-validation of positional's parameters: {folds} folds x {repeats} orders")
+    run = CrossValidation(scorer, rows, sentences)
+    run.check_default_path()
+    result = run.held_out(folds, repeats)
+    lead = result.lead
+    print(f"{'held-out folds':<32} {'ROUGE-1':>8} {'ROUGE-2':>8} {'ROUGE-L':>8}")
+    print(f"{'lead (Lead-3)':<32} {_cells(lead)}")
+    print(f"{'positional, chosen on the rest':<32} {_cells(result.chosen)}")
+    low, high = result.interval
+    interval = f"95% interval {low:+.2f} to {high:+.2f}"
+    print(f"difference in ROUGE-1: {result.difference:+.2f} ({interval})")
+    print("parameters chosen (times):")
+    for tuning, times in result.choices.most_common(5):
+        print(f"  {times:>3}  {tuning}")
+    for label, tuning, lead_first in run.rows_to_compare():
+        summaries = run.summaries(tuning, lead_first)
+        scores = _rouge(scorer, [r["reference"] for r in rows], summaries)
+        shape = _shape([r["article"] for r in rows], summaries)
+        print(f"{label:<32} {_cells(scores)} {shape}  (all articles, not held out)")
+
+
+def _feed_lengths(articles: Sequence[str]) -> None:
+    """What a feed's reader sees: the default settings of summary: in feeds.yaml."""
+    from aggregator.config import SummaryConfig
+    from aggregator.summarize import summarize_html
+
+    settings = SummaryConfig()
+    summaries = []
+    for article in articles:
+        summary = summarize_html(
+            article,
+            sentences=settings.sentences,
+            max_sentences=settings.max_sentences,
+            words_per_sentence=settings.words_per_sentence,
+        )
+        summaries.append([s for section in summary.sections for s in section.sentences])
+    print(
+        f"\nwith feeds.yaml's default summary settings (sentences {settings.sentences}, "
+        f"max_sentences {settings.max_sentences}): {_shape(articles, summaries)} "
+        "(words kept, dangling openers)"
+    )
 
 
 def _rouge(

@@ -37,6 +37,9 @@ class SectionText:
     repeats kept); ``word_counts[i]`` counts all of its words, stop words
     included.  ``paragraph_sizes`` says how many sentences each paragraph
     gave, in order, so the paragraphs can be rebuilt for sumy.
+    ``opens_on_context[i]`` says that sentence ``i`` (never the first) opens
+    with one of the language's :attr:`~.lexicon.Lexicon.openers`, leaning on
+    the sentence before it; empty means none does.
     """
 
     heading: str | None
@@ -44,6 +47,7 @@ class SectionText:
     paragraph_sizes: tuple[int, ...]
     terms: tuple[tuple[int, ...], ...]
     word_counts: tuple[int, ...]
+    opens_on_context: tuple[bool, ...] = ()
 
     @property
     def words(self) -> int:
@@ -80,10 +84,12 @@ def prepare(
                 sizes.append(len(sentences) - size)
         terms: list[tuple[int, ...]] = []
         counts: list[int] = []
+        opens: list[bool] = []
         for sentence in sentences:
             # Lower-casing the sentence once is cheaper than word by word.
             words = _WORD.findall(sentence.lower())
             counts.append(len(words))
+            opens.append(bool(opens) and lexicon.opens_on_context(words))
             terms.append(
                 tuple(
                     vocabulary.setdefault(stem(word), len(vocabulary))
@@ -93,7 +99,12 @@ def prepare(
             )
         prepared.append(
             SectionText(
-                section.heading, tuple(sentences), tuple(sizes), tuple(terms), tuple(counts)
+                section.heading,
+                tuple(sentences),
+                tuple(sizes),
+                tuple(terms),
+                tuple(counts),
+                tuple(opens) if any(opens) else (),
             )
         )
     return tuple(prepared)

@@ -2,24 +2,32 @@
 
     summarize_html(html) = summarize_sections(split_sections(html))
     summarize_sections   = resolve the language | prepare (tokenize, stem: once)
-                           | per section: budget, rank, keep the section's order
+                           | per section: budget, rank | allot the words | keep the order
 
 Each section is summarized on its own, so every heading keeps its key
-sentences instead of the longest section taking the whole summary.  A section
-no longer than its budget is shown whole; chosen sentences keep the order they
-had in the section, and sections keep theirs.  Nothing here rewrites text:
-every sentence of a summary is a sentence of the article, as the tokenizer
-split it.
+sentences instead of the longest section taking the whole summary.  Chosen
+sentences keep the order they had in the section, and sections keep theirs.
+Nothing here rewrites text: every sentence of a summary is a sentence of the
+article, as the tokenizer split it.
 
 The budget of a section is ``sentences``, or for long sections one sentence
 per ``words_per_sentence`` words, up to ``max_sentences`` (off unless
 ``max_sentences`` is given, so that ``sentences=3`` means three).
+
+A summary must be shorter than its article.  Every section keeps its best
+sentence, and the default algorithm keeps the lead (the article's first
+sentence) first; past that, an article longer than :data:`SHORT_ARTICLE_WORDS`
+keeps sentences only while the summary stays within :data:`SUMMARY_SHARE` of
+its words, taken round by round (every section's second-best, then every
+section's third-best...) so that no section takes the whole allowance.
+Lead-N is the exception: the yardstick is exactly N sentences a section.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -38,6 +46,9 @@ __all__ = [
     "ALGORITHMS",
     "DEFAULT_ALGORITHM",
     "DEFAULT_WORDS_PER_SENTENCE",
+    "SHORT_ARTICLE_WORDS",
+    "SUMMARY_SHARE",
+    "allot",
     "sentence_budget",
     "summarize_html",
     "summarize_sections",
@@ -46,7 +57,7 @@ __all__ = [
 
 # Bump when a change here or in the splitter changes what a summary says, so
 # stored summaries are recomputed rather than served stale.
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3
 
 DEFAULT_ALGORITHM = DEFAULT_SUMMARY_ALGORITHM  # named by the configuration
 # The default algorithm first, then Lead-N (the news baseline), then sumy's.
@@ -55,7 +66,19 @@ ALGORITHMS: tuple[str, ...] = (DEFAULT_ALGORITHM, "lead", *SUMY_ALGORITHMS)
 # allows more than `sentences`: a 150-word section is a paragraph or two.
 DEFAULT_WORDS_PER_SENTENCE = SummaryConfig().words_per_sentence  # the configuration's default
 
-Ranker = Callable[[SectionText, int], Sequence[int]]
+# A wire brief or a short news item: two or three paragraphs, whose key
+# sentences are most of it; only longer articles are cut to a share.
+SHORT_ARTICLE_WORDS = 150
+# The most of a longer article's words a summary keeps, past one sentence per
+# section.  A third: the summary is read in a feed reader's list in the time
+# it takes to decide whether to open the article, and news highlights
+# (CNN/DailyMail's) run to a tenth to a fifth of the article; a third leaves
+# room for every section of a long article to say one or two things.
+SUMMARY_SHARE = 1 / 3
+
+# rank(section, count, lead) -> indices of up to `count` sentences, best first;
+# `lead` asks for the section's first sentence first (the article's lead).
+Ranker = Callable[[SectionText, int, bool], Sequence[int]]
 
 
 def summarize_sections(
@@ -158,41 +181,77 @@ def _summarize(
 ) -> Summary:
     prepared = prepare(sections, tokenizer_for(language), lexicon_for(language))
     rank = _ranker(algorithm, language)
+    lead = next((k for k, section in enumerate(prepared) if section.sentences), None)
+    choices = [
+        _choices(
+            section,
+            sentence_budget(section.words, sentences, max_sentences, words_per_sentence),
+            rank,
+            lead=k == lead,
+        )
+        for k, section in enumerate(prepared)
+    ]
+    words = sum(section.words for section in prepared)
+    # Lead-N is the yardstick, exactly N sentences a section, never cut.
+    short = words <= SHORT_ARTICLE_WORDS or algorithm == "lead"
+    allowance = math.inf if short else words * SUMMARY_SHARE
+    kept = allot(choices, [section.word_counts for section in prepared], allowance)
     return Summary(
         tuple(
-            SectionSummary(
-                section.heading,
-                _key_sentences(
-                    section,
-                    sentence_budget(section.words, sentences, max_sentences, words_per_sentence),
-                    rank,
-                ),
-            )
-            for section in prepared
+            SectionSummary(section.heading, tuple(section.sentences[i] for i in sorted(indices)))
+            for section, indices in zip(prepared, kept, strict=True)
         )
     )
 
 
-def _key_sentences(section: SectionText, count: int, rank: Ranker) -> tuple[str, ...]:
-    texts = section.sentences
-    if len(texts) <= count:
-        return texts  # too short to summarize: shown whole
-    chosen = set(rank(section, count))
+def allot(
+    choices: Sequence[Sequence[int]], word_counts: Sequence[Sequence[int]], allowance: float
+) -> list[list[int]]:
+    """The sentences each section keeps, from its ``choices`` (best first).
+
+    Every section keeps its first choice, whatever the ``allowance`` (in
+    words).  Then round by round, each section in order adds its next choice
+    while the summary stays within the allowance; a section whose next choice
+    would go over it stops there (a shorter, lesser sentence does not jump
+    the queue).
+    """
+    kept = [list(c[:1]) for c in choices]
+    used = sum(counts[c[0]] for c, counts in zip(choices, word_counts, strict=True) if c)
+    stopped = [False] * len(choices)
+    for turn in range(1, max(map(len, choices), default=0)):
+        for k, (candidates, counts) in enumerate(zip(choices, word_counts, strict=True)):
+            if stopped[k] or turn >= len(candidates):
+                continue
+            size = counts[candidates[turn]]
+            if used + size > allowance:
+                stopped[k] = True
+                continue
+            kept[k].append(candidates[turn])
+            used += size
+    return kept
+
+
+def _choices(section: SectionText, count: int, rank: Ranker, *, lead: bool) -> list[int]:
+    """Up to ``count`` of the section's sentences, best first."""
+    count = min(count, len(section.sentences))
+    if count <= 0:
+        return []
+    chosen = list(dict.fromkeys(rank(section, count, lead)))
     if not chosen:
         # LSA gives nothing when no word survives the stop list; the opening
         # of the section is as good a summary as any.
-        return texts[:count]
-    # Chosen sentences in section order, whatever order the algorithm used.
-    return tuple(texts[i] for i in sorted(chosen))
+        return list(range(count))
+    return chosen
 
 
 @lru_cache(maxsize=64)
 def _ranker(algorithm: str, language: str) -> Ranker:
     if algorithm == DEFAULT_ALGORITHM:
-        return rank_positional
-    if algorithm == "lead":
-        return rank_lead
-    return sumy_ranker(algorithm, language)
+        return lambda section, count, lead: rank_positional(section, count, lead=lead)
+    # The other algorithms are what they say they are: Lead-N, or sumy's
+    # choice, whatever the lead.
+    chosen = rank_lead if algorithm == "lead" else sumy_ranker(algorithm, language)
+    return lambda section, count, lead: chosen(section, count)
 
 
 def _algorithm(name: str) -> str:

@@ -24,7 +24,7 @@ module imports ``requests`` and ``pycountry`` (20 MB) to look them up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,7 +34,7 @@ from importlib.metadata import version
 import Stemmer as snowball  # type: ignore[import-not-found]  # PyStemmer
 import stop_words  # type: ignore[import-untyped]
 
-__all__ = ["LEXICON_VERSION", "CachedStemmer", "Lexicon", "lexicon_for"]
+__all__ = ["LEXICON_VERSION", "OPENER_WORDS", "CachedStemmer", "Lexicon", "lexicon_for"]
 
 # Part of the summary cache key: another release can list other stop words,
 # or stem a word otherwise.
@@ -66,6 +66,26 @@ _SUMY_OWN = frozenset(
     {"czech", "slovak", "hebrew", "chinese", "japanese", "korean", "ukrainian", "greek", "polish"}
 )
 
+# Words and phrases that, opening a sentence, lean on the sentence before:
+# connectives ("However, ..."), pronouns and demonstratives ("He also said",
+# "This ...").  Out of context such a sentence reads badly, and may say what
+# the article did not (whose "he"?); the default algorithm prefers not to
+# take one without the sentence before it.  Lower-cased, of one to three
+# words.  English only: nothing was measured in other languages, and a
+# wrong list would cost good sentences, so they have none.
+OPENER_WORDS: dict[str, frozenset[str]] = {
+    "english": frozenset(
+        {
+            *("however", "but", "and", "also", "meanwhile", "still", "yet", "so"),
+            *("instead", "moreover", "furthermore", "besides", "nevertheless"),
+            *("nonetheless", "therefore", "thus", "then", "later", "otherwise"),
+            *("in addition", "as a result", "in fact", "indeed", "by contrast"),
+            *("this", "that", "these", "those", "such", "another", "the other"),
+            *("it", "he", "she", "they", "his", "her", "its", "their", "him", "them"),
+        }
+    )
+}
+
 # Stemming is the costliest step per word, and a news vocabulary repeats: a
 # word seen once is looked up, not stemmed again.  The cache is dropped whole
 # when it grows past this, which bounds memory in a long-running daemon.
@@ -92,16 +112,22 @@ class CachedStemmer:
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """What a language contributes to scoring words: ``stem(word)`` and the stop words.
+    """What a language contributes to scoring words: ``stem(word)``, the stop words, the openers.
 
-    ``stem`` expects a lower-cased word; ``stop_words`` are lower-cased.
-    ``neutral`` says that the language had neither, so every word is a term.
+    ``stem`` expects a lower-cased word; ``stop_words`` and ``openers`` (see
+    :data:`OPENER_WORDS`) are lower-cased.  ``neutral`` says that the
+    language had neither stemmer nor stop words, so every word is a term.
     """
 
     language: str
     stem: Callable[[str], str]
     stop_words: frozenset[str]
     has_stemmer: bool
+    openers: frozenset[str] = frozenset()
+
+    def opens_on_context(self, words: Sequence[str]) -> bool:
+        """Whether a sentence of these lower-cased ``words`` opens with one of :attr:`openers`."""
+        return any(" ".join(words[:size]) in self.openers for size in (1, 2, 3))
 
     @property
     def neutral(self) -> bool:
@@ -113,7 +139,13 @@ def lexicon_for(language: str) -> Lexicon:
     """The lexicon of a language name as :func:`.tokenizer.language_name` gives it."""
     stem = _stemmer(language)
     has_stemmer = stem is not None
-    return Lexicon(language, CachedStemmer(stem or str.lower), _stop_words(language), has_stemmer)
+    return Lexicon(
+        language,
+        CachedStemmer(stem or str.lower),
+        _stop_words(language),
+        has_stemmer,
+        OPENER_WORDS.get(language, frozenset()),
+    )
 
 
 def _stemmer(language: str) -> Callable[[str], str] | None:

@@ -53,7 +53,8 @@ def test_an_article_file_matches_its_golden_summary(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Title line, "Photo:", "Share this:" and "Read more @" lines are not text;
-    # numbered Markdown headings each get two sentences.
+    # numbered Markdown headings each keep their key sentence, and the summary
+    # a third of the words.
     code, out, err = run(capsys, monkeypatch, str(ARTICLE), "--sentences", "2")
     assert (code, err) == (0, "")
     assert out == EXPECTED.read_text(encoding="utf-8")

@@ -65,11 +65,33 @@ def tiny_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_it_prints_a_row_per_algorithm(tiny_set: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("rouge_score")
-    assert bench.main(["--eval-dir", str(tiny_set), "--algorithms", "lead,lexrank,positional"]) == 0
+    arguments = ["--eval-dir", str(tiny_set), "--algorithms", "lead,lexrank,positional"]
+    assert bench.main([*arguments, "--folds", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split() == ["algorithm", "ROUGE-1", "ROUGE-2", "ROUGE-L", "art/s", "cpu"]
+    header = ["algorithm", "ROUGE-1", "ROUGE-2", "ROUGE-L", "kept", "dangle", "art/s", "cpu"]
+    assert lines[1].split() == header
     assert [line.split()[0] for line in lines[2:]] == ["lead", "lexrank", "positional"]
     assert "(default)" in lines[-1]
+    # Lead-3 of six sentences keeps three: about half of the words, none dangling.
+    kept, dangling = lines[2].split()[5:7]  # after "lead (Lead-3)" and three scores
+    assert 0.3 < float(kept.rstrip("%")) / 100 < 0.7
+    assert dangling == "0.0%"
+
+
+def test_it_cross_validates_the_default_parameters(
+    tiny_set: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("rouge_score")
+    arguments = ["--eval-dir", str(tiny_set), "--algorithms", "lead"]
+    assert bench.main([*arguments, "--folds", "3", "--repeats", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "3 folds x 2 orders" in out
+    # Six choices in all (3 folds, twice), each a parameter setting of the grid.
+    chosen = out.split("parameters chosen (times):\n")[1].splitlines()
+    times = [int(line.split()[0]) for line in chosen if "Tuning(" in line]
+    assert sum(times) == 6
+    assert "difference in ROUGE-1:" in out
+    assert "with feeds.yaml's default summary settings" in out
 
 
 def test_long_mode_times_articles_of_about_1900_words(

@@ -28,7 +28,7 @@ from aggregator.summarize import (
     summarize_sections,
     summary_cache_key,
 )
-from aggregator.summarize.extractive import sentence_budget
+from aggregator.summarize.extractive import SHORT_ARTICLE_WORDS, allot, sentence_budget
 from aggregator.summarize.tokenizer import tokenizer_for
 
 from .seed import GOLDEN, SEED_HEADINGS, seed_html
@@ -116,6 +116,70 @@ def test_seed_summary_matches_the_golden_file() -> None:
     assert summary == summarize_html(
         seed_html(), sentences=1, algorithm=DEFAULT_ALGORITHM, language="en"
     )
+
+
+def words_of(texts: list[str]) -> int:
+    return sum(len(t.split()) for t in texts)
+
+
+def test_the_seed_with_default_settings_is_visibly_a_summary() -> None:
+    # Six sections of two sentences, two key sentences a section by default:
+    # before, every sentence was kept.  Now each section keeps its heading
+    # and its key sentence, and the summary at most half of the words.
+    sections = split_sections(seed_html())
+    summary = summarize_sections(sections)
+    article = [s for section in sections for s in sentences_of(section)]
+    kept = [s for section in summary.sections for s in section.sentences]
+    assert [s.heading for s in summary.sections] == [None, *SEED_HEADINGS]
+    assert all(len(section.sentences) >= 1 for section in summary.sections)
+    assert words_of(kept) <= words_of(article) / 2
+    assert kept[0] == article[0]  # the lead first
+
+
+def test_a_short_item_is_not_cut_to_a_share() -> None:
+    # Three sentences of 20 words: a short news item keeps its two key
+    # sentences, two thirds of it.
+    item = [Section(None, tuple(sentence_text(20, f"topic{i}") for i in range(3)))]
+    assert SHORT_ARTICLE_WORDS >= 60
+    [section] = summarize_sections(item, sentences=2).sections
+    assert len(section.sentences) == 2
+
+
+def test_a_long_article_keeps_about_a_third_of_its_words() -> None:
+    # Nine sections of five 12-word sentences (540 words), up to 4 a section:
+    # a first sentence each (108 words), then second ones while within 180.
+    sections = [
+        Section(f"Part {i}", tuple(sentence_text(12, f"t{i}x{j}") for j in range(5)))
+        for i in range(9)
+    ]
+    summary = summarize_sections(sections, sentences=4)
+    counts = [len(s.sentences) for s in summary.sections]
+    assert counts == [2, 2, 2, 2, 2, 2, 1, 1, 1]
+    assert words_of([s for sec in summary.sections for s in sec.sentences]) <= 540 / 3
+
+
+def test_lead_n_is_never_cut() -> None:
+    sections = [Section(None, tuple(sentence_text(30, f"t{j}") for j in range(10)))]
+    [section] = summarize_sections(sections, sentences=5, algorithm="lead").sections
+    assert len(section.sentences) == 5  # 150 of 300 words: over a third, all the same
+
+
+@pytest.mark.parametrize(
+    ("choices", "allowance", "expected"),
+    [
+        # Every section's best, whatever the allowance.
+        (([0, 1], [2, 0]), 0, [[0], [2]]),
+        # Round by round: both second-bests fit (10 + 10 + 10 + 10 <= 40).
+        (([0, 1], [2, 0]), 40, [[0, 1], [2, 0]]),
+        # The first section's second-best fits, the second's does not.
+        (([0, 1], [2, 0]), 35, [[0, 1], [2]]),
+        # A section that stopped does not take a later, shorter sentence.
+        (([0, 3, 2], []), 22, [[0], []]),
+    ],
+)
+def test_allot(choices: tuple[list[int], ...], allowance: float, expected: list[list[int]]) -> None:
+    word_counts = [[10, 10, 5, 20], [10, 10, 10]]
+    assert allot(choices, word_counts, allowance) == expected
 
 
 def test_summarize_html_is_split_then_summarize() -> None:
@@ -314,7 +378,8 @@ def test_sections_and_their_sentences_keep_their_order() -> None:
     assert [s.heading for s in summary.sections] == [s.heading for s in sections]
     for section, result in zip(sections, summary.sections, strict=True):
         positions = [section.paragraphs.index(s) for s in result.sentences]
-        assert positions == sorted(positions) and len(positions) == 3
+        # 216 words: the summary keeps a third (72), two sentences a section.
+        assert positions == sorted(positions) and len(positions) == 2
 
 
 # --- the seam -----------------------------------------------------------------

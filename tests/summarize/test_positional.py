@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from aggregator.summarize.document import SectionText, prepare
 from aggregator.summarize.lexicon import lexicon_for
 from aggregator.summarize.positional import (
     PYTHON_MAX_TERMS,
+    Tuning,
     _rank_numpy,
     _rank_python,
     rank_lead,
@@ -23,6 +25,8 @@ from aggregator.summarize.positional import (
 from aggregator.summarize.sections import split_sections
 from aggregator.summarize.tokenizer import tokenizer_for
 from tests.conftest import SHARED
+
+Ranking = Callable[..., list[int]]
 
 EVAL = SHARED / "eval" / "summaries-dev.jsonl"
 
@@ -51,16 +55,18 @@ def test_of_two_equal_sentences_the_earlier_wins() -> None:
 
 
 def test_a_much_denser_later_sentence_beats_an_early_aside() -> None:
-    # Position is a prior, not a rule: this is not Lead-N.
+    # Position is a prior, not a rule: this is not Lead-N (past the lead).
     aside = "It was, as many of those who were there would later say, quite a day for all of them."
-    key = "Flooding closed the bridge."
-    section = (
+    key = "Flooding closed the bridge for weeks."
+    section = prepared(
         aside,
         key,
         "Flooding closed the city bridge for days.",
         "The bridge reopened after the flooding.",
     )
-    assert chosen(*section, count=1) == [key]
+    assert rank_positional(section, 1) == [1]
+    # Asked for the lead, it takes the aside first all the same, then the key.
+    assert rank_positional(section, 2, lead=True) == [0, 1]
 
 
 def test_near_identical_sentences_are_never_both_chosen() -> None:
@@ -83,7 +89,8 @@ def test_a_rewording_loses_to_a_sentence_with_nothing_new_to_say() -> None:
         "It was so.",
         "And then it was.",
     )
-    assert rank_positional(section, 2) == [0, 2]
+    # Fragments are allowed here: the test is of the near-duplicate rule.
+    assert rank_positional(section, 2, tuning=Tuning(min_words=0)) == [0, 2]
 
 
 def test_near_duplicates_are_taken_only_when_nothing_else_is_left() -> None:
@@ -107,6 +114,74 @@ def test_redundancy_each_pick_brings_new_content() -> None:
     picks = rank_positional(section, 2)
     assert picks[0] == 0
     assert 2 in picks
+
+
+def test_a_fragment_is_taken_only_when_nothing_else_is_left() -> None:
+    # "He was 88." is all name and number, the densest sentence; out of
+    # context it says nothing.
+    section = prepared(
+        "The comedian and advertising pioneer Stan Freberg died on Tuesday in Santa Monica.",
+        "Freberg was 88.",
+        "His campaigns for Chun King and Sunsweet prunes mocked advertising itself.",
+    )
+    assert rank_positional(section, 2, tuning=Tuning(min_words=0))[1] == 1
+    assert rank_positional(section, 2) == [0, 2]
+    assert sorted(rank_positional(section, 3)) == [0, 1, 2]
+
+
+def test_sentences_that_open_on_the_one_before_are_marked() -> None:
+    section = prepared(
+        "The council approved the new flood barrier for the east bank on Monday.",
+        "However, the barrier will cost fourteen million euros.",
+        "Engineers said the barrier would take three years to build.",
+        "He said work would start in the spring.",
+        "In addition, the bank will get new lights.",
+    )
+    assert section.opens_on_context == (False, True, False, True, True)
+    # The first sentence of a section never leans on anything.
+    [alone] = prepare(
+        [Section(None, ("However, the barrier will cost fourteen million euros.",))],
+        tokenizer_for("en"),
+        lexicon_for("english"),
+    )
+    assert alone.opens_on_context == ()
+
+
+def section_of(terms: tuple[tuple[int, ...], ...], opens: tuple[bool, ...]) -> SectionText:
+    """Sentences of six words each, of these term ids."""
+    names = tuple(f"s{i}" for i in range(len(terms)))
+    return SectionText(None, names, (len(terms),), terms, tuple(6 for _ in terms), opens)
+
+
+@pytest.mark.parametrize("rank", [_rank_python, _rank_numpy])
+def test_a_sentence_leaning_on_one_left_out_must_say_more(rank: Ranking) -> None:
+    # After the lead, sentence 2 is the densest; it opens on sentence 1
+    # ("However, ..."), which is weak and left out.  Without the rule it is
+    # taken out of its context; with it, sentence 3 says nearly as much alone.
+    section = section_of(((0, 1), (2,), (3, 4, 7), (3, 5, 6)), (False, False, True, False))
+    assert rank(section, 2, lead=True, tuning=Tuning(opener_weight=1.0)) == [0, 2]
+    assert rank(section, 2, lead=True) == [0, 3]
+
+
+@pytest.mark.parametrize("rank", [_rank_python, _rank_numpy])
+def test_once_its_context_is_chosen_a_leaning_sentence_weighs_in_full(rank: Ranking) -> None:
+    # Sentence 2 opens on sentence 1.  Without the rule: 0, 2 (dangling),
+    # then 3.  With it, 1 wins round two, and then 2 weighs in full again and
+    # beats 3, which it would not at OPENER_WEIGHT.
+    section = section_of(((0,), (1, 1, 2), (1, 1, 3, 3), (4, 5)), (False, False, True, False))
+    assert rank(section, 3, lead=True, tuning=Tuning(opener_weight=1.0)) == [0, 2, 3]
+    assert rank(section, 3, lead=True) == [0, 1, 2]
+
+
+def test_with_lead_the_first_sentence_comes_first() -> None:
+    section = prepared(
+        "It was, as many of those who were there would later say, quite a day for them.",
+        "Flooding closed the bridge into the city for three weeks.",
+        "Flooding closed the city bridge for days on end.",
+    )
+    assert rank_positional(section, 1) != [0]
+    assert rank_positional(section, 1, lead=True) == [0]
+    assert rank_positional(section, 0, lead=True) == []
 
 
 def test_only_stop_words_means_the_opening() -> None:
@@ -179,22 +254,25 @@ def section_texts(draw: st.DrawFn) -> SectionText:
     word_counts = tuple(
         draw(st.sampled_from([0, len(t)]) | st.integers(len(t), len(t) + 8)) for t in terms
     )
+    # Some sentences open on the one before (never the first).
+    opens = tuple(i > 0 and draw(st.booleans()) for i in range(total))
     return SectionText(
         None,
         tuple(f"Sentence {i}." for i in range(total)),
         (total,) if total else (),
         tuple(terms),
         word_counts,
+        opens if any(opens) else (),
     )
 
 
 @settings(max_examples=400, deadline=None)
-@given(section_texts())
-def test_python_and_numpy_rankings_choose_the_same(section: SectionText) -> None:
+@given(section_texts(), st.booleans())
+def test_python_and_numpy_rankings_choose_the_same(section: SectionText, lead: bool) -> None:
     for count in range(8):
-        expected = _rank_numpy(section, count)
-        assert _rank_python(section, count) == expected
-        assert rank_positional(section, count) == expected
+        expected = _rank_numpy(section, count, lead=lead)
+        assert _rank_python(section, count, lead=lead) == expected
+        assert rank_positional(section, count, lead=lead) == expected
 
 
 @st.composite
@@ -265,7 +343,7 @@ def test_a_cosine_of_exactly_near_duplicate_blocks() -> None:
     # 0.8, which is NEAR_DUPLICATE, so sentence 1 is blocked and the weaker
     # sentence 2 is taken.
     terms = ((0, 1, 2, 3, 4), (0, 1, 2, 3, 5), (6,))
-    section = SectionText(None, ("a", "b", "c"), (3,), terms, (5, 5, 5))
+    section = SectionText(None, ("a", "b", "c"), (3,), terms, (6, 6, 6))
     assert _rank_numpy(section, 2) == [0, 2]
     assert _rank_python(section, 2) == [0, 2]
 
