@@ -62,9 +62,12 @@ def _readability(html: str, url: str) -> str:
 
 
 def _aggregator(html: str, url: str) -> str:
-    from aggregator.fulltext.extract import extract_article
+    from aggregator.fulltext.extract import NoArticle, extract_article
 
-    return extract_article(html.encode("utf-8"), url, "text/html; charset=utf-8") or ""
+    try:
+        return extract_article(html.encode("utf-8"), url, "text/html; charset=utf-8")
+    except NoArticle:
+        return ""
 
 
 LIBRARIES: dict[str, Extractor] = {

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # Pages fetched from one host at once: a site serving one article page a
 # reader asks for is not a site that expects a crawler's burst.
 PAGES_PER_HOST = 2
+# A pass's pages, all together, take at most this many of fetch.timeout.
+PASS_TIME_CAPS = 2
 # Copies looked at per page fetched: those that need no page (long enough
 # for full_text: auto) are decided without a fetch and do not count.
 _CANDIDATES_PER_PAGE = 4
@@ -79,6 +81,7 @@ class FullTextStage:
         self.store = store
         self.fetcher = fetcher
         self.workers = workers
+        self.deadline = PASS_TIME_CAPS * config.fetch.timeout  # seconds for all of a pass's pages
 
     async def run(self, sources: Sequence[SourceConfig], now: datetime) -> dict[str, PageCounts]:
         """The pages wanted by ``sources`` (those with ``full_text`` on), up to
@@ -110,10 +113,22 @@ class FullTextStage:
                 except Exception as exc:  # a bug met on one page: its reason
                     return f"cannot fetch the page: {type(exc).__name__}: {exc}"
 
-        responses = await asyncio.gather(*(get(page) for page in plan.fetch))
+        tasks = [asyncio.ensure_future(get(page)) for page in plan.fetch]
+        if tasks:
+            # Each page has the feeds' time cap; the pass as a whole has this
+            # one, so that a slow site cannot hold the pass (and the publish
+            # after it) for a page count's worth of time caps.  Pages not in
+            # by then get no row: the next pass asks for them again.
+            _done, late = await asyncio.wait(tasks, timeout=self.deadline)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         jobs: list[PageJob] = []
         extracting: list[tuple[PageFetch, FetchState]] = []
-        for page, response in zip(plan.fetch, responses, strict=True):
+        for page, task in zip(plan.fetch, tasks, strict=True):
+            if task.cancelled():
+                continue
+            response = task.result()
             if isinstance(response, str):
                 writes.append(_page_write(page, now, error=response))
             elif response.not_modified:  # the article stored for it is still the page's

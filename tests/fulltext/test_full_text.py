@@ -237,3 +237,17 @@ def test_full_text_defaults_from_the_top_level_and_a_source_may_differ(tmp_path:
         ("on", 9),
     ]
     assert config.full_text_max_pages == 100
+
+
+def test_full_text_through_the_postgresql_store(
+    feed_server: FeedServer, tmp_path: Path, postgres_database_url: str
+) -> None:
+    pages = serve(feed_server, 1)
+    config = write_config(tmp_path, feed_server, "true", f"store: '{postgres_database_url}'\n")
+    for _ in range(2):
+        code, output = run(["--once", "-c", str(config)])
+        assert code == 0, output
+    assert pages[0].requests == 1
+    assert "What happens next" in published(tmp_path / "out")["Story 1"]
+    code, status = run(["status", "-c", str(config)])
+    assert "harbour: full text: 0 of 1 pages failed" in status, status
