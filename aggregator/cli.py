@@ -46,6 +46,7 @@ from .redact import printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
+from .store.pages import PageHealth
 
 if TYPE_CHECKING:
     from .results import PassReport
@@ -416,10 +417,20 @@ def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]
     return advance, bar.close
 
 
+def full_text_line(health: PageHealth) -> str:
+    """A source's article pages, as ``aggregate status`` prints them."""
+    line = f"full text: {health.failed} of {health.tried} pages failed"
+    if health.last_failure is not None:
+        url, reason = health.last_failure
+        line += f", last: {redact_text(url)}: {printable(reason)}"
+    return line
+
+
 def _status(config: Config, out: TextIO) -> int:
     store = open_store(config.store)
     try:
         states = {s.name: s for s in store.source_states()}
+        pages = store.page_health([s.name for s in config.sources])
     finally:
         store.close()
     rows = [
@@ -466,6 +477,10 @@ def _status(config: Config, out: TextIO) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip(), file=out)
+    for source in config.sources:
+        page_health = pages.get(source.name)
+        if page_health is not None:
+            print(f"{source.name}: {full_text_line(page_health)}", file=out)
     if config.shared_store is not None:
         from .commands.cluster import queue_status
 

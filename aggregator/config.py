@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -89,12 +89,21 @@ class SourceConfig:
     # its stored items published as before until they age out.
     enabled: bool = True
     filters: Filters = NO_FILTERS  # the top-level rules, then the source's own
+    # Whether each new or changed item's page is fetched and its article
+    # summarized instead of the feed's text (see aggregator/fulltext).
+    full_text: FullText = "off"
+    full_text_min_words: int = 150  # "auto": fetch when the feed's text is shorter
 
     @property
     def location(self) -> str:
         """The URL as configured, credentials and all: for fetching, never for showing
         (see :func:`~aggregator.redact.redact_url`)."""
         return self.url or self.path or ""
+
+
+# full_text: true, false or auto (fetch only when the feed's text is short).
+FullText = Literal["off", "on", "auto"]
+DEFAULT_FULL_TEXT_MIN_WORDS = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +217,8 @@ class Config:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     retention: float | None = None  # seconds an item is kept; None: for ever
     websub: WebSubConfig = field(default_factory=WebSubConfig)
+    # Article pages fetched in one pass, at most (the rest wait for the next).
+    full_text_max_pages: int = 100
 
     @property
     def base_url(self) -> str:
@@ -349,6 +360,9 @@ TOP_KEYS = {
     "filters": "rules that leave entries out, for every source",
     "retention": "how long stored items are kept (default: for ever)",
     "websub": "WebSub hubs to announce and ping",
+    "full_text": "fetch each item's page and summarize its article: true, false or auto",
+    "full_text_min_words": "with full_text: auto, fetch pages of items with fewer words",
+    "full_text_max_pages": "most article pages fetched in one pass",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -405,6 +419,8 @@ SOURCE_KEYS = {
     "algorithm": "summarizer algorithm for this source",
     "enabled": "false pauses the source: not polled, its stored items still published",
     "filters": "rules that leave this source's entries out, after the top-level ones",
+    "full_text": "fetch each item's page and summarize its article: true, false or auto",
+    "full_text_min_words": "with full_text: auto, fetch pages of items with fewer words",
 }
 
 
@@ -626,7 +642,13 @@ class _Reader:
                 key="store",
             )
         filters = Filters(self.filter_rules(top["filters"])) if "filters" in top else NO_FILTERS
-        sources = self.sources(top["sources"], allow_private, interval, filters)
+        full_text: FullText = self.optional(top, "full_text", self.full_text, "off")
+        min_words = self.optional(
+            top, "full_text_min_words", self.positive_int, DEFAULT_FULL_TEXT_MIN_WORDS
+        )
+        sources = self.sources(
+            top["sources"], allow_private, interval, filters, (full_text, min_words)
+        )
         return Config(
             path=self.path,
             sources=sources,
@@ -646,7 +668,23 @@ class _Reader:
             cluster=self.cluster(top.get("cluster")),
             retention=self.optional(top, "retention", self.retention, None),
             websub=self.websub(top.get("websub")),
+            full_text_max_pages=self.optional(
+                top,
+                "full_text_max_pages",
+                self.positive_int,
+                _CONFIG_DEFAULTS["full_text_max_pages"],
+            ),
         )
+
+    def full_text(self, node: _Node) -> FullText:
+        value = self.scalar(node)
+        if value is True:
+            return "on"
+        if value is False:
+            return "off"
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        raise self.error(node, f"expected true, false or auto, not {value!r}")
 
     def websub(self, node: _Node | None) -> WebSubConfig:
         if node is None:
@@ -834,7 +872,12 @@ class _Reader:
         return tuple(rules)
 
     def sources(
-        self, node: _Node, allow_private: bool, interval: float, filters: Filters = NO_FILTERS
+        self,
+        node: _Node,
+        allow_private: bool,
+        interval: float,
+        filters: Filters = NO_FILTERS,
+        full_text: tuple[FullText, int] = ("off", DEFAULT_FULL_TEXT_MIN_WORDS),
     ) -> tuple[SourceConfig, ...]:
         if not isinstance(node.node, yaml.SequenceNode) or not node.node.value:
             raise self.error(node, "expected a non-empty list of sources")
@@ -864,6 +907,10 @@ class _Reader:
                 filters=filters.then(self.filter_rules(found["filters"]))
                 if "filters" in found
                 else filters,
+                full_text=self.optional(found, "full_text", self.full_text, full_text[0]),
+                full_text_min_words=self.optional(
+                    found, "full_text_min_words", self.positive_int, full_text[1]
+                ),
             )
             missing = (
                 source.path is not None

@@ -231,7 +231,7 @@ class Daemon:
             log.warning("%s", result.error)
         else:
             log.info("%s", result.line())
-        if report.touched:  # already summarized by update()
+        if report.output_changed:  # items already summarized by update()
             self.request_publish()
         self._reschedule(source, result.next_due)
 

@@ -205,7 +205,35 @@ class Pipeline:
                     if progress is not None:
                         progress(source.name)
                 del fetched, ingested, stored  # the next batch's wait is long enough to matter
+        if any(s.full_text != "off" for s in sources):
+            await self._full_text(sources, report, now)
         return report
+
+    async def _full_text(
+        self, sources: Sequence[SourceConfig], report: PassReport, now: datetime
+    ) -> None:
+        """The article pages of the sources' new or changed items (see
+        :mod:`.fulltext`), after their polls are stored; each source's result
+        counts its pages.  A page's failure is stored as its reason, never the
+        source's error; only the store failing ends the pass."""
+        from .fulltext.stage import FullTextStage
+
+        stage = FullTextStage(self.config, self.store, self._fetcher, self._workers)
+        try:
+            counts = await stage.run(sources, now)
+        except StoreError:
+            raise
+        except Exception:
+            # A bug of the stage, not of a source: the sources are stored and
+            # their items keep the feed's text; the next pass tries again.
+            log.exception("full text: the pages of this pass were not stored")
+            return
+        by_name = {result.source: result for result in report.results}
+        for name, count in counts.items():
+            report.articles += count.fetched - count.failed
+            if name in by_name:
+                by_name[name].pages = count.fetched
+                by_name[name].pages_failed = count.failed
 
     async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
         """See :meth:`.publishing.Publisher.publish_if_changed`."""

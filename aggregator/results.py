@@ -33,6 +33,8 @@ class SourceResult:
     touched: list[int] = field(default_factory=list)  # its items new or changed
     summarized: int = 0  # summaries it computed
     filtered: int = 0  # entries its filter rules left out
+    pages: int = 0  # article pages fetched for its items (full_text)
+    pages_failed: int = 0  # of which gave no article
 
     @property
     def changed(self) -> bool:
@@ -65,6 +67,8 @@ class SourceResult:
             "skipped": [self.skipped.status, self.skipped.reason] if self.skipped else None,
             "summarized": self.summarized,
             "filtered": self.filtered,
+            "pages": self.pages,
+            "pages_failed": self.pages_failed,
         }
 
     @classmethod
@@ -83,6 +87,8 @@ class SourceResult:
             skipped=Skipped(skipped[0], skipped[1]) if skipped else None,
             summarized=int(record["summarized"]),
             filtered=int(record.get("filtered", 0)),
+            pages=int(record.get("pages", 0)),
+            pages_failed=int(record.get("pages_failed", 0)),
         )
 
     def line(self) -> str:
@@ -101,6 +107,10 @@ class SourceResult:
             if self.filtered:
                 parts.append(f"{self.filtered} left out by filters")
             detail = ", ".join(parts)
+        if self.pages:
+            detail += f"; full text: {self.pages} pages"
+            if self.pages_failed:
+                detail += f", {self.pages_failed} failed (see aggregate status)"
         if self.warning:
             detail += f" (warning: {self.warning})"
         return f"{self.status:<10} {self.source}: {detail}"
@@ -113,6 +123,12 @@ class PassReport:
     parsed: int = 0  # sources whose bytes were parsed
     summarized: int = 0  # summaries computed (not taken from the cache)
     published: PublishReport | None = None
+    articles: int = 0  # article pages stored with their article (full_text)
+
+    @property
+    def output_changed(self) -> bool:
+        """Whether what is published may have changed: items, or their articles."""
+        return bool(self.touched or self.articles)
 
     def add(self, result: SourceResult) -> None:
         self.results.append(result)

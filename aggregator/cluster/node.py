@@ -128,7 +128,7 @@ class Node:
             record = {**result.to_record(), "parsed": report.parsed}
             with self.store.transaction():
                 self.store.set_meta(run_key(run, name), json.dumps(record))
-        elif report.touched and not await self.queue.publish_waiting():
+        elif report.output_changed and not await self.queue.publish_waiting():
             await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
 
     async def publish(self, run: str | None) -> None:

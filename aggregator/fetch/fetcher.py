@@ -9,8 +9,11 @@ import asyncio
 from typing import Protocol
 
 from ..config import FetchConfig, SourceConfig
-from ..models import Fetched, SourceState
+from ..models import Fetched, FetchState, SourceState
 from .http import HttpFetcher
+
+# Article pages (aggregator.fulltext): a web page, not a feed.
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
 
 
 class Fetcher(Protocol):
@@ -21,6 +24,14 @@ class Fetcher(Protocol):
     async def fetch(self, source: SourceConfig, state: SourceState) -> Fetched:
         """The source's documents since ``state``, or ``not_modified``; a
         failure to retrieve them raises its :class:`~aggregator.errors.FetchError`."""
+        ...
+
+    async def fetch_page(
+        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+    ) -> Fetched:
+        """An item's web page for ``source``, with the same limits and address
+        guard as its feed, conditionally on ``state``; a failure raises its
+        :class:`~aggregator.errors.FetchError`."""
         ...
 
 
@@ -50,4 +61,11 @@ class SourceFetcher:
 
         return await asyncio.to_thread(
             read_local, source.name, source.path, state.fetch_state, max_bytes=self.config.max_bytes
+        )
+
+    async def fetch_page(
+        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+    ) -> Fetched:
+        return await self._http.fetch(
+            source, url, state, allow_private=allow_private, accept=PAGE_ACCEPT
         )

@@ -179,27 +179,34 @@ class HttpFetcher:
         return session
 
     async def fetch(
-        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        *,
+        allow_private: bool = False,
+        accept: str = ACCEPT,
     ) -> Fetched:
         """GET ``url`` conditionally; raise :class:`FetchError` naming ``source``.
 
         Unless ``allow_private``, a URL or redirect whose host is (or resolves
         only to) a loopback, private or otherwise non-public address is
-        refused before any connection is made.
+        refused before any connection is made.  ``accept`` is the Accept
+        header: a feed's by default, a web page's for article pages.
         """
         if not self._entered:
             raise RuntimeError("HttpFetcher used outside 'async with'")
         try:
-            return await self._fetch(source, url, state, allow_private)
+            return await self._fetch(source, url, state, allow_private, accept)
         except FetchError as error:
             # Messages quote URLs (a redirect target, aiohttp's own words), and
             # they are shown, logged and stored: never with the credentials.
             raise _redacted(error, url) from None
 
     async def _fetch(
-        self, source: str, url: str, state: FetchState, allow_private: bool
+        self, source: str, url: str, state: FetchState, allow_private: bool, accept: str
     ) -> Fetched:
-        headers = {}
+        headers = {} if accept == ACCEPT else {"Accept": accept}
         if state.etag:
             headers["If-None-Match"] = state.etag
         if state.last_modified:

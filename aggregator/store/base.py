@@ -4,6 +4,7 @@
           + ItemStore          items, copies, clusters          (.items)
           + NearDuplicateIndex signatures and band keys         (.index)
           + SummaryCache       summaries by input hash          (.summaries)
+          + PageStore          each copy's article page         (.pages)
           + transactions, meta, close                           (here)
 
 The contract every implementation keeps (``tests/store`` runs one suite over
@@ -47,11 +48,12 @@ from typing import Protocol
 
 from .index import NearDuplicateIndex
 from .items import ItemStore
+from .pages import PageStore
 from .sources import SourceStore
 from .summaries import SummaryCache
 
 
-class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, Protocol):
+class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, PageStore, Protocol):
     def transaction(self) -> AbstractContextManager[None]:
         """Writes inside commit together or not at all; inside another, a savepoint.
 

@@ -61,7 +61,8 @@ from .items import (
     StoredItem,
     media_json,
 )
-from .rows import source_state, stored_item
+from .pages import PageCandidate, PageHealth, PageWrite
+from .rows import page_candidate, source_state, stored_item
 
 # Rows of merge_locks: lock_for_merge maps each key to one of them.  Enough
 # that two sources' new copies (a dozen keys each) rarely share a bucket by
@@ -190,6 +191,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN media text;
     """,
+    # Each copy's article page (store.pages), decided for its content hash.
+    """
+    CREATE TABLE pages (
+        source text COLLATE "C" NOT NULL,
+        entry_key text COLLATE "C" NOT NULL,
+        content_hash text NOT NULL,
+        url text,
+        etag text,
+        last_modified text,
+        page_hash text,
+        article_html text,
+        error text,
+        decided timestamptz NOT NULL,
+        PRIMARY KEY (source, entry_key)
+    );
+    """,
 )
 
 # A copy not stored before, in one statement: its item (when it makes one:
@@ -257,8 +274,16 @@ _COPY_COLUMNS = (
     "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
     "c.score, c.matched, c.shown"
 )
+# An item's text: its lead copy's article (store.pages) when that copy's
+# page gave one for its current text, else the feed's.
+_ITEM_TEXT = (
+    "COALESCE((SELECT p.article_html FROM item_sources s JOIN pages p "
+    "ON p.source = s.source AND p.entry_key = s.entry_key AND p.content_hash = s.content_hash "
+    "WHERE s.item_id = items.id AND s.source = items.lead_source "
+    "AND p.article_html IS NOT NULL LIMIT 1), content_html)"
+)
 _ITEM_COLUMNS = (
-    "id, uid, section, title, link, published, updated, content_html, author, language, "
+    f"id, uid, section, title, link, published, updated, {_ITEM_TEXT}, author, language, "
     "lead_source, media"
 )
 _SOURCE_COLUMNS = (
@@ -1022,6 +1047,8 @@ class PostgresStore:
             )
             for statement in (
                 "DELETE FROM dedup_copies WHERE item_id = ANY(%s)",
+                "DELETE FROM pages p USING item_sources s WHERE s.item_id = ANY(%s) "
+                "AND p.source = s.source AND p.entry_key = s.entry_key",
                 "DELETE FROM item_sources WHERE item_id = ANY(%s)",
                 "DELETE FROM items WHERE id = ANY(%s)",
             ):
@@ -1118,6 +1145,78 @@ class PostgresStore:
                     [json.dumps(s.to_json(), ensure_ascii=False) for s in summaries.values()],
                 ),
             )
+
+    # -- article pages (store.pages) -----------------------------------------
+
+    @_translated
+    def pages_wanted(self, sources: Collection[str], limit: int) -> list[PageCandidate]:
+        rows = self._db.execute(
+            "SELECT s.source, s.entry_key, s.link, s.content_hash, i.content_html, "
+            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash "
+            "FROM item_sources s JOIN items i ON i.id = s.item_id AND i.lead_source = s.source "
+            "LEFT JOIN pages p ON p.source = s.source AND p.entry_key = s.entry_key "
+            "WHERE s.source = ANY(%s::text[]) "
+            "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash) "
+            "ORDER BY i.published DESC, i.uid LIMIT %s",
+            (sorted(sources), limit),
+        ).fetchall()
+        return [page_candidate(row) for row in rows]
+
+    @_translated
+    def save_pages(self, pages: Sequence[PageWrite]) -> None:
+        if not pages:
+            return
+        with self.transaction():
+            with self._db.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO pages (source, entry_key, content_hash, url, etag, "
+                    "last_modified, page_hash, article_html, error, decided) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (source, entry_key) DO UPDATE SET "
+                    "content_hash = excluded.content_hash, url = excluded.url, "
+                    "etag = excluded.etag, last_modified = excluded.last_modified, "
+                    "page_hash = excluded.page_hash, error = excluded.error, "
+                    "decided = excluded.decided, article_html = CASE WHEN %s "
+                    "THEN pages.article_html ELSE excluded.article_html END",
+                    [
+                        (
+                            page.source,
+                            page.entry_key,
+                            page.content_hash,
+                            page.url,
+                            page.state.etag if page.state else None,
+                            page.state.last_modified if page.state else None,
+                            page.state.content_hash if page.state else None,
+                            page.article_html,
+                            page.error,
+                            _second(page.when),
+                            page.keep_article,
+                        )
+                        for page in pages
+                    ],
+                )
+            self.bump_generation()
+
+    @_translated
+    def page_health(self, sources: Collection[str]) -> dict[str, PageHealth]:
+        names = sorted(sources)
+        last: dict[str, tuple[str, str]] = {}
+        for source, url, error in self._db.execute(
+            "SELECT DISTINCT ON (source) source, url, error FROM pages "
+            "WHERE error IS NOT NULL AND source = ANY(%s::text[]) "
+            "ORDER BY source, decided DESC, entry_key DESC",
+            (names,),
+        ):
+            last[source] = (url or "", error)
+        return {
+            source: PageHealth(int(tried), int(failed), last.get(source))
+            for source, tried, failed in self._db.execute(
+                "SELECT source, COUNT(url), COUNT(*) FILTER (WHERE error IS NOT NULL) "
+                "FROM pages WHERE source = ANY(%s::text[]) GROUP BY source",
+                (names,),
+            )
+            if tried
+        }
 
 
 def _resolve(ref: int, assigned: dict[int, int]) -> int:

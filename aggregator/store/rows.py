@@ -13,6 +13,7 @@ from typing import Any
 
 from ..models import FetchState, SourceRef, SourceState
 from .items import StoredItem, media_from_json
+from .pages import PageCandidate
 
 DateOf = Callable[[Any], datetime | None]
 
@@ -84,3 +85,10 @@ def stored_item(row: Sequence[Any], sources: tuple[SourceRef, ...], date: DateOf
         enclosures=enclosures,
         image=image,
     )
+
+
+def page_candidate(row: Sequence[Any]) -> PageCandidate:
+    """A row of both stores' ``pages_wanted`` query."""
+    source, entry_key, link, content_hash, html, had_article, etag, modified, page_hash = row
+    previous = FetchState(etag, modified, page_hash) if had_article else None
+    return PageCandidate(source, entry_key, link, content_hash, html, previous)

@@ -43,7 +43,8 @@ from .items import (
     StoredItem,
     media_json,
 )
-from .rows import source_state, stored_item
+from .pages import PageCandidate, PageHealth, PageWrite
+from .rows import page_candidate, source_state, stored_item
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -167,6 +168,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN media TEXT;
     """,
+    # Each copy's article page (store.pages), decided for its content hash.
+    """
+    CREATE TABLE pages (
+        source TEXT NOT NULL,
+        entry_key TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        url TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        page_hash TEXT,
+        article_html TEXT,
+        error TEXT,
+        decided TEXT NOT NULL,
+        PRIMARY KEY (source, entry_key)
+    );
+    """,
 )
 
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
@@ -178,8 +195,16 @@ _COPY_COLUMNS = (
     "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
     "c.score, c.matched, c.shown"
 )
+# An item's text: its lead copy's article (store.pages) when that copy's
+# page gave one for its current text, else the feed's.
+_ITEM_TEXT = (
+    "COALESCE((SELECT p.article_html FROM item_sources s JOIN pages p "
+    "ON p.source = s.source AND p.entry_key = s.entry_key AND p.content_hash = s.content_hash "
+    "WHERE s.item_id = items.id AND s.source = items.lead_source "
+    "AND p.article_html IS NOT NULL LIMIT 1), content_html)"
+)
 _ITEM_COLUMNS = (
-    "id, uid, section, title, link, published, updated, content_html, author, language, "
+    f"id, uid, section, title, link, published, updated, {_ITEM_TEXT}, author, language, "
     "lead_source, media"
 )
 
@@ -977,6 +1002,8 @@ class SqliteStore:
                 )
                 for statement in (
                     f"DELETE FROM dedup_copies WHERE item_id IN ({marks})",
+                    "DELETE FROM pages WHERE (source, entry_key) IN (SELECT source, entry_key "
+                    f"FROM item_sources WHERE item_id IN ({marks}))",
                     f"DELETE FROM item_sources WHERE item_id IN ({marks})",
                     f"DELETE FROM items WHERE id IN ({marks})",
                 ):
@@ -1048,6 +1075,72 @@ class SqliteStore:
                     for key, s in summaries.items()
                 ],
             )
+
+    # -- article pages (store.pages) -----------------------------------------
+
+    def pages_wanted(self, sources: Collection[str], limit: int) -> list[PageCandidate]:
+        rows = self._db.execute(
+            "SELECT s.source, s.entry_key, s.link, s.content_hash, i.content_html, "
+            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash "
+            "FROM item_sources s JOIN items i ON i.id = s.item_id AND i.lead_source = s.source "
+            "LEFT JOIN pages p ON p.source = s.source AND p.entry_key = s.entry_key "
+            "WHERE s.source IN (SELECT value FROM json_each(?)) "
+            "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash) "
+            "ORDER BY i.published DESC, i.uid LIMIT ?",
+            (json.dumps(sorted(sources)), limit),
+        ).fetchall()
+        return [page_candidate(row) for row in rows]
+
+    def save_pages(self, pages: Sequence[PageWrite]) -> None:
+        if not pages:
+            return
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO pages (source, entry_key, content_hash, url, etag, last_modified, "
+                "page_hash, article_html, error, decided) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (source, entry_key) DO UPDATE SET "
+                "content_hash = excluded.content_hash, url = excluded.url, "
+                "etag = excluded.etag, last_modified = excluded.last_modified, "
+                "page_hash = excluded.page_hash, error = excluded.error, "
+                "decided = excluded.decided, article_html = CASE WHEN ? "
+                "THEN pages.article_html ELSE excluded.article_html END",
+                [
+                    (
+                        page.source,
+                        page.entry_key,
+                        page.content_hash,
+                        page.url,
+                        page.state.etag if page.state else None,
+                        page.state.last_modified if page.state else None,
+                        page.state.content_hash if page.state else None,
+                        page.article_html,
+                        page.error,
+                        to_text(page.when),
+                        page.keep_article,
+                    )
+                    for page in pages
+                ],
+            )
+            self.bump_generation()
+
+    def page_health(self, sources: Collection[str]) -> dict[str, PageHealth]:
+        names = json.dumps(sorted(sources))
+        last: dict[str, tuple[str, str]] = {}
+        for source, url, error in self._db.execute(
+            "SELECT source, url, error FROM pages WHERE error IS NOT NULL "
+            "AND source IN (SELECT value FROM json_each(?)) ORDER BY decided, entry_key",
+            (names,),
+        ):
+            last[source] = (url or "", error)
+        return {
+            source: PageHealth(int(tried), int(failed or 0), last.get(source))
+            for source, tried, failed in self._db.execute(
+                "SELECT source, COUNT(url), SUM(error IS NOT NULL) FROM pages "
+                "WHERE source IN (SELECT value FROM json_each(?)) GROUP BY source",
+                (names,),
+            )
+            if tried
+        }
 
 
 def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:

@@ -1,0 +1,72 @@
+"""Which copies' pages to fetch: pure, ``now`` passed in.
+
+    plan_pages(copies with no page for their text, the sources' settings, the pass's cap, now)
+      -> PagePlan: the pages to fetch (at most the cap), and what to store for
+         the copies that need none (full_text: auto and text long enough, or
+         no http(s) link)
+
+Nothing here fetches, reads a clock or touches the store; the stage
+(:mod:`.stage`) does, with what this decided.  A copy left out by the cap
+gets no row: the store offers it again next pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from ..config import SourceConfig
+from ..store.pages import PageCandidate, PageWrite
+
+
+@dataclass(frozen=True, slots=True)
+class PageFetch:
+    """A copy's page to fetch, and whether its source may live on a private address."""
+
+    candidate: PageCandidate
+    url: str
+    allow_private: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    fetch: list[PageFetch] = field(default_factory=list)
+    not_needed: list[PageWrite] = field(default_factory=list)
+
+
+def plan_pages(
+    candidates: Sequence[PageCandidate],
+    sources: Mapping[str, SourceConfig],
+    limit: int,
+    now: datetime,
+) -> PagePlan:
+    """What to do with each copy that has no page decided for its text, in
+    the given order (newest first), fetching at most ``limit`` pages."""
+    plan = PagePlan()
+    for candidate in candidates:
+        source = sources.get(candidate.source)
+        if source is None or source.full_text == "off":
+            continue  # not this pass's to decide: its source is not being updated
+        link = candidate.link
+        no_page = link is None or urlsplit(link).scheme.lower() not in ("http", "https")
+        long_enough = source.full_text == "auto" and (
+            word_count(candidate.content_html) >= source.full_text_min_words
+        )
+        if no_page or long_enough:
+            plan.not_needed.append(_no_page(candidate, now))
+        elif len(plan.fetch) < limit:
+            assert link is not None
+            plan.fetch.append(PageFetch(candidate, link, source.allow_private))
+    return plan
+
+
+def word_count(html: str) -> int:
+    from ..parse.normalize import plain_text  # nh3: only where pages are planned
+
+    return len(plain_text(html).split())
+
+
+def _no_page(candidate: PageCandidate, now: datetime) -> PageWrite:
+    return PageWrite(candidate.source, candidate.entry_key, candidate.content_hash, None, now)

@@ -1,0 +1,180 @@
+"""The full-text stage: fetch the pages the decider chose, extract, store.
+
+    Store.pages_wanted(sources)  -> plan_pages (pure)      -> PagePlan
+      -> each page through the feeds' HTTP client, conditionally, at most
+         PAGES_PER_HOST per host at once                   -> Fetched, or why not
+      -> extract_page in the workers (trafilatura)         -> article HTML, or why none
+      -> Store.save_pages                                  one transaction
+
+A page that cannot be fetched or gives no article is stored with its reason
+(``aggregate status`` shows it) and leaves the item as the feed gave it; it
+is never the source's error.  Summaries of the articles are made when the
+items are published, like those of any item whose text has none yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from ..config import Config, SourceConfig
+from ..errors import FetchError, StoreError
+from ..fetch.fetcher import Fetcher
+from ..models import Fetched, FetchState, Record
+from ..redact import redact_url
+from ..store import Store
+from ..store.pages import PageWrite
+from ..workers import POOL_MIN_BYTES, Workers
+from .decide import PageFetch, plan_pages
+
+log = logging.getLogger(__name__)
+
+# Pages fetched from one host at once: a site serving one article page a
+# reader asks for is not a site that expects a crawler's burst.
+PAGES_PER_HOST = 2
+# A pass's pages, all together, take at most this many of fetch.timeout.
+PASS_TIME_CAPS = 2
+# Copies looked at per page fetched: those that need no page (long enough
+# for full_text: auto) are decided without a fetch and do not count.
+_CANDIDATES_PER_PAGE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class PageJob(Record):
+    """A fetched page, for a worker to extract."""
+
+    url: str  # where it was found after redirects: the base of its links
+    body: bytes
+    content_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageCounts:
+    """What the stage did for one source this pass."""
+
+    fetched: int = 0
+    failed: int = 0
+
+
+def extract_page(job: PageJob) -> tuple[str | None, str | None]:
+    """(article HTML, None), or (None, why there is none): in a worker, never raises."""
+    from .extract import NoArticle, extract_article
+
+    try:
+        return extract_article(job.body, job.url, job.content_type), None
+    except NoArticle as reason:
+        return None, str(reason)
+    except Exception as exc:  # a bug met on one page: that page's reason, not the pass's end
+        return None, f"cannot extract the article: {type(exc).__name__}: {exc}"
+
+
+class FullTextStage:
+    """Fetches, extracts and stores the pages of one update's sources."""
+
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, workers: Workers):
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.workers = workers
+        self.deadline = PASS_TIME_CAPS * config.fetch.timeout  # seconds for all of a pass's pages
+
+    async def run(self, sources: Sequence[SourceConfig], now: datetime) -> dict[str, PageCounts]:
+        """The pages wanted by ``sources`` (those with ``full_text`` on), up to
+        ``full_text_max_pages``; per source, how many were fetched and failed."""
+        by_name = {s.name: s for s in sources if s.full_text != "off" and s.enabled}
+        if not by_name:
+            return {}
+        limit = self.config.full_text_max_pages
+        candidates = self.store.pages_wanted(by_name, limit * _CANDIDATES_PER_PAGE)
+        plan = plan_pages(candidates, by_name, limit, now)
+        writes = list(plan.not_needed)
+        hosts: Mapping[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(PAGES_PER_HOST)
+        )
+
+        async def get(page: PageFetch) -> Fetched | str:
+            async with hosts[(urlsplit(page.url).hostname or "").lower()]:
+                try:
+                    return await self.fetcher.fetch_page(
+                        page.candidate.source,
+                        page.url,
+                        page.candidate.previous or FetchState(),
+                        allow_private=page.allow_private,
+                    )
+                except FetchError as error:
+                    return error.message
+                except StoreError:
+                    raise
+                except Exception as exc:  # a bug met on one page: its reason
+                    return f"cannot fetch the page: {type(exc).__name__}: {exc}"
+
+        tasks = [asyncio.ensure_future(get(page)) for page in plan.fetch]
+        if tasks:
+            # Each page has the feeds' time cap; the pass as a whole has this
+            # one, so that a slow site cannot hold the pass (and the publish
+            # after it) for a page count's worth of time caps.  Pages not in
+            # by then get no row: the next pass asks for them again.
+            _done, late = await asyncio.wait(tasks, timeout=self.deadline)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        jobs: list[PageJob] = []
+        extracting: list[tuple[PageFetch, FetchState]] = []
+        for page, task in zip(plan.fetch, tasks, strict=True):
+            if task.cancelled():
+                continue
+            response = task.result()
+            if isinstance(response, str):
+                writes.append(_page_write(page, now, error=response))
+            elif response.not_modified:  # the article stored for it is still the page's
+                writes.append(_page_write(page, now, state=response.state, keep_article=True))
+            else:
+                document = response.documents[0]
+                jobs.append(PageJob(document.location, document.body, document.content_type))
+                extracting.append((page, response.state))
+        size = sum(len(job.body) for job in jobs)
+        results = await self.workers.map(extract_page, jobs, heavy=size > POOL_MIN_BYTES)
+        for (page, state), (article, reason) in zip(extracting, results, strict=True):
+            writes.append(_page_write(page, now, state=state, article_html=article, error=reason))
+        counts: dict[str, PageCounts] = {}
+        for write in writes:
+            if write.url is None:
+                continue  # none needed
+            before = counts.get(write.source, PageCounts())
+            counts[write.source] = PageCounts(
+                before.fetched + 1, before.failed + (write.error is not None)
+            )
+            if write.error is not None:
+                log.info("%s: full text of %s: %s", write.source, write.url, write.error)
+        with self.store.transaction():
+            self.store.save_pages(writes)
+        return counts
+
+
+def _page_write(
+    page: PageFetch,
+    now: datetime,
+    *,
+    state: FetchState | None = None,
+    article_html: str | None = None,
+    error: str | None = None,
+    keep_article: bool = False,
+) -> PageWrite:
+    candidate = page.candidate
+    return PageWrite(
+        candidate.source,
+        candidate.entry_key,
+        candidate.content_hash,
+        # Shown by aggregate status and logged: never with credentials.
+        redact_url(page.url),
+        now,
+        state=state,
+        article_html=article_html,
+        error=error,
+        keep_article=keep_article,
+    )

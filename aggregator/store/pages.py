@@ -1,0 +1,87 @@
+"""Article pages: what the full-text stage fetched for each copy (see :mod:`aggregator.fulltext`).
+
+    pages_wanted(sources, limit)  copies with no page decided for their text -> the decider
+    save_pages(PageWrite, ...)    what was decided, fetched and extracted    <- the stage
+    page_health(sources)          pages tried and failed, per source         -> aggregate status
+
+A page is kept per copy (``(source, entry_key)``) with the content hash the
+copy had when its page was decided: a copy whose text changes (a new hash)
+is wanted again, one that does not never is.  An item is published with its
+lead copy's article, when that copy's page gave one for its current hash, in
+place of the feed's text (``StoredItem.content_html``), so the summary is
+made from it; the item's own row is never rewritten, so a page that later
+fails, or a copy that changes, shows the feed's text again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from ..models import FetchState
+
+
+@dataclass(frozen=True, slots=True)
+class PageCandidate:
+    """A copy that leads its item and has no page decided for its current text."""
+
+    source: str
+    entry_key: str
+    link: str | None  # the copy's link: the page to fetch
+    content_hash: str  # the copy's, to store with the page
+    content_html: str  # the item's text as the feed gave it (for full_text: auto)
+    # The page fetched for an earlier version of the copy: its validators,
+    # for a conditional request (None: none fetched, or it gave no article).
+    previous: FetchState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageWrite:
+    """What became of one copy's page, to store in place of what was there.
+
+    ``article_html`` None with ``error`` None: no page was needed (the feed's
+    text was long enough); with ``error``: why there is no article.
+    ``keep_article``: the page was not modified since ``previous``, so the
+    article stored for it stays.
+    """
+
+    source: str
+    entry_key: str
+    content_hash: str
+    url: str | None  # the page asked for; None when none was
+    when: datetime
+    state: FetchState | None = None  # the page's validators, for the next request
+    article_html: str | None = None  # sanitized HTML of the main content
+    error: str | None = None
+    keep_article: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PageHealth:
+    """One source's pages, for ``aggregate status``."""
+
+    tried: int  # pages asked for (those not needed left out)
+    failed: int  # of which gave no article
+    last_failure: tuple[str, str] | None = None  # (url, why) of the latest failed
+
+
+class PageStore(Protocol):
+    def pages_wanted(self, sources: Collection[str], limit: int) -> list[PageCandidate]:
+        """Copies of ``sources`` that lead their item and have no page stored
+        for their current content hash, the newest items first, at most
+        ``limit``.  One query."""
+        ...
+
+    def save_pages(self, pages: Sequence[PageWrite]) -> None:
+        """Store each page in place of the copy's earlier one, in one
+        transaction (a savepoint inside the caller's); counts a change to what
+        is published (the generation) when any gave an article.  Saving the
+        same page twice stores it once."""
+        ...
+
+    def page_health(self, sources: Collection[str]) -> dict[str, PageHealth]:
+        """Per source with pages stored: how many were asked for, how many
+        failed, and the latest failure."""
+        ...

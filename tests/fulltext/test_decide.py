@@ -1,0 +1,61 @@
+"""Which copies' pages to fetch: the pure decider."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aggregator.config import SourceConfig
+from aggregator.fulltext.decide import plan_pages, word_count
+from aggregator.store.pages import PageCandidate
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def source(name: str, full_text: str, min_words: int = 5) -> SourceConfig:
+    return SourceConfig(
+        name, "S", 1800.0, url=f"https://{name}.example/feed", full_text=full_text,  # type: ignore[arg-type]
+        full_text_min_words=min_words,
+    )  # fmt: skip
+
+
+def candidate(key: str, words: int = 1, link: str | None = "default") -> PageCandidate:
+    text = " ".join(["word"] * words)
+    url = f"https://one.example/{key}" if link == "default" else link
+    return PageCandidate("one", key, url, f"hash {key}", f"<p>{text}</p>")
+
+
+def test_every_copy_of_a_full_text_source_is_fetched_up_to_the_limit() -> None:
+    plan = plan_pages([candidate(k) for k in "abc"], {"one": source("one", "on")}, 2, NOW)
+    assert [p.candidate.entry_key for p in plan.fetch] == ["a", "b"]
+    assert [p.url for p in plan.fetch] == ["https://one.example/a", "https://one.example/b"]
+    assert plan.not_needed == []  # c waits for the next pass: nothing stored for it
+
+
+def test_auto_fetches_only_short_texts_and_decides_the_long_ones_once() -> None:
+    plan = plan_pages(
+        [candidate("short", 4), candidate("long", 5)], {"one": source("one", "auto", 5)}, 10, NOW
+    )
+    assert [p.candidate.entry_key for p in plan.fetch] == ["short"]
+    ((long,),) = [[(w.entry_key, w.url, w.article_html, w.error) for w in plan.not_needed]]
+    assert long == ("long", None, None, None)
+
+
+def test_a_copy_without_an_http_link_needs_no_page() -> None:
+    plan = plan_pages(
+        [candidate("none", link=None), candidate("ftp", link="ftp://one.example/x")],
+        {"one": source("one", "on")},
+        10,
+        NOW,
+    )
+    assert plan.fetch == []
+    assert [w.entry_key for w in plan.not_needed] == ["none", "ftp"]
+
+
+def test_copies_of_sources_without_full_text_are_left_alone() -> None:
+    plan = plan_pages([candidate("a")], {"one": source("one", "off")}, 10, NOW)
+    assert plan.fetch == [] and plan.not_needed == []
+    assert plan_pages([candidate("a")], {}, 10, NOW).fetch == []
+
+
+def test_words_are_counted_in_the_text_not_the_markup() -> None:
+    assert word_count('<p class="a b c">One <b>two</b></p><p>three</p>') == 3

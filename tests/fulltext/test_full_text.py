@@ -1,0 +1,253 @@
+"""Full text for truncated feeds, end to end: ``aggregate --once`` against a
+loopback server whose feed carries one-sentence teasers of its article pages."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from aggregator.cli import main
+from tests.feedserver import FeedServer, Route
+
+TEASER = "A one-sentence teaser of the story {n}."
+
+
+def article_page(n: int, title: str) -> bytes:
+    """A web page: navigation, an article with its own headings, a footer."""
+    paragraphs = {
+        "Background": (
+            f"The harbour council of town {n} voted on Tuesday to rebuild the old pier. "
+            "Engineers had warned for years that the wooden piles were rotting. "
+            "The vote followed a long debate about the cost of the work."
+        ),
+        "What happens next": (
+            f"Construction in town {n} starts in the spring and lasts two summers. "
+            "Ferries will dock at a temporary pontoon during the works. "
+            "Local shops expect fewer visitors while the pier is closed."
+        ),
+    }
+    sections = "".join(
+        f"<h2>{heading}</h2><p>{text}</p><p>{text.replace('.', ' again.', 1)}</p>"
+        for heading, text in paragraphs.items()
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{title} - Harbour News</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/sports'>Sports</a> "
+        "<a href='/weather'>Weather</a></nav>"
+        f"<article><h1>{title}</h1>"
+        f"<p>The town {n} has decided to rebuild its pier after years of debate and delay.</p>"
+        f"{sections}</article>"
+        "<footer>Copyright Harbour News. All rights reserved.</footer></body></html>"
+    ).encode()
+
+
+def rss(server: FeedServer, items: list[tuple[int, str, str]]) -> bytes:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{server.url(f'/articles/{n}')}</link>"
+        f"<guid>story-{n}</guid><description>{text}</description>"
+        f"<pubDate>Mon, 30 Nov 2026 0{n}:00:00 GMT</pubDate></item>"
+        for n, title, text in items
+    )
+    return f"<rss version='2.0'><channel><title>Harbour</title>{entries}</channel></rss>".encode()
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        code = main(argv)
+    return code, out.getvalue()
+
+
+def published(out: Path) -> dict[str, str]:
+    """Title -> the entry's published summary (HTML)."""
+    feed = feedparser.parse((out / "feed.atom").read_bytes())
+    return {entry.title: entry.summary for entry in feed.entries}
+
+
+def write_config(tmp_path: Path, server: FeedServer, full_text: str, extra: str = "") -> Path:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "allow_private: true\ndigest: {sentences: 0}\n"
+        f"fetch: {{timeout: 2, read_timeout: 1, max_bytes: 200000}}\n{extra}"
+        f"sources:\n  - name: harbour\n    url: {server.url('/feed.xml')}\n    section: S\n"
+        f"    full_text: {full_text}\n"
+    )
+    return config
+
+
+def serve(server: FeedServer, count: int) -> list[Route]:
+    items = [(n, f"Story {n}", TEASER.format(n=n)) for n in range(1, count + 1)]
+    server.add("/feed.xml", Route(body=rss(server, items)))
+    return [
+        server.add(
+            f"/articles/{n}", Route(body=article_page(n, f"Story {n}"), content_type="text/html")
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def test_summaries_come_from_the_article_with_its_headings_and_pages_are_fetched_once(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    pages = serve(feed_server, 2)
+    config = write_config(tmp_path, feed_server, "true")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "full text: 2 pages" in output, output
+    summaries = published(tmp_path / "out")
+    assert set(summaries) == {"Story 1", "Story 2"}
+    for n in (1, 2):
+        summary = summaries[f"Story {n}"]
+        assert "teaser" not in summary, summary
+        assert "Background" in summary and "What happens next" in summary, summary
+        assert f"town {n}" in summary, summary
+        assert "Copyright" not in summary and "Weather" not in summary, summary
+    assert [page.requests for page in pages] == [1, 1]
+
+    # Nothing changed: the pages are not asked for again.
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert [page.requests for page in pages] == [1, 1]
+    assert "Background" in published(tmp_path / "out")["Story 1"]
+
+    # Story 2 changes in the feed: its page is asked for again, conditionally,
+    # and the article stored for it is kept when the page did not change.
+    items = [(1, "Story 1", TEASER.format(n=1)), (2, "Story 2", "An edited teaser of story 2.")]
+    feed_server.add("/feed.xml", Route(body=rss(feed_server, items)))
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "1 updated" in output, output
+    assert [page.requests for page in pages] == [1, 2]
+    assert pages[1].last_headers.get("If-None-Match") == pages[1].etag_value
+    assert "What happens next" in published(tmp_path / "out")["Story 2"]
+
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0, status
+    assert "harbour: full text: 0 of 2 pages failed" in status, status
+
+
+@pytest.mark.parametrize(
+    ("route", "reason"),
+    [
+        (Route(status=404, content_type="text/plain", body=b"gone"), "HTTP 404"),
+        (Route(body=b"<p>x</p>" * 40_000, content_type="text/html"), "byte cap"),
+        (Route(body=b"<html>slow</html>", content_type="text/html", delay=3), "timed out"),
+        (Route(body=b"\x89PNG\r\n\x1a\n" + b"\0" * 64, content_type="image/png"), "not an HTML"),
+        (Route(body=b"<html><body></body></html>", content_type="text/html"), "no main text"),
+    ],
+    ids=["404", "huge", "slow", "not-html", "empty"],
+)
+def test_a_page_without_an_article_leaves_the_teaser_and_says_why(
+    feed_server: FeedServer, tmp_path: Path, route: Route, reason: str
+) -> None:
+    pages = serve(feed_server, 2)
+    feed_server.add("/articles/2", route)
+    config = write_config(tmp_path, feed_server, "true")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "new" in output and "error" not in output.split("full text")[0], output
+    assert "full text: 2 pages, 1 failed" in output, output
+    summaries = published(tmp_path / "out")
+    assert "teaser of the story 2" in summaries["Story 2"], summaries
+    assert "Background" in summaries["Story 1"], summaries
+
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0, status
+    line = next(line for line in status.splitlines() if "full text:" in line)
+    assert line.startswith("harbour: full text: 1 of 2 pages failed, last: "), status
+    assert feed_server.url("/articles/2") in line and reason in line, line
+    assert "ok" in status.splitlines()[1], status  # the source itself succeeded
+    assert pages[0].requests == 1
+
+
+def test_auto_fetches_only_the_pages_of_short_items(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    long_text = " ".join(f"word{i}" for i in range(60)) + "."
+    items = [(1, "Story 1", TEASER.format(n=1)), (2, "Story 2", long_text)]
+    feed_server.add("/feed.xml", Route(body=rss(feed_server, items)))
+    pages = [
+        feed_server.add(
+            f"/articles/{n}", Route(body=article_page(n, f"Story {n}"), content_type="text/html")
+        )
+        for n in (1, 2)
+    ]
+    config = write_config(tmp_path, feed_server, "auto", "full_text_min_words: 50\n")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert [page.requests for page in pages] == [1, 0]
+    summaries = published(tmp_path / "out")
+    assert "Background" in summaries["Story 1"]
+    assert "word1" in summaries["Story 2"]
+    # The long item is decided once: a second pass asks for nothing.
+    code, output = run(["--once", "-c", str(config)])
+    assert [page.requests for page in pages] == [1, 0]
+
+
+def test_without_full_text_no_page_is_fetched(feed_server: FeedServer, tmp_path: Path) -> None:
+    pages = serve(feed_server, 1)
+    config = write_config(tmp_path, feed_server, "false")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert pages[0].requests == 0
+    assert "teaser" in published(tmp_path / "out")["Story 1"]
+
+
+@pytest.mark.parametrize(
+    ("yaml", "where"),
+    [
+        ("full_text: sometimes\n", "full_text: expected true, false or auto"),
+        ("full_text_min_words: 0\n", "full_text_min_words: expected a whole number"),
+        ("full_text_max_pages: many\n", "full_text_max_pages: expected a whole number"),
+        ("", "sources[0].full_text: expected true, false or auto"),
+    ],
+)
+def test_a_bad_full_text_value_is_a_configuration_error_naming_its_key(
+    tmp_path: Path, yaml: str, where: str
+) -> None:
+    from aggregator.config import parse_config
+    from aggregator.errors import ConfigError
+
+    per_source = "    full_text: 3\n" if not yaml else ""
+    text = f"{yaml}sources:\n  - name: a\n    url: 'http://x/'\n    section: S\n{per_source}"
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, tmp_path / "feeds.yaml")
+    assert where in str(raised.value)
+    assert str(raised.value).startswith(f"{tmp_path / 'feeds.yaml'}:")
+
+
+def test_full_text_defaults_from_the_top_level_and_a_source_may_differ(tmp_path: Path) -> None:
+    from aggregator.config import parse_config
+
+    config = parse_config(
+        "full_text: auto\nfull_text_min_words: 80\nsources:\n"
+        "  - {name: a, url: 'http://x/a', section: S}\n"
+        "  - {name: b, url: 'http://x/b', section: S, full_text: false}\n"
+        "  - {name: c, url: 'http://x/c', section: S, full_text: true, full_text_min_words: 9}\n",
+        tmp_path / "feeds.yaml",
+    )
+    assert [(s.full_text, s.full_text_min_words) for s in config.sources] == [
+        ("auto", 80),
+        ("off", 80),
+        ("on", 9),
+    ]
+    assert config.full_text_max_pages == 100
+
+
+def test_full_text_through_the_postgresql_store(
+    feed_server: FeedServer, tmp_path: Path, postgres_database_url: str
+) -> None:
+    pages = serve(feed_server, 1)
+    config = write_config(tmp_path, feed_server, "true", f"store: '{postgres_database_url}'\n")
+    for _ in range(2):
+        code, output = run(["--once", "-c", str(config)])
+        assert code == 0, output
+    assert pages[0].requests == 1
+    assert "What happens next" in published(tmp_path / "out")["Story 1"]
+    code, status = run(["status", "-c", str(config)])
+    assert "harbour: full text: 0 of 1 pages failed" in status, status

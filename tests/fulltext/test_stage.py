@@ -1,0 +1,67 @@
+"""The full-text stage with a fake fetcher at its seam: the pass's deadline
+and the per-host bound, which a loopback server could show only by waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from aggregator.config import parse_config
+from aggregator.errors import FetchError
+from aggregator.fulltext.stage import PAGES_PER_HOST, FullTextStage
+from aggregator.models import Document, Fetched, FetchState
+from aggregator.store import open_store
+from aggregator.workers import Workers
+from tests.fulltext.test_full_text import article_page
+from tests.store.test_items_contract import WHEN, apply, new
+
+
+class FakeFetcher:
+    """Answers each page at once, but holds those whose URL ends with ``hang``
+    until released; counts how many it serves at once per host."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.open: dict[str, int] = {}
+        self.most_open = 0
+
+    async def fetch_page(
+        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+    ) -> Fetched:
+        host = url.split("/")[2]
+        self.open[host] = self.open.get(host, 0) + 1
+        self.most_open = max(self.most_open, self.open[host])
+        try:
+            await asyncio.sleep(0)  # let the others start, if they may
+            if url.endswith("hang"):
+                await self.release.wait()
+            if url.endswith("missing"):
+                raise FetchError(source, "HTTP 404 Not Found", status=404)
+            body = article_page(1, "Story")
+            return Fetched(source, (Document(url, body, "text/html"),), FetchState(etag='"1"'))
+        finally:
+            self.open[host] -= 1
+
+
+def test_pages_late_for_the_passs_deadline_are_left_for_the_next_pass(tmp_path: Path) -> None:
+    config = parse_config(
+        "sources:\n  - {name: one, url: 'https://one.example/feed', section: S, full_text: true}\n",
+        tmp_path / "feeds.yaml",
+    )
+    store = open_store(tmp_path / "store.db")
+    steps = [new("one", key, n, url=f"https://one.example/{key}") for n, key in
+             enumerate(["a", "b-missing", "c-hang", "d", "e"])]  # fmt: skip
+    apply(store, "one", *steps)
+    fetcher = FakeFetcher()
+    stage = FullTextStage(config, store, fetcher, Workers(processes=1))  # type: ignore[arg-type]
+    stage.deadline = 0.2
+
+    counts = asyncio.run(stage.run(config.sources, WHEN))
+
+    assert fetcher.most_open == PAGES_PER_HOST
+    assert (counts["one"].fetched, counts["one"].failed) == (4, 1)
+    (late,) = store.pages_wanted(["one"], 10)
+    assert late.entry_key == "c-hang"
+    health = store.page_health(["one"])["one"]
+    assert health.last_failure == ("https://one.example/b-missing", "HTTP 404 Not Found")
+    store.close()

@@ -1,0 +1,141 @@
+"""The article pages part of the store contract (PageStore), run over every store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from aggregator.models import FetchState
+from aggregator.store import Store
+from aggregator.store.pages import PageCandidate, PageHealth, PageWrite
+from tests.store.test_items_contract import WHEN, apply, join, new
+
+
+def page(
+    candidate: PageCandidate,
+    *,
+    article: str | None = None,
+    error: str | None = None,
+    state: FetchState | None = None,
+    keep: bool = False,
+    url: str | None = "https://one.example/page",
+    minutes: int = 0,
+) -> PageWrite:
+    return PageWrite(
+        candidate.source,
+        candidate.entry_key,
+        candidate.content_hash,
+        url,
+        WHEN + timedelta(minutes=minutes),
+        state=state,
+        article_html=article,
+        error=error,
+        keep_article=keep,
+    )
+
+
+def change(store: Store, source: str, key: str, item_id: int, content_hash: str) -> None:
+    """The source sends its copy ``key`` again, changed."""
+    before = store.copies_for_merge(source, [key])[key].indexed
+    step = join(source, key, item_id, content_hash=content_hash)
+    apply(store, source, replace(step, replacing=before))
+
+
+def text_of(store: Store, item_id: int) -> str:
+    (item,) = store.items_by_id([item_id])
+    assert [i.content_html for i in store.latest_items(10) if i.id == item_id] == [
+        item.content_html
+    ]
+    return item.content_html
+
+
+def test_copies_that_lead_their_item_are_wanted_until_their_page_is_stored(store: Store) -> None:
+    a_id, b_id = apply(store, "one", new("one", "a", 0), new("one", "b", 1))
+    apply(store, "two", join("two", "x", a_id))  # not the lead: its page is never wanted
+    wanted = store.pages_wanted(["one", "two"], 10)
+    assert {(c.source, c.entry_key) for c in wanted} == {("one", "a"), ("one", "b")}
+    a = next(c for c in wanted if c.entry_key == "a")
+    assert (a.content_hash, a.content_html, a.previous) == ("hash a", "<p>a</p>", None)
+    assert len(store.pages_wanted(["one"], 1)) == 1
+    assert store.pages_wanted(["two"], 10) == []
+
+    generation = store.get_meta("generation")
+    with store.transaction():
+        store.save_pages([page(a, article="<h2>Part</h2><p>The article.</p>")])
+    assert store.get_meta("generation") != generation  # publishing sees the article
+    assert [c.entry_key for c in store.pages_wanted(["one"], 10)] == ["b"]
+    # The item is published with its lead copy's article, in place of the feed's text.
+    assert text_of(store, a_id) == "<h2>Part</h2><p>The article.</p>"
+    assert text_of(store, b_id) == "<p>b</p>"
+    # Saving the same page twice stores it once.
+    with store.transaction():
+        store.save_pages([page(a, article="<h2>Part</h2><p>The article.</p>")])
+    assert text_of(store, a_id) == "<h2>Part</h2><p>The article.</p>"
+
+
+def test_a_changed_copy_is_wanted_again_with_its_pages_validators(store: Store) -> None:
+    (item_id,) = apply(store, "one", new("one", "a", 0))
+    (a,) = store.pages_wanted(["one"], 10)
+    validators = FetchState('"v1"', "Mon, 30 Nov 2026 08:00:00 GMT", "body-hash")
+    with store.transaction():
+        store.save_pages([page(a, article="<p>The article.</p>", state=validators)])
+
+    change(store, "one", "a", item_id, "hash a 2")
+    (changed,) = store.pages_wanted(["one"], 10)
+    assert changed.content_hash == "hash a 2"
+    assert changed.previous == validators
+    # Until its page is decided again, the item shows the feed's text.
+    assert text_of(store, item_id) == "<p>a</p>"
+
+    # Not modified: the article stored is kept for the new version.
+    with store.transaction():
+        store.save_pages([page(changed, state=validators, keep=True)])
+    assert store.pages_wanted(["one"], 10) == []
+    assert text_of(store, item_id) == "<p>The article.</p>"
+
+
+def test_a_failed_page_is_not_wanted_again_and_its_reason_is_reported(store: Store) -> None:
+    a_id, b_id, c_id = apply(
+        store, "one", new("one", "a", 0), new("one", "b", 1), new("one", "c", 2)
+    )
+    a, b, c = sorted(store.pages_wanted(["one"], 10), key=lambda x: x.entry_key)
+    with store.transaction():
+        store.save_pages(
+            [
+                page(a, error="HTTP 404 Not Found", url="https://one.example/a", minutes=1),
+                page(
+                    b,
+                    error="no main text found on the page",
+                    url="https://one.example/b",
+                    minutes=2,
+                ),
+                page(c, url=None),  # none needed: not counted as a page tried
+            ]
+        )
+    assert store.pages_wanted(["one"], 10) == []
+    assert text_of(store, a_id) == "<p>a</p>"
+    assert text_of(store, c_id) == "<p>c</p>"
+    assert store.page_health(["one", "two"]) == {
+        "one": PageHealth(2, 2, ("https://one.example/b", "no main text found on the page"))
+    }
+    # A page that then gives an article is no longer a failure.
+    change(store, "one", "b", b_id, "hash b 2")
+    (b2,) = store.pages_wanted(["one"], 10)
+    with store.transaction():
+        store.save_pages([page(b2, article="<p>B.</p>", url="https://one.example/b", minutes=3)])
+    assert store.page_health(["one"]) == {
+        "one": PageHealth(2, 1, ("https://one.example/a", "HTTP 404 Not Found"))
+    }
+    assert text_of(store, b_id) == "<p>B.</p>"
+
+
+def test_pages_go_with_their_items_past_the_retention(store: Store) -> None:
+    apply(store, "one", new("one", "a", 0))
+    (a,) = store.pages_wanted(["one"], 10)
+    with store.transaction():
+        store.save_pages([page(a, error="HTTP 500")])
+    assert store.delete_items_before(WHEN + timedelta(days=1)) == 1
+    assert store.page_health(["one"]) == {}
+    # Stored again, the copy is wanted afresh.
+    apply(store, "one", new("one", "a", 0))
+    assert [c.entry_key for c in store.pages_wanted(["one"], 10)] == ["a"]
