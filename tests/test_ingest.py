@@ -15,7 +15,9 @@ from aggregator.dedup import near
 from aggregator.dedup.keys import content_fingerprint
 from aggregator.dedup.merge import prepare_copy
 from aggregator.errors import ParseError, ProcessingError
+from aggregator.fetch.fetcher import SourceFetcher
 from aggregator.ingest import EARLIEST, Ingested, IngestJob, ingest
+from aggregator.ingesting import Ingester
 from aggregator.models import Document, Fetched, FetchState
 from aggregator.parse import parse_fetched
 from aggregator.parse.normalize import plain_text
@@ -256,11 +258,12 @@ def test_the_pass_reads_a_document_that_needs_chardet_in_a_process_of_its_own(
     async def ingest_both() -> dict[str, object]:
         store = open_store(config.store)
         try:
-            pipeline = Pipeline(config, store, workers=Workers(processes=1))
+            workers = Workers(processes=1)
+            ingester = Ingester(config, store, SourceFetcher(config.fetch), workers)
             try:
-                return dict(await pipeline._ingest_all(sources, outcomes, NOW))
+                return dict(await ingester.ingest_batch(sources, outcomes, NOW))
             finally:
-                pipeline.stop_workers()
+                workers.terminate()
         finally:
             store.close()
 

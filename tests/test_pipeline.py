@@ -494,9 +494,9 @@ def test_the_next_batches_are_fetched_while_one_is_worked_on(
     tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Fetching runs ahead of parsing and storing, so no stage waits for the others."""
-    from aggregator import pipeline
+    from aggregator import ingesting
 
-    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(ingesting, "BATCH_SOURCES", 1)
     events = _pass_over_long_feeds(tmp_path, feed_server, ["f0", "f1", "f2"])
     assert events.index(("fetched", "f1")) < events.index(("stored", "f0"))
     assert events.index(("fetched", "f2")) < events.index(("stored", "f1"))
@@ -506,9 +506,9 @@ def test_a_slow_source_does_not_hold_up_the_requests_after_it(
     tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Requests are kept going across batches, not a batch at a time."""
-    from aggregator import pipeline
+    from aggregator import ingesting
 
-    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(ingesting, "BATCH_SOURCES", 1)
     names = ["slow", "f1", "f2", "f3"]
     events = _pass_over_long_feeds(
         tmp_path, feed_server, names, settings="fetch: {concurrency: 4}", delays={"slow": 0.5}
@@ -520,10 +520,10 @@ def test_a_slow_source_does_not_hold_up_the_requests_after_it(
 def test_fetching_stops_ahead_when_the_bodies_waiting_to_be_stored_fill_the_budget(
     tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aggregator import pipeline
+    from aggregator import ingesting
 
-    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
-    monkeypatch.setattr(pipeline, "_AHEAD_BYTES", 1)  # one body is over it
+    monkeypatch.setattr(ingesting, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(ingesting, "_AHEAD_BYTES", 1)  # one body is over it
     names = ["f0", "f1", "f2", "f3"]
     events = _pass_over_long_feeds(tmp_path, feed_server, names, settings="fetch: {concurrency: 2}")
     # Two requests at once; then nothing more until a body is stored.
@@ -559,10 +559,10 @@ class _GoneStore(SqliteStore):
 def test_a_pass_that_fails_starts_no_more_requests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aggregator import pipeline
+    from aggregator import ingesting, pipeline
 
-    monkeypatch.setattr(pipeline, "BATCH_SOURCES", 1)
-    monkeypatch.setattr(pipeline, "_MAX_BATCHES_AHEAD", 100)  # only the failure stops it
+    monkeypatch.setattr(ingesting, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(ingesting, "_MAX_BATCHES_AHEAD", 100)  # only the failure stops it
     lines = ["fetch: {concurrency: 1}", "store: a.db", "sources:"]
     lines += [f"  - {{name: f{n}, url: 'https://f{n}.example/', section: S}}" for n in range(12)]
     config = parse_config("\n".join(lines) + "\n", tmp_path / "feeds.yaml")

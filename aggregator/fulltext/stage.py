@@ -27,6 +27,7 @@ from ..errors import FetchError, StoreError
 from ..fetch.fetcher import Fetcher
 from ..models import Fetched, FetchState, Record
 from ..redact import redact_url
+from ..results import PassReport
 from ..store import Store
 from ..store.pages import PageWrite
 from ..workers import POOL_MIN_BYTES, Workers
@@ -82,6 +83,28 @@ class FullTextStage:
         self.fetcher = fetcher
         self.workers = workers
         self.deadline = PASS_TIME_CAPS * config.fetch.timeout  # seconds for all of a pass's pages
+
+    async def run_for(
+        self, sources: Sequence[SourceConfig], report: PassReport, now: datetime
+    ) -> None:
+        """:meth:`run`, its counts added to the pass's ``report`` (each source's
+        result counts its pages).  A page's failure is stored as its reason,
+        never the source's error; only the store failing ends the pass."""
+        try:
+            counts = await self.run(sources, now)
+        except StoreError:
+            raise
+        except Exception:
+            # A bug of the stage, not of a source: the sources are stored and
+            # their items keep the feed's text; the next pass tries again.
+            log.exception("full text: the pages of this pass were not stored")
+            return
+        by_name = {result.source: result for result in report.results}
+        for name, count in counts.items():
+            report.articles += count.fetched - count.failed
+            if name in by_name:
+                by_name[name].pages = count.fetched
+                by_name[name].pages_failed = count.failed
 
     async def run(self, sources: Sequence[SourceConfig], now: datetime) -> dict[str, PageCounts]:
         """The pages wanted by ``sources`` (those with ``full_text`` on), up to
