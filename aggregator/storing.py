@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from .config import Config, SourceConfig
 from .decide import PollIntent, Skipped, decide_poll
 from .errors import ProcessingError, SourceError, StoreError
+from .fetching import PollOutcome
 from .models import Fetched, SourceState
 from .redact import redact_url
 from .results import SourceResult
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_Outcome: TypeAlias = "Fetched | SourceError | Skipped"
 _Stored: TypeAlias = "tuple[SourceResult, PollIntent | None]"
 
 
@@ -49,7 +49,7 @@ class PollStorer:
         self,
         batch: Sequence[SourceConfig],
         states: dict[str, SourceState],
-        fetched: Sequence[_Outcome],
+        fetched: Sequence[PollOutcome],
         ingested: dict[str, Ingested | SourceError],
         now: datetime,
     ) -> list[SourceResult]:
