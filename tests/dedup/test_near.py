@@ -191,3 +191,16 @@ def test_select_candidates_needs_two_weak_keys_or_a_strong_one() -> None:
     hits += [(body | 1, 8)]  # a band of the whole text
     assert near.select_candidates(hits, limit=10) == [5, 2, 7, 8, 9]
     assert near.select_candidates(hits, limit=1) == [5]
+
+
+def test_a_follow_up_holding_the_whole_story_under_a_new_lead_is_not_a_copy() -> None:
+    """However the index finds it, the decision keeps the follow-up apart: its
+    text holds all of the first story's, but it starts otherwise."""
+    first = near.features(s.ENERGY_TITLE, s.ENERGY_TEXT)
+    follow_up = near.features(s.ENERGY_FOLLOW_UP_TITLE, s.ENERGY_FOLLOW_UP_TEXT)
+    assert near.evidence(first, follow_up, 0).containment > 0.8
+    assert near.decide(first, follow_up, 2 * 24 * HOUR, SETTINGS) is None
+    assert near.decide(follow_up, first, 2 * 24 * HOUR, SETTINGS) is None
+    # The copy with a reworded first sentence under a new headline is one.
+    copy = near.features(s.ENERGY_COPY_TITLE, s.ENERGY_COPY_TEXT)
+    assert near.decide(first, copy, HOUR, SETTINGS) is not None
