@@ -10,10 +10,19 @@ is a different story.  What the generator did to each item is in ``kind``, so
 a report can say which edits are missed and which negatives are merged.
 
 Copies of a story get another link (another site, tracking parameters) and
-their own id, and one or two edits: an edited headline (synonyms, a prefix, an
-outlet suffix, title case), trimmed or extended text, syndication boilerplate
-before or after, a teaser of one or two sentences, the title alone, or words
-changed throughout.  They appear up to a day after the original.
+their own id, and one or two edits (three in the ``hard`` profile): an edited
+headline (synonyms, a prefix, an outlet suffix, title case), trimmed or
+extended text, syndication boilerplate before or after, a teaser of one or
+two sentences, the title alone, words changed throughout, and the edits near
+the start that a lead-only index misses: a first sentence rewritten (synonyms,
+abbreviations such as "European Union" -> "EU", dropped words), the first
+sentence dropped, an intro added, credit lines ("Reporting by ...; Editing
+by ...") before or after, a paragraph dropped.  They appear up to a day after
+the original.
+
+Profiles (``PROFILES``) weigh the edits differently, so that what is tuned on
+one is checked on another: ``default``, and ``hard``, held out, where most
+copies are edited at their start and get more edits each.
 
 Hard negatives, none of which is a copy of anything:
 
@@ -130,17 +139,78 @@ BOILERPLATE_AFTER = (
     "Follow us on social media for more updates. Click here to subscribe.",
     "{author} contributed reporting. © 2024 {outlet}",
 )
-# Copy edits and how often each is picked; a copy gets one or two of them.
-EDITS = {
-    "relink": 3,  # only another link and id (the text is the same: an exact copy)
-    "retitle": 5,
-    "trim": 4,
-    "extend": 3,
-    "boilerplate": 4,
-    "words": 3,
-    "teaser": 2,
-    "title-only": 1,
+# Long forms in the prose and what outlets shorten them to (or the other way).
+ABBREVIATIONS = {
+    "the European Commission": "the EU Commission",
+    "the World Health Organization": "the WHO",
+    "the International Monetary Fund": "the IMF",
+    "the environmental protection agency": "the EPA",
+    "parliament's budget committee": "the budget committee",
+    "the competition regulator": "the competition watchdog",
+    "per cent": "%",
+    "million": "mln",
+    "according to": "per",
+    "the finance minister": "finance minister",
+    "the chief executive": "the CEO",
 }
+# Small words an editor drops from a sentence without changing what it says.
+DROPPABLE = frozenset(["on", "the", "that", "a", "its", "of", "has", "have", "in", "also"])
+INTROS = (
+    "In a move that caught many observers by surprise, the news broke late in the day.",
+    "Here is what we know so far.",
+    "The story is developing and will be updated as more details emerge.",
+    "It is the latest twist in a saga that has dragged on for months.",
+    "Readers have asked us to explain what this means for them.",
+    "Our correspondent reports from the scene.",
+)
+CREDITS_BEFORE = (
+    "By {author} | {origin}",
+    "Photo: {origin}/{author}",
+    "{author} reports for {origin}.",
+    "Updated at {hour}:{minute:02d} GMT",
+)
+CREDITS_AFTER = (
+    "Reporting by {author} in {place}; Editing by {editor}",
+    "Additional reporting by {editor}; writing by {author}.",
+    "({author} reported from {place}. {editor} contributed.)",
+    "{origin} staff and wire services",
+    "Photo credit: {editor} for {origin}.",
+)
+# Copy edits and how often each is picked, per profile; a copy gets
+# ``EDITS_PER_COPY[profile]`` of them (drawn with replacement).
+PROFILES: dict[str, dict[str, int]] = {
+    "default": {
+        "relink": 3,  # only another link and id (the text is the same: an exact copy)
+        "retitle": 5,
+        "trim": 4,
+        "extend": 3,
+        "boilerplate": 4,
+        "words": 3,
+        "teaser": 2,
+        "title-only": 1,
+        "lead-words": 4,  # the first sentence edited: synonyms, abbreviations, dropped words
+        "drop-first": 3,  # the first sentence dropped
+        "intro": 3,  # an intro added before the first sentence
+        "credit": 3,  # credit lines before or after
+        "drop-paragraph": 2,  # a paragraph after the first dropped
+    },
+    # Held out: edits at the start dominate, and they come in threes.
+    "hard": {
+        "retitle": 6,
+        "trim": 2,
+        "extend": 2,
+        "boilerplate": 2,
+        "words": 3,
+        "teaser": 1,
+        "lead-words": 6,
+        "drop-first": 5,
+        "intro": 5,
+        "credit": 4,
+        "drop-paragraph": 3,
+    },
+}
+EDITS_PER_COPY = {"default": (1, 2), "hard": (2, 3)}
+EDITS = PROFILES["default"]
 TRACKING = ("utm_source=rss&utm_medium=feed", "fbclid=IwAR{n}", "ref=partner&utm_campaign={n}")
 
 
@@ -202,13 +272,17 @@ def generate(
     seed: int = 1,
     duplicate_share: float = 0.3,
     negative_share: float = 0.25,
+    profile: str = "default",
 ) -> Corpus:
     """``stories`` stories over ``days`` days in ``outlets`` feeds.
 
-    A ``duplicate_share`` of the stories is carried by one to four more feeds;
+    A ``duplicate_share`` of the stories is carried by one to four more feeds,
+    their copies edited as ``profile`` says (a key of :data:`PROFILES`);
     a ``negative_share`` of them gets a hard negative (a same-subject story or
     an update).  Recurring items come on top: a few feeds post one every day.
     """
+    weights = PROFILES[profile]
+    per_copy = EDITS_PER_COPY[profile]
     rng = random.Random(seed)
     prose = Prose(rng)
     feeds = [_outlet(rng, index) for index in range(outlets)]
@@ -228,7 +302,9 @@ def generate(
         if rng.random() < duplicate_share and outlets > 1:
             others = [o for o in feeds if o is not outlet]
             for copy_number, partner in enumerate(rng.sample(others, rng.randint(1, 4)), 1):
-                corpus.items.append(_copy(rng, prose, partner, article, story, copy_number))
+                corpus.items.append(
+                    _copy(rng, prose, partner, article, story, copy_number, weights, per_copy)
+                )
         if rng.random() < negative_share and outlets > 1:
             if rng.random() < 0.5:
                 corpus.items.extend(_same_subject(rng, prose, feeds, outlet, article, story))
@@ -345,6 +421,36 @@ def _edit_words(rng: random.Random, paragraphs: Sequence[str], share: float) -> 
     return edited
 
 
+def _edit_lead(rng: random.Random, paragraphs: Sequence[str]) -> list[str]:
+    """The first sentence as another desk words it: long forms shortened (or
+    the other way), synonyms swapped, a few small words dropped."""
+    sentences = _sentences(paragraphs[0])
+    first = sentences[0]
+    for long, short in ABBREVIATIONS.items():
+        if long in first and rng.random() < 0.8:
+            first = first.replace(long, short)
+        elif short in first and rng.random() < 0.3:
+            first = first.replace(short, long)
+    words = first.split(" ")
+    for index, word in enumerate(words):
+        bare = word.strip(".,“”").lower()
+        if bare in SYNONYMS and rng.random() < 0.7:
+            words[index] = word.replace(bare, SYNONYMS[bare])
+        elif bare in DROPPABLE and index and rng.random() < 0.35:
+            words[index] = ""
+    first = " ".join(w for w in words if w)
+    return [" ".join([first, *sentences[1:]]), *paragraphs[1:]]
+
+
+def _drop_first(paragraphs: Sequence[str]) -> list[str]:
+    """The text without its first sentence (without its first paragraph if
+    that was one sentence)."""
+    sentences = _sentences(paragraphs[0])
+    if len(sentences) > 1:
+        return [" ".join(sentences[1:]), *paragraphs[1:]]
+    return list(paragraphs[1:]) or list(paragraphs)
+
+
 def _copy(
     rng: random.Random,
     prose: Any,
@@ -352,16 +458,25 @@ def _copy(
     article: Article,
     story: str,
     number: int,
+    weights: dict[str, int] = EDITS,
+    per_copy: tuple[int, int] = (1, 2),
 ) -> Item:
-    names = list(EDITS)
-    edits = set(rng.choices(names, weights=[EDITS[n] for n in names], k=rng.randint(1, 2)))
+    names = list(weights)
+    edits = set(rng.choices(names, weights=[weights[n] for n in names], k=rng.randint(*per_copy)))
     title = article.title
     paragraphs = list(article.paragraphs)
     origin = f"{rng.choice(PLACES)} {rng.choice(OUTLET_WORDS)}"
     if "retitle" in edits:
         title = _retitle(rng, title, outlet)
+    if "lead-words" in edits:
+        paragraphs = _edit_lead(rng, paragraphs)
+    start = list(paragraphs)  # what a teaser of this copy starts with
+    if "drop-first" in edits:
+        paragraphs = _drop_first(paragraphs)
     if "words" in edits:
         paragraphs = _edit_words(rng, paragraphs, rng.uniform(0.03, 0.1))
+    if "drop-paragraph" in edits and len(paragraphs) > 2:
+        del paragraphs[rng.randrange(1, len(paragraphs))]
     if "trim" in edits and len(paragraphs) > 1:
         paragraphs = paragraphs[: rng.randint(1, len(paragraphs) - 1)]
     if "extend" in edits:
@@ -375,8 +490,29 @@ def _copy(
             paragraphs.insert(0, rng.choice(BOILERPLATE_BEFORE).format(**slots))
         if rng.random() < 0.7:
             paragraphs.append(rng.choice(BOILERPLATE_AFTER).format(**slots))
+    if "intro" in edits:
+        intro = rng.choice(INTROS)
+        if rng.random() < 0.5:  # a sentence of the outlet's own on the story
+            intro = prose.sentence(article.frame)
+        if rng.random() < 0.5 and paragraphs:
+            paragraphs[0] = f"{intro} {paragraphs[0]}"
+        else:
+            paragraphs.insert(0, intro)
+    if "credit" in edits:
+        slots = {
+            "origin": origin,
+            "author": article.author,
+            "editor": f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
+            "place": rng.choice(PLACES),
+            "hour": rng.randint(0, 23),
+            "minute": rng.randint(0, 59),
+        }
+        if rng.random() < 0.5:
+            paragraphs.insert(0, rng.choice(CREDITS_BEFORE).format(**slots))
+        if rng.random() < 0.7:
+            paragraphs.append(rng.choice(CREDITS_AFTER).format(**slots))
     if "teaser" in edits:
-        paragraphs = _teaser(article.paragraphs)
+        paragraphs = _teaser(start)
     if "title-only" in edits:
         paragraphs = []
         if "retitle" not in edits and rng.random() < 0.5:

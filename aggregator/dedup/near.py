@@ -3,7 +3,8 @@
 Pure functions only; :mod:`.merge` does the look-ups and writes around them.
 
     title + text  ->  Features  (words, MinHash of the text, the lead's shingles,
-                                  title tokens, the numbers and dates it names)
+                                  anchors of the start, title tokens, the
+                                  numbers and dates it names)
     Features      ->  band keys (what to look up in the store's index)
     index hits    ->  candidates (stored copies worth comparing)
     two Features  ->  Match or None  (is the new copy the same story?)
@@ -21,8 +22,10 @@ words changed throughout.  What survives that:
 * the *title* tokens: for a title alone or a teaser of a sentence or two,
   the title is most of the evidence there is.
 
-The index holds the lead (as LSH bands) and the title (one key); see the
-constants below for why not the text.  The decision is stricter than the
+The index holds keys of four kinds, so that no one edit hides a copy: the
+lead's first words (LSH bands), the whole text (LSH bands of its MinHash),
+anchors of the start (phrases found wherever they moved to) and the title
+(one key); see the constants below.  The decision is stricter than the
 index: a candidate must agree on the evidence that fits the two items'
 lengths, and must not contradict them on what tells recurring items and
 follow-up stories apart (the numbers, weekdays and months in their titles
@@ -58,20 +61,45 @@ LEAD_WORDS = 40  # the lead: this many words from the start of the text
 # The lead's index covers its first words only, so that a teaser of a
 # sentence or two finds the article it starts.
 HEAD_WORDS = 24
-# What is indexed, and why only that.  Every pair :func:`decide` accepts has
-# the same lead or a similar title (long copies need one of them besides
-# similar texts), and every key costs a random write in the store's index,
-# the largest part of the time per item.  So the index holds:
+# What is indexed, and why.  A copy is only compared with the stored copies
+# that share index keys with it, so every kind of copy :func:`decide` accepts
+# must share keys of some kind; but every key costs a random write and a
+# look-up in the store's index, the largest part of the time per item.
+# Copies are edited where readers look first, so keys of one part of the
+# text miss them: a new headline and an edited first sentence ("EU energy
+# ministers agreed early Wednesday" for "European Union energy ministers
+# agreed early on Wednesday"), an intro added, the first sentence dropped.
+# So the index holds:
 #
-# * the lead's first words as LSH bands: a band matches when its 3 MinHash
-#   values agree, so two leads of Jaccard similarity J share one of 8 bands
-#   with probability 1 - (1 - J^3)^8: 0.66 at J 0.5, 0.86 at 0.6, 0.99 at 0.8;
-# * one key for the title's words, for copies without text.
+# * the lead's first words as LSH bands (LEAD): a band matches when its 3
+#   MinHash values agree, so two leads of Jaccard similarity J share one of 8
+#   bands with probability 1 - (1 - J^3)^8: 0.66 at J 0.5, 0.86 at 0.6, 0.99
+#   at 0.8.  Teasers and trimmed copies keep the lead when the rest differs;
+# * the whole text's MinHash as LSH bands (BODY): 8 bands of 4 values, one
+#   shared band with probability 1 - (1 - J^4)^8: 0.67 at J 0.6, 0.96 at
+#   0.75, so a copy edited at its start (or anywhere) is still found by the
+#   rest of its text.  From the signature kept for the decision: no hashing
+#   of its own;
+# * anchors of the start (ANCHOR): the phrases of five words that begin at
+#   content-chosen places (a shingle whose hash is 0 modulo ANCHOR_RATE) in
+#   the first ANCHOR_WORDS words, at most ANCHORS of them.  Chosen by what the
+#   words are, not where they are, they survive an added intro or a dropped
+#   first sentence that shifts every window; a teaser that the other copy
+#   starts after an intro shares them where it shares no lead band;
+# * one key for the title's words (TITLE), for copies without text.
 #
-# The text's own MinHash signature is kept with each copy for the decision.
+# A single anchor or lead band is weak evidence (a briefing's template, a
+# wire's house style share some), so a candidate needs two of them, a body
+# band or the title (see :func:`select_candidates`).  The decision then
+# looks at all the evidence; the index only says whom to compare with.
 SIGNATURE = 64  # MinHash values of the text: its similarity to within about 0.06
 LEAD_BANDS, LEAD_ROWS = 8, 3
-LEAD, TITLE = 2, 3  # families, in the top bits of a key
+BODY_BANDS, BODY_ROWS = 8, 4  # of the text's SIGNATURE values, the first 32
+# A text of fewer shingles has a signature of few distinct values: bands of
+# it would join unrelated short texts.
+BODY_MIN_SHINGLES = 8
+ANCHOR_WORDS, ANCHOR_RATE, ANCHORS, ANCHOR_SPAN = 100, 12, 6, 5
+LEAD, TITLE, BODY, ANCHOR = 2, 3, 4, 5  # families, in the top bits of a key
 _FAMILY_SHIFT = 44
 
 _WORD = re.compile(r"\w+")
@@ -227,9 +255,9 @@ def _coefficients(count: int, seed: int) -> tuple[U64, U64]:
 
 _BODY_A, _BODY_B = _coefficients(SIGNATURE, 0x5EED_B0D1)
 _LEAD_A, _LEAD_B = _coefficients(LEAD_BANDS * LEAD_ROWS, 0x5EED_1EAD)
-_LEAD_SEEDS = (np.arange(LEAD_BANDS, dtype=np.uint64) + np.uint64(LEAD << 8)) * np.uint64(
-    0x9E3779B97F4A7C15
-)
+_MASK64 = 2**64 - 1
+_LEAD_SEEDS = [(band + (LEAD << 8)) * 0x9E3779B97F4A7C15 & _MASK64 for band in range(LEAD_BANDS)]
+_BODY_SEEDS = [(band + (BODY << 8)) * 0x9E3779B97F4A7C15 & _MASK64 for band in range(BODY_BANDS)]
 
 # word -> 32-bit hash; crc32 is stable across processes, unlike hash().  A
 # news vocabulary is a few tens of thousands of words; the cap keeps a feed
@@ -284,17 +312,49 @@ def _minhash(values: U64, a: U64, b: U64) -> U32:
 
 
 def _lead_keys(signature: U32) -> list[int]:
-    """One key per band of the lead's signature: equal keys, equal rows (but
-    for one chance in 2^44).  The band's number is hashed in, so a key of one
-    band never meets a key of another."""
-    table = signature.astype(np.uint64).reshape(LEAD_BANDS, LEAD_ROWS)
-    with np.errstate(over="ignore"):
-        h = _LEAD_SEEDS.copy()
-        for row in range(LEAD_ROWS):
-            h = (h ^ table[:, row]) * np.uint64(0xFF51AFD7ED558CCD)
-            h ^= h >> np.uint64(33)
-        h = (h * np.uint64(0xC4CEB9FE1A85EC53)) >> np.uint64(64 - _FAMILY_SHIFT)
-    return [int(value) | LEAD << _FAMILY_SHIFT for value in h]
+    """One key per band of the lead's signature."""
+    return _band_keys(signature, _LEAD_SEEDS, LEAD_ROWS, LEAD)
+
+
+def _body_keys(signature: U32) -> list[int]:
+    """One key per band of the first BODY_BANDS * BODY_ROWS values of the text's signature."""
+    return _band_keys(signature[: BODY_BANDS * BODY_ROWS], _BODY_SEEDS, BODY_ROWS, BODY)
+
+
+def _band_keys(signature: U32, seeds: list[int], rows: int, family: int) -> list[int]:
+    """One key per band (``rows`` values) of a signature: equal keys, equal
+    rows (but for one chance in 2^44).  The band's number is hashed in, so a
+    key of one band never meets a key of another.  In Python integers, 64
+    bits wide: for a few dozen values that is faster than numpy's arrays."""
+    values = signature.tolist()
+    keys = []
+    for band, seed in enumerate(seeds):
+        h = seed
+        for value in values[band * rows : band * rows + rows]:
+            h = ((h ^ value) * 0xFF51AFD7ED558CCD) & _MASK64
+            h ^= h >> 33
+        keys.append(((h * 0xC4CEB9FE1A85EC53) & _MASK64) >> (64 - _FAMILY_SHIFT))
+    return [key | family << _FAMILY_SHIFT for key in keys]
+
+
+def _anchors(shingles: U64) -> U32:
+    """The start's anchors, in text order: for each shingle among the first
+    ANCHOR_WORDS words whose hash is 0 modulo ANCHOR_RATE (a choice made by
+    the words alone), a 32-bit hash of the ANCHOR_SPAN words it begins (that
+    shingle's and the one two words on).  At most ANCHORS, no repeats."""
+    span = ANCHOR_SPAN - SHINGLE + 1  # shingles two words apart cover five words
+    starts = shingles[: max(0, min(len(shingles), ANCHOR_WORDS - SHINGLE + 1) - span + 1)]
+    # The high bits choose (the low 32 are the lead's shingle hashes).
+    chosen = np.flatnonzero((starts >> np.uint64(40)) % np.uint64(ANCHOR_RATE) == 0).tolist()
+    anchors: dict[int, None] = {}
+    for at in chosen:
+        first, last = int(shingles[at]), int(shingles[at + span - 1])
+        anchors[
+            ((first * 0xD6E8FEB86659FD93 & _MASK64) ^ last) * 0x9E3779B97F4A7C15 >> 32 & 0xFFFFFFFF
+        ] = None
+        if len(anchors) == ANCHORS:
+            break
+    return np.array(list(anchors), dtype=np.uint32)
 
 
 def _title_key(tokens: frozenset[str]) -> int:
@@ -352,19 +412,25 @@ class Features(Record):
     body: U32  # MinHash of the text's shingles
     lead: U32  # sorted distinct 32-bit hashes of the lead's shingles
     head: U32  # the same for the lead's first HEAD_WORDS words
+    anchors: U32  # the start's anchors, in text order (see :func:`_anchors`)
     title: frozenset[str]
     title_marks: frozenset[str]
     lead_marks: frozenset[str]  # in the lead
     wide_marks: frozenset[str]  # in the lead and the words after it
 
     def band_keys(self) -> list[int]:
-        """The index keys: the lead's bands (when there is text), and one key
+        """The index keys: the lead's bands (when there is text), the text's
+        bands (when there is enough of it), the start's anchors, and one key
         for the title's words, so that a copy under the same headline (give
         or take an outlet's suffix, a kicker, case and punctuation) is found
-        even without text."""
+        even without text.  A function of the features alone: stored copies'
+        keys can be made again from their signatures."""
         keys = []
         if len(self.head) >= 4:
             keys = _lead_keys(_minhash(self.head.astype(np.uint64), _LEAD_A, _LEAD_B))
+        if self.shingles >= BODY_MIN_SHINGLES:
+            keys += _body_keys(self.body)
+        keys += [int(anchor) | ANCHOR << _FAMILY_SHIFT for anchor in self.anchors]
         if self.title:
             keys.append(_title_key(self.title))
         return keys
@@ -373,49 +439,64 @@ class Features(Record):
 def select_candidates(hits: Iterable[tuple[int, int]], limit: int) -> list[int]:
     """The stored copies worth comparing, from (band key, copy id) index hits.
 
-    One lead band is weak evidence: leads written from templates (a
-    briefing, a wire's house style) share some.  So a copy needs two lead
-    bands, or the same title words; a copy of the story usually shares most
-    bands.  Those sharing the most come first, at most ``limit``.
+    One lead band or one anchor is weak evidence: leads written from
+    templates (a briefing, a wire's house style) share some, and a phrase of
+    five words may recur.  So a copy needs two of those, or a band of the
+    whole text (four MinHash values of it agreeing: texts alike throughout),
+    or the same title words; a copy of the story usually shares many keys.
+    Those sharing the most come first, at most ``limit``.
     """
     counts: dict[int, list[int]] = {}
     for key, copy_id in hits:
-        counts.setdefault(copy_id, [0, 0, 0, 0])[key >> _FAMILY_SHIFT] += 1
+        counts.setdefault(copy_id, [0, 0, 0, 0, 0, 0, 0, 0])[key >> _FAMILY_SHIFT] += 1
     kept = [
-        (-c[LEAD] - c[TITLE], copy_id) for copy_id, c in counts.items() if c[LEAD] >= 2 or c[TITLE]
+        (-sum(c), copy_id)
+        for copy_id, c in counts.items()
+        if c[LEAD] + c[ANCHOR] >= 2 or c[BODY] or c[TITLE]
     ]
     kept.sort()
     return [copy_id for _, copy_id in kept[:limit]]
 
 
-_FORMAT = 1  # of encoded features; a copy stored in another format is not compared
+# Of encoded features: 2 adds the anchors after the head; 1 (without them)
+# is still read, its anchors empty.  A copy stored in another is not compared.
+_FORMAT = 2
 _HEADER = struct.Struct("<BIIHHH")
+_ANCHOR_COUNT = struct.Struct("<H")
 
 
 def encode(f: Features) -> bytes:
-    """Features as bytes for the store: a header, the two arrays, the token sets."""
+    """Features as bytes for the store: a header, the arrays, the token sets."""
     sets = (f.title, f.title_marks, f.lead_marks, f.wide_marks)
     text = "\x1f".join(" ".join(sorted(tokens)) for tokens in sets).encode()
     header = _HEADER.pack(_FORMAT, f.words, f.shingles, len(f.body), len(f.lead), len(f.head))
-    arrays = b"".join(a.astype("<u4").tobytes() for a in (f.body, f.lead, f.head))
+    header += _ANCHOR_COUNT.pack(len(f.anchors))
+    arrays = b"".join(a.astype("<u4").tobytes() for a in (f.body, f.lead, f.head, f.anchors))
     return header + arrays + text
 
 
 def decode(data: bytes) -> Features | None:
-    """The features :func:`encode` wrote; None for another format."""
-    if len(data) < _HEADER.size or data[0] != _FORMAT:
+    """The features :func:`encode` wrote (or its format 1); None for another format."""
+    if len(data) < _HEADER.size or data[0] not in (1, _FORMAT):
         return None
     _, words, shingles, body_count, lead_count, head_count = _HEADER.unpack_from(data)
-    body_end = _HEADER.size + 4 * body_count
+    body_start = _HEADER.size
+    anchor_count = 0
+    if data[0] == _FORMAT:
+        (anchor_count,) = _ANCHOR_COUNT.unpack_from(data, body_start)
+        body_start += _ANCHOR_COUNT.size
+    body_end = body_start + 4 * body_count
     lead_end = body_end + 4 * lead_count
     head_end = lead_end + 4 * head_count
+    anchors_end = head_end + 4 * anchor_count
     if body_count != len(_BODY_A):
         return None
-    body = np.frombuffer(data, dtype="<u4", count=body_count, offset=_HEADER.size)
+    body = np.frombuffer(data, dtype="<u4", count=body_count, offset=body_start)
     lead = np.frombuffer(data, dtype="<u4", count=lead_count, offset=body_end)
     head = np.frombuffer(data, dtype="<u4", count=head_count, offset=lead_end)
+    anchors = np.frombuffer(data, dtype="<u4", count=anchor_count, offset=head_end)
     title, title_marks, lead_marks, wide_marks = (
-        frozenset(part.split()) for part in data[head_end:].decode().split("\x1f")
+        frozenset(part.split()) for part in data[anchors_end:].decode().split("\x1f")
     )
     return Features(
         words=words,
@@ -423,6 +504,7 @@ def decode(data: bytes) -> Features | None:
         body=body.astype(np.uint32),
         lead=lead.astype(np.uint32),
         head=head.astype(np.uint32),
+        anchors=anchors.astype(np.uint32),
         title=title,
         title_marks=title_marks,
         lead_marks=lead_marks,
@@ -452,6 +534,7 @@ def features(title: str, body_text: str, words: list[str] | None = None) -> Feat
         body=_minhash(distinct, _BODY_A, _BODY_B),
         lead=lead,
         head=head,
+        anchors=_anchors(shingles),
         title=title_tokens(title),
         title_marks=marks(_WORD.findall(fold(title))),
         lead_marks=marks(lead_words),

@@ -85,3 +85,46 @@ TUESDAY = briefing(
         "Rain is expected in the evening across the region.",
     ),
 )
+
+
+# The copy the issue reproduced by hand: its first sentence reworded
+# ("European Union" -> "EU", "early on" -> "early") under a new headline.
+ENERGY_TITLE = "European Union agrees gas price cap after marathon talks in Brussels"
+ENERGY_PARAGRAPHS = (
+    "European Union energy ministers agreed early on Wednesday to cap the wholesale price of "
+    "natural gas for a year, ending months of wrangling over how to shield households and "
+    "industry from the swings that followed last winter's supply crunch.",
+    "The cap will apply when prices on the main Dutch trading hub stay above 180 euros per "
+    "megawatt hour for three days and are at least 35 euros above a global average for "
+    "liquefied natural gas. Germany and the Netherlands, which had warned that a cap could "
+    "drive cargoes to Asia, backed the deal after a safeguard was added.",
+    "Under the safeguard, the mechanism can be suspended at short notice if it threatens "
+    "the security of supply or leads to a sharp rise in gas consumption. The commission will "
+    "report on its effects on financial markets by the spring.",
+    "Traders said the level was high enough that the cap might never be triggered, but "
+    "several governments said its existence alone would calm a market that has swung wildly "
+    "since the autumn. Industry groups welcomed the decision and urged ministers to move "
+    "just as quickly on long-term contracts.",
+)
+ENERGY_TEXT = " ".join(ENERGY_PARAGRAPHS)
+ENERGY_COPY_TITLE = "Brussels deal: ministers back year-long limit on wholesale gas prices"
+ENERGY_COPY_TEXT = ENERGY_TEXT.replace(
+    "European Union energy ministers agreed early on Wednesday to cap the wholesale price of "
+    "natural gas for a year, ending months of wrangling over how to shield",
+    "EU energy ministers agreed early Wednesday to limit the wholesale price of "
+    "natural gas for a year, ending months of haggling over how to protect",
+)
+# A follow-up two days on: new headline, new lead, the first story kept
+# whole below it as background.  Another story, though its text holds all of
+# the first one's.
+ENERGY_FOLLOW_UP_TITLE = "Gas traders test EU price cap as Dutch hub prices climb for a third day"
+ENERGY_FOLLOW_UP_TEXT = " ".join(
+    (
+        "Gas prices on the Dutch hub rose for a third straight day on Friday, bringing the "
+        "European Union's new price cap within reach barely two days after ministers agreed "
+        "it, as a cold spell across northern Europe lifted demand for heating. Traders said "
+        "several utilities had bought forward contracts to lock in supplies before the "
+        "mechanism could be triggered.",
+        *ENERGY_PARAGRAPHS,
+    )
+)

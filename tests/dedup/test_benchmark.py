@@ -32,3 +32,23 @@ def test_the_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "precision" in out and "time per item" in out
     assert code in (0, 1)
+
+
+def test_the_generator_makes_the_edits_at_the_start() -> None:
+    for profile in corpus_module.PROFILES:
+        corpus = corpus_module.generate(120, outlets=10, days=3, seed=4, profile=profile)
+        edits = {edit for item in corpus.items for edit in item.kind.split("+")}
+        assert {"lead-words", "drop-first", "intro", "credit", "drop-paragraph"} <= edits
+
+
+def test_scores_per_kind_count_a_pair_for_each_kind_either_item_has() -> None:
+    def item(story: str, kind: str) -> object:
+        return corpus_module.Item("f", "id", "link", "t", "", corpus_module.START, story, kind)
+
+    items = [item("a", "original"), item("a", "intro+retitle"), item("b", "update")]
+    counts = bench.by_kind(items, [1, 2, 1])  # the copy missed, the update merged
+    assert (counts["intro"].true, counts["intro"].found) == (1, 0)
+    assert (counts["original"].true, counts["original"].found) == (1, 0)
+    assert (counts["update"].predicted, counts["update"].correct) == (1, 0)
+    assert (counts["original"].predicted, counts["original"].correct) == (1, 0)
+    assert "retitle" in "\n".join(bench.kind_table(counts))
