@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING
 from .config import Config, SourceConfig
 from .fetch.fetcher import Fetcher, SourceFetcher
 from .fulltext.stage import FullTextStage
+from .ingest import WORKER_MODULES
 from .ingesting import Ingester
 from .publishing import Publisher
 from .results import PassReport, SourceResult
 from .store import Store, open_store
 from .storing import PollStorer
+from .websub import Notices
 from .workers import Workers
 
 if TYPE_CHECKING:
@@ -87,21 +89,17 @@ class Pipeline:
         self.store = store
         self.jitter = jitter
         self._fetcher = fetcher or SourceFetcher(config.fetch)
-        if workers is None:
-            from .ingest import WORKER_MODULES
-
-            workers = Workers(preload=WORKER_MODULES)
-        self._workers = workers
+        self._workers = workers if workers is not None else Workers(preload=WORKER_MODULES)
+        self._notices = Notices()  # WebSub pings, kept across reconfigure
         self.reconfigure(config)
 
     def reconfigure(self, config: Config) -> None:
-        """Work under ``config`` from the next update on (the daemon's SIGHUP);
-        the fetcher and the workers, made at start, stay as they are."""
+        """Work under ``config`` from the next update on (SIGHUP); the fetcher and workers stay."""
         self.config = config
         self._ingester = Ingester(config, self.store, self._fetcher, self._workers)
         self._storer = PollStorer(config, self.store, self.jitter)
         self._full_text = FullTextStage(config, self.store, self._fetcher, self._workers)
-        self._publisher = Publisher(config, self.store, self._workers)
+        self._publisher = Publisher(config, self.store, self._workers, notices=self._notices)
         self.store.sync_sources((s.name, s.location, s.section) for s in config.sources)
 
     async def __aenter__(self) -> Pipeline:
@@ -112,8 +110,10 @@ class Pipeline:
         await self._fetcher.__aexit__(None, None, None)
         if error is None:
             self._workers.close()
+            await self._notices.finish()
         else:  # failed or interrupted (Ctrl-C): what the workers run is of no use
             self._workers.terminate()
+            await self._notices.drop()
 
     def stop_workers(self) -> None:
         """Stop the worker processes now; what they run is abandoned (the daemon's stop)."""

@@ -30,7 +30,7 @@ from .filters import EntryFields
 from .models import Entry, Summary
 from .outputs import MERGED, OPML
 from .store import Store, StoredItem
-from .websub import RETRY_DELAY
+from .websub import RETRY_DELAY, Notices
 from .workers import POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
@@ -59,10 +59,12 @@ class Publisher:
         workers: Workers,
         *,
         clock: Callable[[], datetime] | None = None,
+        notices: Notices | None = None,
     ):
         self.config = config
         self.store = store
         self._workers = workers
+        self.notices = notices or Notices()  # the WebSub pings under way
         self._sources = {s.name: s for s in config.sources}
         # Dates a feed whose entries changed (see publish.Stamp); the module's
         # clock is looked up here, so that tests of whole passes can fix it.
@@ -127,7 +129,8 @@ class Publisher:
         report = self._publish(items, [job.key for job in jobs])
         with self.store.transaction():
             self.store.set_meta("published", self._publish_state())
-        await self._notify_hubs(report.written)
+        if self.config.websub.hubs:
+            self.notices.start(self._notify_hubs(report.written))
         return summarized, report
 
     def _left_out(self, item: StoredItem) -> bool:

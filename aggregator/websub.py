@@ -7,8 +7,9 @@
 
 The feeds themselves name their hubs and their own URL (``FeedMeta.hubs``,
 :mod:`.publish.feeds`), and the daemon's server says the same in ``Link``
-headers (:func:`link_header`).  Pinging never fails publishing and never
-raises: the files are written before it starts, and a hub that is down,
+headers (:func:`link_header`).  Pinging never fails publishing, never
+holds it up and never raises: the files are written before it starts, it
+runs beside what comes next (:class:`Notices`), and a hub that is down,
 slow or refusing is one warning line naming it.  It does not subscribe to
 anything, nor serve as a hub.
 """
@@ -34,6 +35,40 @@ PING_TIMEOUT = 10.0  # seconds per attempt
 RETRY_DELAY = 5.0  # seconds before the one retry
 
 Post = Callable[[str, Sequence[tuple[str, str]]], Awaitable[str | None]]
+
+
+class Notices:
+    """The pings under way, each a task: publishing starts them and goes on.
+
+    A hub that is slow or down (a ping's time cap, its retry) must not hold
+    up publishing, nor the daemon's next publish; the end of ``--once``
+    waits for them (:meth:`finish`), and a failed or interrupted run drops
+    them (:meth:`drop`).
+    """
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, notice: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(notice)
+        self._tasks.add(task)  # held: the loop keeps only a weak reference
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def finish(self) -> None:
+        """Wait for every ping under way (each bounded by its time caps)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def drop(self) -> None:
+        """Cancel every ping under way."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def feed_files(names: Sequence[str]) -> list[str]:

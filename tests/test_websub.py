@@ -39,12 +39,15 @@ class Hub:
     def __init__(self) -> None:
         self.pings: list[tuple[str, str, dict[str, str]]] = []  # path, content type, form
         self.statuses: dict[str, list[int]] = {}
+        self.answering = threading.Event()  # cleared: pings wait for it before answering
+        self.answering.set()
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 form = dict(parse_qsl(body.decode()))
+                hub.answering.wait(timeout=30)
                 hub.pings.append((self.path, self.headers.get("Content-Type", ""), form))
                 waiting = hub.statuses.get(self.path)
                 self.send_response(waiting.pop(0) if waiting else 204)
@@ -187,6 +190,7 @@ def test_a_publish_that_changed_feeds_pings_the_hub_for_each(hub: Hub, tmp_path:
             assert (await publisher.publish_if_changed())[1] is not None
             # Nothing changed: nothing published, no hub told.
             assert (await publisher.publish_if_changed())[1] is None
+            await publisher.notices.finish()
 
         asyncio.run(run())
     finally:
@@ -205,6 +209,44 @@ def test_a_publish_that_changed_feeds_pings_the_hub_for_each(hub: Hub, tmp_path:
     )
     atom = feedparser.parse((config.output.dir / "feed.atom").read_bytes())
     assert [link.href for link in atom.feed.links if link.rel == "hub"] == [f"{hub.url}/hub"]
+
+
+def test_a_hub_that_does_not_answer_holds_up_neither_publishing_nor_the_next(
+    hub: Hub, tmp_path: Path
+) -> None:
+    (tmp_path / "a.xml").write_bytes(
+        b'<rss version="2.0"><channel><title>A</title><item><guid>1</guid><title>One</title>'
+        b"<description>Text.</description></item></channel></rss>"
+    )
+    config = parse_config(
+        "store: db.sqlite\nbase_url: https://news.example/\n"
+        f"websub: {{hubs: ['{hub.url}/hub']}}\n"
+        "sources:\n  - {name: A, path: a.xml, section: World}\n",
+        tmp_path / "feeds.yaml",
+    )
+    hub.answering.clear()
+    store = open_store(config.store)
+    try:
+
+        async def run() -> None:
+            async with Pipeline(config, store) as pipeline:
+                await pipeline.update(config.sources, NOW)
+                # Published, files written, while every ping waits on the hub.
+                assert (await pipeline.publish_if_changed())[1] is not None
+                assert (config.output.dir / "feed.atom").is_file()
+                assert hub.pings == []
+                (tmp_path / "a.xml").write_bytes(
+                    (tmp_path / "a.xml").read_bytes().replace(b"One", b"Two")
+                )
+                await pipeline.update(config.sources, NOW)
+                assert (await pipeline.publish_if_changed())[1] is not None
+                hub.answering.set()
+            # The end of the run waited for the pings of both publishes.
+
+        asyncio.run(run())
+    finally:
+        store.close()
+    assert len(hub.forms("/hub")) == 12
 
 
 @pytest.mark.parametrize("hubs", ["['javascript:alert(1)']", "['ftp://hub.example/']", "hub"])
