@@ -830,6 +830,10 @@ class _Reader:
         detail: dict[str, str] = {}
         entry.setdefault("authors", []).append(detail)
         if len(element):
+            if entry.get("author"):
+                # Each part saved re-reads the author string so far, and may
+                # take the previous author's email for this one's.
+                raise _Decline("an author with parts after another author")
             for child in self.children(element):
                 part = self.name(child)
                 if part not in _AUTHOR_PARTS:
