@@ -352,9 +352,12 @@ class _Reader:
 
     def attributes(self, element: Any) -> dict[str, str]:
         """The attributes as feedparser's handlers get them."""
+        items = element.items()
+        if not items:
+            return {}
         attributes: dict[str, str] = {}
         locals_: dict[str, str] = {}
-        for key, value in element.items():
+        for key, value in items:
             if key[0] == "{":
                 namespace, _, local = key[1:].partition("}")
                 prefix = self._known(namespace) or ""
@@ -365,7 +368,7 @@ class _Reader:
             locals_[local.lower()] = value
         # feedparser adds each attribute again under its local name
         attributes.update(locals_)
-        if len(locals_) != len(element.attrib):
+        if len(locals_) != len(items):
             raise _Decline("two attributes of one local name")
         if "base" in attributes:
             raise _Decline("xml:base")
@@ -478,10 +481,9 @@ class _Reader:
         }
 
     def children(self, element: Any) -> Any:
-        for child in element:
-            if isinstance(child.tag, str):
-                yield child
-            # comments and processing instructions: feedparser passes over them
+        # Elements only: feedparser passes over comments and processing
+        # instructions (lxml filters them out in C).
+        return element.iterchildren(etree.Element)
 
     def top_children(self, element: Any, depth: int, language: str | None) -> None:
         """The children of <rss> or <rdf:RDF>: the channel, and items outside it."""
