@@ -83,6 +83,32 @@ def test_the_golden_feeds_are_read_by_the_fast_reader(name: str) -> None:
     assert both((DATA / "feeds" / name).read_bytes())[2]
 
 
+# Where expat (feedparser's parser) and libxml2 (lxml's) might disagree, or
+# where feedparser rewrites the bytes before reading them.
+_ITEM = '<rss version="2.0"><channel><title>T</title><item><title>{}</title></item></channel></rss>'
+EDGES = {
+    "XML 1.1": '<?xml version="1.1" encoding="utf-8"?>' + _ITEM.format("x"),
+    "standalone": '<?xml version="1.0" encoding="utf-8" standalone="yes"?>' + _ITEM.format("x"),
+    "a stylesheet": '<?xml-stylesheet type="text/xsl" href="s.xsl"?>' + _ITEM.format("x"),
+    "non-characters": _ITEM.format("a\uffffb\ufffe"),
+    "DEL and C1": _ITEM.format("a\x7fb\x85\x96"),
+    "astral": _ITEM.format("a\U0001f600b"),
+    "a byte-order mark": "\ufeff<?xml version='1.0' encoding='UTF-8'?>" + _ITEM.format("x"),
+    "CR LF": _ITEM.format("a\r\nb&#13;c"),
+    "xmlns reset": _ITEM.format("x").replace("<channel>", '<channel xmlns="">'),
+    "undeclared prefix": _ITEM.format("x").replace("<title>T", '<title foo:bar="1">T'),
+    "encoding utf8": '<?xml version="1.0" encoding="utf8"?>' + _ITEM.format("é"),
+    "encoding UTF_8": '<?xml version="1.0" encoding="UTF_8"?>' + _ITEM.format("é"),
+}
+
+
+@pytest.mark.parametrize("headers", ["xml", "charset"])
+@pytest.mark.parametrize("text", EDGES.values(), ids=EDGES)
+def test_an_edge_parses_as_feedparser_parses_it(text: str, headers: str) -> None:
+    expected, actual, _claimed = both(text.encode("utf-8"), headers)
+    assert actual == expected
+
+
 # -- what it never claims ------------------------------------------------------
 
 HEADERS_PLAIN = {"content-type": "application/xml", "content-location": "https://x.example/"}
