@@ -107,6 +107,9 @@ _PUBLISHED = frozenset({"published", "pubdate", "issued", "dcterms_issued"})
 _UPDATED = frozenset({"updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified"})
 _AUTHORS = frozenset({"author", "dc_author", "dc_creator", "itunes_author", "managingeditor"})
 _CATEGORIES = frozenset({"category", "dc_subject", "keywords", "media_category"})
+_SUMMARIES = frozenset(
+    {"description", "dc_description", "summary", "itunes_summary", "media_description"}
+)
 _AUTHOR_PARTS = frozenset({"name", "email", "uri", "url", "homepage"})
 # Handlers that keep only what nothing here reads, and change no state that
 # matters to what is read: passed over, if they hold no elements.
@@ -271,6 +274,7 @@ class _Reader:
         self.infeed = False
         self.feed_summary = False  # whether feedparser's feed has a "summary"
         self.guid_is_link = False
+        self.depths: dict[str, int] = {}  # feedparser's property_depth_map, for the entry read
         self.base = self._base(headers.get("content-location", ""))
         language = headers.get("content-language")
         self.base_language = language or None
@@ -615,6 +619,7 @@ class _Reader:
             raise _Decline("a CDF item")
         entry: dict[str, Any] = {}
         self.entries.append(entry)
+        self.depths = {}
         self.title_depth = -1
         self.guid_is_link = False
         about = attributes.get(self._standard_prefix("rdf") + ":about")
@@ -649,13 +654,13 @@ class _Reader:
         language: str | None,
         grouped: bool = False,
     ) -> None:
-        if name == "title" and not grouped:
+        if name in ("title", "media_title"):
             params = self.content_params(attributes, "text/plain", language)
-            value = self.content_value(element, name, params)
+            value = self.content_value(element, "title", params)
             if not (-1 < self.title_depth <= depth):
-                entry["title"] = value
+                self.store(entry, "title", value, depth)
                 entry["title_detail"] = {**params, "value": value}
-            if value:
+            if value and name == "title":  # _end_media_title keeps title_depth as it was
                 self.title_depth = depth
         elif name == "link" and not grouped:
             self.link(element, attributes, entry, store=True, entry=True)
@@ -666,14 +671,14 @@ class _Reader:
             value = self.popped(element, key)
             entry[key] = value
             entry[key + "_parsed"] = self.rules.parse_date(value)
-        elif name in ("description", "dc_description", "summary", "itunes_summary") and not grouped:
+        elif name in _SUMMARIES:
             if "summary" in entry and not self.has_content:
                 self.content(entry, element, attributes, "text/plain", language)
             else:
                 default = "text/html" if "description" in name else "text/plain"
                 params = self.content_params(attributes, default, language)
                 value = self.content_value(element, "summary", params)
-                entry["summary"] = value
+                self.store(entry, "summary", value, depth)
                 entry["summary_detail"] = {**params, "value": value}
         elif name == "content" and not grouped:
             self.content(entry, element, attributes, "text/plain", language)
@@ -745,6 +750,14 @@ class _Reader:
             raise _Decline(f"<{name}> in an entry")
         else:
             self.unknown(element)
+
+    def store(self, entry: dict[str, Any], key: str, value: str, depth: int) -> None:
+        """feedparser's pop, storing into an entry: a value read deeper (in a
+        Media RSS group, say) does not replace one read nearer the entry."""
+        stored = self.depths.get(key)
+        if stored is None or depth <= stored:
+            self.depths[key] = depth
+            entry[key] = value
 
     def text_free(self, element: Any) -> None:
         if len(element):

@@ -206,13 +206,28 @@ def element(tag: str, value: str, cdata: bool = False, **attributes: str) -> str
 
 
 @st.composite
+def media(draw: st.DrawFn) -> str:
+    """Media RSS, in a group or not: what counts depends on how deep it is."""
+    parts = draw(
+        st.lists(st.sampled_from(["title", "description", "content", "thumbnail"]), max_size=4)
+    )
+    written = "".join(
+        element(f"media:{part}", draw(texts), draw(st.booleans()))
+        if part in ("title", "description")
+        else f"<media:{part} url={quoteattr(draw(urls))}/>"
+        for part in parts
+    )
+    return f"<media:group>{written}</media:group>" if draw(st.booleans()) else written
+
+
+@st.composite
 def rss_children(draw: st.DrawFn) -> str:
     kind = draw(
         st.sampled_from(
             [
                 "title", "link", "guid", "description", "content", "summary", "creator",
                 "author", "category", "pubDate", "dcdate", "enclosure", "media", "thumbnail",
-                "itunesimage", "comments", "unknown", "source", "keywords",
+                "itunesimage", "comments", "unknown", "source", "keywords", "group",
             ]
         )
     )  # fmt: skip
@@ -258,6 +273,8 @@ def rss_children(draw: st.DrawFn) -> str:
         return element("yt:videoId", text)
     if kind == "source":
         return element("source", text, url="https://gen.example/source")
+    if kind == "group":
+        return draw(media())
     return element("itunes:keywords", draw(st.sampled_from(["a, b", " ,c", text])))
 
 
@@ -266,7 +283,7 @@ def atom_children(draw: st.DrawFn) -> str:
     kind = draw(
         st.sampled_from(
             ["title", "link", "id", "updated", "published", "summary", "content", "author",
-             "category"]
+             "category", "group"]
         )
     )  # fmt: skip
     text, cdata = draw(texts), draw(st.booleans())
@@ -285,6 +302,8 @@ def atom_children(draw: st.DrawFn) -> str:
         return element(kind, draw(dates))
     if kind == "category":
         return f"<category term={quoteattr(text)}/>"
+    if kind == "group":
+        return draw(media())
     parts = draw(st.lists(st.sampled_from(["name", "email", "uri"]), max_size=3, unique=True))
     values = {"name": text, "email": "e@gen.example", "uri": "/people/e"}
     return "<author>" + "".join(element(part, values[part]) for part in parts) + "</author>"
@@ -311,7 +330,10 @@ def generated_feeds(draw: st.DrawFn) -> bytes:
             st.sampled_from(["", "<id>https://g.example/</id>"])
         )
         body = "".join("<entry>" + "".join(children) + "</entry>" for children in entries)
-        document = f'<feed xmlns="http://www.w3.org/2005/Atom"{language}>{head}{body}</feed>'
+        document = (
+            f'<feed xmlns="http://www.w3.org/2005/Atom"{language}'
+            f' xmlns:media="http://search.yahoo.com/mrss/">{head}{body}</feed>'
+        )
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + document).encode("utf-8")
 
 
