@@ -353,19 +353,19 @@ def test_a_bug_in_finding_entries_reads_the_document_whole(
 # -- a document of more entries than max_items: the rest are not read ---------------
 
 
-def test_feedparser_never_sees_the_entries_past_max_items(
+def test_no_reader_sees_the_entries_past_max_items(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from aggregator.parse import feed
 
     given: list[bytes] = []
-    real = feed._feedparser
+    real = feed._read
 
     def spy(body: bytes, headers: dict[str, str], source: str) -> object:
         given.append(body)
         return real(body, headers, source)
 
-    monkeypatch.setattr(feed, "_feedparser", spy)
+    monkeypatch.setattr(feed, "_read", spy)
     parsed = parse(rss(*(item(n) for n in range(1, 6))), max_items=2)
     assert [i.title for i in parsed.items] == ["Story 1", "Story 2"]
     assert parsed.warning == limit_note(2, 5)

@@ -293,7 +293,7 @@ def test_a_text_past_the_bound_is_cut_before_parsing_to_the_same_item(
     from aggregator.parse import feed as feed_module
 
     given: list[int] = []
-    real = feed_module._feedparser
+    real = feed_module._read
 
     def spy(body: bytes, headers: dict[str, str], source: str) -> object:
         given.append(len(body))
@@ -302,7 +302,7 @@ def test_a_text_past_the_bound_is_cut_before_parsing_to_the_same_item(
     long = LONG_TEXTS[kind]
     body = corpus.rss(corpus.item(b"Long", long) + corpus.item(b"After it", b"The entry after it."))
     whole = read_uncut(monkeypatch, body)
-    monkeypatch.setattr(feed_module, "_feedparser", spy)
+    monkeypatch.setattr(feed_module, "_read", spy)
     cut = parse(body)
     assert cut.items == whole.items
     if kind == "no space":
