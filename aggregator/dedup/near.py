@@ -450,7 +450,12 @@ def select_candidates(hits: Iterable[tuple[int, int]], limit: int) -> list[int]:
     """
     counts: dict[int, list[int]] = {}
     for key, copy_id in hits:
-        counts.setdefault(copy_id, [0, 0, 0, 0, 0, 0, 0, 0])[key >> _FAMILY_SHIFT] += 1
+        # Not setdefault: it would build a list for every hit, most of them
+        # for a copy already counted.
+        count = counts.get(copy_id)
+        if count is None:
+            count = counts[copy_id] = [0, 0, 0, 0, 0, 0, 0, 0]
+        count[key >> _FAMILY_SHIFT] += 1
     kept = [
         (-sum(c), copy_id)
         for copy_id, c in counts.items()
