@@ -386,8 +386,13 @@ class MergeDecider:
                 self._by_band[band].discard(ref)
         self._index[ref] = copy  # its id is the store's: the ref is the key
         self._seconds[ref] = _second(copy.at)
+        by_band = self._by_band
         for band in copy.bands:
-            self._by_band.setdefault(band, set()).add(ref)
+            refs = by_band.get(band)  # not setdefault: a set made for every band
+            if refs is None:
+                by_band[band] = {ref}
+            else:
+                refs.add(ref)
 
     def _hits(
         self, stored: Sequence[BandHit], at: datetime, bands: Sequence[int]

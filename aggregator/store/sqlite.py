@@ -707,6 +707,11 @@ class SqliteStore:
             return assigned[ref - PENDING] if ref >= PENDING else ref
 
         item_ids = []
+        # Every copy's band keys, written together once the steps are done:
+        # one call, and in key order, so that neighbouring keys land on a page
+        # the call has just written rather than on random pages one by one.
+        # Nothing the steps do reads them.
+        band_rows: list[tuple[int, int, int]] = []
         # The caller's transaction, not a savepoint of its own: the pipeline
         # already runs each source in one, which undoes the intent with the
         # rest of the source's writes, and a savepoint journals every page the
@@ -736,6 +741,7 @@ class SqliteStore:
                     copies[n] = self._index_copy(
                         index,
                         step.replacing,
+                        band_rows,
                         # Ids the intent could not know, resolved here rather
                         # than in a copy of the record (one per new copy).
                         item_id=resolve(index.item_id, items),
@@ -747,6 +753,10 @@ class SqliteStore:
                     exc.add_note(f"while storing {intent.source}'s entry {step.entry_key!r}")
                     raise
                 item_ids.append(item_id)
+            band_rows.sort()
+            self._db.executemany(
+                "INSERT INTO dedup_bands (band, at, copy_id) VALUES (?, ?, ?)", band_rows
+            )
         return item_ids
 
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
@@ -825,14 +835,17 @@ class SqliteStore:
     def _index_copy(
         self,
         copy: IndexedCopy,
-        replacing: IndexedCopy | None = None,
+        replacing: IndexedCopy | None,
+        band_rows: list[tuple[int, int, int]],
         *,
         item_id: int | None = None,
         matched: int | None = None,
     ) -> int:
-        """Store a copy and its band keys; ``replacing``: what its source said
-        before, as the look-up returned it; ``item_id`` and ``matched``, when
-        given, in place of the copy's own.  Returns the copy's id."""
+        """Store a copy, and add the rows of its band keys to ``band_rows``
+        for the caller to insert; ``replacing``: what its source said before,
+        as the look-up returned it (its keys are deleted here); ``item_id``
+        and ``matched``, when given, in place of the copy's own.  Returns the
+        copy's id."""
         at = _seconds(copy.at)
         values = (
             copy.item_id if item_id is None else item_id,
@@ -864,10 +877,7 @@ class SqliteStore:
                 "bands = ?, method = ?, score = ?, matched = ?, shown = ? WHERE id = ?",
                 (*values, copy_id),
             )
-        self._db.executemany(
-            "INSERT INTO dedup_bands (band, at, copy_id) VALUES (?, ?, ?)",
-            [(band, at, copy_id) for band in dict.fromkeys(copy.bands)],
-        )
+        band_rows += [(band, at, copy_id) for band in dict.fromkeys(copy.bands)]
         return copy_id
 
     def _show_copy(self, item_id: int, copy_id: int) -> None:
@@ -898,10 +908,14 @@ class SqliteStore:
             params: list[object] = []
             for k, (band, low, high) in enumerate(chunk):
                 params += (k, band, low, high, *left_out)
+            # Per arm, once: its band and the lists its rows go to (a row per
+            # hit, and there are hundreds of thousands in a cold pass).
+            bands = [band for band, _low, _high in chunk]
+            targets = [[hits[n] for n in wanted[key]] for key in chunk]
             for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
-                hit = BandHit(chunk[k][0], copy_id, at)
-                for n in wanted[chunk[k]]:
-                    hits[n].append(hit)
+                hit = BandHit(bands[k], copy_id, at)
+                for found in targets[k]:
+                    found.append(hit)
         return hits
 
     def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:

@@ -90,11 +90,14 @@ def prepare(
             words = _WORD.findall(sentence.lower())
             counts.append(len(words))
             opens.append(bool(opens) and lexicon.opens_on_context(words))
+            # A list first: tuple() of a generator costs a third more.
             terms.append(
                 tuple(
-                    vocabulary.setdefault(stem(word), len(vocabulary))
-                    for word in words
-                    if word not in stop_words
+                    [
+                        vocabulary.setdefault(stem(word), len(vocabulary))
+                        for word in words
+                        if word not in stop_words
+                    ]
                 )
             )
         prepared.append(
