@@ -23,6 +23,7 @@ Why these choices (each was a failure of a prototype, caught by a kill test):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -284,6 +285,30 @@ class JobQueue:
             await self._app.run_worker_async(**options)
         except procrastinate_errors.ProcrastinateException as exc:
             raise QueueError(f"{self._shown_as}: the job queue failed: {_why(exc)}") from exc
+
+
+def quiet_lost_job_updates(loop: asyncio.AbstractEventLoop) -> None:
+    """Make a job update lost with the database connection one warning line.
+
+    procrastinate saves a finished job's status in a task of its own; when
+    the connection is cut under it, the worker stops and reconnects (see
+    :mod:`.worker`), and that task's error is never retrieved, which asyncio
+    would log as a traceback.  The job is not lost: it is retried as
+    stalled.  Any other unretrieved error goes to the handler there was.  It
+    stays for the loop's life: the task may be collected after the worker ends.
+    """
+    previous = loop.get_exception_handler()
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, procrastinate_errors.ConnectorException):
+            log.warning("a job's status was not saved (retried as stalled): %s", _why(error))
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 def _why(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ from ..errors import StoreError
 from ..pipeline import Pipeline
 from ..store import open_store
 from .node import Node
-from .queue import JobQueue
+from .queue import JobQueue, quiet_lost_job_updates
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class Worker:
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
+        quiet_lost_job_updates(loop)
         if self.signals:
             for signum in _STOP_SIGNALS:
                 loop.add_signal_handler(signum, self.stopping.set)
