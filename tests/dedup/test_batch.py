@@ -4,7 +4,7 @@ they would be one at a time, in a handful of store calls whatever their number."
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,18 +20,8 @@ from aggregator.models import ParsedItem
 from aggregator.store import Store, open_store
 from tests.dedup import stories as s
 from tests.dedup.test_end_to_end import corpus_module
-from tests.store.conftest import STORES, open_fresh
 
 T0 = datetime(2024, 6, 4, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_fresh(request.param, request, tmp_path)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def entry(n: str, title: str = s.TITLE, text: str = s.TEXT, **fields: Any) -> ParsedItem:

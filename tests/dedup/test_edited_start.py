@@ -7,11 +7,7 @@ follow-up that keeps the whole story under a new lead stays apart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from aggregator.dedup import near
 from aggregator.dedup.merge import Outcome, merge_item
@@ -19,18 +15,8 @@ from aggregator.models import ParsedItem
 from aggregator.parse.normalize import plain_text
 from aggregator.store import Store
 from tests.dedup import stories as s
-from tests.store.conftest import STORES, open_fresh
 
 T0 = datetime(2024, 6, 5, 6, 30, tzinfo=UTC)
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_fresh(request.param, request, tmp_path)
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def merge(store: Store, source: str, title: str, text: str, at: datetime) -> tuple[Outcome, int]:
