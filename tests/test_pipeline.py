@@ -509,6 +509,7 @@ def test_a_slow_source_does_not_hold_up_the_requests_after_it(
     from aggregator import ingesting
 
     monkeypatch.setattr(ingesting, "BATCH_SOURCES", 1)
+    monkeypatch.setattr(ingesting, "_MAX_BATCHES_AHEAD", 4)  # each source a batch, all ahead
     names = ["slow", "f1", "f2", "f3"]
     events = _pass_over_long_feeds(
         tmp_path, feed_server, names, settings="fetch: {concurrency: 4}", delays={"slow": 0.5}
