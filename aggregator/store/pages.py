@@ -57,6 +57,25 @@ class PageWrite:
     error: str | None = None
     keep_article: bool = False
 
+    def row(self, when: object) -> tuple[object, ...]:
+        """The values of the ``pages`` upsert both stores run, in its column
+        order, ``keep_article`` last; ``when`` is :attr:`when` as the store's
+        driver takes a date."""
+        state = self.state
+        return (
+            self.source,
+            self.entry_key,
+            self.content_hash,
+            self.url,
+            state.etag if state else None,
+            state.last_modified if state else None,
+            state.content_hash if state else None,
+            self.article_html,
+            self.error,
+            when,
+            self.keep_article,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PageHealth:

@@ -1178,22 +1178,7 @@ class PostgresStore:
                     "page_hash = excluded.page_hash, error = excluded.error, "
                     "decided = excluded.decided, article_html = CASE WHEN %s "
                     "THEN pages.article_html ELSE excluded.article_html END",
-                    [
-                        (
-                            page.source,
-                            page.entry_key,
-                            page.content_hash,
-                            page.url,
-                            page.state.etag if page.state else None,
-                            page.state.last_modified if page.state else None,
-                            page.state.content_hash if page.state else None,
-                            page.article_html,
-                            page.error,
-                            _second(page.when),
-                            page.keep_article,
-                        )
-                        for page in pages
-                    ],
+                    [page.row(_second(page.when)) for page in pages],
                 )
             self.bump_generation()
 

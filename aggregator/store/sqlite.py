@@ -1133,22 +1133,7 @@ class SqliteStore:
                 "page_hash = excluded.page_hash, error = excluded.error, "
                 "decided = excluded.decided, article_html = CASE WHEN ? "
                 "THEN pages.article_html ELSE excluded.article_html END",
-                [
-                    (
-                        page.source,
-                        page.entry_key,
-                        page.content_hash,
-                        page.url,
-                        page.state.etag if page.state else None,
-                        page.state.last_modified if page.state else None,
-                        page.state.content_hash if page.state else None,
-                        page.article_html,
-                        page.error,
-                        to_text(page.when),
-                        page.keep_article,
-                    )
-                    for page in pages
-                ],
+                [page.row(to_text(page.when)) for page in pages],
             )
             self.bump_generation()
 

@@ -1,20 +1,6 @@
-"""The dedup stage's tests over every store (test_merge.py keeps a SQLite one of its own)."""
+"""The dedup stage's tests run over every store, with the storage contract's
+own fixture (test_merge.py keeps a SQLite one of its own)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from aggregator.store import Store
-from tests.store.conftest import STORES, open_fresh
-
-
-@pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = open_fresh(request.param, request, tmp_path)
-    try:
-        yield opened
-    finally:
-        opened.close()
+from tests.store.conftest import store as store  # the fixture, over every store
