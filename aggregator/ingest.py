@@ -5,8 +5,6 @@
          source sent last time (EntryDigests)         ParsedFeed
       -> per entry: dates clamped, the source's language,
          keys, plain text, near-duplicate features   PreparedCopy
-      -> for text this source has not stored before:
-         its summary, under its cache key            (key, Summary)
       =  Ingested, or the source's ParseError
 
 Everything here is pure CPU work on one source, with no store, so it runs in
@@ -15,12 +13,11 @@ only looks things up and writes them (:func:`.dedup.merge.merge_copies`).
 Doing all of it in one trip means an entry's text crosses between processes
 once, and is parsed into plain text once.
 
-A summary is made for each entry whose content the source had not stored
-under the same entry key.  That is every entry of a new source and only the
-new or edited ones of a feed that changed; an entry that turns out to be
-another source's story (merged) gets one too, which costs a little and keeps
-this free of look-ups.  What is published but has no summary under the
-current settings is summarized when publishing (:mod:`.pipeline`).
+No summaries are made here: only what is published is summarized, when it
+is published (:mod:`.publishing`, in the same workers), and cached under its
+text's hash.  A first pass over a thousand feeds stores thirty thousand
+entries and publishes a few hundred; summarizing every entry here made a
+third of the pass's CPU for summaries that no one would read.
 """
 
 from __future__ import annotations
@@ -32,10 +29,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .config import SummaryConfig
 from .errors import ParseError, ProcessingError, SourceError, bug_details, bug_message
 from .filters import NO_FILTERS, EntryFields, Filters
-from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record, Summary
+from .models import EntryDigests, Fetched, ParsedFeed, ParsedItem, Record
 from .workers import outlives_its_jobs
 
 if TYPE_CHECKING:
@@ -45,10 +41,11 @@ __all__ = ["WORKER_MODULES", "IngestJob", "Ingested", "NeedsOwnProcess", "ingest
 
 log = logging.getLogger(__name__)
 
-# What ingest() imports: feedparser, nh3, numpy, the summarizer.  Imported
-# when first called, so that the process that owns the store need not (it
-# hands the work to worker processes), and by the workers' fork server
-# before it forks them (see .workers), with the models they load (.preload).
+# What the workers import: feedparser, nh3, numpy for ingest(), the
+# summarizer for publishing's summaries.  Imported when first called, so
+# that the process that owns the store need not (it hands the work to worker
+# processes), and by the workers' fork server before it forks them (see
+# .workers), with the models they load (.preload).
 WORKER_MODULES = (
     "aggregator.parse",
     "aggregator.dedup.merge",
@@ -75,8 +72,6 @@ class IngestJob(Record):
     language: str | None = None  # the source's, for entries that declare none
     stored: Mapping[str, str] = field(default_factory=dict)  # entry key -> content hash
     known: EntryDigests | None = None  # the entries of the source's last document
-    summary: SummaryConfig | None = None  # None: no summaries here
-    algorithm: str | None = None  # the source's own summary algorithm
     filters: Filters = NO_FILTERS  # the source's filter rules
 
     def input_bytes(self) -> int:
@@ -88,7 +83,6 @@ class IngestJob(Record):
 class Ingested(Record):
     feed: ParsedFeed  # its items as stored: dates clamped, language filled in
     copies: tuple[PreparedCopy, ...]  # one per item, in order
-    summaries: tuple[tuple[str, Summary], ...]  # (cache key, summary) of new text
     filtered: int = 0  # entries the source's filter rules left out
 
 
@@ -102,7 +96,7 @@ class NeedsOwnProcess(Record):
 
 
 def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
-    """Parse, prepare and summarize one source's fetched documents.
+    """Parse one source's fetched documents and prepare their entries for storing.
 
     Bad input is the source's :class:`ParseError`, a bug met on its data its
     :class:`ProcessingError`, never an exception: this runs in a worker,
@@ -111,7 +105,6 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
     from .dedup.merge import prepare_copy
     from .parse import parse_fetched
     from .parse.feed import EncodingDetectorRefused, refusing_encoding_detector
-    from .summarize.job import SummaryJob
 
     fetched = job.fetched
     try:
@@ -145,7 +138,7 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
         # entries are all read again next time.  (One dated before
         # EARLIEST stays clamped: it need not be read again.)
         feed = replace(feed, digests=None)
-    items, copies, summaries = [], [], []
+    items, copies = [], []
     filtered = 0
     for parsed in feed.items:
         try:
@@ -154,20 +147,13 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
                 filtered += 1  # before deduplication and summaries: as if never sent
                 continue
             items.append(item)
-            copy = prepare_copy(item, job.stored)
-            copies.append(copy)
-            if job.summary is None or copy.facts is None:
-                continue  # no summaries here, or stored before, so summarized before
-            summary = SummaryJob.of(
-                copy.item.content_html, copy.item.language, job.summary, job.algorithm
-            )
-            summaries.append((summary.key, summary.run()))
+            copies.append(prepare_copy(item, job.stored))
         except Exception as exc:
             # A bug, but one source's: the pass goes on with the others.
             return ProcessingError.of(
                 fetched.source, "preparing entries", exc, parsed.entry_id or parsed.link
             )
-    return Ingested(replace(feed, items=tuple(items)), tuple(copies), tuple(summaries), filtered)
+    return Ingested(replace(feed, items=tuple(items)), tuple(copies), filtered)
 
 
 def entry_fields(item: ParsedItem) -> EntryFields:

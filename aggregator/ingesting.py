@@ -4,9 +4,9 @@ ahead of storing and ingested in the workers.
     poll_source (concurrently, ahead) -> Fetched (changed) -> IngestJob
       -> Workers.map(ingest) -> Ingested | SourceError, a batch at a time
 
-:mod:`.ingest` is what the workers run (parsing, keys, summaries); this
+:mod:`.ingest` is what the workers run (parsing, keys, features); this
 module stays in the main process and imports it only when something
-changed, since importing it (feedparser, numpy, the sentence models) would be
+changed, since importing it (feedparser, lxml, numpy) would be
 most of the time of a pass in which nothing did.
 """
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BATCH_SOURCES", "IngestedBatch", "Ingester"]
 
-# Sources parsed, stored and summarized together, one commit each.  What the
+# Sources parsed and stored together, one commit each.  What the
 # workers made of a batch waits in this process until it is stored, so
 # smaller batches hold less: 32 rather than 64 sources held 25 MB less at the
 # peak of the benchmark's cold pass.  Fetching runs ahead of storing by at
@@ -101,14 +101,14 @@ class Ingester:
         *,
         waiting: int = 0,
     ) -> dict[str, Ingested | SourceError]:
-        """Parse, prepare and summarize what changed, on every core (see :mod:`.ingest`).
+        """Parse and prepare what changed, on every core (see :mod:`.ingest`).
 
         In the workers' processes when the batch's bodies or ``waiting`` (the
         bytes of every body fetched and not yet parsed) are over
         :data:`.workers.POOL_MIN_BYTES`: a batch small enough for a thread of
         this process still goes to the workers when they will be needed
         anyway, so that this process does not load what they load (the
-        parser, the summarizer's models).
+        parser, numpy).
         """
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         if not changed:
@@ -128,8 +128,6 @@ class Ingester:
                     language=source.language,
                     stored=self.store.copy_hashes(source.name),
                     known=self.store.entry_digests(source.name),
-                    summary=self.config.summary,
-                    algorithm=source.algorithm,
                     filters=source.filters,
                 )
             )

@@ -4,11 +4,12 @@
 
 * fetch (:mod:`.fetching`): each source due, ``fetch.concurrency`` at a time,
   as far ahead of storing as memory allows (:mod:`.ahead`);
-* ingest (:mod:`.ingesting`): what changed, parsed and summarized in the workers;
+* ingest (:mod:`.ingesting`): what changed, parsed and its keys made in the workers;
 * decide + store (:mod:`.storing`): what each poll means, its entries
   through the dedup stage, the intent to the store, one transaction a batch;
 * full text (:mod:`.fulltext.stage`): the pages of truncated items;
-* publish (:mod:`.publishing`): when what the output depends on changed.
+* publish (:mod:`.publishing`): when what the output depends on changed, the
+  latest items summarized first (in the workers; only what is published is).
 
 A failing source, or a bug met on one source, is a value (a
 :class:`SourceResult` with its error) and leaves what it had stored as it
@@ -72,8 +73,9 @@ class Pipeline:
 
     ``--once`` runs :meth:`update` over every source, then
     :meth:`publish_if_changed`; the daemon, for each source when it is due.
-    The store is touched from the event loop's thread only; parsing and
-    summarizing run in the workers.  Tests pass a fake fetcher and workers.
+    The store is touched from the event loop's thread only; parsing, the
+    entries' keys and publishing's summaries run in the workers.  Tests pass
+    a fake fetcher and workers.
     """
 
     def __init__(
@@ -125,7 +127,7 @@ class Pipeline:
         now: datetime,
         progress: Callable[[str], None] | None = None,
     ) -> PassReport:
-        """Fetch, parse, summarize and store the given sources; every result is a value.
+        """Fetch, parse and store the given sources; every result is a value.
 
         Storing is in source order, so however far fetching runs ahead the
         outcome is that of one stage after another."""

@@ -31,7 +31,6 @@ class SourceResult:
     skipped: Skipped | None = None
     next_due: datetime | None = None  # when the daemon polls it next; None: never
     touched: list[int] = field(default_factory=list)  # its items new or changed
-    summarized: int = 0  # summaries it computed
     filtered: int = 0  # entries its filter rules left out
     pages: int = 0  # article pages fetched for its items (full_text)
     pages_failed: int = 0  # of which gave no article
@@ -65,7 +64,6 @@ class SourceResult:
             "error": self.error.message if self.error is not None else None,
             "warning": self.warning,
             "skipped": [self.skipped.status, self.skipped.reason] if self.skipped else None,
-            "summarized": self.summarized,
             "filtered": self.filtered,
             "pages": self.pages,
             "pages_failed": self.pages_failed,
@@ -85,7 +83,6 @@ class SourceResult:
             error=SourceError(name, record["error"]) if record.get("error") else None,
             warning=record.get("warning"),
             skipped=Skipped(skipped[0], skipped[1]) if skipped else None,
-            summarized=int(record["summarized"]),
             filtered=int(record.get("filtered", 0)),
             pages=int(record.get("pages", 0)),
             pages_failed=int(record.get("pages_failed", 0)),
@@ -121,7 +118,7 @@ class PassReport:
     results: list[SourceResult] = field(default_factory=list)
     touched: list[int] = field(default_factory=list)  # items new or changed in the pass
     parsed: int = 0  # sources whose bytes were parsed
-    summarized: int = 0  # summaries computed (not taken from the cache)
+    summarized: int = 0  # summaries computed for publishing (not taken from the cache)
     published: PublishReport | None = None
     articles: int = 0  # article pages stored with their article (full_text)
 
@@ -133,7 +130,6 @@ class PassReport:
     def add(self, result: SourceResult) -> None:
         self.results.append(result)
         self.touched += result.touched
-        self.summarized += result.summarized
 
     @property
     def all_failed(self) -> bool:

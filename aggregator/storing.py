@@ -207,9 +207,6 @@ class PollStorer:
                 result.unchanged += 1
             if outcome is not Outcome.UNCHANGED:
                 result.touched.append(item_id)
-        if ingested.summaries:
-            self.store.save_summaries(dict(ingested.summaries))
-            result.summarized += len(ingested.summaries)
 
 
 def _log_poll(source: SourceConfig, stored: SourceState, intent: PollIntent) -> None:

@@ -1,4 +1,4 @@
-"""ingest: what a worker makes of one source's bytes (parse, keys, features, summaries)."""
+"""ingest: what a worker makes of one source's bytes (parse, keys, features)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import SummaryConfig, parse_config
+from aggregator.config import parse_config
 from aggregator.dedup import near
 from aggregator.dedup.keys import content_fingerprint
 from aggregator.dedup.merge import prepare_copy
@@ -24,7 +24,6 @@ from aggregator.parse.normalize import plain_text
 from aggregator.pipeline import Pipeline
 from aggregator.publishing import Publisher
 from aggregator.store import open_store
-from aggregator.summarize.job import SummaryJob
 from aggregator.workers import POOL_MIN_BYTES, Workers
 from tests.conftest import DATA
 
@@ -49,31 +48,26 @@ def rss(*items: tuple[str, str, str]) -> bytes:
     return f'<rss version="2.0"><channel><title>T</title>{entries}</channel></rss>'.encode()
 
 
-def test_every_item_gets_keys_facts_and_a_summary_under_its_cache_key() -> None:
-    settings = SummaryConfig()
-    result = ingest(IngestJob(fetched(RSS), NOW, summary=settings))
+def test_every_item_gets_its_keys_and_facts() -> None:
+    result = ingest(IngestJob(fetched(RSS), NOW))
     assert isinstance(result, Ingested)
     assert len(result.copies) == len(result.feed.items) > 0
     assert all(copy.facts is not None for copy in result.copies)
-    keys = {key for key, _ in result.summaries}
-    expected = {SummaryJob.of(i.content_html, i.language, settings).key for i in result.feed.items}
-    assert keys == expected
-    assert all(summary.sections for _, summary in result.summaries)
+    assert [copy.item for copy in result.copies] == list(result.feed.items)
 
 
-def test_content_the_source_stored_before_is_neither_prepared_nor_summarized() -> None:
+def test_content_the_source_stored_before_is_not_prepared_again() -> None:
     body = rss(
         ("a", "Harbour opens", LONG), ("b", "Bridge closes", LONG.replace("harbour", "bridge"))
     )
-    first = ingest(IngestJob(fetched(body), NOW, summary=SummaryConfig()))
+    first = ingest(IngestJob(fetched(body), NOW))
     assert isinstance(first, Ingested)
     stored = {copy.entry_key: copy.content_hash for copy in first.copies}
     edited = body.replace(b"Bridge closes", b"Bridge closes early")
-    again = ingest(IngestJob(fetched(edited), NOW, stored=stored, summary=SummaryConfig()))
+    again = ingest(IngestJob(fetched(edited), NOW, stored=stored))
     assert isinstance(again, Ingested)
     unchanged, changed = again.copies
     assert unchanged.facts is None and changed.facts is not None
-    assert len(again.summaries) == 1
 
 
 def test_the_source_language_fills_in_and_future_dates_become_now() -> None:
@@ -84,7 +78,6 @@ def test_the_source_language_fills_in_and_future_dates_become_now() -> None:
     assert item.language == "de"
     assert item.published == NOW
     assert result.copies[0].item == item  # what is stored is what was prepared
-    assert result.summaries == ()  # no summary settings: no summaries
 
 
 def test_bad_bytes_are_the_sources_parse_error() -> None:
@@ -106,15 +99,15 @@ def test_facts_share_the_words_but_equal_those_made_separately(text: str) -> Non
     assert prepare_copy(item, {prepared.entry_key: prepared.content_hash}).facts is None
 
 
-def test_a_pass_leaves_a_summary_for_every_stored_item_under_the_key_publishing_uses(
-    tmp_path: Path,
-) -> None:
+def test_a_pass_summarizes_what_it_publishes_and_nothing_else(tmp_path: Path) -> None:
+    """Summaries are made for the published items only, under the key
+    publishing looks them up by; an item past ``max_entries`` gets none."""
     feeds = tmp_path / "feeds"
     feeds.mkdir()
     (feeds / "a.xml").write_bytes(RSS)
     (feeds / "b.xml").write_bytes(rss(("x", "Harbour opens", LONG)))
     config = parse_config(
-        "store: db.sqlite\nsources:\n"
+        "store: db.sqlite\noutput:\n  dir: out\n  max_entries: 2\nsources:\n"
         "  - name: A\n    path: feeds/a.xml\n    section: S\n"
         "  - name: B\n    path: feeds/b.xml\n    section: S\n"
         "    language: en\n    algorithm: lead\n",
@@ -123,17 +116,21 @@ def test_a_pass_leaves_a_summary_for_every_stored_item_under_the_key_publishing_
     store = open_store(config.store)
     try:
 
-        async def update() -> tuple[int, list[str]]:
+        async def run() -> tuple[int, int, list[str], list[str]]:
             async with Pipeline(config, store) as pipeline:
                 report = await pipeline.update(config.sources, NOW)
                 publisher = Publisher(config, store, Workers())
-                keys = [publisher.summary_job(item).key for item in store.iter_items()]
-            return report.summarized, keys
+                stored = [publisher.summary_job(item).key for item in store.iter_items()]
+                summarized, _published = await pipeline.publish_if_changed()
+                latest = store.latest_items(2, sources={s.name: s for s in config.sources})
+                published = [publisher.summary_job(item).key for item in latest]
+            return report.summarized, summarized, stored, published
 
-        summarized, keys = asyncio.run(update())
-        assert len(keys) > 1
-        assert summarized >= len(keys)
-        assert set(store.summaries(keys)) == set(keys)
+        while_storing, while_publishing, stored, published = asyncio.run(run())
+        assert len(stored) > 2 and len(published) == 2
+        assert while_storing == 0 and while_publishing == 2
+        assert set(store.summaries(stored)) == set(published)
+        assert all(summary.sections for summary in store.summaries(published).values())
     finally:
         store.close()
 
@@ -156,20 +153,20 @@ def test_dates_in_the_slack_are_kept() -> None:
 def test_a_failure_after_parsing_is_the_sources_error_not_the_passs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from aggregator.summarize import job as summary_job
+    from aggregator.dedup import merge
 
-    def broken(self: SummaryJob) -> None:
-        raise ValueError("summarizer bug")
+    def broken(*_args: object) -> None:
+        raise ValueError("keys bug")
 
-    monkeypatch.setattr(summary_job.SummaryJob, "run", broken)
-    result = ingest(IngestJob(fetched(RSS), NOW, summary=SummaryConfig()))
-    assert isinstance(result, ProcessingError)
-    assert "summarizer bug" in str(result) and result.source == "Example"
-    # The item it failed on is named; its traceback comes back for the log.
     first = _items(RSS)[0]
+    monkeypatch.setattr(merge, "prepare_copy", broken)
+    result = ingest(IngestJob(fetched(RSS), NOW))
+    assert isinstance(result, ProcessingError)
+    assert "keys bug" in str(result) and result.source == "Example"
+    # The item it failed on is named; its traceback comes back for the log.
     assert repr(first.entry_id or first.link) in str(result)
     assert result.details is not None and "def broken" not in str(result)
-    assert "summarizer bug" in result.details and "Traceback" in result.details
+    assert "keys bug" in result.details and "Traceback" in result.details
 
 
 @pytest.mark.parametrize(

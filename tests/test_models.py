@@ -6,7 +6,6 @@ import pickle
 from dataclasses import fields
 from datetime import UTC, datetime
 
-from aggregator.config import SummaryConfig
 from aggregator.ingest import Ingested, IngestJob, ingest
 from aggregator.models import Document, Fetched, FetchState, Record
 from tests.conftest import DATA
@@ -19,13 +18,12 @@ def test_a_workers_result_pickles_to_an_equal_copy() -> None:
         "https://example.org/feed", (DATA / "feeds" / "rss20.xml").read_bytes(), "text/xml"
     )
     job = IngestJob(Fetched("Example", (document,), FetchState(etag='"x"')), NOW)
-    job = IngestJob(job.fetched, NOW, stored={"id:1": "hash"}, summary=SummaryConfig())
+    job = IngestJob(job.fetched, NOW, stored={"id:1": "hash"})
     assert pickle.loads(pickle.dumps(job)) == job
     result = ingest(job)
     assert isinstance(result, Ingested) and result.copies
     copy = pickle.loads(pickle.dumps(result))
     assert copy.feed == result.feed
-    assert copy.summaries == result.summaries
     for before, after in zip(result.copies, copy.copies, strict=True):
         assert (after.item, after.entry_key, after.content_hash) == (
             before.item,

@@ -11,7 +11,7 @@ from aggregator.errors import FetchError
 from aggregator.results import SourceResult
 
 RESULTS = [
-    SourceResult("a", new=3, merged=1, updated=2, unchanged=7, summarized=4),
+    SourceResult("a", new=3, merged=1, updated=2, unchanged=7, filtered=4),
     SourceResult("b", not_modified=True),
     SourceResult("c", error=FetchError("c", "HTTP 503 Service Unavailable", status=503)),
     SourceResult("d", new=1, warning="3 entries past fetch.max_items left out"),
@@ -26,9 +26,9 @@ def test_a_result_through_its_record_prints_the_same_line(result: SourceResult) 
     assert again.line() == result.line()
     assert again.status == result.status
     assert (again.error is None) == (result.error is None)
-    assert (again.new, again.merged, again.updated, again.summarized) == (
+    assert (again.new, again.merged, again.updated, again.filtered) == (
         result.new,
         result.merged,
         result.updated,
-        result.summarized,
+        result.filtered,
     )

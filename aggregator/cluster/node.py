@@ -6,10 +6,10 @@
         -> queue.retry_stalled          jobs of workers that stopped sending heartbeats
     poll job (any worker)
         superseded?  (decide.superseded: polled since, or gone) -> nothing
-        -> Pipeline.update([source])    fetch, parse, dedup, summarize, store
+        -> Pipeline.update([source])    fetch, parse, dedup, store
         -> queue.defer_publish          when items changed, unless one is waiting
     publish job (one at a time, the "publish" lock)
-        -> Pipeline.publish_if_changed
+        -> Pipeline.publish_if_changed  summarize the latest items, write every output
 
 Each job is at-least-once: a worker killed mid-job leaves it "doing" until
 its heartbeat is stale, then a tick sends it back to the queue.  Running it
@@ -133,7 +133,7 @@ class Node:
 
     async def publish(self, run: str | None) -> None:
         try:
-            _summarized, report = await self.pipeline.publish_if_changed()
+            summarized, report = await self.pipeline.publish_if_changed()
         except StoreError:
             self.store_failed.set()
             raise
@@ -144,7 +144,8 @@ class Node:
             log.info("published %s", ", ".join(written))
         if run is not None:
             with self.store.transaction():
-                self.store.set_meta(run_key(run, "/published"), json.dumps(written))
+                outcome = {"written": written, "summarized": summarized}
+                self.store.set_meta(run_key(run, "/published"), json.dumps(outcome))
 
     def _share(self, names: list[str]) -> None:
         """Keep the files just published in the store, for every daemon to serve

@@ -95,7 +95,9 @@ def _report(store: Store, run: str, names: Sequence[str]) -> PassReport:
         report.add(result)
         report.parsed += parsed
     published = records.get(run_key(run, "/published"))
-    written = json.loads(published) if published is not None else None
+    outcome = json.loads(published) if published is not None else {}
+    report.summarized = int(outcome.get("summarized", 0))
+    written = outcome.get("written")
     if written is not None:  # None: nothing had changed since the last publish
         from ..publish import PublishReport
 
