@@ -1,7 +1,7 @@
 """What a pass did, source by source, and the lines the command line prints of it.
 
 SourceResult   one source: new / merged / updated / unchanged, or its error, or skipped
-PassReport     every source's result, the items touched, what was parsed,
+PassReport     every source's result, whether items changed, what was parsed,
                summarized and published; ``total_line()``
 """
 
@@ -30,7 +30,6 @@ class SourceResult:
     warning: str | None = None
     skipped: Skipped | None = None
     next_due: datetime | None = None  # when the daemon polls it next; None: never
-    touched: list[int] = field(default_factory=list)  # its items new or changed
     filtered: int = 0  # entries its filter rules left out
     pages: int = 0  # article pages fetched for its items (full_text)
     pages_failed: int = 0  # of which gave no article
@@ -116,7 +115,9 @@ class SourceResult:
 @dataclass(slots=True)
 class PassReport:
     results: list[SourceResult] = field(default_factory=list)
-    touched: list[int] = field(default_factory=list)  # items new or changed in the pass
+    # Whether any item is new or changed: a count, not the items' ids, which
+    # for a first pass over 10,000 feeds would be 300,000 of them held.
+    items_changed: int = 0
     parsed: int = 0  # sources whose bytes were parsed
     summarized: int = 0  # summaries computed for publishing (not taken from the cache)
     published: PublishReport | None = None
@@ -125,11 +126,11 @@ class PassReport:
     @property
     def output_changed(self) -> bool:
         """Whether what is published may have changed: items, or their articles."""
-        return bool(self.touched or self.articles)
+        return bool(self.items_changed or self.articles)
 
     def add(self, result: SourceResult) -> None:
         self.results.append(result)
-        self.touched += result.touched
+        self.items_changed += result.new + result.merged + result.updated
 
     @property
     def all_failed(self) -> bool:

@@ -196,7 +196,7 @@ class PollStorer:
         merged = merge_copies(
             self.store, source.name, source.section, ingested.copies, now, self.config.dedup
         )
-        for outcome, item_id in merged:
+        for outcome, _item_id in merged:
             if outcome is Outcome.NEW:
                 result.new += 1
             elif outcome is Outcome.MERGED:
@@ -205,8 +205,6 @@ class PollStorer:
                 result.updated += 1
             else:
                 result.unchanged += 1
-            if outcome is not Outcome.UNCHANGED:
-                result.touched.append(item_id)
 
 
 def _log_poll(source: SourceConfig, stored: SourceState, intent: PollIntent) -> None:
