@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ..config import DedupConfig
-from ..store.index import BAND_HITS_LIMIT, BandHit, Candidate, IndexedCopy
+from ..store.index import BAND_HITS_LIMIT, BandHits, Candidate, IndexedCopy
 from ..store.items import (
     PENDING,
     CopyForMerge,
@@ -92,9 +92,15 @@ class ForMerge:
     by_fingerprint: Mapping[str, int]
     # By entry key: the index's hits for each new copy that may be a near
     # duplicate (not those a stored item's fingerprint already claims).
-    hits: Mapping[str, Sequence[BandHit]]
-    candidates: Mapping[int, Candidate]  # every stored copy the hits may select
+    hits: Mapping[str, Sequence[BandHits]]
+    # Every stored copy the decisions may select: all that a copy's hits
+    # select when the batch may index copies under its bands too (they may
+    # push the first out), else only the first CANDIDATES.
+    candidates: Mapping[int, Candidate]
     shown: Mapping[int, IndexedCopy]  # item id -> the copy it shows (``lead: complete``)
+    # By entry key: what near.select_candidates makes of ``hits``, in order,
+    # at least the first CANDIDATES; for a copy left out, the decider selects.
+    selected: Mapping[str, Sequence[int]] = field(default_factory=dict)
 
 
 def copy_date(copy: PreparedCopy, when: datetime) -> datetime:
@@ -279,11 +285,15 @@ class MergeDecider:
     ) -> tuple[int, int, float] | None:
         """(item id, copy id, similarity) of the stored copy this one (dated
         ``at``, with index keys ``bands``) is a copy of."""
-        hits = self._hits(self.found.hits.get(key, ()), at, bands)
+        held = [band for band in dict.fromkeys(bands) if self._by_band.get(band)]
+        selected = self.found.selected.get(key)
+        if held or selected is None:
+            hits = self._hits(self.found.hits.get(key, ()), at, held)
+            selected = near.select_candidates(hits, CANDIDATES)
         pool = []
         items = {}
         # In id order, as the store lists candidates: the first of equal matches wins.
-        for copy_id in sorted(near.select_candidates(hits, CANDIDATES)):
+        for copy_id in sorted(selected[:CANDIDATES]):
             if copy_id in self._index:
                 continue  # this source's own copy (stored or of this batch)
             # The look-up fetched every stored copy the hits may select.
@@ -395,36 +405,36 @@ class MergeDecider:
                 refs.add(ref)
 
     def _hits(
-        self, stored: Sequence[BandHit], at: datetime, bands: Sequence[int]
-    ) -> list[tuple[int, int]]:
-        """(band, copy ref) of the index as it stands: the stored hits merged with
-        the batch's entries, at most BAND_HITS_LIMIT per band, the newest."""
-        by_band = self._by_band
-        held_bands = [band for band in dict.fromkeys(bands) if by_band.get(band)]
+        self, stored: Sequence[BandHits], at: datetime, held_bands: Sequence[int]
+    ) -> list[tuple[int, Sequence[int]]]:
+        """(band, copy refs) of the index as it stands: the stored hits merged
+        with the batch's entries under ``held_bands`` (those of the copy's
+        bands the batch indexed copies under), at most BAND_HITS_LIMIT per
+        band, the newest."""
         if not held_bands:  # the batch indexed nothing under these keys: the store's answer stands
-            return [(hit.band, hit.copy_id) for hit in stored]
+            return [(hit.band, hit.copy_ids) for hit in stored]
+        by_band = self._by_band
         start, end = window(at, self.settings)
         low, high = _second(start), _second(end)
         merged = set(held_bands)
-        hits = [(hit.band, hit.copy_id) for hit in stored if hit.band not in merged]
-        found_in: dict[int, list[BandHit]] = {band: [] for band in held_bands}
-        for hit in stored:
-            if hit.band in merged:
-                found_in[hit.band].append(hit)
+        hits = [(hit.band, hit.copy_ids) for hit in stored if hit.band not in merged]
+        found_in = {hit.band: hit for hit in stored if hit.band in merged}
         for band in held_bands:
-            found = found_in[band]
             held = [
                 (seconds, ref)
                 for ref in by_band[band]
                 if low <= (seconds := self._seconds[ref]) <= high
             ]
-            if len(found) + len(held) <= BAND_HITS_LIMIT:
-                hits += [(band, hit.copy_id) for hit in found]
-                hits += [(band, ref) for _, ref in held]
+            found = found_in.get(band)
+            if found is None:
+                hits.append((band, [ref for _, ref in held]))
+                continue
+            if len(found.copy_ids) + len(held) <= BAND_HITS_LIMIT:
+                hits.append((band, [*found.copy_ids, *(ref for _, ref in held)]))
                 continue
             # The newest, the highest id first, as the store would have kept.
-            newest = sorted([(h.seconds, h.copy_id) for h in found] + held, reverse=True)
-            hits += [(band, ref) for _, ref in newest[:BAND_HITS_LIMIT]]
+            newest = sorted([*zip(found.seconds, found.copy_ids, strict=True), *held], reverse=True)
+            hits.append((band, [ref for _, ref in newest[:BAND_HITS_LIMIT]]))
         return hits
 
     def _is_shown(self, item_id: int, copy_ref: int, stored: bool) -> bool:

@@ -28,7 +28,7 @@ from ..store.index import BandQuery
 from ..store.items import PENDING, CopyForMerge
 from . import near
 from .copies import CopyFacts, PreparedCopy
-from .decide import ForMerge, MergeDecider, Outcome, copy_date, window
+from .decide import CANDIDATES, ForMerge, MergeDecider, Outcome, copy_date, window
 from .keys import (
     canonical_url,
     content_fingerprint,
@@ -185,12 +185,24 @@ def look_up(
         assert copy.facts is not None
         queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
     hits = store.band_hits(queries, tracked_copies) if queries else []
-    # Every stored copy any hits may select, not only the first CANDIDATES of
-    # each: the batch's own entries may push some of those out of the decision.
+    selected = {
+        copy.entry_key: near.select_candidates([(hit.band, hit.copy_ids) for hit in found], None)
+        for copy, found in zip(similar, hits, strict=True)
+    }
+    # The stored copies the decisions may select: for a copy that shares a
+    # band with the batch's own index entries (a changed copy before it, or
+    # one the batch rewrites), every one its hits select, not only the
+    # first CANDIDATES, as those entries may push some of them out of the
+    # decision (never in: they only take places); for the others, the first.
     wanted: set[int] = set()
-    for found in hits:
-        pairs = [(hit.band, hit.copy_id) for hit in found]
-        wanted.update(near.select_candidates(pairs, len(pairs)))
+    held: set[int] = {band for known in tracked_copies.values() for band in known.bands}
+    for copy in touched:
+        assert copy.facts is not None
+        chosen = selected.get(copy.entry_key)
+        if chosen:
+            shares = not held.isdisjoint(copy.facts.bands)
+            wanted.update(chosen if shares else chosen[:CANDIDATES])
+        held.update(copy.facts.bands)
     candidates = {c.copy.id: c for c in store.candidates(wanted, source)} if wanted else {}
     shown = {}
     if settings.lead == "complete":
@@ -207,6 +219,7 @@ def look_up(
         hits={copy.entry_key: found for copy, found in zip(similar, hits, strict=True)},
         candidates=candidates,
         shown=shown,
+        selected=selected,
     )
 
 

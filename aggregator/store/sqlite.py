@@ -30,7 +30,7 @@ from typing import TypeVar
 from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
-from .index import BAND_HITS_LIMIT, BandHit, BandQuery, Candidate, IndexedCopy
+from .index import BAND_HITS_LIMIT, BandHits, BandQuery, Candidate, IndexedCopy
 from .items import (
     PENDING,
     ClusterMember,
@@ -204,6 +204,10 @@ MIGRATIONS: tuple[str, ...] = (
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
 # SELECTs (500) and, with up to 5 values an arm, on bound values (999 before 3.32).
 _ARMS = 150
+# Statements of band_hits are prepared for a multiple of this many arms: a
+# statement of a hundred arms takes most of a millisecond to prepare, and
+# SQLite's cache of prepared statements holds only so many sizes.
+_ARMS_STEP = 10
 _T = TypeVar("_T")
 
 _COPY_COLUMNS = (
@@ -890,32 +894,40 @@ class SqliteStore:
 
     def band_hits(
         self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
-    ) -> list[list[BandHit]]:
+    ) -> list[list[BandHits]]:
         # One arm of a UNION ALL per distinct (band, window): copies of one
         # source often share both.  Each arm reads the band's index newest
         # first and stops after BAND_HITS_LIMIT rows, so a band that
-        # thousands of copies share costs no more than another.
+        # thousands of copies share costs no more than another; and answers
+        # one row, its copies' ids and dates as text: a cold pass reads
+        # millions of hits, and a row for each cost more than finding them.
         wanted: dict[tuple[int, int, int], list[int]] = {}
         for n, query in enumerate(queries):
             low, high = _seconds(query.start), _seconds(query.end)
             for band in dict.fromkeys(query.bands):
                 wanted.setdefault((band, low, high), []).append(n)
-        hits: list[list[BandHit]] = [[] for _ in queries]
+        hits: list[list[BandHits]] = [[] for _ in queries]
         unless, left_out = _excluding("copy_id", excluding)
         keys = list(wanted)
         for start in range(0, len(keys), _ARMS):
             chunk = keys[start : start + _ARMS]
+            # A few sizes of statement, each prepared once: arms past the
+            # chunk's look for no band (NULL) and answer nothing.
+            arms = -(-len(chunk) // _ARMS_STEP) * _ARMS_STEP
             params: list[object] = []
             for k, (band, low, high) in enumerate(chunk):
                 params += (k, band, low, high, *left_out)
-            # Per arm, once: its band and the lists its rows go to (a row per
-            # hit, and there are hundreds of thousands in a cold pass).
-            bands = [band for band, _low, _high in chunk]
-            targets = [[hits[n] for n in wanted[key]] for key in chunk]
-            for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
-                hit = BandHit(bands[k], copy_id, at)
-                for found in targets[k]:
-                    found.append(hit)
+            for k in range(len(chunk), arms):
+                params += (k, None, 0, 0, *left_out)
+            for k, copy_ids, seconds in self._db.execute(_band_hits_sql(arms, unless), params):
+                if copy_ids is None:
+                    continue  # no copy under this band in the window (most arms)
+                key = chunk[k]
+                hit = BandHits(
+                    key[0], list(map(int, copy_ids.split(","))), list(map(int, seconds.split(",")))
+                )
+                for n in wanted[key]:
+                    hits[n].append(hit)
         return hits
 
     def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
@@ -1165,10 +1177,12 @@ def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
 
 @functools.lru_cache(maxsize=64)
 def _band_hits_sql(arms: int, unless: str) -> str:
-    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low, high)."""
+    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low,
+    high) and answering one row: the arm number, then the ids and the dates
+    of its copies, comma-separated in the same order (NULL for none)."""
     arm = (
-        "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
-        f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
+        "SELECT ?, group_concat(copy_id), group_concat(at) FROM (SELECT copy_id, at "
+        f"FROM dedup_bands WHERE band = ? AND at BETWEEN ? AND ?{unless} "
         f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
     )
     return " UNION ALL ".join([arm] * arms)
