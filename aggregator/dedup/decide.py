@@ -41,7 +41,7 @@ text under two entry keys of one source is one item (content hash).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -101,6 +101,10 @@ class ForMerge:
     # By entry key: what near.select_candidates makes of ``hits``, in order,
     # at least the first CANDIDATES; for a copy left out, the decider selects.
     selected: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    # The bands that two of the batch's index entries have (its changed
+    # copies', the tracked ones'): the only ones under which a decision can
+    # meet an entry of the batch.  None: any band may be.
+    shared_bands: frozenset[int] | None = None
 
 
 def copy_date(copy: PreparedCopy, when: datetime) -> datetime:
@@ -285,7 +289,7 @@ class MergeDecider:
     ) -> tuple[int, int, float] | None:
         """(item id, copy id, similarity) of the stored copy this one (dated
         ``at``, with index keys ``bands``) is a copy of."""
-        held = [band for band in dict.fromkeys(bands) if self._by_band.get(band)]
+        held = [band for band in self._indexed_bands(bands) if self._by_band.get(band)]
         selected = self.found.selected.get(key)
         if held or selected is None:
             hits = self._hits(self.found.hits.get(key, ()), at, held)
@@ -389,15 +393,22 @@ class MergeDecider:
         if fingerprint is not None:
             self._by_fingerprint.setdefault(fingerprint, set()).add(item_id)
 
+    def _indexed_bands(self, bands: Sequence[int]) -> Collection[int]:
+        """Those of ``bands`` that _by_band keeps: the shared ones (most copies
+        have none, and keeping every band of every copy cost more than the
+        decisions that read them)."""
+        shared = self.found.shared_bands
+        return dict.fromkeys(bands) if shared is None else shared.intersection(bands)
+
     def _set_indexed(self, ref: int, copy: IndexedCopy) -> None:
         old = self._index.get(ref)
         if old is not None:
-            for band in old.bands:
+            for band in self._indexed_bands(old.bands):
                 self._by_band[band].discard(ref)
         self._index[ref] = copy  # its id is the store's: the ref is the key
         self._seconds[ref] = _second(copy.at)
         by_band = self._by_band
-        for band in copy.bands:
+        for band in self._indexed_bands(copy.bands):
             refs = by_band.get(band)  # not setdefault: a set made for every band
             if refs is None:
                 by_band[band] = {ref}

@@ -194,14 +194,20 @@ def look_up(
     # one the batch rewrites), every one its hits select, not only the
     # first CANDIDATES, as those entries may push some of them out of the
     # decision (never in: they only take places); for the others, the first.
+    # And the bands two of those entries have, for the decider to keep.
     wanted: set[int] = set()
-    held: set[int] = {band for known in tracked_copies.values() for band in known.bands}
+    held: set[int] = set()
+    shared: set[int] = set()
+    for entry in tracked_copies.values():
+        shared.update(held.intersection(entry.bands))
+        held.update(entry.bands)
     for copy in touched:
         assert copy.facts is not None
+        common = held.intersection(copy.facts.bands)
+        shared |= common
         chosen = selected.get(copy.entry_key)
         if chosen:
-            shares = not held.isdisjoint(copy.facts.bands)
-            wanted.update(chosen if shares else chosen[:CANDIDATES])
+            wanted.update(chosen if common else chosen[:CANDIDATES])
         held.update(copy.facts.bands)
     candidates = {c.copy.id: c for c in store.candidates(wanted, source)} if wanted else {}
     shown = {}
@@ -220,6 +226,7 @@ def look_up(
         candidates=candidates,
         shown=shown,
         selected=selected,
+        shared_bands=frozenset(shared),
     )
 
 
