@@ -898,9 +898,7 @@ class SqliteStore:
         # One arm of a UNION ALL per distinct (band, window): copies of one
         # source often share both.  Each arm reads the band's index newest
         # first and stops after BAND_HITS_LIMIT rows, so a band that
-        # thousands of copies share costs no more than another; and answers
-        # one row, its copies' ids and dates as text: a cold pass reads
-        # millions of hits, and a row for each cost more than finding them.
+        # thousands of copies share costs no more than another.
         wanted: dict[tuple[int, int, int], list[int]] = {}
         for n, query in enumerate(queries):
             low, high = _seconds(query.start), _seconds(query.end)
@@ -908,11 +906,14 @@ class SqliteStore:
                 wanted.setdefault((band, low, high), []).append(n)
         hits: list[list[BandHits]] = [[] for _ in queries]
         unless, left_out = _excluding("copy_id", excluding)
-        # Most bands are under no copy at all (a new story's): which are is
-        # one statement, a lookup each, about half what an arm costs.
-        bands = json.dumps(list({band for band, _low, _high in wanted}))
-        present = {band for (band,) in self._db.execute(_PRESENT_BANDS, (bands,))}
-        keys = [key for key in wanted if key[0] in present]
+        keys = list(wanted)
+        if len(keys) > _ARMS:
+            # Most bands of a source's new copies are under no copy at all
+            # (a new story's): which are is one statement, a lookup each,
+            # about half what an arm costs; for a few copies, not worth it.
+            bands = json.dumps(list({band for band, _low, _high in keys}))
+            present = {band for (band,) in self._db.execute(_PRESENT_BANDS, (bands,))}
+            keys = [key for key in keys if key[0] in present]
         for start in range(0, len(keys), _ARMS):
             chunk = keys[start : start + _ARMS]
             # A few sizes of statement, each prepared once: arms past the
@@ -923,13 +924,20 @@ class SqliteStore:
                 params += (k, band, low, high, *left_out)
             for k in range(len(chunk), arms):
                 params += (k, None, 0, 0, *left_out)
-            for k, copy_ids, seconds in self._db.execute(_band_hits_sql(arms, unless), params):
-                if copy_ids is None:
-                    continue  # no copy under this band in the window (most arms)
+            # Each arm's copies in two lists, not a record per copy: a cold
+            # pass reads millions of hits.
+            copy_ids: dict[int, list[int]] = {}
+            seconds: dict[int, list[int]] = {}
+            for k, copy_id, at in self._db.execute(_band_hits_sql(arms, unless), params):
+                found = copy_ids.get(k)
+                if found is None:
+                    copy_ids[k], seconds[k] = [copy_id], [at]
+                else:
+                    found.append(copy_id)
+                    seconds[k].append(at)
+            for k, found in copy_ids.items():
                 key = chunk[k]
-                hit = BandHits(
-                    key[0], list(map(int, copy_ids.split(","))), list(map(int, seconds.split(",")))
-                )
+                hit = BandHits(key[0], found, seconds[k])
                 for n in wanted[key]:
                     hits[n].append(hit)
         return hits
@@ -1186,12 +1194,10 @@ _PRESENT_BANDS = (
 
 @functools.lru_cache(maxsize=64)
 def _band_hits_sql(arms: int, unless: str) -> str:
-    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low,
-    high) and answering one row: the arm number, then the ids and the dates
-    of its copies, comma-separated in the same order (NULL for none)."""
+    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low, high)."""
     arm = (
-        "SELECT ?, group_concat(copy_id), group_concat(at) FROM (SELECT copy_id, at "
-        f"FROM dedup_bands WHERE band = ? AND at BETWEEN ? AND ?{unless} "
+        "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
+        f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
         f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
     )
     return " UNION ALL ".join([arm] * arms)
