@@ -248,21 +248,22 @@ def merge_item(
     return outcome, item_id
 
 
-def _merge_lock_keys(touched: Sequence[PreparedCopy], changed: Sequence[CopyForMerge]) -> set[int]:
+def _merge_lock_keys(
+    touched: Sequence[PreparedCopy], changed: Sequence[CopyForMerge]
+) -> Iterator[int]:
     """What a merge of these copies reads or writes that another source's may:
     the new and changed copies' band keys, canonical URLs and fingerprints,
     and those the changed copies had (their index entries and, for a lead,
-    their item's keys are rewritten)."""
-    keys: set[int] = set()
+    their item's keys are rewritten).  Made as read: a store that needs no
+    locks (SQLite's) reads none, and hashes no URL."""
     for copy in touched:
         assert copy.facts is not None
-        keys.update(copy.facts.bands)
-        keys.update(lock_key(k) for k in (copy.facts.canonical_url, copy.facts.fingerprint) if k)
+        yield from copy.facts.bands
+        yield from (lock_key(k) for k in (copy.facts.canonical_url, copy.facts.fingerprint) if k)
     for known in changed:
         if known.indexed is not None:
-            keys.update(known.indexed.bands)
-        keys.update(lock_key(k) for k in (known.canonical_url, known.fingerprint) if k)
-    return keys
+            yield from known.indexed.bands
+        yield from (lock_key(k) for k in (known.canonical_url, known.fingerprint) if k)
 
 
 def _runs(copies: Sequence[PreparedCopy]) -> Iterator[list[PreparedCopy]]:

@@ -620,7 +620,7 @@ class PostgresStore:
     # -- items --------------------------------------------------------------
 
     @_translated
-    def lock_for_merge(self, keys: Collection[int]) -> None:
+    def lock_for_merge(self, keys: Iterable[int]) -> None:
         buckets = sorted({_bucket(key) for key in keys})
         if not buckets:
             return

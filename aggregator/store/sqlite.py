@@ -641,9 +641,10 @@ class SqliteStore:
 
     # -- items --------------------------------------------------------------
 
-    def lock_for_merge(self, keys: Collection[int]) -> None:
-        """Nothing to do: a transaction here is ``BEGIN IMMEDIATE``, the only
-        writer of the database until it ends, so no other merge runs meanwhile."""
+    def lock_for_merge(self, keys: Iterable[int]) -> None:
+        """Nothing to do (``keys`` left unread): a transaction here is ``BEGIN
+        IMMEDIATE``, the only writer of the database until it ends, so no
+        other merge runs meanwhile."""
 
     def copies_for_merge(self, source: str, entry_keys: Collection[str]) -> dict[str, CopyForMerge]:
         found: dict[str, CopyForMerge] = {}
