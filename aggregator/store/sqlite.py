@@ -25,7 +25,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..decide import PollIntent
 from ..errors import StoreError
@@ -1227,24 +1227,25 @@ def _bands_of(blob: object) -> tuple[int, ...]:
     return struct.unpack(f"<{len(blob) // 8}q", blob)
 
 
-def _indexed_copy(row: tuple[object, ...]) -> IndexedCopy:
+def _indexed_copy(row: Sequence[Any]) -> IndexedCopy:
+    # As SQLite returns the columns (INTEGER, TEXT, REAL, BLOB): no
+    # conversion of each, for the tens of thousands of candidates of a pass.
     (copy_id, source, key, item_id, title, at, signature, bands, method, score, matched, shown) = (
         row
     )
-    assert isinstance(signature, bytes)
     return IndexedCopy(
-        id=int(str(copy_id)),
-        source=str(source),
-        entry_key=str(key),
-        item_id=int(str(item_id)),
-        title=str(title),
-        at=datetime.fromtimestamp(int(str(at)), UTC),
-        signature=signature,
-        bands=_bands_of(bands),
-        method=str(method),
-        score=float(str(score)) if score is not None else None,
-        matched=int(str(matched)) if matched is not None else None,
-        shown=bool(shown),
+        source,
+        key,
+        item_id,
+        title,
+        datetime.fromtimestamp(at, UTC),
+        signature,
+        _bands_of(bands),
+        method,
+        score,
+        matched,
+        bool(shown),
+        copy_id,
     )
 
 
