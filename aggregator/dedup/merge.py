@@ -135,8 +135,10 @@ def look_up(
     """The copies, each with its facts if it may need them, and what the store
     knows that deciding them needs: the source's stored copies under their
     keys, the items with their URLs and fingerprints, the index's hits for
-    their bands, the copies those may select, and (``lead: complete``) which
-    copy each of those items shows.  Entry keys must be unique in ``copies``.
+    their bands and the candidates those select for each copy
+    (near.select_candidates, once, here), the stored copies the decisions
+    may choose among them, and (``lead: complete``) which copy each of those
+    items shows.  Entry keys must be unique in ``copies``.
 
     What the decisions may rewrite (the items and index entries of the copies
     that changed) is left out of the answers and handed to the decider apart.
