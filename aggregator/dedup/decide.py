@@ -41,13 +41,13 @@ text under two entry keys of one source is one item (content hash).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from ..config import DedupConfig
-from ..store.index import BAND_HITS_LIMIT, BandHit, Candidate, IndexedCopy
+from ..store.index import BAND_HITS_LIMIT, BandHits, Candidate, IndexedCopy
 from ..store.items import (
     PENDING,
     CopyForMerge,
@@ -92,9 +92,19 @@ class ForMerge:
     by_fingerprint: Mapping[str, int]
     # By entry key: the index's hits for each new copy that may be a near
     # duplicate (not those a stored item's fingerprint already claims).
-    hits: Mapping[str, Sequence[BandHit]]
-    candidates: Mapping[int, Candidate]  # every stored copy the hits may select
+    hits: Mapping[str, Sequence[BandHits]]
+    # Every stored copy the decisions may select: all that a copy's hits
+    # select when the batch may index copies under its bands too (they may
+    # push the first out), else only the first CANDIDATES.
+    candidates: Mapping[int, Candidate]
     shown: Mapping[int, IndexedCopy]  # item id -> the copy it shows (``lead: complete``)
+    # By entry key: what near.select_candidates makes of ``hits``, in order,
+    # at least the first CANDIDATES; for a copy left out, the decider selects.
+    selected: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    # The bands that two of the batch's index entries have (its changed
+    # copies', the tracked ones'): the only ones under which a decision can
+    # meet an entry of the batch.  None: any band may be.
+    shared_bands: frozenset[int] | None = None
 
 
 def copy_date(copy: PreparedCopy, when: datetime) -> datetime:
@@ -279,11 +289,15 @@ class MergeDecider:
     ) -> tuple[int, int, float] | None:
         """(item id, copy id, similarity) of the stored copy this one (dated
         ``at``, with index keys ``bands``) is a copy of."""
-        hits = self._hits(self.found.hits.get(key, ()), at, bands)
+        held = [band for band in self._indexed_bands(bands) if self._by_band.get(band)]
+        selected = self.found.selected.get(key)
+        if held or selected is None:
+            hits = self._hits(self.found.hits.get(key, ()), at, held)
+            selected = near.select_candidates(hits, CANDIDATES)
         pool = []
         items = {}
         # In id order, as the store lists candidates: the first of equal matches wins.
-        for copy_id in sorted(near.select_candidates(hits, CANDIDATES)):
+        for copy_id in sorted(selected[:CANDIDATES]):
             if copy_id in self._index:
                 continue  # this source's own copy (stored or of this batch)
             # The look-up fetched every stored copy the hits may select.
@@ -379,15 +393,22 @@ class MergeDecider:
         if fingerprint is not None:
             self._by_fingerprint.setdefault(fingerprint, set()).add(item_id)
 
+    def _indexed_bands(self, bands: Sequence[int]) -> Collection[int]:
+        """Those of ``bands`` that _by_band keeps: the shared ones (most copies
+        have none, and keeping every band of every copy cost more than the
+        decisions that read them)."""
+        shared = self.found.shared_bands
+        return dict.fromkeys(bands) if shared is None else shared.intersection(bands)
+
     def _set_indexed(self, ref: int, copy: IndexedCopy) -> None:
         old = self._index.get(ref)
         if old is not None:
-            for band in old.bands:
+            for band in self._indexed_bands(old.bands):
                 self._by_band[band].discard(ref)
         self._index[ref] = copy  # its id is the store's: the ref is the key
         self._seconds[ref] = _second(copy.at)
         by_band = self._by_band
-        for band in copy.bands:
+        for band in self._indexed_bands(copy.bands):
             refs = by_band.get(band)  # not setdefault: a set made for every band
             if refs is None:
                 by_band[band] = {ref}
@@ -395,36 +416,36 @@ class MergeDecider:
                 refs.add(ref)
 
     def _hits(
-        self, stored: Sequence[BandHit], at: datetime, bands: Sequence[int]
-    ) -> list[tuple[int, int]]:
-        """(band, copy ref) of the index as it stands: the stored hits merged with
-        the batch's entries, at most BAND_HITS_LIMIT per band, the newest."""
-        by_band = self._by_band
-        held_bands = [band for band in dict.fromkeys(bands) if by_band.get(band)]
+        self, stored: Sequence[BandHits], at: datetime, held_bands: Sequence[int]
+    ) -> list[tuple[int, Sequence[int]]]:
+        """(band, copy refs) of the index as it stands: the stored hits merged
+        with the batch's entries under ``held_bands`` (those of the copy's
+        bands the batch indexed copies under), at most BAND_HITS_LIMIT per
+        band, the newest."""
         if not held_bands:  # the batch indexed nothing under these keys: the store's answer stands
-            return [(hit.band, hit.copy_id) for hit in stored]
+            return [(hit.band, hit.copy_ids) for hit in stored]
+        by_band = self._by_band
         start, end = window(at, self.settings)
         low, high = _second(start), _second(end)
         merged = set(held_bands)
-        hits = [(hit.band, hit.copy_id) for hit in stored if hit.band not in merged]
-        found_in: dict[int, list[BandHit]] = {band: [] for band in held_bands}
-        for hit in stored:
-            if hit.band in merged:
-                found_in[hit.band].append(hit)
+        hits = [(hit.band, hit.copy_ids) for hit in stored if hit.band not in merged]
+        found_in = {hit.band: hit for hit in stored if hit.band in merged}
         for band in held_bands:
-            found = found_in[band]
             held = [
                 (seconds, ref)
                 for ref in by_band[band]
                 if low <= (seconds := self._seconds[ref]) <= high
             ]
-            if len(found) + len(held) <= BAND_HITS_LIMIT:
-                hits += [(band, hit.copy_id) for hit in found]
-                hits += [(band, ref) for _, ref in held]
+            found = found_in.get(band)
+            if found is None:
+                hits.append((band, [ref for _, ref in held]))
+                continue
+            if len(found.copy_ids) + len(held) <= BAND_HITS_LIMIT:
+                hits.append((band, [*found.copy_ids, *(ref for _, ref in held)]))
                 continue
             # The newest, the highest id first, as the store would have kept.
-            newest = sorted([(h.seconds, h.copy_id) for h in found] + held, reverse=True)
-            hits += [(band, ref) for _, ref in newest[:BAND_HITS_LIMIT]]
+            newest = sorted([*zip(found.seconds, found.copy_ids, strict=True), *held], reverse=True)
+            hits.append((band, [ref for _, ref in newest[:BAND_HITS_LIMIT]]))
         return hits
 
     def _is_shown(self, item_id: int, copy_ref: int, stored: bool) -> bool:

@@ -28,7 +28,7 @@ from ..store.index import BandQuery
 from ..store.items import PENDING, CopyForMerge
 from . import near
 from .copies import CopyFacts, PreparedCopy
-from .decide import ForMerge, MergeDecider, Outcome, copy_date, window
+from .decide import CANDIDATES, ForMerge, MergeDecider, Outcome, copy_date, window
 from .keys import (
     canonical_url,
     content_fingerprint,
@@ -135,8 +135,10 @@ def look_up(
     """The copies, each with its facts if it may need them, and what the store
     knows that deciding them needs: the source's stored copies under their
     keys, the items with their URLs and fingerprints, the index's hits for
-    their bands, the copies those may select, and (``lead: complete``) which
-    copy each of those items shows.  Entry keys must be unique in ``copies``.
+    their bands and the candidates those select for each copy
+    (near.select_candidates, once, here), the stored copies the decisions
+    may choose among them, and (``lead: complete``) which copy each of those
+    items shows.  Entry keys must be unique in ``copies``.
 
     What the decisions may rewrite (the items and index entries of the copies
     that changed) is left out of the answers and handed to the decider apart.
@@ -185,12 +187,30 @@ def look_up(
         assert copy.facts is not None
         queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
     hits = store.band_hits(queries, tracked_copies) if queries else []
-    # Every stored copy any hits may select, not only the first CANDIDATES of
-    # each: the batch's own entries may push some of those out of the decision.
+    selected = {
+        copy.entry_key: near.select_candidates([(hit.band, hit.copy_ids) for hit in found], None)
+        for copy, found in zip(similar, hits, strict=True)
+    }
+    # The stored copies the decisions may select: for a copy that shares a
+    # band with the batch's own index entries (a changed copy before it, or
+    # one the batch rewrites), every one its hits select, not only the
+    # first CANDIDATES, as those entries may push some of them out of the
+    # decision (never in: they only take places); for the others, the first.
+    # And the bands two of those entries have, for the decider to keep.
     wanted: set[int] = set()
-    for found in hits:
-        pairs = [(hit.band, hit.copy_id) for hit in found]
-        wanted.update(near.select_candidates(pairs, len(pairs)))
+    held: set[int] = set()
+    shared: set[int] = set()
+    for entry in tracked_copies.values():
+        shared.update(held.intersection(entry.bands))
+        held.update(entry.bands)
+    for copy in touched:
+        assert copy.facts is not None
+        common = held.intersection(copy.facts.bands)
+        shared |= common
+        chosen = selected.get(copy.entry_key)
+        if chosen:
+            wanted.update(chosen if common else chosen[:CANDIDATES])
+        held.update(copy.facts.bands)
     candidates = {c.copy.id: c for c in store.candidates(wanted, source)} if wanted else {}
     shown = {}
     if settings.lead == "complete":
@@ -207,6 +227,8 @@ def look_up(
         hits={copy.entry_key: found for copy, found in zip(similar, hits, strict=True)},
         candidates=candidates,
         shown=shown,
+        selected=selected,
+        shared_bands=frozenset(shared),
     )
 
 
@@ -228,21 +250,22 @@ def merge_item(
     return outcome, item_id
 
 
-def _merge_lock_keys(touched: Sequence[PreparedCopy], changed: Sequence[CopyForMerge]) -> set[int]:
+def _merge_lock_keys(
+    touched: Sequence[PreparedCopy], changed: Sequence[CopyForMerge]
+) -> Iterator[int]:
     """What a merge of these copies reads or writes that another source's may:
     the new and changed copies' band keys, canonical URLs and fingerprints,
     and those the changed copies had (their index entries and, for a lead,
-    their item's keys are rewritten)."""
-    keys: set[int] = set()
+    their item's keys are rewritten).  Made as read: a store that needs no
+    locks (SQLite's) reads none, and hashes no URL."""
     for copy in touched:
         assert copy.facts is not None
-        keys.update(copy.facts.bands)
-        keys.update(lock_key(k) for k in (copy.facts.canonical_url, copy.facts.fingerprint) if k)
+        yield from copy.facts.bands
+        yield from (lock_key(k) for k in (copy.facts.canonical_url, copy.facts.fingerprint) if k)
     for known in changed:
         if known.indexed is not None:
-            keys.update(known.indexed.bands)
-        keys.update(lock_key(k) for k in (known.canonical_url, known.fingerprint) if k)
-    return keys
+            yield from known.indexed.bands
+        yield from (lock_key(k) for k in (known.canonical_url, known.fingerprint) if k)
 
 
 def _runs(copies: Sequence[PreparedCopy]) -> Iterator[list[PreparedCopy]]:

@@ -44,6 +44,7 @@ import re
 import struct
 import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -438,31 +439,39 @@ class Features(Record):
         return keys
 
 
-def select_candidates(hits: Iterable[tuple[int, int]], limit: int) -> list[int]:
-    """The stored copies worth comparing, from (band key, copy id) index hits.
+def select_candidates(hits: Iterable[tuple[int, Iterable[int]]], limit: int | None) -> list[int]:
+    """The stored copies worth comparing, from index hits: (band key, the ids
+    of the copies under it).
 
     One lead band or one anchor is weak evidence: leads written from
     templates (a briefing, a wire's house style) share some, and a phrase of
     five words may recur.  So a copy needs two of those, or a band of the
     whole text (four MinHash values of it agreeing: texts alike throughout),
     or the same title words; a copy of the story usually shares many keys.
-    Those sharing the most come first, at most ``limit``.
+    Those sharing the most come first (the lowest id first among equals), at
+    most ``limit`` (None: all).
     """
-    counts: dict[int, list[int]] = {}
-    for key, copy_id in hits:
-        # Not setdefault: it would build a list for every hit, most of them
-        # for a copy already counted.
-        count = counts.get(copy_id)
-        if count is None:
-            count = counts[copy_id] = [0, 0, 0, 0, 0, 0, 0, 0]
-        count[key >> _FAMILY_SHIFT] += 1
-    kept = [
-        (-sum(c), copy_id)
-        for copy_id, c in counts.items()
-        if c[LEAD] + c[ANCHOR] >= 2 or c[BODY] or c[TITLE]
-    ]
-    kept.sort()
-    return [copy_id for _, copy_id in kept[:limit]]
+    # Counted by Counter's loop in C: a cold pass reads millions of hits,
+    # nearly all of them a template's anchor that no other key backs up.
+    weak: list[int] = []
+    other: list[int] = []
+    strong: set[int] = set()
+    for key, copy_ids in hits:
+        family = key >> _FAMILY_SHIFT
+        if family in (LEAD, ANCHOR):
+            weak += copy_ids
+        else:
+            other += copy_ids
+            if family in (BODY, TITLE):
+                strong.update(copy_ids)
+    shared = Counter(weak)
+    kept = strong
+    if len(shared) < len(weak):  # some copy has two weak keys
+        kept = strong | {copy_id for copy_id, count in shared.items() if count >= 2}
+    if not kept:
+        return []
+    shared.update(other)
+    return sorted(kept, key=lambda copy_id: (-shared[copy_id], copy_id))[:limit]
 
 
 # Of encoded features: 2 adds the anchors after the head; 1 (without them)

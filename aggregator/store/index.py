@@ -65,24 +65,29 @@ class BandQuery:
     end: datetime
 
 
-class BandHit(NamedTuple):
-    """An indexed copy that has one of a query's bands."""
+class BandHits(NamedTuple):
+    """The indexed copies under one of a query's bands: their ids, and each
+    one's date in whole seconds since 1970 (to merge them with copies not yet
+    stored: seconds, not a datetime made for each).
+
+    One record per band, not one per copy: a cold pass reads millions of
+    hits, and a record for each cost more than finding them.
+    """
 
     band: int
-    copy_id: int
-    # The copy's date in whole seconds since 1970, to merge these with copies
-    # not yet stored: seconds, not a datetime made for every row of the answer.
-    seconds: int
+    copy_ids: Sequence[int]
+    seconds: Sequence[int]  # copy_ids[i]'s date is seconds[i]
 
 
 class NearDuplicateIndex(Protocol):
     def band_hits(
         self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
-    ) -> list[list[BandHit]]:
+    ) -> list[list[BandHits]]:
         """For each query, in order: the indexed copies dated from its ``start``
         to its ``end`` (inclusive, to the second) that have one of its bands,
         leaving out the copies whose ids are in ``excluding`` (those the caller
-        is about to rewrite, and tracks itself).
+        is about to rewrite, and tracks itself); one :class:`BandHits` per band
+        that has any, a band given twice once.
 
         Per query and per band, at most :data:`BAND_HITS_LIMIT` copies: the
         newest, the highest id first among copies of the same date.  In no

@@ -14,7 +14,7 @@ An *item* is one story as published; a *copy* is one source's entry of it
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -182,7 +182,7 @@ class ItemStore(Protocol):
         ``entry_keys`` it has stored, with its index entry.  One query."""
         ...
 
-    def lock_for_merge(self, keys: Collection[int]) -> None:
+    def lock_for_merge(self, keys: Iterable[int]) -> None:
         """Until the caller's transaction ends, no other transaction can lock
         any of ``keys`` (64-bit integers: a copy's band keys, stable hashes of
         its canonical URL and fingerprint): it waits until this one ends.
@@ -198,7 +198,8 @@ class ItemStore(Protocol):
         a transaction that locks keys twice (two sources in one transaction)
         can deadlock with another that does.  Outside a transaction it holds
         nothing.  A store whose transactions already exclude each other (one
-        writer at a time) does nothing here.
+        writer at a time) does nothing here, and does not read ``keys``: they
+        may be an iterator that makes them (a hash each) only when read.
         """
         ...
 

@@ -48,7 +48,7 @@ from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, SourceRef, SourceState, Summary
 from ..redact import MASK
-from .index import BAND_HITS_LIMIT, BandHit, BandQuery, Candidate, IndexedCopy
+from .index import BAND_HITS_LIMIT, BandHits, BandQuery, Candidate, IndexedCopy
 from .items import (
     PENDING,
     ClusterMember,
@@ -620,7 +620,7 @@ class PostgresStore:
     # -- items --------------------------------------------------------------
 
     @_translated
-    def lock_for_merge(self, keys: Collection[int]) -> None:
+    def lock_for_merge(self, keys: Iterable[int]) -> None:
         buckets = sorted({_bucket(key) for key in keys})
         if not buckets:
             return
@@ -922,17 +922,19 @@ class PostgresStore:
     @_translated
     def band_hits(
         self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
-    ) -> list[list[BandHit]]:
+    ) -> list[list[BandHits]]:
         # One lateral look-up per distinct (band, window): copies of one
         # source often share both.  Each reads the band's index newest first
         # and stops after BAND_HITS_LIMIT rows, so a band that thousands of
-        # copies share costs no more than another.
+        # copies share costs no more than another; and answers one row, its
+        # copies' ids and dates as arrays: a cold pass reads millions of
+        # hits, and a row for each cost more than finding them.
         wanted: dict[tuple[int, int, int], list[int]] = {}
         for n, query in enumerate(queries):
             low, high = _epoch(query.start), _epoch(query.end)
             for band in dict.fromkeys(query.bands):
                 wanted.setdefault((band, low, high), []).append(n)
-        hits: list[list[BandHit]] = [[] for _ in queries]
+        hits: list[list[BandHits]] = [[] for _ in queries]
         if not wanted:
             return hits
         keys = list(wanted)
@@ -940,7 +942,7 @@ class PostgresStore:
         # text, cost a fraction of what psycopg takes to adapt datetimes.
         rows = self._db.execute(
             f"""
-            SELECT q.k, h.copy_id, extract(epoch FROM h.at)::bigint
+            SELECT q.k, array_agg(h.copy_id), array_agg(extract(epoch FROM h.at)::bigint)
             FROM unnest(%s::integer[], %s::bigint[], %s::bigint[], %s::bigint[])
                 AS q (k, band, low, high)
             CROSS JOIN LATERAL (
@@ -950,6 +952,7 @@ class PostgresStore:
                 ORDER BY b.at DESC, b.copy_id DESC
                 LIMIT {BAND_HITS_LIMIT}
             ) h
+            GROUP BY q.k
             """,
             (
                 _bigint_array(range(len(keys))),
@@ -959,9 +962,9 @@ class PostgresStore:
                 _bigint_array(list(excluding)),
             ),
         ).fetchall()
-        for k, copy_id, at in rows:
+        for k, copy_ids, seconds in rows:
             key = keys[k]
-            hit = BandHit(key[0], int(copy_id), int(at))
+            hit = BandHits(key[0], copy_ids, seconds)
             for n in wanted[key]:
                 hits[n].append(hit)
         return hits

@@ -25,12 +25,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
-from .index import BAND_HITS_LIMIT, BandHit, BandQuery, Candidate, IndexedCopy
+from .index import BAND_HITS_LIMIT, BandHits, BandQuery, Candidate, IndexedCopy
 from .items import (
     PENDING,
     ClusterMember,
@@ -204,6 +204,10 @@ MIGRATIONS: tuple[str, ...] = (
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
 # SELECTs (500) and, with up to 5 values an arm, on bound values (999 before 3.32).
 _ARMS = 150
+# Statements of band_hits are prepared for a multiple of this many arms: a
+# statement of a hundred arms takes most of a millisecond to prepare, and
+# SQLite's cache of prepared statements holds only so many sizes.
+_ARMS_STEP = 10
 _T = TypeVar("_T")
 
 _COPY_COLUMNS = (
@@ -637,9 +641,10 @@ class SqliteStore:
 
     # -- items --------------------------------------------------------------
 
-    def lock_for_merge(self, keys: Collection[int]) -> None:
-        """Nothing to do: a transaction here is ``BEGIN IMMEDIATE``, the only
-        writer of the database until it ends, so no other merge runs meanwhile."""
+    def lock_for_merge(self, keys: Iterable[int]) -> None:
+        """Nothing to do (``keys`` left unread): a transaction here is ``BEGIN
+        IMMEDIATE``, the only writer of the database until it ends, so no
+        other merge runs meanwhile."""
 
     def copies_for_merge(self, source: str, entry_keys: Collection[str]) -> dict[str, CopyForMerge]:
         found: dict[str, CopyForMerge] = {}
@@ -890,7 +895,7 @@ class SqliteStore:
 
     def band_hits(
         self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
-    ) -> list[list[BandHit]]:
+    ) -> list[list[BandHits]]:
         # One arm of a UNION ALL per distinct (band, window): copies of one
         # source often share both.  Each arm reads the band's index newest
         # first and stops after BAND_HITS_LIMIT rows, so a band that
@@ -900,22 +905,42 @@ class SqliteStore:
             low, high = _seconds(query.start), _seconds(query.end)
             for band in dict.fromkeys(query.bands):
                 wanted.setdefault((band, low, high), []).append(n)
-        hits: list[list[BandHit]] = [[] for _ in queries]
+        hits: list[list[BandHits]] = [[] for _ in queries]
         unless, left_out = _excluding("copy_id", excluding)
         keys = list(wanted)
+        if len(keys) > _ARMS:
+            # Most bands of a source's new copies are under no copy at all
+            # (a new story's): which are is one statement, a lookup each,
+            # about half what an arm costs; for a few copies, not worth it.
+            bands = json.dumps(list({band for band, _low, _high in keys}))
+            present = {band for (band,) in self._db.execute(_PRESENT_BANDS, (bands,))}
+            keys = [key for key in keys if key[0] in present]
         for start in range(0, len(keys), _ARMS):
             chunk = keys[start : start + _ARMS]
+            # A few sizes of statement, each prepared once: arms past the
+            # chunk's look for no band (NULL) and answer nothing.
+            arms = -(-len(chunk) // _ARMS_STEP) * _ARMS_STEP
             params: list[object] = []
             for k, (band, low, high) in enumerate(chunk):
                 params += (k, band, low, high, *left_out)
-            # Per arm, once: its band and the lists its rows go to (a row per
-            # hit, and there are hundreds of thousands in a cold pass).
-            bands = [band for band, _low, _high in chunk]
-            targets = [[hits[n] for n in wanted[key]] for key in chunk]
-            for k, copy_id, at in self._db.execute(_band_hits_sql(len(chunk), unless), params):
-                hit = BandHit(bands[k], copy_id, at)
-                for found in targets[k]:
-                    found.append(hit)
+            for k in range(len(chunk), arms):
+                params += (k, None, 0, 0, *left_out)
+            # Each arm's copies in two lists, not a record per copy: a cold
+            # pass reads millions of hits.
+            copy_ids: dict[int, list[int]] = {}
+            seconds: dict[int, list[int]] = {}
+            for k, copy_id, at in self._db.execute(_band_hits_sql(arms, unless), params):
+                found = copy_ids.get(k)
+                if found is None:
+                    copy_ids[k], seconds[k] = [copy_id], [at]
+                else:
+                    found.append(copy_id)
+                    seconds[k].append(at)
+            for k, found in copy_ids.items():
+                key = chunk[k]
+                hit = BandHits(key[0], found, seconds[k])
+                for n in wanted[key]:
+                    hits[n].append(hit)
         return hits
 
     def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
@@ -1163,6 +1188,11 @@ def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
         yield values[start : start + size]
 
 
+_PRESENT_BANDS = (
+    "SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM dedup_bands WHERE band = value)"
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _band_hits_sql(arms: int, unless: str) -> str:
     """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low, high)."""
@@ -1197,24 +1227,25 @@ def _bands_of(blob: object) -> tuple[int, ...]:
     return struct.unpack(f"<{len(blob) // 8}q", blob)
 
 
-def _indexed_copy(row: tuple[object, ...]) -> IndexedCopy:
+def _indexed_copy(row: Sequence[Any]) -> IndexedCopy:
+    # As SQLite returns the columns (INTEGER, TEXT, REAL, BLOB): no
+    # conversion of each, for the tens of thousands of candidates of a pass.
     (copy_id, source, key, item_id, title, at, signature, bands, method, score, matched, shown) = (
         row
     )
-    assert isinstance(signature, bytes)
     return IndexedCopy(
-        id=int(str(copy_id)),
-        source=str(source),
-        entry_key=str(key),
-        item_id=int(str(item_id)),
-        title=str(title),
-        at=datetime.fromtimestamp(int(str(at)), UTC),
-        signature=signature,
-        bands=_bands_of(bands),
-        method=str(method),
-        score=float(str(score)) if score is not None else None,
-        matched=int(str(matched)) if matched is not None else None,
-        shown=bool(shown),
+        source,
+        key,
+        item_id,
+        title,
+        datetime.fromtimestamp(at, UTC),
+        signature,
+        _bands_of(bands),
+        method,
+        score,
+        matched,
+        bool(shown),
+        copy_id,
     )
 
 

@@ -36,11 +36,11 @@ def test_band_hits_are_capped_per_band_newest_first(tmp_path: Path) -> None:
     busy_band, copies = rows[0]
     assert copies > BAND_HITS_LIMIT  # the shared lead: one band, many copies
     query = BandQuery((busy_band,), NOW - timedelta(days=1), NOW + timedelta(days=1))
-    (hits,) = store.band_hits([query])
-    assert len(hits) == BAND_HITS_LIMIT
+    ((hits,),) = store.band_hits([query])
+    assert len(hits.copy_ids) == BAND_HITS_LIMIT
     newest = store._db.execute(
         "SELECT copy_id FROM dedup_bands WHERE band = ? ORDER BY at DESC LIMIT ?",
         (busy_band, BAND_HITS_LIMIT),
     ).fetchall()
-    assert {hit.copy_id for hit in hits} == {row[0] for row in newest}
+    assert set(hits.copy_ids) == {row[0] for row in newest}
     store.close()

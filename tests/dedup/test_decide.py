@@ -11,7 +11,7 @@ from aggregator.dedup.decide import ForMerge, MergeDecider, Outcome
 from aggregator.dedup.keys import content_hash, entry_key, entry_uuid
 from aggregator.dedup.merge import PreparedCopy, copy_facts
 from aggregator.models import ParsedItem
-from aggregator.store.index import BAND_HITS_LIMIT, BandHit, Candidate, IndexedCopy
+from aggregator.store.index import BAND_HITS_LIMIT, BandHits, Candidate, IndexedCopy
 from aggregator.store.items import PENDING, CopyForMerge, CopyRecord, ItemMatch
 from tests.dedup import stories as s
 
@@ -81,17 +81,16 @@ def found(**answers: object) -> ForMerge:
     return ForMerge(**{**empty, **answers})  # type: ignore[arg-type]
 
 
-def hits_to(new: PreparedCopy, *others: IndexedCopy) -> dict[str, list[BandHit]]:
+def hits_to(new: PreparedCopy, *others: IndexedCopy) -> dict[str, list[BandHits]]:
     """The index's answer for ``new``: each of ``others`` under every band it shares."""
     assert new.facts is not None
-    return {
-        new.entry_key: [
-            BandHit(band, other.id, int(other.at.timestamp()))
-            for other in others
-            for band in dict.fromkeys(new.facts.bands)
-            if band in other.bands
-        ]
-    }
+    hits = []
+    for band in dict.fromkeys(new.facts.bands):
+        under = [other for other in others if band in other.bands]
+        if under:
+            ids = [other.id for other in under]
+            hits.append(BandHits(band, ids, [int(other.at.timestamp()) for other in under]))
+    return {new.entry_key: hits}
 
 
 def decider(answers: ForMerge | None = None, lead: str = "earliest") -> MergeDecider:

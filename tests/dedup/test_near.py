@@ -174,7 +174,7 @@ def test_an_edited_start_keeps_the_texts_keys_and_anchors() -> None:
         shared = [key for key in copy.band_keys() if key in original.band_keys()]
         families = [key >> 44 for key in shared]
         assert families.count(near.LEAD) < 2 and near.TITLE not in families
-        assert near.select_candidates([(key, 1) for key in shared], 16) == [1]
+        assert near.select_candidates([(key, [1]) for key in shared], 16) == [1]
 
 
 def test_select_candidates_needs_two_weak_keys_or_a_strong_one() -> None:
@@ -189,8 +189,12 @@ def test_select_candidates_needs_two_weak_keys_or_a_strong_one() -> None:
     hits += [(anchor | 9, 3)]  # one anchor: too little
     hits += [(anchor | 1, 2), (lead | 5, 2)]  # an anchor and a lead band
     hits += [(body | 1, 8)]  # a band of the whole text
-    assert near.select_candidates(hits, limit=10) == [5, 2, 7, 8, 9]
-    assert near.select_candidates(hits, limit=1) == [5]
+    by_band: dict[int, list[int]] = {}
+    for band, copy_id in hits:
+        by_band.setdefault(band, []).append(copy_id)
+    assert near.select_candidates(by_band.items(), limit=10) == [5, 2, 7, 8, 9]
+    assert near.select_candidates(by_band.items(), limit=1) == [5]
+    assert near.select_candidates(by_band.items(), limit=None) == [5, 2, 7, 8, 9]
 
 
 def test_a_follow_up_holding_the_whole_story_under_a_new_lead_is_not_a_copy() -> None:

@@ -7,15 +7,31 @@ candidates, and the copy each item shows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
 from aggregator.store import Store
-from aggregator.store.index import BAND_HITS_LIMIT, BandQuery
+from aggregator.store.index import BAND_HITS_LIMIT, BandHits, BandQuery
 from aggregator.store.items import PENDING, CopyStep, MergeIntent
 from tests.store.test_items_contract import WHEN, apply, join, new
 
 HOUR = timedelta(hours=1)
+
+
+def flat(hits: Sequence[BandHits]) -> list[tuple[int, int, int]]:
+    """(band, copy id, seconds) of each hit."""
+    return [
+        (hit.band, copy_id, seconds)
+        for hit in hits
+        for copy_id, seconds in zip(hit.copy_ids, hit.seconds, strict=True)
+    ]
+
+
+def copy_ids_of(hits: Sequence[BandHits]) -> list[int]:
+    """The ids of the copies hit, in id order; each band's once (a band per record)."""
+    assert len({hit.band for hit in hits}) == len(hits)
+    return sorted(copy_id for _band, copy_id, _seconds in flat(hits))
 
 
 def test_band_hits_are_the_copies_with_a_querys_bands_within_its_window(store: Store) -> None:
@@ -39,7 +55,7 @@ def test_band_hits_are_the_copies_with_a_querys_bands_within_its_window(store: S
     ]
     first, second = store.band_hits(queries, excluding=[copy_ids["left out"]])
     seconds = int(WHEN.timestamp())
-    assert sorted((hit.band, hit.copy_id, hit.seconds) for hit in first) == sorted(
+    assert sorted(flat(first)) == sorted(
         [
             (1, copy_ids["in"], seconds),
             (2, copy_ids["in"], seconds),
@@ -62,15 +78,15 @@ def test_band_hits_per_query_and_band_are_the_newest_few(store: Store) -> None:
     late = BandQuery((7,), WHEN, WHEN + count * HOUR)
     early = BandQuery((7,), WHEN, WHEN + 9 * HOUR + timedelta(minutes=30))
     late_hits, early_hits = store.band_hits([late, early])
-    assert {hit.copy_id for hit in late_hits} == set(ids[-BAND_HITS_LIMIT:])
-    assert {hit.copy_id for hit in early_hits} == set(ids[:20])  # its own window's newest
+    assert copy_ids_of(late_hits) == ids[-BAND_HITS_LIMIT:]
+    assert copy_ids_of(early_hits) == ids[:20]  # its own window's newest
     # 66 copies in the window, one left out: the limit cuts between the oldest two.
     odd = BandQuery((7,), WHEN, WHEN + (BAND_HITS_LIMIT // 2) * HOUR)
     (odd_hits,) = store.band_hits([odd], excluding=[ids[2]])
-    assert {hit.copy_id for hit in odd_hits} == {ids[n] for n in range(1, 66) if n != 2}
+    assert copy_ids_of(odd_hits) == [ids[n] for n in range(1, 66) if n != 2]
     # Those left out do not count towards the limit.
     (hits,) = store.band_hits([late], excluding=ids[-10:])
-    assert {hit.copy_id for hit in hits} == set(ids[-BAND_HITS_LIMIT - 10 : -10])
+    assert copy_ids_of(hits) == ids[-BAND_HITS_LIMIT - 10 : -10]
 
 
 def test_candidates_say_whether_their_item_has_a_copy_from_the_source(store: Store) -> None:

@@ -316,7 +316,7 @@ def test_items_past_the_retention_go_with_their_copies_and_index_entries(store: 
     (hits,) = store.band_hits([BandQuery((7, 8), WHEN - timedelta(hours=1), late)])
     late_copy = store.copies_for_merge("one", ["late"])["late"].indexed
     assert late_copy is not None
-    assert [(hit.band, hit.copy_id) for hit in hits] == [(7, late_copy.id)]
+    assert [(hit.band, list(hit.copy_ids)) for hit in hits] == [(7, [late_copy.id])]
     assert store.get_meta("generation") != generation  # publishing sees the change
 
     # Nothing left to delete: nothing written, the generation unchanged.
