@@ -55,6 +55,12 @@ _TRACKING_NAMES = frozenset(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+")
+# For normalized_words: ASCII bytes that are not word characters as spaces;
+# and the other characters that are not (a lone surrogate included).
+_ASCII_NON_WORD_TO_SPACE = bytes(
+    byte if byte >= 0x80 or chr(byte).isalnum() or chr(byte) == "_" else 0x20 for byte in range(256)
+)
+_NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]+")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Namespace for entry ids: uuid5(namespace, source + entry key) is stable
@@ -148,22 +154,38 @@ def normalized_text(text: str) -> str:
 
 
 def normalized_words(text: str) -> list[str]:
-    """The words of :func:`normalized_text`."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    """The words of :func:`normalized_text`: ``\\w+`` of the NFKC, case-folded text."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # What _WORD.findall(folded) gives, in a fraction of its time: every
+    # character that is not a word character becomes a space, and the rest
+    # is split at spaces.  Each ASCII one by a byte translation of the
+    # UTF-8, which leaves the bytes of other characters alone (they are all
+    # 0x80 and over); the few others (curly quotes, dashes) by a regular
+    # expression that only has to find them.
+    if not folded.isascii():
+        folded = _NON_ASCII_NON_WORD.sub(" ", folded)
+    return folded.encode("utf-8").translate(_ASCII_NON_WORD_TO_SPACE).decode("utf-8").split()
 
 
-def content_fingerprint(title: str, body_text: str, words: list[str] | None = None) -> str | None:
+def content_fingerprint(
+    title: str,
+    body_text: str,
+    words: list[str] | None = None,
+    title_words: list[str] | None = None,
+) -> str | None:
     """A hash of the normalized title and body; None when there is too little to
     go on (a title alone would merge unrelated items that share a headline).
 
-    ``words``, when given, are ``normalized_words(body_text)``, already made.
+    ``words`` and ``title_words``, when given, are ``normalized_words(body_text)``
+    and ``normalized_words(title)``, already made.
     """
     if words is None:
         words = normalized_words(body_text)
     if len(words) < 20:
         return None
     body = " ".join(words)
-    return hashlib.sha256(f"{normalized_text(title)}\n{body}".encode()).hexdigest()
+    head = normalized_text(title) if title_words is None else " ".join(title_words)
+    return hashlib.sha256(f"{head}\n{body}".encode()).hexdigest()
 
 
 def entry_key(item: ParsedItem) -> str:

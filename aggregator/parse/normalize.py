@@ -201,7 +201,9 @@ def plain_text(fragment: str) -> str:
     text = html.unescape(strip_control(without_tags))
     if "<" in text:
         text = _TAG_LIKE.sub(" ", text)
-    return _SPACE.sub(" ", text).strip()
+    # _SPACE.sub(" ", text).strip(), several times faster: str.split() and
+    # the regular expression's \s are the same characters (str.isspace).
+    return " ".join(text.split())
 
 
 def absolute_url(value: str | None, base_url: str | None) -> str | None:
