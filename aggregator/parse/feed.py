@@ -50,6 +50,7 @@ from .normalize import (
     enclosures,
     http_url,
     image_url,
+    joined_as_is,
     limit_note,
     normalize_language,
     plain_text,
@@ -69,6 +70,24 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _CONTEXT_FORMAT = "3"
 _NO_ID = bytes(DIGEST_BYTES)
 _MIXIN = feedparser.mixin._FeedParserMixin
+
+
+def _urljoin(base: str, uri: str) -> str:
+    """feedparser's URL join: an absolute http(s) URL that it gives back as it
+    is (:func:`.normalize.joined_as_is`) without its steps."""
+    if _JOINS_AS_IS and joined_as_is(uri, base):
+        return uri
+    joined: str = feedparser.urls._urljoin(base, uri)
+    return joined
+
+
+# Whether this feedparser joins as urllib does for such URLs (it rewrites
+# slashes after the scheme first, which they have none of).
+_JOINS_AS_IS = all(
+    feedparser.urls._urljoin(base, uri) == uri
+    for base in ("", "http://example.com/feed.xml", "https://example.org/a/")
+    for uri in ("https://example.com", "http://example.com:8080/a//b?c=1#d")
+)
 # What feedparser does that the fast reader must do alike, from feedparser itself.
 _RULES = FallbackRules(
     namespaces={namespace.lower(): prefix for namespace, prefix in _MIXIN.namespaces.items()},
@@ -76,7 +95,7 @@ _RULES = FallbackRules(
         name.split("_", 2)[2] for name in dir(_MIXIN) if name.startswith(("_start_", "_end_"))
     ),
     parse_date=feedparser.datetimes._parse_date,
-    urljoin=feedparser.urls._urljoin,
+    urljoin=_urljoin,
     safe_absolute_uri=feedparser.urls.make_safe_absolute_uri,
     looks_like_html=_MIXIN.looks_like_html,
     cp1252=feedparser.html._cp1252,

@@ -14,6 +14,7 @@ entry can bring to the published files is bounded whatever the source sends.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -254,6 +255,8 @@ def absolute_url(value: str | None, base_url: str | None) -> str | None:
     if not value:
         return None
     value = strip_control(value).strip()
+    if joined_as_is(value, base_url):
+        return value  # what the steps below give it, at once
     try:
         resolved = urljoin(base_url, value) if base_url else value
         scheme = urlsplit(resolved).scheme.lower()
@@ -262,6 +265,55 @@ def absolute_url(value: str | None, base_url: str | None) -> str | None:
     if scheme not in _SAFE_SCHEMES:
         return None
     return _NOT_IN_URL.sub(lambda match: quote(match.group(), safe=""), resolved)
+
+
+# An absolute http(s) URL that urljoin gives back as it is, whatever the base
+# (one it can read), and in which absolute_url escapes nothing: an ASCII host
+# without brackets, no white space, nothing _NOT_IN_URL escapes, no ';' in
+# the path (urlparse takes what follows for parameters), no empty '?' or '#'
+# (urlunparse drops them).  Most links are that.
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9\-._~%!$&'()*+,=:@]+"
+    r"(?:/[^\s\"<>`{}|\\^?#;]*)?"
+    r"(?:\?[^\s\"<>`{}|\\^#]+)?"
+    r"(?:#[^\s\"<>`{}|\\^]+)?"
+)
+
+
+def joined_as_is(url: str, base: str | None) -> bool:
+    """Whether ``urljoin(base, url)`` is ``url``, and :func:`absolute_url`
+    keeps it: told without urllib's steps, for the common case."""
+    return (
+        _PLAIN_URL_CHECKED
+        and _PLAIN_URL.fullmatch(url) is not None
+        and (not base or _readable_base(base))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _readable_base(base: str) -> bool:
+    """Whether urljoin reads ``base`` (it raises ValueError for some)."""
+    try:
+        urlsplit(base)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain_url_checked() -> bool:
+    """Whether this urllib joins such URLs as the one this was written for does."""
+    bases = ("", "http://example.com/feed.xml", "https://www.example.org/a/b/", "ftp://x/y")
+    urls = (
+        "https://example.com",
+        "http://user@example.com:8080/a//b/c.html?x=1&y=%20;z#top?#",
+        "https://example.org/news/2024/06/03/story-\u00e9t\u00e9?utm_source=rss",
+    )
+    return all(
+        _PLAIN_URL.fullmatch(url) and urljoin(base, url) == url for base in bases for url in urls
+    )
+
+
+_PLAIN_URL_CHECKED = _plain_url_checked()
 
 
 def http_url(value: str | None, base_url: str | None) -> str | None:
