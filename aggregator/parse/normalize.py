@@ -90,6 +90,14 @@ def sanitize_html(fragment: str, base_url: str | None) -> str:
             return value
         return absolute_url(value, base_url)
 
+    if (
+        _UNCHANGED_CHECKED
+        and len(fragment) <= MAX_HTML_CHARS
+        and _UNCHANGED_AND_NO_CONTROL.fullmatch(fragment)
+    ):
+        # What the steps below give it (strip_control and the cut change
+        # nothing, nh3 gives it back), in one pass over it.
+        return fragment.strip()
     fragment = strip_control(fragment)
     if len(fragment) > MAX_HTML_CHARS:
         fragment = fragment[:MAX_HTML_CHARS]
@@ -125,6 +133,12 @@ def _clean(fragment: str, attribute_filter: Callable[[str, str, str], str | None
 # Possessive, so that no text makes it backtrack.
 _TEXT = r"[^<>&\r\x00\xa0\ufeff\ud800-\udfff]"
 _UNCHANGED_BY_NH3 = re.compile(rf"(?:{_TEXT}++|<(p|h[1-6])>{_TEXT}*+</\1>)*+")
+# The same, and none of the characters strip_control removes: _TEXT's
+# negated class with _CONTROL's characters added to it.
+_TEXT_NO_CONTROL = _TEXT.removesuffix("]") + _CONTROL.pattern.removeprefix("[")
+_UNCHANGED_AND_NO_CONTROL = re.compile(
+    rf"(?:{_TEXT_NO_CONTROL}++|<(p|h[1-6])>{_TEXT_NO_CONTROL}*+</\1>)*+"
+)
 
 
 def _unchanged_checked() -> bool:
