@@ -778,15 +778,30 @@ def features_of(
         lead_size = max(1, min(len(text_words), LEAD_WORDS) - SHINGLE + 1)
         leads.append(shingles[at : at + min(size, lead_size)])
         at += size
-    lows = (np.concatenate(leads) & np.uint64(0xFFFFFFFF)).tolist() if leads else []
-    made, at = [], 0
+    lows = (np.concatenate(leads) & np.uint64(0xFFFFFFFF)).tolist()
+    lead_values: list[int] = []
+    head_values: list[int] = []
+    anchor_values: list[int] = []
+    bounds = []  # where each copy's lead, head and anchors end in those
+    at = 0
     for index in range(count):
-        text_words = all_words[index]
-        lead_words = text_words[:LEAD_WORDS]
         low = lows[at : at + len(leads[index])]
         at += len(low)
-        head_size = max(1, min(len(text_words), HEAD_WORDS) - SHINGLE + 1)
-        lead_marks = marks(lead_words)
+        head_size = max(1, min(len(all_words[index]), HEAD_WORDS) - SHINGLE + 1)
+        lead_values += sorted(set(low))
+        head_values += sorted(set(low[:head_size]))
+        anchor_values += anchors[index]
+        bounds.append((len(lead_values), len(head_values), len(anchor_values)))
+    # Each copy's arrays are views of one array of all copies' values.
+    lead_array = np.array(lead_values, dtype=np.uint32)
+    head_array = np.array(head_values, dtype=np.uint32)
+    anchor_array = np.array(anchor_values, dtype=np.uint32)
+    made = []
+    lead_start = head_start = anchor_start = 0
+    for index in range(count):
+        text_words = all_words[index]
+        lead_end, head_end, anchor_end = bounds[index]
+        lead_marks = marks(text_words[:LEAD_WORDS])
         title = titles[index]
         folded_title = title_words[index] if title_words is not None else None
         if folded_title is None:
@@ -796,9 +811,9 @@ def features_of(
                 words=len(text_words),
                 shingles=counts[index],
                 body=signatures[index],
-                lead=np.array(sorted(set(low)), dtype=np.uint32),
-                head=np.array(sorted(set(low[:head_size])), dtype=np.uint32),
-                anchors=np.array(anchors[index], dtype=np.uint32),
+                lead=lead_array[lead_start:lead_end],
+                head=head_array[head_start:head_end],
+                anchors=anchor_array[anchor_start:anchor_end],
                 title=title_tokens(title),
                 title_marks=marks(folded_title),
                 lead_marks=lead_marks,
@@ -806,6 +821,7 @@ def features_of(
                 wide_marks=lead_marks | marks(text_words[LEAD_WORDS : LEAD_WORDS * 3 // 2]),
             )
         )
+        lead_start, head_start, anchor_start = lead_end, head_end, anchor_end
     return made
 
 
