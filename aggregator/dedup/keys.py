@@ -55,12 +55,12 @@ _TRACKING_NAMES = frozenset(
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+")
-# For normalized_words: ASCII bytes that are not word characters as spaces;
-# and the other characters that are not (a lone surrogate included).
+# For normalized_words: ASCII bytes that are not word characters as spaces,
+# the others as they are; and the ASCII bytes.
 _ASCII_NON_WORD_TO_SPACE = bytes(
     byte if byte >= 0x80 or chr(byte).isalnum() or chr(byte) == "_" else 0x20 for byte in range(256)
 )
-_NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]+")
+_ASCII_BYTES = bytes(range(0x80))
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(string.ascii_letters + string.digits + "-._~")
 # Namespace for entry ids: uuid5(namespace, source + entry key) is stable
@@ -158,13 +158,20 @@ def normalized_words(text: str) -> list[str]:
     folded = unicodedata.normalize("NFKC", text).casefold()
     # What _WORD.findall(folded) gives, in a fraction of its time: every
     # character that is not a word character becomes a space, and the rest
-    # is split at spaces.  Each ASCII one by a byte translation of the
-    # UTF-8, which leaves the bytes of other characters alone (they are all
-    # 0x80 and over); the few others (curly quotes, dashes) by a regular
-    # expression that only has to find them.
+    # is split at spaces.  In the UTF-8: a byte translation for the ASCII
+    # ones, which leaves the bytes of the others alone (they are all 0x80 and
+    # over), then a replacement for each other one (a text in a Latin script
+    # has a few: curly quotes, dashes).  A text mostly in another script is
+    # left to the regular expression.
+    data = folded.encode("utf-8", "surrogatepass").translate(_ASCII_NON_WORD_TO_SPACE)
     if not folded.isascii():
-        folded = _NON_ASCII_NON_WORD.sub(" ", folded)
-    return folded.encode("utf-8").translate(_ASCII_NON_WORD_TO_SPACE).decode("utf-8").split()
+        others = data.translate(None, _ASCII_BYTES)
+        if len(others) * 8 > len(data):
+            return _WORD.findall(folded)
+        for char in set(others.decode("utf-8", "surrogatepass")):
+            if not char.isalnum():  # \w is alphanumeric characters and "_"
+                data = data.replace(char.encode("utf-8", "surrogatepass"), b" ")
+    return data.decode("utf-8").split()
 
 
 def content_fingerprint(
