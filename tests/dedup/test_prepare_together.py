@@ -127,3 +127,40 @@ def test_features_made_together_are_those_made_one_at_a_time() -> None:
         assert made.band_keys() == alone.band_keys()
         assert made.body.dtype == np.uint32 and made.lead.dtype == np.uint32
     assert near.band_keys_of(together) == [f.band_keys() for f in together]
+
+
+HINT_PIECES = [
+    *near._BOILERPLATE_HINTS,
+    *(hint.upper() for hint in near._BOILERPLATE_HINTS),
+    *(hint[1:] for hint in near._BOILERPLATE_HINTS),
+    *("read", "ppea", "x", " ", ". ", "\x00", "é", "İ", "\u212a", "’", "日本", "\n", "By "),
+    "LONDON (Reuters) - ",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.one_of(st.sampled_from(HINT_PIECES), st.text(max_size=3)), max_size=40).map(
+            "".join
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_boilerplate_is_cut_alike_from_many_texts_at_once(texts: list[str]) -> None:
+    lowered = [text.lower() for text in texts]
+    hints = near._BOILERPLATE_HINTS
+    assert near._hinted(lowered) == [any(hint in text for hint in hints) for text in lowered]
+    one_at_a_time = [near.strip_boilerplate(text) for text in texts]
+    threshold = near._HINTED_FROM
+    near._HINTED_FROM = 0  # the hints looked for in all texts at once, however short
+    try:
+        together = near._strip_boilerplate_all(texts)
+    finally:
+        near._HINTED_FROM = threshold
+    assert together == one_at_a_time
+    # The same object where nothing is cut, as features_of tells by it.
+    assert [a is b for a, b in zip(together, texts, strict=True)] == [
+        a is b for a, b in zip(one_at_a_time, texts, strict=True)
+    ]
