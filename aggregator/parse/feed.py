@@ -24,6 +24,7 @@ would read otherwise (see :func:`_read_first`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -81,6 +82,11 @@ def _urljoin(base: str, uri: str) -> str:
     return joined
 
 
+# feedparser's date parser, remembering its last answers: an Atom entry's
+# published and updated dates are mostly the same text.  (A function of the
+# text alone, and struct_time is immutable.)
+_parse_date = functools.lru_cache(maxsize=256)(feedparser.datetimes._parse_date)
+
 # Whether this feedparser joins as urllib does for such URLs (it rewrites
 # slashes after the scheme first, which they have none of).
 _JOINS_AS_IS = all(
@@ -94,7 +100,7 @@ _RULES = FallbackRules(
     handled=frozenset(
         name.split("_", 2)[2] for name in dir(_MIXIN) if name.startswith(("_start_", "_end_"))
     ),
-    parse_date=feedparser.datetimes._parse_date,
+    parse_date=_parse_date,
     urljoin=_urljoin,
     safe_absolute_uri=feedparser.urls.make_safe_absolute_uri,
     looks_like_html=_MIXIN.looks_like_html,
