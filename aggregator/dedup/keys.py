@@ -82,6 +82,11 @@ def canonical_url(url: str | None) -> str | None:
     """
     if not url:
         return None
+    plain = _PLAIN_URL.fullmatch(url)
+    if plain is not None:
+        canonical = _plain_canonical_url(*plain.group("host", "path", "query"))
+        if canonical is not None:
+            return canonical
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -108,6 +113,41 @@ def canonical_url(url: str | None) -> str | None:
     ]
     query = urlencode(sorted(query_pairs))
     return urlunsplit(("https", netloc, path, query, ""))
+
+
+# A URL whose canonical form is made without urllib's steps: http(s), a host
+# of ASCII letters, digits, dots and hyphens and no port, a path of
+# characters that quote() keeps and no escapes, and a query of name=value
+# pairs of characters that parse_qsl and urlencode keep (no '%', no '+').
+_PLAIN_URL = re.compile(
+    r"https?://(?P<host>[A-Za-z0-9.-]+)(?P<path>/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?"
+    r"(?:\?(?P<query>[A-Za-z0-9\-._~=&]*))?(?:#[^\s]*)?"
+)
+
+
+def _plain_canonical_url(host: str, path: str | None, query: str | None) -> str | None:
+    """canonical_url of a URL that _PLAIN_URL reads, from its parts: the same
+    steps on what urlsplit, parse_qsl and urlencode make of them; None for
+    the few it leaves to them (no host left, a value with an '=')."""
+    host = host.lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    if not host:
+        return None
+    path = path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    pairs = []
+    for piece in query.split("&") if query else ():
+        if piece:
+            name, _, value = piece.partition("=")
+            if "=" in value:
+                return None  # urlencode escapes it
+            if not is_tracking_parameter(name):
+                pairs.append((name, value))
+    if not pairs:
+        return f"https://{host}{path}"
+    return f"https://{host}{path}?" + "&".join(f"{name}={value}" for name, value in sorted(pairs))
 
 
 def without_tracking(url: str) -> str:

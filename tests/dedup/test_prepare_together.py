@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregator.dedup import near
+from aggregator.dedup import keys, near
 from aggregator.dedup.copies import PreparedCopy
 from aggregator.dedup.keys import normalized_words
 from aggregator.dedup.merge import prepare_copies, prepare_copy
@@ -164,3 +164,29 @@ def test_boilerplate_is_cut_alike_from_many_texts_at_once(texts: list[str]) -> N
     assert [a is b for a, b in zip(together, texts, strict=True)] == [
         a is b for a, b in zip(one_at_a_time, texts, strict=True)
     ]
+
+
+HOST = st.lists(st.sampled_from(["www.", "WWW.", "Example", "COM", ".", "-", "a", "0"]), min_size=1)
+PATH = st.lists(st.sampled_from([*"/aB-._~!$&'()*+,;=:@%?", "//", ".."]))
+QUERY = st.lists(
+    st.sampled_from(["utm_source=rss", "UTM_Medium=x", "fbclid=1", "a=1", "b=", "c", "&"])
+    | st.sampled_from(["=", "==", "z=9", "A=b", "-", "+", "%20", "#", " "])
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "ftp://", " https://"]),
+    HOST.map("".join),
+    PATH.map("".join),
+    st.none() | QUERY.map("".join),
+)
+def test_canonical_urls_are_those_of_urllib(scheme: str, host: str, path: str, query: str | None):
+    url = scheme + host + path + ("" if query is None else "?" + query)
+    plain = keys._PLAIN_URL
+    keys._PLAIN_URL = re.compile(r"(?!)")  # matches nothing: every URL through urllib
+    try:
+        expected = keys.canonical_url(url)
+    finally:
+        keys._PLAIN_URL = plain
+    assert keys.canonical_url(url) == expected
