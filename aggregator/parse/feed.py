@@ -28,6 +28,8 @@ import functools
 import hashlib
 import io
 import logging
+import re
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -74,12 +76,40 @@ _MIXIN = feedparser.mixin._FeedParserMixin
 
 
 def _urljoin(base: str, uri: str) -> str:
-    """feedparser's URL join: an absolute http(s) URL that it gives back as it
-    is (:func:`.normalize.joined_as_is`) without its steps."""
-    if _JOINS_AS_IS and joined_as_is(uri, base):
+    """feedparser's URL join: a URI that it gives back as it is, without its
+    steps: an absolute http(s) URL (:func:`.normalize.joined_as_is`), or one
+    of another scheme than the base's, such as an Atom id's urn: or tag:."""
+    if _JOINS_AS_IS and (joined_as_is(uri, base) or _other_scheme(uri, base)):
         return uri
     joined: str = feedparser.urls._urljoin(base, uri)
     return joined
+
+
+# A URI with a scheme (urlsplit's first ':' after scheme characters), no '//'
+# after it (no host for urlsplit to check) and none of the characters it
+# removes.  urljoin gives it back as it is unless the base has its scheme,
+# a relative one (http:x is a relative reference).
+_SCHEME_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!//)[^\t\r\n]*")
+
+
+def _other_scheme(uri: str, base: str) -> bool:
+    match = _SCHEME_URI.fullmatch(uri)
+    if match is None:
+        return False
+    scheme = match.group(1).lower()
+    base_scheme = _base_scheme(base)
+    return base_scheme is not None and (
+        scheme != base_scheme or scheme not in urllib.parse.uses_relative
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _base_scheme(base: str) -> str | None:
+    """The scheme urljoin reads in ``base``; None when it cannot read it."""
+    try:
+        return urllib.parse.urlsplit(base).scheme
+    except ValueError:
+        return None
 
 
 # feedparser's date parser, remembering its last answers: an Atom entry's
@@ -92,7 +122,12 @@ _parse_date = functools.lru_cache(maxsize=256)(feedparser.datetimes._parse_date)
 _JOINS_AS_IS = all(
     feedparser.urls._urljoin(base, uri) == uri
     for base in ("", "http://example.com/feed.xml", "https://example.org/a/")
-    for uri in ("https://example.com", "http://example.com:8080/a//b?c=1#d")
+    for uri in (
+        "https://example.com",
+        "http://example.com:8080/a//b?c=1#d",
+        "urn:example:entry-1",
+        "tag:example.com,2024:entry/1?x#y",
+    )
 )
 # What feedparser does that the fast reader must do alike, from feedparser itself.
 _RULES = FallbackRules(

@@ -49,6 +49,18 @@ def test_links_are_resolved_as_by_urllib(url: str, base: str) -> None:
     assert feed._urljoin(base, url) == feedparser.urls._urljoin(base, url)
 
 
+SCHEMES = ["urn", "tag", "http", "https", "HTTP", "Urn", "mailto", "a+b", "x.y", "ftp", "z-9"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.sampled_from(SCHEMES), URLS, st.sampled_from([*BASES, "urn:x:y", "HTTP://A/"]))
+def test_ids_of_other_schemes_are_joined_as_by_feedparser(
+    scheme: str, rest: str, base: str
+) -> None:
+    uri = scheme + ":" + rest
+    assert feed._urljoin(base, uri) == feedparser.urls._urljoin(base, uri)
+
+
 def test_common_links_are_joined_as_is() -> None:
     assert normalize._PLAIN_URL_CHECKED and feed._JOINS_AS_IS
     link = "https://www.example.com/world/2024/06/03/a-story?utm_source=rss&id=3#top"
