@@ -60,7 +60,34 @@ def copy_facts(item: ParsedItem, body_text: str) -> CopyFacts:
 
 def copy_facts_of(items: Sequence[ParsedItem], body_texts: Sequence[str]) -> list[CopyFacts]:
     """:func:`copy_facts` of each item with its plain text, the same, made
-    together (see :func:`.near.features_of`)."""
+    together (see :func:`.near.features_of`), in runs of at most
+    :data:`RUN_CHARS` characters of text."""
+    facts: list[CopyFacts] = []
+    for start, end in _runs_of(list(map(len, body_texts))):
+        facts += _copy_facts_together(items[start:end], body_texts[start:end])
+    return facts
+
+
+# Text made into facts at once, at most (a single longer one alone): a run's
+# words and arrays are held together, some 20 bytes a character (10 MB), the
+# words' strings most of it.  The benchmark's feeds have some 70,000
+# characters of text each; a feed of 1,000 long entries has 100 million.
+RUN_CHARS = 500_000
+
+
+def _runs_of(lengths: list[int]) -> Iterator[tuple[int, int]]:
+    """Consecutive runs of items (start, end) with at most RUN_CHARS in all."""
+    start = total = 0
+    for index, length in enumerate(lengths):
+        if total + length > RUN_CHARS and index > start:
+            yield start, index
+            start, total = index, 0
+        total += length
+    if start < len(lengths):
+        yield start, len(lengths)
+
+
+def _copy_facts_together(items: Sequence[ParsedItem], body_texts: Sequence[str]) -> list[CopyFacts]:
     # The words of each text and title, made once: the fingerprint's and the features' both.
     words = [normalized_words(text) for text in body_texts]
     title_words = [normalized_words(item.title) for item in items]
@@ -101,11 +128,15 @@ def prepare_copies(
         if stored is None or stored.get(key) != new_hash
     ]
     facts: list[CopyFacts | None] = [None] * len(items)
-    made = copy_facts_of(
-        [items[index] for index in new], [_plain_text(items[index].content_html) for index in new]
-    )
-    for index, copy_facts_made in zip(new, made, strict=True):
-        facts[index] = copy_facts_made
+    # In runs, so that the plain text of only one run is held at a time.
+    for start, end in _runs_of([len(items[index].content_html) for index in new]):
+        run = new[start:end]
+        made = copy_facts_of(
+            [items[index] for index in run],
+            [_plain_text(items[index].content_html) for index in run],
+        )
+        for index, copy_facts_made in zip(run, made, strict=True):
+            facts[index] = copy_facts_made
     return [
         PreparedCopy(item, key, new_hash, item_facts)
         for item, key, new_hash, item_facts in zip(items, keys, hashes, facts, strict=True)

@@ -7,10 +7,11 @@ import unicodedata
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aggregator.dedup import keys, near
+from aggregator.dedup import keys, merge, near
 from aggregator.dedup.copies import PreparedCopy
 from aggregator.dedup.keys import normalized_words
 from aggregator.dedup.merge import prepare_copies, prepare_copy
@@ -190,3 +191,12 @@ def test_canonical_urls_are_those_of_urllib(scheme: str, host: str, path: str, q
     finally:
         keys._PLAIN_URL = plain
     assert keys.canonical_url(url) == expected
+
+
+def test_copies_prepared_in_runs_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    all_items = items()
+    whole = [facts(c) for c in prepare_copies(all_items)]
+    monkeypatch.setattr(merge, "RUN_CHARS", 3000)  # a run of a few copies, or one long one
+    assert [facts(c) for c in prepare_copies(all_items)] == whole
+    assert list(merge._runs_of([])) == []
+    assert list(merge._runs_of([5000, 1, 2999, 1])) == [(0, 1), (1, 3), (3, 4)]
