@@ -83,8 +83,11 @@ def entry_spans(body: bytes) -> EntrySpans | None:
 
     def start(name: str, _attributes: object) -> None:
         nonlocal entry_depth, entry_start, entry_empty_end
+        if entry_depth >= 0:
+            open_tags.append(-1)  # inside an entry only the depth counts, not where
+            return
         position = parser.CurrentByteIndex + offset
-        if entry_depth < 0 and open_tags and name.rpartition(":")[2] in _ENTRY_NAMES:
+        if open_tags and name.rpartition(":")[2] in _ENTRY_NAMES:
             entry_depth = len(open_tags)
             entry_start = position
             tag = _start_tag(body, position)

@@ -24,9 +24,12 @@ would read otherwise (see :func:`_read_first`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
+import re
+import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +53,7 @@ from .normalize import (
     enclosures,
     http_url,
     image_url,
+    joined_as_is,
     limit_note,
     normalize_language,
     plain_text,
@@ -69,14 +73,70 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _CONTEXT_FORMAT = "3"
 _NO_ID = bytes(DIGEST_BYTES)
 _MIXIN = feedparser.mixin._FeedParserMixin
+
+
+def _urljoin(base: str, uri: str) -> str:
+    """feedparser's URL join: a URI that it gives back as it is, without its
+    steps: an absolute http(s) URL (:func:`.normalize.joined_as_is`), or one
+    of another scheme than the base's, such as an Atom id's urn: or tag:."""
+    if _JOINS_AS_IS and (joined_as_is(uri, base) or _other_scheme(uri, base)):
+        return uri
+    joined: str = feedparser.urls._urljoin(base, uri)
+    return joined
+
+
+# A URI with a scheme (urlsplit's first ':' after scheme characters), no '//'
+# after it (no host for urlsplit to check) and none of the characters it
+# removes.  urljoin gives it back as it is unless the base has its scheme,
+# a relative one (http:x is a relative reference).
+_SCHEME_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):(?!//)[^\t\r\n]*")
+
+
+def _other_scheme(uri: str, base: str) -> bool:
+    match = _SCHEME_URI.fullmatch(uri)
+    if match is None:
+        return False
+    scheme = match.group(1).lower()
+    base_scheme = _base_scheme(base)
+    return base_scheme is not None and (
+        scheme != base_scheme or scheme not in urllib.parse.uses_relative
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _base_scheme(base: str) -> str | None:
+    """The scheme urljoin reads in ``base``; None when it cannot read it."""
+    try:
+        return urllib.parse.urlsplit(base).scheme
+    except ValueError:
+        return None
+
+
+# feedparser's date parser, remembering its last answers: an Atom entry's
+# published and updated dates are mostly the same text.  (A function of the
+# text alone, and struct_time is immutable.)
+_parse_date = functools.lru_cache(maxsize=256)(feedparser.datetimes._parse_date)
+
+# Whether this feedparser joins as urllib does for such URLs (it rewrites
+# slashes after the scheme first, which they have none of).
+_JOINS_AS_IS = all(
+    feedparser.urls._urljoin(base, uri) == uri
+    for base in ("", "http://example.com/feed.xml", "https://example.org/a/")
+    for uri in (
+        "https://example.com",
+        "http://example.com:8080/a//b?c=1#d",
+        "urn:example:entry-1",
+        "tag:example.com,2024:entry/1?x#y",
+    )
+)
 # What feedparser does that the fast reader must do alike, from feedparser itself.
 _RULES = FallbackRules(
     namespaces={namespace.lower(): prefix for namespace, prefix in _MIXIN.namespaces.items()},
     handled=frozenset(
         name.split("_", 2)[2] for name in dir(_MIXIN) if name.startswith(("_start_", "_end_"))
     ),
-    parse_date=feedparser.datetimes._parse_date,
-    urljoin=feedparser.urls._urljoin,
+    parse_date=_parse_date,
+    urljoin=_urljoin,
     safe_absolute_uri=feedparser.urls.make_safe_absolute_uri,
     looks_like_html=_MIXIN.looks_like_html,
     cp1252=feedparser.html._cp1252,

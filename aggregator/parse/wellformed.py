@@ -295,6 +295,7 @@ class _Reader:
                     self.canonical.setdefault(prefix, set()).add(canonical)
         self.names: dict[str, str] = {}  # lxml tag -> feedparser's name, once checked
         self.cp1252_characters = _characters(frozenset(rules.cp1252))
+        self.cp1252_leads = _lead_bytes(frozenset(rules.cp1252))
 
     def _base(self, location: str) -> str:
         """The base URI feedparser resolves against: it re-derives it at every
@@ -412,6 +413,12 @@ class _Reader:
         done only when there is one of those characters)."""
         with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             text = text.encode("iso-8859-1").decode("utf-8")
+        leads = self.cp1252_leads
+        if leads is not None:
+            # None of them in the UTF-8, where looking is faster: none in the text.
+            data = text.encode("utf-8", "surrogatepass")
+            if not any(lead in data for lead in leads):
+                return text
         if self.cp1252_characters.search(text):
             text = text.translate(self.rules.cp1252)
         return text
@@ -888,6 +895,14 @@ class _Reader:
 @functools.lru_cache(maxsize=4)
 def _characters(code_points: frozenset[int]) -> re.Pattern[str]:
     return re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(code_points)) + "]")
+
+
+@functools.lru_cache(maxsize=4)
+def _lead_bytes(code_points: frozenset[int]) -> tuple[bytes, ...] | None:
+    """The first bytes of these characters in UTF-8 (the C1 controls': one,
+    0xC2), when they are few; else None."""
+    leads = sorted({chr(code).encode("utf-8", "surrogatepass")[:1] for code in code_points})
+    return tuple(leads) if len(leads) <= 4 else None
 
 
 def _version_of(prefix: str | None, namespace: str) -> str:

@@ -86,10 +86,13 @@ _SECTION_END = {"<![CDATA[": "]]>", "<!--": "-->"}
 # start tag: over-counting a document expat will refuse anyway is harmless.
 _MARKUP = re.compile(r"""<(?:(/)|(!--|!\[CDATA\[|\?|!)|((?:[^<>"']++|"[^"<]*+"|'[^'<]*+')*+>)|)""")
 _MARKUP_END = {"!--": "-->", "![CDATA[": "]]>", "?": "?>", "!": ">"}
+# Where such a section starts, as _MARKUP reads it.
+_SECTION_START = re.compile(r"<(!--|!\[CDATA\[|\?|!)")
 # An '&' that does not start one of the five predefined entities.
 _UNUSUAL_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|apos);)")
 _CHAR_REFERENCE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?)(\s+encoding\s*=\s*)([\"'])([^\"']*)\3")
 _ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,39}")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -403,7 +406,7 @@ class _Repair:
         """
         text = self.text
         position = self.prolog_end
-        if text.count("<", position) <= MAX_DEPTH:
+        if self._start_tags_at_most(position) <= MAX_DEPTH:
             return  # the case of most feeds, seen without a step per tag
         depth = 0
         search = _MARKUP.search
@@ -421,6 +424,24 @@ class _Repair:
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise ParseError(source, f"refused: elements nested more than {MAX_DEPTH} deep")
+
+    def _start_tags_at_most(self, position: int) -> int:
+        """At most how many start tags :meth:`depth` counts from ``position``:
+        the '<' not followed by '/' outside the sections it skips, found with
+        a step per section (the HTML of a feed's CDATA sections), not per tag."""
+        text = self.text
+        starts = text.count("<", position) - text.count("</", position)
+        if starts <= MAX_DEPTH:
+            return starts
+        while (section := _SECTION_START.search(text, position)) is not None:
+            end = text.find(_MARKUP_END[section.group(1)], section.end())
+            if end < 0:
+                end = len(text)  # it runs to the end: depth stops counting there
+            else:
+                end += len(_MARKUP_END[section.group(1)])
+            starts -= text.count("<", section.start(), end) - text.count("</", section.start(), end)
+            position = end
+        return starts
 
     def references(self, source: str) -> None:
         """Expand declared entities; HTML names and bad character references repaired.
@@ -504,6 +525,12 @@ class _Repair:
         return f"&#{codepoint};" if codepoint is not None else None
 
     def control_characters(self) -> None:
+        if self.bom == _UTF8_BOM_LATIN1:
+            # Bytes read as Latin-1: whether any of them is such a character
+            # is found several times faster by deleting them from the bytes.
+            data = self.text.encode("latin-1")
+            if len(data.translate(None, _CONTROL_BYTES)) == len(data):
+                return
         text, count = _CONTROL.subn("", self.text)
         if count:
             self.text = text
