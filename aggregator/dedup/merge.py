@@ -97,7 +97,6 @@ def _copy_facts_together(items: Sequence[ParsedItem], body_texts: Sequence[str])
         CopyFacts(
             canonical_url=canonical_url(item.link),
             fingerprint=content_fingerprint(item.title, text, text_words, title_words=folded),
-            features=made,
             signature=near.encode(made),
             bands=tuple(keys),
         )
