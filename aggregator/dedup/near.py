@@ -796,7 +796,10 @@ def encode(f: Features) -> bytes:
     text = "\x1f".join(" ".join(sorted(tokens)) for tokens in sets).encode()
     header = _HEADER.pack(_FORMAT, f.words, f.shingles, len(f.body), len(f.lead), len(f.head))
     header += _ANCHOR_COUNT.pack(len(f.anchors))
-    arrays = b"".join(a.astype("<u4").tobytes() for a in (f.body, f.lead, f.head, f.anchors))
+    # (np.asarray copies only what is not little-endian uint32 already.)
+    arrays = b"".join(
+        np.asarray(a, dtype="<u4").tobytes() for a in (f.body, f.lead, f.head, f.anchors)
+    )
     return header + arrays + text
 
 
