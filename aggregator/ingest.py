@@ -147,6 +147,9 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
                 filtered += 1  # before deduplication and summaries: as if never sent
                 continue
             items.append(item)
+            # One entry at a time: prepare_copies over all of a source's
+            # entries takes a third less CPU, but the workers then held 12 MB
+            # more at the benchmark's cold peak (PSS 213 against 201 MB).
             copies.append(prepare_copy(item, job.stored))
         except Exception as exc:
             # A bug, but one source's: the pass goes on with the others.
