@@ -35,11 +35,13 @@ __all__ = ["BATCH_SOURCES", "IngestedBatch", "Ingester"]
 # Sources parsed and stored together, one commit each.  What the
 # workers made of a batch waits in this process until it is stored, so
 # smaller batches hold less: 32 rather than 64 sources held 25 MB less at the
-# peak of the benchmark's cold pass.  Fetching runs ahead of storing by at
+# peak of the benchmark's cold pass, 16 rather than 32 another 12 MB (PSS 187
+# against 199), in the same CPU (24.8 and 25.1 s) now that a commit costs
+# little next to a batch's look-ups.  Fetching runs ahead of storing by at
 # most this many bytes of bodies and this many batches (see :mod:`.ahead`):
 # 3 batches rather than 8 held 9 MB less at that peak (PSS 216 against 225
 # MB), in the same CPU and wall time (83 and 82 s, 45 s).
-BATCH_SOURCES = 32
+BATCH_SOURCES = 16
 _AHEAD_BYTES = 8_000_000
 _MAX_BATCHES_AHEAD = 3
 
