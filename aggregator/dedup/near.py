@@ -269,15 +269,6 @@ _word_hashes: dict[str, int] = {}
 _WORD_HASHES_MAX = 100_000
 
 
-def _word_hash(word: str) -> int:
-    return _hashes([word])[0]
-
-
-def _hashes(words: list[str]) -> list[int]:
-    hashes: list[int] = _word_hash_array([words], len(words)).tolist()
-    return hashes
-
-
 def _word_hash_array(word_lists: Sequence[list[str]], count: int) -> U64:
     """The hash of every word of the lists, in order, in one array (``count`` words)."""
     cache = _word_hashes
@@ -308,14 +299,9 @@ def _mixed(h: U64) -> U64:
     return mixed
 
 
-def _shingle_hashes(words: list[str]) -> U64:
-    """One 64-bit hash per word 3-shingle (one per word for fewer words)."""
-    values, _ = _shingles_of([words])
-    return values
-
-
 def _shingles_of(word_lists: Sequence[list[str]]) -> tuple[U64, list[int]]:
-    """:func:`_shingle_hashes` of each list of words, in one array, and how many each has."""
+    """One 64-bit hash per word 3-shingle (one per word for fewer words) of
+    each list of words, in one array, and how many each has."""
     lengths = [len(words) for words in word_lists]
     h = _word_hash_array(word_lists, sum(lengths))
     if len(lengths) == 1:
@@ -417,22 +403,6 @@ def _minhashes(values: U64, sizes: list[int], a: U64, b: U64) -> U32:
     return signatures
 
 
-def _minhash(values: U64, a: U64, b: U64) -> U32:
-    """MinHash signature: for each hash function, the least hash of any value."""
-    signature: U32 = _minhashes(values, [len(values)], a, b)[0]
-    return signature
-
-
-def _lead_keys(signature: U32) -> list[int]:
-    """One key per band of the lead's signature."""
-    return _band_keys(signature, _LEAD_SEEDS, LEAD_ROWS, LEAD)
-
-
-def _body_keys(signature: U32) -> list[int]:
-    """One key per band of the first BODY_BANDS * BODY_ROWS values of the text's signature."""
-    return _band_keys(signature[: BODY_BANDS * BODY_ROWS], _BODY_SEEDS, BODY_ROWS, BODY)
-
-
 def _band_keys(signature: U32, seeds: list[int], rows: int, family: int) -> list[int]:
     """One key per band (``rows`` values) of a signature: equal keys, equal
     rows (but for one chance in 2^44).  The band's number is hashed in, so a
@@ -477,17 +447,12 @@ def _bands_of(signatures: U32, seeds: list[int], rows: int, family: int) -> list
     return keys
 
 
-def _anchors(shingles: U64) -> U32:
-    """The start's anchors, in text order: for each shingle among the first
-    ANCHOR_WORDS words whose hash is 0 modulo ANCHOR_RATE (a choice made by
-    the words alone), a 32-bit hash of the ANCHOR_SPAN words it begins (that
-    shingle's and the one two words on).  At most ANCHORS, no repeats."""
-    (anchors,) = _anchors_of(shingles, [len(shingles)])
-    return np.array(anchors, dtype=np.uint32)
-
-
 def _anchors_of(values: U64, sizes: list[int]) -> list[list[int]]:
-    """:func:`_anchors` of each run of ``sizes`` shingle hashes."""
+    """The start's anchors of each run of ``sizes`` shingle hashes, in text
+    order: for each shingle among the first ANCHOR_WORDS words whose hash is
+    0 modulo ANCHOR_RATE (a choice made by the words alone), a 32-bit hash of
+    the ANCHOR_SPAN words it begins (that shingle's and the one two words
+    on).  At most ANCHORS, no repeats."""
     span = ANCHOR_SPAN - SHINGLE + 1  # shingles two words apart cover five words
     if len(sizes) == 1:
         # One run: fewer steps in Python integers than in arrays.
@@ -693,7 +658,7 @@ class Features(Record):
     body: U32  # MinHash of the text's shingles
     lead: U32  # sorted distinct 32-bit hashes of the lead's shingles
     head: U32  # the same for the lead's first HEAD_WORDS words
-    anchors: U32  # the start's anchors, in text order (see :func:`_anchors`)
+    anchors: U32  # the start's anchors, in text order (see :func:`_anchors_of`)
     title: frozenset[str]
     title_marks: frozenset[str]
     lead_marks: frozenset[str]  # in the lead
@@ -706,22 +671,12 @@ class Features(Record):
         or take an outlet's suffix, a kicker, case and punctuation) is found
         even without text.  A function of the features alone: stored copies'
         keys can be made again from their signatures."""
-        keys = []
-        if len(self.head) >= 4:
-            keys = _lead_keys(_minhash(self.head.astype(np.uint64), _LEAD_A, _LEAD_B))
-        if self.shingles >= BODY_MIN_SHINGLES:
-            keys += _body_keys(self.body)
-        keys += [anchor | ANCHOR << _FAMILY_SHIFT for anchor in self.anchors.tolist()]
-        if self.title:
-            keys.append(_title_key(self.title))
+        (keys,) = band_keys_of([self])
         return keys
 
 
 def band_keys_of(features: Sequence[Features]) -> list[list[int]]:
-    """:meth:`Features.band_keys` of each, the same, made together (see
-    :func:`features_of`): for a few, one at a time is faster."""
-    if len(features) < _BANDS_IN_NUMPY:
-        return [f.band_keys() for f in features]
+    """:meth:`Features.band_keys` of each, made together (see :func:`features_of`)."""
     with_lead = [index for index, f in enumerate(features) if len(f.head) >= 4]
     lead_keys: dict[int, list[int]] = {}
     if with_lead:
