@@ -199,11 +199,31 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE dedup_bands;
     ALTER TABLE dedup_keys RENAME TO dedup_bands;
     """,
+    # New band keys are written here first, and moved to dedup_bands in key
+    # order once there are enough of them (see SqliteStore._add_bands); the
+    # meta key counts the keys moved, of which dedup_bands holds about as many.
+    """
+    CREATE TABLE dedup_bands_recent (
+        band INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        copy_id INTEGER NOT NULL,
+        PRIMARY KEY (band, at, copy_id)
+    ) WITHOUT ROWID;
+    INSERT INTO meta (key, value) SELECT 'dedup_bands_moved', COUNT(*) FROM dedup_bands;
+    """,
 )
 
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
 # SELECTs (500) and, with up to 5 values an arm, on bound values (999 before 3.32).
 _ARMS = 150
+# Band keys held in dedup_bands_recent before they move to dedup_bands (see
+# SqliteStore._add_bands): at least RECENT_BANDS (some 3 MB of pages), else a
+# RECENT_SHARE of those moved before, so that moving them costs the same per
+# key however large the index; at most MAX_RECENT_BANDS (9 MB, of the 16 MB
+# page cache).
+RECENT_BANDS = 131_072
+RECENT_SHARE = 1 / 16
+MAX_RECENT_BANDS = 393_216
 # Statements of band_hits are prepared for a multiple of this many arms: a
 # statement of a hundred arms takes most of a millisecond to prepare, and
 # SQLite's cache of prepared statements holds only so many sizes.
@@ -309,6 +329,10 @@ class SqliteStore:
                 f"cannot create the database {self.path}: {why_unusable(self.path, exc)}"
             ) from exc
         self._in_transaction = False
+        # Rows in dedup_bands_recent, counted once they are first needed.
+        # Other connections may add some unseen: it only says when to move them.
+        self._recent_bands: int | None = None
+        self._move_bands_at = RECENT_BANDS
 
     # -- housekeeping -------------------------------------------------------
 
@@ -758,11 +782,50 @@ class SqliteStore:
                     exc.add_note(f"while storing {intent.source}'s entry {step.entry_key!r}")
                     raise
                 item_ids.append(item_id)
-            band_rows.sort()
-            self._db.executemany(
-                "INSERT INTO dedup_bands (band, at, copy_id) VALUES (?, ?, ?)", band_rows
-            )
+            self._add_bands(band_rows)
         return item_ids
+
+    def _add_bands(self, rows: list[tuple[int, int, int]]) -> None:
+        """Index band keys: in the small table of recent keys, and once it
+        holds enough, all of them moved to the main one together.
+
+        Band keys are random: each lands on a page of its own in a large
+        index, and every page a batch changes is written twice (to the WAL
+        at its commit, to the database at a checkpoint).  Beyond some 100 MB
+        of index (10,000 feeds) that was most of the time spent storing a
+        cold pass.  The recent table stays small enough for the page cache,
+        and moving its keys in key order changes each page of the main index
+        once for some hundred thousand keys, not once per batch.  A move
+        rewrites most of the main index, so it waits for more keys the
+        larger that is (RECENT_SHARE), up to what the cache holds.  Look-ups
+        read both tables (see _band_hits_sql).
+        """
+        rows.sort()
+        self._db.executemany(
+            "INSERT INTO dedup_bands_recent (band, at, copy_id) VALUES (?, ?, ?)", rows
+        )
+        if self._recent_bands is None:
+            (self._recent_bands,) = self._db.execute(
+                "SELECT COUNT(*) FROM dedup_bands_recent"
+            ).fetchone()
+        else:
+            self._recent_bands += len(rows)
+        if self._recent_bands < self._move_bands_at:
+            return
+        moved = int(self.get_meta("dedup_bands_moved") or 0)
+        wanted = min(max(self._move_bands_at, int(moved * RECENT_SHARE)), MAX_RECENT_BANDS)
+        if self._recent_bands < wanted:
+            return
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM dedup_bands_recent"  # another writer's too
+        ).fetchone()
+        self._db.execute(
+            "INSERT INTO dedup_bands (band, at, copy_id) "
+            "SELECT band, at, copy_id FROM dedup_bands_recent ORDER BY band, at, copy_id"
+        )
+        self._db.execute("DELETE FROM dedup_bands_recent")
+        self.set_meta("dedup_bands_moved", str(moved + count))
+        self._recent_bands = 0
 
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         cursor = self._db.execute(
@@ -873,10 +936,11 @@ class SqliteStore:
             copy_id = cursor.lastrowid
         else:
             copy_id, old_at = replacing.id, _seconds(replacing.at)
-            self._db.executemany(
-                "DELETE FROM dedup_bands WHERE band = ? AND at = ? AND copy_id = ?",
-                [(band, old_at, copy_id) for band in dict.fromkeys(replacing.bands)],
-            )
+            old_rows = [(band, old_at, copy_id) for band in dict.fromkeys(replacing.bands)]
+            for table in ("dedup_bands", "dedup_bands_recent"):
+                self._db.executemany(
+                    f"DELETE FROM {table} WHERE band = ? AND at = ? AND copy_id = ?", old_rows
+                )
             self._db.execute(
                 "UPDATE dedup_copies SET item_id = ?, title = ?, at = ?, signature = ?, "
                 "bands = ?, method = ?, score = ?, matched = ?, shown = ? WHERE id = ?",
@@ -1050,10 +1114,13 @@ class SqliteStore:
                     f"SELECT id, bands FROM dedup_copies WHERE item_id IN ({marks})", chunk
                 ).fetchall()
                 # By band key and copy: the index on dedup_bands leads with the band.
-                self._db.executemany(
-                    "DELETE FROM dedup_bands WHERE band = ? AND copy_id = ?",
-                    [(band, copy_id) for copy_id, bands in copies for band in _bands_of(bands)],
-                )
+                old_rows = [
+                    (band, copy_id) for copy_id, bands in copies for band in _bands_of(bands)
+                ]
+                for table in ("dedup_bands", "dedup_bands_recent"):
+                    self._db.executemany(
+                        f"DELETE FROM {table} WHERE band = ? AND copy_id = ?", old_rows
+                    )
                 for statement in (
                     f"DELETE FROM dedup_copies WHERE item_id IN ({marks})",
                     "DELETE FROM pages WHERE (source, entry_key) IN (SELECT source, entry_key "
@@ -1189,19 +1256,35 @@ def _chunks(values: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
 
 
 _PRESENT_BANDS = (
-    "SELECT value FROM json_each(?) WHERE EXISTS (SELECT 1 FROM dedup_bands WHERE band = value)"
+    "SELECT value FROM json_each(?) WHERE "
+    "EXISTS (SELECT 1 FROM dedup_bands_recent WHERE band = value) "
+    "OR EXISTS (SELECT 1 FROM dedup_bands WHERE band = value)"
 )
 
 
 @functools.lru_cache(maxsize=64)
 def _band_hits_sql(arms: int, unless: str) -> str:
-    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low, high)."""
-    arm = (
-        "SELECT ?, copy_id, at FROM (SELECT copy_id, at FROM dedup_bands "
-        f"WHERE band = ? AND at BETWEEN ? AND ?{unless} "
-        f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
-    )
-    return " UNION ALL ".join([arm] * arms)
+    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low,
+    high, and the ids left out when ``unless``): the newest copies under the
+    band in both band tables, each table's read newest first and no further
+    than BAND_HITS_LIMIT."""
+    values = 5 if unless else 4
+    statement = []
+    for k in range(arms):
+        # Numbered: an arm reads each of its values twice.
+        n, band, low, high, left_out = (f"?{k * values + i}" for i in range(1, 6))
+        # A compound ordered by what both tables' keys are ordered by:
+        # SQLite merges the two index scans, no sort, and stops at the limit.
+        per_table = " UNION ALL ".join(
+            f"SELECT copy_id, at FROM {table} WHERE band = {band} "
+            f"AND at BETWEEN {low} AND {high}{unless.replace('?', left_out)}"
+            for table in ("dedup_bands", "dedup_bands_recent")
+        )
+        statement.append(
+            f"SELECT {n}, copy_id, at FROM ({per_table} "
+            f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
+        )
+    return " UNION ALL ".join(statement)
 
 
 def _excluding(column: str, ids: Collection[int]) -> tuple[str, tuple[str, ...]]:
