@@ -102,7 +102,7 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
     :class:`ProcessingError`, never an exception: this runs in a worker,
     where an exception would only be a traceback.
     """
-    from .dedup.merge import prepare_copy
+    from .dedup.merge import prepare_copies, prepare_copy
     from .parse import parse_fetched
     from .parse.feed import EncodingDetectorRefused, refusing_encoding_detector
 
@@ -138,7 +138,7 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
         # entries are all read again next time.  (One dated before
         # EARLIEST stays clamped: it need not be read again.)
         feed = replace(feed, digests=None)
-    items, copies = [], []
+    items = []
     filtered = 0
     for parsed in feed.items:
         try:
@@ -147,15 +147,25 @@ def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
                 filtered += 1  # before deduplication and summaries: as if never sent
                 continue
             items.append(item)
-            # One entry at a time: prepare_copies over all of a source's
-            # entries takes a third less CPU, but the workers then held 12 MB
-            # more at the benchmark's cold peak (PSS 213 against 201 MB).
-            copies.append(prepare_copy(item, job.stored))
         except Exception as exc:
             # A bug, but one source's: the pass goes on with the others.
             return ProcessingError.of(
                 fetched.source, "preparing entries", exc, parsed.entry_id or parsed.link
             )
+    # All of a source's entries together: a tenth less CPU for the whole
+    # benchmark's cold pass than one at a time (see merge.RUN_CHARS).
+    try:
+        copies = prepare_copies(items, job.stored)
+    except Exception:
+        # Again one at a time, to name the entry that meets the bug.
+        copies = []
+        for item in items:
+            try:
+                copies.append(prepare_copy(item, job.stored))
+            except Exception as exc:
+                return ProcessingError.of(
+                    fetched.source, "preparing entries", exc, item.entry_id or item.link
+                )
     return Ingested(replace(feed, items=tuple(items)), tuple(copies), filtered)
 
 

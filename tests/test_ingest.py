@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from aggregator.errors import ParseError, ProcessingError
 from aggregator.fetch.fetcher import SourceFetcher
 from aggregator.ingest import EARLIEST, Ingested, IngestJob, ingest
 from aggregator.ingesting import Ingester
-from aggregator.models import Document, Fetched, FetchState
+from aggregator.models import Document, Fetched, FetchState, ParsedItem
 from aggregator.parse import parse_fetched
 from aggregator.parse.normalize import plain_text
 from aggregator.pipeline import Pipeline
@@ -155,16 +156,24 @@ def test_a_failure_after_parsing_is_the_sources_error_not_the_passs(
 ) -> None:
     from aggregator.dedup import merge
 
-    def broken(*_args: object) -> None:
-        raise ValueError("keys bug")
+    items = _items(RSS)
+    assert len(items) >= 2
+    culprit = items[1]
+    real = merge.copy_facts_of
 
-    first = _items(RSS)[0]
-    monkeypatch.setattr(merge, "prepare_copy", broken)
+    def broken(made: Sequence[ParsedItem], texts: Sequence[str]) -> list[merge.CopyFacts]:
+        # A bug met on one entry: the source's entries were prepared together.
+        if any(item.title == culprit.title for item in made):
+            raise ValueError("keys bug")
+        return real(made, texts)
+
+    monkeypatch.setattr(merge, "copy_facts_of", broken)
     result = ingest(IngestJob(fetched(RSS), NOW))
     assert isinstance(result, ProcessingError)
     assert "keys bug" in str(result) and result.source == "Example"
-    # The item it failed on is named; its traceback comes back for the log.
-    assert repr(first.entry_id or first.link) in str(result)
+    # The entry it failed on is named, not the first; its traceback comes back for the log.
+    assert repr(culprit.entry_id or culprit.link) in str(result)
+    assert repr(items[0].entry_id or items[0].link) not in str(result)
     assert result.details is not None and "def broken" not in str(result)
     assert "keys bug" in result.details and "Traceback" in result.details
 
