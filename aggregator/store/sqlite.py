@@ -222,6 +222,7 @@ _ARMS = 150
 # key however large the index; at most MAX_RECENT_BANDS (9 MB, of the 16 MB
 # page cache).
 RECENT_BANDS = 131_072
+_BAND_TABLES = ("dedup_bands", "dedup_bands_recent")  # the main one, the recent keys
 RECENT_SHARE = 1 / 16
 MAX_RECENT_BANDS = 393_216
 # Statements of band_hits are prepared for a multiple of this many arms: a
@@ -937,7 +938,7 @@ class SqliteStore:
         else:
             copy_id, old_at = replacing.id, _seconds(replacing.at)
             old_rows = [(band, old_at, copy_id) for band in dict.fromkeys(replacing.bands)]
-            for table in ("dedup_bands", "dedup_bands_recent"):
+            for table in _BAND_TABLES:
                 self._db.executemany(
                     f"DELETE FROM {table} WHERE band = ? AND at = ? AND copy_id = ?", old_rows
                 )
@@ -1117,7 +1118,7 @@ class SqliteStore:
                 old_rows = [
                     (band, copy_id) for copy_id, bands in copies for band in _bands_of(bands)
                 ]
-                for table in ("dedup_bands", "dedup_bands_recent"):
+                for table in _BAND_TABLES:
                     self._db.executemany(
                         f"DELETE FROM {table} WHERE band = ? AND copy_id = ?", old_rows
                     )
@@ -1278,7 +1279,7 @@ def _band_hits_sql(arms: int, unless: str) -> str:
         per_table = " UNION ALL ".join(
             f"SELECT copy_id, at FROM {table} WHERE band = {band} "
             f"AND at BETWEEN {low} AND {high}{unless.replace('?', left_out)}"
-            for table in ("dedup_bands", "dedup_bands_recent")
+            for table in _BAND_TABLES
         )
         statement.append(
             f"SELECT {n}, copy_id, at FROM ({per_table} "
