@@ -60,12 +60,25 @@ def copy_facts(item: ParsedItem, body_text: str) -> CopyFacts:
 
 def copy_facts_of(items: Sequence[ParsedItem], body_texts: Sequence[str]) -> list[CopyFacts]:
     """:func:`copy_facts` of each item with its plain text, the same, made
-    together (see :func:`.near.features_of`), in runs of at most
-    :data:`RUN_CHARS` characters of text."""
-    facts: list[CopyFacts] = []
-    for start, end in _runs_of(list(map(len, body_texts))):
-        facts += _copy_facts_together(items[start:end], body_texts[start:end])
-    return facts
+    together (see :func:`.near.features_of`).  All the texts' words and
+    arrays are held at once: :func:`prepare_copies` hands it runs of at most
+    :data:`RUN_CHARS` characters."""
+    # The words of each text and title, made once: the fingerprint's and the features' both.
+    words = [normalized_words(text) for text in body_texts]
+    title_words = [normalized_words(item.title) for item in items]
+    features = near.features_of([item.title for item in items], body_texts, words, title_words)
+    bands = near.band_keys_of(features)
+    return [
+        CopyFacts(
+            canonical_url=canonical_url(item.link),
+            fingerprint=content_fingerprint(item.title, text, text_words, title_words=folded),
+            signature=near.encode(made),
+            bands=tuple(keys),
+        )
+        for item, text, text_words, folded, made, keys in zip(
+            items, body_texts, words, title_words, features, bands, strict=True
+        )
+    ]
 
 
 # Text made into facts at once, at most (a single longer one alone): a run's
@@ -88,25 +101,6 @@ def _runs_of(lengths: list[int]) -> Iterator[tuple[int, int]]:
         total += length
     if start < len(lengths):
         yield start, len(lengths)
-
-
-def _copy_facts_together(items: Sequence[ParsedItem], body_texts: Sequence[str]) -> list[CopyFacts]:
-    # The words of each text and title, made once: the fingerprint's and the features' both.
-    words = [normalized_words(text) for text in body_texts]
-    title_words = [normalized_words(item.title) for item in items]
-    features = near.features_of([item.title for item in items], body_texts, words, title_words)
-    bands = near.band_keys_of(features)
-    return [
-        CopyFacts(
-            canonical_url=canonical_url(item.link),
-            fingerprint=content_fingerprint(item.title, text, text_words, title_words=folded),
-            signature=near.encode(made),
-            bands=tuple(keys),
-        )
-        for item, text, text_words, folded, made, keys in zip(
-            items, body_texts, words, title_words, features, bands, strict=True
-        )
-    ]
 
 
 def prepare_copy(item: ParsedItem, stored: Mapping[str, str] | None = None) -> PreparedCopy:
