@@ -32,7 +32,7 @@ from .ingest import WORKER_MODULES
 from .ingesting import Ingester
 from .publishing import Publisher
 from .results import PassReport, SourceResult
-from .store import Store, open_store
+from .store import StatesInOrder, Store, open_store
 from .storing import PollStorer
 from .websub import Notices
 from .workers import Workers
@@ -133,7 +133,7 @@ class Pipeline:
         outcome is that of one stage after another."""
         report = PassReport()
         names = [s.name for s in sources]
-        states = {s.name: s for s in self.store.source_states(counts=False, names=names)}
+        states = StatesInOrder(self.store, names)
         async with aclosing(self._ingester.batches(sources, states, now)) as batches:
             async for batch, fetched, ingested in batches:
                 report.parsed += len(ingested)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -29,12 +29,13 @@ from .errors import bug_details, bug_message
 from .filters import EntryFields
 from .models import Entry, Summary
 from .outputs import MERGED, OPML
-from .store import Store, StoredItem
+from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
 from .workers import POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
     from .publish import PublishReport, Stamp
+    from .publish.opml import OpmlSource
     from .summarize.job import SummaryJob
 
 log = logging.getLogger(__name__)
@@ -307,20 +308,25 @@ def _entry(
 
 
 def sources_opml(config: Config, store: Store) -> bytes:
-    """The configured sources as OPML, at the addresses they now live at."""
-    from .publish.opml import OpmlSource, render_opml
+    """The configured sources as OPML, at the addresses they now live at
+    (their states read a chunk at a time: see :class:`.store.StatesInOrder`)."""
+    from .publish.opml import render_opml
 
-    states = {s.name: s for s in store.source_states(counts=False)}
-    sources = [
-        OpmlSource(
+    return render_opml(_opml_sources(config, store), title=config.title)
+
+
+def _opml_sources(config: Config, store: Store) -> Iterator[OpmlSource]:
+    from .publish.opml import OpmlSource
+
+    states = StatesInOrder(store, [source.name for source in config.sources])
+    for source in config.sources:
+        state = states.get(source.name)
+        yield OpmlSource(
             name=source.name,
             section=source.section,
-            xml_url=(states[source.name].url if source.name in states else None) or source.url,
-            html_url=states[source.name].site_link if source.name in states else None,
+            xml_url=(state.url if state else None) or source.url,
+            html_url=state.site_link if state else None,
         )
-        for source in config.sources
-    ]
-    return render_opml(sources, title=config.title)
 
 
 def _same(url: str | None) -> str | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeAlias
@@ -50,7 +50,7 @@ class PollStorer:
     def store_batch(
         self,
         batch: Sequence[SourceConfig],
-        states: dict[str, SourceState],
+        states: Mapping[str, SourceState],
         fetched: Sequence[PollOutcome],
         ingested: dict[str, Ingested | SourceError],
         now: datetime,

@@ -6,12 +6,14 @@ Through ``aggregate --once`` and ``aggregate remove``, against a loopback server
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from aggregator.cli import main
-from aggregator.store import open_store
+from aggregator.store import StatesInOrder, open_store
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 
@@ -109,3 +111,47 @@ def test_paused_source_is_not_polled_and_stays_published(
     assert main(["status", "-c", str(config)]) == 0
     status = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
     assert status["rdf"] == "paused" and status["kyiv"] == "ok"
+
+
+def test_sources_opml_reads_states_a_few_at_a_time_and_keeps_the_configured_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aggregator.publishing as publishing
+    from aggregator.config import parse_config
+    from aggregator.decide import PollIntent
+    from aggregator.models import FetchState, ParsedFeed
+
+    names = ["e", "c", "a", "d", "b"]  # not in the store's (name) order
+    config = parse_config(
+        "allow_private: true\nsources:\n"
+        + "".join(
+            f"  - {{name: {n}, url: 'https://{n}.example/feed', section: S{i % 2}}}\n"
+            for i, n in enumerate(names)
+        ),
+        tmp_path / "feeds.yaml",
+    )
+    store = open_store(tmp_path / "db.sqlite")
+    try:
+        store.sync_sources((s.name, s.location, s.section) for s in config.sources)
+        when = datetime(2026, 12, 3, tzinfo=UTC)
+        feed = ParsedFeed("T", "https://site.example/d", None, ())
+        store.apply_poll(PollIntent("d", when, when, fetch_state=FetchState(), feed=feed))
+        store.apply_poll(
+            PollIntent("a", when, when, fetch_state=FetchState(), move_to="https://moved.example/a")
+        )
+        monkeypatch.setattr(StatesInOrder, "CHUNK", 2)
+        root = ET.fromstring(publishing.sources_opml(config, store))
+    finally:
+        store.close()
+
+    outlines = {
+        group.get("text"): [dict(o.attrib) for o in group.findall("outline")]
+        for group in root.findall("body/outline")
+    }
+    assert [[o["text"] for o in outlines[s]] for s in ("S0", "S1")] == [["e", "a", "b"], ["c", "d"]]
+    urls = {
+        o["text"]: (o["xmlUrl"], o.get("htmlUrl")) for group in outlines.values() for o in group
+    }
+    assert urls["a"] == ("https://moved.example/a", None)  # where it now lives
+    assert urls["d"] == ("https://d.example/feed", "https://site.example/d")
+    assert urls["e"] == ("https://e.example/feed", None)

@@ -13,9 +13,18 @@ from ..config import StoreLocation, store_location
 from ..errors import StoreError
 from .base import Store
 from .items import CopyRecord, ItemWrite, StoredItem
+from .sources import StatesInOrder
 from .sqlite import SqliteStore
 
-__all__ = ["CopyRecord", "ItemWrite", "SqliteStore", "Store", "StoredItem", "open_store"]
+__all__ = [
+    "CopyRecord",
+    "ItemWrite",
+    "SqliteStore",
+    "StatesInOrder",
+    "Store",
+    "StoredItem",
+    "open_store",
+]
 
 
 def open_store(location: StoreLocation | str) -> Store:

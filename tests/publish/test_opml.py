@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aggregator.publish.opml import OpmlSource, render_opml
 
@@ -82,3 +86,59 @@ def test_no_subscribable_sources_gives_an_empty_body() -> None:
     root = parse(render_opml([OpmlSource("local", "S", None, None)], title="t"))
     body = root.find("body")
     assert body is not None and list(body) == []
+
+
+# The lines as ElementTree wrote them before the document was written line by
+# line: the reference the rendering must match byte for byte.
+def _element_tree_rendering(sources: list[OpmlSource], title: str) -> bytes:
+    from aggregator.redact import redact_url
+
+    def xml(text: str) -> str:
+        return "".join(c for c in text if _XML_CHAR.fullmatch(c))
+
+    sections: dict[str, list[OpmlSource]] = {}
+    for source in sources:
+        if source.xml_url:
+            sections.setdefault(source.section, []).append(source)
+    root = ET.Element("opml", version="2.0")
+    head = ET.SubElement(root, "head")
+    ET.SubElement(head, "title").text = xml(title)
+    body = ET.SubElement(root, "body")
+    for section, members in sections.items():
+        group = ET.SubElement(body, "outline", text=xml(section), title=xml(section))
+        for source in members:
+            attributes = {
+                "type": "rss",
+                "text": xml(source.name),
+                "title": xml(source.name),
+                "xmlUrl": xml(redact_url(source.xml_url or "")),
+            }
+            if source.html_url:
+                attributes["htmlUrl"] = xml(redact_url(source.html_url))
+            ET.SubElement(group, "outline", attributes)
+    ET.indent(root)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+_XML_CHAR = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Markup, quotes, line ends and tabs, characters XML cannot carry, non-ASCII.
+_HOSTILE = st.text(alphabet=st.sampled_from("ab &<>\"'\r\n\t\x07\x00é🚀\ud800\ufffe]>;=:/?@"))
+_URL = st.one_of(st.none(), st.just(""), _HOSTILE, st.just("https://user:pw@x.example/f?a=1&b=2"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.builds(
+            OpmlSource, _HOSTILE, st.sampled_from(["A", "B & C", "<s>"]) | _HOSTILE, _URL, _URL
+        ),
+        max_size=6,
+    ),
+    _HOSTILE,
+)
+def test_bytes_are_those_elementtree_wrote(sources: list[OpmlSource], title: str) -> None:
+    assert render_opml(sources, title=title) == _element_tree_rendering(sources, title)
+
+
+def test_sources_may_come_from_a_generator() -> None:
+    assert render_opml((s for s in SOURCES), title="t") == render_opml(SOURCES, title="t")
