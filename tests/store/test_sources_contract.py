@@ -93,6 +93,39 @@ def test_not_modified_keeps_what_the_feed_said(store: Store) -> None:
     assert (got.title, got.feed_ttl) == ("Harbour news", 3600.0)
 
 
+def test_not_modified_after_a_failure_clears_it_schedules_and_ends_the_claim(
+    store: Store,
+) -> None:
+    store.sync_sources([("a", "https://a.example/feed", "S")])
+    store.apply_poll(success())
+    error = FetchError("a", "HTTP 503", status=503, retry_after=LATER + timedelta(hours=5))
+    store.apply_poll(PollIntent("a", LATER, LATER + timedelta(hours=5), error=error, failures=2))
+    lease = timedelta(hours=5)  # still running when the source is due again
+    assert store.claim_due(LATER + timedelta(hours=6), lease=lease, limit=5) == ["a"]
+    newer = FetchState(etag='"v3"', last_modified="Thu, 03 Dec 2026 10:00:00 GMT")
+    after = LATER + timedelta(hours=6)
+    store.apply_poll(
+        PollIntent(
+            "a",
+            after,
+            after + timedelta(hours=1),
+            fetch_state=newer,
+            not_modified=True,
+            redirect_target="https://b.example/feed",
+            redirect_count=1,
+        )
+    )
+    got = state(store)
+    assert got.fetch_state == newer and got.last_fetch == got.last_success == after
+    assert (got.consecutive_failures, got.last_error, got.retry_after) == (0, None, None)
+    assert got.next_due == after + timedelta(hours=1)
+    assert (got.redirect_target, got.redirect_count) == ("https://b.example/feed", 1)
+    assert got.title == "Harbour news" and got.url is None and got.disabled is None
+    # The claim ended with the poll: due again once its time comes.
+    later = after + timedelta(hours=2)
+    assert store.claim_due(later, lease=timedelta(hours=1), limit=5) == ["a"]
+
+
 def test_redirects_moves_and_gone(store: Store) -> None:
     store.sync_sources([("a", "https://a.example/feed", "S")])
     seen = success(redirect_target="https://new.example/feed", redirect_count=2)
