@@ -323,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # which the other commands do not need to pay for at start-up.
             from .daemon import run_daemon
 
+            _start_up_done()
             return run_daemon(config, stop_grace=grace, reload=_reloader(args))
     except AggregatorError as error:
         print(f"aggregate: {printable(str(error))}", file=sys.stderr)
@@ -342,6 +343,7 @@ def _cluster_command(args: argparse.Namespace, config: Config, grace: float) -> 
     """The commands over a PostgreSQL store, which processes on many machines share."""
     from .commands import cluster
 
+    _start_up_done()
     if config.shared_store is None:
         print(
             f"aggregate: '{args.command}' needs a PostgreSQL store (store: postgresql://...); "
@@ -385,6 +387,7 @@ def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = N
         from .pipeline import run_once  # the whole pipeline; `status` does not need it
 
         run = run_once
+    _start_up_done()
     progress, close = _progress_bar(len(config.polled_sources))
     try:
         report = run(config, progress=progress)
@@ -516,9 +519,23 @@ def command() -> int:
     Frozen objects are left out of that walk.  Not in :func:`main`, which
     tests call many times in one process.
     """
+    # Start-up builds some hundred thousand objects that live as long as the
+    # process (modules, classes, the configuration): the cycle collector
+    # would walk them again and again for nothing.  Off until the command's
+    # own work begins (_start_up_done), and they are left out of its walks.
+    gc.disable()
     code = main()
     gc.freeze()
     return code
+
+
+def _start_up_done() -> None:
+    """Start-up is over: what it built is frozen out of the cycle collector's
+    walks, which resume.  Only where :func:`command` turned it off (tests call
+    :func:`main`, which leaves the collector as it found it)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import io
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import pytest
+
 from aggregator.cli import main
 
 CONTROLS = "\x1b\x07\x9b\u202e"
@@ -82,3 +84,36 @@ def test_a_command_refuses_an_option_it_does_not_take(tmp_path: Path) -> None:
     code, _, err = _exit_of(["status", "--port", "3", "-c", str(tmp_path / "feeds.yaml")])
     assert code == 2
     assert err == "aggregate status: error: unrecognized arguments: --port 3\n"
+
+
+def test_the_command_runs_its_pass_with_the_collector_on_and_start_up_frozen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import sys
+
+    import aggregator.pipeline
+    from aggregator.cli import command
+    from aggregator.results import PassReport
+
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "a.md").write_text("# A title\n\nSome text.\n", encoding="utf-8")
+    config = tmp_path / "feeds.yaml"
+    config.write_text("sources:\n  - name: Good\n    path: good\n    section: One\n")
+    seen: list[tuple[bool, int]] = []
+
+    def run_once(*args: object, **kwargs: object) -> PassReport:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        return PassReport()
+
+    monkeypatch.setattr(aggregator.pipeline, "run_once", run_once)
+    monkeypatch.setattr(sys, "argv", ["aggregate", "--once", "-c", str(config)])
+    frozen_before = gc.get_freeze_count()
+    try:
+        with redirect_stdout(io.StringIO()):
+            assert command() == 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    ((collector_on, frozen),) = seen
+    assert collector_on and frozen > frozen_before + 10_000
