@@ -463,7 +463,43 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"invalid YAML: {problem}", path=str(path), line=line) from None
     if node is None:
         raise ConfigError("the file is empty; it needs at least 'sources'", path=str(path))
-    return _Reader(path).config(_Node(node, ""))
+    config = _Reader(path).config(_Node(node, ""))
+    del node  # the tree, freed before the copies below
+    return _with_new_strings(config)
+
+
+def _with_new_strings(config: Config) -> Config:
+    """``config`` with its sources' names, sections and URLs copied anew.
+
+    The parser made each of those strings amid the nodes, marks and tags of
+    the YAML tree (some 30 MB for 10,000 sources), and a few bytes kept in
+    every page of it would keep the pages in the process for as long as it
+    runs: reading 10,000 sources left 30 MB more RSS, 12 MB with the copies,
+    made once the tree is freed (60 ms).
+    """
+    sections: dict[str, str] = {}
+
+    def copied(text: str) -> str:
+        # str(text) and text[:] give the same object back.
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+
+    def section(name: str) -> str:
+        if name not in sections:
+            sections[name] = copied(name)
+        return sections[name]
+
+    return replace(
+        config,
+        sources=tuple(
+            replace(
+                source,
+                name=copied(source.name),
+                section=section(source.section),
+                url=None if source.url is None else copied(source.url),
+            )
+            for source in config.sources
+        ),
+    )
 
 
 class _Node:
