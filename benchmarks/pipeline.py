@@ -1,8 +1,8 @@
 """Time ``aggregate --once`` on generated feeds served from 127.0.0.1.
 
     generate N feeds (RSS 2.0 and Atom 1.0, news-like prose)  |  serve them (aiohttp.web)
-      |  write feeds.yaml  |  aggregate --once: cold, warm (all 304), changed (10% of feeds)
-      |  restore the served feeds  |  the same three rounds with the ``reader`` library
+      |  write feeds.yaml  |  aggregate --once: cold, warm (all 304), changed (10% of feeds),
+      each round followed by the same round of the ``reader`` library
 
 Usage::
 
@@ -24,15 +24,16 @@ summarize nothing; the script exits 1 when it does not, or when a round fails.
 
 The yardstick (issue 7) is the `reader <https://github.com/lemon24/reader>`_
 library, which fetches, parses and stores feeds but neither summarizes nor
-publishes.  After our three rounds the server goes back to serving the
-original feeds, byte for byte (same ETags and Last-Modified), and
-``benchmarks/reader_round.py`` runs the same three rounds against a fresh
-reader database: ``make_reader(db)``, ``add_feed`` for every URL,
-``update_feeds(workers=16, scheduled=False)``; in the "changed" round it sees
-exactly the bodies ``aggregate`` saw.  Each round is its own process, measured
-exactly like ``aggregate --once``, and the table gives our wall and CPU time
-over reader's per round.  The server's answers (200/304) must be the same for
-both tools in every round, else the script exits 1.  Without ``reader``
+publishes.  Each of our rounds is followed by the same round of
+``benchmarks/reader_round.py`` against its own reader database, over the same
+served bytes: ``make_reader(db)``, ``add_feed`` for every URL,
+``update_feeds(workers=16, scheduled=False)``.  Each round is its own process,
+measured exactly like ``aggregate --once``, and the table gives our wall and
+CPU time over reader's per round.  The two rounds of a pair run back to back
+because a virtual machine's speed drifts (by half within minutes, seen here):
+each round also prints a probe of the machine's speed just before it.  The
+server's answers (200/304) must be the same for both tools in every round,
+else the script exits 1.  Without ``reader``
 installed (``pip install '.[bench]'``), or with ``--no-reader``, its rounds are
 skipped with a note.
 
@@ -1006,6 +1007,7 @@ class Round:
     peak_hwm_mb: float  # see MemorySampler
     peak_pss_mb: float
     largest_process_mb: float
+    probe_ms: float  # see machine_speed_probe
     answers: dict[int, int]
     exit_code: int
     stdout: str
@@ -1035,6 +1037,7 @@ def run_round(
     tool: str = "aggregate",
     env: dict[str, str] | None = None,
 ) -> Round:
+    probe_ms = machine_speed_probe()
     server.answers = {}
     stem = name if tool == "aggregate" else f"{tool}-{name}"
     stdout_path, stderr_path = logs / f"{stem}.stdout", logs / f"{stem}.stderr"
@@ -1060,11 +1063,30 @@ def run_round(
         peak_hwm_mb=sampler.peak_hwm_kb / 1024,
         peak_pss_mb=sampler.peak_pss_kb / 1024,
         largest_process_mb=sampler.largest_kb / 1024,
+        probe_ms=probe_ms,
         answers=dict(server.answers),
         exit_code=process.returncode,
         stdout=stdout_path.read_text(encoding="utf-8", errors="replace"),
         stderr=stderr_path.read_text(encoding="utf-8", errors="replace"),
     )
+
+
+def machine_speed_probe() -> float:
+    """Milliseconds of CPU a fixed loop of Python takes, the best of three.
+
+    A virtual machine's speed can change by half within minutes (seen here:
+    the same generation of feeds took 137 s and 253 s in one afternoon).
+    Rounds, or runs, whose probes differ ran on a different machine, in
+    effect: compare their times only after dividing by the probe.
+    """
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for n in range(200_000):
+            total += n * n % 7
+        best = min(best, time.process_time() - start)
+    return best * 1000
 
 
 def _machine_busy_seconds() -> float:
@@ -1161,20 +1183,8 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
         config = write_config(workdir, corpus, server, args.store)
         command = [str(aggregate), "--once", "-c", str(config)]
         print("running:", " ".join(command), flush=True)
-
-        # Documents are immutable and swapped in whole: keeping the mappings
-        # is enough to serve either state again, byte for byte.
-        original = dict(server.documents)
-        changed: dict[str, ServedDocument] = {}
-        rounds = []
-        for name in ROUNDS:
-            if name == "changed":
-                for feed in add_new_stories(corpus, args.seed):
-                    serve_and_save(feed, server, feeds_dir)
-                changed = dict(server.documents)
-            rounds.append(run_round(name, command, server, logs))
-            print(f"  {name}: {rounds[-1].wall:.1f} s", flush=True)
-
+        reader_command: list[str] = []
+        env = None
         if with_reader:
             urls = workdir / "reader-urls.txt"
             urls.write_text("".join(server.url(f.path) + "\n" for f in corpus.feeds))
@@ -1188,15 +1198,23 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> int:
             ]
             # requests honours proxy variables; the served feeds are local.
             env = {**os.environ, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
-            print("running:", " ".join(reader_command), flush=True)
-            server.documents = dict(original)
-            for name in ROUNDS:
-                if name == "changed":
-                    server.documents = dict(changed)
-                rounds.append(run_round(name, reader_command, server, logs, tool="reader", env=env))
-                print(f"  reader {name}: {rounds[-1].wall:.1f} s", flush=True)
+            print("and:", " ".join(reader_command), flush=True)
         elif reader_note:
             print(reader_note, flush=True)
+
+        # Each round of ours, then the same round of reader's over the same
+        # served bytes: the two of a pair minutes apart at most, as the
+        # machine's speed drifts (see machine_speed_probe).
+        rounds = []
+        for name in ROUNDS:
+            if name == "changed":
+                for feed in add_new_stories(corpus, args.seed):
+                    serve_and_save(feed, server, feeds_dir)
+            rounds.append(run_round(name, command, server, logs))
+            print(f"  {name}: {rounds[-1].wall:.1f} s", flush=True)
+            if with_reader:
+                rounds.append(run_round(name, reader_command, server, logs, tool="reader", env=env))
+                print(f"  reader {name}: {rounds[-1].wall:.1f} s", flush=True)
 
     print_table(rounds)
     if reader_note:
@@ -1232,7 +1250,8 @@ def print_table(rounds: Sequence[Round]) -> None:
     print()
     print(
         f"{'tool':<9} {'round':<8} {'wall s':>7} {'CPU s':>7} {'other s':>7} {'peak MB':>8} "
-        f"{'PSS MB':>7} {'proc MB':>8} {'200/304':>9} {'wall x':>7} {'CPU x':>6}  total line"
+        f"{'PSS MB':>7} {'proc MB':>8} {'probe':>6} {'200/304':>9} {'wall x':>7} {'CPU x':>6}  "
+        "total line"
     )
     for name in ROUNDS:
         for tool in ("aggregate", "reader"):
@@ -1247,7 +1266,7 @@ def print_table(rounds: Sequence[Round]) -> None:
             print(
                 f"{r.tool:<9} {r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.other_cpu:>7.1f} "
                 f"{r.peak_hwm_mb:>8.0f} {r.peak_pss_mb:>7.0f} {r.largest_process_mb:>8.0f} "
-                f"{answers:>9} {wall_x:>7} {cpu_x:>6}  {r.total_line}"
+                f"{r.probe_ms:>6.1f} {answers:>9} {wall_x:>7} {cpu_x:>6}  {r.total_line}"
             )
     print(
         "CPU s: user+sys of the round's process and every process below it (the larger of "
@@ -1259,6 +1278,8 @@ def print_table(rounds: Sequence[Round]) -> None:
         "PSS MB: largest sum of Pss over the same tree, sampled every second (shared pages "
         "split)\n"
         "proc MB: largest VmHWM of a single process of the tree\n"
+        "probe: ms of CPU a fixed loop took just before the round (machine_speed_probe): "
+        "times of rounds whose probes differ compare only divided by it\n"
         "200/304: the test server's answers during the round\n"
         "wall x, CPU x: aggregate's wall (CPU) time over reader's in the same round; reader "
         "fetches, parses and stores, but neither summarizes nor publishes"

@@ -103,7 +103,7 @@ def test_reader_rounds_at_tiny_size(tiny_run: tuple[int, str, Path]) -> None:
     exit_code, output, directory = tiny_run
     assert exit_code == 0, output
     assert "reader warm round: 5 not modified, 5 of 5 answered 304: ok" in output
-    # The same answers for both tools, round by round: the corpus was restored.
+    # The same answers for both tools, round by round: each pair saw the same bytes.
     assert (
         "server answers, aggregate vs reader: cold 5 200 vs 5 200, warm 5 304 vs 5 304, "
         "changed 1 200/4 304 vs 1 200/4 304: ok"
@@ -114,7 +114,7 @@ def test_reader_rounds_at_tiny_size(tiny_run: tuple[int, str, Path]) -> None:
         if line.startswith(("aggregate ", "reader ")):
             rows.setdefault(tuple(line.split()[:2]), line.split())
     for name in ("cold", "warm", "changed"):
-        wall_x, cpu_x = rows["aggregate", name][9:11]
+        wall_x, cpu_x = rows["aggregate", name][10:12]
         assert float(wall_x) > 0 and float(cpu_x) > 0
     assert "5 feeds, 0 failed; 27 new entries" in " ".join(rows["reader", "cold"])
     assert "3 new entries" in " ".join(rows["reader", "changed"])
@@ -138,6 +138,7 @@ def _round(tool: str, name: str, wall: float = 1.0, cpu: float = 1.0) -> object:
         peak_hwm_mb=1.0,
         peak_pss_mb=1.0,
         largest_process_mb=1.0,
+        probe_ms=5.0,
         answers=dict(ANSWERS[name]),
         exit_code=0,
         stdout=TOTAL,
@@ -189,7 +190,7 @@ def test_ratios_and_checks(capsys: pytest.CaptureFixture[str]) -> None:
     ]
     bench.print_table(rounds)
     table = [line.split() for line in capsys.readouterr().out.splitlines()]
-    ratios = {row[1]: row[9:11] for row in table if row[:1] == ["aggregate"]}
+    ratios = {row[1]: row[10:12] for row in table if row[:1] == ["aggregate"]}
     assert ratios == {"cold": ["3.00", "2.25"], "warm": ["2.00", "4.00"], "changed": ["1.00"] * 2}
     reader_warm = rounds[3]
     reader_warm.stdout = "3 feeds, 0 failed; 0 new entries, 0 modified; 0 updated, 3 not modified"
@@ -211,3 +212,12 @@ def test_three_rounds_at_tiny_size_on_postgresql(
     assert exit_code == 0, output.getvalue()
     assert "warm round: 0 parsed, 0 summarized, 5 of 5 answered 304: ok" in output.getvalue()
     assert not (tmp_path / "aggregator.db").exists()
+
+
+def test_the_speed_probe_measures_cpu_and_is_in_the_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert 0 < bench.machine_speed_probe() < 10_000
+    bench.print_table([_round("aggregate", "cold")])
+    header, row = capsys.readouterr().out.splitlines()[1:3]
+    assert header.split()[14] == "probe" and row.split()[8] == "5.0"
