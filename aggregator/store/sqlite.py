@@ -541,23 +541,8 @@ class SqliteStore:
         if _only_not_modified(intent):
             # Nearly every poll of a warm pass: one statement, atomic by itself,
             # so without the savepoint that was most of its cost.
-            assert intent.fetch_state is not None
-            state = intent.fetch_state
             with self._translated() if self._in_transaction else self.transaction():
-                self._db.execute(
-                    _NOT_MODIFIED,
-                    (
-                        state.etag,
-                        state.last_modified,
-                        state.content_hash,
-                        to_text(when),
-                        to_text(when),
-                        to_text(intent.next_due),
-                        intent.redirect_target,
-                        intent.redirect_count,
-                        name,
-                    ),
-                )
+                self._record_not_modified(intent)
             return
         with self.transaction():
             if intent.error is not None:
@@ -570,8 +555,7 @@ class SqliteStore:
                     intent.retry_after,
                 )
             elif intent.feed is None:
-                assert intent.fetch_state is not None
-                self._record_not_modified(name, when, intent.fetch_state)
+                self._record_not_modified(intent)
             else:
                 assert intent.fetch_state is not None
                 feed = intent.feed
@@ -582,6 +566,7 @@ class SqliteStore:
                 self._disable_source(name, intent.disable)
             if intent.move_to is not None:
                 self._move_source(name, intent.move_to)
+            # Last, after a disable's: its own next due time, as the intent says.
             self._record_schedule(
                 name, intent.next_due, intent.redirect_target, intent.redirect_count
             )
@@ -629,18 +614,25 @@ class SqliteStore:
             (name, digests.to_bytes()),
         )
 
-    def _record_not_modified(self, name: str, when: datetime, state: FetchState) -> None:
+    def _record_not_modified(self, intent: PollIntent) -> None:
+        """The new validators, the failures reset, and the schedule, in one statement."""
+        assert intent.fetch_state is not None
+        state, when = intent.fetch_state, to_text(intent.when)
         self._db.execute(
             "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_fetch = ?, "
-            "last_success = ?, last_error = NULL, consecutive_failures = 0, retry_after = NULL "
+            "last_success = ?, last_error = NULL, consecutive_failures = 0, retry_after = NULL, "
+            "next_due = ?, redirect_target = ?, redirect_count = ?, claimed_until = NULL "
             "WHERE name = ?",
             (
                 state.etag,
                 state.last_modified,
                 state.content_hash,
-                to_text(when),
-                to_text(when),
-                name,
+                when,
+                when,
+                to_text(intent.next_due),
+                intent.redirect_target,
+                intent.redirect_count,
+                intent.source,
             ),
         )
 
@@ -1286,13 +1278,6 @@ def _only_not_modified(intent: PollIntent) -> bool:
         and intent.move_to is None
     )
 
-
-# What _record_not_modified and _record_schedule write, in one statement.
-_NOT_MODIFIED = (
-    "UPDATE sources SET etag = ?, last_modified = ?, content_hash = ?, last_fetch = ?, "
-    "last_success = ?, last_error = NULL, consecutive_failures = 0, retry_after = NULL, "
-    "next_due = ?, redirect_target = ?, redirect_count = ?, claimed_until = NULL WHERE name = ?"
-)
 
 _PRESENT_BANDS = (
     "SELECT value FROM json_each(?) WHERE "
