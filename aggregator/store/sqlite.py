@@ -1279,10 +1279,9 @@ def _only_not_modified(intent: PollIntent) -> bool:
     )
 
 
-_PRESENT_BANDS = (
-    "SELECT value FROM json_each(?) WHERE "
-    "EXISTS (SELECT 1 FROM dedup_bands_recent WHERE band = value) "
-    "OR EXISTS (SELECT 1 FROM dedup_bands WHERE band = value)"
+# The recent table first: it is in the page cache, the main one mostly not.
+_PRESENT_BANDS = "SELECT value FROM json_each(?) WHERE " + " OR ".join(
+    f"EXISTS (SELECT 1 FROM {table} WHERE band = value)" for table in reversed(_BAND_TABLES)
 )
 
 
