@@ -293,7 +293,7 @@ class MergeDecider:
         selected = self.found.selected.get(key)
         if held or selected is None:
             hits = self._hits(self.found.hits.get(key, ()), at, held)
-            selected = near.select_candidates(hits, CANDIDATES)
+            selected = near.select_candidates(hits, CANDIDATES, template=BAND_HITS_LIMIT)
         pool = []
         items = {}
         # In id order, as the store lists candidates: the first of equal matches wins.

@@ -24,7 +24,7 @@ from ..config import DedupConfig
 from ..errors import ProcessingError
 from ..models import ParsedItem
 from ..store.base import Store
-from ..store.index import BandQuery
+from ..store.index import BAND_HITS_LIMIT, BandQuery
 from ..store.items import PENDING, CopyForMerge
 from . import near
 from .copies import CopyFacts, PreparedCopy
@@ -254,7 +254,9 @@ def look_up(
         queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
     hits = store.band_hits(queries, tracked_copies) if queries else []
     selected = {
-        copy.entry_key: near.select_candidates([(hit.band, hit.copy_ids) for hit in found], None)
+        copy.entry_key: near.select_candidates(
+            [(hit.band, hit.copy_ids) for hit in found], None, template=BAND_HITS_LIMIT
+        )
         for copy, found in zip(similar, hits, strict=True)
     }
     # The stored copies the decisions may select: for a copy that shares a

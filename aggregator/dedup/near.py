@@ -93,7 +93,9 @@ HEAD_WORDS = 24
 #
 # A single anchor or lead band is weak evidence (a briefing's template, a
 # wire's house style share some), so a candidate needs two of them, a body
-# band or the title (see :func:`select_candidates`).  The decision then
+# band or the title (see :func:`select_candidates`), and one that the index
+# answers with as many copies as it gives at most counts as none: a phrase
+# that many copies in a few days share is a template's.  The decision then
 # looks at all the evidence; the index only says whom to compare with.
 SIGNATURE = 64  # MinHash values of the text: its similarity to within about 0.06
 LEAD_BANDS, LEAD_ROWS = 8, 3
@@ -703,7 +705,9 @@ def band_keys_of(features: Sequence[Features]) -> list[list[int]]:
     return all_keys
 
 
-def select_candidates(hits: Iterable[tuple[int, Iterable[int]]], limit: int | None) -> list[int]:
+def select_candidates(
+    hits: Iterable[tuple[int, Sequence[int]]], limit: int | None, *, template: int
+) -> list[int]:
     """The stored copies worth comparing, from index hits: (band key, the ids
     of the copies under it).
 
@@ -712,6 +716,10 @@ def select_candidates(hits: Iterable[tuple[int, Iterable[int]]], limit: int | No
     five words may recur.  So a copy needs two of those, or a band of the
     whole text (four MinHash values of it agreeing: texts alike throughout),
     or the same title words; a copy of the story usually shares many keys.
+    A weak key under ``template`` copies or more (the index's most, so it
+    holds at least as many) is no evidence at all: a template's, shared by
+    any copy of that briefing or series.  The copies under it still count
+    by their other keys.
     Those sharing the most come first (the lowest id first among equals), at
     most ``limit`` (None: all).
     """
@@ -723,7 +731,8 @@ def select_candidates(hits: Iterable[tuple[int, Iterable[int]]], limit: int | No
     for key, copy_ids in hits:
         family = key >> _FAMILY_SHIFT
         if family in (LEAD, ANCHOR):
-            weak += copy_ids
+            if len(copy_ids) < template:
+                weak += copy_ids
         else:
             other += copy_ids
             if family in (BODY, TITLE):

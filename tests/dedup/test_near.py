@@ -174,7 +174,7 @@ def test_an_edited_start_keeps_the_texts_keys_and_anchors() -> None:
         shared = [key for key in copy.band_keys() if key in original.band_keys()]
         families = [key >> 44 for key in shared]
         assert families.count(near.LEAD) < 2 and near.TITLE not in families
-        assert near.select_candidates([(key, [1]) for key in shared], 16) == [1]
+        assert near.select_candidates([(key, [1]) for key in shared], 16, template=64) == [1]
 
 
 def test_select_candidates_needs_two_weak_keys_or_a_strong_one() -> None:
@@ -192,9 +192,28 @@ def test_select_candidates_needs_two_weak_keys_or_a_strong_one() -> None:
     by_band: dict[int, list[int]] = {}
     for band, copy_id in hits:
         by_band.setdefault(band, []).append(copy_id)
-    assert near.select_candidates(by_band.items(), limit=10) == [5, 2, 7, 8, 9]
-    assert near.select_candidates(by_band.items(), limit=1) == [5]
-    assert near.select_candidates(by_band.items(), limit=None) == [5, 2, 7, 8, 9]
+    assert near.select_candidates(by_band.items(), limit=10, template=64) == [5, 2, 7, 8, 9]
+    assert near.select_candidates(by_band.items(), limit=1, template=64) == [5]
+    assert near.select_candidates(by_band.items(), limit=None, template=64) == [5, 2, 7, 8, 9]
+
+
+def test_a_weak_key_under_as_many_copies_as_the_index_gives_is_no_evidence() -> None:
+    lead = near.LEAD << 44
+    anchor = near.ANCHOR << 44
+    title = near.TITLE << 44
+    body = near.BODY << 44
+    series = list(range(300, 308))
+    hits = [
+        (anchor | 1, list(range(100, 108))),  # a briefing's phrase, as many as the index gives
+        (lead | 1, [100, 101, 200]),
+        (anchor | 2, [200]),
+        (title | 1, [101]),
+        (body | 1, series),  # a band of the whole text counts however many share it
+    ]
+    # 100: the template and one lead band, one weak key; 200: two; 101: the title.
+    assert near.select_candidates(hits, None, template=8) == [101, 200, *series]
+    # Under a higher limit the phrase is evidence: 100 has two weak keys.
+    assert near.select_candidates(hits, None, template=9) == [101, 100, 200, *series]
 
 
 def test_a_follow_up_holding_the_whole_story_under_a_new_lead_is_not_a_copy() -> None:
