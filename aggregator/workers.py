@@ -38,11 +38,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 # First in the fork server's preload, so that it holds before the slow imports.
 _GUARD = "aggregator.fork_server_guard"
@@ -138,13 +140,12 @@ class Workers:
         if pool is None:
             # Imported here: a pass in which nothing changed starts no pool.
             import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
 
             context = multiprocessing.get_context("forkserver")
             # Takes effect when the fork server starts, which is now unless
             # an earlier pool of this process started it.  Both pools share it.
             context.set_forkserver_preload([_GUARD, *self.preload])
-            pool = ProcessPoolExecutor(
+            pool = _stoppable_pool(
                 max_workers=1 if large else self.processes,
                 mp_context=context,
                 initializer=_ignore_interrupts if large else _start_pool_worker,
@@ -168,17 +169,93 @@ class Workers:
         """Stop the pools now: the jobs they are running are abandoned, their
         futures fail.  A later :meth:`map` starts new pools."""
         for pool in self._take_pools():
-            # No public way to stop a running job before Python 3.14's
-            # terminate_workers(); the pool's manager thread sees them die,
-            # fails what they were running and joins them.
-            for process in list((pool._processes or {}).values()):
-                process.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
+            _terminate(pool)
 
     def _take_pools(self) -> list[ProcessPoolExecutor]:
         pools = [pool for pool in (self._pool, self._large_pool) if pool is not None]
         self._pool = self._large_pool = None
         return pools
+
+
+def _stoppable_pool(
+    *,
+    max_workers: int,
+    mp_context: BaseContext,
+    initializer: Callable[[], None],
+    max_tasks_per_child: int | None,
+) -> ProcessPoolExecutor:
+    import contextlib
+    from concurrent.futures import InvalidStateError, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool, _ExecutorManagerThread
+
+    class ManagerThread(_ExecutorManagerThread):
+        def terminate_broken(self, cause: str) -> None:
+            # Python 3.11 fails every job of a broken pool, a cancelled one
+            # too, which raises InvalidStateError and ends this thread before
+            # it closes the pool's job queue: the interpreter's exit then
+            # waits for good for that queue's feeder, stuck writing a job no
+            # worker will read (gh-107219, fixed in 3.12).  A job whose
+            # caller was cancelled (the daemon's stop) is one of them.
+            broken = BrokenProcessPool("a worker process ended abruptly")
+            for item in self.pending_work_items.values():
+                with contextlib.suppress(InvalidStateError):
+                    item.future.set_exception(broken)
+            self.pending_work_items.clear()
+            super().terminate_broken(cause)
+
+    class StoppablePool(ProcessPoolExecutor):
+        """A pool that :func:`_terminate` can stop while its workers run."""
+
+        def _adjust_process_count(self) -> None:
+            # The pool's manager thread replaces a worker that ended (the
+            # large pool's, after every job) by this, holding the shutdown
+            # lock.  Once stopping, no new worker: it would be left out of
+            # what _terminate() stops, and could not be started without
+            # the result pipe's end that _terminate() closes.
+            if not self._shutdown_thread:
+                super()._adjust_process_count()
+
+        def _start_executor_manager_thread(self) -> None:
+            super()._start_executor_manager_thread()
+            thread: object = self._executor_manager_thread
+            if sys.version_info < (3, 12) and type(thread) is _ExecutorManagerThread:
+                thread.__class__ = ManagerThread
+
+    return StoppablePool(
+        max_workers=max_workers,
+        mp_context=mp_context,
+        initializer=initializer,
+        max_tasks_per_child=max_tasks_per_child,
+    )
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool``'s workers now and shut it down; what they run is abandoned.
+
+    There is no public way to stop a running job before Python 3.14's
+    ``terminate_workers()``, and killing the workers alone leaves a knot: a
+    worker killed while it was sending a result leaves the pool's manager thread
+    blocked for good reading the rest of it, because this process holds
+    the result pipe's write end too, so the read never sees an end of file;
+    ``shutdown(wait=True)`` then waits for that thread for good (as does the
+    interpreter's exit).  Once the workers are dead, this process's write end
+    is the last one, and closing it ends that read: the manager thread finds
+    the pool broken, fails its futures and ends."""
+    with pool._shutdown_lock:
+        # No worker is added once this is set (see _stoppable_pool).
+        pool._shutdown_thread = True
+        processes = list((pool._processes or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    results = pool._result_queue
+    if results is not None:
+        results._writer.close()  # type: ignore[attr-defined]
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _chunks(indexes: list[int], weights: list[int], processes: int) -> list[list[int]]:

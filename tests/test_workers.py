@@ -6,6 +6,7 @@ import asyncio
 import fcntl
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -89,6 +90,133 @@ def test_terminate_abandons_running_jobs_at_once(tmp_path: Path) -> None:
     seconds, results = asyncio.run(scenario())
     assert seconds < 5
     assert results == [1, 2]
+
+
+def send_half_a_result(marker: Path) -> None:
+    """A job for the pool that leaves what a worker killed while sending a
+    large result leaves: the start of a message on the pool's result pipe
+    (its length, and a little of it), the rest never sent."""
+    frame = sys._getframe()
+    # The pool's worker loop holds the result queue (CPython's
+    # concurrent.futures.process._process_worker).
+    while frame.f_back is not None and "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    writer = frame.f_locals["result_queue"]._writer
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 1000)
+    marker.touch()
+    time.sleep(60)
+
+
+# Stops a pool whose worker sent half a result, in a process of its own, so
+# that a stop that hangs fails the test (by its timeout) instead of the run.
+HALF_SENT_RESULT = """
+import asyncio, sys, time
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from aggregator.workers import LARGE_JOB_BYTES, Workers
+from tests.test_workers import send_half_a_result
+
+marker, large = Path(sys.argv[1]), sys.argv[2] == "large"
+
+async def scenario():
+    workers = Workers(processes=1)
+    weigh = (lambda _: LARGE_JOB_BYTES) if large else None
+    running = asyncio.ensure_future(
+        workers.map(send_half_a_result, [marker], heavy=True, weigh=weigh)
+    )
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert marker.exists(), "the job did not start"
+    started = time.monotonic()
+    workers.terminate()
+    print(time.monotonic() - started)
+    try:
+        await running
+    except BrokenProcessPool:
+        print("broken")
+    print(await workers.map(abs, [-1, -2], heavy=True, weigh=weigh))
+
+asyncio.run(scenario())
+"""
+
+
+@pytest.mark.parametrize("pool", ["small", "large"])
+def test_terminate_does_not_hang_on_a_result_cut_off_by_the_stop(tmp_path: Path, pool: str) -> None:
+    # A worker stopped in the middle of sending its result (the daemon's
+    # stop during a large feed's parse) once left terminate() waiting for
+    # the rest of it for good.
+    done = subprocess.run(
+        [sys.executable, "-c", HALF_SENT_RESULT, str(tmp_path / "started"), pool],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    seconds, broken, again = done.stdout.split("\n")[:3]
+    assert float(seconds) < 5
+    assert broken == "broken"  # the cut-off job failed, as an abandoned one does
+    assert again == "[1, 2]"  # and a pool is started afresh for the next jobs
+    assert "Traceback" not in done.stderr, done.stderr
+
+
+def sleep_with_ballast(job: tuple[Path, bytes]) -> None:
+    """A job for the pool with a large input: says it runs, then takes a minute."""
+    job[0].touch()
+    time.sleep(60)
+
+
+# A caller cancelled, then the pool stopped (the daemon's stop after its
+# grace), in a process of its own: a stop that leaves the interpreter's
+# exit waiting fails the test by its timeout instead of the run.
+CANCELLED_THEN_STOPPED = """
+import asyncio, sys, time
+from pathlib import Path
+from aggregator.workers import Workers
+from tests.test_workers import sleep_with_ballast
+
+marker = Path(sys.argv[1])
+
+async def scenario():
+    # One worker: the first job runs; the second waits in the pool's job
+    # queue, half written into its pipe (it is larger than the pipe holds);
+    # the rest wait their turn and are cancelled with their caller.
+    workers = Workers(processes=1)
+    jobs = [(marker, bytes(500_000))] * 4
+    running = asyncio.ensure_future(workers.map(sleep_with_ballast, jobs, heavy=True))
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert marker.exists(), "the job did not start"
+    running.cancel()
+    try:
+        await running
+    except asyncio.CancelledError:
+        print("cancelled")
+    started = time.monotonic()
+    workers.terminate()
+    print(time.monotonic() - started)
+
+asyncio.run(scenario())
+"""
+
+
+def test_a_stop_after_its_caller_was_cancelled_lets_the_process_exit(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", CANCELLED_THEN_STOPPED, str(tmp_path / "started")],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    cancelled, seconds = done.stdout.split("\n")[:2]
+    assert cancelled == "cancelled"
+    assert float(seconds) < 5
+    assert time.monotonic() - started < 30  # the exit did not wait for the jobs' minute
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 # -- large jobs: each in a process of its own, one at a time ------------------

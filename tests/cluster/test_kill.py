@@ -141,6 +141,7 @@ def test_killed_workers_lose_nothing(
 
         # The first worker killed while it polls, the second while it holds
         # any job (a poll, or publishing and summarizing).
+        held = 0  # jobs the killed workers held when they died
         for victim in (0, 1):
             wait(
                 lambda v=victim: any(w == ids[v] for w, _task in queue.doing()),
@@ -149,6 +150,8 @@ def test_killed_workers_lose_nothing(
             )
             os.killpg(workers[victim].pid, signal.SIGKILL)
             workers[victim].wait(10)
+            # A short job may have ended between the look and the kill.
+            held += sum(1 for w, _task in queue.doing() if w == ids[victim])
         workers.append(start_worker(config, logs[3]))
 
         wait(lambda: queue.polled() == FEEDS, 90, "every feed polled")
@@ -160,7 +163,8 @@ def test_killed_workers_lose_nothing(
         codes = [worker.wait(30) for worker in workers]
     assert codes[2:] == [0, 0], [log.read_text()[-2000:] for log in logs]
     retried = sum(log.read_text().count("retrying job") for log in logs)
-    assert retried >= 2, "the killed workers' jobs were not retried"
+    assert held >= 1
+    assert retried >= held, "the killed workers' jobs were not retried"
     assert queue.unfinished() == []
 
     single = write_config(
