@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .config import Config, SourceConfig
-from .dedup.templates import TemplateKeys
 from .fetch.fetcher import Fetcher, SourceFetcher
 from .fulltext.stage import FullTextStage
 from .ingest import WORKER_MODULES
@@ -135,12 +134,10 @@ class Pipeline:
         report = PassReport()
         names = [s.name for s in sources]
         states = StatesInOrder(self.store, names)
-        # Of this pass only: what expires items (publishing) runs after it.
-        templates = TemplateKeys()
         async with aclosing(self._ingester.batches(sources, states, now)) as batches:
             async for batch, fetched, ingested in batches:
                 report.parsed += len(ingested)
-                stored = self._storer.store_batch(batch, states, fetched, ingested, now, templates)
+                stored = self._storer.store_batch(batch, states, fetched, ingested, now)
                 for source, result in zip(batch, stored, strict=True):
                     report.add(result)
                     if progress is not None:

@@ -32,7 +32,6 @@ from .schedule import Timing
 from .store import Store
 
 if TYPE_CHECKING:
-    from .dedup.templates import TemplateKeys
     from .ingest import Ingested
 
 log = logging.getLogger(__name__)
@@ -55,13 +54,9 @@ class PollStorer:
         fetched: Sequence[PollOutcome],
         ingested: dict[str, Ingested | SourceError],
         now: datetime,
-        templates: TemplateKeys | None = None,
     ) -> list[SourceResult]:
         """Store a batch's polls in one transaction; each source's result, in
         order, its log lines written once the batch is stored.
-
-        ``templates``: the template keys the pass has met (see
-        :mod:`.dedup.templates`), forgotten whenever writes are undone.
 
         One commit per batch: a commit is most of the cost of storing a source
         that did not change, and a crash loses at most this batch, which the
@@ -87,13 +82,13 @@ class PollStorer:
                     elif isolated:
                         done.append(
                             self._store_isolated(
-                                source, state, outcome, ingested.get(source.name), now, templates
+                                source, state, outcome, ingested.get(source.name), now
                             )
                         )
                     else:
                         done.append(
                             self._store_source(
-                                source, state, outcome, ingested.get(source.name), now, templates
+                                source, state, outcome, ingested.get(source.name), now
                             )
                         )
             return done
@@ -101,11 +96,9 @@ class PollStorer:
         try:
             with _cycle_collector_paused():
                 stored = store_all(isolated=False)
-        except BaseException as exc:
-            if templates is not None:
-                templates.forget()  # the batch's copies are undone
-            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
-                raise
+        except StoreError:
+            raise
+        except Exception as exc:
             log.debug(
                 "a source's bug stopped its batch; storing it again source by source: %r", exc
             )
@@ -123,18 +116,15 @@ class PollStorer:
         fetched: Fetched | SourceError,
         ingested: Ingested | SourceError | None,
         now: datetime,
-        templates: TemplateKeys | None,
     ) -> tuple[SourceResult, PollIntent | None]:
         """Store one source's poll in a savepoint of its batch; a bug in doing
         so undoes only this source's writes and is recorded as its error."""
         try:
             with self.store.transaction():
-                return self._store_source(source, stored, fetched, ingested, now, templates)
-        except BaseException as exc:
-            if templates is not None:
-                templates.forget()  # this source's copies are undone
-            if isinstance(exc, StoreError) or not isinstance(exc, Exception):
-                raise
+                return self._store_source(source, stored, fetched, ingested, now)
+        except StoreError:
+            raise
+        except Exception as exc:
             error = (
                 exc
                 if isinstance(exc, ProcessingError)
@@ -161,7 +151,6 @@ class PollStorer:
         fetched: Fetched | SourceError,
         ingested: Ingested | SourceError | None,
         now: datetime,
-        templates: TemplateKeys | None = None,
     ) -> tuple[SourceResult, PollIntent]:
         """Decide what the poll means (:func:`.decide.decide_poll`), store the
         entries it read, then the intent (in the caller's transaction)."""
@@ -187,7 +176,7 @@ class PollStorer:
         )
         if intent.feed is not None:
             assert ingested is not None and not isinstance(ingested, SourceError)
-            self._store_items(source, ingested, result, now, templates)
+            self._store_items(source, ingested, result, now)
             if result.changed or intent.feed_changed:
                 self.store.bump_generation()
             self.store.save_entry_digests(source.name, intent.feed.digests)
@@ -195,12 +184,7 @@ class PollStorer:
         return result, intent
 
     def _store_items(
-        self,
-        source: SourceConfig,
-        ingested: Ingested,
-        result: SourceResult,
-        now: datetime,
-        templates: TemplateKeys | None,
+        self, source: SourceConfig, ingested: Ingested, result: SourceResult, now: datetime
     ) -> None:
         """The copies through the dedup stage: new, merged, updated or unchanged.
 
@@ -214,13 +198,7 @@ class PollStorer:
         result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
         result.filtered = ingested.filtered
         merged = merge_copies(
-            self.store,
-            source.name,
-            source.section,
-            ingested.copies,
-            now,
-            self.config.dedup,
-            templates,
+            self.store, source.name, source.section, ingested.copies, now, self.config.dedup
         )
         for outcome, _item_id in merged:
             if outcome is Outcome.NEW:

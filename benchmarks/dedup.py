@@ -59,7 +59,6 @@ from aggregator.config import DedupConfig
 from aggregator.dedup import merge
 from aggregator.dedup.decide import MergeDecider
 from aggregator.dedup.merge import Outcome, merge_item
-from aggregator.dedup.templates import TemplateKeys
 from aggregator.models import ParsedItem
 from aggregator.parse.normalize import plain_text
 from aggregator.store.sqlite import SqliteStore
@@ -193,15 +192,10 @@ class NearTimer:
 
 
 def run(
-    items: Sequence[dedup_corpus.Item],
-    store: SqliteStore,
-    settings: DedupConfig,
-    measure: int,
-    templates: TemplateKeys | None = None,
+    items: Sequence[dedup_corpus.Item], store: SqliteStore, settings: DedupConfig, measure: int
 ) -> tuple[list[int], tuple[float, float, float], collections.Counter[str]]:
     """Merge every item in order: the item id of each, (wall, CPU, CPU of the
-    near-duplicate work) seconds per measured item, and the outcomes.
-    ``templates``: kept over the whole run, as a pass keeps them."""
+    near-duplicate work) seconds per measured item, and the outcomes."""
     prepared = [(item, parsed(item), plain_text(item.html)) for item in items]
     timer = NearTimer(store)
     ids: list[int] = []
@@ -216,7 +210,7 @@ def run(
             for item, entry, text in batch:
                 when = item.published + timedelta(minutes=5)
                 outcome, item_id = merge_item(
-                    store, item.source, "News", entry, text, when, settings, templates
+                    store, item.source, "News", entry, text, when, settings
                 )
                 ids.append(item_id)
                 outcomes[outcome] += 1
@@ -370,14 +364,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--http", action="store_true", help="through aggregate --once and feed.atom instead"
     )
-    parser.add_argument(
-        "--no-templates",
-        action="store_true",
-        help="read template keys at every look-up, as before a pass remembered them",
-    )
-    parser.add_argument(
-        "--ids", type=Path, help="write each item's item id to this file, one per line"
-    )
     return parser.parse_args(argv)
 
 
@@ -422,14 +408,11 @@ def one_seed(args: argparse.Namespace, seed: int, settings: DedupConfig) -> dict
         store = SqliteStore(path)
         try:
             began = time.perf_counter()
-            templates = None if args.no_templates else TemplateKeys()
-            ids, per_item, outcomes = run(items, store, settings, args.measure, templates)
+            ids, per_item, outcomes = run(items, store, settings, args.measure)
             total = time.perf_counter() - began
         finally:
             store.close()
         size = path.stat().st_size
-    if args.ids:
-        args.ids.write_text("".join(f"{item_id}\n" for item_id in ids))
     scores = pairwise([item.story for item in items], ids)
     measured = min(args.measure, len(items))
     print(

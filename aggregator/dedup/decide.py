@@ -105,10 +105,6 @@ class ForMerge:
     # copies', the tracked ones'): the only ones under which a decision can
     # meet an entry of the batch.  None: any band may be.
     shared_bands: frozenset[int] | None = None
-    # By entry key: the copy's bands the look-up left out as a template's
-    # (.templates): the decisions leave them out too, as the index would
-    # have answered them with as many copies as it gives, which select no one.
-    templates: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 def copy_date(copy: PreparedCopy, when: datetime) -> datetime:
@@ -294,9 +290,6 @@ class MergeDecider:
         """(item id, copy id, similarity) of the stored copy this one (dated
         ``at``, with index keys ``bands``) is a copy of."""
         held = [band for band in self._indexed_bands(bands) if self._by_band.get(band)]
-        template = self.found.templates.get(key)
-        if template and held:
-            held = [band for band in held if band not in template]
         selected = self.found.selected.get(key)
         if held or selected is None:
             hits = self._hits(self.found.hits.get(key, ()), at, held)

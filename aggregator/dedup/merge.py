@@ -37,7 +37,6 @@ from .keys import (
     lock_key,
     normalized_words,
 )
-from .templates import TemplateKeys
 
 __all__ = [
     "CopyFacts",
@@ -155,7 +154,6 @@ def merge_copies(
     copies: Sequence[PreparedCopy],
     when: datetime,
     settings: DedupConfig | None = None,
-    templates: TemplateKeys | None = None,
 ) -> list[tuple[Outcome, int]]:
     """Store ``source``'s prepared entries, in order; what each was and its item id.
 
@@ -163,10 +161,7 @@ def merge_copies(
     the number of copies.  Run inside the caller's transaction, which holds
     the copies' merge locks (see :func:`look_up`) until it ends: commit it
     before storing another source's.  An entry key seen twice starts a new
-    round, so that the second sees the first stored.  ``templates``: the
-    template keys met so far in the pass (see :mod:`.templates`), which the
-    look-ups read no more and add to; the caller forgets them if it undoes
-    what this stored.
+    round, so that the second sees the first stored.
     """
     settings = settings or DedupConfig()
     merged: list[tuple[Outcome, int]] = []
@@ -179,7 +174,7 @@ def merge_copies(
         with_facts = [copy for copy in copies if copy.facts is not None]
         store.lock_for_merge(_merge_lock_keys(with_facts, list(stored.values())))
     for run in runs:
-        ready, found = look_up(store, source, run, when, settings, templates)
+        ready, found = look_up(store, source, run, when, settings)
         decider = MergeDecider(source, section, found, when, settings)
         decided = []
         for copy in ready:
@@ -202,7 +197,6 @@ def look_up(
     copies: Sequence[PreparedCopy],
     when: datetime,
     settings: DedupConfig,
-    templates: TemplateKeys | None = None,
 ) -> tuple[list[PreparedCopy], ForMerge]:
     """The copies, each with its facts if it may need them, and what the store
     knows that deciding them needs: the source's stored copies under their
@@ -220,10 +214,6 @@ def look_up(
     two workers storing copies of one story at the same moment take turns,
     and the second finds the first's item.  The source's own stored copies
     need no lock: one source is stored by one poll at a time.
-
-    The keys ``templates`` knows as a template's within a copy's window are
-    not read (the decisions are told to leave them out too), and those the
-    answers show to be one are added to it.
     """
     stored = store.copies_for_merge(source, [copy.entry_key for copy in copies])
     ready, new, touched = [], [], []
@@ -258,28 +248,11 @@ def look_up(
     # A copy whose text a stored item has is merged by URL or by text,
     # whatever the batch does: it needs no near-duplicate look-up.
     similar = [copy for copy in new if copy.facts and copy.facts.fingerprint not in by_fingerprint]
-    if templates is not None and tracked_copies:
-        # The batch rewrites these copies' index entries: a template's
-        # count may fall.  What the answers below show holds again (they
-        # leave these copies out).
-        templates.forget()
     queries = []
-    left_out: dict[str, frozenset[int]] = {}
     for copy in similar:
         assert copy.facts is not None
-        start, end = window(copy_date(copy, when), settings)
-        bands = copy.facts.bands
-        if templates:
-            low, high = int(start.timestamp()), int(end.timestamp())
-            template = frozenset(band for band in bands if templates.known(band, low, high))
-            if template:
-                left_out[copy.entry_key] = template
-                bands = tuple(band for band in bands if band not in template)
-        queries.append(BandQuery(bands, start, end))
+        queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
     hits = store.band_hits(queries, tracked_copies) if queries else []
-    if templates is not None:
-        for found in hits:
-            templates.learn(hit for hit in found if near.is_weak_key(hit.band))
     selected = {
         copy.entry_key: near.select_candidates(
             [(hit.band, hit.copy_ids) for hit in found], None, template=BAND_HITS_LIMIT
@@ -324,7 +297,6 @@ def look_up(
         shown=shown,
         selected=selected,
         shared_bands=frozenset(shared),
-        templates=left_out,
     )
 
 
@@ -336,17 +308,13 @@ def merge_item(
     body_text: str,
     when: datetime,
     settings: DedupConfig | None = None,
-    templates: TemplateKeys | None = None,
 ) -> tuple[Outcome, int]:
     """Store one parsed entry of ``source``; return what it was and its item id.
 
-    ``body_text`` is the entry's plain text, for the fingerprint and features;
-    ``templates`` as for :func:`merge_copies`.
+    ``body_text`` is the entry's plain text, for the fingerprint and features.
     """
     prepared = PreparedCopy(item, entry_key(item), content_hash(item), copy_facts(item, body_text))
-    ((outcome, item_id),) = merge_copies(
-        store, source, section, [prepared], when, settings, templates
-    )
+    ((outcome, item_id),) = merge_copies(store, source, section, [prepared], when, settings)
     return outcome, item_id
 
 

@@ -705,12 +705,6 @@ def band_keys_of(features: Sequence[Features]) -> list[list[int]]:
     return all_keys
 
 
-def is_weak_key(key: int) -> bool:
-    """Whether an index key is a lead band or an anchor: weak evidence (see
-    :func:`select_candidates`)."""
-    return key >> _FAMILY_SHIFT in (LEAD, ANCHOR)
-
-
 def select_candidates(
     hits: Iterable[tuple[int, Sequence[int]]], limit: int | None, *, template: int
 ) -> list[int]:
