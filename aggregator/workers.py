@@ -184,6 +184,9 @@ def _stoppable_pool(
     initializer: Callable[[], None],
     max_tasks_per_child: int | None,
 ) -> ProcessPoolExecutor:
+    """A ProcessPoolExecutor that :func:`_terminate` can stop at any moment.
+    Its classes are made here, on the first pool: a pass in which nothing
+    changed imports no part of concurrent.futures' process pool."""
     import contextlib
     from concurrent.futures import InvalidStateError, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool, _ExecutorManagerThread
