@@ -92,6 +92,26 @@ def test_terminate_abandons_running_jobs_at_once(tmp_path: Path) -> None:
     assert results == [1, 2]
 
 
+async def job_started(marker: Path) -> None:
+    """Wait until a job of the scenarios below says it runs."""
+    deadline = time.monotonic() + 30
+    while not marker.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert marker.exists(), "the job did not start"
+
+
+def run_alone(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A scenario in a process of its own: a stop that hangs there fails the
+    test, by the timeout, instead of hanging the run."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def send_half_a_result(marker: Path) -> None:
     """A job for the pool that leaves what a worker killed while sending a
     large result leaves: the start of a message on the pool's result pipe
@@ -107,14 +127,13 @@ def send_half_a_result(marker: Path) -> None:
     time.sleep(60)
 
 
-# Stops a pool whose worker sent half a result, in a process of its own, so
-# that a stop that hangs fails the test (by its timeout) instead of the run.
+# Stops a pool whose worker sent half a result (see run_alone).
 HALF_SENT_RESULT = """
 import asyncio, sys, time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from aggregator.workers import LARGE_JOB_BYTES, Workers
-from tests.test_workers import send_half_a_result
+from tests.test_workers import job_started, send_half_a_result
 
 marker, large = Path(sys.argv[1]), sys.argv[2] == "large"
 
@@ -124,10 +143,7 @@ async def scenario():
     running = asyncio.ensure_future(
         workers.map(send_half_a_result, [marker], heavy=True, weigh=weigh)
     )
-    deadline = time.monotonic() + 30
-    while not marker.exists() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert marker.exists(), "the job did not start"
+    await job_started(marker)
     started = time.monotonic()
     workers.terminate()
     print(time.monotonic() - started)
@@ -146,13 +162,7 @@ def test_terminate_does_not_hang_on_a_result_cut_off_by_the_stop(tmp_path: Path,
     # A worker stopped in the middle of sending its result (the daemon's
     # stop during a large feed's parse) once left terminate() waiting for
     # the rest of it for good.
-    done = subprocess.run(
-        [sys.executable, "-c", HALF_SENT_RESULT, str(tmp_path / "started"), pool],
-        cwd=Path(__file__).parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_alone(HALF_SENT_RESULT, str(tmp_path / "started"), pool)
     assert done.returncode == 0, done.stderr
     seconds, broken, again = done.stdout.split("\n")[:3]
     assert float(seconds) < 5
@@ -168,13 +178,12 @@ def sleep_with_ballast(job: tuple[Path, bytes]) -> None:
 
 
 # A caller cancelled, then the pool stopped (the daemon's stop after its
-# grace), in a process of its own: a stop that leaves the interpreter's
-# exit waiting fails the test by its timeout instead of the run.
+# grace); see run_alone.
 CANCELLED_THEN_STOPPED = """
 import asyncio, sys, time
 from pathlib import Path
 from aggregator.workers import Workers
-from tests.test_workers import sleep_with_ballast
+from tests.test_workers import job_started, sleep_with_ballast
 
 marker = Path(sys.argv[1])
 
@@ -185,10 +194,7 @@ async def scenario():
     workers = Workers(processes=1)
     jobs = [(marker, bytes(500_000))] * 4
     running = asyncio.ensure_future(workers.map(sleep_with_ballast, jobs, heavy=True))
-    deadline = time.monotonic() + 30
-    while not marker.exists() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    assert marker.exists(), "the job did not start"
+    await job_started(marker)
     running.cancel()
     try:
         await running
@@ -204,13 +210,7 @@ asyncio.run(scenario())
 
 def test_a_stop_after_its_caller_was_cancelled_lets_the_process_exit(tmp_path: Path) -> None:
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", CANCELLED_THEN_STOPPED, str(tmp_path / "started")],
-        cwd=Path(__file__).parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_alone(CANCELLED_THEN_STOPPED, str(tmp_path / "started"))
     assert done.returncode == 0, done.stderr
     cancelled, seconds = done.stdout.split("\n")[:2]
     assert cancelled == "cancelled"
