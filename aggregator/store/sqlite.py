@@ -21,6 +21,7 @@ import os
 import re
 import sqlite3
 import struct
+import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
@@ -230,6 +231,8 @@ MAX_RECENT_BANDS = 393_216
 # SQLite's cache of prepared statements holds only so many sizes.
 _ARMS_STEP = 10
 _T = TypeVar("_T")
+# Seconds between two checkpoints of the thread that makes them (Checkpoints).
+CHECKPOINT_EVERY = 0.25
 
 _COPY_COLUMNS = (
     "c.id, c.source, c.entry_key, c.item_id, c.title, c.at, c.signature, c.bands, c.method, "
@@ -301,6 +304,70 @@ def why_unusable(path: Path, error: BaseException) -> str:
     return str(error)
 
 
+class Checkpoints:
+    """Copies committed pages from the write-ahead log into the database file
+    on a thread of its own, with a connection of its own.
+
+    SQLite copies them on the connection whose commit filled the log
+    (``wal_autocheckpoint``): in the thread that stores, and with two
+    flushes to disk.  Beyond some 100 MB of indexes, every batch changes
+    pages all over them, and that copy was a large share of a cold pass's
+    storing.  A PASSIVE checkpoint waits for no reader or writer, the
+    writer goes on appending meanwhile, and Python's sqlite3 lets other
+    threads run while SQLite works.  One at most every ``every`` seconds:
+    each one flushes the database file, and pages changed again and again
+    are copied once for many commits.  The writer's own checkpoint stays the
+    backstop when the log outgrows its limit.
+    """
+
+    def __init__(self, path: Path, *, every: float | None = None):
+        self.path = path
+        self.every = CHECKPOINT_EVERY if every is None else every
+        # Set after each checkpoint, for whoever waits for one (tests do).
+        self.copied = threading.Event()
+        self._wanted = threading.Event()
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def after_commit(self) -> None:
+        """The log has grown: copy it soon.  The thread starts on the first commit."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name=f"checkpoints of {self.path.name}", daemon=True
+            )
+            self._thread.start()
+        self._wanted.set()
+
+    def close(self) -> None:
+        """Stop, once the checkpoint under way (if any) is done."""
+        if self._thread is not None:
+            self._closing.set()
+            self._wanted.set()
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error:
+            return  # the writer's own checkpoints go on
+        try:
+            while True:
+                self._wanted.wait()
+                if self._closing.is_set():
+                    return
+                self._wanted.clear()
+                # Busy (another checkpoint under way) or failing: the next
+                # commit asks again, and the writer's backstop remains.
+                with suppress(sqlite3.Error):
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self.copied.set()
+                if self._closing.wait(self.every):
+                    return
+        finally:
+            db.close()
+
+
 class SqliteStore:
     """The :class:`~aggregator.store.base.Store` over one SQLite file."""
 
@@ -315,7 +382,9 @@ class SqliteStore:
             self._db.execute("PRAGMA foreign_keys=ON")
             # Each item writes a few random pages of indexes (most of them the
             # near-duplicate index): a cache and fewer, larger checkpoints keep
-            # a pass from reading and rewriting them again.  Not a larger
+            # a pass from reading and rewriting them again.  Checkpoints are
+            # made beside this connection (Checkpoints); its own, when the log
+            # outgrows the limit, are the backstop.  Not a larger
             # cache: it is memory of this process, and pages it misses come
             # from the operating system's cache for a system call each.
             self._db.execute("PRAGMA cache_size=-16384")  # KiB
@@ -330,6 +399,7 @@ class SqliteStore:
                 f"cannot create the database {self.path}: {why_unusable(self.path, exc)}"
             ) from exc
         self._in_transaction = False
+        self._checkpoints = Checkpoints(self.path)
         # Rows in dedup_bands_recent, counted once they are first needed.
         # Other connections may add some unseen: it only says when to move them.
         self._recent_bands: int | None = None
@@ -404,6 +474,7 @@ class SqliteStore:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StoreError(f"{self.path}: cannot commit: {exc}") from exc
+            self._checkpoints.after_commit()
         finally:
             self._in_transaction = False
 
@@ -418,6 +489,7 @@ class SqliteStore:
             raise StoreError(f"{self.path}: {exc}") from exc
 
     def close(self) -> None:
+        self._checkpoints.close()
         self._db.close()
 
     # -- meta -----------------------------------------------------------------
