@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
+from .band_filter import BandFilter
 from .index import BAND_HITS_LIMIT, BandHits, BandQuery, Candidate, IndexedCopy
 from .items import (
     PENDING,
@@ -231,6 +232,11 @@ MAX_RECENT_BANDS = 393_216
 # SQLite's cache of prepared statements holds only so many sizes.
 _ARMS_STEP = 10
 _T = TypeVar("_T")
+# Bands probed by statement, as a share of the keys indexed, after which
+# reading every key into a filter (SqliteStore._current_band_filter) pays: a
+# key read costs some eighth of a probe.  A pass that adds a few copies to a
+# large index (a daemon's, a warm one) probes far fewer and reads none.
+BAND_FILTER_AFTER = 1 / 8
 # Seconds between two checkpoints of the thread that makes them (Checkpoints).
 CHECKPOINT_EVERY = 0.25
 
@@ -404,6 +410,13 @@ class SqliteStore:
         # Other connections may add some unseen: it only says when to move them.
         self._recent_bands: int | None = None
         self._move_bands_at = RECENT_BANDS
+        # The band keys of both tables in memory (see _band_filter), once
+        # reading them costs less than the look-ups they save; with the
+        # data_version it was read at, to drop it when another connection writes.
+        self._band_filter: BandFilter | None = None
+        self._band_filter_version: int | None = None
+        self._bands_probed = 0  # by a statement, while there was no filter
+        self._band_filter_after = BAND_FILTER_AFTER
 
     # -- housekeeping -------------------------------------------------------
 
@@ -890,6 +903,10 @@ class SqliteStore:
         self._db.executemany(
             "INSERT INTO dedup_bands_recent (band, at, copy_id) VALUES (?, ?, ?)", rows
         )
+        if self._band_filter is not None:
+            self._band_filter.add(band for band, _at, _copy_id in rows)
+            if self._band_filter.full:
+                self._band_filter = self._read_band_filter(2 * self._band_filter.keys)
         if self._recent_bands is None:
             (self._recent_bands,) = self._db.execute(
                 "SELECT COUNT(*) FROM dedup_bands_recent"
@@ -1058,12 +1075,18 @@ class SqliteStore:
         hits: list[list[BandHits]] = [[] for _ in queries]
         unless, left_out = _excluding("copy_id", excluding)
         keys = list(wanted)
-        if len(keys) > _ARMS:
-            # Most bands of a source's new copies are under no copy at all
-            # (a new story's): which are is one statement, a lookup each,
-            # about half what an arm costs; for a few copies, not worth it.
-            bands = json.dumps(list({band for band, _low, _high in keys}))
-            present = {band for (band,) in self._db.execute(_PRESENT_BANDS, (bands,))}
+        # Most bands of a source's new copies are under no copy at all (a
+        # new story's).  Which may be: the filter, else one statement, a
+        # look-up each, about half what an arm costs (for a few copies, not
+        # worth it).
+        held = self._current_band_filter() if keys else None
+        if held is not None:
+            present = held.holding({band for band, _low, _high in keys})
+            keys = [key for key in keys if key[0] in present]
+        elif len(keys) > _ARMS:
+            bands = list({band for band, _low, _high in keys})
+            self._bands_probed += len(bands)
+            present = {band for (band,) in self._db.execute(_PRESENT_BANDS, (json.dumps(bands),))}
             keys = [key for key in keys if key[0] in present]
         for start in range(0, len(keys), _ARMS):
             chunk = keys[start : start + _ARMS]
@@ -1092,6 +1115,34 @@ class SqliteStore:
                 for n in wanted[key]:
                     hits[n].append(hit)
         return hits
+
+    def _current_band_filter(self) -> BandFilter | None:
+        """The filter of the band keys indexed, read when it pays: once this
+        store has probed BAND_FILTER_AFTER as many bands by statement as the
+        index holds, at once for an empty index (a cold pass).  Dropped when
+        another connection has written since."""
+        (version,) = self._db.execute("PRAGMA data_version").fetchone()
+        if self._band_filter is not None and version == self._band_filter_version:
+            return self._band_filter
+        self._band_filter = None
+        (indexed,) = self._db.execute(
+            "SELECT (SELECT COUNT(*) FROM dedup_bands_recent) "
+            "+ COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
+            "WHERE key = 'dedup_bands_moved'), 0)"
+        ).fetchone()
+        if self._bands_probed < indexed * self._band_filter_after:
+            return None
+        self._band_filter = self._read_band_filter(indexed)
+        self._band_filter_version = version
+        self._bands_probed = 0
+        return self._band_filter
+
+    def _read_band_filter(self, keys: int) -> BandFilter:
+        """A filter of every band key of both tables, with room for ``keys``."""
+        held = BandFilter(keys)
+        for table in _BAND_TABLES:
+            held.add(band for (band,) in self._db.execute(f"SELECT band FROM {table}"))
+        return held
 
     def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
         rows = []

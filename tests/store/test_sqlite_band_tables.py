@@ -10,6 +10,7 @@ the other never within the test.  Every look-up must answer the same.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -44,57 +45,66 @@ def both_answers(stores: list[SqliteStore], rng: random.Random) -> list[object]:
     ]
 
 
+def random_rounds(stores: list[SqliteStore], rng: random.Random) -> Iterator[int]:
+    """Rounds of the same random intents given to every store (new copies,
+    copies said again with other keys and dates), each followed by the same
+    random look-ups of each, which must answer the same; yields the round's
+    number after its look-ups, then deletes the earlier rounds' items and
+    looks up once more."""
+    keys: list[str] = []
+    for round_ in range(12):
+        steps = []
+        for n in range(rng.randint(1, 30)):
+            at = WHEN + rng.randrange(0, 60) * HOUR
+            # A small alphabet of keys: some bands hold more than the limit.
+            bands = tuple(rng.choice(range(12)) for _ in range(rng.randint(0, 6)))
+            steps.append(new("one", f"r{round_}n{n}", n, at=at, bands=bands))
+            keys.append(f"r{round_}n{n}")
+        # Some stored copies said again with other keys and dates: their
+        # old keys go, wherever they are.
+        again = []
+        for key in rng.sample(keys[: -len(steps)], min(3, len(keys) - len(steps))):
+            before = stores[0].copies_for_merge("one", [key])[key]
+            assert before.indexed is not None
+            step = join(
+                "one",
+                key,
+                before.record.item_id,
+                at=WHEN + rng.randrange(0, 60) * HOUR,
+                bands=(rng.choice(range(12)),),
+                content_hash=f"again {round_}",
+            )
+            again.append((key, step))
+        for store in stores:
+            rewritten = []
+            for key, step in again:
+                before = store.copies_for_merge("one", [key])[key].indexed
+                rewritten.append(replace(step, replacing=before))
+            with store.transaction():
+                seen = WHEN + round_ * HOUR  # the earlier rounds' items are deleted below
+                store.apply_merge(MergeIntent("one", seen, (*steps, *rewritten)))
+        first, second = both_answers(stores, rng)
+        assert first == second
+        yield round_
+    # Deleting items removes their keys from both tables.
+    for store in stores:
+        assert 0 < store.delete_items_before(WHEN + 6 * HOUR) < len(keys)
+    first, second = both_answers(stores, rng)
+    assert first == second
+    assert any(first)  # the look-ups found something to compare
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_look_ups_do_not_depend_on_which_table_holds_a_key(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
     moving, kept = SqliteStore(tmp_path / "moving.db"), SqliteStore(tmp_path / "kept.db")
     moving._move_bands_at = 100
     stores = [moving, kept]
-    keys: list[str] = []
     split = 0  # rounds after which the moving store had keys in both tables
     try:
-        for round_ in range(12):
-            steps = []
-            for n in range(rng.randint(1, 30)):
-                at = WHEN + rng.randrange(0, 60) * HOUR
-                # A small alphabet of keys: some bands hold more than the limit.
-                bands = tuple(rng.choice(range(12)) for _ in range(rng.randint(0, 6)))
-                steps.append(new("one", f"r{round_}n{n}", n, at=at, bands=bands))
-                keys.append(f"r{round_}n{n}")
-            # Some stored copies said again with other keys and dates: their
-            # old keys go, wherever they are.
-            again = []
-            for key in rng.sample(keys[: -len(steps)], min(3, len(keys) - len(steps))):
-                before = moving.copies_for_merge("one", [key])[key]
-                assert before.indexed is not None
-                step = join(
-                    "one",
-                    key,
-                    before.record.item_id,
-                    at=WHEN + rng.randrange(0, 60) * HOUR,
-                    bands=(rng.choice(range(12)),),
-                    content_hash=f"again {round_}",
-                )
-                again.append((key, step))
-            for store in stores:
-                rewritten = []
-                for key, step in again:
-                    before = store.copies_for_merge("one", [key])[key].indexed
-                    rewritten.append(replace(step, replacing=before))
-                with store.transaction():
-                    seen = WHEN + round_ * HOUR  # the earlier rounds' items are deleted below
-                    store.apply_merge(MergeIntent("one", seen, (*steps, *rewritten)))
-            first, second = both_answers(stores, rng)
-            assert first == second
+        for _round in random_rounds(stores, random.Random(seed)):
             split += rows_in(moving, "dedup_bands") > 0 < rows_in(moving, "dedup_bands_recent")
+            assert rows_in(kept, "dedup_bands") == 0  # all its keys still recent
         assert split >= 3
-        assert rows_in(kept, "dedup_bands") == 0  # all its keys still recent
-        # Deleting items removes their keys from both tables.
-        for store in stores:
-            assert 0 < store.delete_items_before(WHEN + 6 * HOUR) < len(keys)
-        first, second = both_answers(stores, rng)
-        assert first == second
-        assert any(first)  # the look-ups found something to compare
         assert RECENT_BANDS > BAND_HITS_LIMIT  # the kept store never moved any
     finally:
         for store in stores:

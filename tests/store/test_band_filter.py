@@ -1,0 +1,60 @@
+"""The band filter: every key added is held; keys never added, seldom."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from aggregator.store import band_filter
+from aggregator.store.band_filter import BITS_PER_KEY, BandFilter
+
+
+def index_keys(rng: random.Random, count: int) -> list[int]:
+    """Keys made as the index's are: a family in the top bits over a 44-bit hash."""
+    return [(rng.choice((2, 3, 4, 5)) << 44) | rng.getrandbits(44) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_key_added_is_held(seed: int) -> None:
+    rng = random.Random(seed)
+    added = [*index_keys(rng, 20_000), 0, 1, -1, -(2**63), 2**63 - 1, 2**70]
+    held = BandFilter(len(added))
+    held.add(iter(added))  # any iterable, read once
+    assert held.holding(added) == set(added)
+    assert held.keys == len(added)
+
+
+def test_keys_never_added_are_seldom_held_even_when_full() -> None:
+    rng = random.Random(7)
+    held = BandFilter()
+    keys = index_keys(rng, held.room)
+    held.add(keys)
+    assert not held.full
+    others = set(index_keys(rng, 100_000)) - set(keys)
+    wrong = len(held.holding(others)) / len(others)
+    # Two bits of eight per key: (1 - e^(-1/4))^2, some 4.9 %.
+    assert 0.03 < wrong < 0.07
+
+
+def test_keys_alike_in_their_low_bits_are_told_apart() -> None:
+    """Keys of two families with the same hash, or hashes equal in the bits
+    that choose the first bit, still have a second bit of their own."""
+    rng = random.Random(3)
+    held = BandFilter()
+    hashes = [rng.getrandbits(44) for _ in range(2_000)]
+    held.add((2 << 44) | h for h in hashes)
+    wrong = len(held.holding({(5 << 44) | h for h in hashes})) / len(hashes)
+    assert wrong < 0.05
+
+
+def test_room_is_what_was_asked_and_full_beyond_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(band_filter, "MIN_BYTES", 16)
+    small = BandFilter()
+    assert small.room == 16 * 8 // BITS_PER_KEY
+    small.add(range(small.room))
+    assert not small.full
+    small.add([small.room])
+    assert small.full
+    assert BandFilter(1_000).room >= 1_000
+    assert BandFilter(1_025).room >= 1_025
