@@ -906,7 +906,10 @@ class SqliteStore:
         if self._band_filter is not None:
             self._band_filter.add(band for band, _at, _copy_id in rows)
             if self._band_filter.full:
-                self._band_filter = self._read_band_filter(2 * self._band_filter.keys)
+                # Twice the room, and the old one let go first: both at once
+                # would be the pass's peak of memory.
+                room, self._band_filter = self._band_filter.room, None
+                self._band_filter = self._read_band_filter(2 * room)
         if self._recent_bands is None:
             (self._recent_bands,) = self._db.execute(
                 "SELECT COUNT(*) FROM dedup_bands_recent"

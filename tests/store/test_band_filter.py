@@ -58,3 +58,11 @@ def test_room_is_what_was_asked_and_full_beyond_it(monkeypatch: pytest.MonkeyPat
     assert small.full
     assert BandFilter(1_000).room >= 1_000
     assert BandFilter(1_025).room >= 1_025
+
+
+def test_twice_the_room_is_twice_the_memory() -> None:
+    """A full filter is read again with twice its room: twice its bytes, not four times."""
+    first = BandFilter()
+    second = BandFilter(2 * first.room)
+    assert len(second._bits) == 2 * len(first._bits)
+    assert second.room == 2 * first.room

@@ -6,6 +6,7 @@ connection writes keys the filter has not seen.
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -42,7 +43,10 @@ def test_look_ups_through_the_filter_find_what_statements_find(
             assert with_filter._band_filter is not None
             rooms.add(with_filter._band_filter.room)
             assert not filtered(without)
-        assert len(rooms) >= 3  # grown twice at least
+        grown = sorted(rooms)
+        assert len(grown) >= 3  # grown twice at least
+        # Each time to twice its room: the memory it takes at most twice the keys'.
+        assert all(later == 2 * earlier for earlier, later in itertools.pairwise(grown[1:]))
     finally:
         with_filter.close()
         without.close()
