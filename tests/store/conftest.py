@@ -1,4 +1,5 @@
 """One fixture, every store: each contract test runs once per implementation.
+And two connections to one SQLite file, for the SQLite store's own tests.
 
 Adding a store is adding its name to ``STORES`` and a branch to
 :func:`open_fresh` (a fresh, empty database, dropped afterwards), as
@@ -16,6 +17,7 @@ import pytest
 
 from aggregator.store import Store, open_store
 from aggregator.store import sqlite as sqlite_store
+from aggregator.store.sqlite import SqliteStore
 
 # SQLite keeps new band keys in a small table and moves them to the main one
 # in bulk (SqliteStore._add_bands): this variant moves them every few keys, so
@@ -44,3 +46,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def connections(tmp_path: Path) -> Iterator[tuple[SqliteStore, SqliteStore]]:
+    """Two SQLite stores over one file, as two processes would open it."""
+    path = tmp_path / "aggregator.db"
+    first, second = SqliteStore(path), SqliteStore(path)
+    yield first, second
+    first.close()
+    second.close()

@@ -13,12 +13,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.store import band_filter
-from aggregator.store.index import BandQuery
-from aggregator.store.items import MergeIntent
 from aggregator.store.sqlite import SqliteStore
-from tests.store.test_index_contract import copy_ids_of
-from tests.store.test_items_contract import WHEN, new
-from tests.store.test_sqlite_band_tables import HOUR, random_rounds
+from tests.store.test_sqlite_band_tables import found, index, random_rounds
 
 NEVER = float("inf")
 
@@ -52,29 +48,16 @@ def test_look_ups_through_the_filter_find_what_statements_find(
         without.close()
 
 
-def index(store: SqliteStore, key: str, bands: tuple[int, ...]) -> None:
-    with store.transaction():
-        store.apply_merge(MergeIntent("one", WHEN, (new("one", key, 0, at=WHEN, bands=bands),)))
-
-
-def found(store: SqliteStore, bands: tuple[int, ...]) -> list[int]:
-    (hits,) = store.band_hits([BandQuery(bands, WHEN - HOUR, WHEN + HOUR)])
-    return copy_ids_of(hits)
-
-
-def test_keys_another_connection_wrote_are_found(tmp_path: Path) -> None:
-    path = tmp_path / "aggregator.db"
-    reader, writer = SqliteStore(path), SqliteStore(path)
-    try:
-        index(reader, "first", (101,))
-        reader._band_filter_after = 0.0
-        assert len(found(reader, (101, 202))) == 1
-        assert filtered(reader)
-        index(writer, "second", (202,))
-        assert len(found(reader, (101, 202))) == 2
-    finally:
-        reader.close()
-        writer.close()
+def test_keys_another_connection_wrote_are_found(
+    connections: tuple[SqliteStore, SqliteStore],
+) -> None:
+    reader, writer = connections
+    index(reader, "first", (101,))
+    reader._band_filter_after = 0.0
+    assert len(found(reader, (101, 202))) == 1
+    assert filtered(reader)
+    index(writer, "second", (202,))
+    assert len(found(reader, (101, 202))) == 2
 
 
 def test_a_large_index_is_not_read_for_a_few_look_ups(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 from aggregator.store.index import BAND_HITS_LIMIT, BandQuery
 from aggregator.store.items import MergeIntent
 from aggregator.store.sqlite import RECENT_BANDS, SqliteStore
-from tests.store.test_index_contract import flat
+from tests.store.test_index_contract import copy_ids_of, flat
 from tests.store.test_items_contract import WHEN, join, new
 
 HOUR = timedelta(hours=1)
@@ -117,58 +117,51 @@ def index(store: SqliteStore, key: str, bands: tuple[int, ...]) -> None:
 
 
 def found(store: SqliteStore, bands: tuple[int, ...]) -> list[int]:
+    """The ids of the copies indexed under ``bands`` around WHEN."""
     (hits,) = store.band_hits([BandQuery(bands, WHEN - HOUR, WHEN + HOUR)])
-    return sorted(copy_id for hit in hits for copy_id in hit.copy_ids)
+    return copy_ids_of(hits)
 
 
-def test_recent_keys_another_connection_wrote_or_moved_are_found_once(tmp_path: Path) -> None:
+def test_recent_keys_another_connection_wrote_or_moved_are_found_once(
+    connections: tuple[SqliteStore, SqliteStore],
+) -> None:
     """Each connection looks up what the others wrote, in either table, and
     a move by one leaves no key twice or missing for the other."""
-    path = tmp_path / "aggregator.db"
-    reader, writer = SqliteStore(path), SqliteStore(path)
-    try:
-        index(reader, "first", (5,))
-        assert len(found(reader, (5,))) == 1
-        index(writer, "second", (5,))
-        assert len(found(reader, (5,))) == 2
-        writer._move_bands_at = 1
-        index(writer, "third", (5,))  # moves all three to the main table
-        assert rows_in(writer, "dedup_bands_recent") == 0
-        assert len(found(reader, (5,))) == 3
-        index(reader, "fourth", (5,))
-        assert len(found(writer, (5,))) == 4
-        assert len(found(reader, (5,))) == 4
-    finally:
-        reader.close()
-        writer.close()
+    reader, writer = connections
+    index(reader, "first", (5,))
+    assert len(found(reader, (5,))) == 1
+    index(writer, "second", (5,))
+    assert len(found(reader, (5,))) == 2
+    writer._move_bands_at = 1
+    index(writer, "third", (5,))  # moves all three to the main table
+    assert rows_in(writer, "dedup_bands_recent") == 0
+    assert len(found(reader, (5,))) == 3
+    index(reader, "fourth", (5,))
+    assert len(found(writer, (5,))) == 4
+    assert len(found(reader, (5,))) == 4
 
 
-def test_keys_of_a_transaction_undone_are_not_found(tmp_path: Path) -> None:
-    path = tmp_path / "aggregator.db"
-    store, other = SqliteStore(path), SqliteStore(path)
-    try:
-        index(store, "kept", (5,))
-        # Another connection writes; then a transaction that reads the recent
-        # keys (and so makes their copy again) and adds one is undone.
-        index(other, "other's", (5,))
-        with pytest.raises(RuntimeError), store.transaction():
-            assert len(found(store, (5,))) == 2
-            store.apply_merge(
-                MergeIntent("one", WHEN, (new("one", "undone", 0, at=WHEN, bands=(5,)),))
-            )
-            raise RuntimeError("undone")
+def test_keys_of_a_transaction_undone_are_not_found(
+    connections: tuple[SqliteStore, SqliteStore],
+) -> None:
+    store, other = connections
+    index(store, "kept", (5,))
+    # Another connection writes; then a transaction that looks up the keys
+    # and adds one is undone.
+    index(other, "other's", (5,))
+    with pytest.raises(RuntimeError), store.transaction():
         assert len(found(store, (5,))) == 2
-        # The same inside a transaction that goes on: a source's savepoint.
-        with store.transaction():
-            with pytest.raises(RuntimeError), store.transaction():
-                index(store, "undone too", (5,))
-                raise RuntimeError("undone")
-            index(store, "kept too", (5,))
-        assert len(found(store, (5,))) == 3
-        assert len(found(other, (5,))) == 3
-    finally:
-        store.close()
-        other.close()
+        store.apply_merge(MergeIntent("one", WHEN, (new("one", "undone", 0, at=WHEN, bands=(5,)),)))
+        raise RuntimeError("undone")
+    assert len(found(store, (5,))) == 2
+    # The same inside a transaction that goes on: a source's savepoint.
+    with store.transaction():
+        with pytest.raises(RuntimeError), store.transaction():
+            index(store, "undone too", (5,))
+            raise RuntimeError("undone")
+        index(store, "kept too", (5,))
+    assert len(found(store, (5,))) == 3
+    assert len(found(other, (5,))) == 3
 
 
 def test_recent_keys_are_found_again_by_the_next_process(tmp_path: Path) -> None:
