@@ -410,13 +410,16 @@ class SqliteStore:
         # Other connections may add some unseen: it only says when to move them.
         self._recent_bands: int | None = None
         self._move_bands_at = RECENT_BANDS
-        # The band keys of both tables in memory (see _band_filter), once
+        # The band keys of both tables in memory (see _current_band_filter), once
         # reading them costs less than the look-ups they save; with the
         # data_version it was read at, to drop it when another connection writes.
         self._band_filter: BandFilter | None = None
         self._band_filter_version: int | None = None
         self._bands_probed = 0  # by a statement, while there was no filter
         self._band_filter_after = BAND_FILTER_AFTER
+        # Keys indexed, counted at a data_version and kept up by _add_bands:
+        # not counted again at every look-up of a pass that reads no filter.
+        self._keys_indexed: tuple[int, int] | None = None
 
     # -- housekeeping -------------------------------------------------------
 
@@ -903,6 +906,9 @@ class SqliteStore:
         self._db.executemany(
             "INSERT INTO dedup_bands_recent (band, at, copy_id) VALUES (?, ?, ?)", rows
         )
+        if self._keys_indexed is not None:
+            version, count = self._keys_indexed
+            self._keys_indexed = (version, count + len(rows))
         if self._band_filter is not None:
             self._band_filter.add(band for band, _at, _copy_id in rows)
             if self._band_filter.full:
@@ -1128,11 +1134,14 @@ class SqliteStore:
         if self._band_filter is not None and version == self._band_filter_version:
             return self._band_filter
         self._band_filter = None
-        (indexed,) = self._db.execute(
-            "SELECT (SELECT COUNT(*) FROM dedup_bands_recent) "
-            "+ COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
-            "WHERE key = 'dedup_bands_moved'), 0)"
-        ).fetchone()
+        if self._keys_indexed is None or self._keys_indexed[0] != version:
+            (count,) = self._db.execute(
+                "SELECT (SELECT COUNT(*) FROM dedup_bands_recent) "
+                "+ COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
+                "WHERE key = 'dedup_bands_moved'), 0)"
+            ).fetchone()
+            self._keys_indexed = (version, count)
+        indexed = self._keys_indexed[1]
         if self._bands_probed < indexed * self._band_filter_after:
             return None
         self._band_filter = self._read_band_filter(indexed)

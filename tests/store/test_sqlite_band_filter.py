@@ -88,3 +88,22 @@ def test_an_empty_index_starts_its_filter_at_once(tmp_path: Path) -> None:
         assert len(found(store, (7,))) == 1
     finally:
         store.close()
+
+
+def test_a_pass_that_reads_no_filter_counts_the_index_once(tmp_path: Path) -> None:
+    """Each look-up asks whether the filter pays; the keys are counted once,
+    then kept up as copies are written, not counted again at every look-up."""
+    store = SqliteStore(tmp_path / "aggregator.db")
+    statements: list[str] = []
+    try:
+        index(store, "stored", tuple(range(1, 400)))
+        store._db.set_trace_callback(statements.append)
+        for n in range(5):
+            assert len(found(store, (1, 1000 + n))) == 1 + n
+            index(store, f"new {n}", (1,))
+        assert not filtered(store)
+    finally:
+        store._db.set_trace_callback(None)
+        store.close()
+    counts = [s for s in statements if "COUNT(*) FROM dedup_bands_recent" in s]
+    assert len(counts) == 1
