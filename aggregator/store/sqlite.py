@@ -417,9 +417,6 @@ class SqliteStore:
         self._band_filter_version: int | None = None
         self._bands_probed = 0  # by a statement, while there was no filter
         self._band_filter_after = BAND_FILTER_AFTER
-        # Keys indexed, counted at a data_version and kept up by _add_bands:
-        # not counted again at every look-up of a pass that reads no filter.
-        self._keys_indexed: tuple[int, int] | None = None
 
     # -- housekeeping -------------------------------------------------------
 
@@ -906,9 +903,8 @@ class SqliteStore:
         self._db.executemany(
             "INSERT INTO dedup_bands_recent (band, at, copy_id) VALUES (?, ?, ?)", rows
         )
-        if self._keys_indexed is not None:
-            version, count = self._keys_indexed
-            self._keys_indexed = (version, count + len(rows))
+        if self._recent_bands is not None:
+            self._recent_bands += len(rows)
         if self._band_filter is not None:
             self._band_filter.add(band for band, _at, _copy_id in rows)
             if self._band_filter.full:
@@ -916,17 +912,11 @@ class SqliteStore:
                 # would be the pass's peak of memory.
                 room, self._band_filter = self._band_filter.room, None
                 self._band_filter = self._read_band_filter(2 * room)
-        if self._recent_bands is None:
-            (self._recent_bands,) = self._db.execute(
-                "SELECT COUNT(*) FROM dedup_bands_recent"
-            ).fetchone()
-        else:
-            self._recent_bands += len(rows)
-        if self._recent_bands < self._move_bands_at:
+        if self._recent_count() < self._move_bands_at:
             return
         moved = int(self.get_meta("dedup_bands_moved") or 0)
         wanted = min(max(self._move_bands_at, int(moved * RECENT_SHARE)), MAX_RECENT_BANDS)
-        if self._recent_bands < wanted:
+        if self._recent_count() < wanted:
             return
         (count,) = self._db.execute(
             "SELECT COUNT(*) FROM dedup_bands_recent"  # another writer's too
@@ -938,6 +928,15 @@ class SqliteStore:
         self._db.execute("DELETE FROM dedup_bands_recent")
         self.set_meta("dedup_bands_moved", str(moved + count))
         self._recent_bands = 0
+
+    def _recent_count(self) -> int:
+        """Rows in dedup_bands_recent: counted when first needed, then kept up
+        by _add_bands (not counted again at every look-up or batch)."""
+        if self._recent_bands is None:
+            (self._recent_bands,) = self._db.execute(
+                "SELECT COUNT(*) FROM dedup_bands_recent"
+            ).fetchone()
+        return self._recent_bands
 
     def _insert_item(self, uid: str, item: ItemWrite, lead_source: str, when: datetime) -> int:
         cursor = self._db.execute(
@@ -1134,14 +1133,7 @@ class SqliteStore:
         if self._band_filter is not None and version == self._band_filter_version:
             return self._band_filter
         self._band_filter = None
-        if self._keys_indexed is None or self._keys_indexed[0] != version:
-            (count,) = self._db.execute(
-                "SELECT (SELECT COUNT(*) FROM dedup_bands_recent) "
-                "+ COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
-                "WHERE key = 'dedup_bands_moved'), 0)"
-            ).fetchone()
-            self._keys_indexed = (version, count)
-        indexed = self._keys_indexed[1]
+        indexed = self._recent_count() + int(self.get_meta("dedup_bands_moved") or 0)
         if self._bands_probed < indexed * self._band_filter_after:
             return None
         self._band_filter = self._read_band_filter(indexed)

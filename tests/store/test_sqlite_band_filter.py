@@ -96,8 +96,8 @@ def test_a_pass_that_reads_no_filter_counts_the_index_once(tmp_path: Path) -> No
     store = SqliteStore(tmp_path / "aggregator.db")
     statements: list[str] = []
     try:
-        index(store, "stored", tuple(range(1, 400)))
         store._db.set_trace_callback(statements.append)
+        index(store, "stored", tuple(range(1, 400)))
         for n in range(5):
             assert len(found(store, (1, 1000 + n))) == 1 + n
             index(store, f"new {n}", (1,))
