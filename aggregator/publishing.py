@@ -83,12 +83,18 @@ class Publisher:
             source.algorithm if source else None,
         )
 
-    async def _summarize_jobs(self, jobs: Sequence[SummaryJob]) -> int:
+    async def _summarize_jobs(
+        self, jobs: Sequence[SummaryJob], generation: str | None
+    ) -> tuple[int, str | None]:
+        """Make and store the summaries the store lacks; how many, and the
+        generation the files about to be written stand for: ``generation``
+        (the store's when their items were read) counted once more for these
+        summaries, unless another writer counted a change meanwhile too."""
         by_key = {job.key: job for job in jobs}
         known = self.store.summaries(list(by_key))
         missing = [job for key, job in by_key.items() if key not in known]
         if not missing:
-            return 0
+            return 0, generation
         size = sum(len(job.html) for job in missing)
         results = await self._workers.map(_summarize_one, missing, heavy=size > POOL_MIN_BYTES)
         made = {}
@@ -101,7 +107,10 @@ class Publisher:
         with self.store.transaction():
             self.store.save_summaries(made)
             self.store.bump_generation()
-        return len(made)
+            after = self.store.get_meta("generation")
+        if generation is None or after != str(int(generation) + 1):
+            return len(made), generation  # another change too: the next publish shows it
+        return len(made), after
 
     async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
         """Publish unless nothing that the output depends on changed since the last time.
@@ -111,7 +120,13 @@ class Publisher:
         publishing was not needed.
         """
         self._forget_expired()
-        if self.store.get_meta("published") == self._publish_state() and self._outputs_exist():
+        # Read before the items: a change stored by another node while these
+        # files are made must leave them out of date, for the next publish.
+        generation = self.store.get_meta("generation")
+        if (
+            self.store.get_meta("published") == self._publish_state(generation)
+            and self._outputs_exist()
+        ):
             return 0, None
         # Only what configured sources carry: a source removed from feeds.yaml
         # leaves the published feeds at once (its items stay stored).  A
@@ -126,10 +141,10 @@ class Publisher:
         # One job per published item serves both steps: making a job resolves
         # the item's language and hashes its text, which is not free.
         jobs = [self.summary_job(item) for item in items]
-        summarized = await self._summarize_jobs(jobs)
+        summarized, generation = await self._summarize_jobs(jobs, generation)
         report = self._publish(items, [job.key for job in jobs])
         with self.store.transaction():
-            self.store.set_meta("published", self._publish_state())
+            self.store.set_meta("published", self._publish_state(generation))
         if self.config.websub.hubs:
             self.notices.start(self._notify_hubs(report.written))
         return summarized, report
@@ -220,12 +235,12 @@ class Publisher:
             log.debug("%s", error.details)
         return report
 
-    def _publish_state(self) -> str:
+    def _publish_state(self, generation: str | None) -> str:
         """Everything the published files depend on, as one hash: the store's
-        generation, the settings that shape the output, and this program's version."""
+        ``generation``, the settings that shape the output, and this program's version."""
         config = self.config
         facts = {
-            "generation": self.store.get_meta("generation"),
+            "generation": generation,
             "format": _PUBLISH_FORMAT,
             "version": __version__,
             "title": config.title,
