@@ -30,6 +30,7 @@ from .fetch.fetcher import Fetcher, SourceFetcher
 from .fulltext.stage import FullTextStage
 from .ingest import WORKER_MODULES
 from .ingesting import Ingester
+from .memory import release_memory
 from .publishing import Publisher
 from .results import PassReport, SourceResult
 from .store import StatesInOrder, Store, open_store
@@ -143,6 +144,11 @@ class Pipeline:
                     if progress is not None:
                         progress(source.name)
                 del fetched, ingested, stored  # the next batch's wait is long enough to matter
+                # What the batch's look-ups and parsed feeds freed, handed
+                # back: left to the C library it stays the process's, more of
+                # it the longer the pass (4 MB more at 10,000 feeds than at
+                # 1,000, of 9 MB).  Some milliseconds a batch.
+                release_memory()
         await self._full_text.run_for(sources, report, now)  # none asked for: nothing to do
         return report
 

@@ -42,6 +42,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from .memory import release_memory
+
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.context import BaseContext
@@ -309,4 +311,8 @@ def _ignore_interrupts() -> None:
 
 
 def _run_chunk(function: Callable[[_T], _R], jobs: Sequence[_T]) -> list[_R]:
+    # What the chunk before freed (its documents, its parse trees), handed
+    # back first: a worker lives for the pass, and its heap would otherwise
+    # keep the most any chunk fragmented.
+    release_memory()
     return [function(job) for job in jobs]

@@ -42,14 +42,13 @@ of log lines.  Nothing here imports aiohttp: a connection is anything with a
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import functools
 import logging
 import resource
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
+
+from ..memory import release_memory
 
 log = logging.getLogger(__name__)
 
@@ -113,29 +112,6 @@ def descriptor_limit() -> int | None:
     """The process's soft limit on open descriptors, or None when there is none."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     return None if soft == resource.RLIM_INFINITY else soft
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return None  # not glibc: nothing to call
-    return trim
-
-
-def release_memory() -> None:
-    """Hand freed heap pages back to the system, where the C library is glibc.
-
-    Python frees a connection's objects and buffers when it closes, but glibc
-    keeps the pages for reuse, and a heap left fragmented by a crowd of
-    connections does not shrink by itself: after 300 slow readers the daemon
-    kept about 15 MB it no longer used.  ``malloc_trim`` returns the free
-    pages; it takes a few milliseconds, so it runs only after a crowd.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def plan(limits: Limits, descriptors: int | None) -> Capacity:
@@ -294,7 +270,9 @@ class Guard:
         if state.dropped:
             self._dropped -= 1
         if self._crowd >= CROWD and len(self._open) <= self._crowd // 8:
-            # Once per crowd: the next release needs a new crowd to go.
+            # A crowd's buffers leave the heap fragmented: after 300 slow
+            # readers the daemon kept about 15 MB it no longer used.  Once
+            # per crowd: the next release needs a new crowd to go.
             self._crowd = len(self._open)
             # Soon, not now: the transport frees its buffers after this call.
             self._loop.call_soon(release_memory)

@@ -10,7 +10,6 @@ from aggregator.serve.connections import (
     Limits,
     Notice,
     plan,
-    release_memory,
 )
 
 
@@ -66,8 +65,3 @@ def test_a_notice_is_said_once_per_interval_with_the_count_in_between() -> None:
     assert notice.due(60.0) == 4  # three unsaid, and this one
     assert notice.due(61.0) is None
     assert notice.due(500.0) == 2
-
-
-def test_releasing_memory_is_harmless_with_or_without_glibc() -> None:
-    release_memory()
-    release_memory()
