@@ -18,7 +18,8 @@ def index_keys(rng: random.Random, count: int) -> list[int]:
 @pytest.mark.parametrize("seed", range(3))
 def test_every_key_added_is_held(seed: int) -> None:
     rng = random.Random(seed)
-    added = [*index_keys(rng, 20_000), 0, 1, -1, -(2**63), 2**63 - 1, 2**70]
+    # Any of SQLite's integers, the extremes among them.
+    added = [*index_keys(rng, 20_000), 0, 1, -1, -(2**63), 2**63 - 1]
     held = BandFilter(len(added))
     held.add(iter(added))  # any iterable, read once
     assert held.holding(added) == set(added)
@@ -33,8 +34,8 @@ def test_keys_never_added_are_seldom_held_even_when_full() -> None:
     assert not held.full
     others = set(index_keys(rng, 100_000)) - set(keys)
     wrong = len(held.holding(others)) / len(others)
-    # Two bits of eight per key: (1 - e^(-1/4))^2, some 4.9 %.
-    assert 0.03 < wrong < 0.07
+    # Three bits of six per key: (1 - e^(-1/2))^3, some 6.1 %.
+    assert 0.045 < wrong < 0.08
 
 
 def test_keys_alike_in_their_low_bits_are_told_apart() -> None:

@@ -28,7 +28,7 @@ def test_look_ups_through_the_filter_find_what_statements_find(
     tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Room for 16 keys: the filter fills and is read again many times.
-    monkeypatch.setattr(band_filter, "MIN_BYTES", 2)
+    monkeypatch.setattr(band_filter, "MIN_BYTES", 12)
     with_filter, without = SqliteStore(tmp_path / "with.db"), SqliteStore(tmp_path / "without.db")
     with_filter._band_filter_after = 0.0
     with_filter._move_bands_at = 60
