@@ -20,6 +20,7 @@ stays in the filter: it only costs a look-up that finds nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 
 import numpy as np
@@ -36,6 +37,8 @@ MIN_BYTES = (1 << 20) * BITS_PER_KEY // 8
 _MULTIPLIERS = tuple(
     np.uint64(m) for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9)
 )
+# Keys added at a time: their arrays take some hundreds of kilobytes.
+_CHUNK = 1 << 16
 _32 = np.uint64(32)
 _3 = np.uint64(3)
 _7 = np.uint64(7)
@@ -59,12 +62,16 @@ class BandFilter:
         return self.keys > self.room
 
     def add(self, bands: Iterable[int]) -> None:
-        keys = _as_array(bands)
-        for position in self._positions(keys):
-            np.bitwise_or.at(
-                self._bits, position >> _3, np.left_shift(1, position & _7, dtype=np.uint8)
-            )
-        self.keys += len(keys)
+        # A chunk at a time: reading an index of millions of keys again
+        # would otherwise make arrays of them all, a few at once (110 MB
+        # more at the peak of a 10,000-feed pass).
+        bands = iter(bands)
+        while len(keys := _as_array(itertools.islice(bands, _CHUNK))):
+            for position in self._positions(keys):
+                np.bitwise_or.at(
+                    self._bits, position >> _3, np.left_shift(1, position & _7, dtype=np.uint8)
+                )
+            self.keys += len(keys)
 
     def holding(self, bands: Iterable[int]) -> set[int]:
         """Those of ``bands`` that may have been added: every one that was."""
