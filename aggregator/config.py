@@ -481,7 +481,7 @@ def _with_new_strings(config: Config) -> Config:
     block of 1 MB only once nothing in it is used, and places new objects in
     the free room of the blocks it has: copies made once the tree is freed
     landed in the holes it left, and kept 11 of its blocks; made while it is
-    alive, more of them land in blocks of their own, and 8 are kept.
+    alive, more of them land in blocks of their own, and 7 are kept.
     """
     sections: dict[str, str] = {}
 

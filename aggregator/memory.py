@@ -8,13 +8,16 @@ the process's memory as much as its used ones.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 from collections.abc import Callable
 
 
 @functools.cache
 def _malloc_trim() -> Callable[[int], int] | None:
+    # Imported here: a pass in which nothing changed releases nothing, and
+    # start-up is most of such a pass.
+    import ctypes
+
     try:
         trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):

@@ -26,12 +26,11 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..decide import PollIntent
 from ..errors import StoreError
 from ..models import EntryDigests, FetchState, SourceRef, SourceState, Summary
-from .band_filter import BandFilter
 from .index import BAND_HITS_LIMIT, BandHits, BandQuery, Candidate, IndexedCopy
 from .items import (
     PENDING,
@@ -47,6 +46,9 @@ from .items import (
 )
 from .pages import PageCandidate, PageHealth, PageWrite
 from .rows import page_candidate, source_state, stored_item
+
+if TYPE_CHECKING:
+    from .band_filter import BandFilter
 
 # Each entry migrates from version i to i + 1.  Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -1143,6 +1145,10 @@ class SqliteStore:
 
     def _read_band_filter(self, keys: int) -> BandFilter:
         """A filter of every band key of both tables, with room for ``keys``."""
+        # Imported here: it imports numpy (a tenth of a second), which a
+        # pass that reads no filter (a warm one) does not need.
+        from .band_filter import BandFilter
+
         held = BandFilter(keys)
         for table in _BAND_TABLES:
             held.add(band for (band,) in self._db.execute(f"SELECT band FROM {table}"))
