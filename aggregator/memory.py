@@ -29,7 +29,7 @@ def release_memory() -> None:
     """Hand freed heap pages back to the system, where the C library is glibc.
 
     ``malloc_trim`` returns every whole free page, within the heap as well as
-    at its end; it takes a few milliseconds for a heap of some tens of
+    at its end; it takes about a millisecond for a heap of some tens of
     megabytes, so callers run it after a burst of work, not after each object.
     Elsewhere it does nothing.
     """

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ctypes
 import subprocess
 import sys
 
 import pytest
+
+from aggregator.memory import _malloc_trim
 
 # In a process of its own: the test process's heap is whatever earlier tests
 # left.  Blocks of 4 KB come from the C heap (above pymalloc's 512 bytes,
@@ -31,15 +32,10 @@ print(freed, rss_kb())
 """
 
 
-def _glibc() -> bool:
-    try:
-        ctypes.CDLL(None).malloc_trim  # noqa: B018
-    except (OSError, AttributeError):
-        return False
-    return sys.platform == "linux"
-
-
-@pytest.mark.skipif(not _glibc(), reason="malloc_trim is glibc's; nothing to release elsewhere")
+@pytest.mark.skipif(
+    _malloc_trim() is None or sys.platform != "linux",
+    reason="malloc_trim is glibc's; nothing to release elsewhere",
+)
 def test_free_pages_inside_the_heap_are_handed_back() -> None:
     result = subprocess.run(
         [sys.executable, "-c", _FRAGMENT_THEN_RELEASE],

@@ -13,8 +13,8 @@ Keys are the index's (``near.Features.band_keys``, SQLite integers, so
 an odd constant (multiplicative hashing), scaled to the filter's size, so
 that keys alike in their low bits (one hash in two families) still differ
 there, and the size need not be a power of two.  In numpy, a batch of keys
-at a time: a key costs some tens of nanoseconds, not the microsecond of a
-loop in Python, which was 12 s of that pass.  A key removed from the index
+at a time: adding or asking for a key costs under 200 ns, against 500 to
+650 ns in a loop in Python, whose adding was 12 s of that pass.  A key removed from the index
 stays in the filter: it only costs a look-up that finds nothing.
 """
 
