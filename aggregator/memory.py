@@ -20,7 +20,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
     try:
         trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # TypeError: Windows has no CDLL(None)
         return None  # not glibc: nothing to call
     return trim
 
