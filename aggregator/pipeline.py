@@ -135,23 +135,27 @@ class Pipeline:
         report = PassReport()
         names = [s.name for s in sources]
         states = StatesInOrder(self.store, names)
-        async with aclosing(self._ingester.batches(sources, states, now)) as batches:
-            async for batch, fetched, ingested in batches:
-                parsed = len(ingested)
-                report.parsed += parsed
-                stored = self._storer.store_batch(batch, states, fetched, ingested, now)
-                for source, result in zip(batch, stored, strict=True):
-                    report.add(result)
-                    if progress is not None:
-                        progress(source.name)
-                del fetched, ingested, stored  # the next batch's wait is long enough to matter
-                if parsed:
-                    # What the batch's look-ups and parsed feeds freed, handed
-                    # back: left to the C library it stays the process's, more
-                    # of it the longer the pass (4 MB more at 10,000 feeds than
-                    # at 1,000, of 9 MB).  Under a millisecond a batch, but a
-                    # batch of 304s frees little and costs less than that.
-                    release_memory()
+        self._storer.begin_pass()
+        try:
+            async with aclosing(self._ingester.batches(sources, states, now)) as batches:
+                async for batch, fetched, ingested in batches:
+                    parsed = len(ingested)
+                    report.parsed += parsed
+                    stored = self._storer.store_batch(batch, states, fetched, ingested, now)
+                    for source, result in zip(batch, stored, strict=True):
+                        report.add(result)
+                        if progress is not None:
+                            progress(source.name)
+                    del fetched, ingested, stored  # the next batch's wait is long enough to matter
+                    if parsed:
+                        # What the batch's look-ups and parsed feeds freed, handed
+                        # back: left to the C library it stays the process's, more
+                        # of it the longer the pass (4 MB more at 10,000 feeds than
+                        # at 1,000, of 9 MB).  Under a millisecond a batch, but a
+                        # batch of 304s frees little and costs less than that.
+                        release_memory()
+        finally:
+            self._storer.end_pass()
         await self._full_text.run_for(sources, report, now)  # none asked for: nothing to do
         return report
 

@@ -32,6 +32,7 @@ from .schedule import Timing
 from .store import Store
 
 if TYPE_CHECKING:
+    from .dedup.crowded import CrowdedKeys
     from .ingest import Ingested
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,21 @@ class PollStorer:
         self.config = config
         self.store = store
         self.jitter = jitter
+        # The weak index keys found crowded (.dedup.crowded) between
+        # begin_pass and end_pass, made when first needed; None: none kept.
+        self._crowded: CrowdedKeys | None = None
+        self._in_pass = False
+
+    def begin_pass(self) -> None:
+        """Keep what look-ups learn of crowded index keys until :meth:`end_pass`.
+
+        Only for the batches of one pass: deleting old items between passes
+        (``retention``) may empty a key this would still take for crowded.
+        """
+        self._in_pass, self._crowded = True, None
+
+    def end_pass(self) -> None:
+        self._in_pass, self._crowded = False, None
 
     def store_batch(
         self,
@@ -97,17 +113,24 @@ class PollStorer:
             with _cycle_collector_paused():
                 stored = store_all(isolated=False)
         except StoreError:
+            self._forget_crowded()
             raise
         except Exception as exc:
             log.debug(
                 "a source's bug stopped its batch; storing it again source by source: %r", exc
             )
+            self._forget_crowded()  # it counted the copies just undone
             with _cycle_collector_paused():
                 stored = store_all(isolated=True)
         for source, (_result, intent) in zip(batch, stored, strict=True):
             if intent is not None:
                 _log_poll(source, states[source.name], intent)
         return [result for result, _intent in stored]
+
+    def _forget_crowded(self) -> None:
+        """After a failure: the crowded keys learned may count copies now undone."""
+        if self._crowded is not None:
+            self._crowded.clear()
 
     def _store_isolated(
         self,
@@ -125,6 +148,7 @@ class PollStorer:
         except StoreError:
             raise
         except Exception as exc:
+            self._forget_crowded()
             error = (
                 exc
                 if isinstance(exc, ProcessingError)
@@ -191,14 +215,23 @@ class PollStorer:
         One look-up, a decision per copy, one write (:func:`.dedup.merge.merge_copies`);
         a bug met on one copy is raised as this source's ProcessingError naming it.
         """
+        from .dedup.crowded import CrowdedKeys
         from .dedup.merge import Outcome, merge_copies
 
         feed = ingested.feed
         result.warning = feed.warning
         result.unchanged = feed.unchanged  # not parsed: their bytes were there last time
         result.filtered = ingested.filtered
+        if self._in_pass and self._crowded is None:
+            self._crowded = CrowdedKeys()
         merged = merge_copies(
-            self.store, source.name, source.section, ingested.copies, now, self.config.dedup
+            self.store,
+            source.name,
+            source.section,
+            ingested.copies,
+            now,
+            self.config.dedup,
+            self._crowded,
         )
         for outcome, _item_id in merged:
             if outcome is Outcome.NEW:

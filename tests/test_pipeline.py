@@ -631,6 +631,7 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from aggregator.dedup.crowded import CrowdedKeys
     from aggregator.dedup.decide import MergeDecider
     from aggregator.fetch.http import HttpFetcher
 
@@ -657,6 +658,10 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
 
     monkeypatch.setattr(MergeDecider, "decide", decide_with_a_bug)
     monkeypatch.setattr(HttpFetcher, "fetch", fetch_with_a_bug)
+    # The crowded keys learned are forgotten with the batch undone.
+    cleared: list[CrowdedKeys] = []
+    real_clear = CrowdedKeys.clear
+    monkeypatch.setattr(CrowdedKeys, "clear", lambda self: cleared.append(self) or real_clear(self))
     feed_server.routes["/grow"].body = _growing_feed([3, 2, 1], 2)
     feed_server.routes["/json"].body = (
         (FEEDS / "feed11.json").read_bytes().replace(b"new energy link", b"a new energy link")
@@ -670,6 +675,7 @@ def test_a_bug_while_storing_or_fetching_one_source_is_its_error_and_the_pass_go
     assert "OverflowError: a bug on this item" in status["grow"]
     assert status["rss"].startswith("error") and "fetching failed: KeyError" in status["rss"]
     assert status["json"].startswith(("new", "updated")), status["json"]
+    assert cleared
     # What the failing source had stored is untouched; its new item is not half-stored.
     after = _stored_titles(tmp_path)
     assert after["grow"] == before["grow"] and after["rss"] == before["rss"]

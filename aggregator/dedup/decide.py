@@ -105,6 +105,9 @@ class ForMerge:
     # copies', the tracked ones'): the only ones under which a decision can
     # meet an entry of the batch.  None: any band may be.
     shared_bands: frozenset[int] | None = None
+    # By entry key: weak keys of the copy known crowded in its window
+    # (.crowded), left out of its hits: no evidence, whatever the batch adds.
+    crowded: Mapping[str, frozenset[int]] = field(default_factory=dict)
 
 
 def copy_date(copy: PreparedCopy, when: datetime) -> datetime:
@@ -289,7 +292,12 @@ class MergeDecider:
     ) -> tuple[int, int, float] | None:
         """(item id, copy id, similarity) of the stored copy this one (dated
         ``at``, with index keys ``bands``) is a copy of."""
-        held = [band for band in self._indexed_bands(bands) if self._by_band.get(band)]
+        crowded = self.found.crowded.get(key, frozenset())
+        held = [
+            band
+            for band in self._indexed_bands(bands)
+            if self._by_band.get(band) and band not in crowded
+        ]
         selected = self.found.selected.get(key)
         if held or selected is None:
             hits = self._hits(self.found.hits.get(key, ()), at, held)
@@ -406,7 +414,7 @@ class MergeDecider:
             for band in self._indexed_bands(old.bands):
                 self._by_band[band].discard(ref)
         self._index[ref] = copy  # its id is the store's: the ref is the key
-        self._seconds[ref] = _second(copy.at)
+        self._seconds[ref] = index_second(copy.at)
         by_band = self._by_band
         for band in self._indexed_bands(copy.bands):
             refs = by_band.get(band)  # not setdefault: a set made for every band
@@ -426,7 +434,7 @@ class MergeDecider:
             return [(hit.band, hit.copy_ids) for hit in stored]
         by_band = self._by_band
         start, end = window(at, self.settings)
-        low, high = _second(start), _second(end)
+        low, high = index_second(start), index_second(end)
         merged = set(held_bands)
         hits = [(hit.band, hit.copy_ids) for hit in stored if hit.band not in merged]
         found_in = {hit.band: hit for hit in stored if hit.band in merged}
@@ -503,6 +511,6 @@ class _Indexing:
         )
 
 
-def _second(value: datetime) -> int:
+def index_second(value: datetime) -> int:
     """Whole seconds since 1970, as the index compares dates."""
     return int(value.timestamp())

@@ -28,7 +28,16 @@ from ..store.index import BAND_HITS_LIMIT, BandQuery
 from ..store.items import PENDING, CopyForMerge
 from . import near
 from .copies import CopyFacts, PreparedCopy
-from .decide import CANDIDATES, ForMerge, MergeDecider, Outcome, copy_date, window
+from .crowded import CrowdedKeys
+from .decide import (
+    CANDIDATES,
+    ForMerge,
+    MergeDecider,
+    Outcome,
+    copy_date,
+    index_second,
+    window,
+)
 from .keys import (
     canonical_url,
     content_fingerprint,
@@ -154,6 +163,7 @@ def merge_copies(
     copies: Sequence[PreparedCopy],
     when: datetime,
     settings: DedupConfig | None = None,
+    crowded: CrowdedKeys | None = None,
 ) -> list[tuple[Outcome, int]]:
     """Store ``source``'s prepared entries, in order; what each was and its item id.
 
@@ -161,7 +171,8 @@ def merge_copies(
     the number of copies.  Run inside the caller's transaction, which holds
     the copies' merge locks (see :func:`look_up`) until it ends: commit it
     before storing another source's.  An entry key seen twice starts a new
-    round, so that the second sees the first stored.
+    round, so that the second sees the first stored.  ``crowded``: the
+    pass's (see :func:`look_up`).
     """
     settings = settings or DedupConfig()
     merged: list[tuple[Outcome, int]] = []
@@ -174,7 +185,7 @@ def merge_copies(
         with_facts = [copy for copy in copies if copy.facts is not None]
         store.lock_for_merge(_merge_lock_keys(with_facts, list(stored.values())))
     for run in runs:
-        ready, found = look_up(store, source, run, when, settings)
+        ready, found = look_up(store, source, run, when, settings, crowded)
         decider = MergeDecider(source, section, found, when, settings)
         decided = []
         for copy in ready:
@@ -197,6 +208,7 @@ def look_up(
     copies: Sequence[PreparedCopy],
     when: datetime,
     settings: DedupConfig,
+    crowded: CrowdedKeys | None = None,
 ) -> tuple[list[PreparedCopy], ForMerge]:
     """The copies, each with its facts if it may need them, and what the store
     knows that deciding them needs: the source's stored copies under their
@@ -214,6 +226,10 @@ def look_up(
     two workers storing copies of one story at the same moment take turns,
     and the second finds the first's item.  The source's own stored copies
     need no lock: one source is stored by one poll at a time.
+
+    ``crowded``: the pass's weak keys known crowded, learned from and kept
+    up to date here; those of a copy's keys it knows are not looked up, and
+    are handed to the decider apart (``ForMerge.crowded``).
     """
     stored = store.copies_for_merge(source, [copy.entry_key for copy in copies])
     ready, new, touched = [], [], []
@@ -248,11 +264,27 @@ def look_up(
     # A copy whose text a stored item has is merged by URL or by text,
     # whatever the batch does: it needs no near-duplicate look-up.
     similar = [copy for copy in new if copy.facts and copy.facts.fingerprint not in by_fingerprint]
+    # Keys known crowded in a copy's window are not looked up (see .crowded):
+    # their answer would be ignored.  The changed copies' keys are forgotten
+    # first: left out here and rewritten next, they may be among those counted.
+    if crowded is not None:
+        crowded.forget(band for entry in tracked_copies.values() for band in entry.bands)
     queries = []
+    crowded_bands: dict[str, frozenset[int]] = {}
     for copy in similar:
         assert copy.facts is not None
-        queries.append(BandQuery(copy.facts.bands, *window(copy_date(copy, when), settings)))
+        start, end = window(copy_date(copy, when), settings)
+        bands = copy.facts.bands
+        if crowded is not None:
+            crowded_here = crowded.crowded(bands, index_second(start), index_second(end))
+            if crowded_here:
+                crowded_bands[copy.entry_key] = crowded_here
+                bands = tuple(band for band in bands if band not in crowded_here)
+        queries.append(BandQuery(bands, start, end))
     hits = store.band_hits(queries, tracked_copies) if queries else []
+    if crowded is not None:
+        for found in hits:
+            crowded.learn(found)
     selected = {
         copy.entry_key: near.select_candidates(
             [(hit.band, hit.copy_ids) for hit in found], None, template=BAND_HITS_LIMIT
@@ -297,6 +329,7 @@ def look_up(
         shown=shown,
         selected=selected,
         shared_bands=frozenset(shared),
+        crowded=crowded_bands,
     )
 
 

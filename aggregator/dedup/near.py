@@ -705,6 +705,15 @@ def band_keys_of(features: Sequence[Features]) -> list[list[int]]:
     return all_keys
 
 
+_WEAK = (LEAD, ANCHOR)
+
+
+def is_weak(key: int) -> bool:
+    """A lead band's or an anchor's key: no evidence under ``template``
+    copies or more (see :func:`select_candidates`)."""
+    return key >> _FAMILY_SHIFT in _WEAK
+
+
 def select_candidates(
     hits: Iterable[tuple[int, Sequence[int]]], limit: int | None, *, template: int
 ) -> list[int]:
@@ -730,7 +739,7 @@ def select_candidates(
     strong: set[int] = set()
     for key, copy_ids in hits:
         family = key >> _FAMILY_SHIFT
-        if family in (LEAD, ANCHOR):
+        if family in _WEAK:
             if len(copy_ids) < template:
                 weak += copy_ids
         else:
