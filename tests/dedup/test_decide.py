@@ -3,17 +3,20 @@ the outcome and the writes out.  No store: each look-up answer is written here."
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from aggregator.config import DedupConfig
-from aggregator.dedup.decide import ForMerge, MergeDecider, Outcome
+from aggregator.dedup import near
+from aggregator.dedup.decide import CANDIDATES, ForMerge, MergeDecider, Outcome
 from aggregator.dedup.keys import content_hash, entry_key, entry_uuid
 from aggregator.dedup.merge import PreparedCopy, copy_facts
 from aggregator.models import ParsedItem
 from aggregator.store.index import BAND_HITS_LIMIT, BandHits, Candidate, IndexedCopy
 from aggregator.store.items import PENDING, CopyForMerge, CopyRecord, ItemMatch
 from tests.dedup import stories as s
+from tests.dedup.test_templates import OPENING, issue
 
 T0 = datetime(2024, 6, 4, 8, 0, tzinfo=UTC)
 WHEN = T0 + timedelta(hours=1)
@@ -388,3 +391,33 @@ def test_lead_complete_compares_with_what_the_shown_copy_says_after_its_update()
     d.decide(edited)  # the copy shown now says more than the middle one
     d.decide(middle)
     assert not d.intent().steps[-1].show
+
+
+def test_a_key_known_crowded_stays_no_evidence_whatever_the_batch_indexes_under_it() -> None:
+    """The batch's own copies under a template's keys (crowded in the index,
+    so not looked up) would otherwise look like evidence, and take the places
+    of the stored copy this one is a copy of."""
+    rng = random.Random(3)
+    issues = [copy(f"issue{n}", f"Briefing {n}", issue(rng)) for n in range(CANDIDATES + 1)]
+    later = copy("later", s.TITLE, OPENING + s.TEXT)
+    story = indexed(1, 9)
+    assert later.facts is not None
+    template = {
+        band
+        for band in later.facts.bands
+        if near.is_weak(band) and all(i.facts is not None and band in i.facts.bands for i in issues)
+    }
+    assert len(template) >= 2
+    # The index finds the story under one key of the text's; the template's are crowded.
+    shared = next(
+        band for band in later.facts.bands if band in story.bands and not near.is_weak(band)
+    )
+    answers = found(
+        hits={later.entry_key: [BandHits(shared, [1], [int(story.at.timestamp())])]},
+        candidates={1: Candidate(story, same_source=False)},
+        crowded={later.entry_key: frozenset(template)},
+    )
+    d = decider(answers)
+    for n, one in enumerate(issues):
+        assert d.decide(one) == (Outcome.NEW, PENDING + n)
+    assert d.decide(later) == (Outcome.MERGED, 9)
