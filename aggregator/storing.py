@@ -48,7 +48,9 @@ class PollStorer:
         self.store = store
         self.jitter = jitter
         # The weak index keys found crowded (.dedup.crowded) between
-        # begin_pass and end_pass, made when first needed; None: none kept.
+        # begin_pass and end_pass; made by the first source with entries, as
+        # importing the dedup stage imports numpy, which a pass of 304s
+        # (most of whose time is start-up) does not need.
         self._crowded: CrowdedKeys | None = None
         self._in_pass = False
 
@@ -113,8 +115,7 @@ class PollStorer:
             with _cycle_collector_paused():
                 stored = store_all(isolated=False)
         except StoreError:
-            self._forget_crowded()
-            raise
+            raise  # the pass's end, and with it that of the crowded keys (end_pass)
         except Exception as exc:
             log.debug(
                 "a source's bug stopped its batch; storing it again source by source: %r", exc
