@@ -307,9 +307,12 @@ def look_up(
         assert copy.facts is not None
         common = held.intersection(copy.facts.bands)
         shared |= common
+        # Under keys known crowded in its window the decider meets no entry
+        # (ForMerge.crowded): sharing only those, it takes its first candidates.
+        meets_batch = common.difference(crowded_bands.get(copy.entry_key, ()))
         chosen = selected.get(copy.entry_key)
         if chosen:
-            wanted.update(chosen if common else chosen[:CANDIDATES])
+            wanted.update(chosen if meets_batch else chosen[:CANDIDATES])
         held.update(copy.facts.bands)
     candidates = {c.copy.id: c for c in store.candidates(wanted, source)} if wanted else {}
     shown = {}

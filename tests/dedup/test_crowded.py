@@ -4,7 +4,7 @@ decisions are those the look-ups would have made."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,11 +14,11 @@ from aggregator.config import DedupConfig
 from aggregator.dedup import crowded as crowded_module
 from aggregator.dedup import near
 from aggregator.dedup.crowded import SPANS_PER_KEY, CrowdedKeys
-from aggregator.dedup.decide import NEAR_DUPLICATE
+from aggregator.dedup.decide import CANDIDATES, NEAR_DUPLICATE
 from aggregator.dedup.merge import Outcome, look_up, merge_copies, prepare_copy
 from aggregator.models import ParsedItem
 from aggregator.store.base import Store
-from aggregator.store.index import BAND_HITS_LIMIT, BandHits, BandQuery
+from aggregator.store.index import BAND_HITS_LIMIT, BandHits, BandQuery, Candidate
 from aggregator.store.sqlite import SqliteStore
 
 from .test_templates import issue, item
@@ -93,17 +93,24 @@ def test_the_keys_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class _Asked:
-    """The band keys a store was asked for."""
+    """The band keys and the candidate copies a store was asked for."""
 
     def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         self.keys = 0
+        self.candidates = 0
         real: Callable[..., list[list[BandHits]]] = store.band_hits
+        real_candidates: Callable[..., list[Candidate]] = store.candidates
 
         def band_hits(queries: Sequence[BandQuery], *args: object) -> list[list[BandHits]]:
             self.keys += sum(len(query.bands) for query in queries)
             return real(queries, *args)
 
+        def candidates(copy_ids: Collection[int], *args: object) -> list[Candidate]:
+            self.candidates += len(copy_ids)
+            return real_candidates(copy_ids, *args)
+
         monkeypatch.setattr(store, "band_hits", band_hits)
+        monkeypatch.setattr(store, "candidates", candidates)
 
 
 def _feeds(rng: random.Random) -> list[tuple[str, list[ParsedItem]]]:
@@ -216,3 +223,55 @@ def test_a_key_is_looked_up_again_where_its_copies_may_be_fewer_than_the_limit(
     entry = item("c", "Briefing C", issue(rng), middle)
     selected = _selected(store, "new", entry, memo)
     assert selected and selected == _selected(store, "new", entry, None)
+
+
+def test_a_copy_meeting_its_batch_only_under_crowded_keys_reads_its_first_candidates(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source's second entry shares with its first only the template's
+    keys, known crowded: the decider meets no batch entry under them, so the
+    look-up reads its first CANDIDATES candidates, not all that its hits
+    select, and decides as without the memo."""
+    rng = random.Random(3)
+    settings = DedupConfig()
+    story = issue(rng)  # copied by more outlets than CANDIDATES
+    stored = [
+        (f"desk{n % 7}", item(f"i{n}", f"Issue {n}", issue(rng), NOW - timedelta(minutes=n)))
+        for n in range(BAND_HITS_LIMIT)
+    ] + [
+        (f"outlet{n}", item(f"s{n}", f"Story at outlet {n}", story, NOW - timedelta(minutes=n)))
+        for n in range(CANDIDATES + 4)
+    ]
+    for source, entry in stored:
+        with store.transaction():
+            merge_copies(store, source, "S", [prepare_copy(entry)], NOW, settings)
+    batch = [
+        prepare_copy(item("a", "Today's issue", issue(rng), NOW)),
+        prepare_copy(item("b", "The story, ours", story, NOW)),
+    ]
+    memo = CrowdedKeys()
+    _selected(store, "learning", item("l", "Another issue", issue(rng), NOW), memo)
+    assert len(memo) > 0  # the template's keys
+
+    asked = _Asked(store, monkeypatch)
+    with store.transaction():
+        _, without = look_up(store, "new", batch, NOW, settings)
+    read_without = asked.candidates
+    with store.transaction():
+        _, found = look_up(store, "new", batch, NOW, settings, memo)
+    read_with = asked.candidates - read_without
+
+    second = batch[1].entry_key
+    assert len(found.selected[second]) > CANDIDATES
+    assert found.crowded[second]  # the keys it shares with the first
+    assert read_without == len(without.candidates) > CANDIDATES
+    assert read_with == len(found.candidates) == CANDIDATES
+    with store.transaction():
+        outcomes = merge_copies(store, "new", "S", batch, NOW, settings, memo)
+    [(_, story_item)] = {
+        (outcome, item_id) for outcome, item_id in outcomes[1:] if outcome is Outcome.MERGED
+    }
+    outlet_copy = prepare_copy(stored[BAND_HITS_LIMIT][1]).entry_key
+    with store.transaction():
+        found_copy = store.copies_for_merge("outlet0", [outlet_copy])[outlet_copy]
+    assert found_copy.record.item_id == story_item
