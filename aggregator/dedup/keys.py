@@ -247,9 +247,26 @@ def entry_key(item: ParsedItem) -> str:
 
 
 def entry_uuid(source: str, key: str) -> str:
-    """The published id of an entry first seen as ``key`` in ``source``."""
-    name = source + "\n" + key
-    return f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, name)}"
+    """The published id of an entry first seen as ``key`` in ``source``:
+    ``uuid.uuid5(_ID_NAMESPACE, source + "\\n" + key)`` as a URN.
+
+    Written out (RFC 4122's name-based UUID: SHA-1 of the namespace and
+    the name, its version and variant bits set) because a cold pass makes
+    one per new entry, and uuid5 builds a UUID object only to print it:
+    1.2 against 3.8 µs (tests compare the two)."""
+    name = (source + "\n" + key).encode()
+    digest = hashlib.sha1(_ID_NAMESPACE_BYTES + name, usedforsecurity=False).hexdigest()
+    # Version 5 in the 13th hex digit; the variant (binary 10) in the top
+    # bits of the 17th.
+    variant = _VARIANT_DIGIT[digest[16]]
+    return (
+        f"urn:uuid:{digest[:8]}-{digest[8:12]}-5{digest[13:16]}-"
+        f"{variant}{digest[17:20]}-{digest[20:32]}"
+    )
+
+
+_ID_NAMESPACE_BYTES = _ID_NAMESPACE.bytes
+_VARIANT_DIGIT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 def content_hash(item: ParsedItem) -> str:
