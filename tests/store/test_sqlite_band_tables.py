@@ -176,3 +176,137 @@ def test_recent_keys_are_found_again_by_the_next_process(tmp_path: Path) -> None
         assert len(found(second, (6,))) == 1
     finally:
         second.close()
+
+
+def newest_under(
+    store: SqliteStore, queries: list[BandQuery], excluding: list[int]
+) -> list[list[tuple[int, list[int], list[int]]]]:
+    """What band_hits must answer, from every row of both tables: for each
+    query, each of its bands under some copy in its window, with the newest
+    BAND_HITS_LIMIT of those copies (by date, then id), newest first; the
+    bands in the order they were first asked for, by any query."""
+    rows = store._db.execute(
+        "SELECT band, at, copy_id FROM dedup_bands "
+        "UNION ALL SELECT band, at, copy_id FROM dedup_bands_recent"
+    ).fetchall()
+    asked = {}
+    for query in queries:
+        low, high = int(query.start.timestamp()), int(query.end.timestamp())
+        for band in query.bands:
+            asked.setdefault((band, low, high), None)
+    order = {key: n for n, key in enumerate(asked)}
+    answers = []
+    for query in queries:
+        low, high = int(query.start.timestamp()), int(query.end.timestamp())
+        hits = []
+        for band in sorted(set(query.bands), key=lambda b: order[(b, low, high)]):
+            under = sorted(
+                (
+                    (at, copy_id)
+                    for key, at, copy_id in rows
+                    if key == band and low <= at <= high and copy_id not in excluding
+                ),
+                reverse=True,
+            )[:BAND_HITS_LIMIT]
+            if under:
+                hits.append((band, [c for _at, c in under], [at for at, _c in under]))
+        answers.append(hits)
+    return answers
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+@pytest.mark.parametrize("seed", range(3))
+def test_look_ups_answer_the_newest_copies_of_both_tables_newest_first(
+    tmp_path: Path, seed: int, filtered: bool
+) -> None:
+    # Which copies and in which order: the decider takes the first ones, so
+    # the order is part of the answer, whichever table holds each key.
+    store, twin = SqliteStore(tmp_path / "moving.db"), SqliteStore(tmp_path / "twin.db")
+    store._move_bands_at = 100
+    store._band_filter_after = 0.0 if filtered else float("inf")
+    rng = random.Random(seed)
+    split = 0  # rounds after which a band had copies in both tables
+    try:
+        for _round in random_rounds([store, twin], rng):
+            for _ in range(3):
+                queries = []
+                for _ in range(rng.choice([5, 80])):
+                    start = WHEN + rng.randrange(-10, 60) * HOUR
+                    bands = tuple(rng.choice(range(12)) for _ in range(rng.randint(1, 5)))
+                    queries.append(BandQuery(bands, start, start + rng.randrange(0, 80) * HOUR))
+                excluding = rng.sample(range(1, 400), rng.choice([0, 20]))
+                answer = [
+                    [(hit.band, hit.copy_ids, hit.seconds) for hit in hits]
+                    for hits in store.band_hits(queries, excluding)
+                ]
+                assert answer == newest_under(store, queries, excluding)
+            assert (store._band_filter is not None) is filtered
+            (both,) = store._db.execute(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT band FROM dedup_bands) "
+                "JOIN (SELECT DISTINCT band FROM dedup_bands_recent) USING (band)"
+            ).fetchone()
+            split += both > 0
+        assert split >= 3
+    finally:
+        store.close()
+        twin.close()
+
+
+def test_a_move_undone_leaves_the_recent_keys_found(tmp_path: Path) -> None:
+    # What the store keeps in memory about its tables (the filter, the count
+    # of recent keys) must follow a move that a failure undoes.
+    store = SqliteStore(tmp_path / "aggregator.db")
+    store._band_filter_after = 0.0  # the filters are read at the first look-up
+    try:
+        index(store, "first", (5,))
+        assert len(found(store, (5,))) == 1
+        store._move_bands_at = 1
+        with pytest.raises(RuntimeError), store.transaction():
+            index(store, "undone", (6,))  # moves both keys to the main table
+            assert rows_in(store, "dedup_bands_recent") == 0
+            raise RuntimeError("undone")
+        assert rows_in(store, "dedup_bands_recent") == 1  # the move undone with it
+        assert len(found(store, (5,))) == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("filtered", [True, False])
+def test_a_band_over_the_limit_in_both_tables_answers_the_newest_of_both(
+    tmp_path: Path, filtered: bool
+) -> None:
+    store = SqliteStore(tmp_path / "aggregator.db")
+    store._band_filter_after = 0.0 if filtered else float("inf")
+    try:
+        # 50 copies under band 7, moved to the main table; then 50 more,
+        # recent, their dates interleaved with the first's and some the same.
+        for n in range(50):
+            at = WHEN + (2 * n) * HOUR
+            with store.transaction():
+                store.apply_merge(
+                    MergeIntent("one", WHEN, (new("one", f"old{n}", 0, at=at, bands=(7,)),))
+                )
+        store._move_bands_at = 1
+        index(store, "mover", (8,))
+        store._move_bands_at = 10_000
+        assert rows_in(store, "dedup_bands_recent") == 0
+        for n in range(50):
+            at = WHEN + (n + n % 2) * HOUR
+            with store.transaction():
+                store.apply_merge(
+                    MergeIntent("one", WHEN, (new("one", f"new{n}", 0, at=at, bands=(7,)),))
+                )
+        assert rows_in(store, "dedup_bands_recent") == 50
+        for start, end in [(WHEN, WHEN + 200 * HOUR), (WHEN + 20 * HOUR, WHEN + 60 * HOUR)]:
+            queries = [BandQuery((8, 7), start, end), BandQuery((7,), start, end)]
+            answer = [
+                [(hit.band, hit.copy_ids, hit.seconds) for hit in hits]
+                for hits in store.band_hits(queries)
+            ]
+            assert answer == newest_under(store, queries, [])
+            dates = [2 * n for n in range(50)] + [n + n % 2 for n in range(50)]
+            inside = sum(start <= WHEN + hours * HOUR <= end for hours in dates)
+            assert len(answer[1][0][1]) == min(inside, BAND_HITS_LIMIT)
+        assert inside < BAND_HITS_LIMIT < len(dates)  # both windows' cases
+    finally:
+        store.close()
