@@ -101,9 +101,9 @@ def select_lines(entries: Sequence[Entry], count: int) -> list[DigestLine]:
         return dot / (norms[a] * norms[b])
 
     scores = []
-    for index, candidate in enumerate(candidates):
-        others = [j for j, other in enumerate(candidates) if other.item != candidate.item]
-        corroboration = sum(cosine(index, j) for j in others) / len(others) if others else 0.0
+    for index, (candidate, corroboration) in enumerate(
+        zip(candidates, _corroborations(candidates, norms), strict=True)
+    ):
         # Ties (equal scores) are broken by item order, then sentence order,
         # so the result never depends on hash order.
         scores.append(
@@ -127,6 +127,39 @@ def select_lines(entries: Sequence[Entry], count: int) -> list[DigestLine]:
         if len(chosen) == count:
             break
     return [_line(entries[candidates[i].item], candidates[i].sentence) for i in chosen]
+
+
+def _corroborations(candidates: Sequence[_Candidate], norms: Sequence[float]) -> list[float]:
+    """Each candidate's mean cosine with the candidates of the other items.
+
+    Summed over terms, not over pairs: the mean of a's cosines with others
+    is a's terms, each times the sum over the others of their weight of it
+    (term count over norm), over a's norm and their number; and the
+    others' sum is every candidate's less those of a's own item.  Linear in
+    the candidates, where pairs took 0.1 s for the 600 sentences of a
+    200-entry feed, and grew with their square.  The sums differ from the
+    pairs' in the last bits: rounded to 12 digits, alike means equal, and
+    such ties are broken as before (by item, then sentence).
+    """
+    everyone: dict[str, float] = {}
+    by_item: dict[int, dict[str, float]] = {}
+    sizes = Counter(candidate.item for candidate in candidates)
+    for candidate, norm in zip(candidates, norms, strict=True):
+        own = by_item.setdefault(candidate.item, {})
+        for term, count in candidate.terms.items():
+            weight = count / norm
+            everyone[term] = everyone.get(term, 0.0) + weight
+            own[term] = own.get(term, 0.0) + weight
+    corroborations = []
+    for candidate, norm in zip(candidates, norms, strict=True):
+        others = len(candidates) - sizes[candidate.item]
+        if not others:
+            corroborations.append(0.0)
+            continue
+        own = by_item[candidate.item]
+        total = sum(count * (everyone[term] - own[term]) for term, count in candidate.terms.items())
+        corroborations.append(round(total / (norm * others), 12))
+    return corroborations
 
 
 def _candidates(entries: Sequence[Entry]) -> Iterable[_Candidate]:

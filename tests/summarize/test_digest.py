@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from aggregator.models import Entry, SectionSummary, SourceRef, Summary
-from aggregator.summarize.digest import build_digests, select_lines, window_start
+from aggregator.summarize.digest import (
+    _candidates,
+    _corroborations,
+    build_digests,
+    select_lines,
+    window_start,
+)
 
 DAY = timedelta(days=1)
 
@@ -100,3 +110,36 @@ def test_windows_are_utc_aligned() -> None:
     moment = datetime(2024, 11, 18, 23, 30, tzinfo=UTC)
     assert window_start(moment, DAY) == datetime(2024, 11, 18, tzinfo=UTC)
     assert window_start(moment, timedelta(hours=6)) == datetime(2024, 11, 18, 18, tzinfo=UTC)
+
+
+WORDS = ("council", "budget", "ferry", "ukraine", "defence", "summit", "storm", "court", "vote")
+
+
+@given(
+    st.lists(
+        st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8), max_size=3),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_corroboration_is_the_mean_cosine_with_the_other_items_sentences(
+    summaries: list[list[list[str]]],
+) -> None:
+    # Summed over terms for speed, it must be what its definition says:
+    # over pairs of sentences of different items.
+    entries = [
+        entry(str(n), [" ".join(words) + "." for words in sentences])
+        for n, sentences in enumerate(summaries)
+    ]
+    candidates = list(_candidates(entries))
+    norms = [math.sqrt(sum(v * v for v in c.terms.values())) or 1.0 for c in candidates]
+
+    def cosine(a: int, b: int) -> float:
+        terms_a, terms_b = candidates[a].terms, candidates[b].terms
+        dot = sum(count * terms_b.get(term, 0) for term, count in terms_a.items())
+        return dot / (norms[a] * norms[b])
+
+    for index, corroboration in enumerate(_corroborations(candidates, norms)):
+        others = [j for j, c in enumerate(candidates) if c.item != candidates[index].item]
+        expected = sum(cosine(index, j) for j in others) / len(others) if others else 0.0
+        assert math.isclose(corroboration, expected, abs_tol=1e-9)
