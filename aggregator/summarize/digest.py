@@ -136,10 +136,11 @@ def _corroborations(candidates: Sequence[_Candidate], norms: Sequence[float]) ->
     is a's terms, each times the sum over the others of their weight of it
     (term count over norm), over a's norm and their number; and the
     others' sum is every candidate's less those of a's own item.  Linear in
-    the candidates, where pairs took 0.1 s for the 600 sentences of a
+    the candidates, where pairs took 0.1 s for the up to 600 sentences of a
     200-entry feed, and grew with their square.  The sums differ from the
-    pairs' in the last bits: rounded to 12 digits, alike means equal, and
-    such ties are broken as before (by item, then sentence).
+    pairs' in the last bits; rounded to 12 digits, such differences seldom
+    order two candidates, and the ties they leave are broken as before (by
+    item, then sentence).
     """
     everyone: dict[str, float] = {}
     by_item: dict[int, dict[str, float]] = {}
