@@ -31,14 +31,19 @@ def rows_in(store: SqliteStore, table: str) -> int:
     return int(count)
 
 
-def both_answers(stores: list[SqliteStore], rng: random.Random) -> list[object]:
-    """The same random look-ups of each store, answers made comparable."""
+def random_queries(rng: random.Random) -> list[BandQuery]:
     # Many queries and few: more than _ARMS keys first ask which bands exist.
     queries = []
     for _ in range(rng.choice([5, 80])):
         start = WHEN + rng.randrange(-10, 60) * HOUR
         bands = tuple(rng.choice(range(12)) for _ in range(rng.randint(1, 5)))
         queries.append(BandQuery(bands, start, start + rng.randrange(0, 80) * HOUR))
+    return queries
+
+
+def both_answers(stores: list[SqliteStore], rng: random.Random) -> list[object]:
+    """The same random look-ups of each store, answers made comparable."""
+    queries = random_queries(rng)
     excluding = rng.sample(range(1, 400), 20)
     return [
         [sorted(flat(hits)) for hits in store.band_hits(queries, excluding)] for store in stores
@@ -229,11 +234,7 @@ def test_look_ups_answer_the_newest_copies_of_both_tables_newest_first(
     try:
         for _round in random_rounds([store, twin], rng):
             for _ in range(3):
-                queries = []
-                for _ in range(rng.choice([5, 80])):
-                    start = WHEN + rng.randrange(-10, 60) * HOUR
-                    bands = tuple(rng.choice(range(12)) for _ in range(rng.randint(1, 5)))
-                    queries.append(BandQuery(bands, start, start + rng.randrange(0, 80) * HOUR))
+                queries = random_queries(rng)
                 excluding = rng.sample(range(1, 400), rng.choice([0, 20]))
                 answer = [
                     [(hit.band, hit.copy_ids, hit.seconds) for hit in hits]
