@@ -1254,6 +1254,19 @@ def _ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}" if theirs > 0 else "-"
 
 
+# Probes of a pair's two rounds further apart than this (the slower over the
+# faster): the machine's speed changed between them, and their ratio says
+# more about the machine than about the tools (seen: 17.8 then 9.7 ms, and
+# our cold CPU 1.02 of reader's, against 0.82 with probes of 10.4 and 10.0
+# in the next run).
+PROBE_DRIFT = 1.25
+
+
+def _drifted(ours: Round, theirs: Round) -> bool:
+    low, high = sorted((ours.probe_ms, theirs.probe_ms))
+    return low > 0 and high / low > PROBE_DRIFT
+
+
 def print_table(rounds: Sequence[Round]) -> None:
     by_key = {(r.tool, r.name): r for r in rounds}
     print()
@@ -1262,6 +1275,7 @@ def print_table(rounds: Sequence[Round]) -> None:
         f"{'PSS MB':>7} {'proc MB':>8} {'probe':>6} {'200/304':>9} {'wall x':>7} {'CPU x':>6}  "
         "total line"
     )
+    drifted: list[str] = []
     for name in ROUNDS:
         for tool in ("aggregate", "reader"):
             r = by_key.get((tool, name))
@@ -1271,6 +1285,9 @@ def print_table(rounds: Sequence[Round]) -> None:
             wall_x = cpu_x = ""
             if tool == "aggregate" and theirs is not None:
                 wall_x, cpu_x = _ratio(r.wall, theirs.wall), _ratio(r.cpu, theirs.cpu)
+                if _drifted(r, theirs):
+                    wall_x, cpu_x = wall_x + "?", cpu_x + "?"
+                    drifted.append(f"{name} ({r.probe_ms:.1f} against {theirs.probe_ms:.1f} ms)")
             answers = f"{r.answers.get(200, 0)}/{r.answers.get(304, 0)}"
             print(
                 f"{r.tool:<9} {r.name:<8} {r.wall:>7.1f} {r.cpu:>7.1f} {r.other_cpu:>7.1f} "
@@ -1293,6 +1310,11 @@ def print_table(rounds: Sequence[Round]) -> None:
         "wall x, CPU x: aggregate's wall (CPU) time over reader's in the same round; reader "
         "fetches, parses and stores, but neither summarizes nor publishes"
     )
+    if drifted:
+        print(
+            "?: the machine's speed changed between the two rounds of the pair, by their "
+            f"probes: {', '.join(drifted)}; their ratio is not a comparison, run again"
+        )
 
 
 def check(rounds: Sequence[Round], feed_count: int) -> int:

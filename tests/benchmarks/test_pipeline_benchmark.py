@@ -114,7 +114,8 @@ def test_reader_rounds_at_tiny_size(tiny_run: tuple[int, str, Path]) -> None:
         if line.startswith(("aggregate ", "reader ")):
             rows.setdefault(tuple(line.split()[:2]), line.split())
     for name in ("cold", "warm", "changed"):
-        wall_x, cpu_x = rows["aggregate", name][10:12]
+        # Marked "?" when the machine's speed changed within the pair.
+        wall_x, cpu_x = (ratio.rstrip("?") for ratio in rows["aggregate", name][10:12])
         assert float(wall_x) > 0 and float(cpu_x) > 0
     assert "5 feeds, 0 failed; 27 new entries" in " ".join(rows["reader", "cold"])
     assert "3 new entries" in " ".join(rows["reader", "changed"])
@@ -199,6 +200,25 @@ def test_ratios_and_checks(capsys: pytest.CaptureFixture[str]) -> None:
     rounds[5].answers = {200: 3}
     assert bench.check(rounds, 3) == 1
     assert "server answers, aggregate vs reader:" in capsys.readouterr().out
+
+
+def test_ratios_of_a_pair_whose_probes_differ_are_marked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rounds = [_round(tool, name) for name in ("cold", "warm") for tool in ("aggregate", "reader")]
+    rounds[1].probe_ms = 5.0 * bench.PROBE_DRIFT * 1.1  # reader's cold round, on a slower machine
+    rounds[3].probe_ms = 5.0 * bench.PROBE_DRIFT * 0.9  # reader's warm round, within the drift
+    bench.print_table(rounds)
+    output = capsys.readouterr().out
+    ratios = {
+        row[1]: row[10:12]
+        for row in map(str.split, output.splitlines())
+        if row[:1] == ["aggregate"]
+    }
+    assert ratios == {"cold": ["1.00?", "1.00?"], "warm": ["1.00", "1.00"]}
+    assert (
+        "changed between the two rounds of the pair, by their probes: cold (5.0 against" in output
+    )
 
 
 def test_three_rounds_at_tiny_size_on_postgresql(
