@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -116,9 +116,9 @@ def test_look_ups_do_not_depend_on_which_table_holds_a_key(tmp_path: Path, seed:
             store.close()
 
 
-def index(store: SqliteStore, key: str, bands: tuple[int, ...]) -> None:
+def index(store: SqliteStore, key: str, bands: tuple[int, ...], at: datetime = WHEN) -> None:
     with store.transaction():
-        store.apply_merge(MergeIntent("one", WHEN, (new("one", key, 0, at=WHEN, bands=bands),)))
+        store.apply_merge(MergeIntent("one", WHEN, (new("one", key, 0, at=at, bands=bands),)))
 
 
 def found(store: SqliteStore, bands: tuple[int, ...]) -> list[int]:
@@ -183,6 +183,16 @@ def test_recent_keys_are_found_again_by_the_next_process(tmp_path: Path) -> None
         second.close()
 
 
+def answers(
+    store: SqliteStore, queries: list[BandQuery], excluding: list[int]
+) -> list[list[tuple[int, list[int], list[int]]]]:
+    """band_hits' answers, in order, in the shape of newest_under's."""
+    return [
+        [(hit.band, hit.copy_ids, hit.seconds) for hit in hits]
+        for hits in store.band_hits(queries, excluding)
+    ]
+
+
 def newest_under(
     store: SqliteStore, queries: list[BandQuery], excluding: list[int]
 ) -> list[list[tuple[int, list[int], list[int]]]]:
@@ -236,11 +246,7 @@ def test_look_ups_answer_the_newest_copies_of_both_tables_newest_first(
             for _ in range(3):
                 queries = random_queries(rng)
                 excluding = rng.sample(range(1, 400), rng.choice([0, 20]))
-                answer = [
-                    [(hit.band, hit.copy_ids, hit.seconds) for hit in hits]
-                    for hits in store.band_hits(queries, excluding)
-                ]
-                assert answer == newest_under(store, queries, excluding)
+                assert answers(store, queries, excluding) == newest_under(store, queries, excluding)
             assert (store._band_filter is not None) is filtered
             (both,) = store._db.execute(
                 "SELECT COUNT(*) FROM (SELECT DISTINCT band FROM dedup_bands) "
@@ -254,8 +260,8 @@ def test_look_ups_answer_the_newest_copies_of_both_tables_newest_first(
 
 
 def test_a_move_undone_leaves_the_recent_keys_found(tmp_path: Path) -> None:
-    # What the store keeps in memory about its tables (the filter, the count
-    # of recent keys) must follow a move that a failure undoes.
+    # What the store keeps in memory about where keys are (its filter) must
+    # not hide a key whose move to the main table a failure undoes.
     store = SqliteStore(tmp_path / "aggregator.db")
     store._band_filter_after = 0.0  # the filters are read at the first look-up
     try:
@@ -282,28 +288,17 @@ def test_a_band_over_the_limit_in_both_tables_answers_the_newest_of_both(
         # 50 copies under band 7, moved to the main table; then 50 more,
         # recent, their dates interleaved with the first's and some the same.
         for n in range(50):
-            at = WHEN + (2 * n) * HOUR
-            with store.transaction():
-                store.apply_merge(
-                    MergeIntent("one", WHEN, (new("one", f"old{n}", 0, at=at, bands=(7,)),))
-                )
+            index(store, f"old{n}", (7,), at=WHEN + (2 * n) * HOUR)
         store._move_bands_at = 1
         index(store, "mover", (8,))
         store._move_bands_at = 10_000
         assert rows_in(store, "dedup_bands_recent") == 0
         for n in range(50):
-            at = WHEN + (n + n % 2) * HOUR
-            with store.transaction():
-                store.apply_merge(
-                    MergeIntent("one", WHEN, (new("one", f"new{n}", 0, at=at, bands=(7,)),))
-                )
+            index(store, f"new{n}", (7,), at=WHEN + (n + n % 2) * HOUR)
         assert rows_in(store, "dedup_bands_recent") == 50
         for start, end in [(WHEN, WHEN + 200 * HOUR), (WHEN + 20 * HOUR, WHEN + 60 * HOUR)]:
             queries = [BandQuery((8, 7), start, end), BandQuery((7,), start, end)]
-            answer = [
-                [(hit.band, hit.copy_ids, hit.seconds) for hit in hits]
-                for hits in store.band_hits(queries)
-            ]
+            answer = answers(store, queries, [])
             assert answer == newest_under(store, queries, [])
             dates = [2 * n for n in range(50)] + [n + n % 2 for n in range(50)]
             inside = sum(start <= WHEN + hours * HOUR <= end for hours in dates)
