@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -224,6 +225,52 @@ def test_the_fork_server_loads_what_every_worker_would() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["1", "True"]
+
+
+TABLES_RESIDENT = (
+    "import importlib, sys\n"
+    "from aggregator.ingest import WORKER_MODULES\n"
+    "for name in WORKER_MODULES:\n"
+    "    importlib.import_module(name)\n"
+    "if sys.argv[1] == 'detect':\n"
+    "    from aggregator.summarize.language import detect_language\n"
+    "    detect_language('Le conseil municipal s est reuni lundi pour le budget de la ville.')\n"
+    "mapped, resident, table = 0, 0, False\n"
+    "for line in open('/proc/self/smaps'):\n"
+    "    head = line.split()\n"
+    "    if not head[0].endswith(':'):\n"
+    "        table = head[-1].endswith(('nextmove.npy', 'ptc.npy'))\n"
+    "        mapped += table\n"
+    "    elif table and head[0] == 'Rss:':\n"
+    "        resident += int(head[1])\n"
+    "print(mapped, resident)\n"
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's /proc")
+def test_the_fork_server_maps_the_language_tables_without_reading_them(tmp_path: Path) -> None:
+    # The tables are file pages: a worker that detects a language maps them
+    # from the page cache, shared.  Read in the fork server, they would count
+    # in its memory (37 MB) in every pass, detecting or not.
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+
+    def tables(mode: str) -> tuple[int, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", TABLES_RESIDENT, mode],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env=env,
+        )
+        mapped, resident_kb = done.stdout.split()
+        return int(mapped), int(resident_kb)
+
+    preloaded, detected = tables("preload"), tables("detect")
+    assert preloaded[0] == detected[0] == 2  # both tables mapped from the cache
+    assert preloaded[1] < 1024
+    # The measure can see pages read: one detection reads some.
+    assert detected[1] > preloaded[1] + 256
 
 
 # Latin-1 bytes that declare no encoding: not UTF-8, so feedparser asks chardet.
