@@ -464,13 +464,13 @@ def parse_config(text: str, path: Path) -> Config:
     if node is None:
         raise ConfigError("the file is empty; it needs at least 'sources'", path=str(path))
     config = _Reader(path).config(_Node(node, ""))
-    kept = _with_new_strings(config)
-    del node, config  # the tree, freed once nothing made from it is kept
-    return kept
+    del node  # the tree, freed once nothing made from it is kept
+    return config
 
 
-def _with_new_strings(config: Config) -> Config:
-    """``config`` with its sources' names, sections and URLs copied anew.
+def _kept(text: str) -> str:
+    """``text`` copied anew, for a string of the YAML tree that the
+    configuration keeps (a source's name, section or URL).
 
     The parser made each of those strings amid the nodes, marks and tags of
     the YAML tree (some 30 MB for 10,000 sources), and a few bytes kept in
@@ -481,31 +481,11 @@ def _with_new_strings(config: Config) -> Config:
     block of 1 MB only once nothing in it is used, and places new objects in
     the free room of the blocks it has: copies made once the tree is freed
     landed in the holes it left, and kept 11 of its blocks; made while it is
-    alive, more of them land in blocks of their own, and 7 are kept.
+    alive, more of them land in blocks of their own, and 7 are kept.  So
+    each source is made with its copies, as it is read.
     """
-    sections: dict[str, str] = {}
-
-    def copied(text: str) -> str:
-        # str(text) and text[:] give the same object back.
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
-
-    def section(name: str) -> str:
-        if name not in sections:
-            sections[name] = copied(name)
-        return sections[name]
-
-    return replace(
-        config,
-        sources=tuple(
-            replace(
-                source,
-                name=copied(source.name),
-                section=section(source.section),
-                url=None if source.url is None else copied(source.url),
-            )
-            for source in config.sources
-        ),
-    )
+    # str(text) and text[:] give the same object back.
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
 
 
 class _Node:
@@ -535,6 +515,9 @@ class _Node:
 
 
 _T = TypeVar("_T")
+# The tag the composer gives a plain scalar that resolves to no other type,
+# and a quoted one.
+_STRING_TAG = "tag:yaml.org,2002:str"
 
 
 class _Reader:
@@ -545,6 +528,7 @@ class _Reader:
         # already resolved: what loading the node's own YAML text would give,
         # without emitting and parsing that text again for every value.
         self._constructor = yaml.constructor.SafeConstructor()
+        self._sections: dict[str, str] = {}  # each section's name, one copy (_kept)
 
     def error(self, node: _Node, message: str) -> ConfigError:
         return ConfigError(message, path=str(self.path), line=node.line, key=node.key)
@@ -566,6 +550,10 @@ class _Reader:
     def scalar(self, node: _Node) -> Any:
         if not isinstance(node.node, yaml.ScalarNode):
             raise self.error(node, "expected a single value")
+        if node.node.tag == _STRING_TAG:
+            # What the constructor gives a string, without its bookkeeping
+            # (a third of reading a source, with three strings each).
+            return node.node.value
         try:
             return self._constructor.construct_object(node.node, deep=True)
         except yaml.constructor.ConstructorError as exc:  # e.g. an unknown tag such as !foo
@@ -936,11 +924,15 @@ class _Reader:
             name = self.string(found["name"])
             if name in seen_names:
                 raise self.error(found["name"], f"duplicate source name '{name}'")
+            section = self.string(found["section"])
+            if section not in self._sections:
+                self._sections[section] = _kept(section)
+            url = self.optional(found, "url", self.url, None)
             source = SourceConfig(
-                name=name,
-                section=self.string(found["section"]),
+                name=_kept(name),
+                section=self._sections[section],
                 interval=self.optional(found, "interval", self.poll_interval, interval),
-                url=self.optional(found, "url", self.url, None),
+                url=None if url is None else _kept(url),
                 path=str(self.path_value(found["path"])) if "path" in found else None,
                 allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
                 language=self.optional(found, "language", self.string, None),

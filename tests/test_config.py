@@ -359,3 +359,33 @@ def test_nothing_the_yaml_parser_made_outlives_reading_the_file(tmp_path: Path) 
     from_parser = snapshot.filter_traces([tracemalloc.Filter(True, yaml.__file__)])
     assert len(config.sources) == 500 and config.sources[499].name == "feed-499"
     assert sum(stat.count for stat in from_parser.statistics("filename")) == 0
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "plain words",
+        "'quoted: with a colon'",
+        '"double \\u00e9 quoted"',
+        "!!str 2026-01-01",
+        "!!str 12",
+        "|\n      a literal block\n",
+        "'  spaced  '",
+    ],
+)
+def test_a_string_is_read_as_yaml_loads_it(tmp_path: Path, written: str) -> None:
+    """Strings are taken from their nodes directly, not through the constructor:
+    the same value, however the YAML writes it."""
+    import yaml
+
+    text = f"sources:\n  - name: {written}\n    url: 'https://a.example/feed'\n    section: S\n"
+    expected = yaml.safe_load(text)["sources"][0]["name"].strip()
+    assert parse_config(text, tmp_path / "feeds.yaml").sources[0].name == expected
+
+
+@pytest.mark.parametrize("written", ["12", "2026-01-01", "true", "null", "1.5", "[a]"])
+def test_a_name_that_yaml_reads_as_another_type_is_refused(tmp_path: Path, written: str) -> None:
+    text = f"sources:\n  - name: {written}\n    url: 'https://a.example/feed'\n    section: S\n"
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, tmp_path / "feeds.yaml")
+    assert "sources[0].name" in str(raised.value)
