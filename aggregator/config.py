@@ -10,7 +10,6 @@ PyYAML is imported here only.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -539,6 +538,8 @@ class _Reader:
         found: dict[str, _Node] = {}
         for name, child in node.items():
             if name not in allowed:
+                import difflib  # for this message only: 1.5 ms of every start-up
+
                 close = difflib.get_close_matches(name, list(allowed), n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 raise self.error(child, f"unknown key '{name}'{hint}")
