@@ -480,8 +480,9 @@ def _kept(text: str) -> str:
     block of 1 MB only once nothing in it is used, and places new objects in
     the free room of the blocks it has: copies made once the tree is freed
     landed in the holes it left, and kept 11 of its blocks; made while it is
-    alive, more of them land in blocks of their own, and 7 are kept.  So
-    each source is made with its copies, as it is read.
+    alive, more of them land in blocks of their own, and 7 are kept.  Each
+    source is made once, with its copies, as it is read: 6.7 MB left where
+    making it, then remaking it with its copies, left 8.0 to 9.1 MB.
     """
     # str(text) and text[:] give the same object back.
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")

@@ -34,10 +34,11 @@ _TEXT = (
 
 # The detector's model: its small tables and the mapping of its large ones.
 # Not a detection: that would map into this process every page of the large
-# tables it reads (with the kernel's read-around, 37 MB of their 67 for one short
-# text), counted in the pass's memory though no worker may ever detect a
-# language.  The pages are the file's, in the system's page cache: a worker
-# that detects maps them from there, shared with every other.
+# tables it reads, and the kernel maps pages around each one read (5 to 37
+# MB of their 67 for one short text, as the file's pages were cached),
+# counted in the pass's memory though no worker may ever detect a language.
+# The pages are the file's, in the system's page cache: a worker that
+# detects maps them from there, shared with every other.
 warm_up_detector()
 # The English sentence model, stemmer and stop words, as an entry in English
 # uses them.

@@ -251,7 +251,7 @@ TABLES_RESIDENT = (
 def test_the_fork_server_maps_the_language_tables_without_reading_them(tmp_path: Path) -> None:
     # The tables are file pages: a worker that detects a language maps them
     # from the page cache, shared.  Read in the fork server, they would count
-    # in its memory (37 MB) in every pass, detecting or not.
+    # in its memory (up to 37 MB seen) in every pass, detecting or not.
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
 
     def tables(mode: str) -> tuple[int, int]:
@@ -269,8 +269,8 @@ def test_the_fork_server_maps_the_language_tables_without_reading_them(tmp_path:
     preloaded, detected = tables("preload"), tables("detect")
     assert preloaded[0] == detected[0] == 2  # both tables mapped from the cache
     assert preloaded[1] < 1024
-    # The measure can see pages read: one detection reads some.
-    assert detected[1] > preloaded[1] + 256
+    # The measure sees pages read: one detection reads some (5 to 37 MB seen).
+    assert detected[1] > preloaded[1]
 
 
 # Latin-1 bytes that declare no encoding: not UTF-8, so feedparser asks chardet.
