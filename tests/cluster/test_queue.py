@@ -1,15 +1,18 @@
-"""The job queue's handler of errors no task retrieved (no database needed)."""
+"""The job queue: its handler of errors no task retrieved (no database needed),
+and what it asks of PostgreSQL's planner (the test server)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 from procrastinate import exceptions as procrastinate_errors
 
-from aggregator.cluster.queue import quiet_lost_job_updates
+from aggregator.cluster.queue import ANALYZE_AFTER, JobQueue, quiet_lost_job_updates
+from aggregator.config import parse_config
 
 
 def test_a_job_update_lost_with_the_connection_is_one_line_other_errors_go_on(
@@ -37,3 +40,26 @@ def test_a_job_update_lost_with_the_connection_is_one_line_other_errors_go_on(
     )
     assert record.exc_info is None
     assert [context["exception"] for context in seen] == [other]
+
+
+def test_polls_queued_by_the_hundred_are_sampled_for_the_planner(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """procrastinate takes each job by a query planned on the table's last
+    sample: with none since the table was empty, it scans every waiting job
+    for each (quadratic in a pass's sources)."""
+    text = (
+        f"store: '{postgres_url}'\n"
+        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
+    )
+    config = parse_config(text, tmp_path / "feeds.yaml")
+
+    async def sampled_rows_after(polls: int) -> float:
+        async with JobQueue.of(config) as queue:
+            await queue.defer_polls({f"s{n}": f"lock {n}" for n in range(polls)}, scheduled=False)
+            row = await queue._app.connector.execute_query_one_async(
+                "SELECT reltuples FROM pg_class WHERE oid = 'procrastinate_jobs'::regclass"
+            )
+            return float(row["reltuples"])
+
+    assert asyncio.run(sampled_rows_after(ANALYZE_AFTER)) == ANALYZE_AFTER
