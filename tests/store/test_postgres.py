@@ -333,3 +333,37 @@ def test_processes_starting_with_one_configuration_at_once_agree(postgres_url: s
     finally:
         first.close()
         second.close()
+
+
+def test_the_tables_a_pass_grows_are_sampled_as_they_double(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement planned when the items were few (a scan) would otherwise
+    be kept as they grow: a first pass's look-ups then cost the square of
+    its items."""
+    from aggregator.store import postgres
+    from aggregator.store.items import MergeIntent
+    from tests.store.test_items_contract import WHEN, new
+
+    monkeypatch.setattr(postgres, "ANALYZE_MIN_ITEMS", 3)
+
+    def sampled() -> float:
+        row = store._db.execute("SELECT reltuples FROM pg_class WHERE oid = 'items'::regclass")
+        return float(row.fetchone()[0])  # type: ignore[index]
+
+    def store_items(keys: range) -> None:
+        for key in keys:
+            with store.transaction():
+                store.apply_merge(MergeIntent("one", WHEN, (new("one", f"k{key}", 0),)))
+
+    assert sampled() == -1  # never sampled
+    store_items(range(2))
+    assert sampled() == -1
+    store_items(range(2, 3))  # the third item: sampled
+    assert sampled() == 3
+    store_items(range(3, 5))  # two more: under the three the table held
+    assert sampled() == 3
+    with store.transaction():  # not inside a transaction: sampled after it
+        store_items(range(5, 7))
+        assert sampled() == 3
+    assert sampled() == 7
