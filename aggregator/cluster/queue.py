@@ -176,12 +176,20 @@ class JobQueue:
         ]
         try:
             deferred = await self._app.job_manager.batch_defer_jobs_async(jobs)
-            if len(jobs) >= ANALYZE_AFTER:
-                # A table this user does not own is a warning, not an error.
-                await self._app.connector.execute_query_async("ANALYZE procrastinate_jobs")
-            return [job.id for job in deferred if job.id is not None]
         except Exception as exc:
             raise QueueError(f"{self._shown_as}: cannot queue polls: {_why(exc)}") from exc
+        if len(jobs) >= ANALYZE_AFTER:
+            await self._sample_jobs()
+        return [job.id for job in deferred if job.id is not None]
+
+    async def _sample_jobs(self) -> None:
+        """ANALYZE the jobs' table (see ANALYZE_AFTER).  The polls are queued
+        whatever becomes of it: only the speed of taking them is at stake.
+        A table this user does not own is a warning of the server's."""
+        try:
+            await self._app.connector.execute_query_async("ANALYZE procrastinate_jobs")
+        except Exception as exc:
+            log.warning("%s: the job queue's table was not analyzed: %s", self._shown_as, _why(exc))
 
     async def defer_publish(self, *, run: str | None = None, delay: float = 0.0) -> int:
         job = procrastinate_jobs.Job(

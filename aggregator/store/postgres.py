@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
@@ -327,6 +328,8 @@ def _translated(
 ANALYZE_MIN_ITEMS = 500
 _GROWN_BY_A_PASS = ("items", "item_sources", "dedup_copies", "dedup_bands")
 
+log = logging.getLogger(__name__)
+
 
 class PostgresStore:
     """The :class:`~aggregator.store.base.Store` in one PostgreSQL database."""
@@ -415,18 +418,25 @@ class PostgresStore:
             yield
         grown = self._items_added >= max(ANALYZE_MIN_ITEMS, self._items_sampled)
         if grown and not self._in_transaction():  # the outermost one, committed
-            with self.failures():
-                self._analyze()
+            self._analyze()
 
     def _analyze(self) -> None:
-        """Sample the tables a pass grows (see ANALYZE_MIN_ITEMS).  A table this
-        user does not own is a warning of the server's, not an error."""
-        self._db.execute(f"ANALYZE {', '.join(_GROWN_BY_A_PASS)}")
-        row = self._db.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = 'items'::regclass"
-        ).fetchone()
-        self._items_sampled = max(0, int(row[0])) if row else 0
+        """Sample the tables a pass grows (see ANALYZE_MIN_ITEMS).  What was
+        committed stays so whatever becomes of it: only the speed of the next
+        statements is at stake, so a failure is a warning, and waits for as
+        many items again.  A table this user does not own is a warning of the
+        server's, not an error."""
         self._items_added = 0
+        try:
+            self._db.execute(f"ANALYZE {', '.join(_GROWN_BY_A_PASS)}")
+            row = self._db.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = 'items'::regclass"
+            ).fetchone()
+        except psycopg.Error as exc:
+            reason = self._reason(exc)
+            log.warning("the database %s: tables not analyzed: %s", self.location, reason)
+            return
+        self._items_sampled = max(0, int(row[0])) if row else 0
 
     def _in_transaction(self) -> bool:
         return self._db.info.transaction_status != pq.TransactionStatus.IDLE

@@ -367,3 +367,20 @@ def test_the_tables_a_pass_grows_are_sampled_as_they_double(
         store_items(range(5, 7))
         assert sampled() == 3
     assert sampled() == 7
+
+
+def test_a_sample_that_fails_is_a_warning_and_what_was_committed_stays(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aggregator.store import postgres
+    from aggregator.store.items import MergeIntent
+    from tests.store.test_items_contract import WHEN, new
+
+    monkeypatch.setattr(postgres, "ANALYZE_MIN_ITEMS", 1)
+    monkeypatch.setattr(postgres, "_GROWN_BY_A_PASS", ("items", "no_such_table"))
+    with caplog.at_level("WARNING", logger="aggregator.store.postgres"), store.transaction():
+        store.apply_merge(MergeIntent("one", WHEN, (new("one", "k", 0),)))
+    [record] = caplog.records
+    assert "tables not analyzed" in record.getMessage()
+    assert "no_such_table" in record.getMessage()
+    assert store.copies_for_merge("one", ["k"])["k"].indexed is not None
