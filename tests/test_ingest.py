@@ -210,14 +210,18 @@ def test_a_document_with_an_entry_dated_ahead_is_read_whole_next_time() -> None:
     assert later.feed.digests is not None
 
 
+# What the workers' fork server does before forking, in a fresh
+# interpreter: importing WORKER_MODULES in order (.workers, .preload).
+AS_THE_FORK_SERVER = (
+    "import gc, importlib, sys\n"
+    "from aggregator.ingest import WORKER_MODULES\n"
+    "for name in WORKER_MODULES:\n"
+    "    importlib.import_module(name)\n"
+)
+
+
 def test_the_fork_server_loads_what_every_worker_would() -> None:
-    # A fresh interpreter doing what the workers' fork server does before
-    # forking: importing WORKER_MODULES in order (.workers, .preload).
-    script = (
-        "import gc, importlib\n"
-        "from aggregator.ingest import WORKER_MODULES\n"
-        "for name in WORKER_MODULES:\n"
-        "    importlib.import_module(name)\n"
+    script = AS_THE_FORK_SERVER + (
         "from aggregator.summarize.language import _identifier\n"
         "print(_identifier.cache_info().currsize, gc.get_freeze_count() > 0)\n"
     )
@@ -227,11 +231,7 @@ def test_the_fork_server_loads_what_every_worker_would() -> None:
     assert done.stdout.split() == ["1", "True"]
 
 
-TABLES_RESIDENT = (
-    "import importlib, sys\n"
-    "from aggregator.ingest import WORKER_MODULES\n"
-    "for name in WORKER_MODULES:\n"
-    "    importlib.import_module(name)\n"
+TABLES_RESIDENT = AS_THE_FORK_SERVER + (
     "if sys.argv[1] == 'detect':\n"
     "    from aggregator.summarize.language import detect_language\n"
     "    detect_language('Le conseil municipal s est reuni lundi pour le budget de la ville.')\n"

@@ -25,10 +25,12 @@ import pytest
 from aggregator.dedup.merge import merge_copies, prepare_copy
 from aggregator.errors import StoreError
 from aggregator.models import ParsedItem
-from aggregator.store import Store, open_store
+from aggregator.store import Store, open_store, postgres
+from aggregator.store.items import MergeIntent
 from aggregator.store.postgres import MIGRATIONS, PostgresStore
 from tests.dedup import stories as s
 from tests.postgres import TestServer, with_database
+from tests.store import test_items_contract as contract
 from tests.store.test_store_paths import run
 
 WHEN = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -335,16 +337,18 @@ def test_processes_starting_with_one_configuration_at_once_agree(postgres_url: s
         second.close()
 
 
+def store_item(store: PostgresStore, key: str) -> None:
+    """A new item of source "one", in a transaction of its own."""
+    with store.transaction():
+        store.apply_merge(MergeIntent("one", contract.WHEN, (contract.new("one", key, 0),)))
+
+
 def test_the_tables_a_pass_grows_are_sampled_as_they_double(
     store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A statement planned when the items were few (a scan) would otherwise
     be kept as they grow: a first pass's look-ups then cost the square of
     its items."""
-    from aggregator.store import postgres
-    from aggregator.store.items import MergeIntent
-    from tests.store.test_items_contract import WHEN, new
-
     monkeypatch.setattr(postgres, "ANALYZE_MIN_ITEMS", 3)
 
     def sampled() -> float:
@@ -353,8 +357,7 @@ def test_the_tables_a_pass_grows_are_sampled_as_they_double(
 
     def store_items(keys: range) -> None:
         for key in keys:
-            with store.transaction():
-                store.apply_merge(MergeIntent("one", WHEN, (new("one", f"k{key}", 0),)))
+            store_item(store, f"k{key}")
 
     assert sampled() == -1  # never sampled
     store_items(range(2))
@@ -372,14 +375,10 @@ def test_the_tables_a_pass_grows_are_sampled_as_they_double(
 def test_a_sample_that_fails_is_a_warning_and_what_was_committed_stays(
     store: PostgresStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from aggregator.store import postgres
-    from aggregator.store.items import MergeIntent
-    from tests.store.test_items_contract import WHEN, new
-
     monkeypatch.setattr(postgres, "ANALYZE_MIN_ITEMS", 1)
     monkeypatch.setattr(postgres, "_GROWN_BY_A_PASS", ("items", "no_such_table"))
-    with caplog.at_level("WARNING", logger="aggregator.store.postgres"), store.transaction():
-        store.apply_merge(MergeIntent("one", WHEN, (new("one", "k", 0),)))
+    with caplog.at_level("WARNING", logger="aggregator.store.postgres"):
+        store_item(store, "k")
     [record] = caplog.records
     assert "tables not analyzed" in record.getMessage()
     assert "no_such_table" in record.getMessage()
