@@ -52,3 +52,10 @@ def _after_fork_in_child() -> None:
 # forks anything.
 if die_with_parent():
     os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+# SIGHUP is for the owner of the pool (the daemon reads its configuration
+# again), but one sent to the process group (a terminal closed, `kill -HUP
+# -PGID`) reaches the fork server and the workers too, whose default is to die
+# of it: the pool broken under the jobs.  Ignored by the fork server, and so by
+# every worker it forks (they keep what it ignores).
+signal.signal(signal.SIGHUP, signal.SIG_IGN)

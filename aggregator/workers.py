@@ -144,6 +144,7 @@ class Workers:
             import multiprocessing
 
             context = multiprocessing.get_context("forkserver")
+            _start_resource_tracker()
             # Takes effect when the fork server starts, which is now unless
             # an earlier pool of this process started it.  Both pools share it.
             context.set_forkserver_preload([_GUARD, *self.preload])
@@ -302,11 +303,29 @@ def _start_pool_worker() -> None:
     _ignore_interrupts()
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker, which every pool needs,
+    unless it runs, with SIGHUP blocked, as Python starts it with Ctrl-C's
+    signals blocked: the process keeps that mask.  A hangup sent to the
+    process group (a terminal closed, ``kill -HUP -PGID``) would otherwise
+    end it, and the tracker started again in its place would report, with a
+    traceback each, every semaphore the pool then gives back."""
+    from multiprocessing import resource_tracker
+
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _ignore_interrupts() -> None:
     """In each worker: Ctrl-C reaches every process of the terminal's group,
     but it is for the owner of the pool, which decides what becomes of the
     work (the daemon gives it its grace), not for the workers to die of it
-    with a traceback each (as the fork server already does)."""
+    with a traceback each (as the fork server already does).  A hangup they
+    ignore already, as the fork server they are forked from does
+    (:mod:`.fork_server_guard`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

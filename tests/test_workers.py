@@ -61,6 +61,51 @@ def test_workers_die_with_a_killed_parent() -> None:
                 os.kill(process.pid, signal.SIGKILL)
 
 
+# A process that handles SIGHUP, as the daemon does, with a pool busy when
+# the hangup comes: it prints what the jobs returned, then the answers of jobs
+# sent after it.
+HANGUP_POOL = """
+import asyncio, signal, time
+from aggregator.workers import Workers
+
+async def main():
+    hangup = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hangup.set)
+    workers = Workers(processes=2)
+    busy = asyncio.ensure_future(workers.map(time.sleep, [2.0, 2.0], heavy=True))
+    await hangup.wait()
+    print(await busy, await workers.map(abs, [-1, -2], heavy=True), flush=True)
+    workers.close()
+
+asyncio.run(main())
+"""
+
+
+def test_a_hangup_sent_to_the_process_group_is_the_owners_alone() -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", HANGUP_POOL],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    started: list[Process] = []
+    try:
+        # The resource tracker, the fork server and its two workers.
+        assert wait_for(lambda: len(tree(owner.pid)) >= 5, 30), tree(owner.pid)
+        started = [p for p in tree(owner.pid) if p.pid != owner.pid]
+        os.killpg(owner.pid, signal.SIGHUP)  # a terminal closed, `kill -HUP -PGID`
+        out, err = owner.communicate(timeout=60)
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+            owner.wait()
+    assert owner.returncode == 0, err
+    assert out.strip() == "[None, None] [1, 2]"
+    assert "Traceback" not in err and "died unexpectedly" not in err, err
+    assert len(started) >= 4
+
+
 def sleep_after_saying_so(marker: Path) -> None:
     """A job for the pool: says it runs, then takes a minute."""
     marker.touch()
