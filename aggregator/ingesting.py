@@ -23,7 +23,7 @@ from .fetch.fetcher import Fetcher
 from .fetching import PollOutcome, body_bytes, poll_source, without_bodies
 from .models import Fetched, SourceState
 from .store import Store
-from .workers import POOL_MIN_BYTES, Workers
+from .workers import Workers
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -106,8 +106,8 @@ class Ingester:
         """Parse and prepare what changed, on every core (see :mod:`.ingest`).
 
         In the workers' processes when the batch's bodies or ``waiting`` (the
-        bytes of every body fetched and not yet parsed) are over
-        :data:`.workers.POOL_MIN_BYTES`: a batch small enough for a thread of
+        bytes of every body fetched and not yet parsed) are worth it
+        (:meth:`.workers.Workers.pooled`): a batch small enough for a thread of
         this process still goes to the workers when they will be needed
         anyway, so that this process does not load what they load (the
         parser, numpy).
@@ -137,7 +137,7 @@ class Ingester:
         # Weighed, so that the largest each run in a process of their own,
         # and not all at once (see .workers).
         results = await self.workers.map(
-            ingest, jobs, heavy=max(size, waiting) > POOL_MIN_BYTES, weigh=IngestJob.input_bytes
+            ingest, jobs, heavy=self.workers.pooled(max(size, waiting)), weigh=IngestJob.input_bytes
         )
         # Read again, each in a process of its own: see NeedsOwnProcess.
         again = [i for i, result in enumerate(results) if isinstance(result, NeedsOwnProcess)]

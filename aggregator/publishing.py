@@ -31,7 +31,7 @@ from .models import Entry, Summary
 from .outputs import MERGED, OPML
 from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
-from .workers import POOL_MIN_BYTES, Workers
+from .workers import Workers
 
 if TYPE_CHECKING:
     from .publish import PublishReport, Stamp
@@ -96,7 +96,7 @@ class Publisher:
         if not missing:
             return 0, generation
         size = sum(len(job.html) for job in missing)
-        results = await self._workers.map(_summarize_one, missing, heavy=size > POOL_MIN_BYTES)
+        results = await self._workers.map(_summarize_one, missing, heavy=self._workers.pooled(size))
         made = {}
         for job, result in zip(missing, results, strict=True):
             if isinstance(result, Summary):

@@ -1,7 +1,8 @@
 """CPU-bound work off the event loop: parsing and summarizing.
 
 Small batches run in a thread of this process: a worker process costs more
-to start than a few feeds cost to parse.  Large batches go to a pool of
+to start than a few feeds cost to parse (but see ``min_pool_bytes``: not
+beside a store that waits on a server).  Large batches go to a pool of
 worker processes, one per core, created on first need and kept for the rest
 of the pass, so parsing and summarizing share it and pay its start-up once.
 A large batch goes to the pool even when it is one job that no other core
@@ -72,13 +73,27 @@ _R = TypeVar("_R")
 
 
 class Workers:
-    def __init__(self, processes: int | None = None, preload: Sequence[str] = ()):
+    def __init__(
+        self,
+        processes: int | None = None,
+        preload: Sequence[str] = (),
+        *,
+        min_pool_bytes: int = POOL_MIN_BYTES,
+    ):
+        """``min_pool_bytes``: work of more input than this goes to the pool
+        (:meth:`pooled`); 0 sends all of it there."""
         self.processes = processes or os.cpu_count() or 1
         self.preload = list(preload)
+        self.min_pool_bytes = min_pool_bytes
         self._pool: ProcessPoolExecutor | None = None
         # Large jobs' pool: one process, which ends after each job.
         self._large_pool: ProcessPoolExecutor | None = None
         self._large_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def pooled(self, size: int) -> bool:
+        """Whether work of ``size`` bytes of input is worth the pool's
+        processes: what :meth:`map`'s ``heavy`` should be for it."""
+        return size > self.min_pool_bytes
 
     async def map(
         self,

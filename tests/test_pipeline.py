@@ -823,3 +823,48 @@ def test_a_failed_fetch_keeps_no_traceback_until_its_batch_is_stored(
     result = asyncio.run(update())
     assert result.error is not None and "HTTP 500" in str(result.error)
     assert result.error.__traceback__ is None
+
+
+# -- where a poll's parsing runs -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_small_poll_is_parsed_in_a_thread_unless_the_store_waits_on_a_server(
+    kind: str,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A feed of a few kilobytes is parsed in a thread beside a SQLite store,
+    and in the worker processes beside PostgreSQL, where a thread would hold
+    the interpreter's lock the event loop needs at each of the server's answers."""
+    from aggregator.workers import Workers
+
+    feed_server.add("/rss", Route((FEEDS / "rss20.xml").read_bytes()))
+    location = "state.db" if kind == "sqlite" else request.getfixturevalue("postgres_url")
+    lines = ["allow_private: true", f"store: '{location}'", "sources:"]
+    lines.append(f"  - {{name: rss, url: {feed_server.url('/rss')}, section: S}}")
+    config = parse_config("\n".join(lines) + "\n", tmp_path / "feeds.yaml")
+    pooled: list[tuple[str, bool]] = []
+    real_map = Workers.map
+
+    async def recording_map(self: Workers, function, jobs, *, heavy: bool, **kwargs):  # type: ignore[no-untyped-def]
+        pooled.append((function.__name__, heavy))
+        return await real_map(self, function, jobs, heavy=heavy, **kwargs)
+
+    monkeypatch.setattr(Workers, "map", recording_map)
+
+    async def update() -> SourceResult:
+        store = open_store(config.store)
+        try:
+            async with Pipeline(config, store) as pipeline:
+                report = await pipeline.update(config.sources, datetime.now(UTC))
+                return report.results[0]
+        finally:
+            store.close()
+
+    result = asyncio.run(update())
+    assert result.error is None and result.new > 0
+    assert (FEEDS / "rss20.xml").stat().st_size < 50_000
+    assert pooled == [("ingest", kind == "postgresql")]

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from aggregator.workers import CHUNK_BYTES, LARGE_JOB_BYTES, Workers, _chunks, outlives_its_jobs
+from aggregator.workers import (
+    CHUNK_BYTES,
+    LARGE_JOB_BYTES,
+    POOL_MIN_BYTES,
+    Workers,
+    _chunks,
+    outlives_its_jobs,
+)
 from tests.processes import Process, tree
 
 # A process that starts a pool of two workers and keeps them busy; a `-c`
@@ -393,3 +400,10 @@ def test_only_the_pools_long_lived_workers_say_they_outlive_their_jobs() -> None
     alone_pids = [pid for pid, _outlives in alone]
     assert len(set(alone_pids)) == 2
     assert not set(alone_pids) & {pid for pid, _outlives in pooled}
+
+
+def test_work_goes_to_the_pool_above_its_threshold() -> None:
+    assert not Workers().pooled(POOL_MIN_BYTES)
+    assert Workers().pooled(POOL_MIN_BYTES + 1)
+    assert Workers(min_pool_bytes=0).pooled(1)  # beside a store that waits on a server
+    assert not Workers(min_pool_bytes=0).pooled(0)  # no input, nothing to send

@@ -30,7 +30,7 @@ from ..redact import redact_url
 from ..results import PassReport
 from ..store import Store
 from ..store.pages import PageWrite
-from ..workers import POOL_MIN_BYTES, Workers
+from ..workers import Workers
 from .decide import PageFetch, plan_pages
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class FullTextStage:
                 jobs.append(PageJob(document.location, document.body, document.content_type))
                 extracting.append((page, response.state))
         size = sum(len(job.body) for job in jobs)
-        results = await self.workers.map(extract_page, jobs, heavy=size > POOL_MIN_BYTES)
+        results = await self.workers.map(extract_page, jobs, heavy=self.workers.pooled(size))
         for (page, state), (article, reason) in zip(extracting, results, strict=True):
             writes.append(_page_write(page, now, state=state, article_html=article, error=reason))
         counts: dict[str, PageCounts] = {}

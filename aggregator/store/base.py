@@ -54,6 +54,11 @@ from .summaries import SummaryCache
 
 
 class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, PageStore, Protocol):
+    # Whether its calls wait on a database server (PostgreSQL), not on this
+    # process's own work (SQLite): the event loop's thread then spends much
+    # of a poll waiting for answers (see aggregator.pipeline).
+    remote: bool
+
     def transaction(self) -> AbstractContextManager[None]:
         """Writes inside commit together or not at all; inside another, a savepoint.
 

@@ -334,6 +334,8 @@ log = logging.getLogger(__name__)
 class PostgresStore:
     """The :class:`~aggregator.store.base.Store` in one PostgreSQL database."""
 
+    remote = True
+
     def __init__(self, location: PostgresURL | str):
         self.location = location if isinstance(location, PostgresURL) else PostgresURL(location)
         try:

@@ -379,6 +379,8 @@ class Checkpoints:
 class SqliteStore:
     """The :class:`~aggregator.store.base.Store` over one SQLite file."""
 
+    remote = False
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
         try:
