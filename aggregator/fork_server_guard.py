@@ -53,9 +53,13 @@ def _after_fork_in_child() -> None:
 if die_with_parent():
     os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
-# SIGHUP is for the owner of the pool (the daemon reads its configuration
-# again), but one sent to the process group (a terminal closed, `kill -HUP
-# -PGID`) reaches the fork server and the workers too, whose default is to die
-# of it: the pool broken under the jobs.  Ignored by the fork server, and so by
-# every worker it forks (they keep what it ignores).
+# SIGHUP and SIGTERM are for the owner of the pool: the daemon reads its
+# configuration again, or lets the work under way finish (its stop grace)
+# before it stops the pool itself (Workers.terminate: SIGKILL).  But a signal
+# sent to the process group reaches the fork server and the workers too, whose
+# default is to die of it, the pool broken under the jobs: a terminal closed
+# or `kill -HUP -PGID`, and `systemctl stop`, which sends SIGTERM to every
+# process of the service.  Ignored by the fork server, and so by every worker
+# it forks (they keep what it ignores), as Python's fork server ignores Ctrl-C.
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -95,6 +95,14 @@ class NeedsOwnProcess(Record):
     source: str
 
 
+def ingest_lost(job: IngestJob) -> ParseError:
+    """The source's error when the process reading its documents ended under
+    it, twice (see ``Workers.map``'s ``lost``): its bytes are not read again
+    until they change, like any that do not parse, rather than end a worker
+    at every poll."""
+    return ParseError(job.fetched.source, "the process reading it ended abruptly (out of memory?)")
+
+
 def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:
     """Parse one source's fetched documents and prepare their entries for storing.
 

@@ -115,7 +115,7 @@ class Ingester:
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         if not changed:
             return {}
-        from .ingest import IngestJob, NeedsOwnProcess, ingest
+        from .ingest import IngestJob, NeedsOwnProcess, ingest, ingest_lost
 
         by_name = {s.name: s for s in sources}
         jobs = []
@@ -137,13 +137,17 @@ class Ingester:
         # Weighed, so that the largest each run in a process of their own,
         # and not all at once (see .workers).
         results = await self.workers.map(
-            ingest, jobs, heavy=self.workers.pooled(max(size, waiting)), weigh=IngestJob.input_bytes
+            ingest,
+            jobs,
+            heavy=self.workers.pooled(max(size, waiting)),
+            weigh=IngestJob.input_bytes,
+            lost=ingest_lost,
         )
         # Read again, each in a process of its own: see NeedsOwnProcess.
         again = [i for i, result in enumerate(results) if isinstance(result, NeedsOwnProcess)]
         if again:
             redone = await self.workers.map(
-                ingest, [jobs[index] for index in again], heavy=True, alone=True
+                ingest, [jobs[index] for index in again], heavy=True, alone=True, lost=ingest_lost
             )
             for index, result in zip(again, redone, strict=True):
                 results[index] = result

@@ -96,7 +96,9 @@ class Publisher:
         if not missing:
             return 0, generation
         size = sum(len(job.html) for job in missing)
-        results = await self._workers.map(_summarize_one, missing, heavy=self._workers.pooled(size))
+        results = await self._workers.map(
+            _summarize_one, missing, heavy=self._workers.pooled(size), lost=_summary_lost
+        )
         made = {}
         for job, result in zip(missing, results, strict=True):
             if isinstance(result, Summary):
@@ -350,6 +352,11 @@ def _same(url: str | None) -> str | None:
 
 def _untracked(url: str | None) -> str | None:
     return without_tracking(url) if url else url
+
+
+def _summary_lost(job: SummaryJob) -> tuple[str, str]:
+    """What :func:`_summarize_one` says when the process summarizing ended under it, twice."""
+    return "the process summarizing it ended abruptly (out of memory?)", ""
 
 
 def _summarize_one(job: SummaryJob) -> Summary | tuple[str, str]:

@@ -37,10 +37,13 @@ pool from the event loop's thread only.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
+import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor
 from typing import TYPE_CHECKING, TypeVar
 
 from .memory import release_memory
@@ -48,6 +51,8 @@ from .memory import release_memory
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing.context import BaseContext
+
+log = logging.getLogger(__name__)
 
 # First in the fork server's preload, so that it holds before the slow imports.
 _GUARD = "aggregator.fork_server_guard"
@@ -89,6 +94,8 @@ class Workers:
         # Large jobs' pool: one process, which ends after each job.
         self._large_pool: ProcessPoolExecutor | None = None
         self._large_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        # Pools dropped because a worker ended under them (see _drop_broken).
+        self._broken: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def pooled(self, size: int) -> bool:
         """Whether work of ``size`` bytes of input is worth the pool's
@@ -103,6 +110,7 @@ class Workers:
         heavy: bool,
         weigh: Callable[[_T], int] | None = None,
         alone: bool = False,
+        lost: Callable[[_T], _R] | None = None,
     ) -> list[_R]:
         """``function`` over ``jobs``, in order; in the pool when ``heavy``.
 
@@ -111,6 +119,13 @@ class Workers:
         job is small.  ``alone``: every job runs as a large one, whatever it
         weighs (one that a worker of the pool should not run, see
         :func:`outlives_its_jobs`).
+
+        ``lost``: the result of a job whose process ended under it (the
+        kernel's out-of-memory killer, a crash in a C extension); without it,
+        the job raises BrokenProcessPool.  A worker that ends so breaks its
+        pool, and every job the pool held fails with it: each of those runs
+        again in a process of its own, so that only a job that ends its
+        process again is lost, and the pool is replaced for the jobs after.
         """
         if not jobs:
             return []
@@ -122,16 +137,10 @@ class Workers:
             return await asyncio.to_thread(_run_chunk, function, jobs)
         small = sorted(set(range(len(jobs))) - set(large))
         chunks = _chunks(small, weights, self.processes)
-        loop = asyncio.get_running_loop()
         done_large, done_small = await asyncio.gather(
-            asyncio.gather(*(self._run_large(function, jobs[i]) for i in large)),
+            asyncio.gather(*(self._run_large(function, jobs[i], lost) for i in large)),
             asyncio.gather(
-                *(
-                    loop.run_in_executor(
-                        self._ensure_pool(), _run_chunk, function, [jobs[i] for i in chunk]
-                    )
-                    for chunk in chunks
-                )
+                *(self._run_chunk(function, [jobs[i] for i in c], lost) for c in chunks)
             ),
         )
         results: dict[int, _R] = dict(zip(large, done_large, strict=True))
@@ -139,18 +148,62 @@ class Workers:
             results.update(zip(chunk, chunk_results, strict=True))
         return [results[index] for index in range(len(jobs))]
 
-    async def _run_large(self, function: Callable[[_T], _R], job: _T) -> _R:
+    async def _run_chunk(
+        self, function: Callable[[_T], _R], jobs: list[_T], lost: Callable[[_T], _R] | None
+    ) -> list[_R]:
+        """``function`` over ``jobs`` in a worker of the pool; if the pool
+        breaks meanwhile, each job again in a process of its own (see :meth:`map`)."""
+        pool = self._ensure_pool()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, _run_chunk, function, jobs
+            )
+        except BrokenExecutor:
+            if not self._drop_broken(pool):
+                raise
+        return [await self._run_large(function, job, lost) for job in jobs]
+
+    async def _run_large(
+        self, function: Callable[[_T], _R], job: _T, lost: Callable[[_T], _R] | None
+    ) -> _R:
         """``function(job)`` in the large jobs' pool, once no other large job
         (of this call or another) is there.  Handed to the pool only then:
         a job queued in it would wait pickled, a copy of its input in this
-        process, for as long as the one before it runs."""
+        process, for as long as the one before it runs.  ``lost(job)`` if its
+        process ends under it."""
         loop = asyncio.get_running_loop()
         if self._large_turn is None or self._large_turn[0] is not loop:
             # An asyncio lock belongs to one event loop; the workers may
             # outlive one (a lock with no waiters can be replaced).
             self._large_turn = (loop, asyncio.Lock())
         async with self._large_turn[1]:
-            return await loop.run_in_executor(self._ensure_pool(large=True), function, job)
+            pool = self._ensure_pool(large=True)
+            try:
+                return await loop.run_in_executor(pool, function, job)
+            except BrokenExecutor:
+                if not self._drop_broken(pool) or lost is None:
+                    raise
+                return lost(job)
+
+    def _drop_broken(self, pool: ProcessPoolExecutor) -> bool:
+        """Whether ``pool`` broke (a worker ended under it) rather than being
+        stopped (:meth:`close`, :meth:`terminate`: its jobs are abandoned).
+        A broken pool is stopped and forgotten, so that the next job starts a
+        new one: by whichever of its jobs finds it broken first."""
+        if pool is self._pool:
+            self._pool = None
+            log.warning(
+                "a worker process ended abruptly (out of memory?): "
+                "the jobs it shared a pool with run again, each in a process of its own"
+            )
+        elif pool is self._large_pool:
+            self._large_pool = None  # its one job is lost: the caller says which
+        else:
+            return pool in self._broken
+        self._broken.add(pool)
+        _terminate(pool)
+        return True
+        return pool in self._broken
 
     def _ensure_pool(self, *, large: bool = False) -> ProcessPoolExecutor:
         pool = self._large_pool if large else self._pool
@@ -211,17 +264,23 @@ def _stoppable_pool(
 
     class ManagerThread(_ExecutorManagerThread):
         def terminate_broken(self, cause: str) -> None:
-            # Python 3.11 fails every job of a broken pool, a cancelled one
-            # too, which raises InvalidStateError and ends this thread before
-            # it closes the pool's job queue: the interpreter's exit then
-            # waits for good for that queue's feeder, stuck writing a job no
-            # worker will read (gh-107219, fixed in 3.12).  A job whose
-            # caller was cancelled (the daemon's stop) is one of them.
-            broken = BrokenProcessPool("a worker process ended abruptly")
-            for item in self.pending_work_items.values():
-                with contextlib.suppress(InvalidStateError):
-                    item.future.set_exception(broken)
-            self.pending_work_items.clear()
+            # Python stops the other workers of a broken pool with SIGTERM,
+            # then waits for them; but they ignore it (see .fork_server_guard),
+            # and would be waited for until their jobs end, or for good.
+            for process in list(self.processes.values()):
+                process.kill()
+            if sys.version_info < (3, 12):
+                # Python 3.11 fails every job of a broken pool, a cancelled
+                # one too, which raises InvalidStateError and ends this thread
+                # before it closes the pool's job queue: the interpreter's exit
+                # then waits for good for that queue's feeder, stuck writing a
+                # job no worker will read (gh-107219, fixed in 3.12).  A job
+                # whose caller was cancelled (the daemon's stop) is one of them.
+                broken = BrokenProcessPool("a worker process ended abruptly")
+                for item in self.pending_work_items.values():
+                    with contextlib.suppress(InvalidStateError):
+                        item.future.set_exception(broken)
+                self.pending_work_items.clear()
             super().terminate_broken(cause)
 
     class StoppablePool(ProcessPoolExecutor):
@@ -239,7 +298,7 @@ def _stoppable_pool(
         def _start_executor_manager_thread(self) -> None:
             super()._start_executor_manager_thread()
             thread: object = self._executor_manager_thread
-            if sys.version_info < (3, 12) and type(thread) is _ExecutorManagerThread:
+            if type(thread) is _ExecutorManagerThread:
                 thread.__class__ = ManagerThread
 
     return StoppablePool(
@@ -267,12 +326,9 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         pool._shutdown_thread = True
         processes = list((pool._processes or {}).values())
     for process in processes:
-        process.terminate()
+        process.kill()  # SIGTERM is the owner's alone (see .fork_server_guard)
     for process in processes:
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        process.join()
     results = pool._result_queue
     if results is not None:
         results._writer.close()  # type: ignore[attr-defined]
@@ -338,9 +394,9 @@ def _ignore_interrupts() -> None:
     """In each worker: Ctrl-C reaches every process of the terminal's group,
     but it is for the owner of the pool, which decides what becomes of the
     work (the daemon gives it its grace), not for the workers to die of it
-    with a traceback each (as the fork server already does).  A hangup they
-    ignore already, as the fork server they are forked from does
-    (:mod:`.fork_server_guard`)."""
+    with a traceback each (as the fork server already does).  SIGHUP and
+    SIGTERM they ignore already, as the fork server they are forked from
+    does (:mod:`.fork_server_guard`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

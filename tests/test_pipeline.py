@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -868,3 +871,91 @@ def test_a_small_poll_is_parsed_in_a_thread_unless_the_store_waits_on_a_server(
     assert result.error is None and result.new > 0
     assert (FEEDS / "rss20.xml").stat().st_size < 50_000
     assert pooled == [("ingest", kind == "postgresql")]
+
+
+# -- a worker process killed during a pass ---------------------------------------
+
+
+def _long_feed(name: str, items: int = 36) -> bytes:
+    """About 900 KB of RSS (under the size a job runs alone at): about a
+    second of parsing."""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>{name}</title><link>https://{name}.example/</link><description>x</description>"
+    ]
+    for item in range(items):
+        text = "".join(
+            f"<p>Paragraph {p} of {name}'s story {item}: officials in city {p * 7 % 13} met "
+            f"on day {p} about matter {item * 31 + p} and agreed on nothing at all.</p>"
+            for p in range(200)
+        )
+        parts.append(
+            f"<item><title>{name} story {item}</title><link>https://{name}.example/{item}</link>"
+            f"<pubDate>Mon, 18 Nov 2024 09:30:00 +0000</pubDate>"
+            f"<description><![CDATA[{text}]]></description></item>"
+        )
+    return ("".join(parts) + "</channel></rss>").encode()
+
+
+def _pool_workers(root: int) -> list[int]:
+    """The pids of the workers that ``root``'s fork server forked."""
+    from tests import processes
+
+    servers = [
+        p.pid
+        for p in processes.tree(root)
+        if b"forkserver" in (Path("/proc") / str(p.pid) / "cmdline").read_bytes()
+    ]
+    return [p.pid for server in servers for p in processes.tree(server) if p.pid != server]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_worker_killed_during_a_pass_costs_no_source(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The kernel's out-of-memory killer ends a worker process while
+    `aggregate --once` parses: what it and its pool held runs again, and the
+    pass stores every source."""
+    from tests import processes
+
+    names = [f"long{n}" for n in range(8)]
+    lines = ["allow_private: true", "sources:"]
+    for name in names:
+        feed_server.add(f"/{name}", Route(_long_feed(name)))
+        lines.append(f"  - {{name: {name}, url: {feed_server.url('/' + name)}, section: S}}")
+    (tmp_path / "feeds.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "aggregator.cli", "--once"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        victim = None
+        deadline = time.monotonic() + 60
+        while victim is None and run.poll() is None and time.monotonic() < deadline:
+            # A worker that has parsed for a while (it starts with none: the
+            # fork server imported the parser).
+            busy = [
+                pid
+                for pid in _pool_workers(run.pid)
+                if processes.cpu_seconds(processes.tree(pid)) >= 0.3
+            ]
+            victim = busy[0] if busy else None
+            time.sleep(0.02)
+        assert victim is not None, "no worker parsed for long enough"
+        os.kill(victim, signal.SIGKILL)
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 0, err
+    assert "a worker process ended abruptly" in err
+    assert "Traceback" not in err, err
+    total = out.strip().splitlines()[-2]
+    assert total.startswith(f"{len(names)} sources, 0 failed;"), out
+    assert f"; {len(names)} parsed," in total, out  # each source's 36 items new or merged
+    for name in names:
+        assert re.search(rf"^new +{name}: \d+ new, ", out, re.M), out

@@ -68,19 +68,19 @@ def test_workers_die_with_a_killed_parent() -> None:
                 os.kill(process.pid, signal.SIGKILL)
 
 
-# A process that handles SIGHUP, as the daemon does, with a pool busy when
-# the hangup comes: it prints what the jobs returned, then the answers of jobs
-# sent after it.
-HANGUP_POOL = """
+# A process that handles a signal (SIGNAL), as the daemon does SIGHUP and
+# SIGTERM, with a pool busy when it comes: it prints what the jobs returned,
+# then the answers of jobs sent after it.
+SIGNALLED_POOL = """
 import asyncio, signal, time
 from aggregator.workers import Workers
 
 async def main():
-    hangup = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hangup.set)
+    signalled = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGNAL, signalled.set)
     workers = Workers(processes=2)
     busy = asyncio.ensure_future(workers.map(time.sleep, [2.0, 2.0], heavy=True))
-    await hangup.wait()
+    await signalled.wait()
     print(await busy, await workers.map(abs, [-1, -2], heavy=True), flush=True)
     workers.close()
 
@@ -88,9 +88,12 @@ asyncio.run(main())
 """
 
 
-def test_a_hangup_sent_to_the_process_group_is_the_owners_alone() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_signal_sent_to_the_process_group_is_the_owners_alone(signum: signal.Signals) -> None:
+    """A terminal closed or `kill -HUP -PGID` (SIGHUP), `systemctl stop`
+    (SIGTERM to every process of the service): the owner decides."""
     owner = subprocess.Popen(
-        [sys.executable, "-c", HANGUP_POOL],
+        [sys.executable, "-c", SIGNALLED_POOL.replace("SIGNAL", signum.name)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,7 +104,7 @@ def test_a_hangup_sent_to_the_process_group_is_the_owners_alone() -> None:
         # The resource tracker, the fork server and its two workers.
         assert wait_for(lambda: len(tree(owner.pid)) >= 5, 30), tree(owner.pid)
         started = [p for p in tree(owner.pid) if p.pid != owner.pid]
-        os.killpg(owner.pid, signal.SIGHUP)  # a terminal closed, `kill -HUP -PGID`
+        os.killpg(owner.pid, signum)
         out, err = owner.communicate(timeout=60)
     finally:
         if owner.poll() is None:
@@ -111,6 +114,62 @@ def test_a_hangup_sent_to_the_process_group_is_the_owners_alone() -> None:
     assert out.strip() == "[None, None] [1, 2]"
     assert "Traceback" not in err and "died unexpectedly" not in err, err
     assert len(started) >= 4
+
+
+def double_unless_negative(number: int) -> int:
+    """A job for the pool that ends its process on a negative number, as the
+    kernel's out-of-memory killer ends one that takes too much."""
+    if number < 0:
+        os._exit(1)
+    return 2 * number
+
+
+def test_a_job_that_ends_its_process_is_lost_alone(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> tuple[list[object], list[int]]:
+        workers = Workers(processes=2)
+        try:
+            first = await workers.map(
+                double_unless_negative, [1, -1, 2, 3], heavy=True, lost=lambda n: ("lost", n)
+            )
+            return first, await workers.map(double_unless_negative, [4, 5], heavy=True)
+        finally:
+            workers.close()
+
+    first, after = asyncio.run(scenario())
+    # The others ran again, each in a process of its own; the pool was replaced.
+    assert first == [2, ("lost", -1), 4, 6]
+    assert after == [8, 10]
+    assert "a worker process ended abruptly" in caplog.text
+
+
+def say_pid_then_sleep(marker: Path) -> str:
+    """A job for the pool: writes its process's pid, takes a second, and names itself."""
+    marker.write_text(str(os.getpid()))
+    time.sleep(1)
+    return marker.name
+
+
+def test_jobs_of_a_worker_killed_from_outside_run_again(tmp_path: Path) -> None:
+    """SIGKILL, as the out-of-memory killer sends it, to a worker while it runs
+    a job: that job and every other the pool held run again, and succeed."""
+    markers = [tmp_path / "first", tmp_path / "second", tmp_path / "third"]
+
+    async def scenario() -> tuple[list[str], int]:
+        workers = Workers(processes=2)
+        try:
+            busy = asyncio.ensure_future(
+                workers.map(say_pid_then_sleep, markers, heavy=True, lost=lambda m: "lost")
+            )
+            await job_started(markers[0])
+            victim = int(markers[0].read_text())
+            os.kill(victim, signal.SIGKILL)
+            return await busy, victim
+        finally:
+            workers.close()
+
+    results, victim = asyncio.run(scenario())
+    assert results == ["first", "second", "third"]
+    assert int(markers[0].read_text()) != victim  # the first job ran again, elsewhere
 
 
 def sleep_after_saying_so(marker: Path) -> None:

@@ -74,6 +74,11 @@ def extract_page(job: PageJob) -> tuple[str | None, str | None]:
         return None, f"cannot extract the article: {type(exc).__name__}: {exc}"
 
 
+def _extraction_lost(job: PageJob) -> tuple[str | None, str | None]:
+    """What :func:`extract_page` says when the process extracting ended under it, twice."""
+    return None, "the process extracting the article ended abruptly (out of memory?)"
+
+
 class FullTextStage:
     """Fetches, extracts and stores the pages of one update's sources."""
 
@@ -161,7 +166,9 @@ class FullTextStage:
                 jobs.append(PageJob(document.location, document.body, document.content_type))
                 extracting.append((page, response.state))
         size = sum(len(job.body) for job in jobs)
-        results = await self.workers.map(extract_page, jobs, heavy=self.workers.pooled(size))
+        results = await self.workers.map(
+            extract_page, jobs, heavy=self.workers.pooled(size), lost=_extraction_lost
+        )
         for (page, state), (article, reason) in zip(extracting, results, strict=True):
             writes.append(_page_write(page, now, state=state, article_html=article, error=reason))
         counts: dict[str, PageCounts] = {}
