@@ -99,8 +99,8 @@ class Pipeline:
             # parsing beside it would hold the interpreter's lock at each
             # answer, for up to its switch interval (5 ms) each.  A cluster's
             # polls are jobs of one source each, always "small": in threads,
-            # the benchmark's 1,000-feed cold pass over PostgreSQL took 47.4
-            # and 47.7 s, in the pool 41.4 and 39.1 s (alternating).
+            # the benchmark's 1,000-feed cold pass over PostgreSQL took 44.3
+            # and 44.9 s, in the pool 37.7 and 39.3 s (alternating runs).
             pool_from = 0 if store.remote else POOL_MIN_BYTES
             workers = Workers(preload=WORKER_MODULES, min_pool_bytes=pool_from)
         self._workers = workers
