@@ -95,12 +95,12 @@ class NeedsOwnProcess(Record):
     source: str
 
 
-def ingest_lost(job: IngestJob) -> ParseError:
+def ingest_lost(job: IngestJob, why: str) -> ParseError:
     """The source's error when the process reading its documents ended under
-    it, twice (see ``Workers.map``'s ``lost``): its bytes are not read again
-    until they change, like any that do not parse, rather than end a worker
-    at every poll."""
-    return ParseError(job.fetched.source, "the process reading it ended abruptly (out of memory?)")
+    it or ran too long, twice (see ``Workers.map``'s ``lost``): its bytes are
+    not read again until they change, like any that do not parse, rather than
+    cost a worker at every poll."""
+    return ParseError(job.fetched.source, f"the process reading it {why}")
 
 
 def ingest(job: IngestJob) -> Ingested | SourceError | NeedsOwnProcess:

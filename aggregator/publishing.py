@@ -354,9 +354,10 @@ def _untracked(url: str | None) -> str | None:
     return without_tracking(url) if url else url
 
 
-def _summary_lost(job: SummaryJob) -> tuple[str, str]:
-    """What :func:`_summarize_one` says when the process summarizing ended under it, twice."""
-    return "the process summarizing it ended abruptly (out of memory?)", ""
+def _summary_lost(job: SummaryJob, why: str) -> tuple[str, str]:
+    """What :func:`_summarize_one` says when the process summarizing ended
+    under it or ran too long, twice."""
+    return f"the process summarizing it {why}", ""
 
 
 def _summarize_one(job: SummaryJob) -> Summary | tuple[str, str]:

@@ -72,6 +72,13 @@ LARGE_JOB_BYTES = 1_000_000
 # Small jobs are sent in chunks of at most this much input (or one job), so
 # that a worker holds no more than that of input at a time.
 CHUNK_BYTES = 1_000_000
+# A job of the pool that runs this long is taken for stuck (a document the
+# parser loops on): its process is stopped and the job lost, as if it had
+# ended its process.  Thirty times what a job of the largest body accepted
+# by default takes here (10 MB: some 10 s of parsing); a chunk may run as
+# long per job it holds.  A job run in a thread of this process (a small
+# batch beside SQLite) cannot be stopped, and has no limit.
+JOB_SECONDS = 300.0
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -84,12 +91,15 @@ class Workers:
         preload: Sequence[str] = (),
         *,
         min_pool_bytes: int = POOL_MIN_BYTES,
+        job_seconds: float = JOB_SECONDS,
     ):
         """``min_pool_bytes``: work of more input than this goes to the pool
-        (:meth:`pooled`); 0 sends all of it there."""
+        (:meth:`pooled`); 0 sends all of it there.  ``job_seconds``: see
+        :data:`JOB_SECONDS`."""
         self.processes = processes or os.cpu_count() or 1
         self.preload = list(preload)
         self.min_pool_bytes = min_pool_bytes
+        self.job_seconds = job_seconds
         self._pool: ProcessPoolExecutor | None = None
         # Large jobs' pool: one process, which ends after each job.
         self._large_pool: ProcessPoolExecutor | None = None
@@ -110,7 +120,7 @@ class Workers:
         heavy: bool,
         weigh: Callable[[_T], int] | None = None,
         alone: bool = False,
-        lost: Callable[[_T], _R] | None = None,
+        lost: Callable[[_T, str], _R] | None = None,
     ) -> list[_R]:
         """``function`` over ``jobs``, in order; in the pool when ``heavy``.
 
@@ -120,12 +130,15 @@ class Workers:
         weighs (one that a worker of the pool should not run, see
         :func:`outlives_its_jobs`).
 
-        ``lost``: the result of a job whose process ended under it (the
-        kernel's out-of-memory killer, a crash in a C extension); without it,
-        the job raises BrokenProcessPool.  A worker that ends so breaks its
+        ``lost(job, why)``: the result of a job whose process ended under it
+        (the kernel's out-of-memory killer, a crash in a C extension) or that
+        ran for more than ``job_seconds``; ``why`` says which, to follow "the
+        process ...".  Without it, the job raises BrokenProcessPool or
+        TimeoutError.  A worker that ends (or is stopped as stuck) breaks its
         pool, and every job the pool held fails with it: each of those runs
         again in a process of its own, so that only a job that ends its
-        process again is lost, and the pool is replaced for the jobs after.
+        process (or runs too long) again is lost, and the pool is replaced
+        for the jobs after.
         """
         if not jobs:
             return []
@@ -149,22 +162,23 @@ class Workers:
         return [results[index] for index in range(len(jobs))]
 
     async def _run_chunk(
-        self, function: Callable[[_T], _R], jobs: list[_T], lost: Callable[[_T], _R] | None
+        self, function: Callable[[_T], _R], jobs: list[_T], lost: Callable[[_T, str], _R] | None
     ) -> list[_R]:
         """``function`` over ``jobs`` in a worker of the pool; if the pool
         breaks meanwhile, each job again in a process of its own (see :meth:`map`)."""
         pool = self._ensure_pool()
+        running = asyncio.get_running_loop().run_in_executor(pool, _run_chunk, function, jobs)
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                pool, _run_chunk, function, jobs
-            )
+            return await asyncio.wait_for(running, self.job_seconds * len(jobs))
         except BrokenExecutor:
             if not self._drop_broken(pool):
                 raise
+        except TimeoutError:
+            self._drop_broken(pool, stuck=True)
         return [await self._run_large(function, job, lost) for job in jobs]
 
     async def _run_large(
-        self, function: Callable[[_T], _R], job: _T, lost: Callable[[_T], _R] | None
+        self, function: Callable[[_T], _R], job: _T, lost: Callable[[_T, str], _R] | None
     ) -> _R:
         """``function(job)`` in the large jobs' pool, once no other large job
         (of this call or another) is there.  Handed to the pool only then:
@@ -178,32 +192,42 @@ class Workers:
             self._large_turn = (loop, asyncio.Lock())
         async with self._large_turn[1]:
             pool = self._ensure_pool(large=True)
+            running = loop.run_in_executor(pool, function, job)
             try:
-                return await loop.run_in_executor(pool, function, job)
+                return await asyncio.wait_for(running, self.job_seconds)
             except BrokenExecutor:
                 if not self._drop_broken(pool) or lost is None:
                     raise
-                return lost(job)
+                return lost(job, "ended abruptly (out of memory?)")
+            except TimeoutError:
+                self._drop_broken(pool, stuck=True)
+                if lost is None:
+                    raise
+                return lost(job, f"ran for more than {self.job_seconds:g} s")
 
-    def _drop_broken(self, pool: ProcessPoolExecutor) -> bool:
-        """Whether ``pool`` broke (a worker ended under it) rather than being
-        stopped (:meth:`close`, :meth:`terminate`: its jobs are abandoned).
-        A broken pool is stopped and forgotten, so that the next job starts a
-        new one: by whichever of its jobs finds it broken first."""
+    def _drop_broken(self, pool: ProcessPoolExecutor, *, stuck: bool = False) -> bool:
+        """Whether ``pool`` broke (a worker ended under it, or ``stuck``: one
+        ran a job too long) rather than being stopped (:meth:`close`,
+        :meth:`terminate`: its jobs are abandoned).  A broken pool is stopped
+        and forgotten, so that the next job starts a new one: by whichever
+        of its jobs finds it broken first."""
         if pool is self._pool:
             self._pool = None
             log.warning(
-                "a worker process ended abruptly (out of memory?): "
-                "the jobs it shared a pool with run again, each in a process of its own"
+                "%s: the jobs the pool held run again, each in a process of its own",
+                f"a job ran for more than {self.job_seconds:g} s, its workers are stopped"
+                if stuck
+                else "a worker process ended abruptly (out of memory?)",
             )
         elif pool is self._large_pool:
             self._large_pool = None  # its one job is lost: the caller says which
         else:
             return pool in self._broken
         self._broken.add(pool)
-        _terminate(pool)
+        # Not cancelling what it holds: the jobs of a pool stopped as stuck
+        # fail as broken, and run again (_run_chunk).
+        _terminate(pool, cancel_futures=False)
         return True
-        return pool in self._broken
 
     def _ensure_pool(self, *, large: bool = False) -> ProcessPoolExecutor:
         pool = self._large_pool if large else self._pool
@@ -309,7 +333,7 @@ def _stoppable_pool(
     )
 
 
-def _terminate(pool: ProcessPoolExecutor) -> None:
+def _terminate(pool: ProcessPoolExecutor, *, cancel_futures: bool = True) -> None:
     """Stop ``pool``'s workers now and shut it down; what they run is abandoned.
 
     There is no public way to stop a running job before Python 3.14's
@@ -320,7 +344,9 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     ``shutdown(wait=True)`` then waits for that thread for good (as does the
     interpreter's exit).  Once the workers are dead, this process's write end
     is the last one, and closing it ends that read: the manager thread finds
-    the pool broken, fails its futures and ends."""
+    the pool broken, fails its futures and ends.  ``cancel_futures``: the
+    jobs it holds that no worker has begun are cancelled; else they fail
+    as broken."""
     with pool._shutdown_lock:
         # No worker is added once this is set (see _stoppable_pool).
         pool._shutdown_thread = True
@@ -332,7 +358,7 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     results = pool._result_queue
     if results is not None:
         results._writer.close()  # type: ignore[attr-defined]
-    pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True, cancel_futures=cancel_futures)
 
 
 def _chunks(indexes: list[int], weights: list[int], processes: int) -> list[list[int]]:

@@ -129,7 +129,7 @@ def test_a_job_that_ends_its_process_is_lost_alone(caplog: pytest.LogCaptureFixt
         workers = Workers(processes=2)
         try:
             first = await workers.map(
-                double_unless_negative, [1, -1, 2, 3], heavy=True, lost=lambda n: ("lost", n)
+                double_unless_negative, [1, -1, 2, 3], heavy=True, lost=lambda n, why: ("lost", n)
             )
             return first, await workers.map(double_unless_negative, [4, 5], heavy=True)
         finally:
@@ -140,6 +140,32 @@ def test_a_job_that_ends_its_process_is_lost_alone(caplog: pytest.LogCaptureFixt
     assert first == [2, ("lost", -1), 4, 6]
     assert after == [8, 10]
     assert "a worker process ended abruptly" in caplog.text
+
+
+def nap(seconds: float) -> float:
+    """A job for the pool that takes ``seconds``: forever, as far as a pass can tell."""
+    time.sleep(seconds)
+    return seconds
+
+
+def test_a_stuck_job_is_stopped_and_lost_alone(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> tuple[list[object], list[float], float]:
+        workers = Workers(processes=2, job_seconds=1.0)
+        try:
+            started = time.monotonic()
+            first = await workers.map(
+                nap, [0.1, 3600.0, 0.2, 0.3], heavy=True, lost=lambda job, why: why
+            )
+            seconds = time.monotonic() - started
+            return first, await workers.map(nap, [0.0, 0.0], heavy=True), seconds
+        finally:
+            workers.close()
+
+    first, after, seconds = asyncio.run(scenario())
+    assert first == [0.1, "ran for more than 1 s", 0.2, 0.3]
+    assert after == [0.0, 0.0]  # a new pool
+    assert seconds < 30  # stopped after its second (and again, alone), not waited for
+    assert "a job ran for more than 1 s, its workers are stopped" in caplog.text
 
 
 def say_pid_then_sleep(marker: Path) -> str:
@@ -158,7 +184,7 @@ def test_jobs_of_a_worker_killed_from_outside_run_again(tmp_path: Path) -> None:
         workers = Workers(processes=2)
         try:
             busy = asyncio.ensure_future(
-                workers.map(say_pid_then_sleep, markers, heavy=True, lost=lambda m: "lost")
+                workers.map(say_pid_then_sleep, markers, heavy=True, lost=lambda m, why: "lost")
             )
             await job_started(markers[0])
             victim = int(markers[0].read_text())

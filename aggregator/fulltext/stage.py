@@ -74,9 +74,10 @@ def extract_page(job: PageJob) -> tuple[str | None, str | None]:
         return None, f"cannot extract the article: {type(exc).__name__}: {exc}"
 
 
-def _extraction_lost(job: PageJob) -> tuple[str | None, str | None]:
-    """What :func:`extract_page` says when the process extracting ended under it, twice."""
-    return None, "the process extracting the article ended abruptly (out of memory?)"
+def _extraction_lost(job: PageJob, why: str) -> tuple[str | None, str | None]:
+    """What :func:`extract_page` says when the process extracting ended under
+    it or ran too long, twice."""
+    return None, f"the process extracting the article {why}"
 
 
 class FullTextStage:
