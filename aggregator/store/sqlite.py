@@ -1106,10 +1106,12 @@ class SqliteStore:
             # chunk's look for no band (NULL) and answer nothing.
             arms = -(-len(chunk) // _ARMS_STEP) * _ARMS_STEP
             params: list[object] = []
+            # Each arm reads its band, window and left-out ids once per band
+            # table (two): see _band_hits_sql.
             for k, (band, low, high) in enumerate(chunk):
-                params += (k, band, low, high, *left_out)
+                params += (k, band, low, high, *left_out, band, low, high, *left_out)
             for k in range(len(chunk), arms):
-                params += (k, None, 0, 0, *left_out)
+                params += (k, None, 0, 0, *left_out, None, 0, 0, *left_out)
             # Each arm's copies in two lists, not a record per copy: a cold
             # pass reads millions of hits.
             copy_ids: dict[int, list[int]] = {}
@@ -1422,27 +1424,24 @@ _PRESENT_BANDS = "SELECT value FROM json_each(?) WHERE " + " OR ".join(
 
 @functools.lru_cache(maxsize=64)
 def _band_hits_sql(arms: int, unless: str) -> str:
-    """A UNION ALL of ``arms`` arms, each bound to (arm number, band, low,
-    high, and the ids left out when ``unless``): the newest copies under the
-    band in both band tables, each table's read newest first and no further
-    than BAND_HITS_LIMIT."""
-    values = 5 if unless else 4
-    statement = []
-    for k in range(arms):
-        # Numbered: an arm reads each of its values twice.
-        n, band, low, high, left_out = (f"?{k * values + i}" for i in range(1, 6))
-        # A compound ordered by what both tables' keys are ordered by:
-        # SQLite merges the two index scans, no sort, and stops at the limit.
-        per_table = " UNION ALL ".join(
-            f"SELECT copy_id, at FROM {table} WHERE band = {band} "
-            f"AND at BETWEEN {low} AND {high}{unless.replace('?', left_out)}"
-            for table in _BAND_TABLES
-        )
-        statement.append(
-            f"SELECT {n}, copy_id, at FROM ({per_table} "
-            f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
-        )
-    return " UNION ALL ".join(statement)
+    """A UNION ALL of ``arms`` arms, each bound to (arm number, then band,
+    low, high, and the ids left out when ``unless``, once for each of the two
+    band tables): the newest copies under the band in both band tables, each
+    table's read newest first and no further than BAND_HITS_LIMIT."""
+    # Plain "?", each value bound as often as it is read: numbered ones
+    # ("?3") bound from a sequence are deprecated since Python 3.12, an
+    # error from 3.14.
+    per_table = " UNION ALL ".join(
+        f"SELECT copy_id, at FROM {table} WHERE band = ? AND at BETWEEN ? AND ?{unless}"
+        for table in _BAND_TABLES
+    )
+    # A compound ordered by what both tables' keys are ordered by: SQLite
+    # merges the two index scans, no sort, and stops at the limit.
+    arm = (
+        f"SELECT ?, copy_id, at FROM ({per_table} "
+        f"ORDER BY at DESC, copy_id DESC LIMIT {BAND_HITS_LIMIT})"
+    )
+    return " UNION ALL ".join([arm] * arms)
 
 
 def _excluding(column: str, ids: Collection[int]) -> tuple[str, tuple[str, ...]]:

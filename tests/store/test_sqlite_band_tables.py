@@ -10,6 +10,7 @@ the other never within the test.  Every look-up must answer the same.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ import pytest
 
 from aggregator.store.index import BAND_HITS_LIMIT, BandQuery
 from aggregator.store.items import MergeIntent
-from aggregator.store.sqlite import RECENT_BANDS, SqliteStore
+from aggregator.store.sqlite import RECENT_BANDS, SqliteStore, _band_hits_sql, _excluding
 from tests.store.test_index_contract import copy_ids_of, flat
 from tests.store.test_items_contract import WHEN, join, new
 
@@ -306,3 +307,18 @@ def test_a_band_over_the_limit_in_both_tables_answers_the_newest_of_both(
         assert inside < BAND_HITS_LIMIT < len(dates)  # both windows' cases
     finally:
         store.close()
+
+
+def test_look_ups_bind_no_numbered_parameters() -> None:
+    """Numbered placeholders ("?3") bound from a sequence are deprecated since
+    Python 3.12 and an error from 3.14: the look-up's statements, of every
+    shape, use plain ones, as many as band_hits binds (per arm: its number,
+    then band, window and left-out ids once per band table; the answers
+    that depend on it are the other tests')."""
+    unless, _ = _excluding("copy_id", [1, 2])
+    for arms in (10, 150):
+        for excluding in ("", unless):
+            statement = _band_hits_sql(arms, excluding)
+            assert not re.search(r"\?\d", statement)
+            per_table = 3 + (1 if excluding else 0)
+            assert statement.count("?") == arms * (1 + 2 * per_table)
