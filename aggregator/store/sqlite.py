@@ -387,6 +387,15 @@ class SqliteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: transactions are ours, begun explicitly.
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the database {self.path}: {why_unusable(self.path, exc)}"
+            ) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the database {self.path}: {why_unusable(self.path, exc)}"
+            ) from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -400,14 +409,15 @@ class SqliteStore:
             self._db.execute("PRAGMA cache_size=-16384")  # KiB
             self._db.execute("PRAGMA wal_autocheckpoint=10000")  # pages
             self._migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(
-                f"cannot open the database {self.path}: {why_unusable(self.path, exc)}"
-            ) from exc
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the database {self.path}: {why_unusable(self.path, exc)}"
-            ) from exc
+        except BaseException as exc:
+            # Not left for the garbage collector: a connection it finds open
+            # is a ResourceWarning from Python 3.13 on, and holds the file.
+            self._db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(
+                    f"cannot open the database {self.path}: {why_unusable(self.path, exc)}"
+                ) from exc
+            raise
         self._in_transaction = False
         self._checkpoints = Checkpoints(self.path)
         # Rows in dedup_bands_recent, counted once they are first needed.

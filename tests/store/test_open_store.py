@@ -3,6 +3,8 @@ and a user of SQLite never imports psycopg."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import PostgresURL
+from aggregator.errors import StoreError
 from aggregator.store import SqliteStore, open_store
 
 
@@ -47,3 +50,19 @@ def test_sqlite_users_never_import_psycopg(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_a_file_that_is_no_database_is_refused_and_let_go(tmp_path: Path) -> None:
+    """The connection opened on it is closed, not left to the garbage
+    collector: the file is not held open after the error (and Python 3.13
+    would report the connection)."""
+    path = tmp_path / "not-a.db"
+    path.write_bytes(b"these bytes are no SQLite database, " * 100)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        SqliteStore(path)
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(FileNotFoundError):  # the listing's own, closed since
+            held.append(os.readlink(f"/proc/self/fd/{fd}"))
+    assert str(path) not in held
