@@ -28,10 +28,17 @@ they load stay shared between the workers instead of being copied into each.
 The functions sent to the pool must be importable top-level functions, and
 their arguments and results picklable.
 
+A worker that dies under its jobs (the out-of-memory killer) or runs one
+past :data:`JOB_SECONDS` breaks the pool: what the pool held runs again, each
+job in a process of its own, and only a job that fails so again is lost, as
+the value the caller's ``lost`` makes of it (its source's error).
+
 The pool's processes die with the process that owns it, even by SIGKILL
 (:mod:`.fork_server_guard`).  On Linux that ties them to the thread that
 started the fork server (the first to use a pool in this process): use the
-pool from the event loop's thread only.
+pool from the event loop's thread only.  Signals sent to the owner's process
+group (a hangup, the SIGTERM of ``systemctl stop``, Ctrl-C) are the owner's
+alone: it stops the workers itself, with SIGKILL.
 """
 
 from __future__ import annotations
@@ -104,7 +111,8 @@ class Workers:
         # Large jobs' pool: one process, which ends after each job.
         self._large_pool: ProcessPoolExecutor | None = None
         self._large_turn: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
-        # Pools dropped because a worker ended under them (see _drop_broken).
+        # Pools dropped because a worker ended under them, or was stopped as
+        # stuck (see _drop_broken).
         self._broken: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def pooled(self, size: int) -> bool:
@@ -153,7 +161,7 @@ class Workers:
         done_large, done_small = await asyncio.gather(
             asyncio.gather(*(self._run_large(function, jobs[i], lost) for i in large)),
             asyncio.gather(
-                *(self._run_chunk(function, [jobs[i] for i in c], lost) for c in chunks)
+                *(self._run_chunk(function, [jobs[i] for i in chunk], lost) for chunk in chunks)
             ),
         )
         results: dict[int, _R] = dict(zip(large, done_large, strict=True))
@@ -183,8 +191,8 @@ class Workers:
         """``function(job)`` in the large jobs' pool, once no other large job
         (of this call or another) is there.  Handed to the pool only then:
         a job queued in it would wait pickled, a copy of its input in this
-        process, for as long as the one before it runs.  ``lost(job)`` if its
-        process ends under it."""
+        process, for as long as the one before it runs.  ``lost(job, why)``
+        if its process ends under it or it runs too long (see :meth:`map`)."""
         loop = asyncio.get_running_loop()
         if self._large_turn is None or self._large_turn[0] is not loop:
             # An asyncio lock belongs to one event loop; the workers may
