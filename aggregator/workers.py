@@ -175,8 +175,9 @@ class Workers:
         """``function`` over ``jobs`` in a worker of the pool; if the pool
         breaks meanwhile, each job again in a process of its own (see :meth:`map`)."""
         pool = self._ensure_pool()
-        running = asyncio.get_running_loop().run_in_executor(pool, _run_chunk, function, jobs)
         try:
+            # Inside: a pool found broken since its last job refuses this one at once.
+            running = asyncio.get_running_loop().run_in_executor(pool, _run_chunk, function, jobs)
             return await asyncio.wait_for(running, self.job_seconds * len(jobs))
         except BrokenExecutor:
             if not self._drop_broken(pool):
@@ -200,8 +201,8 @@ class Workers:
             self._large_turn = (loop, asyncio.Lock())
         async with self._large_turn[1]:
             pool = self._ensure_pool(large=True)
-            running = loop.run_in_executor(pool, function, job)
             try:
+                running = loop.run_in_executor(pool, function, job)
                 return await asyncio.wait_for(running, self.job_seconds)
             except BrokenExecutor:
                 if not self._drop_broken(pool) or lost is None:

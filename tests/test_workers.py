@@ -198,6 +198,29 @@ def test_jobs_of_a_worker_killed_from_outside_run_again(tmp_path: Path) -> None:
     assert int(markers[0].read_text()) != victim  # the first job ran again, elsewhere
 
 
+def test_a_worker_killed_between_jobs_costs_none(tmp_path: Path) -> None:
+    """A worker ended while the pool is idle: the next jobs find the pool
+    broken, maybe at once, and run all the same."""
+    marker = tmp_path / "worker"
+
+    async def scenario() -> list[object]:
+        workers = Workers(processes=2)
+        try:
+            assert await workers.map(say_pid_then_sleep, [marker], heavy=True) == ["worker"]
+            victim = int(marker.read_text())
+            os.kill(victim, signal.SIGKILL)
+            while Path(f"/proc/{victim}").exists() and (
+                Path(f"/proc/{victim}/stat").read_text().split()[2] != "Z"
+            ):
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.2)  # the pool's manager thread sees it gone
+            return await workers.map(double_unless_negative, [1, 2, 3], heavy=True)
+        finally:
+            workers.close()
+
+    assert asyncio.run(scenario()) == [2, 4, 6]
+
+
 def sleep_after_saying_so(marker: Path) -> None:
     """A job for the pool: says it runs, then takes a minute."""
     marker.touch()
