@@ -161,7 +161,7 @@ class Workers:
         done_large, done_small = await asyncio.gather(
             asyncio.gather(*(self._run_large(function, jobs[i], lost) for i in large)),
             asyncio.gather(
-                *(self._run_chunk(function, [jobs[i] for i in chunk], lost) for chunk in chunks)
+                *(self._run_in_pool(function, [jobs[i] for i in chunk], lost) for chunk in chunks)
             ),
         )
         results: dict[int, _R] = dict(zip(large, done_large, strict=True))
@@ -169,7 +169,7 @@ class Workers:
             results.update(zip(chunk, chunk_results, strict=True))
         return [results[index] for index in range(len(jobs))]
 
-    async def _run_chunk(
+    async def _run_in_pool(
         self, function: Callable[[_T], _R], jobs: list[_T], lost: Callable[[_T, str], _R] | None
     ) -> list[_R]:
         """``function`` over ``jobs`` in a worker of the pool; if the pool
@@ -234,7 +234,7 @@ class Workers:
             return pool in self._broken
         self._broken.add(pool)
         # Not cancelling what it holds: the jobs of a pool stopped as stuck
-        # fail as broken, and run again (_run_chunk).
+        # fail as broken, and run again (_run_in_pool).
         _terminate(pool, cancel_futures=False)
         return True
 

@@ -207,11 +207,9 @@ def test_a_worker_killed_between_jobs_costs_none(tmp_path: Path) -> None:
         workers = Workers(processes=2)
         try:
             assert await workers.map(say_pid_then_sleep, [marker], heavy=True) == ["worker"]
-            victim = int(marker.read_text())
-            os.kill(victim, signal.SIGKILL)
-            while Path(f"/proc/{victim}").exists() and (
-                Path(f"/proc/{victim}/stat").read_text().split()[2] != "Z"
-            ):
+            victim = next(p for p in tree(os.getpid()) if p.pid == int(marker.read_text()))
+            os.kill(victim.pid, signal.SIGKILL)
+            while victim.running():
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.2)  # the pool's manager thread sees it gone
             return await workers.map(double_unless_negative, [1, 2, 3], heavy=True)
