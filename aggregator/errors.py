@@ -67,7 +67,12 @@ class SourceError(AggregatorError):
 
 
 class FetchError(SourceError):
-    """The source's bytes could not be retrieved."""
+    """The source's bytes could not be retrieved.
+
+    ``transient``: the same request may well succeed later (it timed out,
+    its connection failed or broke, or the server's status says so: 408,
+    429, 5xx), as opposed to one refused or answered for good (a 404, a
+    private address, a body over the cap)."""
 
     def __init__(
         self,
@@ -76,9 +81,11 @@ class FetchError(SourceError):
         *,
         status: int | None = None,
         retry_after: datetime | None = None,
+        transient: bool = False,
     ):
         self.status = status
         self.retry_after = retry_after  # no request before then (429, 503)
+        self.transient = transient
         super().__init__(source, message)
 
 

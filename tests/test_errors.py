@@ -13,7 +13,7 @@ def test_errors_survive_pickling_with_their_parts() -> None:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     errors: list[SourceError] = [
         ParseError("feed", "not a well-formed feed:\n line 2"),
-        FetchError("feed", "HTTP 429", status=429, retry_after=when),
+        FetchError("feed", "HTTP 429", status=429, retry_after=when, transient=True),
         ResponseTooLarge("feed", "over the cap", status=200),
     ]
     for error in errors:
@@ -23,3 +23,4 @@ def test_errors_survive_pickling_with_their_parts() -> None:
         assert copy.source == "feed"
         assert vars(copy) == vars(error)
     assert pickle.loads(pickle.dumps(errors[1])).retry_after == when
+    assert pickle.loads(pickle.dumps(errors[1])).transient

@@ -48,6 +48,9 @@ _CHUNK = 64 * 1024
 _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _PERMANENT = (301, 308)
 _REDIRECTS = (301, 302, 303, 307, 308)
+# Statuses that say "not now" rather than "not at all": timeout, too early,
+# too many requests, and the server's or its gateway's trouble.
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ALLOW_HINT = "set allow_private: true on the source to allow it"
 
 AddressPolicy = Callable[[IPAddress], bool]
@@ -218,17 +221,22 @@ class HttpFetcher:
             async with asyncio.timeout(self.config.timeout):
                 return await self._get(source, url, state, headers, allow_private)
         except TimeoutError:
-            raise FetchError(source, f"timed out after {self.config.timeout:g}s") from None
+            raise FetchError(
+                source, f"timed out after {self.config.timeout:g}s", transient=True
+            ) from None
         except aiohttp.InvalidURL as exc:
             raise FetchError(source, f"invalid URL or redirect target: {exc}") from None
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, PrivateAddressError):
                 raise FetchError(source, f"refused: {exc.os_error}; {_ALLOW_HINT}") from None
-            raise FetchError(source, f"cannot connect to {exc.host}: {exc.os_error}") from None
+            raise FetchError(
+                source, f"cannot connect to {exc.host}: {exc.os_error}", transient=True
+            ) from None
         except aiohttp.ClientPayloadError as exc:
-            raise FetchError(source, f"broken response body: {exc}") from None
+            raise FetchError(source, f"broken response body: {exc}", transient=True) from None
         except aiohttp.ClientError as exc:
-            raise FetchError(source, f"{type(exc).__name__}: {exc}") from None
+            # The server hung up, the connection was reset: worth another try.
+            raise FetchError(source, f"{type(exc).__name__}: {exc}", transient=True) from None
 
     def _check_target(self, source: str, url: URL, allow_private: bool, hop: int) -> None:
         """Refuse a non-HTTP target, and unless allowed an IP-literal non-public host."""
@@ -297,6 +305,7 @@ class HttpFetcher:
                 retry_after=_retry_after(response.headers)
                 if response.status in (429, 503)
                 else None,
+                transient=response.status in TRANSIENT_STATUSES,
             )
         if response.status != 200:
             raise FetchError(
@@ -371,6 +380,7 @@ def _redacted(error: FetchError, url: str) -> FetchError:
         redact_text(error.message, url),
         status=error.status,
         retry_after=error.retry_after,
+        transient=error.transient,
     )
 
 

@@ -1,9 +1,11 @@
-"""Which copies' pages to fetch: pure, ``now`` passed in.
+"""Which copies' pages to fetch, and when to try a failed one again: pure, ``now`` passed in.
 
     plan_pages(copies with no page for their text, the sources' settings, the pass's cap, now)
       -> PagePlan: the pages to fetch (at most the cap), and what to store for
          the copies that need none (full_text: auto and text long enough, or
          no http(s) link)
+    next_try(the page's failures before, why it failed now, now)
+      -> when to fetch it again, or None: never, for the copy's current text
 
 Nothing here fetches, reads a clock or touches the store; the stage
 (:mod:`.stage`) does, with what this decided.  A copy left out by the cap
@@ -14,11 +16,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from ..config import SourceConfig
 from ..store.pages import PageCandidate, PageWrite
+
+# A page whose fetch failed in a way that may pass (a timeout, a dropped
+# connection, a 429 or 5xx) is fetched again after RETRY_FIRST, then after
+# RETRY_GROWTH times as long each time, PAGE_RETRIES times at most: 30
+# minutes, 2 hours, 8 hours.  A site that is down for a morning still gives
+# its articles; one that keeps failing costs four requests per story, not
+# one every pass.  A page answered for good (a 404, no article in it) is
+# not fetched again until the copy's text changes.
+PAGE_RETRIES = 3
+RETRY_FIRST = timedelta(minutes=30)
+RETRY_GROWTH = 4
+# A server's Retry-After is followed when it asks for longer, up to this.
+RETRY_AFTER_CAP = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PageFailure:
+    """Why a page could not be fetched, and whether asking again later may help."""
+
+    reason: str
+    transient: bool = False
+    retry_after: datetime | None = None  # the server's Retry-After, if it sent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +84,17 @@ def plan_pages(
             assert link is not None
             plan.fetch.append(PageFetch(candidate, link, source.allow_private))
     return plan
+
+
+def next_try(failures_before: int, failure: PageFailure, now: datetime) -> datetime | None:
+    """When to fetch again a page that failed now, after ``failures_before``
+    failures for the same text; None: not until that text changes."""
+    if not failure.transient or failures_before >= PAGE_RETRIES:
+        return None
+    wait = RETRY_FIRST * int(RETRY_GROWTH**failures_before)
+    if failure.retry_after is not None:
+        wait = max(wait, min(failure.retry_after - now, RETRY_AFTER_CAP))
+    return now + wait
 
 
 def word_count(html: str) -> int:

@@ -1,15 +1,17 @@
 """The full-text stage: fetch the pages the decider chose, extract, store.
 
-    Store.pages_wanted(sources)  -> plan_pages (pure)      -> PagePlan
+    Store.pages_wanted(sources, now)  -> plan_pages (pure)  -> PagePlan
       -> each page through the feeds' HTTP client, conditionally, at most
-         PAGES_PER_HOST per host at once                   -> Fetched, or why not
-      -> extract_page in the workers (trafilatura)         -> article HTML, or why none
-      -> Store.save_pages                                  one transaction
+         PAGES_PER_HOST per host at once               -> Fetched, or PageFailure
+      -> extract_page in the workers (trafilatura)     -> article HTML, or why none
+      -> Store.save_pages                              one transaction
 
 A page that cannot be fetched or gives no article is stored with its reason
 (``aggregate status`` shows it) and leaves the item as the feed gave it; it
-is never the source's error.  Summaries of the articles are made when the
-items are published, like those of any item whose text has none yet.
+is never the source's error.  One whose fetch may succeed later (a timeout,
+a 503) is stored with when to try it again (:func:`.decide.next_try`).
+Summaries of the articles are made when the items are published, like those
+of any item whose text has none yet.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ..results import PassReport
 from ..store import Store
 from ..store.pages import PageWrite
 from ..workers import Workers
-from .decide import PageFetch, plan_pages
+from .decide import PageFailure, PageFetch, next_try, plan_pages
 
 log = logging.getLogger(__name__)
 
@@ -119,14 +121,14 @@ class FullTextStage:
         if not by_name:
             return {}
         limit = self.config.full_text_max_pages
-        candidates = self.store.pages_wanted(by_name, limit * _CANDIDATES_PER_PAGE)
+        candidates = self.store.pages_wanted(by_name, limit * _CANDIDATES_PER_PAGE, now)
         plan = plan_pages(candidates, by_name, limit, now)
         writes = list(plan.not_needed)
         hosts: Mapping[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PAGES_PER_HOST)
         )
 
-        async def get(page: PageFetch) -> Fetched | str:
+        async def get(page: PageFetch) -> Fetched | PageFailure:
             async with hosts[(urlsplit(page.url).hostname or "").lower()]:
                 try:
                     return await self.fetcher.fetch_page(
@@ -136,11 +138,11 @@ class FullTextStage:
                         allow_private=page.allow_private,
                     )
                 except FetchError as error:
-                    return error.message
+                    return PageFailure(error.message, error.transient, error.retry_after)
                 except StoreError:
                     raise
                 except Exception as exc:  # a bug met on one page: its reason
-                    return f"cannot fetch the page: {type(exc).__name__}: {exc}"
+                    return PageFailure(f"cannot fetch the page: {type(exc).__name__}: {exc}")
 
         tasks = [asyncio.ensure_future(get(page)) for page in plan.fetch]
         if tasks:
@@ -158,8 +160,16 @@ class FullTextStage:
             if task.cancelled():
                 continue
             response = task.result()
-            if isinstance(response, str):
-                writes.append(_page_write(page, now, error=response))
+            if isinstance(response, PageFailure):
+                writes.append(
+                    _page_write(
+                        page,
+                        now,
+                        error=response.reason,
+                        failures=page.candidate.failures + 1,
+                        retry_at=next_try(page.candidate.failures, response, now),
+                    )
+                )
             elif response.not_modified:  # the article stored for it is still the page's
                 writes.append(_page_write(page, now, state=response.state, keep_article=True))
             else:
@@ -195,6 +205,8 @@ def _page_write(
     article_html: str | None = None,
     error: str | None = None,
     keep_article: bool = False,
+    failures: int = 0,
+    retry_at: datetime | None = None,
 ) -> PageWrite:
     candidate = page.candidate
     return PageWrite(
@@ -208,4 +220,6 @@ def _page_write(
         article_html=article_html,
         error=error,
         keep_article=keep_article,
+        failures=failures,
+        retry_at=retry_at,
     )

@@ -1,12 +1,14 @@
 """Article pages: what the full-text stage fetched for each copy (see :mod:`aggregator.fulltext`).
 
-    pages_wanted(sources, limit)  copies with no page decided for their text -> the decider
+    pages_wanted(sources, limit, now)  copies with no page decided for their text,
+                                       or one due to be tried again  -> the decider
     save_pages(PageWrite, ...)    what was decided, fetched and extracted    <- the stage
     page_health(sources)          pages tried and failed, per source         -> aggregate status
 
 A page is kept per copy (``(source, entry_key)``) with the content hash the
 copy had when its page was decided: a copy whose text changes (a new hash)
-is wanted again, one that does not never is.  An item is published with its
+is wanted again, one that does not is not, unless its page failed in a way
+that may pass and is due to be tried again (``retry_at``).  An item is published with its
 lead copy's article, when that copy's page gave one for its current hash, in
 place of the feed's text (``StoredItem.content_html``), so the summary is
 made from it; the item's own row is never rewritten, so a page that later
@@ -15,7 +17,7 @@ fails, or a copy that changes, shows the feed's text again.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -35,6 +37,7 @@ class PageCandidate:
     # The page fetched for an earlier version of the copy: its validators,
     # for a conditional request (None: none fetched, or it gave no article).
     previous: FetchState | None = None
+    failures: int = 0  # fetches of the page that failed for the copy's current text
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +59,13 @@ class PageWrite:
     article_html: str | None = None  # sanitized HTML of the main content
     error: str | None = None
     keep_article: bool = False
+    failures: int = 0  # of the page, for this text, this one included
+    retry_at: datetime | None = None  # when to fetch it again; None: not for this text
 
-    def row(self, when: object) -> tuple[object, ...]:
+    def row(self, date: Callable[[datetime], object]) -> tuple[object, ...]:
         """The values of the ``pages`` upsert both stores run, in its column
-        order, ``keep_article`` last; ``when`` is :attr:`when` as the store's
-        driver takes a date."""
+        order, ``keep_article`` last; ``date`` makes a date what the store's
+        driver takes."""
         state = self.state
         return (
             self.source,
@@ -72,7 +77,9 @@ class PageWrite:
             state.content_hash if state else None,
             self.article_html,
             self.error,
-            when,
+            date(self.when),
+            self.failures,
+            date(self.retry_at) if self.retry_at is not None else None,
             self.keep_article,
         )
 
@@ -87,10 +94,12 @@ class PageHealth:
 
 
 class PageStore(Protocol):
-    def pages_wanted(self, sources: Collection[str], limit: int) -> list[PageCandidate]:
+    def pages_wanted(
+        self, sources: Collection[str], limit: int, now: datetime
+    ) -> list[PageCandidate]:
         """Copies of ``sources`` that lead their item and have no page stored
-        for their current content hash, the newest items first, at most
-        ``limit``.  One query."""
+        for their current content hash, or one whose ``retry_at`` is ``now``
+        or before, the newest items first, at most ``limit``.  One query."""
         ...
 
     def save_pages(self, pages: Sequence[PageWrite]) -> None:

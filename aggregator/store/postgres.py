@@ -208,6 +208,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, entry_key)
     );
     """,
+    # A page's failed fetches for its copy's text, and when to try it again
+    # (fulltext.decide.next_try); NULL: not for this text.
+    """
+    ALTER TABLE pages ADD COLUMN failures integer NOT NULL DEFAULT 0;
+    ALTER TABLE pages ADD COLUMN retry_at timestamptz;
+    """,
 )
 
 # A copy not stored before, in one statement: its item (when it makes one:
@@ -1197,16 +1203,20 @@ class PostgresStore:
     # -- article pages (store.pages) -----------------------------------------
 
     @_translated
-    def pages_wanted(self, sources: Collection[str], limit: int) -> list[PageCandidate]:
+    def pages_wanted(
+        self, sources: Collection[str], limit: int, now: datetime
+    ) -> list[PageCandidate]:
         rows = self._db.execute(
             "SELECT s.source, s.entry_key, s.link, s.content_hash, i.content_html, "
-            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash "
+            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash, "
+            "CASE WHEN p.content_hash = s.content_hash THEN p.failures ELSE 0 END "
             "FROM item_sources s JOIN items i ON i.id = s.item_id AND i.lead_source = s.source "
             "LEFT JOIN pages p ON p.source = s.source AND p.entry_key = s.entry_key "
             "WHERE s.source = ANY(%s::text[]) "
-            "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash) "
+            "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash "
+            "OR p.retry_at <= %s) "
             "ORDER BY i.published DESC, i.uid LIMIT %s",
-            (sorted(sources), limit),
+            (sorted(sources), _second(now), limit),
         ).fetchall()
         return [page_candidate(row) for row in rows]
 
@@ -1218,15 +1228,16 @@ class PostgresStore:
             with self._db.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO pages (source, entry_key, content_hash, url, etag, "
-                    "last_modified, page_hash, article_html, error, decided) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "last_modified, page_hash, article_html, error, decided, failures, retry_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (source, entry_key) DO UPDATE SET "
                     "content_hash = excluded.content_hash, url = excluded.url, "
                     "etag = excluded.etag, last_modified = excluded.last_modified, "
                     "page_hash = excluded.page_hash, error = excluded.error, "
-                    "decided = excluded.decided, article_html = CASE WHEN %s "
+                    "decided = excluded.decided, failures = excluded.failures, "
+                    "retry_at = excluded.retry_at, article_html = CASE WHEN %s "
                     "THEN pages.article_html ELSE excluded.article_html END",
-                    [page.row(_second(page.when)) for page in pages],
+                    [page.row(_second) for page in pages],
                 )
             self.bump_generation()
 

@@ -89,6 +89,7 @@ def stored_item(row: Sequence[Any], sources: tuple[SourceRef, ...], date: DateOf
 
 def page_candidate(row: Sequence[Any]) -> PageCandidate:
     """A row of both stores' ``pages_wanted`` query."""
-    source, entry_key, link, content_hash, html, had_article, etag, modified, page_hash = row
+    (source, entry_key, link, content_hash, html, had_article, etag, modified, page_hash,
+     failures) = row  # fmt: skip
     previous = FetchState(etag, modified, page_hash) if had_article else None
-    return PageCandidate(source, entry_key, link, content_hash, html, previous)
+    return PageCandidate(source, entry_key, link, content_hash, html, previous, int(failures))

@@ -215,6 +215,12 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     INSERT INTO meta (key, value) SELECT 'dedup_bands_moved', COUNT(*) FROM dedup_bands;
     """,
+    # A page's failed fetches for its copy's text, and when to try it again
+    # (fulltext.decide.next_try); NULL: not for this text.
+    """
+    ALTER TABLE pages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE pages ADD COLUMN retry_at TEXT;
+    """,
 )
 
 # Arms of one UNION ALL of band_hits: under SQLite's limit on compound
@@ -1360,16 +1366,20 @@ class SqliteStore:
 
     # -- article pages (store.pages) -----------------------------------------
 
-    def pages_wanted(self, sources: Collection[str], limit: int) -> list[PageCandidate]:
+    def pages_wanted(
+        self, sources: Collection[str], limit: int, now: datetime
+    ) -> list[PageCandidate]:
         rows = self._db.execute(
             "SELECT s.source, s.entry_key, s.link, s.content_hash, i.content_html, "
-            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash "
+            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash, "
+            "CASE WHEN p.content_hash = s.content_hash THEN p.failures ELSE 0 END "
             "FROM item_sources s JOIN items i ON i.id = s.item_id AND i.lead_source = s.source "
             "LEFT JOIN pages p ON p.source = s.source AND p.entry_key = s.entry_key "
             "WHERE s.source IN (SELECT value FROM json_each(?)) "
-            "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash) "
+            "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash "
+            "OR p.retry_at <= ?) "
             "ORDER BY i.published DESC, i.uid LIMIT ?",
-            (json.dumps(sorted(sources)), limit),
+            (json.dumps(sorted(sources)), to_text(now), limit),
         ).fetchall()
         return [page_candidate(row) for row in rows]
 
@@ -1379,14 +1389,16 @@ class SqliteStore:
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO pages (source, entry_key, content_hash, url, etag, last_modified, "
-                "page_hash, article_html, error, decided) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "page_hash, article_html, error, decided, failures, retry_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (source, entry_key) DO UPDATE SET "
                 "content_hash = excluded.content_hash, url = excluded.url, "
                 "etag = excluded.etag, last_modified = excluded.last_modified, "
                 "page_hash = excluded.page_hash, error = excluded.error, "
-                "decided = excluded.decided, article_html = CASE WHEN ? "
+                "decided = excluded.decided, failures = excluded.failures, "
+                "retry_at = excluded.retry_at, article_html = CASE WHEN ? "
                 "THEN pages.article_html ELSE excluded.article_html END",
-                [page.row(to_text(page.when)) for page in pages],
+                [page.row(to_text) for page in pages],
             )
             self.bump_generation()
 

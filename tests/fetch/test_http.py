@@ -63,27 +63,38 @@ def test_sends_user_agent_naming_the_project(feed_server: FeedServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "text"), [(500, "HTTP 500"), (404, "HTTP 404"), (410, "HTTP 410")]
+    ("status", "text", "transient"),
+    [
+        (500, "HTTP 500", True),
+        (503, "HTTP 503", True),
+        (429, "HTTP 429", True),
+        (404, "HTTP 404", False),
+        (410, "HTTP 410", False),
+        (403, "HTTP 403", False),
+    ],
 )
-def test_http_errors(feed_server: FeedServer, status: int, text: str) -> None:
+def test_http_errors(feed_server: FeedServer, status: int, text: str, transient: bool) -> None:
     feed_server.add("/bad", Route(b"oops", status=status))
     with pytest.raises(FetchError) as caught:
         fetch(feed_server, "/bad")
     assert caught.value.status == status
     assert str(caught.value).startswith("test source: ")
     assert text in str(caught.value)
+    assert caught.value.transient is transient  # whether asking again later may help
 
 
 def test_slow_server_hits_total_timeout(feed_server: FeedServer) -> None:
     feed_server.add("/slow", Route(FEED * 50, trickle=0.05))
-    with pytest.raises(FetchError, match="timed out"):
+    with pytest.raises(FetchError, match="timed out") as caught:
         fetch(feed_server, "/slow", timeout=0.5, read_timeout=5.0)
+    assert caught.value.transient
 
 
 def test_body_cap(feed_server: FeedServer) -> None:
     feed_server.add("/big", Route(b"x" * 200_000))
-    with pytest.raises(ResponseTooLarge, match="cap"):
+    with pytest.raises(ResponseTooLarge, match="cap") as caught:
         fetch(feed_server, "/big", max_bytes=100_000)
+    assert not caught.value.transient
 
 
 def test_gzip_bomb_stops_at_decompressed_cap(feed_server: FeedServer) -> None:
@@ -102,8 +113,9 @@ def test_gzip_body_is_decompressed(feed_server: FeedServer) -> None:
 def test_redirect_loop(feed_server: FeedServer) -> None:
     feed_server.add("/a", Route(status=302, headers={"Location": "/b"}, etag=False))
     feed_server.add("/b", Route(status=302, headers={"Location": "/a"}, etag=False))
-    with pytest.raises(FetchError, match="redirects"):
+    with pytest.raises(FetchError, match="redirects") as caught:
         fetch(feed_server, "/a", max_redirects=3)
+    assert not caught.value.transient
 
 
 def test_refused_connection() -> None:
@@ -113,8 +125,9 @@ def test_refused_connection() -> None:
                 "gone", "http://127.0.0.1:9/feed", FetchState(), allow_private=True
             )
 
-    with pytest.raises(FetchError, match="cannot connect"):
+    with pytest.raises(FetchError, match="cannot connect") as caught:
         asyncio.run(run())
+    assert caught.value.transient
 
 
 @pytest.mark.parametrize(

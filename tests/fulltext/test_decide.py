@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aggregator.config import SourceConfig
-from aggregator.fulltext.decide import plan_pages, word_count
+from aggregator.fulltext.decide import (
+    PAGE_RETRIES,
+    RETRY_AFTER_CAP,
+    RETRY_FIRST,
+    RETRY_GROWTH,
+    PageFailure,
+    next_try,
+    plan_pages,
+    word_count,
+)
 from aggregator.store.pages import PageCandidate
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -59,3 +68,27 @@ def test_copies_of_sources_without_full_text_are_left_alone() -> None:
 
 def test_words_are_counted_in_the_text_not_the_markup() -> None:
     assert word_count('<p class="a b c">One <b>two</b></p><p>three</p>') == 3
+
+
+def test_a_page_that_may_succeed_later_is_tried_again_ever_later_then_not() -> None:
+    down = PageFailure("HTTP 503 Service Unavailable", transient=True)
+    waits = [next_try(failures, down, NOW) for failures in range(PAGE_RETRIES + 1)]
+    assert waits[:PAGE_RETRIES] == [
+        NOW + RETRY_FIRST * RETRY_GROWTH**failures for failures in range(PAGE_RETRIES)
+    ]
+    assert waits[0] == NOW + timedelta(minutes=30)
+    assert waits[PAGE_RETRIES] is None  # given up: until the copy's text changes
+
+
+def test_a_page_answered_for_good_is_not_tried_again() -> None:
+    assert next_try(0, PageFailure("HTTP 404 Not Found"), NOW) is None
+    assert next_try(0, PageFailure("no main text found on the page"), NOW) is None
+
+
+def test_a_servers_retry_after_is_followed_when_longer_up_to_a_day() -> None:
+    def asking(wait: timedelta) -> PageFailure:
+        return PageFailure("HTTP 429 Too Many Requests", transient=True, retry_after=NOW + wait)
+
+    assert next_try(0, asking(timedelta(hours=3)), NOW) == NOW + timedelta(hours=3)
+    assert next_try(0, asking(timedelta(minutes=1)), NOW) == NOW + RETRY_FIRST
+    assert next_try(0, asking(timedelta(days=30)), NOW) == NOW + RETRY_AFTER_CAP

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import io
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from aggregator.cli import main
+from aggregator.config import load_config
+from aggregator.fulltext.decide import RETRY_FIRST
+from aggregator.pipeline import run_once
 from tests.feedserver import FeedServer, Route
 
 TEASER = "A one-sentence teaser of the story {n}."
@@ -251,3 +255,38 @@ def test_full_text_through_the_postgresql_store(
     assert "What happens next" in published(tmp_path / "out")["Story 1"]
     code, status = run(["status", "-c", str(config)])
     assert "harbour: full text: 0 of 1 pages failed" in status, status
+
+
+def test_a_page_that_failed_for_now_is_fetched_again_later_and_one_gone_is_not(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    serve(feed_server, 3)
+    busy = Route(status=503, content_type="text/plain", body=b"busy")
+    gone = Route(status=404, content_type="text/plain", body=b"gone")
+    feed_server.add("/articles/2", busy)
+    feed_server.add("/articles/3", gone)
+    config = load_config(write_config(tmp_path, feed_server, "true"))
+    start = datetime(2026, 11, 30, 12, tzinfo=UTC)  # after the feed's items
+
+    (result,) = run_once(config, now=start).results
+    assert (result.pages, result.pages_failed) == (3, 2)
+
+    # Before the first wait is over, neither is asked for again.
+    run_once(config, now=start + RETRY_FIRST - timedelta(minutes=1))
+    assert (busy.requests, gone.requests) == (1, 1)
+
+    # The site is back: once the wait is over, the page gives its article.
+    back = feed_server.add(
+        "/articles/2", Route(body=article_page(2, "Story 2"), content_type="text/html")
+    )
+    (result,) = run_once(config, now=start + RETRY_FIRST).results
+    assert (result.pages, result.pages_failed) == (1, 0)
+    assert (back.requests, gone.requests) == (1, 1)
+    assert "What happens next" in published(tmp_path / "out")["Story 2"]
+    assert "teaser of the story 3" in published(tmp_path / "out")["Story 3"]
+
+    run_once(config, now=start + timedelta(days=2))
+    assert (back.requests, gone.requests) == (1, 1)
+    code, status = run(["status", "-c", str(tmp_path / "feeds.yaml")])
+    assert code == 0, status
+    assert "harbour: full text: 1 of 3 pages failed" in status, status

@@ -60,7 +60,7 @@ def test_pages_late_for_the_passs_deadline_are_left_for_the_next_pass(tmp_path: 
 
     assert fetcher.most_open == PAGES_PER_HOST
     assert (counts["one"].fetched, counts["one"].failed) == (4, 1)
-    (late,) = store.pages_wanted(["one"], 10)
+    (late,) = store.pages_wanted(["one"], 10, WHEN)
     assert late.entry_key == "c-hang"
     health = store.page_health(["one"])["one"]
     assert health.last_failure == ("https://one.example/b-missing", "HTTP 404 Not Found")

@@ -52,18 +52,18 @@ def text_of(store: Store, item_id: int) -> str:
 def test_copies_that_lead_their_item_are_wanted_until_their_page_is_stored(store: Store) -> None:
     a_id, b_id = apply(store, "one", new("one", "a", 0), new("one", "b", 1))
     apply(store, "two", join("two", "x", a_id))  # not the lead: its page is never wanted
-    wanted = store.pages_wanted(["one", "two"], 10)
+    wanted = store.pages_wanted(["one", "two"], 10, WHEN)
     assert {(c.source, c.entry_key) for c in wanted} == {("one", "a"), ("one", "b")}
     a = next(c for c in wanted if c.entry_key == "a")
     assert (a.content_hash, a.content_html, a.previous) == ("hash a", "<p>a</p>", None)
-    assert len(store.pages_wanted(["one"], 1)) == 1
-    assert store.pages_wanted(["two"], 10) == []
+    assert len(store.pages_wanted(["one"], 1, WHEN)) == 1
+    assert store.pages_wanted(["two"], 10, WHEN) == []
 
     generation = store.get_meta("generation")
     with store.transaction():
         store.save_pages([page(a, article="<h2>Part</h2><p>The article.</p>")])
     assert store.get_meta("generation") != generation  # publishing sees the article
-    assert [c.entry_key for c in store.pages_wanted(["one"], 10)] == ["b"]
+    assert [c.entry_key for c in store.pages_wanted(["one"], 10, WHEN)] == ["b"]
     # The item is published with its lead copy's article, in place of the feed's text.
     assert text_of(store, a_id) == "<h2>Part</h2><p>The article.</p>"
     assert text_of(store, b_id) == "<p>b</p>"
@@ -75,13 +75,13 @@ def test_copies_that_lead_their_item_are_wanted_until_their_page_is_stored(store
 
 def test_a_changed_copy_is_wanted_again_with_its_pages_validators(store: Store) -> None:
     (item_id,) = apply(store, "one", new("one", "a", 0))
-    (a,) = store.pages_wanted(["one"], 10)
+    (a,) = store.pages_wanted(["one"], 10, WHEN)
     validators = FetchState('"v1"', "Mon, 30 Nov 2026 08:00:00 GMT", "body-hash")
     with store.transaction():
         store.save_pages([page(a, article="<p>The article.</p>", state=validators)])
 
     change(store, "one", "a", item_id, "hash a 2")
-    (changed,) = store.pages_wanted(["one"], 10)
+    (changed,) = store.pages_wanted(["one"], 10, WHEN)
     assert changed.content_hash == "hash a 2"
     assert changed.previous == validators
     # Until its page is decided again, the item shows the feed's text.
@@ -90,7 +90,7 @@ def test_a_changed_copy_is_wanted_again_with_its_pages_validators(store: Store) 
     # Not modified: the article stored is kept for the new version.
     with store.transaction():
         store.save_pages([page(changed, state=validators, keep=True)])
-    assert store.pages_wanted(["one"], 10) == []
+    assert store.pages_wanted(["one"], 10, WHEN) == []
     assert text_of(store, item_id) == "<p>The article.</p>"
 
 
@@ -98,7 +98,7 @@ def test_a_failed_page_is_not_wanted_again_and_its_reason_is_reported(store: Sto
     a_id, b_id, c_id = apply(
         store, "one", new("one", "a", 0), new("one", "b", 1), new("one", "c", 2)
     )
-    a, b, c = sorted(store.pages_wanted(["one"], 10), key=lambda x: x.entry_key)
+    a, b, c = sorted(store.pages_wanted(["one"], 10, WHEN), key=lambda x: x.entry_key)
     with store.transaction():
         store.save_pages(
             [
@@ -112,7 +112,7 @@ def test_a_failed_page_is_not_wanted_again_and_its_reason_is_reported(store: Sto
                 page(c, url=None),  # none needed: not counted as a page tried
             ]
         )
-    assert store.pages_wanted(["one"], 10) == []
+    assert store.pages_wanted(["one"], 10, WHEN) == []
     assert text_of(store, a_id) == "<p>a</p>"
     assert text_of(store, c_id) == "<p>c</p>"
     assert store.page_health(["one", "two"]) == {
@@ -120,7 +120,7 @@ def test_a_failed_page_is_not_wanted_again_and_its_reason_is_reported(store: Sto
     }
     # A page that then gives an article is no longer a failure.
     change(store, "one", "b", b_id, "hash b 2")
-    (b2,) = store.pages_wanted(["one"], 10)
+    (b2,) = store.pages_wanted(["one"], 10, WHEN)
     with store.transaction():
         store.save_pages([page(b2, article="<p>B.</p>", url="https://one.example/b", minutes=3)])
     assert store.page_health(["one"]) == {
@@ -131,11 +131,40 @@ def test_a_failed_page_is_not_wanted_again_and_its_reason_is_reported(store: Sto
 
 def test_pages_go_with_their_items_past_the_retention(store: Store) -> None:
     apply(store, "one", new("one", "a", 0))
-    (a,) = store.pages_wanted(["one"], 10)
+    (a,) = store.pages_wanted(["one"], 10, WHEN)
     with store.transaction():
         store.save_pages([page(a, error="HTTP 500")])
     assert store.delete_items_before(WHEN + timedelta(days=1)) == 1
     assert store.page_health(["one"]) == {}
     # Stored again, the copy is wanted afresh.
     apply(store, "one", new("one", "a", 0))
-    assert [c.entry_key for c in store.pages_wanted(["one"], 10)] == ["a"]
+    assert [c.entry_key for c in store.pages_wanted(["one"], 10, WHEN)] == ["a"]
+
+
+def test_a_page_to_try_again_is_wanted_from_its_time_with_its_failures(store: Store) -> None:
+    a_id, _b_id = apply(store, "one", new("one", "a", 0), new("one", "b", 1))
+    a, b = sorted(store.pages_wanted(["one"], 10, WHEN), key=lambda x: x.entry_key)
+    assert (a.failures, b.failures) == (0, 0)
+    later = WHEN + timedelta(minutes=30)
+    with store.transaction():
+        store.save_pages(
+            [
+                replace(page(a, error="HTTP 503"), failures=1, retry_at=later),
+                replace(page(b, error="HTTP 404"), failures=1),  # for good
+            ]
+        )
+    assert store.pages_wanted(["one"], 10, later - timedelta(seconds=1)) == []
+    (again,) = store.pages_wanted(["one"], 10, later)
+    assert (again.entry_key, again.failures, again.previous) == ("a", 1, None)
+    assert store.page_health(["one"])["one"].failed == 2  # failed until it succeeds
+
+    # A change of the copy's text starts its count again.
+    change(store, "one", "a", a_id, "hash a 2")
+    (changed,) = store.pages_wanted(["one"], 10, WHEN)
+    assert (changed.content_hash, changed.failures) == ("hash a 2", 0)
+    # Once it gives its article, it is not wanted again, however late.
+    with store.transaction():
+        store.save_pages([page(changed, article="<p>A.</p>", minutes=31)])
+    assert store.pages_wanted(["one"], 10, WHEN + timedelta(days=365)) == []
+    assert text_of(store, a_id) == "<p>A.</p>"
+    assert store.page_health(["one"])["one"].failed == 1
