@@ -423,6 +423,8 @@ def _progress_bar(total: int) -> tuple[Callable[[str], None], Callable[[], None]
 def full_text_line(health: PageHealth) -> str:
     """A source's article pages, as ``aggregate status`` prints them."""
     line = f"full text: {health.failed} of {health.tried} pages failed"
+    if health.retrying:
+        line += f" ({health.retrying} to be fetched again)"
     if health.last_failure is not None:
         url, reason = health.last_failure
         line += f", last: {redact_text(url)}: {printable(reason)}"

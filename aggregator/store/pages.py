@@ -91,6 +91,7 @@ class PageHealth:
     tried: int  # pages asked for (those not needed left out)
     failed: int  # of which gave no article
     last_failure: tuple[str, str] | None = None  # (url, why) of the latest failed
+    retrying: int = 0  # of the failed, those to be fetched again (``retry_at``)
 
 
 class PageStore(Protocol):

@@ -1253,9 +1253,10 @@ class PostgresStore:
         ):
             last[source] = (url or "", error)
         return {
-            source: PageHealth(int(tried), int(failed), last.get(source))
-            for source, tried, failed in self._db.execute(
-                "SELECT source, COUNT(url), COUNT(*) FILTER (WHERE error IS NOT NULL) "
+            source: PageHealth(int(tried), int(failed), last.get(source), int(retrying))
+            for source, tried, failed, retrying in self._db.execute(
+                "SELECT source, COUNT(url), COUNT(*) FILTER (WHERE error IS NOT NULL), "
+                "COUNT(retry_at) "
                 "FROM pages WHERE source = ANY(%s::text[]) GROUP BY source",
                 (names,),
             )

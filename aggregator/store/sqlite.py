@@ -1412,9 +1412,9 @@ class SqliteStore:
         ):
             last[source] = (url or "", error)
         return {
-            source: PageHealth(int(tried), int(failed or 0), last.get(source))
-            for source, tried, failed in self._db.execute(
-                "SELECT source, COUNT(url), SUM(error IS NOT NULL) FROM pages "
+            source: PageHealth(int(tried), int(failed or 0), last.get(source), int(retrying))
+            for source, tried, failed, retrying in self._db.execute(
+                "SELECT source, COUNT(url), SUM(error IS NOT NULL), COUNT(retry_at) FROM pages "
                 "WHERE source IN (SELECT value FROM json_each(?)) GROUP BY source",
                 (names,),
             )

@@ -156,7 +156,10 @@ def test_a_page_to_try_again_is_wanted_from_its_time_with_its_failures(store: St
     assert store.pages_wanted(["one"], 10, later - timedelta(seconds=1)) == []
     (again,) = store.pages_wanted(["one"], 10, later)
     assert (again.entry_key, again.failures, again.previous) == ("a", 1, None)
-    assert store.page_health(["one"])["one"].failed == 2  # failed until it succeeds
+    # Failed until it succeeds, and to be fetched again.
+    assert store.page_health(["one"])["one"] == PageHealth(
+        2, 2, ("https://one.example/page", "HTTP 404"), retrying=1
+    )
 
     # A change of the copy's text starts its count again.
     change(store, "one", "a", a_id, "hash a 2")
@@ -167,4 +170,6 @@ def test_a_page_to_try_again_is_wanted_from_its_time_with_its_failures(store: St
         store.save_pages([page(changed, article="<p>A.</p>", minutes=31)])
     assert store.pages_wanted(["one"], 10, WHEN + timedelta(days=365)) == []
     assert text_of(store, a_id) == "<p>A.</p>"
-    assert store.page_health(["one"])["one"].failed == 1
+    assert store.page_health(["one"])["one"] == PageHealth(
+        2, 1, ("https://one.example/page", "HTTP 404")
+    )
