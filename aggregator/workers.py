@@ -31,7 +31,9 @@ their arguments and results picklable.
 A worker that dies under its jobs (the out-of-memory killer) or runs one
 past :data:`JOB_SECONDS` breaks the pool: what the pool held runs again, each
 job in a process of its own, and only a job that fails so again is lost, as
-the value the caller's ``lost`` makes of it (its source's error).
+the value the caller's ``lost`` makes of it (its source's error).  A job run
+in a thread past that limit is lost at once and left to its thread, which
+cannot be stopped; from then on all work goes to the pool.
 
 The pool's processes die with the process that owns it, even by SIGKILL
 (:mod:`.fork_server_guard`).  On Linux that ties them to the thread that
@@ -44,14 +46,17 @@ alone: it stops the workers itself, with SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import sys
+import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from .memory import release_memory
 
@@ -84,7 +89,8 @@ CHUNK_BYTES = 1_000_000
 # ended its process.  Thirty times what a job of the largest body accepted
 # by default takes here (10 MB: some 10 s of parsing); a chunk may run as
 # long per job it holds.  A job run in a thread of this process (a small
-# batch beside SQLite) cannot be stopped, and has no limit.
+# batch beside SQLite) cannot be stopped: past the limit it is lost and left
+# to run (see Workers._run_in_thread).
 JOB_SECONDS = 300.0
 
 _T = TypeVar("_T")
@@ -155,7 +161,7 @@ class Workers:
             weights = [LARGE_JOB_BYTES] * len(jobs)
         large = [index for index, weight in enumerate(weights) if weight >= LARGE_JOB_BYTES]
         if not heavy and not large:
-            return await asyncio.to_thread(_run_chunk, function, jobs)
+            return await self._run_in_thread(function, jobs, lost)
         small = sorted(set(range(len(jobs))) - set(large))
         chunks = _chunks(small, weights, self.processes)
         done_large, done_small = await asyncio.gather(
@@ -168,6 +174,49 @@ class Workers:
         for chunk, chunk_results in zip(chunks, done_small, strict=True):
             results.update(zip(chunk, chunk_results, strict=True))
         return [results[index] for index in range(len(jobs))]
+
+    async def _run_in_thread(
+        self,
+        function: Callable[[_T], _R],
+        jobs: Sequence[_T],
+        lost: Callable[[_T, str], _R] | None,
+    ) -> list[_R]:
+        """``function`` over ``jobs``, one after another in a thread of this
+        process, each within ``job_seconds``.
+
+        A thread cannot be stopped.  One whose job runs past the limit is
+        left to it, as a daemon thread (it does not hold the process's
+        exit); the job is lost, the jobs after it run in the pool, and so
+        does all work from then on (:attr:`min_pool_bytes` 0): the stray
+        thread takes its share of the interpreter's lock for as long as it
+        runs, and a thread beside it would wait on it.
+        """
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[None] = loop.create_future()
+        run = _ThreadRun(function, jobs, loop, finished)
+        threading.Thread(target=run, name="workers-thread", daemon=True).start()
+        while True:
+            _index, started = run.current
+            wait = max(0.0, self.job_seconds - (time.monotonic() - started))
+            try:
+                await asyncio.wait_for(asyncio.shield(finished), wait)
+                return run.result()
+            except TimeoutError:
+                stuck = run.abandon_if_stuck(self.job_seconds)
+                if stuck is not None:
+                    break
+        self.min_pool_bytes = 0
+        log.warning(
+            "a job ran for more than %g s in a thread of this process, which cannot be "
+            "stopped: it is lost and the work from now on goes to the worker processes; "
+            "restart to get the thread's share of the CPU back",
+            self.job_seconds,
+        )
+        if lost is None:
+            raise TimeoutError(f"a job ran for more than {self.job_seconds:g} s")
+        why = f"ran for more than {self.job_seconds:g} s"
+        rest = await self.map(function, jobs[stuck + 1 :], heavy=True, lost=lost)
+        return [*run.results[:stuck], lost(jobs[stuck], why), *rest]
 
     async def _run_in_pool(
         self, function: Callable[[_T], _R], jobs: list[_T], lost: Callable[[_T, str], _R] | None
@@ -291,7 +340,6 @@ def _stoppable_pool(
     """A ProcessPoolExecutor that :func:`_terminate` can stop at any moment.
     Its classes are made here, on the first pool: a pass in which nothing
     changed imports no part of concurrent.futures' process pool."""
-    import contextlib
     from concurrent.futures import InvalidStateError, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool, _ExecutorManagerThread
 
@@ -433,6 +481,68 @@ def _ignore_interrupts() -> None:
     SIGTERM they ignore already, as the fork server they are forked from
     does (:mod:`.fork_server_guard`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _ThreadRun(Generic[_T, _R]):
+    """Jobs run one after another in a thread (see :meth:`Workers._run_in_thread`):
+    what each gave, and which one runs since when."""
+
+    def __init__(
+        self,
+        function: Callable[[_T], _R],
+        jobs: Sequence[_T],
+        loop: asyncio.AbstractEventLoop,
+        finished: asyncio.Future[None],
+    ):
+        self.function = function
+        self.jobs = jobs
+        self.results: list[_R] = []
+        self.current = (0, time.monotonic())  # the job running, since when
+        self._loop = loop
+        self._finished = finished
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        release_memory()  # as _run_chunk does
+        try:
+            for index, job in enumerate(self.jobs):
+                result = self.function(job)
+                with self._lock:
+                    if self._abandoned:
+                        return  # its caller has gone on without it
+                    self.results.append(result)
+                    self.current = (index + 1, time.monotonic())
+        except BaseException as error:  # the caller's to raise, as to_thread would
+            with self._lock:
+                if self._abandoned:
+                    return
+                self._error = error
+        with contextlib.suppress(RuntimeError):  # the loop is closed: no one waits
+            self._loop.call_soon_threadsafe(_settle, self._finished)
+
+    def result(self) -> list[_R]:
+        if self._error is not None:
+            raise self._error
+        return self.results
+
+    def abandon_if_stuck(self, seconds: float) -> int | None:
+        """The index of the job running if it started ``seconds`` ago or
+        more, and the thread given up on; None if it is not stuck."""
+        with self._lock:
+            index, started = self.current
+            if self._error is not None or index >= len(self.jobs):
+                return None  # done: its result is on its way
+            if time.monotonic() - started < seconds:
+                return None
+            self._abandoned = True
+            return index
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _run_chunk(function: Callable[[_T], _R], jobs: Sequence[_T]) -> list[_R]:

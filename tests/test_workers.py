@@ -9,6 +9,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -513,3 +514,60 @@ def test_work_goes_to_the_pool_above_its_threshold() -> None:
     assert Workers().pooled(POOL_MIN_BYTES + 1)
     assert Workers(min_pool_bytes=0).pooled(1)  # beside a store that waits on a server
     assert not Workers(min_pool_bytes=0).pooled(0)  # no input, nothing to send
+
+
+_FREED = threading.Event()
+
+
+def double_or_hang(n: int) -> int:
+    """A job: twice ``n``, or for a negative ``n`` stuck until the test frees it."""
+    if n < 0:
+        _FREED.wait(120)
+    return 2 * n
+
+
+def test_a_stuck_job_in_a_thread_is_lost_and_the_rest_go_to_the_pool(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario(workers: Workers) -> list[object]:
+        try:
+            return await workers.map(
+                double_or_hang, [1, -1, 2, 3], heavy=False, lost=lambda n, why: ("lost", n, why)
+            )
+        finally:
+            workers.close()
+
+    workers = Workers(processes=1, job_seconds=0.5)
+    _FREED.clear()
+    try:
+        results = asyncio.run(scenario(workers))
+        assert results == [2, ("lost", -1, "ran for more than 0.5 s"), 4, 6]
+        assert workers.pooled(1)  # the stray thread holds its share of the lock: no more threads
+        assert "a job ran for more than 0.5 s in a thread of this process" in caplog.text
+    finally:
+        _FREED.set()
+    assert wait_for(lambda: not any(t.name == "workers-thread" for t in threading.enumerate()), 10)
+
+
+def test_a_job_in_a_thread_raises_as_it_would_alone() -> None:
+    with pytest.raises(ValueError, match="invalid literal"):
+        asyncio.run(Workers().map(int, ["1", "x"], heavy=False))
+    assert asyncio.run(Workers().map(int, ["1", "2"], heavy=False)) == [1, 2]
+
+
+# A thread stuck for good does not hold the process's exit.
+STUCK_THREAD = """
+import asyncio, time
+from aggregator.workers import Workers
+
+workers = Workers(job_seconds=0.5)
+print(asyncio.run(workers.map(time.sleep, [3600.0], heavy=False, lost=lambda job, why: why)))
+"""
+
+
+def test_a_thread_stuck_for_good_does_not_hold_the_exit() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", STUCK_THREAD], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['ran for more than 0.5 s']"
