@@ -1,18 +1,18 @@
 """Article pages: what the full-text stage fetched for each copy (see :mod:`aggregator.fulltext`).
 
-    pages_wanted(sources, limit, now)  copies with no page decided for their text,
-                                       or one due to be tried again  -> the decider
-    save_pages(PageWrite, ...)    what was decided, fetched and extracted    <- the stage
-    page_health(sources)          pages tried and failed, per source         -> aggregate status
+    pages_wanted(sources, limit, now)  copies with no page decided for their
+                                       text, or one due to be tried again  -> the decider
+    save_pages(PageWrite, ...)         what was decided, fetched, extracted <- the stage
+    page_health(sources)               pages tried and failed, per source   -> aggregate status
 
 A page is kept per copy (``(source, entry_key)``) with the content hash the
 copy had when its page was decided: a copy whose text changes (a new hash)
 is wanted again, one that does not is not, unless its page failed in a way
-that may pass and is due to be tried again (``retry_at``).  An item is published with its
-lead copy's article, when that copy's page gave one for its current hash, in
-place of the feed's text (``StoredItem.content_html``), so the summary is
-made from it; the item's own row is never rewritten, so a page that later
-fails, or a copy that changes, shows the feed's text again.
+that may pass and is due to be tried again (``retry_at``).  An item is
+published with its lead copy's article, when that copy's page gave one for
+its current hash, in place of the feed's text (``StoredItem.content_html``),
+so the summary is made from it; the item's own row is never rewritten, so a
+page that later fails, or a copy that changes, shows the feed's text again.
 """
 
 from __future__ import annotations
