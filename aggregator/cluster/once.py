@@ -23,12 +23,15 @@ from ..pipeline import Pipeline
 from ..results import PassReport, SourceResult
 from ..store import Store, open_store
 from .node import Node, result_of, run_key
-from .queue import JobQueue
+from .queue import JobQueue, QueueError, quiet_lost_job_updates
 
 log = logging.getLogger(__name__)
 
 # How often to look whether jobs that other workers took have ended.
 _WAIT_STEP = 0.2
+# The job queue's connection lost this many times in a row ends the pass
+# (waiting 0.8, 3.2 and 12.8 s between): the database is gone.
+_QUEUE_RETRIES = 3
 
 
 def run_once_cluster(
@@ -46,6 +49,8 @@ async def _run_once(
 ) -> PassReport:
     run = uuid.uuid4().hex
     names = [s.name for s in config.polled_sources]
+    quiet_lost_job_updates(asyncio.get_running_loop())
+    stall_timeout = config.cluster.stall_timeout
     async with (
         JobQueue.of(config) as queue,
         Pipeline(config, store) as pipeline,
@@ -53,8 +58,9 @@ async def _run_once(
         node = Node(config, store, queue, pipeline)
         queue.register(poll=node.poll, publish=node.publish)
         polls = await queue.defer_polls(node.poll_locks(names), scheduled=False, run=run)
-        await _until_done(queue, polls, concurrency, progress, names)
-        await _until_done(queue, [await queue.defer_publish(run=run)], 1, None, [])
+        await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
+        publish = await queue.defer_publish(run=run)
+        await _until_done(queue, [publish], 1, None, [], stall_timeout)
     return _report(store, run, names)
 
 
@@ -64,15 +70,39 @@ async def _until_done(
     concurrency: int,
     progress: Callable[[str], None] | None,
     names: Sequence[str],
+    stall_timeout: float,
 ) -> None:
-    """Run jobs here until every one of ``job_ids`` has ended, wherever it ran."""
+    """Run jobs here until every one of ``job_ids`` has ended, wherever it ran.
+
+    Jobs whose worker stopped are sent back to the queue meanwhile, as a
+    daemon's tick does: this run's own, among them, when the database's
+    connections were cut as one of its jobs ended, so that its status was
+    never saved (it would stay "doing", and this wait with it, for good)."""
     by_id = dict(zip(job_ids, names, strict=False))
     waiting = set(job_ids)
+    lost = 0  # the queue's connections lost in a row
     while waiting:
-        await queue.run_worker(
-            concurrency=concurrency, wait=False, name="once", stall_timeout=30.0, stop_grace=None
-        )
-        statuses = await queue.statuses(waiting)
+        try:
+            await queue.run_worker(
+                concurrency=concurrency,
+                wait=False,
+                name="once",
+                stall_timeout=stall_timeout,
+                stop_grace=None,
+            )
+            await queue.retry_stalled(stall_timeout)
+            statuses = await queue.statuses(waiting)
+        except QueueError as error:
+            # Its pool makes new connections: the jobs go on where they
+            # were, unless the database stays away.
+            lost += 1
+            if lost > _QUEUE_RETRIES:
+                raise
+            pause = _WAIT_STEP * 4**lost
+            log.warning("%s; trying again in %g s", error, pause)
+            await asyncio.sleep(pause)
+            continue
+        lost = 0
         ended = {i for i in waiting if queue.is_final(statuses.get(i, "succeeded"))}
         if progress is not None:
             for job_id in ended:

@@ -76,10 +76,30 @@ class JobCounts:
         return self.by_status.get((queue, status), 0)
 
 
+class _StoreFailuresOnOneLine(logging.Filter):
+    """A job that raised because the database failed under it (a
+    :class:`StoreError`: the connection lost, the disk full) is logged by
+    procrastinate with its traceback, at each try: the error's one line says
+    all there is to say, and a traceback reads as a bug.  Other errors keep
+    theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, StoreError):
+            record.msg, record.args = f"{record.getMessage()}: {error}", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_JOB_LOG = logging.getLogger("procrastinate.worker")
+
+
 class JobQueue:
     """procrastinate's app over the store's database, opened and closed with it."""
 
     def __init__(self, location: PostgresURL):
+        if not any(isinstance(f, _StoreFailuresOnOneLine) for f in _JOB_LOG.filters):
+            _JOB_LOG.addFilter(_StoreFailuresOnOneLine())
         self._shown_as = str(location)  # the password masked, for messages
         connector = procrastinate.PsycopgConnector(conninfo=location.url, min_size=1, max_size=4)
         self._app = procrastinate.App(connector=connector)
@@ -222,7 +242,12 @@ class JobQueue:
         """Send the jobs of workers silent for ``stall_timeout`` seconds back to the
         queue, one at a time; how many went back."""
         manager = self._app.job_manager
-        stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stall_timeout)
+        try:
+            stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stall_timeout)
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(
+                f"{self._shown_as}: cannot look for stalled jobs: {_why(exc)}"
+            ) from exc
         retried = 0
         for job in stalled:
             try:
@@ -244,10 +269,15 @@ class JobQueue:
         ids = list(job_ids)
         if not ids:
             return {}
-        rows = await self._app.connector.execute_query_all_async(
-            "SELECT id, status::text AS status FROM procrastinate_jobs WHERE id = ANY(%(ids)s)",
-            ids=ids,
-        )
+        try:
+            rows = await self._app.connector.execute_query_all_async(
+                "SELECT id, status::text AS status FROM procrastinate_jobs WHERE id = ANY(%(ids)s)",
+                ids=ids,
+            )
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(
+                f"{self._shown_as}: cannot read the jobs' status: {_why(exc)}"
+            ) from exc
         return {int(row["id"]): str(row["status"]) for row in rows}
 
     @staticmethod

@@ -344,21 +344,22 @@ class PostgresStore:
 
     def __init__(self, location: PostgresURL | str):
         self.location = location if isinstance(location, PostgresURL) else PostgresURL(location)
+        self._password = ""
         try:
             params = conninfo_to_dict(self.location.url)
             self._password = str(params.get("password") or "")
-            conninfo = self.location.url
+            self._conninfo = self.location.url
             if "connect_timeout" not in params:  # libpq's default is to wait forever
-                conninfo = make_conninfo(conninfo, connect_timeout=_CONNECT_TIMEOUT)
-            self._db = psycopg.connect(conninfo, autocommit=True)
+                self._conninfo = make_conninfo(self._conninfo, connect_timeout=_CONNECT_TIMEOUT)
+            self._db = self._connect()
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot open the database {self.location}: {self._reason(exc)}"
             ) from exc
         self._items_added = 0  # by this connection, since its last ANALYZE
         self._items_sampled = 0  # in the table at that ANALYZE
+        self._transactions = 0  # transaction() blocks open: no reconnecting inside one
         try:
-            self._db.execute("SET TIME ZONE 'UTC'")
             self._migrate()
         except psycopg.Error as exc:
             self._db.close()
@@ -368,6 +369,35 @@ class PostgresStore:
         except BaseException:
             self._db.close()
             raise
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        db = psycopg.connect(self._conninfo, autocommit=True)
+        try:
+            db.execute("SET TIME ZONE 'UTC'")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _reconnect_if_lost(self) -> None:
+        """A new connection in place of one the server or the network closed
+        (a restart, a failover, an administrator's pg_terminate_backend):
+        else every later call of a long-lived process (``--once``'s poll jobs,
+        retried by the queue, a daemon's) would fail on the dead one.  Only
+        between transactions: one that was open when it was lost failed
+        whole, and what runs inside it must not go on outside it."""
+        if self._transactions or not (self._db.closed or self._db.broken):
+            return
+        try:
+            db = self._connect()
+        except psycopg.Error as exc:
+            raise StoreError(
+                f"the database {self.location}: connection lost, cannot reconnect: "
+                f"{self._reason(exc)}"
+            ) from exc
+        self._db.close()
+        self._db = db
+        log.warning("the database %s: connection lost, reconnected", self.location)
 
     # -- housekeeping -------------------------------------------------------
 
@@ -406,7 +436,9 @@ class PostgresStore:
 
     @contextmanager
     def failures(self) -> Iterator[None]:
-        """The database's own failures as :class:`StoreError`; the data's left alone."""
+        """The database's own failures as :class:`StoreError`; the data's left
+        alone.  A connection found lost is replaced first (outside transactions)."""
+        self._reconnect_if_lost()
         try:
             yield
         except psycopg.errors.InsufficientPrivilege as exc:
@@ -422,8 +454,13 @@ class PostgresStore:
         another, a savepoint whose failure undoes only its own writes.  The
         locks taken inside (lock_for_merge's, claim_due's) are held until the
         outermost one ends."""
-        with self.failures(), self._db.transaction():
-            yield
+        with self.failures():
+            self._transactions += 1
+            try:
+                with self._db.transaction():
+                    yield
+            finally:
+                self._transactions -= 1
         grown = self._items_added >= max(ANALYZE_MIN_ITEMS, self._items_sampled)
         if grown and not self._in_transaction():  # the outermost one, committed
             self._analyze()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from procrastinate import exceptions as procrastinate_errors
 
+from aggregator.cluster.once import _until_done
 from aggregator.cluster.queue import ANALYZE_AFTER, JobQueue, quiet_lost_job_updates
 from aggregator.config import parse_config
 
@@ -63,3 +64,38 @@ def test_polls_queued_by_the_hundred_are_sampled_for_the_planner(
             return float(row["reltuples"])
 
     assert asyncio.run(sampled_rows_after(ANALYZE_AFTER)) == ANALYZE_AFTER
+
+
+def test_once_sends_back_a_job_left_doing_when_its_status_was_lost(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The connection cut as a job ended: its status was never saved, and it
+    stays "doing" under no worker.  ``--once`` waits for it to end: it must
+    send it back to the queue, as a daemon's tick does, or wait for good."""
+    text = (
+        f"store: '{postgres_url}'\n"
+        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
+    )
+    config = parse_config(text, tmp_path / "feeds.yaml")
+    ran: list[str] = []
+
+    async def poll(source: str, scheduled: bool, run: str | None) -> None:
+        ran.append(source)
+
+    async def publish(run: str | None) -> None:
+        raise AssertionError("not deferred here")
+
+    async def scenario() -> None:
+        async with JobQueue.of(config) as queue:
+            queue.register(poll=poll, publish=publish)
+            [job] = await queue.defer_polls({"a": "lock a"}, scheduled=False)
+            await queue._app.connector.execute_query_async(
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
+                "WHERE id = %(id)s",
+                id=job,
+            )
+            await asyncio.wait_for(_until_done(queue, [job], 1, None, ["a"], 30.0), 30)
+            assert (await queue.statuses([job])).get(job, "deleted") == "deleted"  # succeeded
+
+    asyncio.run(scenario())
+    assert ran == ["a"]

@@ -76,3 +76,54 @@ def test_a_worker_reconnects_after_its_connections_are_cut(
     assert code == 0, log.read_text()[-2000:]
     text = log.read_text()
     assert "Traceback" not in text, text[-3000:]
+
+
+def test_once_goes_on_after_its_connections_are_cut(
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    config = write_config(tmp_path / "feeds.yaml", feeds, postgres_database_url, tmp_path / "out")
+    # A poll under way when the connections are cut: its feed answers late.
+    slow = feeds.routes["/feed12.xml"]
+    slow.delay = 2.0
+    out, err = tmp_path / "once.out", tmp_path / "once.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        once = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "aggregator.cli",
+                "--once",
+                "-c",
+                str(config),
+                "--log-level",
+                "INFO",
+            ],
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not slow.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert slow.requests, err.read_text()[-2000:]
+        with psycopg.connect(postgres_database_url, autocommit=True) as db:
+            killed = db.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()
+        assert killed is not None and killed[0] >= 2  # the store's and the queue's
+        # Before, every later job failed on the dead connection, and was
+        # retried on it, for as long as the locks made the others wait.
+        code = once.wait(120)
+    finally:
+        if once.poll() is None:
+            os.killpg(once.pid, signal.SIGKILL)
+            once.wait()
+    lines = out.read_text().splitlines()
+    assert code == 0, err.read_text()[-3000:]
+    assert lines[-2].startswith("24 sources, 0 failed; "), lines[-3:]
+    assert "connection lost, reconnected" in err.read_text()
+    assert "Traceback" not in err.read_text(), err.read_text()[-3000:]

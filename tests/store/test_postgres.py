@@ -93,6 +93,30 @@ def test_a_connection_lost_mid_use_is_a_store_error(
         store.source_states()
     message = str(raised.value)
     assert "\n" not in message and message.startswith("the database postgresql://")
+    # The next call has a new connection: a long-lived process goes on.
+    assert [state.name for state in store.source_states()] == ["a"]
+    assert store._db.info.backend_pid != pid
+
+
+def test_a_transaction_whose_connection_is_lost_fails_whole_and_the_next_reconnects(
+    store: PostgresStore, postgres_url: str
+) -> None:
+    def cut() -> None:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store._db.info.backend_pid,))
+
+    with pytest.raises(StoreError), store.transaction():
+        store.set_meta("first", "1")
+        cut()
+        with pytest.raises(StoreError):
+            store.set_meta("lost", "x")  # finds the connection lost
+        # Caught (as a batch catches one source's failure), the transaction
+        # goes on: never on a new connection, outside the one that failed.
+        store.set_meta("second", "2")
+    assert [store.get_meta(key) for key in ("first", "lost", "second")] == [None, None, None]
+    with store.transaction():
+        store.set_meta("third", "3")
+    assert store.get_meta("third") == "3"
 
 
 def test_without_psycopg_a_postgresql_url_says_what_to_install(
