@@ -284,15 +284,16 @@ def _looks_like_page(document: Document) -> bool:
 
 
 def _decode(document: Document) -> str:
-    charset = "utf-8"
+    """The page's text in its header's charset; UTF-8 when it names none or
+    no text encoding (a stray byte, ``undefined``: see :mod:`..parse.charsets`)."""
+    from ..parse.charsets import text_codec
+
+    codec = None
     for part in (document.content_type or "").split(";")[1:]:
         key, _, value = part.partition("=")
         if key.strip().lower() == "charset" and value.strip():
-            charset = value.strip().strip("\"'")
-    try:
-        return document.body.decode(charset, errors="replace")
-    except LookupError:  # a charset Python does not know
-        return document.body.decode("utf-8", errors="replace")
+            codec = text_codec(value.strip().strip("\"'"))
+    return document.body.decode(codec or "utf-8", errors="replace")
 
 
 def _describe(error: BaseException) -> str:

@@ -46,6 +46,7 @@ import feedparser.urls
 from .. import __version__
 from ..errors import ParseError
 from ..models import DIGEST_BYTES, Document, EntryDigests, ParsedFeed, ParsedItem
+from .charsets import without_unknown_charset
 from .entries import EntrySpans, entry_spans
 from .normalize import (
     MAX_HTML_CHARS,
@@ -165,7 +166,13 @@ def parse_feed(
     headers["content-location"] = document.location
     # A local file has no content type; feedparser would warn that "none"
     # is not XML, when it is the file name that says what the file is.
-    headers["content-type"] = document.content_type or "application/xml"
+    # A charset that names no text encoding would make feedparser (and the
+    # fast reader) raise, not fall back: it is left out, and the XML
+    # declaration, byte-order mark or sniffing decide, as with no charset.
+    content_type, ignored_charset = without_unknown_charset(
+        document.content_type or "application/xml"
+    )
+    headers["content-type"] = content_type
     if not document.body.strip():
         raise ParseError(source, "empty response: no feed in it")
     if document.body.startswith(_GZIP_MAGIC):
@@ -221,6 +228,8 @@ def parse_feed(
     triples = [_item(entry, base, language) for entry in entries[:max_items]]
     items = tuple(item for item, _cut, _dropped in triples)
     warnings = list(prepared.notes)
+    if ignored_charset is not None:
+        warnings.insert(0, f"ignored the Content-Type's charset {ignored_charset[:64]!r}")
     total = total if total is not None else len(entries)
     if max_items is not None and total > max_items:
         warnings.append(limit_note(max_items, total))

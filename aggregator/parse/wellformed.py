@@ -56,6 +56,8 @@ from typing import Any
 
 from lxml import etree
 
+from .charsets import text_codec
+
 __all__ = ["Declined", "FallbackRules", "read_wellformed"]
 
 
@@ -219,8 +221,9 @@ def _encoding(body: bytes, headers: Mapping[str, str]) -> str | None:
         encoding = charset or "us-ascii"
     else:
         return None  # feedparser warns that it is no XML media type
-    codec = _codec(encoding)
-    if declared and _codec(declared) not in ("utf-8", "ascii"):
+    # Names a server wrote: looked up only if they name a text codec (.charsets).
+    codec = text_codec(encoding)
+    if declared and text_codec(declared) not in ("utf-8", "ascii"):
         return None  # lxml would decode it as declared, feedparser as the header says
     if codec == "ascii":
         return encoding if data.isascii() else None
@@ -231,13 +234,6 @@ def _encoding(body: bytes, headers: Mapping[str, str]) -> str | None:
     except UnicodeDecodeError:
         return None  # feedparser would try other encodings
     return encoding
-
-
-def _codec(name: str) -> str | None:
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
 
 
 def _declarations(body: bytes) -> dict[str, set[str | None]]:

@@ -24,8 +24,9 @@ no DTD reaches feedparser at all.  This module reads the prolog itself and:
 * repairs what breaks expat in real feeds without changing what they say:
   whitespace or byte-order marks before the XML declaration, byte-order marks
   elsewhere in the prolog, control characters XML 1.0 forbids (as bytes or as
-  character references), and HTML named entities such as ``&nbsp;`` that no
-  DTD declares (as numeric references);
+  character references), HTML named entities such as ``&nbsp;`` that no
+  DTD declares (as numeric references), and an encoding declaration that
+  names no text encoding (dropped: :mod:`.charsets`);
 * cuts a text (or CDATA section) longer than :data:`MAX_TEXT_BYTES` there,
   at a space: feedparser holds about five times a text's size while it reads
   it, and no field keeps more than :data:`.normalize.MAX_HTML_CHARS` of it.
@@ -42,6 +43,7 @@ from html.entities import name2codepoint
 from xml.parsers import expat
 
 from ..errors import ParseError
+from .charsets import text_codec
 
 MAX_ENTITIES = 256  # declarations in one DOCTYPE
 MAX_ENTITY_CHARS = 4096  # characters in one entity's value
@@ -94,7 +96,11 @@ _CHAR_REFERENCE = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+);")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _XML_DECL_ENCODING = re.compile(r"(<\?xml[^>]*?)(\s+encoding\s*=\s*)([\"'])([^\"']*)\3")
-_ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,39}")
+# Where feedparser reads a document's encoding: its first line, from a "<?"
+# at the start to the last 'encoding="..."' on that line, in a text or an
+# attribute as well as in the XML declaration.
+_FEEDPARSER_ENCODING = re.compile(r"""<\?.*encoding=['"](.*?)['"].*\?>""")
+_XML_DECLARATION_START = re.compile(r"<\?xml\s")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF8_BOM_LATIN1 = _UTF8_BOM.decode("latin-1")  # the UTF-8 byte-order mark, read as Latin-1
 _WIDE_BOMS = (
@@ -140,6 +146,7 @@ def prepare_xml(body: bytes, source: str) -> PreparedXml:
     repaired = _Repair(text, bom, notes)
     repaired.leading_junk()
     repaired.declaration()
+    repaired.first_line()
     root = repaired.prolog(source)
     repaired.depth(source)
     repaired.references(source)
@@ -263,16 +270,33 @@ class _Repair:
             self.notes.append("removed whitespace or byte-order marks before the XML declaration")
 
     def declaration(self) -> None:
-        """An encoding name that is not one (a stray byte in it) goes: feedparser trips on it."""
+        """An encoding declaration that names no text encoding (a stray byte in
+        it, ``undefined``, ``rot13``) goes: feedparser trips on some of them,
+        and none can decode the document anyway."""
         start = len(self.bom) if self.text.startswith(self.bom) else 0
         match = _XML_DECL_ENCODING.match(self.text, start)
         if match is None:
             return
-        if _ENCODING_NAME.fullmatch(match.group(4)):
+        if text_codec(match.group(4)) is not None:
             return
         self.text = self.text[: match.end(1)] + self.text[match.end() :]
         self.changed = True
-        self.notes.append("ignored a malformed encoding declaration")
+        self.notes.append("ignored an encoding declaration that names no known encoding")
+
+    def first_line(self) -> None:
+        """When feedparser would read an encoding that is no encoding on the
+        first line (``<title>encoding="undefined" ?>`` after the declaration),
+        a line break keeps it from reading anything but the declaration's own
+        encoding, checked above: after the XML declaration, or before a first
+        processing instruction that is not one (where whitespace may go)."""
+        start = len(self.bom) if self.text.startswith(self.bom) else 0
+        match = _FEEDPARSER_ENCODING.match(self.text, start)
+        if match is None or text_codec(match.group(1)) is not None:
+            return
+        if _XML_DECLARATION_START.match(self.text, start):
+            start = self.text.index("?>", start) + len("?>")
+        self.text = self.text[:start] + "\n" + self.text[start:]
+        self.changed = True
 
     def prolog(self, source: str) -> str | None:
         """Walk the prolog: drop the DOCTYPE (keeping its safe entities), find the root."""

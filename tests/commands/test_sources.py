@@ -8,6 +8,7 @@ order of the file kept; the new sources at the end of the list).
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
@@ -235,6 +236,23 @@ def test_add_with_a_name_and_refusals(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "404" in err
     assert config.read_bytes() == after
+
+
+def test_add_reads_a_feed_whose_charset_names_no_encoding(
+    feed_server: FeedServer,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A non-ASCII byte where the charset goes: the XML declaration decides.
+    route = Route(RSS, content_type="application/rss+xml; charset=\xe9")
+    feed_server.add("/feed", route)
+
+    assert main(["add", feed_server.url("/feed"), "--section", "S", "-c", str(config)]) == 0
+
+    assert load_config(config).sources[-1].name == "Kyiv Daily"
+    assert capsys.readouterr().err == ""
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 def test_add_needs_a_section(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -182,6 +183,35 @@ def test_a_page_cannot_drive_the_terminal(
         assert code == 0, err
         assert "Buses" in out or "# Title" in out
         assert not any(char in out for char in "\x1b\x07\x9b\u202e"), repr(out)
+
+
+@pytest.mark.parametrize("charset", ["\xe9", "utf-\xfc8", "undefined", "rot13"])
+def test_a_charset_that_names_no_encoding_is_ignored(
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    charset: str,
+) -> None:
+    # The server's header bytes as they are (http.server sends them as Latin-1).
+    page = f"<!doctype html><html><body><h1>Buses</h1><p>{ENGLISH}</p></body></html>"
+    feed_server.add("/page", Route(page.encode(), content_type=f"text/html; charset={charset}"))
+    rss = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>Caf\u00e9</title><description>{ENGLISH}</description></item>"
+        "</channel></rss>"
+    )
+    feed_server.add(
+        "/feed",
+        Route(rss.encode("utf-8"), content_type=f"application/rss+xml; charset={charset}"),
+    )
+    code, out, err = run(capsys, monkeypatch, feed_server.url("/page"), "--allow-private")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "Buses" and out.splitlines()[1] in ENGLISH
+    code, out, err = run(capsys, monkeypatch, feed_server.url("/feed"), "--allow-private")
+    assert (code, err) == (0, "")
+    assert out.startswith("# Caf\u00e9\n\n") and out.splitlines()[2] in ENGLISH
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 @pytest.mark.parametrize(

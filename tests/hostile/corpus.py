@@ -348,6 +348,13 @@ CASES: tuple[Case, ...] = (
     Case("utf16", lambda: _route(
         _one("UTF-16 feed é".encode(), b'<?xml version="1.0" encoding="utf-16"?>')
         .decode("utf-8").encode("utf-16")), "ok", published=("UTF-16 feed é",)),
+    Case("charset-not-ascii", lambda: _route(
+        _one("Charset byte é in the header".encode()), "application/rss+xml; charset=\xe9"),
+        "ok", "ignored the Content-Type's charset",
+        published=("Charset byte é in the header",)),
+    Case("declared-undefined", lambda: _route(
+        _one("Declared é undefined".encode(), b'<?xml version="1.0" encoding="undefined"?>')),
+        "ok", "encoding declaration", published=("Declared é undefined",)),
     # Not a feed, or not what it says it is
     Case("html-page", lambda: _route(
         b"<!DOCTYPE html><html><head><title>Page</title></head><body><p>Hi</p></body></html>",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -185,6 +186,48 @@ def test_control_characters_are_removed() -> None:
 )
 def test_broken_prologs_are_repaired(prolog: bytes) -> None:
     assert parse(corpus._one(b"Fine", prolog)).items[0].title == "Fine"
+
+
+# A header's bytes past ASCII reach the parser as lone surrogates (the HTTP
+# client reads headers as UTF-8 with surrogateescape): "\xe9" is "\udce9".
+@pytest.mark.parametrize(
+    "charset", ["\udce9", "utf-\udcfc8", '"x-\udcff\udcfe"', "undefined", "idna", "rot13"]
+)
+@pytest.mark.parametrize("media_type", ["application/rss+xml", "text/xml"])
+def test_a_header_charset_that_names_no_encoding_is_ignored(
+    charset: str, media_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Not ASCII, so that a charset read as ASCII would fail it.
+    feed = parse(corpus._one("Café au lait".encode()), f"{media_type}; charset={charset}")
+    assert feed.items[0].title == "Café au lait"
+    assert feed.warning is not None and "ignored the Content-Type's charset" in feed.warning
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+@pytest.mark.parametrize("encoding", [b"undefined", b"idna", b"punycode", b"rot13"])
+def test_a_declared_encoding_python_cannot_decode_with_is_ignored(
+    encoding: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    prolog = b'<?xml version="1.0" encoding="' + encoding + b'"?>'
+    feed = parse(corpus._one("Café au lait".encode(), prolog))
+    assert feed.items[0].title == "Café au lait"
+    assert feed.warning is not None and "encoding declaration" in feed.warning
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+@pytest.mark.parametrize("name", [b"undefined", b"\xe9"])
+@pytest.mark.parametrize(
+    "prolog",
+    [b'<?xml version="1.0"?>', b"", b'<?app encoding="undefined"?>'],
+)
+def test_what_looks_like_an_encoding_later_on_the_first_line_is_text(
+    name: bytes, prolog: bytes
+) -> None:
+    # feedparser reads the encoding from the first line, from a "<?" at the
+    # start up to the last 'encoding="..."': here one in a title.
+    title = b'Says encoding="' + name + b'" ?>'
+    body = corpus._one(title, prolog).replace(b"\n", b"")
+    assert parse(body).items[0].title == title.decode("latin-1")
 
 
 def test_utf16_with_entities() -> None:

@@ -142,6 +142,17 @@ RSS = b'<rss version="2.0"><channel><title>T</title><item><title>I</title></item
             id="UTF-16",
         ),
         pytest.param(RSS, {"content-type": "text/html"}, id="not an XML media type"),
+        # Charsets that name no text encoding (a header byte past ASCII, as
+        # the HTTP client hands it on): declined, not an exception.
+        pytest.param(
+            RSS, {"content-type": "application/xml; charset=\udce9"}, id="charset not ASCII"
+        ),
+        pytest.param(
+            RSS, {"content-type": "application/xml; charset=undefined"}, id="charset undefined"
+        ),
+        pytest.param(
+            b'<?xml version="1.0" encoding="utf-8\x00"?>' + RSS, {}, id="declared with a NUL"
+        ),
         pytest.param(
             RSS.replace(b">I<", b">\xc3\xa9<"), {"content-type": "text/xml"}, id="text/xml: ASCII"
         ),
