@@ -6,6 +6,7 @@
      |    +-- FetchError            the bytes could not be had (DNS, refused, timeout, HTTP status)
      |    |    +-- ResponseTooLarge the body or its decompressed form passed the size cap
      |    +-- ParseError            the bytes are not a feed or article we can read
+     |    |    +-- NotAFeed         they read well, as another kind of document (an HTML page)
      |    +-- ProcessingError       a bug met while handling this source's data (any stage)
      +-- StoreError                 the database cannot be opened or written
      +-- PublishError               an output file could not be written
@@ -95,6 +96,13 @@ class ResponseTooLarge(FetchError):
 
 class ParseError(SourceError):
     """The retrieved bytes are not something we can read as a feed or article."""
+
+
+class NotAFeed(ParseError):
+    """The bytes read well, but as another kind of document: an HTML page, or
+    XML or JSON that holds no feed.  Apart from a feed refused or broken (a
+    plain :class:`ParseError`), so that ``aggregate summarize`` can read
+    the one as a page and report the other."""
 
 
 class ProcessingError(SourceError):

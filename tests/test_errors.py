@@ -6,7 +6,13 @@ from __future__ import annotations
 import pickle
 from datetime import UTC, datetime
 
-from aggregator.errors import FetchError, ParseError, ResponseTooLarge, SourceError
+from aggregator.errors import (
+    FetchError,
+    NotAFeed,
+    ParseError,
+    ResponseTooLarge,
+    SourceError,
+)
 
 
 def test_errors_survive_pickling_with_their_parts() -> None:
@@ -15,6 +21,7 @@ def test_errors_survive_pickling_with_their_parts() -> None:
         ParseError("feed", "not a well-formed feed:\n line 2"),
         FetchError("feed", "HTTP 429", status=429, retry_after=when, transient=True),
         ResponseTooLarge("feed", "over the cap", status=200),
+        NotAFeed("feed", "got an HTML page, not a feed"),
     ]
     for error in errors:
         copy = pickle.loads(pickle.dumps(error))

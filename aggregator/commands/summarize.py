@@ -11,9 +11,12 @@ feed file (every item, each under ``# its title``); ``-`` or nothing reads the
 text from stdin.  A URL is fetched with the project's HTTP client (its limits,
 its refusal of private addresses unless ``--allow-private``); a feed is
 summarized item by item, and any other page is split into sections like any
-HTML.  A response whose type is not text (an image, a PDF, an octet stream)
-is refused with one line.  What is printed has no control characters: a page
-cannot drive the terminal it is shown on.
+HTML.  A document that says it is XML or a feed (an XML declaration, a
+DOCTYPE, an ``rss``, ``feed`` or ``rdf:RDF`` root) but is refused (an XML
+bomb, an external entity) or not well-formed is that error, as it is for a
+source, not a page.  A response whose type is not text (an image, a PDF, an
+octet stream) is refused with one line.  What is printed has no control
+characters: a page cannot drive the terminal it is shown on.
 
 ``--jsonl``: each stdin line is ``{"id": ..., "text": ...}`` (text or HTML,
 optionally ``"language"``), each stdout line ``{"id": ..., "summary":
@@ -40,7 +43,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..config import FetchConfig, SummaryConfig
-from ..errors import AggregatorError, ParseError
+from ..errors import AggregatorError, NotAFeed, ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
 from ..models import Document, FetchState, Summary
 from ..redact import printable, redact_url
@@ -260,7 +263,13 @@ def _summarize_document(
     if not _looks_like_page(document):
         try:
             feed = parse_document(document, document.location, local=False)
+        except NotAFeed:
+            feed = None  # XHTML served as XML, XML of another kind: read as a page
         except ParseError:
+            # A feed refused (an XML bomb, XXE) or broken: read as a page, its
+            # DTD and markup would be printed as if they were the article.
+            if _looks_like_feed(document):
+                raise
             feed = None
         if feed is not None and feed.items:
             return [
@@ -281,6 +290,23 @@ def _looks_like_page(document: Document) -> bool:
     content_type = (document.content_type or "").lower()
     head = document.body.lstrip()[:200].lower()
     return "html" in content_type or head.startswith((b"<!doctype html", b"<html"))
+
+
+# A feed's first markup: an XML declaration, a DOCTYPE (an HTML one makes a
+# page, see _looks_like_page), or the root element of RSS, Atom or RSS 1.0.
+_FEED_START = re.compile(rb"<(?:\?xml|!doctype|(?:[\w.-]+:)?(?:rss|feed|rdf)\b)", re.I)
+
+
+def _looks_like_feed(document: Document) -> bool:
+    """Whether the document says it is XML or a feed, so that one that fails
+    to parse is that failure and not a page; plain text or a fragment of HTML
+    is not."""
+    body = document.body.lstrip()
+    # The parser repairs whitespace and byte-order marks before the XML
+    # declaration: look past them too.
+    while body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:].lstrip()
+    return _FEED_START.match(body) is not None
 
 
 def _decode(document: Document) -> str:

@@ -2,7 +2,9 @@
 
 :func:`parse_fetched` is pure (bytes in, records out) and picklable, so the
 pipeline can run it in a worker process.  It never raises anything but
-:class:`~aggregator.errors.ParseError` for bad input.
+:class:`~aggregator.errors.ParseError` for bad input (its
+:class:`~aggregator.errors.NotAFeed` when the bytes are another kind of
+document, such as an HTML page).
 
 What a feed says about its own entries is tidied the same way whatever the
 format: an entry with neither title, link nor content is dropped, and an id
@@ -19,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import ParseError
+from ..errors import NotAFeed
 from ..fetch.local import ARTICLE_SUFFIXES
 from ..models import Document, EntryDigests, Fetched, ParsedFeed, ParsedItem
 from .article import parse_article, text_to_html
@@ -56,7 +58,7 @@ def parse_document(
         return tidy(bound_fields(parse_json_feed(document, source, max_items)))
     head = document.body.lstrip()[:200].lower()
     if head.startswith(_HTML_START):
-        raise ParseError(source, "got an HTML page, not a feed")
+        raise NotAFeed(source, "got an HTML page, not a feed")
     return tidy(bound_fields(parse_feed(document, source, max_items, known, context)))
 
 

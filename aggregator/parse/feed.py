@@ -44,7 +44,7 @@ import feedparser.mixin
 import feedparser.urls
 
 from .. import __version__
-from ..errors import ParseError
+from ..errors import NotAFeed, ParseError
 from ..models import DIGEST_BYTES, Document, EntryDigests, ParsedFeed, ParsedItem
 from .charsets import without_unknown_charset
 from .entries import EntrySpans, entry_spans
@@ -181,7 +181,7 @@ def parse_feed(
         raise ParseError(source, "the body is gzip-compressed data, not a feed")
     prepared = prepare_xml(document.body, source)
     if prepared.root is not None and prepared.root.lower() == "html":
-        raise ParseError(source, "got an HTML page, not a feed")
+        raise NotAFeed(source, "got an HTML page, not a feed")
     spans = _entry_spans(prepared.body)
     total = None  # the document's entries, when they are more than max_items
     result = None
@@ -220,7 +220,7 @@ def parse_feed(
     if problem is not None and not isinstance(problem, _BENIGN):
         raise ParseError(source, f"not a well-formed feed: {problem}")
     if not entries and not omitted and not result.get("version"):
-        raise ParseError(source, "not a feed (no RSS, Atom or JSON Feed found)")
+        raise NotAFeed(source, "not a feed (no RSS, Atom or JSON Feed found)")
     feed = result.get("feed", {})
     base = document.location
     site_link = http_url(feed.get("link"), base)

@@ -11,7 +11,7 @@ import re
 from html import escape
 from typing import Any
 
-from ..errors import ParseError
+from ..errors import NotAFeed, ParseError
 from ..models import Document, ParsedFeed, ParsedItem
 from .normalize import (
     enclosures,
@@ -58,7 +58,7 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
         raise ParseError(source, f"not valid JSON: {exc}") from None
     repaired = _SURROGATE_ESCAPE.search(document.body) is not None and _repair_surrogates(data)
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):
-        raise ParseError(source, "JSON document is not a JSON Feed (no jsonfeed.org version)")
+        raise NotAFeed(source, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     items = data.get("items")
     if not isinstance(items, list):
         raise ParseError(source, "JSON Feed has no 'items' list")

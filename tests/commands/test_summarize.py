@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from aggregator.cli import main
+from aggregator.parse.xmlguard import MAX_DEPTH
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
+from tests.hostile import corpus
 from tests.summarize.seed import SEED, SEED_HEADINGS
 
 ARTICLE = DATA / "summarize" / "article.md"
@@ -212,6 +214,61 @@ def test_a_charset_that_names_no_encoding_is_ignored(
     assert (code, err) == (0, "")
     assert out.startswith("# Caf\u00e9\n\n") and out.splitlines()[2] in ENGLISH
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+# What each gives as a source (tests/hostile/corpus.py), as one line, exit code 1.
+@pytest.mark.parametrize(
+    ("body", "phrase"),
+    [
+        (corpus.billion_laughs(), "refused: entity 'lol1' refers to entity 'lol' (nested)"),
+        (corpus.xxe("system"), "refused: external entity 'xxe'"),
+        (corpus.rss(b"<item><title>Unclosed</item>"), "not a well-formed feed: "),
+        (corpus.deep_xml(MAX_DEPTH), f"refused: elements nested more than {MAX_DEPTH} deep"),
+        # No prolog, served as a feed: the root says what it is.
+        (b"<rss version='2.0'><channel><item><title>a</item></channel>", "not a well-formed"),
+        (b"<feed xmlns='http://www.w3.org/2005/Atom'><entry>", "not a well-formed feed"),
+    ],
+    ids=["billion-laughs", "xxe", "unclosed-tags", "deep", "rss-root", "atom-root"],
+)
+def test_a_refused_or_broken_feed_is_its_error_not_a_page(
+    feed_server: FeedServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    body: bytes,
+    phrase: str,
+) -> None:
+    feed_server.add("/feed", Route(body, content_type="application/rss+xml"))
+    url = feed_server.url("/feed")
+    code, out, err = run(capsys, monkeypatch, url, "--allow-private")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"aggregate summarize: {url}: ") and err.count("\n") == 1
+    assert phrase in err
+    # The same file on disk.
+    path = tmp_path / "feed.xml"
+    path.write_bytes(body)
+    code, out, err = run(capsys, monkeypatch, str(path))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"aggregate summarize: {path}: ") and phrase in err
+
+
+def test_xml_that_is_a_page_or_no_feed_is_still_summarized_as_a_page(
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    xhtml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n'
+        f'<html xmlns="http://www.w3.org/1999/xhtml"><body><h1>Buses</h1><p>{ENGLISH}</p>'
+        "</body></html>"
+    )
+    other = f'<?xml version="1.0"?><article><p>{ENGLISH}</p></article>'
+    feed_server.add("/xhtml", Route(xhtml.encode(), content_type="application/xml"))
+    feed_server.add("/other", Route(other.encode(), content_type="application/xml"))
+    for path in ("/xhtml", "/other"):
+        code, out, err = run(capsys, monkeypatch, feed_server.url(path), "--allow-private")
+        assert (code, err) == (0, ""), path
+        assert any(line in ENGLISH for line in out.splitlines() if line), (path, out)
 
 
 @pytest.mark.parametrize(

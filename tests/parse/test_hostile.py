@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from aggregator.errors import ParseError
+from aggregator.errors import NotAFeed, ParseError
 from aggregator.models import Document, ParsedFeed
 from aggregator.parse import parse_document
 from aggregator.parse.normalize import (
@@ -260,6 +260,26 @@ def test_unchanged_bytes_pass_through() -> None:
 )
 def test_not_a_feed(body: bytes, content_type: str | None, phrase: str) -> None:
     assert phrase in refused(body, content_type)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "not_a_feed"),
+    [
+        (b'<?xml version="1.0"?>\n<html><body>x</body></html>', "application/xml", True),
+        (b'<?xml version="1.0"?><article><p>x</p></article>', "application/xml", True),
+        (b'{"a": 1}', "application/json", True),
+        (corpus.billion_laughs(), "application/xml", False),
+        (corpus.rss(b"<item><title>Unclosed</item>"), "application/xml", False),
+    ],
+    ids=["xhtml", "other-xml", "other-json", "refused", "not-well-formed"],
+)
+def test_another_kind_of_document_is_not_a_feed_and_a_broken_feed_is_not(
+    body: bytes, content_type: str, not_a_feed: bool
+) -> None:
+    # What `aggregate summarize` reads as a page instead, and what it reports.
+    with pytest.raises(ParseError) as caught:
+        parse(body, content_type)
+    assert isinstance(caught.value, NotAFeed) is not_a_feed
 
 
 def test_the_bytes_decide_the_format_over_the_content_type() -> None:
