@@ -959,3 +959,35 @@ def test_a_worker_killed_during_a_pass_costs_no_source(
     assert f"; {len(names)} parsed," in total, out  # each source's 36 items new or merged
     for name in names:
         assert re.search(rf"^new +{name}: \d+ new, ", out, re.M), out
+
+
+def test_an_unreadable_file_of_a_directory_source_is_left_out_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for n in (1, 2):
+        (articles / f"story-{n}.md").write_text(
+            f"# Story {n}\n\nThe council of town {n} met on Monday. It voted on the budget.\n",
+            encoding="utf-8",
+        )
+    (articles / "junk.html").write_bytes(b"\xff\xfe\x00\x00garbage\x00\x01")
+    (articles / "broken.xml").write_bytes(b"<rss version='2.0'><channel><item>")
+    config = tmp_path / "feeds.yaml"
+    config.write_text("sources:\n  - {name: desk, path: articles, section: S}\n", "utf-8")
+
+    code, lines = run(config, capsys)
+    assert code == 0, lines
+    (line,) = [line for line in lines if " desk: " in line]
+    assert line.startswith("new        desk: 2 new"), line
+    assert "2 of 4 files left out: broken.xml: " in line, line
+    assert "junk.html: binary file, not an article" in line, line
+
+    # Every file unreadable: the source's error, naming each.
+    for n in (1, 2):
+        (articles / f"story-{n}.md").unlink()
+    code, lines = run(config, capsys)
+    assert code == 1, lines  # its only source failed
+    (line,) = [line for line in lines if " desk: " in line]
+    assert line.startswith("error      desk: none of its 2 files reads: broken.xml: "), line
+    assert "; junk.html: binary file, not an article" in line, line

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..errors import NotAFeed
+from ..errors import NotAFeed, ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
 from ..models import Document, EntryDigests, Fetched, ParsedFeed, ParsedItem
 from .article import parse_article, text_to_html
@@ -72,22 +72,43 @@ def parse_fetched(
 ) -> ParsedFeed:
     """All documents of a source merged into one feed, in document order.
 
-    For a glob of files, a file that cannot be read is an error for the whole
-    source: better one clear error than a silently shrinking feed.
-    ``max_items`` bounds each feed document, not a directory of articles.
-    Only a source of one document skips the entries it had last time
-    (``known``, see :func:`.feed.parse_feed`).
+    For a directory or glob of files, a file that cannot be read as an
+    article or feed (a binary file dropped among the articles) is left out
+    with the source's warning naming it, not the error of the whole source:
+    the other files are as readable as before.  Only when none can be read
+    is it the source's error (the first file's).  ``max_items`` bounds each
+    feed document, not a directory of articles.  Only a source of one
+    document skips the entries it had last time (``known``, see
+    :func:`.feed.parse_feed`).
     """
     if len(fetched.documents) == 1:
         document = fetched.documents[0]
         return parse_document(
             document, fetched.source, local=local, max_items=max_items, known=known, context=context
         )
-    feeds = [
-        parse_document(doc, fetched.source, local=local, max_items=max_items)
-        for doc in fetched.documents
-    ]
+    feeds: list[ParsedFeed] = []
+    unreadable: list[str] = []  # why, each naming its file
+    for document in fetched.documents:
+        try:
+            feeds.append(parse_document(document, fetched.source, local=local, max_items=max_items))
+        except ParseError as error:
+            name = Path(document.location).name
+            why = error.message
+            unreadable.append(why if why.startswith(f"{name}:") else f"{name}: {why}")
+    if unreadable:
+        shown = "; ".join(unreadable[:_UNREADABLE_SHOWN])
+        more = len(unreadable) - _UNREADABLE_SHOWN
+        shown += f"; and {more} more" if more > 0 else ""
+        if not feeds:
+            raise ParseError(fetched.source, f"none of its {len(unreadable)} files reads: {shown}")
+        note = f"{len(unreadable)} of {len(fetched.documents)} files left out: {shown}"
+        merged = _merge(feeds)
+        return tidy(replace(merged, warning="; ".join(filter(None, [merged.warning, note]))))
     return tidy(_merge(feeds))
+
+
+# Unreadable files of a directory source named in its warning, at most.
+_UNREADABLE_SHOWN = 3
 
 
 def _merge(feeds: list[ParsedFeed]) -> ParsedFeed:
