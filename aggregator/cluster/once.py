@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from ..config import Config
-from ..errors import SourceError
+from ..errors import SourceError, StoreError
 from ..pipeline import Pipeline
 from ..results import PassReport, SourceResult
 from ..store import Store, open_store
@@ -37,11 +39,36 @@ _QUEUE_RETRIES = 3
 def run_once_cluster(
     config: Config, *, progress: Callable[[str], None] | None = None, concurrency: int = 8
 ) -> PassReport:
+    """Raises KeyboardInterrupt when interrupted by Ctrl-C or SIGTERM, once
+    the polls of the pass no one took are cancelled."""
     store = open_store(config.store)
     try:
-        return asyncio.run(_run_once(config, store, progress, concurrency))
+        return asyncio.run(_stoppable(_run_once(config, store, progress, concurrency)))
     finally:
         store.close()
+
+
+async def _stoppable(work: Coroutine[Any, Any, PassReport]) -> PassReport:
+    """``work``, cancelled by SIGTERM as asyncio cancels it on Ctrl-C, so
+    that it can leave the queue clean either way."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if terminated:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def _run_once(
@@ -58,10 +85,28 @@ async def _run_once(
         node = Node(config, store, queue, pipeline)
         queue.register(poll=node.poll, publish=node.publish)
         polls = await queue.defer_polls(node.poll_locks(names), scheduled=False, run=run)
-        await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
+        try:
+            await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM): the polls no one took would be run
+            # by the next pass or any worker, for a report no one reads.
+            await _cancel_the_rest(queue, store, run, polls)
+            raise
         publish = await queue.defer_publish(run=run)
         await _until_done(queue, [publish], 1, None, [], stall_timeout)
     return _report(store, run, names)
+
+
+async def _cancel_the_rest(queue: JobQueue, store: Store, run: str, polls: Sequence[int]) -> None:
+    """Best effort: the database may be what failed."""
+    try:
+        cancelled = await queue.cancel_waiting(polls)
+        store.take_meta(f"run:{run}:")  # the results of the polls that ran
+    except (QueueError, StoreError) as error:
+        log.warning("the polls of this pass not started are left queued: %s", error)
+        return
+    if cancelled:
+        log.warning("%d polls of this pass not started are cancelled", cancelled)
 
 
 async def _until_done(

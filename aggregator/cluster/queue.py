@@ -264,6 +264,18 @@ class JobQueue:
             )
         return retried
 
+    async def cancel_waiting(self, job_ids: Iterable[int]) -> int:
+        """Delete those of ``job_ids`` that no worker has taken yet; how many.
+        Those under way run to their end."""
+        manager = self._app.job_manager
+        cancelled = 0
+        for job_id in job_ids:
+            try:
+                cancelled += await manager.cancel_job_by_id_async(job_id, delete_job=True)
+            except procrastinate_errors.ConnectorException as exc:
+                raise QueueError(f"{self._shown_as}: cannot cancel jobs: {_why(exc)}") from exc
+        return cancelled
+
     async def statuses(self, job_ids: Iterable[int]) -> dict[int, str]:
         """Job id -> its status, for those of ``job_ids`` that exist."""
         ids = list(job_ids)

@@ -13,6 +13,7 @@ behind, and the same items, clusters and summaries as one ``aggregate
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -188,3 +189,42 @@ def test_killed_workers_lose_nothing(
     assert len(shown) == len(stored)
     assert all(summarized for _title, summarized in shown)  # every item summarized
     assert shown == reference
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_once_leaves_no_polls_queued(
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path, signum: signal.Signals
+) -> None:
+    import psycopg
+
+    config = write_config(tmp_path / "feeds.yaml", feeds, postgres_database_url, tmp_path / "out")
+    for route in feeds.routes.values():
+        route.delay = 1.0  # the pass is under way, most of its polls waiting, when it is stopped
+    err = tmp_path / "once.err"
+    with err.open("wb") as stderr:
+        once = subprocess.Popen(
+            [sys.executable, "-m", "aggregator.cli", "--once", "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(r.requests for r in feeds.routes.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        once.send_signal(signum)
+        code = once.wait(60)
+    finally:
+        if once.poll() is None:
+            once.kill()
+            once.wait()
+    assert code == 130, err.read_text()[-2000:]
+    text = err.read_text()
+    assert "aggregate: interrupted" in text and "Traceback" not in text, text[-2000:]
+    assert re.search(r"\d+ polls of this pass not started are cancelled", text), text
+    with psycopg.connect(postgres_database_url, autocommit=True) as db:
+        waiting = db.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+        ).fetchone()
+        results = db.execute("SELECT count(*) FROM meta WHERE key LIKE 'run:%'").fetchone()
+    assert waiting == (0,) and results == (0,)
+    assert sum(r.requests for r in feeds.routes.values()) < FEEDS  # some were never polled
