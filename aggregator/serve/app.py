@@ -31,8 +31,9 @@ costs one read per interval, not one per request.
 
 The app starts no loop, thread or socket of its own: :class:`Server` runs it
 on the caller's loop with the limits of :mod:`aggregator.serve.connections`
-(connections, header and send timeouts).  This is the only module that
-imports ``aiohttp.web``.
+(connections, header and send timeouts).  A request aiohttp cannot parse is
+answered 400 and logged as one debug line, never with a traceback.  This is
+the only module that imports ``aiohttp.web`` (and the server's parse errors).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -51,6 +53,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 
 from aggregator.publish.layout import ATOM_FILE, JSON_FILE, PAGE_FILE, RSS_FILE, SECTIONS_DIR
 from aggregator.serve.connections import Guard, Limits, descriptor_limit
@@ -371,8 +374,15 @@ LISTEN_QUEUE = 1024
 _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
+# What is said of a request aiohttp's parser refused: its message up to the
+# first quote, colon or line break, where aiohttp starts quoting the request.
+_PROBLEM = re.compile(r"[^'\":\r\n]*")
+_MAX_PROBLEM = 80
+
+
 class _Connection(web.RequestHandler):
-    """aiohttp's handler of one connection, reporting its life to the server's guard."""
+    """aiohttp's handler of one connection, reporting its life to the server's guard,
+    and saying less than aiohttp of a request it cannot parse."""
 
     def __init__(self, manager: web.Server, guard: Guard, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -391,6 +401,44 @@ class _Connection(web.RequestHandler):
         if transport is not None:
             # abort, not close: close would wait for a reader that takes nothing.
             transport.abort()
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """aiohttp's answer to a request it could not parse, or to a handler's exception.
+
+        A request the parser refused (a header over its limit, a bad
+        Content-Length or chunk, a TLS handshake or junk on the plain port,
+        bytes that are no URL) is the client's mistake: aiohttp logs each as
+        an error with its traceback, so that any client could fill the log.
+        Here it is one debug line naming the client and the problem, and the
+        same 400 that closes the connection.  Anything else, a handler's bug
+        above all, goes to aiohttp as before: a 500 and its traceback.
+        """
+        if not isinstance(exc, HttpProcessingError):
+            return super().handle_error(request, status, exc, message)
+        log.debug("bad request from %s: %s", request.remote, _problem(exc))
+        if request.writer.output_size > 0:
+            # As aiohttp does: an answer has begun, no other can follow.
+            raise ConnectionError("bad request after the answer began")
+        response = web.Response(status=status, text=message or "", content_type="text/plain")
+        response.force_close()
+        return response
+
+
+def _problem(exc: HttpProcessingError) -> str:
+    """What is wrong with a refused request: the error's kind and aiohttp's words
+    for it, short of the request's bytes it quotes after them."""
+    words = _PROBLEM.match(exc.message)
+    text = words.group().strip() if words else ""
+    # aiohttp's pure-Python parser may give the client's bytes alone.
+    text = "".join(c if c.isprintable() else "?" for c in text[:_MAX_PROBLEM])
+    kind = type(exc).__name__
+    return f"{kind}: {text}" if text else kind
 
 
 @web.middleware

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import logging
 import os
 from datetime import UTC, datetime
 from email.utils import formatdate
@@ -343,3 +344,51 @@ def test_feeds_carry_the_websub_link_header_and_other_files_none(
 
 def test_without_hubs_no_link_header(server: LiveServer, published: dict[str, bytes]) -> None:
     assert "link" not in server.request("/feed.atom").headers
+
+
+# Requests aiohttp's parser refuses, each sent whole on a connection of its own.
+HEAD = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+MALFORMED = {
+    "header-over-8190-bytes": HEAD + b"X-A: " + b"a" * 9000 + b"\r\n\r\n",
+    "garbage-request-line": b"GARBAGE\r\n\r\n",
+    "tls-client-hello": bytes.fromhex("1603010200010001fc0303") + bytes(40),
+    "bad-content-length": HEAD + b"Content-Length: abc\r\n\r\n",
+    "bad-chunk": HEAD + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n\r\n",
+    "bytes-in-the-path": b"GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+    # The second request of a connection: aiohttp's own quieting of a bad
+    # method covers only the first.
+    "garbage-after-a-request": HEAD + b"\r\nGARBAGE\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("request_bytes", list(MALFORMED.values()), ids=list(MALFORMED))
+def test_a_malformed_request_is_a_400_and_one_debug_line_without_traceback(
+    server: LiveServer, caplog: pytest.LogCaptureFixture, request_bytes: bytes
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sock = server.raw()
+    try:
+        sock.sendall(request_bytes)
+        answer = b""
+        while chunk := sock.recv(65536):  # the server closes the connection after a 400
+            answer += chunk
+    finally:
+        sock.close()
+    assert b" 400 Bad Request\r\n" in answer, answer
+    said = [r for r in caplog.records if r.name.startswith(("aiohttp", "aggregator"))]
+    bad = [r for r in said if "bad request" in r.getMessage()]
+    assert len(bad) == 1, [r.getMessage() for r in said]
+    assert bad[0].levelno == logging.DEBUG
+    assert "127.0.0.1" in bad[0].getMessage()
+    assert "\n" not in bad[0].getMessage() and len(bad[0].getMessage()) < 200
+    assert not [r for r in said if r.exc_info or r.levelno >= logging.WARNING], said
+
+
+def test_a_bug_in_a_handler_is_still_logged_with_its_traceback(
+    server: LiveServer, controls: Controls, caplog: pytest.LogCaptureFixture
+) -> None:
+    controls.status = {"odd": object()}  # json cannot write it: _json_default raises
+    assert server.request("/status").status == 500
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is not None
+    assert errors[0].exc_info[0] is TypeError
