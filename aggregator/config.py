@@ -116,7 +116,7 @@ class OutputConfig:
 class FetchConfig:
     timeout: float = 30.0  # whole request, seconds
     connect_timeout: float = 10.0
-    read_timeout: float = 15.0  # between two reads of the body
+    read_timeout: float = 15.0  # no data for this long: before the answer, or between two reads
     max_bytes: int = 10_000_000  # body after decompression
     max_items: int = 1000  # entries read from one feed document
     max_redirects: int = 5

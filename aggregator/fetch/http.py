@@ -214,15 +214,31 @@ class HttpFetcher:
             headers["If-None-Match"] = state.etag
         if state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
+        config = self.config
         try:
             # asyncio.timeout backs up aiohttp's own total timeout, which does
             # not cover every await of a slow body in every aiohttp version,
             # and spans every hop of a redirect chain.
-            async with asyncio.timeout(self.config.timeout):
+            async with asyncio.timeout(config.timeout):
                 return await self._get(source, url, state, headers, allow_private)
+        # Each limit says its name: a silent server meets the read timeout
+        # (15 s) long before the total one (30 s), and the setting to change
+        # is that one.  aiohttp's two are TimeoutErrors too, so they come first.
+        except aiohttp.ConnectionTimeoutError:
+            raise FetchError(
+                source,
+                f"timed out connecting after {config.connect_timeout:g}s (fetch.connect_timeout)",
+                transient=True,
+            ) from None
+        except aiohttp.SocketTimeoutError:
+            raise FetchError(
+                source,
+                f"timed out: no data for {config.read_timeout:g}s (fetch.read_timeout)",
+                transient=True,
+            ) from None
         except TimeoutError:
             raise FetchError(
-                source, f"timed out after {self.config.timeout:g}s", transient=True
+                source, f"timed out after {config.timeout:g}s (fetch.timeout)", transient=True
             ) from None
         except aiohttp.InvalidURL as exc:
             raise FetchError(source, f"invalid URL or redirect target: {exc}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -85,8 +86,53 @@ def test_http_errors(feed_server: FeedServer, status: int, text: str, transient:
 
 def test_slow_server_hits_total_timeout(feed_server: FeedServer) -> None:
     feed_server.add("/slow", Route(FEED * 50, trickle=0.05))
-    with pytest.raises(FetchError, match="timed out") as caught:
+    with pytest.raises(FetchError) as caught:
         fetch(feed_server, "/slow", timeout=0.5, read_timeout=5.0)
+    assert caught.value.message == "timed out after 0.5s (fetch.timeout)"
+    assert caught.value.transient
+
+
+@pytest.mark.parametrize(
+    "route",
+    [Route(FEED, delay=5.0), Route(FEED * 50, trickle=1.0)],
+    ids=["no-answer", "body-stalls"],
+)
+def test_a_silent_server_hits_the_read_timeout_and_says_so(
+    feed_server: FeedServer, route: Route
+) -> None:
+    # The total timeout is far off: the error must name the limit that fired.
+    feed_server.add("/silent", route)
+    with pytest.raises(FetchError) as caught:
+        fetch(feed_server, "/silent", timeout=30.0, read_timeout=0.3)
+    assert caught.value.message == "timed out: no data for 0.3s (fetch.read_timeout)"
+    assert caught.value.transient
+
+
+def test_a_connection_never_accepted_hits_the_connect_timeout_and_says_so() -> None:
+    # A listening socket whose queue is full: Linux drops further SYNs, so a
+    # connection is never made (nor refused).
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        queued = [socket.socket() for _ in range(4)]
+        try:
+            for sock in queued:
+                sock.setblocking(False)
+                sock.connect_ex(("127.0.0.1", port))
+
+            async def run() -> Fetched:
+                async with HttpFetcher(FetchConfig(timeout=30, connect_timeout=0.3)) as fetcher:
+                    return await fetcher.fetch(
+                        "unanswered", f"http://127.0.0.1:{port}/", NO_STATE, allow_private=True
+                    )
+
+            with pytest.raises(FetchError) as caught:
+                asyncio.run(run())
+        finally:
+            for sock in queued:
+                sock.close()
+    assert caught.value.message == "timed out connecting after 0.3s (fetch.connect_timeout)"
     assert caught.value.transient
 
 
