@@ -6,6 +6,7 @@ Each route answers with a body, a status and headers; it honours
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import threading
@@ -27,6 +28,9 @@ class Route:
     gzip: bool = False  # send the body gzip-encoded as is (pre-compressed bodies)
     # A body made on the fly and sent chunked, without Content-Length (huge bodies).
     stream: Callable[[], Iterable[bytes]] | None = None
+    # The whole answer, status line and headers too, sent as it is and the
+    # connection closed: for responses that are not well-formed HTTP.
+    raw: bytes | None = None
     requests: int = 0
     last_headers: dict[str, str] = field(default_factory=dict)
 
@@ -54,6 +58,11 @@ class FeedServer:
                     return
                 route.requests += 1
                 route.last_headers = dict(self.headers.items())
+                if route.raw is not None:
+                    self.close_connection = True
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                        self.wfile.write(route.raw)
+                    return
                 if route.delay:
                     server._stopping.wait(route.delay)
                 headers = {"Content-Type": route.content_type, **route.headers}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from email.utils import parsedate_to_datetime
 from types import TracebackType
 
 import aiohttp
+from aiohttp import http_exceptions
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
@@ -248,11 +250,10 @@ class HttpFetcher:
             raise FetchError(
                 source, f"cannot connect to {exc.host}: {exc.os_error}", transient=True
             ) from None
-        except aiohttp.ClientPayloadError as exc:
-            raise FetchError(source, f"broken response body: {exc}", transient=True) from None
         except aiohttp.ClientError as exc:
-            # The server hung up, the connection was reset: worth another try.
-            raise FetchError(source, f"{type(exc).__name__}: {exc}", transient=True) from None
+            # A malformed answer, the server hung up, the connection was
+            # reset: worth another try.
+            raise FetchError(source, _broken(exc), transient=True) from None
 
     def _check_target(self, source: str, url: URL, allow_private: bool, hop: int) -> None:
         """Refuse a non-HTTP target, and unless allowed an IP-literal non-public host."""
@@ -388,6 +389,38 @@ class HttpFetcher:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _broken(exc: aiohttp.ClientError) -> str:
+    """What went wrong on the wire, in a few fixed words and the error's kind.
+
+    Not aiohttp's text: it quotes what the server sent (a bad status line
+    the whole body after it, a header its first hundred bytes, a half-read
+    response its headers), and the message is shown, logged and stored.
+    The kind is the parser's error, which aiohttp's is raised from.
+    """
+    cause: BaseException = exc
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    kind = type(cause).__name__
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        if isinstance(cause, http_exceptions.ContentLengthError):
+            return f"broken response body: shorter than its Content-Length ({kind})"
+        if isinstance(cause, http_exceptions.TransferEncodingError):
+            return f"broken response body: bad chunked encoding ({kind})"
+        if isinstance(cause, http_exceptions.ContentEncodingError):
+            return f"broken response body: cannot decode its Content-Encoding ({kind})"
+        return f"broken response body ({kind})"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # No status of the server's: we raise on those ourselves (see _result).
+        if isinstance(cause, http_exceptions.LineTooLong):
+            return f"response headers too large ({kind})"
+        return f"malformed HTTP response ({kind})"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return f"the server closed the connection before its answer was complete ({kind})"
+    if isinstance(cause, OSError) and cause.errno is not None and cause.errno > 0:
+        return f"connection failed: {os.strerror(cause.errno)} ({kind})"
+    return f"connection failed ({kind})"
 
 
 def _redacted(error: FetchError, url: str) -> FetchError:

@@ -136,6 +136,63 @@ def test_a_connection_never_accepted_hits_the_connect_timeout_and_says_so() -> N
     assert caught.value.transient
 
 
+# Answers that are not well-formed HTTP, each quoting bytes the server chose.
+OK_RSS = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+SERVED = b"<rss version='2.0'><channel><title>served bytes</title></channel></rss>"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # Content-Length 10, then the whole feed: the rest reads as a next status line.
+        (
+            OK_RSS + b"Content-Length: 10\r\n\r\n" + SERVED * 20,
+            "malformed HTTP response (BadStatusLine)",
+        ),
+        (b"XTTP/1.1 200 OK\r\n\r\n" + SERVED, "malformed HTTP response (BadStatusLine)"),
+        (
+            OK_RSS + b"X-Served: " + b"a" * 100_000 + b"\r\n\r\n" + SERVED,
+            "response headers too large (LineTooLong)",
+        ),
+        # Content-Length 100000, then less and the connection closed.
+        (
+            OK_RSS + b"Content-Length: 100000\r\n\r\n" + SERVED,
+            "broken response body: shorter than its Content-Length (ContentLengthError)",
+        ),
+        (
+            OK_RSS + b"Transfer-Encoding: chunked\r\n\r\n50\r\n" + SERVED[:20],
+            "broken response body: bad chunked encoding (TransferEncodingError)",
+        ),
+        (
+            OK_RSS + b"Content-Encoding: gzip\r\nContent-Length: 70\r\n\r\n" + SERVED,
+            "broken response body: cannot decode its Content-Encoding (ContentEncodingError)",
+        ),
+        (
+            b"",
+            "the server closed the connection before its answer was complete "
+            "(ServerDisconnectedError)",
+        ),
+    ],
+    ids=[
+        "content-length-short-of-the-body",
+        "bad-status-line",
+        "huge-header",
+        "body-short-of-the-content-length",
+        "bad-chunk",
+        "not-gzip",
+        "no-answer",
+    ],
+)
+def test_a_malformed_response_is_a_short_fixed_message_without_the_servers_bytes(
+    feed_server: FeedServer, raw: bytes, message: str
+) -> None:
+    feed_server.add("/raw", Route(raw=raw))
+    with pytest.raises(FetchError) as caught:
+        fetch(feed_server, "/raw")
+    assert caught.value.message == message
+    assert caught.value.transient  # as any broken connection: it may do better next time
+
+
 def test_body_cap(feed_server: FeedServer) -> None:
     feed_server.add("/big", Route(b"x" * 200_000))
     with pytest.raises(ResponseTooLarge, match="cap") as caught:
