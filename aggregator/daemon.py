@@ -42,6 +42,7 @@ from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .config import Config, SourceConfig, load_config, read_again
+from .errors import PublishError, StoreError
 from .models import SourceState
 from .pipeline import Pipeline, utc_now
 from .publishing import sources_opml
@@ -236,12 +237,17 @@ class Daemon:
         self._reschedule(source, result.next_due)
 
     async def _as_job(self, work: Awaitable[None], what: str) -> None:
-        """Run a scheduled job's work: a stop waits for it, for a while."""
+        """Run a scheduled job's work: a stop waits for it, for a while.
+
+        A bug raises on, for APScheduler and :meth:`_job_failed` to log with
+        its traceback; the store or the disk failing is one line (see
+        :func:`_reported`).
+        """
         task = asyncio.current_task()
         assert task is not None
         self._inflight.add(task)
         try:
-            await work
+            await _reported(work, what)
         except asyncio.CancelledError:
             if not self.stopping.is_set():
                 raise
@@ -290,7 +296,13 @@ class Daemon:
         False if it was abandoned (or a second stop signal came first)."""
         if self._hurry.is_set():
             return False
-        publishing: asyncio.Future[Any] = asyncio.ensure_future(self.publish())
+
+        async def final_publish() -> None:
+            # Made here, not passed in: a task cancelled before it starts
+            # would leave a coroutine never awaited.
+            await _reported(self.publish(), "the final publish")
+
+        publishing: asyncio.Future[Any] = asyncio.ensure_future(final_publish())
         if not await self._within_grace({publishing}, deadline):
             return True
         publishing.cancel()
@@ -424,6 +436,20 @@ def sources_status(
             }
         )
     return {"healthy": healthy, "sources": sources}
+
+
+async def _reported(work: Awaitable[None], what: str) -> None:
+    """``work``, its database or disk failing logged as one error line, not raised.
+
+    A full disk, a database gone read-only or away, an output directory that
+    cannot be written: the operator's to fix, not a bug, so no traceback.  And
+    said here once: raised on, APScheduler would log it again, with the
+    traceback, every interval for every source.  The next run tries again.
+    """
+    try:
+        await work
+    except (StoreError, PublishError) as error:
+        log.error("%s failed: %s", what, error)
 
 
 def _job_id(name: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -15,10 +17,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import pytest
 
 from aggregator.cli import main
+from aggregator.errors import PublishError
 from aggregator.store import open_store
 from tests import processes
 from tests.conftest import DATA
@@ -35,16 +39,20 @@ NEW_ITEM = b"""<item><title>Breaking: ceasefire talks resume</title>
 
 
 class Daemon:
-    def __init__(self, config: Path, log: Path, *options: str):
+    def __init__(self, config: Path, log: Path, *options: str, piped: bool = False):
+        """``piped``: its stderr goes through a pipe the test copies to ``log``,
+        so that the log is written whatever the daemon may no longer write."""
         self.log = log
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
                 [AGGREGATE, "-c", str(config), "--log-level", "INFO", *options],
                 stdout=subprocess.DEVNULL,
-                stderr=stderr,
+                stderr=subprocess.PIPE if piped else stderr,
                 # Its own process group, as in a terminal: see ctrl_c().
                 start_new_session=True,
             )
+        if piped:
+            threading.Thread(target=_copy, args=(self.process.stderr, log), daemon=True).start()
         assert wait_for(lambda: "serving" in self.log_text() or self.process.poll() is not None, 20)
         assert self.process.poll() is None, self.log_text()
         match = re.search(r"on http://127\.0\.0\.1:(\d+)/", self.log_text())
@@ -74,6 +82,13 @@ class Daemon:
         (interrupt or sigterm)(self.process.pid)
         code = self.process.wait(timeout=15)
         return code, time.monotonic() - started
+
+
+def _copy(pipe: IO[bytes], path: Path) -> None:
+    with pipe, path.open("ab") as log:
+        for line in pipe:
+            log.write(line)
+            log.flush()
 
 
 def _item_count(database: Path) -> int:
@@ -130,8 +145,8 @@ def write_config(
 def start(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def run(config: Path, *options: str) -> Daemon:
-        daemon = Daemon(config, tmp_path / f"daemon{len(started)}.log", *options)
+    def run(config: Path, *options: str, piped: bool = False) -> Daemon:
+        daemon = Daemon(config, tmp_path / f"daemon{len(started)}.log", *options, piped=piped)
         started.append(daemon)
         return daemon
 
@@ -237,6 +252,61 @@ def test_second_daemon_refuses(
     assert once.returncode == 1 and "already using" in once.stderr
     assert daemon.stop()[0] == 0
     assert os.path.exists(tmp_path / "out" / "feed.atom")
+
+
+def test_a_full_disk_is_one_error_line_per_failed_poll_without_traceback(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
+) -> None:
+    feed_server.add("/feed", Route(RSS))
+    config = write_config(tmp_path, feed_server, ["/feed"])
+    daemon = start(config, piped=True)
+    # Polled, stored and published: nothing more to write until the next poll.
+    assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
+    pid = daemon.process.pid
+    _soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    # A full disk, as SQLite meets it: no file of the daemon's may grow (or be
+    # written) past its first 4 KB, so every commit fails.
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (4096, hard))
+    assert wait_for(lambda: daemon.log_text().count("poll failed") >= 3, 15), daemon.log_text()
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+    # The disk has room again: the next poll is stored.
+    said = len(daemon.log_text())
+    assert wait_for(lambda: "unchanged  feed:" in daemon.log_text()[said:]), daemon.log_text()
+
+    assert daemon.stop()[0] == 0
+    log = daemon.log_text()
+    database = tmp_path / ".aggregator" / "aggregator.db"
+    errors = [line.split(" ERROR ", 1)[1] for line in log.splitlines() if " ERROR " in line]
+    # Each failure once, by the daemon, naming the source (or publishing, had
+    # one been under way) and the database; not again by APScheduler, and
+    # with no traceback.
+    polls = [
+        e for e in errors if e.startswith(f"aggregator.daemon: feed: poll failed: {database}: ")
+    ]
+    publishing = [e for e in errors if e.startswith("aggregator.daemon: publishing failed: ")]
+    assert len(polls) >= 3 and len(polls) + len(publishing) == len(errors), log
+    assert "Traceback" not in log and "raised an exception" not in log, log
+    assert integrity(database) == "ok"
+
+
+def test_a_bug_in_a_job_still_reaches_apscheduler(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aggregator.config import parse_config
+    from aggregator.daemon import Daemon as RealDaemon
+
+    config = parse_config(
+        "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+
+    async def bug() -> None:
+        raise RuntimeError("a bug")
+
+    # Raised on: APScheduler and the daemon's listener log it with its traceback.
+    with pytest.raises(RuntimeError, match="a bug"):
+        asyncio.run(RealDaemon(config)._as_job(bug(), "a: poll"))
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_stop_lets_an_inflight_poll_finish(
@@ -371,6 +441,38 @@ def test_the_final_publish_is_abandoned_once_the_grace_is_over(tmp_path: Path) -
     # The polls took the whole grace; a second signal ended it.
     assert asyncio.run(stop(signals=1, grace_left=0)) == (False, 0)
     assert asyncio.run(stop(signals=2, grace_left=30)) == (False, 0)
+
+
+class _PublishingOnAFullDisk:
+    """A pipeline fake whose publishing meets a full disk."""
+
+    async def publish_if_changed(self) -> tuple[int, None]:
+        raise PublishError("out/feed.atom: cannot write: [Errno 28] No space left on device")
+
+
+def test_the_final_publish_on_a_full_disk_is_one_error_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aggregator.config import parse_config
+    from aggregator.daemon import Daemon as RealDaemon
+
+    config = parse_config(
+        "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+
+    async def stop() -> bool:
+        daemon = RealDaemon(config, stop_grace=30)
+        daemon._pipeline = _PublishingOnAFullDisk()  # type: ignore[assignment]
+        daemon.stop()
+        return await daemon._final_publish(asyncio.get_running_loop().time() + 30)
+
+    assert asyncio.run(stop()) is True  # done, if not well: nothing left to cancel
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == [
+        "the final publish failed: out/feed.atom: cannot write: [Errno 28] No space left on device"
+    ]
+    assert errors[0].exc_info is None
 
 
 def test_sighup_does_not_stop_the_daemon(
