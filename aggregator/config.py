@@ -872,14 +872,10 @@ class _Reader:
 
     def url(self, node: _Node) -> str:
         value = self.string(node)
-        shown = redact_url(value)  # a config error is printed, logged, pasted into reports
-        try:
-            parts = urlsplit(value)
-            parts.port  # noqa: B018  (reading it checks it: ValueError when out of range)
-        except ValueError as exc:  # "http://[::1", "http://host:99999/"
-            raise self.error(node, f"'{shown}' is not a valid URL: {exc}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise self.error(node, f"'{shown}' is not an http(s) URL")
+        problem = url_problem(value)
+        if problem is not None:
+            shown = redact_url(value)  # a config error is printed, logged, pasted into reports
+            raise self.error(node, f"'{shown}' is {problem}")
         return value
 
     def filter_rules(self, node: _Node) -> tuple[Rule, ...]:
@@ -970,6 +966,23 @@ MAX_RETENTION = 36500 * 86400.0
 
 def _has_glob(path: str) -> bool:
     return any(char in path for char in "*?[")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a configured URL (a source's, a hub's, ``base_url``), or None.
+
+    The one check of such a URL: the configuration's, and ``aggregate
+    import``'s for each outline of a list, which skips what the file would be
+    refused for instead of writing it.  Only the URL's form: whether it can be
+    fetched is for the fetcher to find out."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it checks it: ValueError when out of range)
+    except ValueError as exc:  # "http://[::1", "http://host:99999/"
+        return f"not a valid URL: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    return None
 
 
 def parse_duration(text: str) -> float | None:

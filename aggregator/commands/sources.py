@@ -26,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..config import DEFAULT_CONFIG, FetchConfig, load_config
 from ..errors import AggregatorError, ConfigError, ParseError
@@ -35,6 +35,9 @@ from ..models import Document, FetchState
 from ..redact import printable, redact_url
 from ..subscribe import plan_import, same_url, source_name
 from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
+
+if TYPE_CHECKING:
+    from ..parse.opml import Skipped
 
 __all__ = ["COMMANDS", "main"]
 
@@ -142,6 +145,11 @@ def _import(path: Path, location: str, default_section: str, out: TextIO) -> int
     else:
         body, shown = _read_file(Path(location), config), location
     subscriptions, left_out = read_opml(body, shown)
+    if not subscriptions and left_out:
+        # Each outline that was there says why it was not taken, as in an
+        # import that adds some.
+        _print_skipped(left_out, out)
+        raise _Refused(f"{shown}: the list has no feeds to add ({len(left_out)} skipped)")
     if not subscriptions:
         raise _Refused(f"{shown}: the list has no feeds (no outline with an http(s) xmlUrl)")
     feeds = FeedsFile.read(path)
@@ -158,13 +166,17 @@ def _import(path: Path, location: str, default_section: str, out: TextIO) -> int
         )
     for title, reason in plan.skipped:
         print(printable(f"skipped {title}: {reason}"), file=out)
-    for skipped in left_out:
-        print(printable(f"skipped {skipped.title}: {skipped.reason}"), file=out)
+    _print_skipped(left_out, out)
     print(
         f"{len(plan.added)} added to {path}, {len(plan.skipped) + len(left_out)} skipped",
         file=out,
     )
     return EXIT_OK
+
+
+def _print_skipped(left_out: list[Skipped], out: TextIO) -> None:
+    for skipped in left_out:
+        print(printable(f"skipped {skipped.title}: {skipped.reason}"), file=out)
 
 
 def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> int:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from ..config import url_problem
 from ..errors import ParseError
 from .xmlguard import prepare_xml
 
@@ -48,7 +48,8 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """An outline that is not an http(s) feed, and why."""
+    """An outline that is not an http(s) feed (or whose URL no configuration
+    takes), and why."""
 
     title: str
     reason: str
@@ -91,8 +92,11 @@ def _walk(
         if kind in _NOT_FEEDS:
             skipped.append(Skipped(title or url, f"type {outline.get('type')!r} is not a feed"))
             continue
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
-            skipped.append(Skipped(title or url, "not an http(s) URL"))
+        # What the configuration would refuse is skipped here, not written
+        # (a URL urllib cannot even split, a port out of range, no host).
+        problem = url_problem(url)
+        if problem is not None:
+            skipped.append(Skipped(title or url, problem))
             continue
         paused = (outline.get(f"{_MINIFLUX}disabled") or "").strip().lower() in ("true", "1")
         found.append(

@@ -107,6 +107,55 @@ def test_bad_opml_is_one_line_and_leaves_the_file(
     assert not list(tmp_path.glob(".feeds.yaml.*"))  # no temporary file left
 
 
+def test_outlines_whose_url_no_configuration_takes_are_skipped_and_the_rest_imported(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # urllib raised on the first (a traceback); the next two passed the scheme
+    # check and then failed the whole import as an invalid feeds.yaml.
+    opml = tmp_path / "list.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline type="rss" text="v6" xmlUrl="http://[::1"/>'
+        '<outline type="rss" text="port" xmlUrl="http://a.example:99999/feed"/>'
+        '<outline type="rss" xmlUrl="http:///no-host"/>'
+        '<outline type="rss" text="gopher" xmlUrl="gopher://a.example/1"/>'
+        '<outline type="rss" text="Good" xmlUrl="https://good.example/feed"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+
+    assert main(["import", str(opml), "-c", str(config)]) == 0
+
+    assert [s.name for s in load_config(config).sources][-1] == "Good"
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "added Good (News): https://good.example/feed",
+        "skipped v6: not a valid URL: Invalid IPv6 URL",
+        "skipped port: not a valid URL: Port out of range 0-65535",
+        "skipped http:///no-host: not an http(s) URL",
+        "skipped gopher: not an http(s) URL",
+        f"1 added to {config}, 4 skipped",
+    ]
+
+
+def test_a_list_of_nothing_but_skipped_outlines_says_why_each_and_writes_nothing(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opml = tmp_path / "v6.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline type="rss" text="u" xmlUrl="http://[::1"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+
+    assert main(["import", str(opml), "-c", str(config)]) == 1
+
+    assert config.read_text(encoding="utf-8") == START
+    captured = capsys.readouterr()
+    assert captured.out == "skipped u: not a valid URL: Invalid IPv6 URL\n"
+    assert captured.err == f"aggregate import: {opml}: the list has no feeds to add (1 skipped)\n"
+
+
 def test_import_into_an_invalid_configuration_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator.errors import ParseError
-from aggregator.parse.opml import Subscription, read_opml
+from aggregator.parse.opml import Skipped, Subscription, read_opml
 from aggregator.parse.xmlguard import MAX_DEPTH
 
 
@@ -31,6 +31,18 @@ def test_the_innermost_folder_is_the_feeds_and_url_is_read_as_xmlurl() -> None:
         Subscription("Paused", "https://d.example/", None, enabled=False),
     ]
     assert skipped == []
+
+
+def test_an_outline_with_a_url_urllib_cannot_split_is_skipped_not_raised() -> None:
+    body = b"""<opml version="2.0"><body>
+  <outline text="v6" xmlUrl="http://[::1"/>
+  <outline text="Good" xmlUrl="https://good.example/feed"/>
+</body></opml>"""
+
+    found, skipped = read_opml(body, "list.opml")
+
+    assert found == [Subscription("Good", "https://good.example/feed", None)]
+    assert skipped == [Skipped("v6", "not a valid URL: Invalid IPv6 URL")]
 
 
 @pytest.mark.parametrize(
