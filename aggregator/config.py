@@ -423,15 +423,54 @@ SOURCE_KEYS = {
 }
 
 
+# The most a configuration file may hold.  10,000 sources take 0.86 MB in the
+# benchmark's shape (benchmarks/pipeline.py write_config) and 2.6 MB with long
+# names and URLs and two options each, so this is some 30,000 to 90,000
+# sources, beyond what one file is written for.  What it bounds is the YAML
+# parsers' memory, which grows far faster than the file: a valid 8 MB file of
+# the densest kind (a flow list of one-letter values) takes PyYAML 1.2 GB, and
+# without a cap /dev/zero grew the process to 24 GB before the kernel killed it.
+MAX_CONFIG_BYTES = 8_000_000
+
+
+def read_config_text(path: Path) -> str:
+    """The text of the configuration file ``path``, of at most MAX_CONFIG_BYTES.
+
+    Every reader of the configuration reads it through here: a pass, the
+    daemon's reload, and the commands that edit it.  No more than the cap and
+    one byte is read, so a file that never ends (``/dev/zero``, a FIFO fed
+    for ever) is refused too.  Line ends become "\\n", as in text mode:
+    ruamel.yaml keeps a comment's "\\r\\n" and writes "\\n" elsewhere, and a
+    file it edits would end up with both.
+
+    Raises FileNotFoundError for a missing file (an error for a pass, where
+    ``aggregate add`` starts a new one), else ConfigError naming the file."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", path=str(path)) from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"the file is over the {MAX_CONFIG_BYTES:,}-byte cap on a configuration",
+            path=str(path),
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read configuration: {exc}", path=str(path)) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
     """Read and validate a configuration file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except FileNotFoundError:
         raise ConfigError("configuration file not found", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read configuration: {exc}", path=str(path)) from exc
     return parse_config(text, path)
 
 

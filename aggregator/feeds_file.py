@@ -29,7 +29,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .config import Config, parse_config
+from .config import Config, parse_config, read_config_text
 from .errors import ConfigError
 
 __all__ = ["FeedsFile", "NewSource", "write_atomically"]
@@ -71,11 +71,9 @@ class FeedsFile:
     def read(cls, path: Path) -> FeedsFile:
         """The file as it is; a file that does not exist yet is an empty one."""
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_config_text(path)
         except FileNotFoundError:
             text = ""
-        except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"cannot read configuration: {error}", path=str(path)) from None
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.width = 4096  # long URLs stay on their line

@@ -4,8 +4,16 @@ from pathlib import Path
 
 import pytest
 
+from aggregator import config as config_module
 from aggregator.cli import main
-from aggregator.config import Config, PostgresURL, load_config, parse_config, parse_duration
+from aggregator.config import (
+    Config,
+    PostgresURL,
+    load_config,
+    parse_config,
+    parse_duration,
+    read_again,
+)
 from aggregator.errors import ConfigError
 from tests.conftest import REPO
 
@@ -77,6 +85,42 @@ def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, exp
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+# Over a cap of 1,000 bytes; read whole, it is another error (not a
+# configuration that runs), so a cap that fails shows as a wrong message.
+OVER_THE_CAP = VALID + "# padding\n" * 100 + "titel: read past the cap\n"
+
+
+def test_a_file_over_the_size_cap_is_one_error_naming_the_file_and_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_module, "MAX_CONFIG_BYTES", 1000)
+    path = write(tmp_path, OVER_THE_CAP)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == f"{path}: the file is over the 1,000-byte cap on a configuration"
+
+    # At the cap exactly, it is read as any file.
+    path.write_text(VALID + "#" * (1000 - len(VALID) - 1) + "\n", encoding="utf-8")
+    assert path.stat().st_size == 1000
+    assert load_config(path).title == "Test"
+
+
+def test_the_daemons_reload_keeps_its_configuration_when_the_file_is_over_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, VALID)
+    running = load_config(path)
+    monkeypatch.setattr(config_module, "MAX_CONFIG_BYTES", 1000)
+    path.write_text(OVER_THE_CAP, encoding="utf-8")
+
+    assert read_again(running, running, lambda: load_config(path)) is None
+
+    assert [record.getMessage() for record in caplog.records] == [
+        "SIGHUP: the running configuration is kept: "
+        f"{path}: the file is over the 1,000-byte cap on a configuration"
+    ]
 
 
 def test_cli_prints_one_line_and_exits_2(

@@ -22,6 +22,7 @@ from typing import IO
 import pytest
 
 from aggregator.cli import main
+from aggregator.config import MAX_CONFIG_BYTES
 from aggregator.errors import PublishError
 from aggregator.store import open_store
 from tests import processes
@@ -532,6 +533,14 @@ def test_sighup_reloads_the_sources(
     polled = rdf.requests
     assert wait_for(lambda: rdf.requests >= polled + 2)
     assert daemon.process.poll() is None
+
+    # So is a file over the size cap, valid as it may be.
+    config.write_text(good + "#" * MAX_CONFIG_BYTES + "\n")
+    daemon.process.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: "-byte cap on a configuration" in daemon.log_text())
+    errors = [line for line in daemon.log_text().splitlines() if "ERROR" in line]
+    assert len(errors) == 2 and "the running configuration is kept" in errors[1], errors
+    assert daemon.get("/healthz")[0] == 200
 
     # A key it cannot take while running is named, the rest applied: the
     # source moves to another section and is paused.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator import config as config_module
 from aggregator.cli import main
 from aggregator.config import load_config
 from tests.conftest import DATA
@@ -169,6 +170,41 @@ def test_import_into_an_invalid_configuration_changes_nothing(
     assert err == (
         f"aggregate import: configuration error: {config}:2: sources[0]: "
         "a source needs exactly one of 'url' or 'path'\n"
+    )
+
+
+# Read whole, the first is another error (nothing is fetched or written);
+# the second, with no sources yet, is read by the editor alone.
+PADDED = START + "# padding\n" * 100 + "titel: x\n"
+PADDED_EMPTY = "allow_private: true\nsources: []\n" + "# padding\n" * 100
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [
+        (["import", str(OPML / "miniflux.opml")], PADDED),
+        (["import", str(OPML / "miniflux.opml")], PADDED_EMPTY),
+        (["add", "https://a.example/feed", "--section", "S"], PADDED),
+        (["remove", "LWN.net"], PADDED),
+    ],
+    ids=["import", "import-first", "add", "remove"],
+)
+def test_a_file_over_the_size_cap_is_left_as_it_is(
+    command: list[str],
+    text: str,
+    config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(config_module, "MAX_CONFIG_BYTES", 1000)
+    config.write_text(text, encoding="utf-8")
+
+    assert main([*command, "-c", str(config)]) == 2
+
+    assert config.read_text(encoding="utf-8") == text
+    assert capsys.readouterr().err == (
+        f"aggregate {command[0]}: configuration error: {config}: "
+        "the file is over the 1,000-byte cap on a configuration\n"
     )
 
 

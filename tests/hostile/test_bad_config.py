@@ -9,6 +9,7 @@ and ``status`` alike, and never a traceback.
 from __future__ import annotations
 
 import io
+import resource
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from aggregator import config as config_module
 from aggregator.cli import main
 
 GOOD = """\
@@ -136,6 +138,47 @@ def test_unreadable_file(tmp_path: Path, setup: str, phrase: str) -> None:
     code, stderr = run(["--once", "-c", str(config)])
     assert code == 2
     assert stderr.count("\n") == 1 and phrase in stderr and str(config) in stderr
+
+
+@pytest.mark.parametrize("mode", [["--once"], [], ["status"]], ids=["once", "daemon", "status"])
+def test_a_file_over_the_size_cap(
+    tmp_path: Path, mode: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_module, "MAX_CONFIG_BYTES", 1000)
+    (tmp_path / "articles").mkdir()
+    config = tmp_path / "feeds.yaml"
+    # Read whole, it is another error: a cap that fails does not start a daemon.
+    config.write_text(GOOD + "# padding\n" * 100 + "titel: x\n", encoding="utf-8")
+    code, stderr = run([*mode, "-c", str(config)])
+    assert (code, stderr) == (
+        2,
+        f"aggregate: configuration error: {config}: "
+        "the file is over the 1,000-byte cap on a configuration\n",
+    )
+
+
+def _address_space(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_an_endless_file_is_read_up_to_the_cap_only() -> None:
+    """/dev/zero as the configuration grew the process to 24 GB (the kernel's
+    out-of-memory killer ended it); under a limit of its address space, a
+    regression here is a MemoryError, not a machine out of memory."""
+    script = Path(sys.executable).with_name("aggregate")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "aggregator.cli"]
+    result = subprocess.run(
+        [*command, "--once", "-c", "/dev/zero"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: _address_space(2 * 1024**3),
+    )
+    assert (result.returncode, result.stderr) == (
+        2,
+        "aggregate: configuration error: /dev/zero: "
+        f"the file is over the {config_module.MAX_CONFIG_BYTES:,}-byte cap on a configuration\n",
+    )
 
 
 def test_the_installed_command(tmp_path: Path) -> None:
