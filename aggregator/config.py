@@ -22,7 +22,7 @@ import yaml
 
 from .errors import ConfigError
 from .filters import ACTIONS, FIELDS, NO_FILTERS, Filters, Rule, compile_pattern
-from .redact import mask_password, redact_url
+from .redact import mask_password, name_problem, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -606,6 +606,14 @@ class _Reader:
             raise self.error(node, "expected a non-empty string")
         return value.strip()
 
+    def name(self, node: _Node) -> str:
+        """A source's name or section: one line of plain text, as every output shows it."""
+        value = self.string(node)
+        problem = name_problem(value)
+        if problem is not None:
+            raise self.error(node, problem)
+        return value
+
     def boolean(self, node: _Node) -> bool:
         value = self.scalar(node)
         if not isinstance(value, bool):
@@ -958,12 +966,12 @@ class _Reader:
                     raise self.error(element, f"a source needs '{required}'")
             if ("url" in found) == ("path" in found):
                 raise self.error(element, "a source needs exactly one of 'url' or 'path'")
-            name = self.string(found["name"])
+            name = self.name(found["name"])
             if name in seen_names:
                 raise self.error(found["name"], f"duplicate source name '{name}'")
             section = self.string(found["section"])
-            if section not in self._sections:
-                self._sections[section] = _kept(section)
+            if section not in self._sections:  # each section checked and kept once
+                self._sections[section] = _kept(self.name(found["section"]))
             url = self.optional(found, "url", self.url, None)
             source = SourceConfig(
                 name=_kept(name),

@@ -4,6 +4,8 @@
     mask_password(url)         -> the URL with its password (and secret query values) as ***
     redact_text(text, url)     -> text with every URL in it redacted, and url's secrets masked
     printable(text)            -> text without control characters, for a terminal
+    name_problem(text)         -> why text cannot be a name (a source's, a section's), or None
+    plain_name(text)           -> text made a name: one line, nothing name_problem refuses
 
 A source URL may carry credentials (``http://user:pw@host/feed?token=...``).
 The HTTP client uses the URL as configured; everything published (feeds,
@@ -23,7 +25,16 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-__all__ = ["MASK", "mask_password", "printable", "redact_text", "redact_url", "url_secrets"]
+__all__ = [
+    "MASK",
+    "mask_password",
+    "name_problem",
+    "plain_name",
+    "printable",
+    "redact_text",
+    "redact_url",
+    "url_secrets",
+]
 
 MASK = "***"
 
@@ -49,6 +60,13 @@ _AUTHORITY = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#]*)")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Bidirectional overrides and isolates reorder what a terminal shows.
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# What a name (a source's, a section's) may not hold: what printable removes,
+# and tab, newline and the line and paragraph separators too, since a name is
+# one line of `aggregate --once`, `aggregate status`, the log and OPML; and
+# lone surrogates, which no UTF-8 text (the store, a published file) can
+# hold.  The other format characters stay: the zero-width joiner makes one
+# emoji of several ("👩\u200d💻"), and Arabic and Persian names need theirs.
+_NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # Secrets shorter than this are not searched for in free text: masking every
 # "pw" or "ab" in a message would garble it and protect nothing.
 _MIN_SECRET = 4
@@ -155,3 +173,30 @@ def redact_text(text: str, url: str | None = None) -> str:
 def printable(text: str) -> str:
     """``text`` without control characters (tab and newline kept), for a terminal."""
     return _BIDI.sub("", _CONTROL.sub("", text))
+
+
+def name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a name (of a source, of a section), or None if it can.
+
+    The message names the character by its code point, never shows it."""
+    match = _NOT_IN_NAME.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    if _BIDI.match(char):
+        kind = "a bidi control"
+    elif char in "\u2028\u2029":
+        kind = "a line or paragraph separator"
+    elif "\ud800" <= char <= "\udfff":
+        kind = "a lone surrogate"
+    else:
+        kind = "a control character"
+    return f"holds U+{ord(char):04X}, {kind}: a name is one line of plain text"
+
+
+def plain_name(text: str) -> str:
+    """``text`` as a name: its runs of white space (line breaks and tabs among
+    them) one space, trimmed, and without the other characters a name may not
+    hold; for names made from what others wrote (an OPML list's titles)."""
+    spaced = " ".join(text.split())
+    return " ".join(_NOT_IN_NAME.sub("", spaced).split())

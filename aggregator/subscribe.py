@@ -8,7 +8,9 @@ scheme and host lower-cased, as every HTTP client compares them); it is then
 skipped and said so, never added twice, whatever its title.  Names come from
 the list's title (else the URL's host) and are made unique with " (2)",
 " (3)", ... as file managers number copies.  Sections come from the list's
-folders; a feed in none goes to ``default_section``.
+folders; a feed in none goes to ``default_section``.  Both are made one line
+of plain text (:func:`~aggregator.redact.plain_name`): a list's titles may
+hold what no configured name may, a bidi override or a line break.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .feeds_file import ListedSource, NewSource
 from .parse.opml import Subscription
+from .redact import plain_name
 
 __all__ = ["ImportPlan", "plan_import", "same_url", "source_name"]
 
@@ -60,7 +63,7 @@ def plan_import(
             NewSource(
                 name=name,
                 url=subscription.url,
-                section=subscription.folder or default_section,
+                section=plain_name(subscription.folder or "") or default_section,
                 enabled=subscription.enabled,
             )
         )
@@ -69,7 +72,7 @@ def plan_import(
 
 def source_name(title: str, url: str, taken: set[str]) -> str:
     """``title`` (else the URL's host, else the URL), numbered if another source has it."""
-    base = " ".join(title.split()) or urlsplit(url).hostname or url
+    base = plain_name(title) or plain_name(urlsplit(url).hostname or url)
     name, number = base, 2
     while name in taken:
         name = f"{base} ({number})"

@@ -433,3 +433,19 @@ def test_a_name_that_yaml_reads_as_another_type_is_refused(tmp_path: Path, writt
     with pytest.raises(ConfigError) as raised:
         parse_config(text, tmp_path / "feeds.yaml")
     assert "sources[0].name" in str(raised.value)
+
+
+def test_names_and_sections_in_any_script_are_read_as_written(tmp_path: Path) -> None:
+    names = ["Café – Économie", "Київ Daily", "新闻 東京", "👩\u200d💻 dev"]
+    text = VALID.replace("name: Local", f"name: {names[0]}").replace(
+        "section: One", f"section: {names[1]}"
+    )
+    text = text.replace("name: Remote", f'name: "{names[2]}"')
+    text = text.replace("section: Two", f"section: {names[3]}")
+
+    config = load_config(write(tmp_path, text))
+
+    assert [(s.name, s.section) for s in config.sources] == [
+        (names[0], names[1]),
+        (names[2], names[3]),
+    ]

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from aggregator.redact import (
     is_secret_parameter,
     mask_password,
+    name_problem,
+    plain_name,
     printable,
     redact_text,
     redact_url,
@@ -68,6 +72,42 @@ def test_redact_text_finds_urls_and_the_pieces_of_the_configured_one() -> None:
 
 def test_printable_strips_terminal_controls() -> None:
     assert printable("ti\x1b]0;owned\x07tle\x9b2J\u202eok\tx\n") == "ti]0;ownedtle2Jok\tx\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("a\nb", "holds U+000A, a control character: a name is one line of plain text"),
+        ("a\tb", "holds U+0009, a control character: a name is one line of plain text"),
+        ("a\x00", "holds U+0000, a control character: a name is one line of plain text"),
+        ("a\x85", "holds U+0085, a control character: a name is one line of plain text"),
+        ("evil\u202etxt", "holds U+202E, a bidi control: a name is one line of plain text"),
+        ("x\u2066y", "holds U+2066, a bidi control: a name is one line of plain text"),
+        (
+            "a\u2028b",
+            "holds U+2028, a line or paragraph separator: a name is one line of plain text",
+        ),
+        # From a YAML escape, or bytes of a command line that are not UTF-8.
+        ("a\udcff", "holds U+DCFF, a lone surrogate: a name is one line of plain text"),
+    ],
+)
+def test_a_name_with_a_control_character_is_refused(name: str, problem: str) -> None:
+    assert name_problem(name) == problem
+
+
+def test_names_in_any_script_are_names() -> None:
+    for name in ("Café Économie", "Київ", "新闻 東京", "👩\u200d💻 dev", "مرحبا", "a  b"):
+        assert name_problem(name) is None, name
+        assert plain_name(name) == " ".join(name.split())
+
+
+def test_a_name_refuses_all_that_printable_removes_and_plain_name_makes_one_of_anything() -> None:
+    for code in [*range(0x3000), *range(0xD800, 0xE000)]:
+        char = chr(code)
+        if unicodedata.category(char) in ("Cc", "Cs") or printable(char) != char:
+            assert name_problem(f"a{char}b") is not None, hex(code)
+        assert name_problem(plain_name(f" a{char}b ")) is None, hex(code)
+    assert plain_name(" a\n\tb\u202e\x00c\u2028d \u2066 e\ud800") == "a bc d e"
 
 
 @pytest.mark.parametrize(

@@ -41,3 +41,22 @@ def test_plan_skips_what_is_configured_or_listed_twice() -> None:
         ("Kyiv again", "already in the configuration as 'Kyiv'"),
         ("Wire copy", "listed twice; added once, as 'Wire'"),
     ]
+
+
+def test_names_and_sections_are_made_one_line_of_plain_text() -> None:
+    assert source_name("a\u202eb\x85c\n d", "https://a.example/", set()) == "ab c d"
+    assert source_name("\u202e\u2066", "https://a.example/rss", set()) == "a.example"
+
+    plan = plan_import(
+        [],
+        [
+            Subscription("One", "https://one.example/", "Wor\u202eld\x9b"),
+            Subscription("Two", "https://two.example/", "\u202e"),
+        ],
+        "News",
+    )
+
+    assert [(source.name, source.section) for source in plan.added] == [
+        ("One", "World"),
+        ("Two", "News"),
+    ]

@@ -32,7 +32,7 @@ from ..config import DEFAULT_CONFIG, FetchConfig, load_config
 from ..errors import AggregatorError, ConfigError, ParseError
 from ..feeds_file import FeedsFile, NewSource
 from ..models import Document, FetchState
-from ..redact import printable, redact_url
+from ..redact import name_problem, printable, redact_url
 from ..subscribe import plan_import, same_url, source_name
 from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 
@@ -138,6 +138,7 @@ def _current(path: Path) -> _Fetching:
 def _import(path: Path, location: str, default_section: str, out: TextIO) -> int:
     from ..parse.opml import read_opml
 
+    _check_name(default_section, "--section")
     config = _current(path)
     if location.lower().startswith(("http://", "https://")):
         document = asyncio.run(_fetch(location, config))
@@ -187,6 +188,9 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
         raise ConfigError("--section must not be empty", key="--section")
     if name is not None and not name.strip():
         raise ConfigError("--name must not be empty", key="--name")
+    _check_name(section, "--section")
+    if name is not None:
+        _check_name(name, "--name")
     feeds = FeedsFile.read(path)
     for listed in feeds.sources:
         if listed.url is not None and same_url(listed.url, url):
@@ -210,6 +214,8 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
 
 
 def _remove(path: Path, name: str, out: TextIO) -> int:
+    # No source has such a name; "no source named ..." would print it.
+    _check_name(name, "NAME")
     if not path.exists():
         raise ConfigError("configuration file not found", path=str(path))
     load_config(path)  # an invalid file is left for its author to fix
@@ -223,6 +229,14 @@ def _remove(path: Path, name: str, out: TextIO) -> int:
     feeds.save()
     print(printable(f"removed {name} from {path}; its stored items are kept"), file=out)
     return EXIT_OK
+
+
+def _check_name(value: str, option: str) -> None:
+    """Refuse a name or section typed on the command line that the
+    configuration would refuse: better said of the option than of the file."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise ConfigError(problem, key=option)
 
 
 def _closest(name: str, names: list[str]) -> str:

@@ -340,6 +340,81 @@ def test_add_reads_a_feed_whose_charset_names_no_encoding(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (
+            ["--name", "n\n  url: http://evil.example/\x07\u202e"],
+            "--name: holds U+000A, a control character: a name is one line of plain text",
+        ),
+        (
+            ["--section", "S\n - name: evil"],
+            "--section: holds U+000A, a control character: a name is one line of plain text",
+        ),
+        (
+            ["--name", "gpj.\u202eexe"],
+            "--name: holds U+202E, a bidi control: a name is one line of plain text",
+        ),
+    ],
+    ids=["name-newline", "section-newline", "name-bidi"],
+)
+def test_add_refuses_a_name_or_section_with_control_characters(
+    options: list[str],
+    error: str,
+    feed_server: FeedServer,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    route = feed_server.add("/feed", Route(RSS))
+    command = ["add", feed_server.url("/feed"), "--section", "S", *options, "-c", str(config)]
+
+    assert main(command) == 2
+
+    assert capsys.readouterr().err == f"aggregate add: configuration error: {error}\n"
+    assert config.read_text(encoding="utf-8") == START
+    assert route.requests == 0
+
+
+def test_import_makes_names_and_sections_one_line_of_plain_text(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opml = tmp_path / "list.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="Wor&#x202e;ld&#x85;">'
+        '<outline type="rss" text="gpj.&#x202e;exe&#x9b;2J" xmlUrl="https://a.example/"/>'
+        "</outline>"
+        '<outline type="rss" text="&#x2066;" category="/x&#x202e;/"'
+        ' xmlUrl="https://b.example/feed"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+
+    assert main(["import", str(opml), "-c", str(config)]) == 0
+
+    added = load_config(config).sources[-2:]
+    assert [(s.name, s.section) for s in added] == [("gpj.exe2J", "World"), ("b.example", "x")]
+    assert "\u202e" not in config.read_text(encoding="utf-8")
+
+    assert main(["import", str(opml), "-c", str(config), "--section", "a\u2067b"]) == 2
+    assert capsys.readouterr().err.endswith(
+        "configuration error: --section: holds U+2067, a bidi control: "
+        "a name is one line of plain text\n"
+    )
+
+
+def test_remove_refuses_a_name_no_source_can_have_on_one_line(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["remove", "nope\n", "-c", str(config)]) == 2
+
+    assert capsys.readouterr().err == (
+        "aggregate remove: configuration error: NAME: holds U+000A, a control character: "
+        "a name is one line of plain text\n"
+    )
+    assert config.read_text(encoding="utf-8") == START
+
+
 def test_add_needs_a_section(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:
         main(["add", "https://a.example/feed", "-c", str(config)])

@@ -32,6 +32,8 @@ sources:
     allow_private: true
 """
 
+LATER_MISTAKE = "  - name: Later\n    path: articles\n    sectoin: x\n"
+
 CASES = [
     ("malformed-yaml", "sources: [\n  - name: x\n", "invalid YAML"),
     ("tab-indent", "sources:\n\t- name: x\n", "invalid YAML"),
@@ -91,6 +93,40 @@ CASES = [
     # A static server of the output directory would serve the database.
     ("store-in-output", GOOD + "store: out/state.db\n", "inside the output directory"),
     ("alias-bomb", "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n", "unknown key 'a'"),
+    # A name is one line of every output: --once split it over two lines,
+    # status wrote the NUL and the bidi override, sources.opml kept them.
+    # (A mistake after them: without the check, no daemon starts.)
+    (
+        "name-newline",
+        GOOD.replace("name: Local", 'name: "a\\nb\\u202e\\0"') + LATER_MISTAKE,
+        ":3: sources[0].name: holds U+000A, a control character",
+    ),
+    (
+        "name-nul",
+        GOOD.replace("name: Local", 'name: "a\\0"') + LATER_MISTAKE,
+        "sources[0].name: holds U+0000",
+    ),
+    (
+        "name-bidi",
+        GOOD.replace("name: Remote", 'name: "evil\\u202etxt.exe"') + LATER_MISTAKE,
+        ":6: sources[1].name: holds U+202E, a bidi control",
+    ),
+    (
+        "section-escape",
+        GOOD.replace("section: Two", 'section: "Two\\e[2J"') + LATER_MISTAKE,
+        ":8: sources[1].section: holds U+001B, a control character",
+    ),
+    # A traceback from the store, which cannot encode it.
+    (
+        "name-surrogate",
+        GOOD.replace("name: Local", 'name: "a\\ud800"') + LATER_MISTAKE,
+        "sources[0].name: holds U+D800, a lone surrogate",
+    ),
+    (
+        "section-tab",
+        GOOD.replace("section: One", 'section: "a\\tb"') + LATER_MISTAKE,
+        "sources[0].section: holds U+0009",
+    ),
 ]
 
 
