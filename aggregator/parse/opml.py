@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ..config import url_problem
 from ..errors import ParseError
+from ..redact import redact_text, redact_url
 from .xmlguard import prepare_xml
 
 __all__ = ["Subscription", "read_opml"]
@@ -90,13 +91,16 @@ def _walk(
             continue
         kind = (outline.get("type") or "").strip().lower()
         if kind in _NOT_FEEDS:
-            skipped.append(Skipped(title or url, f"type {outline.get('type')!r} is not a feed"))
+            kind_shown = outline.get("type")
+            skipped.append(Skipped(title or redact_url(url), f"type {kind_shown!r} is not a feed"))
             continue
         # What the configuration would refuse is skipped here, not written
         # (a URL urllib cannot even split, a port out of range, no host).
         problem = url_problem(url)
         if problem is not None:
-            skipped.append(Skipped(title or url, problem))
+            # Shown on the terminal: an untitled outline by its URL, never
+            # with the credentials in it.
+            skipped.append(Skipped(title or redact_url(url), redact_text(problem, url)))
             continue
         paused = (outline.get(f"{_MINIFLUX}disabled") or "").strip().lower() in ("true", "1")
         found.append(

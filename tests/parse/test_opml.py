@@ -45,6 +45,21 @@ def test_an_outline_with_a_url_urllib_cannot_split_is_skipped_not_raised() -> No
     assert skipped == [Skipped("v6", "not a valid URL: Invalid IPv6 URL")]
 
 
+def test_an_untitled_outline_skipped_is_shown_without_its_credentials() -> None:
+    body = b"""<opml version="2.0"><body>
+  <outline xmlUrl="http://reader:hunter22@[::1/feed?token=s3cr3t"/>
+  <outline xmlUrl="https://reader:hunter22@host.example/x" type="link"/>
+</body></opml>"""
+
+    _found, skipped = read_opml(body, "list.opml")
+
+    assert len(skipped) == 2
+    for outline in skipped:
+        shown = f"{outline.title}: {outline.reason}"
+        assert "hunter22" not in shown and "s3cr3t" not in shown, shown
+    assert skipped[1].title == "https://host.example/x"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
