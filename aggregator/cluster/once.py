@@ -88,8 +88,9 @@ async def _run_once(
         try:
             await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
         except BaseException:
-            # Interrupted (Ctrl-C, SIGTERM): the polls no one took would be run
-            # by the next pass or any worker, for a report no one reads.
+            # Interrupted (Ctrl-C, SIGTERM) or failed: the polls no one took
+            # would be run by the next pass or any worker, for a report no
+            # one reads.  One call each: a second Ctrl-C cuts it short.
             await _cancel_the_rest(queue, store, run, polls)
             raise
         publish = await queue.defer_publish(run=run)
