@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 import pytest
 
@@ -29,6 +29,9 @@ from tests import processes
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 from tests.store.sqlite_file import integrity
+
+if TYPE_CHECKING:
+    from aggregator.daemon import Daemon as InProcessDaemon
 
 AGGREGATE = str(Path(sys.executable).parent / "aggregate")
 # Without its <ttl>60</ttl>, which would rightly make the daemon wait an hour.
@@ -290,9 +293,8 @@ def test_a_full_disk_is_one_error_line_per_failed_poll_without_traceback(
     assert integrity(database) == "ok"
 
 
-def test_a_bug_in_a_job_still_reaches_apscheduler(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def daemon_in_this_process(tmp_path: Path, **options: Any) -> InProcessDaemon:
+    """A daemon of one source, made here and not started: for its job wrappers."""
     from aggregator.config import parse_config
     from aggregator.daemon import Daemon as RealDaemon
 
@@ -300,13 +302,18 @@ def test_a_bug_in_a_job_still_reaches_apscheduler(
         "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n",
         tmp_path / "feeds.yaml",
     )
+    return RealDaemon(config, **options)
 
+
+def test_a_bug_in_a_job_still_reaches_apscheduler(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def bug() -> None:
         raise RuntimeError("a bug")
 
     # Raised on: APScheduler and the daemon's listener log it with its traceback.
     with pytest.raises(RuntimeError, match="a bug"):
-        asyncio.run(RealDaemon(config)._as_job(bug(), "a: poll"))
+        asyncio.run(daemon_in_this_process(tmp_path)._as_job(bug(), "a: poll"))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -454,16 +461,8 @@ class _PublishingOnAFullDisk:
 def test_the_final_publish_on_a_full_disk_is_one_error_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from aggregator.config import parse_config
-    from aggregator.daemon import Daemon as RealDaemon
-
-    config = parse_config(
-        "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n",
-        tmp_path / "feeds.yaml",
-    )
-
     async def stop() -> bool:
-        daemon = RealDaemon(config, stop_grace=30)
+        daemon = daemon_in_this_process(tmp_path, stop_grace=30)
         daemon._pipeline = _PublishingOnAFullDisk()  # type: ignore[assignment]
         daemon.stop()
         return await daemon._final_publish(asyncio.get_running_loop().time() + 30)
