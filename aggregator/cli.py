@@ -42,6 +42,7 @@ from .config import (
     store_location,
 )
 from .errors import AggregatorError, ConfigError
+from .models import SourceState
 from .redact import printable, redact_text
 from .schedule import is_failing
 from .store import open_store
@@ -432,12 +433,15 @@ def full_text_line(health: PageHealth) -> str:
 
 
 def _status(config: Config, out: TextIO) -> int:
-    store = open_store(config.store)
-    try:
-        states = {s.name: s for s in store.source_states()}
-        pages = store.page_health([s.name for s in config.sources])
-    finally:
-        store.close()
+    states: dict[str, SourceState] = {}
+    pages: dict[str, PageHealth] = {}
+    if _store_made(config):
+        store = open_store(config.store)
+        try:
+            states = {s.name: s for s in store.source_states()}
+            pages = store.page_health([s.name for s in config.sources])
+        finally:
+            store.close()
     rows = [
         (
             "SOURCE",
@@ -496,6 +500,9 @@ def _status(config: Config, out: TextIO) -> int:
 def _duplicates(config: Config, out: TextIO) -> int:
     from .dedup.report import duplicates_report
 
+    if not _store_made(config):
+        out.write(duplicates_report([]))
+        return EXIT_OK
     store = open_store(config.store)
     try:
         clusters = store.duplicate_clusters()
@@ -503,6 +510,17 @@ def _duplicates(config: Config, out: TextIO) -> int:
         store.close()
     out.write(duplicates_report(clusters))
     return EXIT_OK
+
+
+def _store_made(config: Config) -> bool:
+    """Whether the store exists, for the commands that only read it: opening
+    a SQLite file that is not there makes it, and a mistyped ``--db`` would
+    leave an empty database behind.  One not made yet holds nothing; said
+    on stderr, so that a mistyped path shows."""
+    if not isinstance(config.store, Path) or config.store.exists():
+        return True
+    print(f"aggregate: no database at {config.store} yet: nothing polled", file=sys.stderr)
+    return False
 
 
 def _new_or_paused(source: SourceConfig) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -117,3 +118,19 @@ def test_the_command_runs_its_pass_with_the_collector_on_and_start_up_frozen(
         gc.enable()
     ((collector_on, frozen),) = seen
     assert collector_on and frozen > frozen_before + 10_000
+
+
+def test_reading_commands_leave_a_missing_database_unmade(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "sources:\n  - {name: one, url: 'https://one.example/feed', section: S}\n",
+        encoding="utf-8",
+    )
+    typo = tmp_path / "agregator.db"  # a mistyped --db
+    for command in ("status", "duplicates"):
+        code, _out, err = _exit_of([command, "-c", str(config), "--db", str(typo)])
+        assert code == 0, err
+        assert err == f"aggregate: no database at {typo} yet: nothing polled\n"
+    assert not typo.exists() and not list(tmp_path.glob("agregator.db*"))
+    code, status, _err = _exit_of(["status", "-c", str(config), "--db", str(typo)])
+    assert re.search(r"^one +new +never +never +now ", status, re.MULTILINE), status
