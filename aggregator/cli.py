@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -513,13 +514,18 @@ def _duplicates(config: Config, out: TextIO) -> int:
 
 
 def _store_made(config: Config) -> bool:
-    """Whether the store exists, for the commands that only read it: opening
-    a SQLite file that is not there makes it, and a mistyped ``--db`` would
-    leave an empty database behind.  One not made yet holds nothing; said
-    on stderr, so that a mistyped path shows."""
-    if not isinstance(config.store, Path) or config.store.exists():
+    """Whether to open the store, for the commands that only read it:
+    opening a SQLite file that is not there makes it, and a mistyped
+    ``--db`` would leave an empty database behind.  One that could be made
+    but is not yet holds nothing: said on stderr, so that a mistyped path
+    shows.  One that could not be made (under a file, on a read-only
+    mount) is opened, to fail with its reason as for ``--once``."""
+    store = config.store
+    if not isinstance(store, Path) or store.exists():
         return True
-    print(f"aggregate: no database at {config.store} yet: nothing polled", file=sys.stderr)
+    if not (store.parent.is_dir() and os.access(store.parent, os.W_OK)):
+        return True
+    print(f"aggregate: no database at {store} yet: nothing polled", file=sys.stderr)
     return False
 
 
