@@ -37,6 +37,7 @@ from .commands.arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgume
 from .config import (
     DEFAULT_CONFIG,
     Config,
+    Overrides,
     SourceConfig,
     StoreLocation,
     load_config,
@@ -287,9 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        config = load_config(args.config).with_overrides(
-            out=args.out, db=args.db, host=args.host, port=args.port
-        )
+        config = load_config(args.config, _overrides(args))
     except ConfigError as error:
         print(f"aggregate: configuration error: {printable(str(error))}", file=sys.stderr)
         return EXIT_CONFIG
@@ -371,11 +370,13 @@ def _reloader(args: argparse.Namespace) -> Callable[[], Config]:
     """What SIGHUP reads: the configuration file again, with the same options."""
 
     def reload() -> Config:
-        return load_config(args.config).with_overrides(
-            out=args.out, db=args.db, host=args.host, port=args.port
-        )
+        return load_config(args.config, _overrides(args))
 
     return reload
+
+
+def _overrides(args: argparse.Namespace) -> Overrides:
+    return Overrides(out=args.out, db=args.db, host=args.host, port=args.port)
 
 
 def _once(config: Config, out: TextIO, run: Callable[..., PassReport] | None = None) -> int:

@@ -242,23 +242,21 @@ class Config:
         """The PostgreSQL database that processes on many machines share; None: SQLite."""
         return self.store if isinstance(self.store, PostgresURL) else None
 
-    def with_overrides(
-        self,
-        *,
-        out: Path | None = None,
-        db: StoreLocation | None = None,
-        host: str | None = None,
-        port: int | None = None,
-    ) -> Config:
-        output = replace(self.output, dir=out) if out is not None else self.output
-        store = db if db is not None else self.store
-        if (out is not None or db is not None) and store_is_published(store, output.dir):
-            option = "--db" if db is not None else "--out"
-            raise ConfigError(STORE_IN_OUTPUT.format(store=store, out=output.dir), key=option)
-        serve = ServeConfig(
-            host=host or self.serve.host, port=self.serve.port if port is None else port
-        )
-        return replace(self, output=output, store=store, serve=serve)
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What the command line sets in place of the file's values (``--out``,
+    ``--db``, ``--host``, ``--port``): read in their place, so that every
+    check of the file (the store inside the output directory above all)
+    is made on what will be used."""
+
+    out: Path | None = None
+    db: StoreLocation | None = None
+    host: str | None = None
+    port: int | None = None
+
+
+NO_OVERRIDES = Overrides()
 
 
 def read_again(running: Config, started: Config, load: Callable[[], Config]) -> Config | None:
@@ -464,14 +462,14 @@ def read_config_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
-    """Read and validate a configuration file."""
+def load_config(path: Path | str = DEFAULT_CONFIG, overrides: Overrides = NO_OVERRIDES) -> Config:
+    """Read and validate a configuration file, with the command line's ``overrides``."""
     path = Path(path)
     try:
         text = read_config_text(path)
     except FileNotFoundError:
         raise ConfigError("configuration file not found", path=str(path)) from None
-    return parse_config(text, path)
+    return parse_config(text, path, overrides)
 
 
 # libyaml's parser, where PyYAML was built with it, composes a file of 1,000
@@ -491,7 +489,7 @@ def _compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def parse_config(text: str, path: Path) -> Config:
+def parse_config(text: str, path: Path, overrides: Overrides = NO_OVERRIDES) -> Config:
     try:
         node = _compose(text)
     except yaml.YAMLError as exc:
@@ -501,7 +499,7 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(f"invalid YAML: {problem}", path=str(path), line=line) from None
     if node is None:
         raise ConfigError("the file is empty; it needs at least 'sources'", path=str(path))
-    config = _Reader(path).config(_Node(node, ""))
+    config = _Reader(path, overrides).config(_Node(node, ""))
     del node  # the tree, freed once nothing made from it is kept
     return config
 
@@ -560,8 +558,9 @@ _STRING_TAG = "tag:yaml.org,2002:str"
 
 
 class _Reader:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, overrides: Overrides = NO_OVERRIDES):
         self.path = path
+        self.overrides = overrides
         self.base = path.resolve().parent
         # Builds a scalar's value from its node, whose tag the composer has
         # already resolved: what loading the node's own YAML text would give,
@@ -699,18 +698,25 @@ class _Reader:
                 top["min_interval"] if "min_interval" in top else top["max_interval"],
                 "min_interval is longer than max_interval",
             )
+        overrides = self.overrides
         output = self.output(top.get("output"))
+        if overrides.out is not None:
+            output = replace(output, dir=overrides.out)
         default_store: StoreLocation = self.base / DEFAULT_STORE
         store = self.optional(top, "store", self.store_value, default_store)
+        if overrides.db is not None:
+            store = overrides.db
         if store_is_published(store, output.dir):
             # A static server of the output directory would serve the database.
-            raise self.error(
-                top.get("store") or self._output_dir_node(top) or root,
-                STORE_IN_OUTPUT.format(store=store, out=output.dir),
-            )
+            message = STORE_IN_OUTPUT.format(store=store, out=output.dir)
+            if overrides.db is not None or overrides.out is not None:
+                option = "--db" if overrides.db is not None else "--out"
+                raise ConfigError(message, key=option)
+            raise self.error(top.get("store") or self._output_dir_node(top) or root, message)
         earlier = output.dir / DEFAULT_STORE.name  # where earlier versions kept it
         no_database_yet = isinstance(store, Path) and not store.exists()
-        if "store" not in top and earlier.exists() and no_database_yet:
+        store_chosen = "store" in top or overrides.db is not None
+        if not store_chosen and earlier.exists() and no_database_yet:
             # Starting afresh would lose its history and leave it served.
             raise ConfigError(
                 f"{earlier}, the database of an earlier version, is inside the output "
@@ -741,7 +747,7 @@ class _Reader:
             default_interval=interval,
             min_interval=min_interval,
             max_interval=max_interval,
-            serve=self.serve(top.get("serve")),
+            serve=self.served(top.get("serve")),
             digest=self.digest(top.get("digest")),
             dedup=self.dedup(top.get("dedup")),
             cluster=self.cluster(top.get("cluster")),
@@ -828,6 +834,14 @@ class _Reader:
         default = ServeConfig()
         port = self.optional(found, "port", self.port, default.port)
         return ServeConfig(host=self.optional(found, "host", self.string, default.host), port=port)
+
+    def served(self, node: _Node | None) -> ServeConfig:
+        """``serve``, with the command line's ``--host`` and ``--port``."""
+        serve = self.serve(node)
+        return ServeConfig(
+            host=self.overrides.host or serve.host,
+            port=serve.port if self.overrides.port is None else self.overrides.port,
+        )
 
     def output(self, node: _Node | None) -> OutputConfig:
         default = OutputConfig(dir=self.base / DEFAULT_OUTPUT_DIR)

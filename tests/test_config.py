@@ -8,6 +8,7 @@ from aggregator import config as config_module
 from aggregator.cli import main
 from aggregator.config import (
     Config,
+    Overrides,
     PostgresURL,
     load_config,
     parse_config,
@@ -225,6 +226,36 @@ def test_command_line_overrides_may_not_put_the_store_in_the_output(
     assert err.startswith("aggregate: configuration error: --db: the store ")
 
 
+@pytest.mark.parametrize(
+    ("extra", "db", "out", "store"),
+    [
+        ("store: out/aggregator.db\n", "state/a.db", None, "state/a.db"),
+        ("store: out/aggregator.db\n", None, "site", "out/aggregator.db"),
+        ("output:\n  dir: .\n", None, "site", ".aggregator/aggregator.db"),
+    ],
+)
+def test_command_line_overrides_lift_the_files_store_in_output_check(
+    tmp_path: Path, extra: str, db: str | None, out: str | None, store: str
+) -> None:
+    """The file alone would put the store in the output directory; what the
+    options make of it does not, and is what a pass uses."""
+    path = write(tmp_path, VALID + extra)
+    with pytest.raises(ConfigError):
+        load_config(path)
+    overrides = Overrides(db=tmp_path / db if db else None, out=tmp_path / out if out else None)
+    config = load_config(path, overrides)
+    assert config.store == tmp_path / store
+    assert config.output.dir == (overrides.out or tmp_path / "out")
+
+
+def test_status_with_db_reads_a_file_whose_own_store_is_in_the_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, VALID + "store: out/aggregator.db\n")
+    assert main(["status", "-c", str(path), "--db", str(tmp_path / "a.db")]) == 0
+    assert "nothing polled" in capsys.readouterr().err
+
+
 def test_a_database_left_in_the_output_directory_by_an_earlier_version_is_refused(
     tmp_path: Path,
 ) -> None:
@@ -282,11 +313,11 @@ def test_store_may_be_a_postgresql_url_printed_without_its_password(
 
 def test_a_postgresql_store_is_never_inside_the_output_directory(tmp_path: Path) -> None:
     """(What is published is files; a database on a server is not one of them.)"""
-    config = parse_config(
-        f"output:\n  dir: .\n{ONE_SOURCE}store: 'postgresql://db/news'\n", tmp_path / "f.y"
-    )
-    moved = config.with_overrides(out=tmp_path, db=PostgresURL("postgres://me:pw@db/other"))
-    assert moved.store == PostgresURL("postgres://me:pw@db/other")
+    text = f"output:\n  dir: .\n{ONE_SOURCE}store: 'postgresql://db/news'\n"
+    assert parse_config(text, tmp_path / "f.y").store == PostgresURL("postgresql://db/news")
+    other = PostgresURL("postgres://me:pw@db/other")
+    moved = parse_config(text, tmp_path / "f.y", Overrides(out=tmp_path, db=other))
+    assert moved.store == other
 
 
 @pytest.mark.parametrize("value", ["mysql://me@db.example/news", "sqlite://", "redis://x"])
@@ -328,7 +359,11 @@ def test_reloaded_keeps_what_was_made_at_start_and_names_it(tmp_path: Path) -> N
 
     base = "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n"
     started = config(base + "serve: {port: 0}\n")
-    running = started.with_overrides(out=tmp_path / "elsewhere", port=8123)
+    running = parse_config(
+        base + "serve: {port: 0}\n",
+        tmp_path / "feeds.yaml",
+        Overrides(out=tmp_path / "elsewhere", port=8123),
+    )
     loaded = config(
         "title: New title\nfetch: {timeout: 5s}\nsources:\n"
         "  - {name: b, url: 'https://b.example/', section: T, enabled: false}\n"

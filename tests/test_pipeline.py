@@ -21,7 +21,7 @@ import feedparser
 import pytest
 
 from aggregator.cli import main
-from aggregator.config import SourceConfig, parse_config
+from aggregator.config import Overrides, SourceConfig, parse_config
 from aggregator.decide import PollIntent
 from aggregator.errors import StoreError
 from aggregator.models import Entry, Fetched, SourceState
@@ -485,9 +485,7 @@ def _pass_over_long_feeds(
         lines.append(f"  - {{name: {name}, url: {feed_server.url('/' + name)}, section: S}}")
     config_path = tmp_path / "feeds.yaml"
     config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = load_config(config_path).with_overrides(
-        out=tmp_path / "out", db=tmp_path / "a.db", host=None, port=None
-    )
+    config = load_config(config_path, Overrides(out=tmp_path / "out", db=tmp_path / "a.db"))
     report = pipeline.run_once(config, progress=lambda source: events.append(("stored", source)))
     assert [(r.error, r.new + r.merged) for r in report.results] == [(None, 20)] * len(names)
     return events
