@@ -38,7 +38,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .config import Config, SourceConfig, load_config, read_again
@@ -103,12 +102,7 @@ class Daemon:
                 )
             async with Pipeline(self.config, store) as pipeline:
                 self._pipeline = pipeline
-                scheduler = self._scheduler = AsyncIOScheduler(
-                    event_loop=loop,
-                    timezone=UTC,
-                    job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
-                )
-                scheduler.add_listener(self._job_failed, EVENT_JOB_ERROR)
+                scheduler = self._scheduler = _new_scheduler(loop)
                 self._schedule_sources(scheduler, store)
                 scheduler.start()
                 # Publish what is stored at once: a restart must not leave
@@ -239,9 +233,9 @@ class Daemon:
     async def _as_job(self, work: Awaitable[None], what: str) -> None:
         """Run a scheduled job's work: a stop waits for it, for a while.
 
-        A bug raises on, for APScheduler and :meth:`_job_failed` to log with
-        its traceback; the store or the disk failing is one line (see
-        :func:`_reported`).
+        A bug raises on, for APScheduler to log once with its traceback and
+        the job's name (the source's); the scheduler and every other job go
+        on.  The store or the disk failing is one line (see :func:`_reported`).
         """
         task = asyncio.current_task()
         assert task is not None
@@ -268,11 +262,6 @@ class Daemon:
             job.remove()
         else:
             job.modify(next_run_time=max(due, utc_now()))
-
-    def _job_failed(self, event: JobExecutionEvent) -> None:
-        # A bug in one poll is logged with its traceback; the scheduler and
-        # every other job go on.
-        log.error("job %s failed", event.job_id, exc_info=event.exception)
 
     async def _finish_inflight(self, deadline: float) -> bool:
         """Let the jobs under way finish, until the grace's ``deadline`` (the
@@ -341,6 +330,7 @@ class Daemon:
             trigger="date",
             run_date=datetime.now(UTC) + delay,
             id="publish",
+            name="publish",
             replace_existing=True,
             # The lock below serializes runs; a run requested while one is
             # going must wait for it, not be dropped as a misfire.
@@ -450,6 +440,16 @@ async def _reported(work: Awaitable[None], what: str) -> None:
         await work
     except (StoreError, PublishError) as error:
         log.error("%s failed: %s", what, error)
+
+
+def _new_scheduler(loop: asyncio.AbstractEventLoop) -> AsyncIOScheduler:
+    """The daemon's scheduler, on ``loop``: a job late or still running when
+    next due runs once, however late."""
+    return AsyncIOScheduler(
+        event_loop=loop,
+        timezone=UTC,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
 
 
 def _job_id(name: str) -> str:

@@ -311,10 +311,45 @@ def test_a_bug_in_a_job_still_reaches_apscheduler(
     async def bug() -> None:
         raise RuntimeError("a bug")
 
-    # Raised on: APScheduler and the daemon's listener log it with its traceback.
+    # Raised on: APScheduler logs it with its traceback.
     with pytest.raises(RuntimeError, match="a bug"):
         asyncio.run(daemon_in_this_process(tmp_path)._as_job(bug(), "a: poll"))
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_bug_in_a_poll_is_logged_once_with_its_traceback_and_source(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from apscheduler.events import EVENT_JOB_ERROR
+
+    from aggregator.daemon import _new_scheduler
+
+    daemon = daemon_in_this_process(tmp_path)
+    source = daemon.config.sources[0]
+
+    async def bug(source: object) -> None:
+        raise RuntimeError("a bug")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        daemon._poll = bug  # type: ignore[method-assign]
+        scheduler = _new_scheduler(loop)
+        failed = asyncio.Event()
+        scheduler.add_listener(lambda _event: loop.call_soon(failed.set), EVENT_JOB_ERROR)
+        scheduler.add_job(daemon.poll, "date", args=[source], id="source:a", name=source.name)
+        scheduler.start()
+        try:
+            await asyncio.wait_for(failed.wait(), 10)
+            await asyncio.sleep(0)
+        finally:
+            scheduler.shutdown(wait=False)
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(scenario())
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert errors[0].getMessage().startswith('Job "a (trigger')
+    assert errors[0].exc_info and "a bug" in str(errors[0].exc_info[1])
 
 
 def test_stop_lets_an_inflight_poll_finish(
