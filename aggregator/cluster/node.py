@@ -63,9 +63,12 @@ def poll_lock(source: SourceConfig, per_host: int) -> str:
     return f"host:{host}:{slot}"
 
 
+RUN_PREFIX = "run:"
+
+
 def run_key(run: str, name: str) -> str:
     """Where a run's result for ``name`` is kept (meta key)."""
-    return f"run:{run}:{name}"
+    return f"{RUN_PREFIX}{run}:{name}"
 
 
 class Node:
@@ -111,6 +114,10 @@ class Node:
         if source is None:
             # Removed from this node's configuration since it was queued.
             log.info("%s: not in the configuration; poll dropped", name)
+            return
+        if run is not None and not await self.queue.live_runs([run], self.timing.stall_timeout):
+            # Its --once was stopped outright: no one would read the result.
+            log.info("%s: the --once run that queued this poll has ended; poll dropped", name)
             return
         now = self.clock()
         if scheduled:

@@ -1,6 +1,7 @@
 """``aggregate --once`` with a PostgreSQL store: one poll of every source, by
 this process and by any worker running, then one publish, then the report.
 
+    open a run (a heartbeat), drop what runs killed outright left queued
     defer a poll job per source (this run's id)   -> run jobs here until none is waiting
     wait for those that other workers took         -> defer publishing, the same way
     read each job's result, kept in the store under the run's id -> the report
@@ -15,7 +16,6 @@ import asyncio
 import json
 import logging
 import signal
-import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..errors import SourceError, StoreError
 from ..pipeline import Pipeline
 from ..results import PassReport, SourceResult
 from ..store import Store, open_store
-from .node import Node, result_of, run_key
+from .node import RUN_PREFIX, Node, result_of, run_key
 from .queue import JobQueue, QueueError, quiet_lost_job_updates
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,6 @@ async def _stoppable(work: Coroutine[Any, Any, PassReport]) -> PassReport:
 async def _run_once(
     config: Config, store: Store, progress: Callable[[str], None] | None, concurrency: int
 ) -> PassReport:
-    run = uuid.uuid4().hex
     names = [s.name for s in config.polled_sources]
     quiet_lost_job_updates(asyncio.get_running_loop())
     stall_timeout = config.cluster.stall_timeout
@@ -84,18 +83,48 @@ async def _run_once(
     ):
         node = Node(config, store, queue, pipeline)
         queue.register(poll=node.poll, publish=node.publish)
-        polls = await queue.defer_polls(node.poll_locks(names), scheduled=False, run=run)
+        run = await queue.open_run()
+        beating = asyncio.ensure_future(_beating(queue, run, stall_timeout))
         try:
-            await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
-        except BaseException:
-            # Interrupted (Ctrl-C, SIGTERM) or failed: the polls no one took
-            # would be run by the next pass or any worker, for a report no
-            # one reads.  One call each: a second Ctrl-C cuts it short.
-            await _cancel_the_rest(queue, store, run, polls)
-            raise
-        publish = await queue.defer_publish(run=run)
-        await _until_done(queue, [publish], 1, None, [], stall_timeout)
+            await _drop_abandoned_runs(queue, store, stall_timeout)
+            polls = await queue.defer_polls(node.poll_locks(names), scheduled=False, run=run)
+            try:
+                await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM) or failed: the polls no one took
+                # would be run by the next pass or any worker, for a report no
+                # one reads.  One statement: a second Ctrl-C cuts it short.
+                await _cancel_the_rest(queue, store, run, polls)
+                raise
+            publish = await queue.defer_publish(run=run)
+            await _until_done(queue, [publish], 1, None, [], stall_timeout)
+        finally:
+            beating.cancel()
+            await queue.close_run(run)
     return _report(store, run, names)
+
+
+async def _beating(queue: JobQueue, run: str, stall_timeout: float) -> None:
+    """Keep ``run`` alive for the other processes (see JobQueue.open_run)."""
+    while True:
+        await asyncio.sleep(max(stall_timeout / 4, 0.2))
+        try:
+            await queue.beat(run)
+        except QueueError as error:  # the pass's own waits say what became of the database
+            log.debug("%s", error)
+
+
+async def _drop_abandoned_runs(queue: JobQueue, store: Store, stall_timeout: float) -> None:
+    """What earlier runs stopped outright (SIGKILL, the OOM killer) left: their
+    polls still queued, and the results of those that ran, that no one reads."""
+    cancelled = await queue.cancel_abandoned(stall_timeout)
+    if cancelled:
+        log.warning(
+            "%d polls queued by an earlier --once that was stopped are cancelled", cancelled
+        )
+    runs = {key.split(":", 2)[1] for key in store.read_meta(RUN_PREFIX)}
+    for ended in runs - await queue.live_runs(runs, stall_timeout):
+        store.take_meta(f"{RUN_PREFIX}{ended}:")
 
 
 async def _cancel_the_rest(queue: JobQueue, store: Store, run: str, polls: Sequence[int]) -> None:

@@ -55,6 +55,9 @@ _FINAL = {"succeeded", "failed", "cancelled", "aborted"}
 # table is read by its index: 0.4 ms a job, however many wait.
 ANALYZE_AFTER = 100
 
+# A worker (or a run, see JobQueue.open_run) that beat within the timeout.
+_BEATING = "last_heartbeat >= now() - make_interval(secs => %(timeout)s)"
+
 PollJob = Callable[[str, bool, str | None], Awaitable[None]]
 PublishJob = Callable[[str | None], Awaitable[None]]
 
@@ -265,16 +268,82 @@ class JobQueue:
         return retried
 
     async def cancel_waiting(self, job_ids: Iterable[int]) -> int:
-        """Delete those of ``job_ids`` that no worker has taken yet; how many.
-        Those under way run to their end."""
-        manager = self._app.job_manager
-        cancelled = 0
-        for job_id in job_ids:
-            try:
-                cancelled += await manager.cancel_job_by_id_async(job_id, delete_job=True)
-            except procrastinate_errors.ConnectorException as exc:
-                raise QueueError(f"{self._shown_as}: cannot cancel jobs: {_why(exc)}") from exc
-        return cancelled
+        """Delete those of ``job_ids`` that no worker has taken yet, in one
+        statement (as procrastinate's cancel with ``delete_job`` does each);
+        how many.  Those under way run to their end."""
+        ids = list(job_ids)
+        if not ids:
+            return 0
+        try:
+            rows = await self._app.connector.execute_query_all_async(
+                "DELETE FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status = 'todo' "
+                "RETURNING id",
+                ids=ids,
+            )
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(f"{self._shown_as}: cannot cancel jobs: {_why(exc)}") from exc
+        return len(rows)
+
+    # -- runs: the jobs one ``aggregate --once`` queued for itself ----------
+    #
+    # A run is registered as a procrastinate worker, that runs no job of its
+    # own: its heartbeat is how every process knows the run is still waiting
+    # for its jobs, and its id names the run in them.  A run killed outright
+    # (SIGKILL, the OOM killer, a lost machine) stops beating; its polls
+    # still queued are then of use to no one (their report is never read),
+    # and would double the next pass's work.
+
+    async def open_run(self) -> str:
+        """A new run's id, alive until :meth:`close_run` or its beats stop."""
+        try:
+            return str(await self._app.job_manager.register_worker())
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(f"{self._shown_as}: cannot start a run: {_why(exc)}") from exc
+
+    async def beat(self, run: str) -> None:
+        try:
+            await self._app.job_manager.update_heartbeat(int(run))
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(f"{self._shown_as}: the run's heartbeat failed: {_why(exc)}") from exc
+
+    async def close_run(self, run: str) -> None:
+        """Best effort: a run not closed is taken for ended once its beats stop."""
+        try:
+            await self._app.job_manager.unregister_worker(int(run))
+        except procrastinate_errors.ConnectorException as exc:
+            log.debug("run %s not closed: %s", run, _why(exc))
+
+    async def live_runs(self, runs: Iterable[str], stall_timeout: float) -> set[str]:
+        """Those of ``runs`` whose heartbeat is under ``stall_timeout`` seconds old."""
+        wanted = list(set(runs))
+        if not wanted:
+            return set()
+        try:
+            rows = await self._app.connector.execute_query_all_async(
+                "SELECT id::text AS run FROM procrastinate_workers "
+                f"WHERE id::text = ANY(%(runs)s) AND {_BEATING}",
+                runs=wanted,
+                timeout=stall_timeout,
+            )
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(f"{self._shown_as}: cannot read the runs: {_why(exc)}") from exc
+        return {str(row["run"]) for row in rows}
+
+    async def cancel_abandoned(self, stall_timeout: float) -> int:
+        """Delete the jobs waiting for a run that has ended without taking
+        them (see above); how many.  Jobs under way run to their end."""
+        try:
+            rows = await self._app.connector.execute_query_all_async(
+                "DELETE FROM procrastinate_jobs j WHERE j.status = 'todo' "
+                "AND j.args->>'run' IS NOT NULL AND NOT EXISTS ("
+                "SELECT 1 FROM procrastinate_workers w "
+                f"WHERE w.id::text = j.args->>'run' AND {_BEATING}"
+                ") RETURNING j.id",
+                timeout=stall_timeout,
+            )
+        except procrastinate_errors.ConnectorException as exc:
+            raise QueueError(f"{self._shown_as}: cannot cancel jobs: {_why(exc)}") from exc
+        return len(rows)
 
     async def statuses(self, job_ids: Iterable[int]) -> dict[int, str]:
         """Job id -> its status, for those of ``job_ids`` that exist."""
@@ -303,8 +372,7 @@ class JobQueue:
             "FROM procrastinate_jobs GROUP BY queue_name, status"
         )
         workers = await connector.execute_query_all_async(
-            "SELECT id, last_heartbeat FROM procrastinate_workers "
-            "WHERE last_heartbeat >= now() - make_interval(secs => %(timeout)s) ORDER BY id",
+            f"SELECT id, last_heartbeat FROM procrastinate_workers WHERE {_BEATING} ORDER BY id",
             timeout=stall_timeout,
         )
         return JobCounts(

@@ -76,6 +76,10 @@ class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, PageStore,
 
     def set_meta(self, key: str, value: str) -> None: ...
 
+    def read_meta(self, prefix: str) -> dict[str, str]:
+        """Every value whose key starts with ``prefix``, by key."""
+        ...
+
     def take_meta(self, prefix: str) -> dict[str, str]:
         """Remove every value whose key starts with ``prefix``, and return them
         by key (what the jobs of one ``--once`` run left for it)."""

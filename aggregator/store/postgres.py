@@ -505,6 +505,13 @@ class PostgresStore:
         )
 
     @_translated
+    def read_meta(self, prefix: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT key, value FROM meta WHERE starts_with(key, %s)", (prefix,)
+        ).fetchall()
+        return {str(key): str(value) for key, value in rows}
+
+    @_translated
     def take_meta(self, prefix: str) -> dict[str, str]:
         rows = self._db.execute(
             "DELETE FROM meta WHERE starts_with(key, %s) RETURNING key, value", (prefix,)

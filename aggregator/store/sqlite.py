@@ -538,6 +538,12 @@ class SqliteStore:
             (key, value),
         )
 
+    def read_meta(self, prefix: str) -> dict[str, str]:
+        rows = self._db.execute(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+        ).fetchall()
+        return {str(key): str(value) for key, value in rows}
+
     def take_meta(self, prefix: str) -> dict[str, str]:
         with self.transaction():
             rows = self._db.execute(

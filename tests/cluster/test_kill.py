@@ -228,3 +228,59 @@ def test_an_interrupted_once_leaves_no_polls_queued(
         results = db.execute("SELECT count(*) FROM meta WHERE key LIKE 'run:%'").fetchone()
     assert waiting == (0,) and results == (0,)
     assert sum(r.requests for r in feeds.routes.values()) < FEEDS  # some were never polled
+
+
+def test_a_once_killed_outright_leaves_the_next_pass_no_extra_work(
+    feeds: FeedServer, postgres_database_url: str, tmp_path: Path
+) -> None:
+    """SIGKILL (the OOM killer, a lost machine) gives a pass no chance to
+    cancel its polls: the next pass drops them, and their results, once the
+    killed run's heartbeat is older than the stall timeout."""
+    import psycopg
+
+    config = write_config(tmp_path / "feeds.yaml", feeds, postgres_database_url, tmp_path / "out")
+    for route in feeds.routes.values():
+        route.delay = 1.0
+    once = subprocess.Popen(
+        [sys.executable, "-m", "aggregator.cli", "--once", "-c", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while sum(r.requests for r in feeds.routes.values()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        once.kill()
+        once.wait()
+    with psycopg.connect(postgres_database_url, autocommit=True) as db:
+        (left,) = db.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
+        ).fetchone() or (0,)
+        # Time passes (the stall timeout): the killed run's heartbeat is old.
+        db.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
+    assert left > 0
+    for route in feeds.routes.values():
+        route.delay = 0.0
+        route.requests = 0
+
+    again = subprocess.run(
+        [sys.executable, "-m", "aggregator.cli", "--once", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert re.search(r"\d+ polls queued by an earlier --once that was stopped are cancelled",
+                     again.stderr), again.stderr  # fmt: skip
+    assert sorted(r.requests for r in feeds.routes.values()) == [1] * FEEDS  # each polled once
+    with psycopg.connect(postgres_database_url, autocommit=True) as db:
+        waiting = db.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"
+        ).fetchone()
+        results = db.execute("SELECT count(*) FROM meta WHERE key LIKE 'run:%'").fetchone()
+        runs = db.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+    assert waiting == (0,) and results == (0,)
+    assert runs is not None and runs[0] <= 2  # the killed run's and its worker's, pruned later

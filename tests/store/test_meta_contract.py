@@ -18,6 +18,16 @@ def test_take_meta_removes_and_returns_the_keys_of_one_prefix(store: Store) -> N
     assert store.get_meta("generation") is not None  # not a prefix of it: kept
 
 
+def test_read_meta_returns_the_keys_of_one_prefix_and_keeps_them(store: Store) -> None:
+    with store.transaction():
+        store.set_meta("run:1:a", "A")
+        store.set_meta("run:2:b", "B")
+        store.set_meta("run_3", "not the prefix")
+    assert store.read_meta("run:") == {"run:1:a": "A", "run:2:b": "B"}
+    assert store.read_meta("run:") == {"run:1:a": "A", "run:2:b": "B"}  # kept
+    assert store.read_meta("run:9") == {}
+
+
 def test_take_meta_treats_like_wildcards_as_text(store: Store) -> None:
     with store.transaction():
         store.set_meta("a_b", "1")
