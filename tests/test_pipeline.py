@@ -989,3 +989,47 @@ def test_an_unreadable_file_of_a_directory_source_is_left_out_with_a_warning(
     (line,) = [line for line in lines if " desk: " in line]
     assert line.startswith("error      desk: none of its 2 files reads: broken.xml: "), line
     assert "; junk.html: binary file, not an article" in line, line
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1",\n "items": [{"id": "1" "x": 2}]}',
+            "application/feed+json",
+            "not valid JSON: Expecting ',' delimiter: line 2 column 23",
+        ),
+        (
+            b"Down for maintenance.",
+            "application/json",
+            "not valid JSON: Expecting value: line 1 column 1",
+        ),
+        (
+            b'{"status": "ok"}',
+            "application/json",
+            "JSON document is not a JSON Feed (no jsonfeed.org version)",
+        ),
+    ],
+    ids=["broken", "text", "other-json"],
+)
+def test_a_json_feed_that_stops_reading_is_its_error_and_keeps_its_items(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    body: bytes,
+    content_type: str,
+    message: str,
+) -> None:
+    serve_fixtures(feed_server)
+    config = write_config(tmp_path, feed_server, ["rss", "json"])
+    code, _lines = run(config, capsys)
+    assert code == 0
+    feed_server.routes["/json"] = Route(body, content_type=content_type)
+    code, lines = run(config, capsys)
+    assert code == 0
+    # The problem and where, in one short line: none of the bytes.
+    assert [line for line in lines if line.startswith("error")] == [f"error      json: {message}"]
+    assert "unchanged  rss: not modified" in lines
+    published = json.loads((tmp_path / "out" / "feed.json").read_bytes())
+    titles = {item["title"] for item in published["items"]}
+    assert {"Estonia and Finland test new energy link", "Ferry strike ends"} <= titles

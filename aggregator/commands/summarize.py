@@ -14,7 +14,9 @@ summarized item by item, and any other page is split into sections like any
 HTML.  A document that says it is XML or a feed (an XML declaration, a
 DOCTYPE, an ``rss``, ``feed`` or ``rdf:RDF`` root) but is refused (an XML
 bomb, an external entity) or not well-formed is that error, as it is for a
-source, not a page.  A response whose type is not text (an image, a PDF, an
+source, not a page.  So is JSON (a body starting with ``{``, or served as
+JSON) that does not read, or holds no JSON Feed: JSON is never read as a
+page.  A response whose type is not text (an image, a PDF, an
 octet stream) is refused with one line.  What is printed has no control
 characters: a page cannot drive the terminal it is shown on.
 
@@ -45,7 +47,7 @@ from typing import Any, TextIO
 from ..config import FetchConfig, SummaryConfig
 from ..errors import AggregatorError, NotAFeed, ParseError
 from ..fetch.local import ARTICLE_SUFFIXES
-from ..models import Document, FetchState, Summary
+from ..models import Document, FetchState, ParsedFeed, Summary
 from ..redact import printable, redact_url
 from ..summarize.extractive import ALGORITHMS, DEFAULT_ALGORITHM, summarize_html
 from ..summarize.language import warm_up_detector
@@ -260,7 +262,13 @@ def _summarize_document(
     if local and Path(document.location).suffix.lower() in ARTICLE_SUFFIXES:
         [item] = parse_document(document, document.location, local=True).items
         return [(None, settings.summarize(item.content_html, item.language))]
+    if _looks_like_json(document):
+        # JSON is never a page: read as one, its braces, keys and quotes
+        # would be printed as the article.  A JSON Feed is summarized item by
+        # item; any other JSON, or JSON that does not read, is that error.
+        return _feed_summaries(parse_document(document, document.location, local=False), settings)
     if not _looks_like_page(document):
+        feed: ParsedFeed | None
         try:
             feed = parse_document(document, document.location, local=False)
         except NotAFeed:
@@ -272,18 +280,41 @@ def _summarize_document(
                 raise
             feed = None
         if feed is not None and feed.items:
-            return [
-                (
-                    item.title or None,
-                    settings.summarize(item.content_html, item.language or feed.language),
-                )
-                for item in feed.items
-            ]
+            return _feed_summaries(feed, settings)
     # A web page, or a file that is no feed: its text, split along its headings,
     # in the language the page declares (<html lang="uk">), if it does.
     page = _decode(document)
     declared = _HTML_LANG.search(page[:4096])
     return [(None, settings.summarize(page, declared[1] if declared else None))]
+
+
+def _feed_summaries(feed: ParsedFeed, settings: Settings) -> list[tuple[str | None, Summary]]:
+    return [
+        (item.title or None, settings.summarize(item.content_html, item.language or feed.language))
+        for item in feed.items
+    ]
+
+
+def _looks_like_json(document: Document) -> bool:
+    """Whether the document says it is JSON: it starts with "{", or its type
+    (application/json, application/feed+json; a file's ``.json`` name) says
+    JSON and it does not start with "<" (the bytes decide, as for a source:
+    XML labelled JSON is XML).
+
+    A body starting with "[" says JSON only with such a type: as text
+    ("[Updated] The council...") it is as likely a page.
+    """
+    body = document.body[:1024].lstrip()
+    while body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:].lstrip()
+    if body.startswith(b"{"):
+        return True
+    if document.content_type is None:
+        typed = Path(document.location).suffix.lower() == ".json"
+    else:
+        mime = document.content_type.split(";")[0].strip().lower()
+        typed = mime.endswith(("/json", "+json"))
+    return typed and not body.startswith(b"<")
 
 
 def _looks_like_page(document: Document) -> bool:

@@ -32,7 +32,8 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def looks_like_json(document: Document) -> bool:
-    """JSON by its first character; by the content type only when that says nothing.
+    """JSON by its first character; by the content type (a file's name, for
+    a file, which has none) only when that says nothing.
 
     Servers label feeds wrongly both ways, so the bytes decide where they can.
     """
@@ -41,7 +42,9 @@ def looks_like_json(document: Document) -> bool:
         return True
     if first == b"<":
         return False
-    return "json" in (document.content_type or "").lower()
+    if document.content_type is None:
+        return document.location.lower().endswith(".json")
+    return "json" in document.content_type.lower()
 
 
 def parse_json_feed(document: Document, source: str, max_items: int | None = None) -> ParsedFeed:
@@ -54,10 +57,17 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
         # json gives up at the interpreter's recursion limit (about a
         # thousand levels), before it has built anything large.
         raise ParseError(source, "refused: JSON nested too deep to read") from None
-    except ValueError as exc:  # also a 5000-digit number
+    except json.JSONDecodeError as exc:
+        # Where, not json's "(char N)" too: one short line, none of the bytes.
+        where = f"{exc.msg}: line {exc.lineno} column {exc.colno}"
+        raise ParseError(source, f"not valid JSON: {where}") from None
+    except ValueError as exc:  # a 5000-digit number
         raise ParseError(source, f"not valid JSON: {exc}") from None
     repaired = _SURROGATE_ESCAPE.search(document.body) is not None and _repair_surrogates(data)
-    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(_VERSION_PREFIX):
+    if not isinstance(data, dict):
+        kind = "an array" if isinstance(data, list) else "a single value"
+        raise NotAFeed(source, f"JSON document is not a JSON Feed ({kind}, not an object)")
+    if not str(data.get("version", "")).startswith(_VERSION_PREFIX):
         raise NotAFeed(source, "JSON document is not a JSON Feed (no jsonfeed.org version)")
     items = data.get("items")
     if not isinstance(items, list):

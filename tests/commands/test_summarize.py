@@ -271,6 +271,63 @@ def test_xml_that_is_a_page_or_no_feed_is_still_summarized_as_a_page(
         assert any(line in ENGLISH for line in out.splitlines() if line), (path, out)
 
 
+# JSON that does not read, or reads as no JSON Feed: its error, one line,
+# exit code 1; never its braces and quotes summarized as a page.
+@pytest.mark.parametrize(
+    ("body", "content_type", "phrase"),
+    [
+        (
+            b'{\n "version": "https://jsonfeed.org/version/1.1",\n'
+            b' "items": [\n  {"id": "1" "t": 1}',
+            "application/feed+json",
+            "not valid JSON: Expecting ',' delimiter: line 4 column 14",
+        ),
+        (
+            b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"content_text": "'
+            + ENGLISH.encode(),
+            "text/plain",
+            "not valid JSON: Unterminated string starting at: line 1 column 76",
+        ),
+        (ENGLISH.encode(), "application/json", "not valid JSON: Expecting value: line 1 column 1"),
+        (b'{"a": 1}', "application/json", "JSON document is not a JSON Feed (no jsonfeed.org"),
+        (b"[1, 2, 3]", "application/json", "not a JSON Feed (an array, not an object)"),
+    ],
+    ids=["broken-feed", "cut-short-as-text", "text-as-json", "other-object", "array"],
+)
+def test_json_that_does_not_read_or_holds_no_feed_is_its_error_not_a_page(
+    feed_server: FeedServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    body: bytes,
+    content_type: str,
+    phrase: str,
+) -> None:
+    feed_server.add("/feed", Route(body, content_type=content_type))
+    url = feed_server.url("/feed")
+    code, out, err = run(capsys, monkeypatch, url, "--allow-private")
+    assert (code, out) == (1, "")
+    assert err == f"aggregate summarize: {url}: {err.split(': ', 2)[2]}"
+    assert err.count("\n") == 1 and phrase in err, err
+    assert len(err) < len(url) + 120  # the problem, not the bytes
+    # The same file on disk.
+    path = tmp_path / "feed.json"
+    path.write_bytes(body)
+    code, out, err = run(capsys, monkeypatch, str(path))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"aggregate summarize: {path}: ") and phrase in err, err
+
+
+def test_text_that_only_starts_like_json_is_still_a_page(
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "[Updated] " + ENGLISH
+    feed_server.add("/notes", Route(text.encode(), content_type="text/plain; charset=utf-8"))
+    code, out, err = run(capsys, monkeypatch, feed_server.url("/notes"), "--allow-private")
+    assert (code, err) == (0, "")
+    assert out and all(line in text for line in out.splitlines())
+
+
 @pytest.mark.parametrize(
     "content_type", ["image/png", "application/octet-stream", "application/pdf", "audio/mpeg"]
 )

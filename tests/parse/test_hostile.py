@@ -276,10 +276,27 @@ def test_not_a_feed(body: bytes, content_type: str | None, phrase: str) -> None:
 def test_another_kind_of_document_is_not_a_feed_and_a_broken_feed_is_not(
     body: bytes, content_type: str, not_a_feed: bool
 ) -> None:
-    # What `aggregate summarize` reads as a page instead, and what it reports.
+    # What `aggregate summarize` reads as a page instead (JSON aside: it
+    # reports both, see tests/commands/test_summarize.py), and what it reports.
     with pytest.raises(ParseError) as caught:
         parse(body, content_type)
     assert isinstance(caught.value, NotAFeed) is not_a_feed
+
+
+def test_json_that_does_not_read_is_one_short_line_saying_where() -> None:
+    body = (
+        b'{\n "version": "https://jsonfeed.org/version/1.1",\n "items": [\n  {"id": "1" "x": 2}\n]}'
+    )
+    message = "src: not valid JSON: Expecting ',' delimiter: line 4 column 14"
+    assert refused(body, "application/feed+json") == message
+    assert refused(b"[1, 2]", "application/json") == (
+        "src: JSON document is not a JSON Feed (an array, not an object)"
+    )
+    # A file has no content type: its .json name says JSON instead.
+    document = Document("feeds/news.json", b"Plain text, no JSON at all.", None)
+    with pytest.raises(ParseError) as caught:
+        parse_document(document, "src", local=True)
+    assert str(caught.value) == "src: not valid JSON: Expecting value: line 1 column 1"
 
 
 def test_the_bytes_decide_the_format_over_the_content_type() -> None:
