@@ -265,17 +265,22 @@ def absolute_url(value: str | None, base_url: str | None) -> str | None:
 
     Characters a URL may not hold (spaces, quotes, angle brackets and the
     like) are percent-encoded, so a URL is never markup wherever it lands.
+    A URL whose port urllib cannot read (``:99999``, ``:abc``) is None too:
+    it leads nowhere, and would fail whatever reads it next.
     """
     if not value:
         return None
     value = strip_control(value).strip()
     if joined_as_is(value, base_url):
-        return value  # what the steps below give it, at once
+        # What the steps below give it, at once.
+        return value if _port_readable(value) else None
     try:
         resolved = urljoin(base_url, value) if base_url else value
-        scheme = urlsplit(resolved).scheme.lower()
+        parts = urlsplit(resolved)
+        parts.port  # noqa: B018  (reading it checks it: ValueError when out of range)
     except ValueError:
         return None
+    scheme = parts.scheme.lower()
     if scheme not in _SAFE_SCHEMES:
         return None
     return _NOT_IN_URL.sub(lambda match: quote(match.group(), safe=""), resolved)
@@ -292,6 +297,24 @@ _PLAIN_URL = re.compile(
     r"(?:\?[^\s\"<>`{}|\\^#]+)?"
     r"(?:#[^\s\"<>`{}|\\^]+)?"
 )
+
+
+# The authority of a URL with one: what follows "scheme://" up to the path.
+_AUTHORITY = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]*)")
+
+
+def _port_readable(url: str) -> bool:
+    """Whether urllib reads the port of ``url`` (none, or 0 to 65535 in ASCII
+    digits).  urlsplit is called only for a URL that has a ':' after its
+    host's start: most have no port, and are told at once."""
+    authority = _AUTHORITY.match(url)
+    if authority is None or ":" not in authority.group(1).rpartition("@")[2]:
+        return True
+    try:
+        urlsplit(url).port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        return False
+    return True
 
 
 def joined_as_is(url: str, base: str | None) -> bool:

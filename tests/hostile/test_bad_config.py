@@ -78,6 +78,11 @@ CASES = [
     # traceback each before they were checked (issue 12, section 6).
     ("url-open-bracket", GOOD.replace("http://127.0.0.1:9/feed.xml", "http://[::1"), "valid URL"),
     ("url-port", GOOD.replace("127.0.0.1:9/", "127.0.0.1:99999/"), "not a valid URL"),
+    (
+        "url-port-not-a-number",
+        GOOD.replace("127.0.0.1:9/", "127.0.0.1:abc/"),
+        ":7: sources[1].url: 'http://127.0.0.1:abc/feed.xml' is not a valid URL: Port could not",
+    ),
     ("max-entries-huge", GOOD + "output:\n  max_entries: 100000000000000000000000\n", "too large"),
     ("digest-window-huge", GOOD + "digest:\n  window: 1000000000000d\n", "too long"),
     ("dedup-window-huge", GOOD + "dedup:\n  window: 100000000000000d\n", "too long"),

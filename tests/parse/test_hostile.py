@@ -435,10 +435,28 @@ def test_titles_never_carry_markup(raw: str, text: str) -> None:
         ('http://x.example/a"><script>', "http://x.example/a%22%3E%3Cscript%3E"),
         ("http://x.example/a b", "http://x.example/a%20b"),
         ("/relative", "https://base.example/relative"),
+        # A port urllib cannot read leads nowhere: the link is dropped.
+        ("http://x.example:99999/a", None),
+        ("http://x.example:65536/a", None),
+        ("http://user@x.example:abc/", None),
+        ("https://x.example:-1/", None),
+        ("http://x.example: 80/", None),
+        ("//x.example:99999/a", None),
+        ("http://[::1]:99999/", None),
+        ("http://x.example:8080/a", "http://x.example:8080/a"),
+        ("http://x.example:/a", "http://x.example:/a"),  # an empty port: the default
+        ("http://[::1]:8080/", "http://[::1]:8080/"),
     ],
 )
 def test_links(url: str, expected: str | None) -> None:
     assert absolute_url(url, "https://base.example/feed") == expected
+
+
+def test_a_relative_link_against_a_base_with_a_bad_port_is_dropped() -> None:
+    assert absolute_url("/a", "http://x.example:99999/feed") is None
+    assert absolute_url("https://y.example/a", "http://x.example:99999/feed") == (
+        "https://y.example/a"
+    )
 
 
 # -- field bounds ----------------------------------------------------------------
