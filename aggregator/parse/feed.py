@@ -33,7 +33,8 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 from xml.parsers import expat
 
 import feedparser
@@ -54,11 +55,13 @@ from .normalize import (
     enclosures,
     http_url,
     image_url,
+    impossible_date,
     joined_as_is,
     limit_note,
     normalize_language,
     plain_text,
     sanitize_html,
+    undated_note,
     utc_from_struct,
 )
 from .wellformed import Declined, FallbackRules, read_wellformed
@@ -71,8 +74,8 @@ _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 _GZIP_MAGIC = b"\x1f\x8b"
 # Changes when _context hashes other facts, or entries are read for more or
 # otherwise (3: enclosures and images; 4: links with a port urllib cannot
-# read dropped), so that stored items are read again.
-_CONTEXT_FORMAT = "4"
+# read dropped; 5: impossible dates dropped), so that stored items are read again.
+_CONTEXT_FORMAT = "5"
 _NO_ID = bytes(DIGEST_BYTES)
 _MIXIN = feedparser.mixin._FeedParserMixin
 
@@ -226,20 +229,23 @@ def parse_feed(
     base = document.location
     site_link = http_url(feed.get("link"), base)
     language = normalize_language(feed.get("language"))
-    triples = [_item(entry, base, language) for entry in entries[:max_items]]
-    items = tuple(item for item, _cut, _dropped in triples)
+    read = [_item(entry, base, language) for entry in entries[:max_items]]
+    items = tuple(entry.item for entry in read)
     warnings = list(prepared.notes)
     if ignored_charset is not None:
         warnings.insert(0, f"ignored the Content-Type's charset {ignored_charset[:64]!r}")
     total = total if total is not None else len(entries)
     if max_items is not None and total > max_items:
         warnings.append(limit_note(max_items, total))
-    cut = sum(cut for _item, cut, _dropped in triples)
+    cut = sum(entry.cut for entry in read)
     if cut:
         warnings.append(f"{cut} entries cut to {MAX_HTML_CHARS} characters")
-    dropped = sum(dropped for _item, _cut, dropped in triples)
+    dropped = sum(entry.dropped for entry in read)
     if dropped:
         warnings.append(f"{dropped} enclosures dropped (not an http(s) URL, or too many)")
+    undated = [entry.bad_date for entry in read if entry.bad_date is not None]
+    if undated:
+        warnings.append(undated_note(len(undated), *undated[0]))
     if problem is not None:
         warnings.append(f"{type(problem).__name__}: {problem}")
     ttl_seconds, hint_warning = _ttl_seconds(feed)
@@ -584,20 +590,27 @@ def _whole_number(value: object) -> int | None:
     return int(text)
 
 
-def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem, bool, int]:
-    """The entry, whether its content was cut to the size bound, and how many
-    of its enclosures were dropped."""
+class _Read(NamedTuple):
+    item: ParsedItem
+    cut: bool  # its content was cut to the size bound
+    dropped: int  # enclosures dropped
+    bad_date: tuple[str, str] | None  # (the entry, its date) when a date was left out
+
+
+def _item(entry: Any, base: str, feed_language: str | None) -> _Read:
     link = http_url(entry.get("link"), base)
     content, content_language = _content(entry)
     attached, dropped = enclosures(_enclosure_candidates(entry), link or base)
+    title = plain_text(entry.get("title", ""))
+    published, bad_published = _date(entry, "published")
+    updated, bad_updated = _date(entry, "updated")
+    bad = bad_published or bad_updated
     item = ParsedItem(
         entry_id=_entry_id(entry),
-        title=plain_text(entry.get("title", "")),
+        title=title,
         link=link,
-        # dict.get: feedparser's own get() maps a missing updated_parsed to
-        # published_parsed (and warns about it); we want each date as given.
-        published=utc_from_struct(dict.get(entry, "published_parsed")),
-        updated=utc_from_struct(dict.get(entry, "updated_parsed")),
+        published=published,
+        updated=updated,
         content_html=sanitize_html(content, link or base),
         author=plain_text(entry.get("author", "")) or None,
         language=normalize_language(content_language) or feed_language,
@@ -605,7 +618,24 @@ def _item(entry: Any, base: str, feed_language: str | None) -> tuple[ParsedItem,
         enclosures=attached,
         image=image_url(_image(entry), link or base),
     )
-    return item, len(content) > MAX_HTML_CHARS, dropped
+    name = title or _entry_id(entry) or link or "an entry without title"
+    return _Read(item, len(content) > MAX_HTML_CHARS, dropped, (name, bad) if bad else None)
+
+
+def _date(entry: Any, key: str) -> tuple[datetime | None, str | None]:
+    """The entry's ``published`` or ``updated`` date as UTC, and its text when
+    it was there but is left out: impossible (feedparser would have moved it
+    to another date, see :func:`.normalize.impossible_date`) or unreadable.
+    An impossible date is no date, as a missing one is: the entry is dated
+    when it was first seen."""
+    # dict.get: feedparser's own get() maps a missing updated_parsed to
+    # published_parsed (and warns about it); we want each date as given.
+    text = dict.get(entry, key)
+    text = text.strip() if isinstance(text, str) else ""
+    if text and impossible_date(text):
+        return None, text
+    value = utc_from_struct(dict.get(entry, key + "_parsed"))
+    return value, (text if value is None and text else None)
 
 
 def _enclosure_candidates(entry: Any) -> list[tuple[object, object, object]]:

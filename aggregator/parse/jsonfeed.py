@@ -21,6 +21,7 @@ from .normalize import (
     normalize_language,
     plain_text,
     sanitize_html,
+    undated_note,
     utc_from_text,
 )
 
@@ -77,16 +78,19 @@ def parse_json_feed(document: Document, source: str, max_items: int | None = Non
     site = http_url(_string(data, "home_page_url"), base)
     language = normalize_language(_string(data, "language"))
     feed_author = _author(data)
-    pairs = [
+    read = [
         _item(item, base, language, feed_author)
         for item in items[:max_items]
         if isinstance(item, dict)
     ]
-    parsed = tuple(item for item, _dropped in pairs)
+    parsed = tuple(item for item, _dropped, _bad_date in read)
     warnings = []
-    dropped = sum(dropped for _item, dropped in pairs)
+    dropped = sum(dropped for _item, dropped, _bad_date in read)
     if dropped:
         warnings.append(f"{dropped} attachments dropped (not an http(s) URL, or too many)")
+    undated = [bad_date for _item, _dropped, bad_date in read if bad_date is not None]
+    if undated:
+        warnings.append(undated_note(len(undated), *undated[0]))
     if max_items is not None and len(items) > max_items:
         warnings.append(limit_note(max_items, len(items)))
     if repaired:
@@ -134,8 +138,9 @@ def _repair_surrogates(data: object) -> bool:
 
 def _item(
     item: dict[str, Any], base: str, language: str | None, feed_author: str | None
-) -> tuple[ParsedItem, int]:
-    """The item, and how many of its attachments were dropped."""
+) -> tuple[ParsedItem, int, tuple[str, str] | None]:
+    """The item, how many of its attachments were dropped, and (the item,
+    its date) when a date it gave is left out: impossible or unreadable."""
     link = http_url(_string(item, "url") or _string(item, "external_url"), base)
     content = _string(item, "content_html")
     if content is None:
@@ -150,12 +155,20 @@ def _item(
         if isinstance(attachment, dict)
     ]
     attached, dropped = enclosures(candidates, link or base)
+    title = plain_text(_string(item, "title") or "")
+    published_text = _string(item, "date_published")
+    updated_text = _string(item, "date_modified")
+    published = utc_from_text(published_text)
+    updated = utc_from_text(updated_text)
+    bad = (published_text if published is None else None) or (
+        updated_text if updated is None else None
+    )
     parsed = ParsedItem(
         entry_id=entry_id or None,
-        title=plain_text(_string(item, "title") or ""),
+        title=title,
         link=link,
-        published=utc_from_text(_string(item, "date_published")),
-        updated=utc_from_text(_string(item, "date_modified")),
+        published=published,
+        updated=updated,
         content_html=sanitize_html(content, link or base),
         author=_author(item) or feed_author,
         language=normalize_language(_string(item, "language")) or language,
@@ -163,7 +176,8 @@ def _item(
         enclosures=attached,
         image=image_url(_string(item, "image") or _string(item, "banner_image"), link or base),
     )
-    return parsed, dropped
+    name = title or entry_id or link or "an item without title"
+    return parsed, dropped, ((name, bad) if bad else None)
 
 
 def _tags(item: dict[str, Any]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ entry can bring to the published files is bounded whatever the source sends.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import hashlib
 import html
@@ -418,6 +419,91 @@ def image_url(value: object, base_url: str | None) -> str | None:
     return url if url is not None and len(url) <= MAX_URL_CHARS else None
 
 
+# A date as ISO 8601 / RFC 3339 writes it (W3C-DTF, Atom, JSON Feed), and as
+# RFC 822 does (RSS): the fields that name the moment, to be checked.
+_ISO_DATE = re.compile(
+    r"\s*(\d{4,})-(\d\d)(?:-(\d\d)"
+    r"(?:[Tt ]\s*(\d\d):(\d\d)(?::(\d\d)(?:[.,]\d+)?)?"
+    r"\s*(?:[Zz]|UTC|GMT|[+-](\d\d)(?::?(\d\d))?)?)?)?\s*"
+)
+_RFC822_DATE = re.compile(
+    r"\s*(?:[A-Za-z]+\.?,?\s*)?(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{2,})"
+    r"(?:\s+(\d{1,2}):(\d\d)(?::(\d\d))?)?"
+    r"\s*(?:[+-](\d\d)(\d\d)|[A-Za-z]{1,5})?\s*"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+
+
+def impossible_date(text: str) -> bool:
+    """Whether ``text`` is written as an ISO 8601 or RFC 822 date whose fields
+    name no moment: a month or day the calendar has not (2026-02-30, 31 Nov),
+    an hour past 24:00, a minute or second past 59 (60: a leap second), a
+    four-digit year outside 1 to 9999 (0000, 99999), a UTC offset of 24
+    hours or more (-25:00, +9999).
+
+    feedparser reads such dates by carrying over (February 30th is March 2nd,
+    -25:00 a day later): a different, real date, which this tells apart so
+    that it is dropped instead.  It says nothing of other forms, whose parser
+    alone decides (a date it cannot read is None all the same); nor of the
+    weekday, which is not checked (a wrong one is common, and harmless).
+    """
+    iso = _ISO_DATE.fullmatch(text)
+    if iso is not None:
+        year, month, day, hour, minute, second, off_hours, off_minutes = iso.groups()
+        return not _possible(year, month, day or "1", hour, minute, second, off_hours, off_minutes)
+    rfc = _RFC822_DATE.fullmatch(text)
+    if rfc is not None:
+        day, month_name, year, hour, minute, second, off_hours, off_minutes = rfc.groups()
+        month = _MONTHS.get(month_name[:3].lower())
+        if month is None:
+            return False  # not an English month: its parser decides
+        # A two-digit year is the parser's to place (19xx or 20xx): checked
+        # as 2000, which has every day a year can have.
+        year = year if len(year) >= 4 else "2000"
+        return not _possible(year, str(month), day, hour, minute, second, off_hours, off_minutes)
+    return False
+
+
+def _possible(
+    year: str,
+    month: str,
+    day: str,
+    hour: str | None,
+    minute: str | None,
+    second: str | None,
+    off_hours: str | None,
+    off_minutes: str | None,
+) -> bool:
+    if not (len(year) <= 4 and int(year) >= 1 and 1 <= int(month) <= 12):
+        return False
+    if not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        return False
+    clock = (int(hour or 0), int(minute or 0), int(second or 0))
+    if not (clock == (24, 0, 0) or (clock[0] <= 23 and clock[1] <= 59 and clock[2] <= 60)):
+        return False
+    return int(off_hours or 0) <= 23 and int(off_minutes or 0) <= 59
+
+
+# Of an entry with an impossible or unreadable date, what its feed's warning shows.
+_NOTE_NAME_CHARS = 80
+_NOTE_DATE_CHARS = 40
+
+
+def undated_note(count: int, name: str, text: str) -> str:
+    """The feed's warning for ``count`` entries whose date was impossible or
+    unreadable, taken as undated; ``name`` and ``text`` are the first one's."""
+    shown = " ".join(strip_control(text).split())
+    return (
+        f"{count} entries with an impossible or unreadable date, taken as undated"
+        f" (first: {_cut(name, _NOTE_NAME_CHARS)!r} dated {_cut(shown, _NOTE_DATE_CHARS)!r})"
+    )
+
+
 def utc_from_struct(value: time.struct_time | None) -> datetime | None:
     """feedparser's parsed dates are UTC struct_times; out-of-range ones become None."""
     if value is None:
@@ -429,10 +515,13 @@ def utc_from_struct(value: time.struct_time | None) -> datetime | None:
 
 
 def utc_from_text(value: str | None) -> datetime | None:
-    """An RFC 3339 or RFC 822 date string -> aware UTC datetime, else None."""
+    """An RFC 3339 or RFC 822 date string -> aware UTC datetime, else None
+    (an impossible date too, see :func:`impossible_date`)."""
     if not value or not isinstance(value, str):
         return None
     text = value.strip()
+    if impossible_date(text):
+        return None  # email.utils takes the year 0000 for 2000
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

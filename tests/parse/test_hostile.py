@@ -17,6 +17,7 @@ from aggregator.parse.normalize import (
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
     absolute_url,
+    impossible_date,
     nesting_depth,
     plain_text,
     sanitize_html,
@@ -324,8 +325,37 @@ def test_entries_without_anything_are_dropped() -> None:
 
 
 def test_odd_dates_are_none_or_right() -> None:
-    for item in parse(corpus.odd_dates()).items:
+    feed = parse(corpus.odd_dates())
+    for item in feed.items:
         assert item.published is None or 1900 <= item.published.year <= 9999
+    # 99999, 0000-00-00, a +2400 offset, "yesterday at noon" and February 30th;
+    # 9999-12-31T23:59:59-12:00 is past what a date can hold once in UTC.
+    assert feed.warning == (
+        "6 entries with an impossible or unreadable date, taken as undated"
+        " (first: 'Odd date 0' dated 'Fri, 31 Dec 99999 23:59:59 GMT')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "impossible"),
+    [
+        ("2026-02-30T10:00:00Z", True),
+        ("2026-02-28T10:00:00-24:00", True),
+        ("2026-02-28T10:00:00+23:59", False),
+        ("2026-02-28T23:59:60Z", False),  # a leap second
+        ("2026-02-28T10:60:00Z", True),
+        ("2024-02-29", False),
+        ("2023-02-29", True),
+        ("0001-01-01T00:00:00Z", False),  # a placeholder, clamped later: see tests/hostile
+        ("Tue, 31 Apr 2024 10:00:00 GMT", True),
+        ("Mon, 1 January 2024 10:00 EST", False),
+        ("Thu, 29 Feb 23 10:00:00 GMT", False),  # a two-digit year: its parser places it
+        ("Fri, 3 Juin 2024 10:00:00 GMT", False),  # not an English month: its parser decides
+        ("yesterday", False),  # not a date this reads: its parser decides
+    ],
+)
+def test_impossible_dates(text: str, impossible: bool) -> None:
+    assert impossible_date(text) is impossible
 
 
 def test_max_items() -> None:
