@@ -598,7 +598,7 @@ class _Read(NamedTuple):
 
 
 def _item(entry: Any, base: str, feed_language: str | None) -> _Read:
-    link = http_url(entry.get("link"), base)
+    link = http_url(entry.get("link"), base) or _alternate_link(entry, base)
     content, content_language = _content(entry)
     attached, dropped = enclosures(_enclosure_candidates(entry), link or base)
     title = plain_text(entry.get("title", ""))
@@ -620,6 +620,21 @@ def _item(entry: Any, base: str, feed_language: str | None) -> _Read:
     )
     name = title or _entry_id(entry) or link or "an entry without title"
     return _Read(item, len(content) > MAX_HTML_CHARS, dropped, (name, bad) if bad else None)
+
+
+def _alternate_link(entry: Any, base: str) -> str | None:
+    """The first usable link of the entry's other alternates, when the one
+    feedparser took for its link is not (a port past 65535, a javascript:
+    URL): Atom may give several, by type or language, and a reader follows
+    whichever works.  Never an enclosure, an edit or a related link."""
+    for candidate in entry.get("links") or ():
+        if not isinstance(candidate, dict) or candidate.get("rel", "alternate") != "alternate":
+            continue
+        href = candidate.get("href")
+        url = http_url(href, base) if isinstance(href, str) else None
+        if url is not None:
+            return url
+    return None
 
 
 def _date(entry: Any, key: str) -> tuple[datetime | None, str | None]:

@@ -489,6 +489,43 @@ def test_a_relative_link_against_a_base_with_a_bad_port_is_dropped() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("links", "expected"),
+    [
+        # feedparser takes the last alternate; unusable, the first that is.
+        (
+            '<link rel="alternate" type="text/html" hreflang="fr" href="/fr/a"/>'
+            '<link href="http://bad.example:99999/a"/>',
+            "https://hostile.example/fr/a",
+        ),
+        ('<link href="https://ok.example/a"/><link href="javascript:alert(1)"/>', "https://ok.example/a"),
+        # Never an enclosure, a related or an edit link in its place.
+        (
+            '<link href="http://bad.example:abc/a"/>'
+            '<link rel="enclosure" type="audio/mpeg" href="https://ok.example/a.mp3"/>'
+            '<link rel="related" href="https://ok.example/other"/>'
+            '<link rel="edit" href="https://ok.example/edit"/>',
+            None,
+        ),
+        # Both usable: feedparser's choice (the last) stands.
+        ('<link href="https://first.example/a"/><link href="https://second.example/a"/>',
+         "https://second.example/a"),
+        ('<link href="https://first.example/a"/><link href="http://bad.example:99999/a"/>',
+         "https://first.example/a"),
+    ],
+)  # fmt: skip
+def test_an_unusable_entry_link_gives_way_to_its_next_alternate(
+    links: str, expected: str | None
+) -> None:
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>'
+        f"<entry><id>urn:e</id><title>E</title>{links}<summary>Body.</summary></entry></feed>"
+    ).encode()
+    for content_type in ("application/atom+xml", "text/plain"):  # the fast reader, feedparser
+        [entry] = parse(body, content_type).items
+        assert entry.link == expected, content_type
+
+
 # -- field bounds ----------------------------------------------------------------
 
 _LONG = 10  # times a field's bound: long enough to be cut, small enough to be quick
