@@ -16,10 +16,12 @@ PyYAML's job (:mod:`aggregator.config`), which is faster and never writes.
 
 from __future__ import annotations
 
+import errno
 import io
 import itertools
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from .config import Config, parse_config, read_config_text
 from .errors import ConfigError
 
-__all__ = ["FeedsFile", "NewSource", "write_atomically"]
+__all__ = ["FeedsFile", "NewSource", "check_editable", "write_atomically"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,11 @@ class FeedsFile:
 
     @classmethod
     def read(cls, path: Path) -> FeedsFile:
-        """The file as it is; a file that does not exist yet is an empty one."""
+        """The file as it is; a file that does not exist yet is an empty one.
+
+        Raises OSError naming the file if it is one no edit may replace (see
+        :func:`check_editable`), before anything is fetched for the edit."""
+        check_editable(path)
         try:
             text = read_config_text(path)
         except FileNotFoundError:
@@ -168,28 +174,74 @@ class FeedsFile:
         return config
 
 
+def check_editable(path: Path) -> None:
+    """Raise OSError naming ``path`` if an edit must not replace it.
+
+    - Not a regular file (``-c /dev/null``, a FIFO, ``/dev/stdin``): renaming
+      over it would put a regular file in its place (as root, a /dev/null
+      that is no device any more) and what it stands for would never see
+      the edit.
+    - Read-only (no write bit, or not writable by this user): the rename
+      needs only the directory to be writable, so without this check a
+      ``chmod a-w feeds.yaml`` would be overridden silently, where an
+      editor asks first.  Root, whom ``access`` never refuses, is held by
+      the mode bits.
+
+    A file that does not exist is editable: the edit makes it.  A symlink is
+    judged by the file it points to, which is the one replaced."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(status.st_mode):
+        raise OSError(errno.EINVAL, "cannot edit: not a regular file", str(path))
+    if not status.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise OSError(errno.EACCES, "cannot edit: the file is read-only", str(path))
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: a temporary file beside it, fsynced, renamed over it.
 
-    The file keeps its permission bits (a feeds.yaml readable by its owner
-    only stays so).  Raises OSError; the old file is then untouched."""
+    A symlink is followed: the file it points to is replaced and the link
+    stays a link (a feeds.yaml linked from a dotfiles repository is edited
+    there; renaming over the link would leave the real file unedited).  The
+    file keeps its permission bits (a feeds.yaml readable by its owner only
+    stays so) and its owner and group (root editing the daemon's feeds.yaml
+    leaves it the daemon's to read); an owner that cannot be kept is an
+    error, not a file that changed hands.  Raises OSError; the old file is
+    then untouched."""
+    target = Path(os.path.realpath(path))
     try:
-        mode = path.stat().st_mode & 0o7777
+        status: os.stat_result | None = target.stat()
     except FileNotFoundError:
-        mode = 0o666  # less the umask, as any new file
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        status = None
+    mode = status.st_mode & 0o7777 if status is not None else 0o666  # less the umask
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(descriptor, "wb") as stream:
+            if status is not None:
+                _keep_owner(stream.fileno(), status)
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        if mode != 0o666:
+        if status is not None:
             os.chmod(temporary, mode)  # os.open's mode is narrowed by the umask
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _keep_owner(descriptor: int, status: os.stat_result) -> None:
+    made = os.fstat(descriptor)
+    if (made.st_uid, made.st_gid) == (status.st_uid, status.st_gid):
+        return
+    try:
+        os.fchown(descriptor, status.st_uid, status.st_gid)
+    except PermissionError:
+        owner = f"{status.st_uid}:{status.st_gid}"
+        raise OSError(errno.EPERM, f"its owner and group ({owner}) could not be kept") from None
 
 
 def _indentation(text: str) -> tuple[int, int, int]:

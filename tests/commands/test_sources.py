@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -519,3 +520,82 @@ def test_a_real_newsboat_export_imports_and_runs(
     for title in ("Grain corridor", "Parliament debates budget", "Allies weigh new air defence"):
         assert title in atom
     assert "3 sources, 0 failed; " in capsys.readouterr().out
+
+
+# -- the file edited -----------------------------------------------------------
+
+
+def test_a_symlinked_file_is_edited_through_the_link(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A feeds.yaml linked from a dotfiles repository: renaming over the link
+    # left the real file unedited and the link gone.
+    real = tmp_path / "dotfiles" / "feeds.yaml"
+    real.parent.mkdir()
+    config.rename(real)
+    config.symlink_to(real)
+
+    assert main(["remove", "LWN.net", "-c", str(config)]) == 0
+
+    assert config.is_symlink() and config.resolve() == real
+    assert "LWN.net" not in real.read_text(encoding="utf-8")
+    assert [p.name for p in real.parent.iterdir()] == ["feeds.yaml"]
+
+
+def test_a_file_that_is_not_a_regular_file_is_not_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -c /dev/null replaced the device with a regular file (as root, for the
+    # whole system); a FIFO stands for it here.
+    fifo = tmp_path / "feeds.yaml"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+
+    def empty() -> None:
+        # Each time the command opens the FIFO, it reads it empty.
+        while not stop.is_set():
+            os.close(os.open(fifo, os.O_WRONLY))
+
+    writer = threading.Thread(target=empty, daemon=True)
+    writer.start()
+
+    code = main(["import", str(OPML / "miniflux.opml"), "-c", str(fifo)])
+
+    stop.set()
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # open until the writer has seen stop
+    writer.join()
+    os.close(reader)
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"aggregate import: {fifo}: cannot edit: not a regular file\n"
+    )
+
+
+def test_a_read_only_file_is_left_as_it_is(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The rename needs only the directory to be writable: a chmod a-w was
+    # overridden without a word (and always for root).
+    os.chmod(config, 0o444)
+
+    assert main(["remove", "LWN.net", "-c", str(config)]) == 1
+
+    assert config.read_text(encoding="utf-8") == START
+    assert capsys.readouterr().err == (
+        f"aggregate remove: {config}: cannot edit: the file is read-only\n"
+    )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file to another user")
+def test_an_edit_by_root_keeps_the_files_owner(config: Path) -> None:
+    # Root editing the daemon's feeds.yaml (mode 600) made it root's, and the
+    # daemon could no longer read it at its next reload.
+    os.chown(config, 65534, 65534)
+    os.chmod(config, 0o600)
+
+    assert main(["remove", "LWN.net", "-c", str(config)]) == 0
+
+    status = config.stat()
+    assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (65534, 65534, 0o600)
+    assert "LWN.net" not in config.read_text()
