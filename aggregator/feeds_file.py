@@ -1,6 +1,7 @@
 """``feeds.yaml`` edited in place: sources added and removed, the rest kept as written.
 
-    FeedsFile.read(path) -> .sources, .add(NewSource), .remove(name) -> .save()
+    FeedsFile.read(path) -> .sources, .config()
+    with edit_lock(path): FeedsFile.current() -> .add(NewSource), .remove(name) -> .save()
 
 What a person wrote stays: comments, key order, quoting, blank lines and the
 file's own indentation (ruamel.yaml's round-trip mode, guessing the indent
@@ -8,7 +9,9 @@ from the file).  New sources go at the end of ``sources:``.  Nothing is
 written unless the edited text is a valid configuration (the same
 :func:`~aggregator.config.parse_config` as every command), and it is written
 atomically (a temporary file beside it, fsynced, renamed over it): a crash
-leaves the old file or the new one, never half of one.
+leaves the old file or the new one, never half of one.  Edits take turns
+(:func:`edit_lock`), and each changes the file as it is when its turn comes,
+so two ``aggregate add`` at once both land.
 
 ruamel.yaml is imported here only; reading the configuration for a pass is
 PyYAML's job (:mod:`aggregator.config`), which is faster and never writes.
@@ -16,7 +19,9 @@ PyYAML's job (:mod:`aggregator.config`), which is faster and never writes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import io
 import itertools
 import os
@@ -34,7 +39,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from .config import Config, parse_config, read_config_text
 from .errors import ConfigError
 
-__all__ = ["FeedsFile", "NewSource", "check_editable", "write_atomically"]
+__all__ = ["FeedsFile", "NewSource", "check_editable", "edit_lock", "write_atomically"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,9 @@ class ListedSource:
 class FeedsFile:
     """One configuration file's YAML document, to edit and save."""
 
-    def __init__(self, path: Path, document: CommentedMap, yaml: YAML):
+    def __init__(self, path: Path, text: str, document: CommentedMap, yaml: YAML):
         self.path = path
+        self._read = text  # as read, to tell whether another edit came since
         self._document = document
         self._yaml = yaml
 
@@ -76,16 +82,30 @@ class FeedsFile:
         Raises OSError naming the file if it is one no edit may replace (see
         :func:`check_editable`), before anything is fetched for the edit."""
         check_editable(path)
-        try:
-            text = read_config_text(path)
-        except FileNotFoundError:
-            text = ""
+        return cls._parse(path, _text(path))
+
+    def current(self) -> FeedsFile:
+        """The file as it is now: this one if its text is still what was read,
+        else the file read anew (another edit, or a person, changed it since).
+
+        Called under :func:`edit_lock`, so that the edit is made to what is
+        there when it is written, not to what was there before a fetch."""
+        check_editable(self.path)
+        text = _text(self.path)
+        return self if text == self._read else FeedsFile._parse(self.path, text)
+
+    @classmethod
+    def _parse(cls, path: Path, text: str) -> FeedsFile:
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
         yaml.width = 4096  # long URLs stay on their line
         try:
             document = yaml.load(text)
         except YAMLError as error:
+            # The error every other command gives for this file, where PyYAML
+            # sees it too: ruamel's duplicate key message quotes both values
+            # whole (a line of 700 kB for a list of 10,000 sources).
+            parse_config(text, path)
             mark = error.problem_mark if isinstance(error, MarkedYAMLError) else None
             line = mark.line + 1 if mark is not None else None
             problem = getattr(error, "problem", None) or str(error).splitlines()[0]
@@ -96,7 +116,11 @@ class FeedsFile:
             raise ConfigError("expected a mapping of keys to values", path=str(path), line=1)
         mapping, sequence, offset = _indentation(text)
         yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-        return cls(path, document, yaml)
+        return cls(path, text, document, yaml)
+
+    def config(self) -> Config:
+        """The file as read, validated as every command reads it; raises ConfigError."""
+        return parse_config(self._read, self.path)
 
     def _sources(self, *, create: bool = False) -> CommentedSeq:
         sources = self._document.get("sources")
@@ -172,6 +196,37 @@ class FeedsFile:
             reason = f"cannot write: {error.strerror or error}"
             raise OSError(error.errno, reason, str(self.path)) from None
         return config
+
+
+def _text(path: Path) -> str:
+    try:
+        return read_config_text(path)
+    except FileNotFoundError:
+        return ""
+
+
+@contextlib.contextmanager
+def edit_lock(path: Path) -> Iterator[None]:
+    """Hold the lock that makes edits of the configuration ``path`` take turns;
+    wait for the edit that holds it to end.
+
+    Two edits that overlap, each reading the file and writing it back, lose
+    one of the changes: two ``aggregate add`` run at once both said "added",
+    and the file had one.  The lock is ``flock`` on the directory holding the
+    file (where a symlink points): no lock file is left beside feeds.yaml,
+    it can be taken in a directory this user may not write (the edit then
+    fails with its own reason), and the kernel releases it when the process
+    dies, however it dies.  Only these commands take it; an editor or the
+    daemon does not, and they see the file replaced atomically all the same.
+
+    Raises OSError naming the directory if it cannot be opened."""
+    directory = os.path.dirname(os.path.realpath(path))
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # and with it the lock
 
 
 def check_editable(path: Path) -> None:

@@ -24,6 +24,9 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True  # send an ETag and honour If-None-Match
     delay: float = 0.0  # seconds before answering
+    # Shared by routes that answer only once each has a request waiting (up
+    # to 30 s): requests made at once by several processes overlap for sure.
+    together: threading.Barrier | None = None
     trickle: float = 0.0  # seconds between bytes of the body (a slow server)
     gzip: bool = False  # send the body gzip-encoded as is (pre-compressed bodies)
     # A body made on the fly and sent chunked, without Content-Length (huge bodies).
@@ -65,6 +68,9 @@ class FeedServer:
                     return
                 if route.delay:
                     server._stopping.wait(route.delay)
+                if route.together is not None:
+                    with contextlib.suppress(threading.BrokenBarrierError):
+                        route.together.wait(timeout=30)
                 headers = {"Content-Type": route.content_type, **route.headers}
                 if route.etag and route.status == 200:
                     headers["ETag"] = route.etag_value

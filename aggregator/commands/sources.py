@@ -6,7 +6,8 @@
 
 Each edits the configuration file in place (:mod:`aggregator.feeds_file`:
 comments and order kept, written atomically, only if the result is a valid
-configuration).  A URL is fetched with the project's HTTP client, its
+configuration; edits take turns, each made to the file as it is when its
+turn comes).  A URL is fetched with the project's HTTP client, its
 limits and its refusal of private addresses unless the configuration's
 ``allow_private`` says otherwise.  ``add`` fetches the feed once, to check
 that it is one and to take its title as the name when none is given.
@@ -28,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..config import DEFAULT_CONFIG, FetchConfig, load_config
+from ..config import DEFAULT_CONFIG, FetchConfig
 from ..errors import AggregatorError, ConfigError, ParseError
-from ..feeds_file import FeedsFile, NewSource
+from ..feeds_file import FeedsFile, NewSource, edit_lock
 from ..models import Document, FetchState
 from ..redact import name_problem, printable, redact_url
 from ..subscribe import plan_import, same_url, source_name
@@ -124,22 +125,22 @@ class _Fetching:
     allow_private: bool
 
 
-def _current(path: Path) -> _Fetching:
+def _fetching(feeds: FeedsFile) -> _Fetching:
     """How the configuration fetches, checking it first: an invalid one is not
     edited, but one that has no sources yet (or no file) is where one starts."""
-    if path.exists() and FeedsFile.read(path).sources:
-        config = load_config(path)
+    if feeds.sources:
+        config = feeds.config()
         return _Fetching(config.fetch, config.allow_private)
     # What the edited file will say is checked when it is saved.
-    allow_private = FeedsFile.read(path).setting("allow_private") is True
-    return _Fetching(FetchConfig(), allow_private)
+    return _Fetching(FetchConfig(), feeds.setting("allow_private") is True)
 
 
 def _import(path: Path, location: str, default_section: str, out: TextIO) -> int:
     from ..parse.opml import read_opml
 
     _check_name(default_section, "--section")
-    config = _current(path)
+    feeds = FeedsFile.read(path)
+    config = _fetching(feeds)
     if location.lower().startswith(("http://", "https://")):
         document = asyncio.run(_fetch(location, config))
         body, shown = document.body, redact_url(location)
@@ -153,12 +154,13 @@ def _import(path: Path, location: str, default_section: str, out: TextIO) -> int
         raise _Refused(f"{shown}: the list has no feeds to add ({len(left_out)} skipped)")
     if not subscriptions:
         raise _Refused(f"{shown}: the list has no feeds (no outline with an http(s) xmlUrl)")
-    feeds = FeedsFile.read(path)
-    plan = plan_import(feeds.sources, subscriptions, default_section)
-    for source in plan.added:
-        feeds.add(source)
-    if plan.added:
-        feeds.save()
+    with edit_lock(path):
+        feeds = feeds.current()
+        plan = plan_import(feeds.sources, subscriptions, default_section)
+        for source in plan.added:
+            feeds.add(source)
+        if plan.added:
+            feeds.save()
     for source in plan.added:
         paused = ", paused" if not source.enabled else ""
         print(
@@ -183,7 +185,8 @@ def _print_skipped(left_out: list[Skipped], out: TextIO) -> None:
 def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> int:
     from ..parse import parse_document
 
-    config = _current(path)
+    feeds = FeedsFile.read(path)
+    config = _fetching(feeds)
     if not section.strip():
         raise ConfigError("--section must not be empty", key="--section")
     if name is not None and not name.strip():
@@ -191,26 +194,33 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
     _check_name(section, "--section")
     if name is not None:
         _check_name(name, "--name")
-    feeds = FeedsFile.read(path)
-    for listed in feeds.sources:
-        if listed.url is not None and same_url(listed.url, url):
-            raise _Refused(f"{redact_url(url)} is already in {path} as '{listed.name}'")
-        if name is not None and listed.name == name:
-            raise _Refused(f"a source named '{name}' is already in {path}")
+    _refuse_taken(feeds, url, name)
     document = asyncio.run(_fetch(url, config))
     shown = redact_url(url)
     try:
         feed = parse_document(document, shown, local=False)
     except ParseError as error:
         raise ParseError(shown, f"not a feed: {error.message}") from None
-    if name is None:
-        taken = {listed.name for listed in feeds.sources if listed.name is not None}
-        name = source_name(feed.title or "", url, taken)
-    feeds.add(NewSource(name=name, url=url, section=section))
-    feeds.save()
+    with edit_lock(path):
+        # The file as it is now: another add may have come while this one fetched.
+        feeds = feeds.current()
+        _refuse_taken(feeds, url, name)
+        if name is None:
+            taken = {listed.name for listed in feeds.sources if listed.name is not None}
+            name = source_name(feed.title or "", url, taken)
+        feeds.add(NewSource(name=name, url=url, section=section))
+        feeds.save()
     items = len(feed.items)
     print(printable(f"added {name} ({section}): {shown}, {items} items now"), file=out)
     return EXIT_OK
+
+
+def _refuse_taken(feeds: FeedsFile, url: str, name: str | None) -> None:
+    for listed in feeds.sources:
+        if listed.url is not None and same_url(listed.url, url):
+            raise _Refused(f"{redact_url(url)} is already in {feeds.path} as '{listed.name}'")
+        if name is not None and listed.name == name:
+            raise _Refused(f"a source named '{name}' is already in {feeds.path}")
 
 
 def _remove(path: Path, name: str, out: TextIO) -> int:
@@ -218,15 +228,16 @@ def _remove(path: Path, name: str, out: TextIO) -> int:
     _check_name(name, "NAME")
     if not path.exists():
         raise ConfigError("configuration file not found", path=str(path))
-    load_config(path)  # an invalid file is left for its author to fix
-    feeds = FeedsFile.read(path)
-    if not feeds.remove(name):
-        names = [s.name for s in feeds.sources if s.name]
-        hint = _closest(name, names)
-        raise _Refused(f"no source named '{name}' in {path}{hint}")
-    if not feeds.sources:
-        raise _Refused(f"'{name}' is the last source; {path} needs at least one")
-    feeds.save()
+    with edit_lock(path):
+        feeds = FeedsFile.read(path)
+        feeds.config()  # an invalid file is left for its author to fix
+        if not feeds.remove(name):
+            names = [s.name for s in feeds.sources if s.name]
+            hint = _closest(name, names)
+            raise _Refused(f"no source named '{name}' in {path}{hint}")
+        if not feeds.sources:
+            raise _Refused(f"'{name}' is the last source; {path} needs at least one")
+        feeds.save()
     print(printable(f"removed {name} from {path}; its stored items are kept"), file=out)
     return EXIT_OK
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -599,3 +601,29 @@ def test_an_edit_by_root_keeps_the_files_owner(config: Path) -> None:
     status = config.stat()
     assert (status.st_uid, status.st_gid, stat.S_IMODE(status.st_mode)) == (65534, 65534, 0o600)
     assert "LWN.net" not in config.read_text()
+
+
+def test_two_adds_at_once_both_land(feed_server: FeedServer, config: Path) -> None:
+    # Each read the file, fetched its feed, then wrote what it had read plus
+    # its own source: both said "added", and the file had one of them.
+    together = threading.Barrier(2)
+    for path in ("/one", "/two"):
+        feed_server.add(path, Route(RSS, together=together))
+    command = [sys.executable, "-m", "aggregator.cli", "add", "--section", "S", "-c", str(config)]
+    adds = [
+        subprocess.Popen(
+            [*command, feed_server.url(path), "--name", path[1:]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for path in ("/one", "/two")
+    ]
+
+    outcomes = [(add.communicate(timeout=120), add.returncode) for add in adds]
+
+    assert [code for _, code in outcomes] == [0, 0], outcomes
+
+    assert not together.broken  # both fetched at once, so both had read the file before
+    names = [s.name for s in load_config(config).sources]
+    assert sorted(names[-2:]) == ["one", "two"]
+    assert config.read_text(encoding="utf-8").startswith(START.split("output:")[0].rstrip("\n"))
