@@ -443,6 +443,12 @@ def read_config_text(path: Path) -> str:
 
     Raises FileNotFoundError for a missing file (an error for a pass, where
     ``aggregate add`` starts a new one), else ConfigError naming the file."""
+    return decode_config(read_config_bytes(path), path)
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The bytes of :func:`read_config_text`, for an edit that writes them back
+    with the line ends they had."""
     try:
         with path.open("rb") as file:
             data = file.read(MAX_CONFIG_BYTES + 1)
@@ -455,6 +461,11 @@ def read_config_text(path: Path) -> str:
             f"the file is over the {MAX_CONFIG_BYTES:,}-byte cap on a configuration",
             path=str(path),
         )
+    return data
+
+
+def decode_config(data: bytes, path: Path) -> str:
+    """The text of :func:`read_config_text` from its bytes."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -3,9 +3,10 @@
     FeedsFile.read(path) -> .sources, .config()
     with edit_lock(path): FeedsFile.current() -> .add(NewSource), .remove(name) -> .save()
 
-What a person wrote stays: comments, key order, quoting, blank lines and the
+What a person wrote stays: comments, key order, quoting, blank lines, the
 file's own indentation (ruamel.yaml's round-trip mode, guessing the indent
-from the file).  New sources go at the end of ``sources:``.  Nothing is
+from the file), its line ends (CRLF stays CRLF), a byte order mark and long
+lines unfolded.  New sources go at the end of ``sources:``.  Nothing is
 written unless the edited text is a valid configuration (the same
 :func:`~aggregator.config.parse_config` as every command), and it is written
 atomically (a temporary file beside it, fsynced, renamed over it): a crash
@@ -19,6 +20,7 @@ PyYAML's job (:mod:`aggregator.config`), which is faster and never writes.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import fcntl
@@ -27,6 +29,7 @@ import itertools
 import os
 import secrets
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +39,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .config import Config, parse_config, read_config_text
+from .config import Config, decode_config, parse_config, read_config_bytes
 from .errors import ConfigError
 
 __all__ = ["FeedsFile", "NewSource", "check_editable", "edit_lock", "write_atomically"]
@@ -69,9 +72,9 @@ class ListedSource:
 class FeedsFile:
     """One configuration file's YAML document, to edit and save."""
 
-    def __init__(self, path: Path, text: str, document: CommentedMap, yaml: YAML):
+    def __init__(self, path: Path, data: bytes, document: CommentedMap, yaml: YAML):
         self.path = path
-        self._read = text  # as read, to tell whether another edit came since
+        self._read = data  # as read, to tell whether another edit came since
         self._document = document
         self._yaml = yaml
 
@@ -82,7 +85,7 @@ class FeedsFile:
         Raises OSError naming the file if it is one no edit may replace (see
         :func:`check_editable`), before anything is fetched for the edit."""
         check_editable(path)
-        return cls._parse(path, _text(path))
+        return cls._parse(path, _bytes(path))
 
     def current(self) -> FeedsFile:
         """The file as it is now: this one if its text is still what was read,
@@ -91,14 +94,16 @@ class FeedsFile:
         Called under :func:`edit_lock`, so that the edit is made to what is
         there when it is written, not to what was there before a fetch."""
         check_editable(self.path)
-        text = _text(self.path)
-        return self if text == self._read else FeedsFile._parse(self.path, text)
+        data = _bytes(self.path)
+        return self if data == self._read else FeedsFile._parse(self.path, data)
 
     @classmethod
-    def _parse(cls, path: Path, text: str) -> FeedsFile:
+    def _parse(cls, path: Path, data: bytes) -> FeedsFile:
+        text = decode_config(data, path)
         yaml = YAML(typ="rt")
         yaml.preserve_quotes = True
-        yaml.width = 4096  # long URLs stay on their line
+        # No line is folded: a long URL or title stays on its line, as written.
+        yaml.width = sys.maxsize
         try:
             document = yaml.load(text)
         except YAMLError as error:
@@ -116,11 +121,11 @@ class FeedsFile:
             raise ConfigError("expected a mapping of keys to values", path=str(path), line=1)
         mapping, sequence, offset = _indentation(text)
         yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-        return cls(path, text, document, yaml)
+        return cls(path, data, document, yaml)
 
     def config(self) -> Config:
         """The file as read, validated as every command reads it; raises ConfigError."""
-        return parse_config(self._read, self.path)
+        return parse_config(decode_config(self._read, self.path), self.path)
 
     def _sources(self, *, create: bool = False) -> CommentedSeq:
         sources = self._document.get("sources")
@@ -178,9 +183,19 @@ class FeedsFile:
         return False
 
     def text(self) -> str:
+        """The edited file, with "\\n" line ends (see :meth:`encoded`)."""
         stream = io.StringIO()
         self._yaml.dump(self._document, stream)
         return stream.getvalue()
+
+    def encoded(self, text: str) -> bytes:
+        """``text`` as the file's bytes: CRLF line ends and a byte order mark
+        if the file had them (ruamel.yaml reads both and writes neither)."""
+        if b"\r\n" in self._read:
+            text = text.replace("\n", "\r\n")
+        if self._read.startswith(codecs.BOM_UTF8):
+            text = "\ufeff" + text
+        return text.encode("utf-8")
 
     def save(self) -> Config:
         """Validate the edited file as a configuration, then write it; the new configuration.
@@ -191,18 +206,18 @@ class FeedsFile:
         text = self.text()
         config = parse_config(text, self.path)
         try:
-            write_atomically(self.path, text.encode("utf-8"))
+            write_atomically(self.path, self.encoded(text))
         except OSError as error:
             reason = f"cannot write: {error.strerror or error}"
             raise OSError(error.errno, reason, str(self.path)) from None
         return config
 
 
-def _text(path: Path) -> str:
+def _bytes(path: Path) -> bytes:
     try:
-        return read_config_text(path)
+        return read_config_bytes(path)
     except FileNotFoundError:
-        return ""
+        return b""
 
 
 @contextlib.contextmanager

@@ -627,3 +627,39 @@ def test_two_adds_at_once_both_land(feed_server: FeedServer, config: Path) -> No
     names = [s.name for s in load_config(config).sources]
     assert sorted(names[-2:]) == ["one", "two"]
     assert config.read_text(encoding="utf-8").startswith(START.split("output:")[0].rstrip("\n"))
+
+
+LONG_URL = "https://a.example/feed?" + "x" * 5000
+
+
+@pytest.mark.parametrize(
+    ("head", "newline", "url"),
+    [
+        ("\ufeff", "\n", "https://a.example/"),
+        ("", "\r\n", "https://a.example/"),
+        ("", "\n", LONG_URL),
+    ],
+    ids=["bom", "crlf", "long-line"],
+)
+def test_an_edit_keeps_line_ends_a_byte_order_mark_and_long_lines(
+    head: str, newline: str, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every line of a CRLF file became LF, a BOM went, and a line past 4,096
+    # characters was folded in two: a diff of the whole file for one source.
+    lines = [
+        "# Notepad's",
+        "sources:",
+        "  - name: A",
+        f"    url: {url}",
+        "    section: S",
+        "  - name: B",
+        "    url: https://b.example/",
+        "    section: S",
+        "",
+    ]
+    config = tmp_path / "feeds.yaml"
+    config.write_bytes((head + newline.join(lines)).encode("utf-8"))
+
+    assert main(["remove", "B", "-c", str(config)]) == 0
+
+    assert config.read_bytes() == (head + newline.join([*lines[:5], ""])).encode("utf-8")
