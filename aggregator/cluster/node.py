@@ -48,6 +48,8 @@ CLAIMS_PER_TICK = 1000
 # Publishing waits this long after a change, so that a burst of polls
 # finishing together is published once.
 PUBLISH_DELAY_SECONDS = 1.0
+# --once runs whose liveness a node keeps at most (a few run at once).
+_RUNS_KEPT = 16
 
 
 def poll_lock(source: SourceConfig, per_host: int) -> str:
@@ -92,6 +94,8 @@ class Node:
         self._sources = {s.name: s for s in config.polled_sources}  # paused ones: never polled
         # Set when the store fails under a job: the process reconnects.
         self.store_failed = asyncio.Event()
+        # --once runs last seen alive (see _run_alive): run -> when.
+        self._runs_alive: dict[str, datetime] = {}
 
     def reconfigure(self, config: Config) -> None:
         """Run the next jobs and ticks under ``config`` (a SIGHUP's): a poll of a
@@ -115,11 +119,11 @@ class Node:
             # Removed from this node's configuration since it was queued.
             log.info("%s: not in the configuration; poll dropped", name)
             return
-        if run is not None and not await self.queue.live_runs([run], self.timing.stall_timeout):
+        now = self.clock()
+        if run is not None and not await self._run_alive(run, now):
             # Its --once was stopped outright: no one would read the result.
             log.info("%s: the --once run that queued this poll has ended; poll dropped", name)
             return
-        now = self.clock()
         if scheduled:
             states = self.store.source_states(counts=False, names=[name])
             if not states or superseded(states[0], now):
@@ -137,6 +141,21 @@ class Node:
                 self.store.set_meta(run_key(run, name), json.dumps(record))
         elif report.output_changed and not await self.queue.publish_waiting():
             await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
+
+    async def _run_alive(self, run: str, now: datetime) -> bool:
+        """Whether the ``--once`` run ``run`` still waits for its jobs.  Asked of
+        the queue at most every quarter of the stall timeout per run: a
+        statement per poll was a seventh of a warm pass."""
+        seen = self._runs_alive.get(run)
+        if seen is not None and now - seen < timedelta(seconds=self.timing.stall_timeout / 4):
+            return True
+        if not await self.queue.live_runs([run], self.timing.stall_timeout):
+            self._runs_alive.pop(run, None)
+            return False
+        if len(self._runs_alive) >= _RUNS_KEPT:  # runs come and go: forget the oldest
+            del self._runs_alive[min(self._runs_alive, key=self._runs_alive.__getitem__)]
+        self._runs_alive[run] = now
+        return True
 
     async def publish(self, run: str | None) -> None:
         try:
