@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
@@ -308,6 +309,12 @@ def reloaded(running: Config, started: Config, loaded: Config) -> tuple[Config, 
 _CONFIG_DEFAULTS: dict[str, Any] = {
     f.name: f.default for f in fields(Config) if f.default is not MISSING
 }
+
+
+def same_name_key(name: str) -> str:
+    """What two source names that are one name have in common: their Unicode
+    normalization (NFC), so that spellings that look alike are alike."""
+    return unicodedata.normalize("NFC", name)
 
 
 def store_location(text: str, base: Path) -> StoreLocation:
@@ -992,7 +999,10 @@ class _Reader:
             if ("url" in found) == ("path" in found):
                 raise self.error(element, "a source needs exactly one of 'url' or 'path'")
             name = self.name(found["name"])
-            if name in seen_names:
+            # Two spellings of one name in code points (a composed "é" and
+            # "e" with a combining accent) look the same everywhere they are
+            # shown, and `aggregate remove` could reach only the one typed.
+            if same_name_key(name) in seen_names:
                 raise self.error(found["name"], f"duplicate source name '{name}'")
             section = self.string(found["section"])
             if section not in self._sections:  # each section checked and kept once
@@ -1026,7 +1036,7 @@ class _Reader:
             if source.location in seen_locations:
                 location_node = found.get("url") or found["path"]
                 raise self.error(location_node, f"duplicate source '{redact_url(source.location)}'")
-            seen_names.add(name)
+            seen_names.add(same_name_key(name))
             seen_locations.add(source.location)
             sources.append(source)
         return tuple(sources)

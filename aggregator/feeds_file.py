@@ -39,7 +39,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .config import Config, decode_config, parse_config, read_config_bytes
+from .config import Config, decode_config, parse_config, read_config_bytes, same_name_key
 from .errors import ConfigError
 
 __all__ = ["FeedsFile", "NewSource", "check_editable", "edit_lock", "write_atomically"]
@@ -175,8 +175,9 @@ class FeedsFile:
     def remove(self, name: str) -> bool:
         """Take out the source named ``name``; False if there is none."""
         sources = self._sources()
+        wanted = same_name_key(name)
         for index, entry in enumerate(sources):
-            if isinstance(entry, CommentedMap) and str(entry.get("name")) == name:
+            if isinstance(entry, CommentedMap) and same_name_key(str(entry.get("name"))) == wanted:
                 _keep_trailing_comment(sources, index)
                 del sources[index]
                 return True
@@ -277,9 +278,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     there; renaming over the link would leave the real file unedited).  The
     file keeps its permission bits (a feeds.yaml readable by its owner only
     stays so) and its owner and group (root editing the daemon's feeds.yaml
-    leaves it the daemon's to read); an owner that cannot be kept is an
-    error, not a file that changed hands.  Raises OSError; the old file is
-    then untouched."""
+    leaves it the daemon's to read; see _keep_owner for other users).
+    Raises OSError; the old file is then untouched."""
     target = Path(os.path.realpath(path))
     try:
         status: os.stat_result | None = target.stat()
@@ -304,14 +304,20 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def _keep_owner(descriptor: int, status: os.stat_result) -> None:
+    """The new file's owner and group as the old one's, as far as this user
+    may: root keeps both; a member of the file's group editing a
+    group-writable file that another member owns keeps the group (so the
+    others still may read and write it), and becomes its owner, as any
+    editor that writes a new file makes it."""
     made = os.fstat(descriptor)
-    if (made.st_uid, made.st_gid) == (status.st_uid, status.st_gid):
-        return
-    try:
-        os.fchown(descriptor, status.st_uid, status.st_gid)
-    except PermissionError:
-        owner = f"{status.st_uid}:{status.st_gid}"
-        raise OSError(errno.EPERM, f"its owner and group ({owner}) could not be kept") from None
+    for uid, gid in ((status.st_uid, status.st_gid), (-1, status.st_gid)):
+        if (made.st_uid if uid == -1 else uid, gid) == (made.st_uid, made.st_gid):
+            return
+        try:
+            os.fchown(descriptor, uid, gid)
+            return
+        except PermissionError:
+            continue
 
 
 def _indentation(text: str) -> tuple[int, int, int]:

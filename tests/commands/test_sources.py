@@ -458,6 +458,34 @@ def test_remove_unknown_or_last(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert config.read_text() == text
 
 
+COMPOSED, DECOMPOSED = "Caf\u00e9 news", "Cafe\u0301 news"  # one name, two spellings
+
+
+def test_remove_finds_a_name_however_its_accents_are_encoded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"sources:\n  - name: {DECOMPOSED}\n    url: https://a.example/\n    section: S\n"
+        "  - name: Other\n    url: https://b.example/\n    section: S\n",
+        encoding="utf-8",
+    )
+    assert main(["remove", COMPOSED, "-c", str(config)]) == 0, capsys.readouterr().err
+    assert [s.name for s in load_config(config).sources] == ["Other"]
+
+
+def test_two_spellings_of_one_name_are_a_duplicate(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"sources:\n  - name: {COMPOSED}\n    url: https://a.example/\n    section: S\n"
+        f"  - name: {DECOMPOSED}\n    url: https://b.example/\n    section: S\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(config_module.ConfigError) as raised:
+        load_config(config)
+    assert "duplicate source name" in str(raised.value) and raised.value.line == 5
+
+
 def test_edits_keep_the_files_permissions(config: Path) -> None:
     os.chmod(config, 0o600)
     assert main(["remove", "LWN.net", "-c", str(config)]) == 0
