@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..config import DEFAULT_CONFIG, FetchConfig
+from ..config import DEFAULT_CONFIG, FetchConfig, same_name_key
 from ..errors import AggregatorError, ConfigError, ParseError
 from ..feeds_file import FeedsFile, NewSource, edit_lock
 from ..models import Document, FetchState
@@ -219,7 +219,11 @@ def _refuse_taken(feeds: FeedsFile, url: str, name: str | None) -> None:
     for listed in feeds.sources:
         if listed.url is not None and same_url(listed.url, url):
             raise _Refused(f"{redact_url(url)} is already in {feeds.path} as '{listed.name}'")
-        if name is not None and listed.name == name:
+        if (
+            name is not None
+            and listed.name is not None
+            and same_name_key(listed.name) == same_name_key(name)
+        ):
             raise _Refused(f"a source named '{name}' is already in {feeds.path}")
 
 

@@ -317,6 +317,14 @@ def test_add_with_a_name_and_refusals(
     assert f"is already in {config} as 'Mine'" in capsys.readouterr().err
     assert main(["add", url + "?x", "--section", "S", "--name", "Mine", "-c", str(config)]) == 1
     assert f"a source named 'Mine' is already in {config}" in capsys.readouterr().err
+    # One name in two spellings (see COMPOSED): the second is the first.
+    feed_server.add("/feed2", Route(RSS))
+    feed_server.add("/feed3", Route(RSS))
+    second, third = feed_server.url("/feed2"), feed_server.url("/feed3")
+    assert main(["add", second, "--section", "S", "--name", COMPOSED, "-c", str(config)]) == 0
+    after = config.read_bytes()
+    assert main(["add", third, "--section", "S", "--name", DECOMPOSED, "-c", str(config)]) == 1
+    assert f"a source named '{DECOMPOSED}' is already in {config}" in capsys.readouterr().err
     assert main(["add", feed_server.url("/page"), "--section", "S", "-c", str(config)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a feed" in err
