@@ -27,11 +27,19 @@ class Fetcher(Protocol):
         ...
 
     async def fetch_page(
-        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        *,
+        private_hosts: frozenset[str] = frozenset(),
     ) -> Fetched:
         """An item's web page for ``source``, with the same limits and address
         guard as its feed, conditionally on ``state``; a failure raises its
-        :class:`~aggregator.errors.FetchError`."""
+        :class:`~aggregator.errors.FetchError`.  The page, and each redirect
+        on its way, may be on a non-public address only on ``private_hosts``
+        (its feed's own, when its source allows it: see
+        :func:`aggregator.fulltext.decide.private_hosts`)."""
         ...
 
 
@@ -64,8 +72,13 @@ class SourceFetcher:
         )
 
     async def fetch_page(
-        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        *,
+        private_hosts: frozenset[str] = frozenset(),
     ) -> Fetched:
         return await self._http.fetch(
-            source, url, state, allow_private=allow_private, accept=PAGE_ACCEPT
+            source, url, state, allow_private=private_hosts, accept=PAGE_ACCEPT
         )

@@ -15,7 +15,8 @@ connector is never handed a private address to connect to, whatever DNS says
 on the second look-up; hosts that are IP literals are checked before each
 request.  Redirects are followed here, one hop at a time, so every hop's
 target is checked the same way, and only http and https targets are followed.
-``allow_private`` (per source) turns the address check off.
+``allow_private`` (per source) turns the address check off: for every host
+(a feed), or for some hosts only (an article page: :data:`PrivateScope`).
 """
 
 from __future__ import annotations
@@ -54,8 +55,16 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 # too many requests, and the server's or its gateway's trouble.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ALLOW_HINT = "set allow_private: true on the source to allow it"
+_HOSTS_HINT = "with allow_private: true, a page may be private only on its feed's host"
 
 AddressPolicy = Callable[[IPAddress], bool]
+# Where a request may reach a non-public address: anywhere (True), nowhere
+# (False), or only on these hosts (lower-case names or IP literals, as
+# urlsplit gives them), checked on every hop of a redirect chain.  An
+# article page gets the hosts of its source's feed: allow_private says where
+# the feed lives, not where its items may point (a feed made on localhost
+# from public sites links to pages their authors control).
+PrivateScope = bool | frozenset[str]
 
 
 def body_hash(body: bytes) -> str:
@@ -189,15 +198,16 @@ class HttpFetcher:
         url: str,
         state: FetchState,
         *,
-        allow_private: bool = False,
+        allow_private: PrivateScope = False,
         accept: str = ACCEPT,
     ) -> Fetched:
         """GET ``url`` conditionally; raise :class:`FetchError` naming ``source``.
 
-        Unless ``allow_private``, a URL or redirect whose host is (or resolves
-        only to) a loopback, private or otherwise non-public address is
-        refused before any connection is made.  ``accept`` is the Accept
-        header: a feed's by default, a web page's for article pages.
+        Unless ``allow_private`` covers its host (:data:`PrivateScope`), a
+        URL or redirect whose host is (or resolves only to) a loopback,
+        private or otherwise non-public address is refused before any
+        connection is made.  ``accept`` is the Accept header: a feed's by
+        default, a web page's for article pages.
         """
         if not self._entered:
             raise RuntimeError("HttpFetcher used outside 'async with'")
@@ -209,7 +219,7 @@ class HttpFetcher:
             raise _redacted(error, url) from None
 
     async def _fetch(
-        self, source: str, url: str, state: FetchState, allow_private: bool, accept: str
+        self, source: str, url: str, state: FetchState, allow_private: PrivateScope, accept: str
     ) -> Fetched:
         headers = {} if accept == ACCEPT else {"Accept": accept}
         if state.etag:
@@ -246,7 +256,9 @@ class HttpFetcher:
             raise FetchError(source, f"invalid URL or redirect target: {exc}") from None
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, PrivateAddressError):
-                raise FetchError(source, f"refused: {exc.os_error}; {_ALLOW_HINT}") from None
+                raise FetchError(
+                    source, f"refused: {exc.os_error}; {_hint(allow_private)}"
+                ) from None
             raise FetchError(
                 source, f"cannot connect to {exc.host}: {exc.os_error}", transient=True
             ) from None
@@ -255,21 +267,23 @@ class HttpFetcher:
             # reset: worth another try.
             raise FetchError(source, _broken(exc), transient=True) from None
 
-    def _check_target(self, source: str, url: URL, allow_private: bool, hop: int) -> None:
-        """Refuse a non-HTTP target, and unless allowed an IP-literal non-public host."""
+    def _check_target(self, source: str, url: URL, scope: PrivateScope, hop: int) -> bool:
+        """Refuse a non-HTTP target, and an IP-literal non-public host that
+        ``scope`` does not cover; whether the target may be private."""
         if url.scheme not in ("http", "https") or not url.raw_host:
             what = "redirect to" if hop else "URL"
             raise FetchError(source, f"refused: {what} {url} is not an http(s) URL")
-        if allow_private:
-            return
+        if _covers(scope, url):
+            return True
         address = literal_address(url.raw_host)
         if address is not None and not self.address_allowed(address):
             what = "redirect to" if hop else "URL"
             raise FetchError(
                 source,
                 f"refused: {what} {url} names {address}, which is not a public address; "
-                + _ALLOW_HINT,
+                + _hint(scope),
             )
+        return False
 
     async def _get(
         self,
@@ -277,14 +291,15 @@ class HttpFetcher:
         url: str,
         state: FetchState,
         headers: dict[str, str],
-        allow_private: bool,
+        allow_private: PrivateScope,
     ) -> Fetched:
-        session = self._session(allow_private)
         target = _url(source, url)
         # The URL of every response that redirected, with its status.
         hops: list[tuple[int, URL]] = []
         while True:
-            self._check_target(source, target, allow_private, len(hops))
+            # Each hop in the pool its host may use: a redirect off a host
+            # allowed to be private goes back through the guard.
+            session = self._session(self._check_target(source, target, allow_private, len(hops)))
             async with session.get(target, headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status not in _REDIRECTS or not location:
@@ -421,6 +436,18 @@ def _broken(exc: aiohttp.ClientError) -> str:
     if isinstance(cause, OSError) and cause.errno is not None and cause.errno > 0:
         return f"connection failed: {os.strerror(cause.errno)} ({kind})"
     return f"connection failed ({kind})"
+
+
+def _covers(scope: PrivateScope, url: URL) -> bool:
+    """Whether ``scope`` lets ``url``'s host be a non-public address."""
+    if isinstance(scope, bool):
+        return scope
+    return (url.host or "").lower() in scope
+
+
+def _hint(scope: PrivateScope) -> str:
+    """How to allow what was refused: for a page (a scope of hosts), only on its feed's host."""
+    return _ALLOW_HINT if isinstance(scope, bool) else _HOSTS_HINT
 
 
 def _redacted(error: FetchError, url: str) -> FetchError:

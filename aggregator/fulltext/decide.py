@@ -47,11 +47,11 @@ class PageFailure:
 
 @dataclass(frozen=True, slots=True)
 class PageFetch:
-    """A copy's page to fetch, and whether its source may live on a private address."""
+    """A copy's page to fetch, and the hosts on which it may be on a private address."""
 
     candidate: PageCandidate
     url: str
-    allow_private: bool
+    private_hosts: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +82,24 @@ def plan_pages(
             plan.not_needed.append(_no_page(candidate, now))
         elif len(plan.fetch) < limit:
             assert link is not None
-            plan.fetch.append(PageFetch(candidate, link, source.allow_private))
+            plan.fetch.append(PageFetch(candidate, link, private_hosts(source)))
     return plan
+
+
+def private_hosts(source: SourceConfig) -> frozenset[str]:
+    """The hosts on which the source's pages may be on a private address:
+    its feed's, if the source allows that, and no other.
+
+    ``allow_private`` says where the feed lives, not where its items may
+    point: a feed made on localhost from public sites (a bridge) carries
+    links their authors chose, and a page there redirecting to
+    169.254.169.254 must meet the guard.  A source read from files has no
+    feed host, so its pages are never private.
+    """
+    if not source.allow_private or source.url is None:
+        return frozenset()
+    host = urlsplit(source.url).hostname
+    return frozenset({host}) if host else frozenset()
 
 
 def next_try(failures_before: int, failure: PageFailure, now: datetime) -> datetime | None:

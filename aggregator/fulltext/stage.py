@@ -135,7 +135,7 @@ class FullTextStage:
                         page.candidate.source,
                         page.url,
                         page.candidate.previous or FetchState(),
-                        allow_private=page.allow_private,
+                        private_hosts=page.private_hosts,
                     )
                 except FetchError as error:
                     return PageFailure(error.message, error.transient, error.retry_after)

@@ -18,7 +18,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aggregator.config import FetchConfig
 from aggregator.errors import FetchError
 from aggregator.fetch.addresses import IPAddress, is_public_address, literal_address
-from aggregator.fetch.http import GuardedResolver, HttpFetcher, PrivateAddressError
+from aggregator.fetch.http import GuardedResolver, HttpFetcher, PrivateAddressError, PrivateScope
 from aggregator.models import Fetched, FetchState
 from tests.feedserver import FeedServer, Route
 
@@ -104,7 +104,7 @@ def test_dns_rebinding_is_checked_on_every_answer() -> None:
 def fetch(
     url: str,
     *,
-    allow_private: bool = False,
+    allow_private: PrivateScope = False,
     allowed: object = is_public_address,
     resolver: AbstractResolver | None = None,
 ) -> Fetched:
@@ -201,3 +201,24 @@ def test_temporary_redirect_ends_the_permanent_run(feed_server: FeedServer) -> N
     feed_server.add("/final", Route(FEED))
     fetched = fetch(feed_server.url("/old"), allow_private=True)
     assert fetched.permanent_redirect == feed_server.url("/tmp")
+
+
+def test_a_scope_of_hosts_allows_private_addresses_on_those_hosts_only(
+    feed_server: FeedServer,
+) -> None:
+    """An article page's scope: its feed's host may be private, a redirect
+    off it to another private host meets the guard again."""
+    port = feed_server.url("/").rsplit(":", 1)[1].rstrip("/")
+    secret = feed_server.add("/secret", Route(FEED))
+    feed_server.add("/page", Route(FEED))
+    feed_server.add(
+        "/start",
+        Route(status=302, etag=False, headers={"Location": f"http://localhost:{port}/secret"}),
+    )
+    scope = frozenset({"127.0.0.1"})
+    assert fetch(feed_server.url("/page"), allow_private=scope).documents[0].body == FEED
+    with pytest.raises(FetchError, match=r"localhost resolves to 127\.0\.0\.1.*feed's host"):
+        fetch(feed_server.url("/start"), allow_private=scope)
+    with pytest.raises(FetchError, match=r"names 127\.0\.0\.1.*feed's host"):
+        fetch(feed_server.url("/page"), allow_private=frozenset({"localhost"}))
+    assert secret.requests == 0

@@ -13,6 +13,7 @@ from aggregator.fulltext.decide import (
     PageFailure,
     next_try,
     plan_pages,
+    private_hosts,
     word_count,
 )
 from aggregator.store.pages import PageCandidate
@@ -92,3 +93,16 @@ def test_a_servers_retry_after_is_followed_when_longer_up_to_a_day() -> None:
     assert next_try(0, asking(timedelta(hours=3)), NOW) == NOW + timedelta(hours=3)
     assert next_try(0, asking(timedelta(minutes=1)), NOW) == NOW + RETRY_FIRST
     assert next_try(0, asking(timedelta(days=30)), NOW) == NOW + RETRY_AFTER_CAP
+
+
+def test_a_source_that_allows_private_addresses_allows_them_only_on_its_feeds_host() -> None:
+    """allow_private says where the feed lives; its items' links are its author's."""
+    from dataclasses import replace
+
+    intranet = replace(source("one", "on"), url="http://Wiki.Corp:8080/feed", allow_private=True)
+    assert private_hosts(intranet) == frozenset({"wiki.corp"})
+    assert private_hosts(replace(intranet, allow_private=False)) == frozenset()
+    files = replace(intranet, url=None, path="feeds/*.xml")
+    assert private_hosts(files) == frozenset()  # no feed host: no page is private
+    (page,) = plan_pages([candidate("a")], {"one": intranet}, 10, NOW).fetch
+    assert page.private_hosts == frozenset({"wiki.corp"})

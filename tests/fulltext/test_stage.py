@@ -26,7 +26,12 @@ class FakeFetcher:
         self.most_open = 0
 
     async def fetch_page(
-        self, source: str, url: str, state: FetchState, *, allow_private: bool = False
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        *,
+        private_hosts: frozenset[str] = frozenset(),
     ) -> Fetched:
         host = url.split("/")[2]
         self.open[host] = self.open.get(host, 0) + 1

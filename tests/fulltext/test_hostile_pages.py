@@ -1,0 +1,53 @@
+"""Article pages chosen by the feed's author, end to end: ``aggregate --once``
+against a loopback feed whose items link to hostile pages.  A bad page costs
+its item the full text, with its reason in ``aggregate status``; the source
+and the pass go on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.feedserver import FeedServer, Route
+from tests.fulltext.test_full_text import article_page, published, run, serve, write_config
+
+
+def test_allow_private_lets_pages_be_private_only_on_the_feeds_own_host(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The feed lives on 127.0.0.1 and its source allows that; its items may
+    link anywhere (a feed on localhost made by a bridge from public sites),
+    so a page on another private host, or a redirect from the feed's host to
+    one, is refused before any request reaches it."""
+    port = feed_server.url("/").rsplit(":", 1)[1].rstrip("/")
+    elsewhere = f"http://localhost:{port}"  # the same server, under another host's name
+    own = serve(feed_server, 3)
+    secret = feed_server.add(
+        "/metadata", Route(body=article_page(9, "Secret"), content_type="text/html")
+    )
+    away = Route(status=302, etag=False, headers={"Location": f"{elsewhere}/metadata"})
+    feed_server.add("/articles/2", away)
+    items = (
+        f"<item><title>Story 1</title><link>{feed_server.url('/articles/1')}</link>"
+        "<guid>s1</guid><description>Teaser one.</description></item>"
+        f"<item><title>Story 2</title><link>{feed_server.url('/articles/2')}</link>"
+        "<guid>s2</guid><description>Teaser two.</description></item>"
+        f"<item><title>Story 3</title><link>{elsewhere}/metadata</link>"
+        "<guid>s3</guid><description>Teaser three.</description></item>"
+    )
+    feed = f"<rss version='2.0'><channel><title>H</title>{items}</channel></rss>"
+    feed_server.add("/feed.xml", Route(body=feed.encode()))
+    config = write_config(tmp_path, feed_server, "true")
+
+    code, output = run(["--once", "-c", str(config)])
+
+    assert code == 0, output
+    assert "full text: 3 pages, 2 failed" in output, output
+    assert secret.requests == 0
+    assert own[0].requests == 1
+    summaries = published(tmp_path / "out")
+    assert "Background" in summaries["Story 1"], summaries
+    assert "Teaser two" in summaries["Story 2"] and "Teaser three" in summaries["Story 3"]
+    code, status = run(["status", "-c", str(config)])
+    line = next(line for line in status.splitlines() if "full text:" in line)
+    assert "localhost resolves to 127.0.0.1, which is not a public address" in line, line
+    assert "only on its feed's host" in line, line
