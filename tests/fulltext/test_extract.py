@@ -47,3 +47,19 @@ def test_html_types() -> None:
     assert not_html("application/xhtml+xml") is None
     assert not_html(None) is None
     assert not_html("image/png") == "not an HTML page (image/png)"
+
+
+def test_a_page_of_too_many_elements_is_refused_before_extraction() -> None:
+    """Extraction time grows with the square of the elements: a page of
+    tiny paragraphs is refused by their count, one under it is read."""
+    from aggregator.fulltext.extract import MAX_PAGE_ELEMENTS
+
+    def page(paragraphs: int) -> bytes:
+        # html, body and article are three elements more.
+        return (
+            b"<html><body><article>" + b"<p>A b c.</p>" * paragraphs + b"</article></body></html>"
+        )
+
+    with pytest.raises(NoArticle, match=f"more than {MAX_PAGE_ELEMENTS:,} elements"):
+        extract_article(page(MAX_PAGE_ELEMENTS - 2), "https://news.example/a", "text/html")
+    assert "A b c." in extract_article(page(200), "https://news.example/a", "text/html")
