@@ -30,8 +30,10 @@ INSTALL_HINT = "full text needs trafilatura: pip install 'aggregator[fulltext]'"
 # took 2.4 s here, 20,000 took 6 to 8 s, 40,000 (a 400 KB page) 26 s, and a
 # million (10 MB) ran past 15 minutes and 1.3 GB.  Article pages are far
 # smaller: the 181 pages of scrapinghub's article-extraction-benchmark have
-# 785 elements at the median and 1,709 at most.
-MAX_PAGE_ELEMENTS = 10_000
+# 785 elements at the median and 1,709 at most; the bound leaves room for
+# long ones (references, comments, inline icons) and stops a hostile page
+# at seconds.
+MAX_PAGE_ELEMENTS = 25_000
 
 
 class NoArticle(Exception):
