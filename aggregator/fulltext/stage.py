@@ -3,7 +3,8 @@
     Store.pages_wanted(sources, now)  -> plan_pages (pure)  -> PagePlan
       -> each page through the feeds' HTTP client, conditionally, at most
          PAGES_PER_HOST per host at once               -> Fetched, or PageFailure
-      -> extract_page in the workers (trafilatura)     -> article HTML, or why none
+      -> extract_page in the workers (trafilatura), PAGE_BYTES_AT_ONCE
+         of pages at a time as they come               -> article HTML, or why none
       -> Store.save_pages                              one transaction
 
 A page that cannot be fetched or gives no article is stored with its reason
@@ -19,9 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from ..config import Config, SourceConfig
@@ -36,12 +39,16 @@ from ..workers import Workers
 from .decide import PageFailure, PageFetch, next_try, plan_pages
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # Pages fetched from one host at once: a site serving one article page a
 # reader asks for is not a site that expects a crawler's burst.
 PAGES_PER_HOST = 2
 # A pass's pages, all together, take at most this many of fetch.timeout.
 PASS_TIME_CAPS = 2
+# Bytes of fetched pages held for extraction at once, at least: past them,
+# what came is extracted while the rest are fetched (FullTextStage.run).
+PAGE_BYTES_AT_ONCE = 16 * 1024 * 1024
 # Copies looked at per page fetched: those that need no page (long enough
 # for full_text: auto) are decided without a fetch and do not count.
 _CANDIDATES_PER_PAGE = 4
@@ -91,6 +98,7 @@ class FullTextStage:
         self.fetcher = fetcher
         self.workers = workers
         self.deadline = PASS_TIME_CAPS * config.fetch.timeout  # seconds for all of a pass's pages
+        self.bytes_at_once = PAGE_BYTES_AT_ONCE
 
     async def run_for(
         self, sources: Sequence[SourceConfig], report: PassReport, now: datetime
@@ -144,44 +152,50 @@ class FullTextStage:
                 except Exception as exc:  # a bug met on one page: its reason
                     return PageFailure(f"cannot fetch the page: {type(exc).__name__}: {exc}")
 
-        tasks = [asyncio.ensure_future(get(page)) for page in plan.fetch]
-        if tasks:
-            # Each page has the feeds' time cap; the pass as a whole has this
-            # one, so that a slow site cannot hold the pass (and the publish
-            # after it) for a page count's worth of time caps.  Pages not in
-            # by then get no row: the next pass asks for them again.
-            _done, late = await asyncio.wait(tasks, timeout=self.deadline)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-        jobs: list[PageJob] = []
-        extracting: list[tuple[PageFetch, FetchState]] = []
-        for page, task in zip(plan.fetch, tasks, strict=True):
-            if task.cancelled():
-                continue
-            response = task.result()
-            if isinstance(response, PageFailure):
-                writes.append(
-                    _page_write(
-                        page,
-                        now,
-                        error=response.reason,
-                        failures=page.candidate.failures + 1,
-                        retry_at=next_try(page.candidate.failures, response, now),
+        async def extract(batch: list[tuple[PageFetch, FetchState, PageJob]]) -> None:
+            jobs = [job for _page, _state, job in batch]
+            size = sum(len(job.body) for job in jobs)
+            results = await self.workers.map(
+                extract_page, jobs, heavy=self.workers.pooled(size), lost=_extraction_lost
+            )
+            for (page, state, _job), (article, why) in zip(batch, results, strict=True):
+                writes.append(_page_write(page, now, state=state, article_html=article, error=why))
+
+        page_of = {asyncio.ensure_future(get(page)): page for page in plan.fetch}
+        # Bodies are extracted a batch at a time as they come, each let go
+        # once its batch is: holding every page fetched until the last came
+        # was up to full_text_max_pages times fetch.max_bytes (1 GB).
+        batch: list[tuple[PageFetch, FetchState, PageJob]] = []
+        held = 0
+        # Each page has the feeds' time cap; the pass as a whole has this
+        # one, so that a slow site cannot hold the pass (and the publish
+        # after it) for a page count's worth of time caps.  Pages not in by
+        # then get no row: the next pass asks for them again.
+        async with aclosing(_as_they_end(set(page_of), self.deadline)) as ended:
+            async for task in ended:
+                page, response = page_of.pop(task), task.result()
+                if isinstance(response, PageFailure):
+                    writes.append(
+                        _page_write(
+                            page,
+                            now,
+                            error=response.reason,
+                            failures=page.candidate.failures + 1,
+                            retry_at=next_try(page.candidate.failures, response, now),
+                        )
                     )
-                )
-            elif response.not_modified:  # the article stored for it is still the page's
-                writes.append(_page_write(page, now, state=response.state, keep_article=True))
-            else:
-                document = response.documents[0]
-                jobs.append(PageJob(document.location, document.body, document.content_type))
-                extracting.append((page, response.state))
-        size = sum(len(job.body) for job in jobs)
-        results = await self.workers.map(
-            extract_page, jobs, heavy=self.workers.pooled(size), lost=_extraction_lost
-        )
-        for (page, state), (article, reason) in zip(extracting, results, strict=True):
-            writes.append(_page_write(page, now, state=state, article_html=article, error=reason))
+                elif response.not_modified:  # the article stored for it is still the page's
+                    writes.append(_page_write(page, now, state=response.state, keep_article=True))
+                else:
+                    document = response.documents[0]
+                    job = PageJob(document.location, document.body, document.content_type)
+                    batch.append((page, response.state, job))
+                    held += len(job.body)
+                    if held >= self.bytes_at_once:
+                        await extract(batch)
+                        batch, held = [], 0
+        if batch:
+            await extract(batch)
         counts: dict[str, PageCounts] = {}
         for write in writes:
             if write.url is None:
@@ -195,6 +209,29 @@ class FullTextStage:
         with self.store.transaction():
             self.store.save_pages(writes)
         return counts
+
+
+async def _as_they_end(
+    tasks: set[asyncio.Task[_T]], seconds: float
+) -> AsyncGenerator[asyncio.Task[_T], None]:
+    """Each of ``tasks`` as it ends, for ``seconds`` at most; those still
+    running then, or when the caller stops, are cancelled."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    pending = tasks
+    try:
+        while pending:
+            done, pending = await asyncio.wait(
+                pending, timeout=max(0.0, end - loop.time()), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:
+                break
+            for task in done:
+                yield task
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _page_write(

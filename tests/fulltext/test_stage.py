@@ -4,7 +4,9 @@ and the per-host bound, which a loopback server could show only by waiting."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aggregator.config import parse_config
 from aggregator.errors import FetchError
@@ -69,4 +71,60 @@ def test_pages_late_for_the_passs_deadline_are_left_for_the_next_pass(tmp_path: 
     assert late.entry_key == "c-hang"
     health = store.page_health(["one"])["one"]
     assert health.last_failure == ("https://one.example/b-missing", "HTTP 404 Not Found")
+    store.close()
+
+
+class BigPages(FakeFetcher):
+    """Each page padded to about ``size`` bytes (a comment after its article)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    async def fetch_page(
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        *,
+        private_hosts: frozenset[str] = frozenset(),
+    ) -> Fetched:
+        fetched = await super().fetch_page(source, url, state, private_hosts=private_hosts)
+        (document,) = fetched.documents
+        padded = document.body + b"<!--" + b"x" * self.size + b"-->"
+        return Fetched(source, (Document(url, padded, "text/html"),), fetched.state)
+
+
+class CountingWorkers(Workers):
+    """Workers that note the bytes of page bodies each extraction call holds."""
+
+    def __init__(self) -> None:
+        super().__init__(processes=1)
+        self.held: list[int] = []
+
+    async def map(self, function: Any, jobs: Sequence[Any], **options: Any) -> list[Any]:
+        self.held.append(sum(len(job.body) for job in jobs))
+        return await super().map(function, jobs, **options)
+
+
+def test_pages_are_extracted_a_batch_of_bytes_at_a_time(tmp_path: Path) -> None:
+    config = parse_config(
+        "sources:\n  - {name: one, url: 'https://one.example/feed', section: S, full_text: true}\n",
+        tmp_path / "feeds.yaml",
+    )
+    store = open_store(tmp_path / "store.db")
+    keys = [f"p{n}" for n in range(6)]
+    steps = [new("one", key, n, url=f"https://h{n}.example/{key}") for n, key in enumerate(keys)]
+    apply(store, "one", *steps)
+    workers = CountingWorkers()
+    stage = FullTextStage(config, store, BigPages(100_000), workers)  # type: ignore[arg-type]
+    stage.bytes_at_once = 250_000  # two and a half pages
+
+    counts = asyncio.run(stage.run(config.sources, WHEN))
+
+    assert (counts["one"].fetched, counts["one"].failed) == (6, 0)
+    assert sum(workers.held) > 6 * 100_000 and len(workers.held) >= 2, workers.held
+    assert max(workers.held) < 250_000 + 110_000, workers.held  # the budget, and the page past it
+    health = store.page_health(["one"])["one"]
+    assert health.last_failure is None
     store.close()
