@@ -22,11 +22,11 @@ import re
 import sqlite3
 import struct
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ..decide import PollIntent
 from ..errors import StoreError
@@ -290,6 +290,16 @@ def from_text(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
+def _damage_hint(exc: sqlite3.Error) -> str:
+    """What to do about a damaged database file, for the error's line."""
+    if getattr(exc, "sqlite_errorname", None) not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+        return ""
+    return (
+        "; the file is damaged: restore it from a backup, or move it (with its "
+        "-wal and -shm files) aside to start afresh"
+    )
+
+
 def why_unusable(path: Path, error: BaseException) -> str:
     """Why the database at ``path`` cannot be opened or created, naming what is in the way.
 
@@ -298,7 +308,7 @@ def why_unusable(path: Path, error: BaseException) -> str:
     tells more.  Other errors (a file that is not a database) keep their words.
     """
     if isinstance(error, sqlite3.Error) and not re.search("unable to open|readonly", str(error)):
-        return str(error)
+        return f"{error}{_damage_hint(error)}"
     if path.is_dir():
         return f"{path} is a directory"
     for parent in path.parents:
@@ -380,6 +390,24 @@ class Checkpoints:
                     return
         finally:
             db.close()
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _translated(
+    method: Callable[Concatenate[SqliteStore, _P], _R],
+) -> Callable[Concatenate[SqliteStore, _P], _R]:
+    """The database's failures, from this method, as one-line StoreErrors:
+    outside a transaction too (a read of a corrupt file, a locked database)."""
+
+    @functools.wraps(method)
+    def wrapper(store: SqliteStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with store.failures():
+            return method(store, *args, **kwargs)
+
+    return wrapper
 
 
 class SqliteStore:
@@ -477,17 +505,17 @@ class SqliteStore:
         caller to treat as that data's.
         """
         if self._in_transaction:
-            with self._translated():
+            with self.failures():
                 self._db.execute("SAVEPOINT nested")
             try:
-                with self._translated():
+                with self.failures():
                     yield
             except BaseException:
-                with self._translated():
+                with self.failures():
                     self._db.execute("ROLLBACK TO nested")
                     self._db.execute("RELEASE nested")
                 raise
-            with self._translated():
+            with self.failures():
                 self._db.execute("RELEASE nested")
             return
         try:
@@ -496,7 +524,7 @@ class SqliteStore:
             raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
         self._in_transaction = True
         try:
-            with self._translated():
+            with self.failures():
                 yield
         except BaseException:
             with suppress(sqlite3.Error):  # a failed commit may have ended it already
@@ -512,14 +540,14 @@ class SqliteStore:
             self._in_transaction = False
 
     @contextmanager
-    def _translated(self) -> Iterator[None]:
+    def failures(self) -> Iterator[None]:
         """The database's own failures as :class:`StoreError`; the data's left alone."""
         try:
             yield
         except (sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError):
             raise
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+            raise StoreError(f"{self.path}: {exc}{_damage_hint(exc)}") from exc
 
     def close(self) -> None:
         self._checkpoints.close()
@@ -527,10 +555,12 @@ class SqliteStore:
 
     # -- meta -----------------------------------------------------------------
 
+    @_translated
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
+    @_translated
     def set_meta(self, key: str, value: str) -> None:
         self._db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
@@ -538,12 +568,14 @@ class SqliteStore:
             (key, value),
         )
 
+    @_translated
     def read_meta(self, prefix: str) -> dict[str, str]:
         rows = self._db.execute(
             "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
         ).fetchall()
         return {str(key): str(value) for key, value in rows}
 
+    @_translated
     def take_meta(self, prefix: str) -> dict[str, str]:
         with self.transaction():
             rows = self._db.execute(
@@ -552,6 +584,7 @@ class SqliteStore:
             ).fetchall()
         return {str(key): str(value) for key, value in rows}
 
+    @_translated
     def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM published_files")
@@ -560,6 +593,7 @@ class SqliteStore:
             )
             self.set_meta("published_files", state)
 
+    @_translated
     def published_files(self, *, unless: str | None = None) -> tuple[str | None, dict[str, bytes]]:
         # One statement, so that the state and the files are of one publish.
         rows = self._db.execute(
@@ -573,6 +607,7 @@ class SqliteStore:
         state = str(rows[0][0])
         return state, {str(name): bytes(body) for _state, name, body in rows if name is not None}
 
+    @_translated
     def bump_generation(self) -> None:
         """Count a change to what is published (items, summaries, source titles)."""
         self._db.execute(
@@ -582,6 +617,7 @@ class SqliteStore:
 
     # -- sources ------------------------------------------------------------
 
+    @_translated
     def sync_sources(self, sources: Iterable[tuple[str, str, str]]) -> None:
         """Make sure each (name, location, section) has a row; keep its state."""
         stored = set(self._db.execute("SELECT name, location, section FROM sources"))
@@ -607,6 +643,7 @@ class SqliteStore:
                 if moved.rowcount:
                     self.save_entry_digests(name, None)
 
+    @_translated
     def source_states(
         self, *, counts: bool = True, names: Collection[str] | None = None
     ) -> list[SourceState]:
@@ -628,6 +665,7 @@ class SqliteStore:
                 ).fetchall()
         return [source_state(row, _date_of_text) for row in rows]
 
+    @_translated
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:
         # Atomic as any write here: one writer at a time (BEGIN IMMEDIATE).
         with self.transaction():
@@ -647,12 +685,13 @@ class SqliteStore:
             )
         return names
 
+    @_translated
     def apply_poll(self, intent: PollIntent) -> None:
         name, when = intent.source, intent.when
         if _only_not_modified(intent):
             # Nearly every poll of a warm pass: one statement, atomic by itself,
             # so without the savepoint that was most of its cost.
-            with self._translated() if self._in_transaction else self.transaction():
+            with self.failures() if self._in_transaction else self.transaction():
                 self._record_not_modified(intent)
             return
         with self.transaction():
@@ -709,12 +748,14 @@ class SqliteStore:
             ),
         )
 
+    @_translated
     def entry_digests(self, name: str) -> EntryDigests | None:
         row = self._db.execute(
             "SELECT digests FROM entry_digests WHERE source = ?", (name,)
         ).fetchone()
         return EntryDigests.from_bytes(row[0]) if row else None
 
+    @_translated
     def save_entry_digests(self, name: str, digests: EntryDigests | None) -> None:
         if digests is None:
             self._db.execute("DELETE FROM entry_digests WHERE source = ?", (name,))
@@ -790,11 +831,13 @@ class SqliteStore:
 
     # -- items --------------------------------------------------------------
 
+    @_translated
     def lock_for_merge(self, keys: Iterable[int]) -> None:
         """Nothing to do (``keys`` left unread): a transaction here is ``BEGIN
         IMMEDIATE``, the only writer of the database until it ends, so no
         other merge runs meanwhile."""
 
+    @_translated
     def copies_for_merge(self, source: str, entry_keys: Collection[str]) -> dict[str, CopyForMerge]:
         found: dict[str, CopyForMerge] = {}
         for chunk in _chunks(list(entry_keys)):
@@ -813,12 +856,14 @@ class SqliteStore:
                 found[key] = CopyForMerge(record, url, fingerprint, indexed)
         return found
 
+    @_translated
     def copy_hashes(self, source: str) -> dict[str, str]:
         rows = self._db.execute(
             "SELECT entry_key, content_hash FROM item_sources WHERE source = ?", (source,)
         )
         return dict(rows.fetchall())
 
+    @_translated
     def items_by_url(
         self, canonical_urls: Collection[str], source: str, excluding: Collection[int] = ()
     ) -> dict[str, ItemMatch]:
@@ -836,6 +881,7 @@ class SqliteStore:
                 found[url] = ItemMatch(int(item_id), bool(has_source))
         return found
 
+    @_translated
     def items_by_fingerprint(
         self, fingerprints: Collection[str], excluding: Collection[int] = ()
     ) -> dict[str, int]:
@@ -851,6 +897,7 @@ class SqliteStore:
                 found[fingerprint] = int(item_id)
         return found
 
+    @_translated
     def apply_merge(self, intent: MergeIntent) -> list[int]:
         # Step by step, in order: ids are assigned as they would be one copy
         # at a time, and a step's error can name its entry.
@@ -1094,6 +1141,7 @@ class SqliteStore:
             (copy_id, item_id, copy_id),
         )
 
+    @_translated
     def band_hits(
         self, queries: Sequence[BandQuery], excluding: Collection[int] = ()
     ) -> list[list[BandHits]]:
@@ -1180,6 +1228,7 @@ class SqliteStore:
             held.add(band for (band,) in self._db.execute(f"SELECT band FROM {table}"))
         return held
 
+    @_translated
     def candidates(self, copy_ids: Collection[int], source: str) -> list[Candidate]:
         rows = []
         for chunk in _chunks(sorted(copy_ids)):
@@ -1192,6 +1241,7 @@ class SqliteStore:
             ).fetchall()
         return [Candidate(_indexed_copy(row[:-1]), bool(row[-1])) for row in rows]
 
+    @_translated
     def shown_copies(self, item_ids: Collection[int]) -> dict[int, IndexedCopy]:
         shown: dict[int, IndexedCopy] = {}
         for chunk in _chunks(sorted(item_ids)):
@@ -1205,6 +1255,7 @@ class SqliteStore:
                 shown.setdefault(copy.item_id, copy)
         return shown
 
+    @_translated
     def duplicate_clusters(self) -> list[DuplicateCluster]:
         """Every item more than one copy became, newest first."""
         rows = self._db.execute(
@@ -1241,6 +1292,7 @@ class SqliteStore:
             for item_id, ((uid, title, link), members) in clusters.items()
         ]
 
+    @_translated
     def latest_items(
         self, limit: int, *, sources: Collection[str] | None = None
     ) -> list[StoredItem]:
@@ -1258,6 +1310,7 @@ class SqliteStore:
             ).fetchall()
         return self._with_sources(rows)
 
+    @_translated
     def items_by_id(self, ids: Sequence[int]) -> list[StoredItem]:
         rows = []
         for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
@@ -1270,6 +1323,7 @@ class SqliteStore:
             )
         return self._with_sources(rows)
 
+    @_translated
     def delete_items_before(self, cutoff: datetime) -> int:
         when = to_text(cutoff)
         doomed = [
@@ -1306,8 +1360,10 @@ class SqliteStore:
         return len(doomed)
 
     def iter_items(self) -> Iterator[StoredItem]:
-        rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id").fetchall()
-        yield from self._with_sources(rows)
+        with self.failures():  # here: a generator's caller would meet them unwrapped
+            rows = self._db.execute(f"SELECT {_ITEM_COLUMNS} FROM items ORDER BY id").fetchall()
+            items = self._with_sources(rows)
+        yield from items
 
     def _with_sources(self, rows: list[tuple[object, ...]]) -> list[StoredItem]:
         if not rows:
@@ -1348,6 +1404,7 @@ class SqliteStore:
 
     # -- summaries ----------------------------------------------------------
 
+    @_translated
     def summaries(self, keys: Sequence[str]) -> dict[str, Summary]:
         found: dict[str, Summary] = {}
         unique = list(dict.fromkeys(keys))
@@ -1360,6 +1417,7 @@ class SqliteStore:
                 found[key] = Summary.from_json(json.loads(text))
         return found
 
+    @_translated
     def save_summaries(self, summaries: dict[str, Summary]) -> None:
         with self.transaction():
             self._db.executemany(
@@ -1372,6 +1430,7 @@ class SqliteStore:
 
     # -- article pages (store.pages) -----------------------------------------
 
+    @_translated
     def pages_wanted(
         self, sources: Collection[str], limit: int, now: datetime
     ) -> list[PageCandidate]:
@@ -1389,6 +1448,7 @@ class SqliteStore:
         ).fetchall()
         return [page_candidate(row) for row in rows]
 
+    @_translated
     def save_pages(self, pages: Sequence[PageWrite]) -> None:
         if not pages:
             return
@@ -1408,6 +1468,7 @@ class SqliteStore:
             )
             self.bump_generation()
 
+    @_translated
     def page_health(self, sources: Collection[str]) -> dict[str, PageHealth]:
         names = json.dumps(sorted(sources))
         last: dict[str, tuple[str, str]] = {}

@@ -137,3 +137,41 @@ def test_full_file_system_keeps_the_previous_files(tmp_path: Path, tiny_filesyst
     filler.unlink()
     assert run(config)[0] == 0
     assert "Extra article 19" in (out / "feed.json").read_text(encoding="utf-8")
+
+
+def damage(database: Path, how: str) -> None:
+    """Damage the SQLite file as a failing disk or a stray write does."""
+    import sqlite3
+
+    if how == "not-a-database":
+        database.write_bytes(b"this was overwritten by something else\n" * 200)
+        return
+    with sqlite3.connect(database) as db:
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+        (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sources'").fetchone()
+    db.close()
+    data = bytearray(database.read_bytes())
+    pages = [root] if how == "one-table" else range(2, len(data) // page_size + 1)
+    for page in pages:  # numbered from 1; the first holds the header and schema
+        data[(page - 1) * page_size : page * page_size] = b"\xab" * page_size
+    database.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("how", ["one-table", "all-but-the-schema", "not-a-database"])
+def test_a_damaged_database_is_one_line_saying_what_to_do(tmp_path: Path, how: str) -> None:
+    """Reads outside a transaction (the sources' states, first thing in a
+    pass and in status) raised SQLite's error with a traceback."""
+    config = setup(tmp_path, tmp_path / "out")
+    assert run(config)[0] == 0
+    database = tmp_path / "db" / "aggregator.db"
+    damage(database, how)
+    published = snapshot(tmp_path / "out")
+
+    for command in (["--once"], ["status"]):
+        stderr = io.StringIO()
+        with redirect_stdout(io.StringIO()), redirect_stderr(stderr):
+            code = main([*command, "-c", str(config)])
+        text = stderr.getvalue()
+        assert code == 1 and text.count("\n") == 1 and "Traceback" not in text, (command, text)
+        assert str(database) in text and "the file is damaged: restore it from a backup" in text
+    assert snapshot(tmp_path / "out") == published  # what readers have is left as it was
