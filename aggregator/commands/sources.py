@@ -10,7 +10,9 @@ configuration; edits take turns, each made to the file as it is when its
 turn comes).  A URL is fetched with the project's HTTP client, its
 limits and its refusal of private addresses unless the configuration's
 ``allow_private`` says otherwise.  ``add`` fetches the feed once, to check
-that it is one and to take its title as the name when none is given.
+that it is one and to take its title as the name when none is given; given
+a site's page instead, it adds the first feed the page names
+(:mod:`aggregator.parse.discover`).
 
 A running daemon picks the change up on SIGHUP (``systemctl reload``).
 
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from ..config import DEFAULT_CONFIG, FetchConfig, same_name_key
-from ..errors import AggregatorError, ConfigError, ParseError
+from ..errors import AggregatorError, ConfigError, NotAFeed, ParseError
 from ..feeds_file import FeedsFile, NewSource, edit_lock
 from ..models import Document, FetchState
 from ..redact import name_problem, printable, redact_url
@@ -68,7 +70,9 @@ def _parser(command: str) -> argparse.ArgumentParser:
             description="Fetch a feed once, to check that it is one, and add it to the "
             "configuration.",
         )
-        parser.add_argument("url", metavar="URL", help="the feed's http(s) URL")
+        parser.add_argument(
+            "url", metavar="URL", help="the feed's http(s) URL, or a page that names its feed"
+        )
         parser.add_argument(
             "--section", required=True, metavar="S", help="section of the merged feed it joins"
         )
@@ -184,6 +188,7 @@ def _print_skipped(left_out: list[Skipped], out: TextIO) -> None:
 
 def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> int:
     from ..parse import parse_document
+    from ..parse.discover import feed_links
 
     feeds = FeedsFile.read(path)
     config = _fetching(feeds)
@@ -199,6 +204,22 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
     shown = redact_url(url)
     try:
         feed = parse_document(document, shown, local=False)
+    except NotAFeed as error:
+        # A site's page rather than its feed: the feed it names, as Miniflux
+        # and FreshRSS find it.
+        found = feed_links(document)
+        if not found:
+            raise ParseError(shown, f"not a feed, and names none: {error.message}") from None
+        others = found[1:]
+        more = f" (and {len(others)} more: {', '.join(map(redact_url, others))})" if others else ""
+        print(printable(f"{shown} is a page; its feed: {redact_url(found[0])}{more}"), file=out)
+        url, shown = found[0], redact_url(found[0])
+        _refuse_taken(feeds, url, name)
+        document = asyncio.run(_fetch(url, config))
+        try:
+            feed = parse_document(document, shown, local=False)
+        except ParseError as error:
+            raise ParseError(shown, f"not a feed: {error.message}") from None
     except ParseError as error:
         raise ParseError(shown, f"not a feed: {error.message}") from None
     with edit_lock(path):

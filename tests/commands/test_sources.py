@@ -301,6 +301,58 @@ def test_add_takes_the_feeds_title(
     assert capsys.readouterr().out.startswith("added Kyiv Daily (Ukraine): ")
 
 
+def site_page(*hrefs: str) -> Route:
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" title="News" href="{href}">'
+        for href in hrefs
+    )
+    page = f"<!doctype html><html><head><title>Site</title>{links}</head><body>Hi</body></html>"
+    return Route(page.encode(), content_type="text/html; charset=utf-8")
+
+
+def test_add_given_a_sites_page_adds_the_feed_it_names(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/news/feed.xml", Route(RSS))
+    feed_server.add("/news/", site_page("feed.xml", "/other.xml"))
+    page, feed = feed_server.url("/news/"), feed_server.url("/news/feed.xml")
+
+    assert main(["add", page, "--section", "S", "-c", str(config)]) == 0
+
+    added = load_config(config).sources[-1]
+    assert (added.name, added.url) == ("Kyiv Daily", feed)  # the feed's, not the page's
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        out[0]
+        == f"{page} is a page; its feed: {feed} (and 1 more: {feed_server.url('/other.xml')})"
+    )
+    assert out[1].startswith(f"added Kyiv Daily (S): {feed}, ")
+    # Given the page again: its feed is already there, and nothing is written.
+    before = config.read_bytes()
+    assert main(["add", page, "--section", "S", "-c", str(config)]) == 1
+    assert f"{feed} is already in {config} as 'Kyiv Daily'" in capsys.readouterr().err
+    assert config.read_bytes() == before
+
+
+def test_add_given_a_page_that_names_no_feed_or_a_broken_one_writes_nothing(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.add("/plain", site_page())
+    feed_server.add("/broken", site_page("/gone.xml"))
+    feed_server.add("/notfeed", site_page("/plain"))
+    before = config.read_bytes()
+
+    for path, said in [
+        ("/plain", "not a feed, and names none"),
+        ("/broken", "404"),
+        ("/notfeed", f"{feed_server.url('/plain')}: not a feed"),
+    ]:
+        assert main(["add", feed_server.url(path), "--section", "S", "-c", str(config)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and said in err, (path, err)
+    assert config.read_bytes() == before
+
+
 def test_add_with_a_name_and_refusals(
     feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
