@@ -96,6 +96,10 @@ class Node:
         self.store_failed = asyncio.Event()
         # --once runs last seen alive (see _run_alive): run -> when.
         self._runs_alive: dict[str, datetime] = {}
+        # The --once run this process is, if it is one: alive while it runs,
+        # whatever its heartbeat says (a loop held up past the stall timeout
+        # must not drop its own polls).
+        self.own_run: str | None = None
 
     def reconfigure(self, config: Config) -> None:
         """Run the next jobs and ticks under ``config`` (a SIGHUP's): a poll of a
@@ -146,6 +150,8 @@ class Node:
         """Whether the ``--once`` run ``run`` still waits for its jobs.  Asked of
         the queue at most every quarter of the stall timeout per run: a
         statement per poll was a seventh of a warm pass."""
+        if run == self.own_run:
+            return True
         seen = self._runs_alive.get(run)
         if seen is not None and now - seen < timedelta(seconds=self.timing.stall_timeout / 4):
             return True

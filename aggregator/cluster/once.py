@@ -83,7 +83,7 @@ async def _run_once(
     ):
         node = Node(config, store, queue, pipeline)
         queue.register(poll=node.poll, publish=node.publish)
-        run = await queue.open_run()
+        run = node.own_run = await queue.open_run()
         beating = asyncio.ensure_future(_beating(queue, run, stall_timeout))
         try:
             await _drop_abandoned_runs(queue, store, stall_timeout)

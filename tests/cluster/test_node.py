@@ -79,3 +79,6 @@ def test_a_runs_liveness_is_asked_once_per_quarter_stall_timeout() -> None:
     queue.alive.clear()  # run 7 killed: known at the next question past the quarter
     assert asyncio.run(ask("7", 9)) is True
     assert asyncio.run(ask("7", 10.1)) is False
+    node.own_run = "7"  # this process's own run: alive, whatever the queue says
+    assert asyncio.run(ask("7", 20)) is True
+    assert queue.asked == 5
