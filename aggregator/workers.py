@@ -56,7 +56,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .memory import release_memory
 
@@ -92,6 +92,9 @@ CHUNK_BYTES = 1_000_000
 # batch beside SQLite) cannot be stopped: past the limit it is lost and left
 # to run (see Workers._run_in_thread).
 JOB_SECONDS = 300.0
+# Seconds between two looks at whether a worker of the pool has died while
+# its job is awaited (see _watched).
+WATCH_SECONDS = 0.5
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -227,7 +230,7 @@ class Workers:
         try:
             # Inside: a pool found broken since its last job refuses this one at once.
             running = asyncio.get_running_loop().run_in_executor(pool, _run_chunk, function, jobs)
-            return await asyncio.wait_for(running, self.job_seconds * len(jobs))
+            return await _watched(pool, running, self.job_seconds * len(jobs))
         except BrokenExecutor:
             if not self._drop_broken(pool):
                 raise
@@ -252,7 +255,7 @@ class Workers:
             pool = self._ensure_pool(large=True)
             try:
                 running = loop.run_in_executor(pool, function, job)
-                return await asyncio.wait_for(running, self.job_seconds)
+                return await _watched(pool, running, self.job_seconds)
             except BrokenExecutor:
                 if not self._drop_broken(pool) or lost is None:
                     raise
@@ -388,6 +391,45 @@ def _stoppable_pool(
         initializer=initializer,
         max_tasks_per_child=max_tasks_per_child,
     )
+
+
+async def _watched(pool: ProcessPoolExecutor, running: asyncio.Future[_R], seconds: float) -> _R:
+    """``running``'s result, a job of ``pool``; TimeoutError (``running``
+    cancelled) past ``seconds``, and BrokenExecutor once a worker of the pool
+    has died, even where the pool cannot tell.
+
+    A worker killed while it sends its result (the out-of-memory killer)
+    dies holding the result queue's lock and leaves half a message in its
+    pipe: the pool's manager thread waits for the rest for good, and each
+    other worker for the lock, so the pool neither ends the job nor finds
+    itself broken; the pass waited for the time limit (300 s a job) to
+    stop it.  A look at the workers every WATCH_SECONDS finds the dead one;
+    the caller then stops the pool (:func:`_terminate` ends that wait)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    while True:
+        step = min(WATCH_SECONDS, max(0.0, end - loop.time()))
+        try:
+            return await asyncio.wait_for(asyncio.shield(running), step)
+        except TimeoutError:
+            if _a_worker_died(pool):
+                running.add_done_callback(_retrieved)  # it fails once the pool is stopped
+                raise BrokenExecutor("a worker process ended abruptly") from None
+            if loop.time() >= end:
+                running.cancel()
+                raise
+
+
+def _a_worker_died(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of ``pool`` ended other than by finishing (exit code 0:
+    the large pool's, after its one job)."""
+    processes = list((pool._processes or {}).values())
+    return any(process.exitcode not in (None, 0) for process in processes)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _terminate(pool: ProcessPoolExecutor, *, cancel_futures: bool = True) -> None:

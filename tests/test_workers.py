@@ -571,3 +571,47 @@ def test_a_thread_stuck_for_good_does_not_hold_the_exit() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['ran for more than 0.5 s']"
+
+
+def test_a_job_whose_pool_lost_a_worker_the_pool_cannot_see_is_broken_at_once() -> None:
+    """A worker killed while sending its result leaves the pool's manager
+    thread waiting for good (see workers._watched): the job's wait looks at
+    the workers itself, and fails as broken instead of waiting the limit."""
+    from concurrent.futures import BrokenExecutor
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from aggregator.workers import WATCH_SECONDS, _watched
+
+    pool = SimpleNamespace(
+        _processes={1: SimpleNamespace(exitcode=None), 2: SimpleNamespace(exitcode=None)}
+    )
+
+    async def scenario() -> tuple[float, bool]:
+        loop = asyncio.get_running_loop()
+        running: asyncio.Future[int] = loop.create_future()  # never answered
+        loop.call_later(0.1, lambda: setattr(pool._processes[2], "exitcode", -9))
+        started = loop.time()
+        with pytest.raises(BrokenExecutor):
+            await _watched(cast(Any, pool), running, 300)
+        return loop.time() - started, running.cancelled()
+
+    waited, cancelled = asyncio.run(scenario())
+    assert waited < 2 * WATCH_SECONDS + 0.5 and not cancelled
+
+
+def test_a_job_past_its_time_limit_is_cancelled_even_while_watched() -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from aggregator.workers import _watched
+
+    pool = SimpleNamespace(_processes={1: SimpleNamespace(exitcode=0)})  # finished: no death
+
+    async def scenario() -> bool:
+        running: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        with pytest.raises(TimeoutError):
+            await _watched(cast(Any, pool), running, 0.2)
+        return running.cancelled()
+
+    assert asyncio.run(scenario())
