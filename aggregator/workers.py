@@ -411,6 +411,12 @@ async def _watched(pool: ProcessPoolExecutor, running: asyncio.Future[_R], secon
         step = min(WATCH_SECONDS, max(0.0, end - loop.time()))
         try:
             return await asyncio.wait_for(asyncio.shield(running), step)
+        except asyncio.CancelledError:
+            # The caller's cancel (Ctrl-C, the daemon's stop) is the job's, as
+            # a plain wait_for makes it; one done meanwhile keeps its outcome.
+            if not running.cancel():
+                running.add_done_callback(_retrieved)
+            raise
         except TimeoutError:
             if _a_worker_died(pool):
                 running.add_done_callback(_retrieved)  # it fails once the pool is stopped
