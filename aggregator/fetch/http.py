@@ -17,6 +17,11 @@ request.  Redirects are followed here, one hop at a time, so every hop's
 target is checked the same way, and only http and https targets are followed.
 ``allow_private`` (per source) turns the address check off: for every host
 (a feed), or for some hosts only (an article page: :data:`PrivateScope`).
+
+What it decodes: the Content-Encodings aiohttp decodes (gzip, deflate, and br
+and zstd where their packages are installed).  A body in any other coding is
+refused, for good: aiohttp would hand it over as it came, and the parser or
+the extractor would read compressed bytes as the text.
 """
 
 from __future__ import annotations
@@ -56,6 +61,14 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ALLOW_HINT = "set allow_private: true on the source to allow it"
 _HOSTS_HINT = "with allow_private: true, a page may be private only on its feed's host"
+# The Content-Encodings aiohttp decodes, as the whole header's value (it
+# decodes no list of codings); br and zstd only with their packages, and it
+# raises itself when those are missing (see _undecodable).
+_DECODED_CODINGS = frozenset({"", "identity", "gzip", "deflate", "br", "zstd"})
+# A coding is quoted in the message when it looks like one (tokens, a short
+# list of them); anything else the server put in the header is not.
+_CODING_SHOWN = re.compile(r"[A-Za-z0-9._+-]{1,30}(?:, ?[A-Za-z0-9._+-]{1,30}){0,3}")
+_MISSING_PACKAGE = re.compile(r"\((br|zstd)\)")
 
 AddressPolicy = Callable[[IPAddress], bool]
 # Where a request may reach a non-public address: anywhere (True), nowhere
@@ -263,6 +276,10 @@ class HttpFetcher:
                 source, f"cannot connect to {exc.host}: {exc.os_error}", transient=True
             ) from None
         except aiohttp.ClientError as exc:
+            coding = _undecodable(exc)
+            if coding is not None:
+                # The same server answers the same way next time: for good.
+                raise FetchError(source, f"cannot decode its Content-Encoding ({coding})") from None
             # A malformed answer, the server hung up, the connection was
             # reset: worth another try.
             raise FetchError(source, _broken(exc), transient=True) from None
@@ -342,6 +359,13 @@ class HttpFetcher:
         if response.status != 200:
             raise FetchError(
                 source, f"unexpected HTTP status {response.status}", status=response.status
+            )
+        coding = response.headers.get("Content-Encoding", "").strip()
+        if coding.lower() not in _DECODED_CODINGS:
+            # Not worth another try: the server chose the coding, and will again.
+            shown = coding if _CODING_SHOWN.fullmatch(coding) else "an unknown one"
+            raise FetchError(
+                source, f"cannot decode its Content-Encoding ({shown})", status=response.status
             )
         declared = response.content_length
         if (
@@ -436,6 +460,27 @@ def _broken(exc: aiohttp.ClientError) -> str:
     if isinstance(cause, OSError) and cause.errno is not None and cause.errno > 0:
         return f"connection failed: {os.strerror(cause.errno)} ({kind})"
     return f"connection failed ({kind})"
+
+
+def _undecodable(exc: aiohttp.ClientError) -> str | None:
+    """The coding named when aiohttp refused a response's headers for a
+    Content-Encoding it cannot decode here (br or zstd without its package);
+    None for any other error.
+
+    Not a body that fails to decode (a ``ClientPayloadError``): that is a
+    broken response, which may come whole next time.
+    """
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return None
+    cause: BaseException = exc
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    if not isinstance(cause, http_exceptions.ContentEncodingError):
+        return None
+    # aiohttp's own words, not the server's: "... brotli (br). Please install `Brotli`".
+    named = _MISSING_PACKAGE.search(str(cause.message))
+    coding = named.group(1) if named else "its coding"
+    return f"{coding}, which needs a package that is not installed"
 
 
 def _covers(scope: PrivateScope, url: URL) -> bool:

@@ -8,6 +8,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp.compression_utils import HAS_BROTLI, HAS_ZSTD
 
 from aggregator.config import FetchConfig
 from aggregator.errors import FetchError, ResponseTooLarge
@@ -191,6 +192,48 @@ def test_a_malformed_response_is_a_short_fixed_message_without_the_servers_bytes
         fetch(feed_server, "/raw")
     assert caught.value.message == message
     assert caught.value.transient  # as any broken connection: it may do better next time
+
+
+@pytest.mark.parametrize(
+    ("coding", "shown"),
+    [
+        pytest.param(b"x-foo", "x-foo", id="unknown"),
+        pytest.param(b"gzip, x-foo", "gzip, x-foo", id="a-list"),
+        pytest.param(b"compress", "compress", id="compress"),
+        pytest.param(b"x-\x01<b>" + b"z" * 200, "an unknown one", id="not-quoted"),
+        pytest.param(
+            b"br",
+            "br, which needs a package that is not installed",
+            id="br-without-brotli",
+            marks=pytest.mark.skipif(HAS_BROTLI, reason="brotli is installed: br is decoded"),
+        ),
+        pytest.param(
+            b"zstd",
+            "zstd, which needs a package that is not installed",
+            id="zstd-without-zstandard",
+            marks=pytest.mark.skipif(HAS_ZSTD, reason="zstandard is installed: zstd is decoded"),
+        ),
+    ],
+)
+def test_a_content_encoding_that_cannot_be_decoded_is_refused_for_good(
+    feed_server: FeedServer, coding: bytes, shown: str
+) -> None:
+    """The same server answers in the same coding next time: not worth another
+    try, unlike a body that broke on the way.  Feeds and pages alike."""
+    raw = OK_RSS + b"Content-Encoding: " + coding + b"\r\nContent-Length: 71\r\n\r\n" + SERVED
+    feed_server.add("/coded", Route(raw=raw))
+    with pytest.raises(FetchError) as caught:
+        fetch(feed_server, "/coded")
+    assert caught.value.message == f"cannot decode its Content-Encoding ({shown})"
+    assert not caught.value.transient
+
+
+@pytest.mark.parametrize("coding", [b"identity", b"GZIP", b"gzip"])
+def test_the_codings_decoded_are_read(feed_server: FeedServer, coding: bytes) -> None:
+    body = SERVED if coding == b"identity" else gzip.compress(SERVED, mtime=0)
+    head = OK_RSS + b"Content-Encoding: " + coding + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+    feed_server.add("/coded", Route(raw=head + body))
+    assert fetch(feed_server, "/coded").documents[0].body == SERVED
 
 
 def test_body_cap(feed_server: FeedServer) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from aiohttp.compression_utils import HAS_BROTLI
 
 from aggregator.cli import main
 from aggregator.config import load_config
@@ -294,3 +295,54 @@ def test_a_page_that_failed_for_now_is_fetched_again_later_and_one_gone_is_not(
     code, status = run(["status", "-c", str(tmp_path / "feeds.yaml")])
     assert code == 0, status
     assert "harbour: full text: 1 of 3 pages failed" in status, status
+
+
+@pytest.mark.parametrize(
+    ("coding", "reason"),
+    [
+        (b"x-foo", "cannot decode its Content-Encoding (x-foo)"),
+        pytest.param(
+            b"br",
+            "cannot decode its Content-Encoding (br, which needs a package that is not installed)",
+            marks=pytest.mark.skipif(HAS_BROTLI, reason="brotli is installed: br is decoded"),
+        ),
+    ],
+    ids=["unknown", "br-without-brotli"],
+)
+def test_a_page_in_a_content_encoding_that_cannot_be_decoded_waits_for_its_item_to_change(
+    feed_server: FeedServer, tmp_path: Path, coding: bytes, reason: str
+) -> None:
+    """The server will answer in the same coding next time: the page is
+    answered for good, like a 404, and not asked for again on a timer."""
+    serve(feed_server, 2)
+    page = article_page(2, "Story 2")  # the article as it is, whatever the header says
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: %s\r\n" % coding
+    coded = feed_server.add(
+        "/articles/2", Route(raw=head + b"Content-Length: %d\r\n\r\n" % len(page) + page)
+    )
+    config = load_config(write_config(tmp_path, feed_server, "true"))
+    start = datetime(2026, 11, 30, 12, tzinfo=UTC)  # after the feed's items
+
+    (result,) = run_once(config, now=start).results
+    assert result.error is None
+    assert (result.pages, result.pages_failed) == (2, 1)
+    assert coded.requests == 1
+    code, status = run(["status", "-c", str(tmp_path / "feeds.yaml")])
+    assert code == 0, status
+    line = next(line for line in status.splitlines() if "full text:" in line)
+    assert line == (
+        f"harbour: full text: 1 of 2 pages failed, last: {feed_server.url('/articles/2')}: "
+        + reason
+    ), status
+
+    # Past every wait of a page that failed for now: not asked for again.
+    for later in (RETRY_FIRST, timedelta(hours=3), timedelta(hours=11), timedelta(days=2)):
+        run_once(config, now=start + later)
+    assert coded.requests == 1
+    assert "teaser of the story 2" in published(tmp_path / "out")["Story 2"]
+
+    # The item changes: its page is asked for again.
+    items = [(1, "Story 1", TEASER.format(n=1)), (2, "Story 2", "An edited teaser of story 2.")]
+    feed_server.add("/feed.xml", Route(body=rss(feed_server, items)))
+    run_once(config, now=start + timedelta(days=3))
+    assert coded.requests == 2
