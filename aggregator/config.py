@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from .errors import ConfigError
+from .fetch.addresses import host_name
 from .filters import ACTIONS, FIELDS, NO_FILTERS, Filters, Rule, compile_pattern
-from .redact import mask_password, name_problem, redact_url
+from .redact import mask_password, name_problem, redact_text, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class SourceConfig:
     interval: float  # seconds
     url: str | None = None
     path: str | None = None  # absolute; may be a glob
-    allow_private: bool = False
+    allow_private: PrivateHosts = False
     language: str | None = None
     algorithm: str | None = None  # summary algorithm for this source; None: summary.algorithm
     # False pauses the source, as Miniflux's "disabled" does: never polled,
@@ -100,6 +101,13 @@ class SourceConfig:
         (see :func:`~aggregator.redact.redact_url`)."""
         return self.url or self.path or ""
 
+
+# Where a source may reach a loopback, private or other non-public address
+# (allow_private): nowhere (False); its feed anywhere, and its article pages
+# on its feed's host only (True); or its feed and its pages on these hosts
+# only, as fetch.addresses.host_name spells them (a list in the file).
+# Redirects are checked against it hop by hop (fetch.http.PrivateScope).
+PrivateHosts = bool | frozenset[str]
 
 # full_text: true, false or auto (fetch only when the feed's text is short).
 FullText = Literal["off", "on", "auto"]
@@ -205,7 +213,7 @@ class Config:
     # None: the daemon's own address (serve.host, serve.port), which is what a
     # reader on this machine subscribes to.
     configured_base_url: str | None = None
-    allow_private: bool = False
+    allow_private: PrivateHosts = False  # every source's, unless it sets its own
     fetch: FetchConfig = field(default_factory=FetchConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     default_interval: float = 1800.0
@@ -349,7 +357,7 @@ def store_is_published(store: StoreLocation, out_dir: Path) -> bool:
 TOP_KEYS = {
     "title": "title of the merged feed",
     "base_url": "public URL the published files are served under (self links, ids)",
-    "allow_private": "let sources live on loopback or private addresses",
+    "allow_private": "let sources live on loopback or private addresses: true, or a list of hosts",
     "store": "path of the SQLite database, a sqlite:/// URL, or a postgresql:// URL",
     "interval": "default polling interval of a source",
     "min_interval": "shortest time between two polls of a source",
@@ -418,7 +426,7 @@ SOURCE_KEYS = {
     "path": "local file, directory or glob (articles or feed files)",
     "section": "section of the merged feed the source belongs to",
     "interval": "polling interval",
-    "allow_private": "let this source live on a loopback or private address",
+    "allow_private": "let this source live on a private address: true, or a list of hosts",
     "language": "language of the source's text",
     "algorithm": "summarizer algorithm for this source",
     "enabled": "false pauses the source: not polled, its stored items still published",
@@ -701,7 +709,8 @@ class _Reader:
         top = self.mapping(root, TOP_KEYS)
         if "sources" not in top:
             raise ConfigError("missing key", path=str(self.path), line=root.line, key="sources")
-        allow_private = self.optional(top, "allow_private", self.boolean, False)
+        no_private: PrivateHosts = False
+        allow_private = self.optional(top, "allow_private", self.private_hosts, no_private)
         interval = self.optional(
             top, "interval", self.poll_interval, _CONFIG_DEFAULTS["default_interval"]
         )
@@ -778,6 +787,30 @@ class _Reader:
                 _CONFIG_DEFAULTS["full_text_max_pages"],
             ),
         )
+
+    def private_hosts(self, node: _Node) -> PrivateHosts:
+        """``allow_private``: true or false, or a list of the hosts (names or
+        IP addresses) on which the feed and its pages may be private."""
+        if not isinstance(node.node, yaml.SequenceNode):
+            value = self.scalar(node) if isinstance(node.node, yaml.ScalarNode) else None
+            if not isinstance(value, bool):
+                raise self.error(node, "expected true or false, or a list of host names")
+            return value
+        hosts = [self.host(element) for element in node.elements()]
+        if not hosts:
+            raise self.error(node, "expected a list of one or more host names, such as [wiki.corp]")
+        return frozenset(hosts)
+
+    def host(self, node: _Node) -> str:
+        value = self.scalar(node)
+        host = host_name(value) if isinstance(value, str) else None
+        if host is None:
+            shown = redact_text(str(value))  # a URL's password is no part of an error message
+            raise self.error(
+                node,
+                f"'{shown}' is not a host name: write the host alone (no scheme, port or path)",
+            )
+        return host
 
     def full_text(self, node: _Node) -> FullText:
         value = self.scalar(node)
@@ -981,7 +1014,7 @@ class _Reader:
     def sources(
         self,
         node: _Node,
-        allow_private: bool,
+        allow_private: PrivateHosts,
         interval: float,
         filters: Filters = NO_FILTERS,
         full_text: tuple[FullText, int] = ("off", DEFAULT_FULL_TEXT_MIN_WORDS),
@@ -1014,7 +1047,9 @@ class _Reader:
                 interval=self.optional(found, "interval", self.poll_interval, interval),
                 url=None if url is None else _kept(url),
                 path=str(self.path_value(found["path"])) if "path" in found else None,
-                allow_private=self.optional(found, "allow_private", self.boolean, allow_private),
+                allow_private=self.optional(
+                    found, "allow_private", self.private_hosts, allow_private
+                ),
                 language=self.optional(found, "language", self.string, None),
                 algorithm=self.optional(found, "algorithm", self.algorithm, None),
                 enabled=self.optional(found, "enabled", self.boolean, True),
@@ -1065,6 +1100,19 @@ def url_problem(url: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "not an http(s) URL"
     return None
+
+
+def private_hosts_written(value: object) -> PrivateHosts:
+    """What ``allow_private`` as written in the file allows, read without the
+    rest of the configuration (a file with no sources yet): true, its list of
+    hosts, or false for anything else.  The file is checked when it is saved."""
+    if value is True:
+        return True
+    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+        hosts = [host_name(item) for item in value]
+        if all(host is not None for host in hosts):
+            return frozenset(host for host in hosts if host is not None)
+    return False
 
 
 def parse_duration(text: str) -> float | None:

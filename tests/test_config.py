@@ -484,3 +484,86 @@ def test_names_and_sections_in_any_script_are_read_as_written(tmp_path: Path) ->
         (names[0], names[1]),
         (names[2], names[3]),
     ]
+
+
+# allow_private as written -> what the sources get: the top-level value is
+# every source's unless it sets its own; a list is of hosts, spelled as the
+# fetcher compares them (lower case, IDNA, IP addresses short).
+INTRANET = "sources:\n  - {name: news, url: 'http://news.corp/feed', section: S%s}\n"
+
+
+@pytest.mark.parametrize(
+    ("top", "own", "expected"),
+    [
+        ("", "", False),
+        ("allow_private: true\n", "", True),
+        ("allow_private: [news.corp, wiki.corp]\n", "", frozenset({"news.corp", "wiki.corp"})),
+        ("allow_private: [news.corp]\n", ", allow_private: false", False),
+        ("allow_private: true\n", ", allow_private: [News.Corp]", frozenset({"news.corp"})),
+        (
+            "allow_private:\n  - ' WIKI.corp '\n  - Bücher.Corp\n  - xn--bcher-kva.corp\n"
+            "  - '[::1]'\n  - 10.0.0.5\n  - build_01.corp\n  - wiki.corp\n",
+            "",
+            frozenset({"wiki.corp", "xn--bcher-kva.corp", "::1", "10.0.0.5", "build_01.corp"}),
+        ),
+    ],
+    ids=["default", "true", "list", "source-says-no", "source-list", "normalized"],
+)
+def test_allow_private_is_true_false_or_a_list_of_hosts(
+    tmp_path: Path, top: str, own: str, expected: object
+) -> None:
+    config = load_config(write(tmp_path, top + INTRANET % own))
+    assert config.sources[0].allow_private == expected
+
+
+@pytest.mark.parametrize(
+    ("top", "own", "line", "where"),
+    [
+        ("allow_private: maybe\n", "", 1, "allow_private: expected true or false, or a list"),
+        ("allow_private: {a: b}\n", "", 1, "allow_private: expected true or false, or a list"),
+        ("allow_private: []\n", "", 1, "allow_private: expected a list of one or more host"),
+        (
+            "allow_private: [wiki.corp, 'http://wiki.corp/']\n",
+            "",
+            1,
+            "allow_private[1]: 'http://wiki.corp/' is not a host name",
+        ),
+        ("allow_private:\n  - wiki.corp\n  - '*.corp'\n", "", 3, "allow_private[1]: '*.corp'"),
+        (
+            "",
+            ", allow_private: [wiki.corp:8080]",
+            2,
+            "sources[0].allow_private[0]: 'wiki.corp:8080'",
+        ),
+        ("", ", allow_private: ['']", 2, "sources[0].allow_private[0]: '' is not a host name"),
+        ("", ", allow_private: [3]", 2, "sources[0].allow_private[0]: '3' is not a host name"),
+        ("", ", allow_private: [[a]]", 2, "sources[0].allow_private[0]: expected a single value"),
+        (
+            "",
+            ", allow_private: ['wiki corp']",
+            2,
+            "sources[0].allow_private[0]: 'wiki corp' is not",
+        ),
+        (
+            "",
+            ", allow_private: ['fe80::1%eth0']",
+            2,
+            "sources[0].allow_private[0]: 'fe80::1%eth0' is not",
+        ),
+    ],
+)
+def test_a_bad_allow_private_is_an_error_naming_file_line_and_key(
+    tmp_path: Path, top: str, own: str, line: int, where: str
+) -> None:
+    path = write(tmp_path, top + INTRANET % own)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{line}: {where}")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_bad_host_in_allow_private_is_shown_without_its_password(tmp_path: Path) -> None:
+    path = write(tmp_path, "allow_private: ['http://me:s3cret@wiki.corp/']\n" + INTRANET % "")
+    with pytest.raises(ConfigError, match="is not a host name") as caught:
+        load_config(path)
+    assert "s3cret" not in str(caught.value)

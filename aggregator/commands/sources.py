@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from ..config import DEFAULT_CONFIG, FetchConfig, same_name_key
+from ..config import (
+    DEFAULT_CONFIG,
+    FetchConfig,
+    PrivateHosts,
+    private_hosts_written,
+    same_name_key,
+)
 from ..errors import AggregatorError, ConfigError, NotAFeed, ParseError
 from ..feeds_file import FeedsFile, NewSource, edit_lock
 from ..models import Document, FetchState
@@ -126,7 +132,7 @@ class _Fetching:
     """How URLs are fetched for the configuration being edited."""
 
     settings: FetchConfig
-    allow_private: bool
+    allow_private: PrivateHosts
 
 
 def _fetching(feeds: FeedsFile) -> _Fetching:
@@ -136,7 +142,7 @@ def _fetching(feeds: FeedsFile) -> _Fetching:
         config = feeds.config()
         return _Fetching(config.fetch, config.allow_private)
     # What the edited file will say is checked when it is saved.
-    return _Fetching(FetchConfig(), feeds.setting("allow_private") is True)
+    return _Fetching(FetchConfig(), private_hosts_written(feeds.setting("allow_private")))
 
 
 def _import(path: Path, location: str, default_section: str, out: TextIO) -> int:

@@ -2,6 +2,7 @@
 
     is_public_address(ip) -> bool       the one policy; pure, no I/O
     literal_address(host) -> ip | None  a URL host that is an IP address already
+    host_name(text) -> str | None       a host as the fetcher compares it (allow_private's list)
 
 A feed URL comes from a stranger (a subscription, a redirect, a DNS answer),
 so by default the fetcher only ever connects to public unicast addresses: not
@@ -12,14 +13,20 @@ IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4, Teredo).
 
 The policy is applied to the addresses a name resolves to, not to the name,
 so DNS rebinding (a name that is public on one look-up and 127.0.0.1 on the
-next) cannot get around it.  ``allow_private: true`` turns it off for a source.
+next) cannot get around it.  ``allow_private`` turns it off for a source: for
+its feed wherever it is (``true``), or on the hosts it lists only.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# A label of a host name: letters, digits and hyphens, and underscores, which
+# intranet names have and URLs carry; 63 characters at most (RFC 1035).
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Not global, though some Python versions' is_global says otherwise.
@@ -86,3 +93,29 @@ def literal_address(host: str | None) -> IPAddress | None:
     if not host:
         return None
     return parse_address(host.strip("[]"))
+
+
+def host_name(text: str) -> str | None:
+    """``text`` as the fetcher compares a URL's host with the hosts
+    ``allow_private`` lists: an IP address in its short form, without
+    brackets (``[::1]`` is ``::1``); a name in lower case and, if it is not
+    ASCII, in IDNA as yarl (aiohttp's URLs) encodes it, so that ``Bücher.corp``
+    and ``xn--bcher-kva.corp`` are one host.  None when ``text`` is not a
+    host alone: a URL, a port, a path, a wildcard, a space.
+    """
+    text = text.strip()
+    if "%" not in text:  # an IPv6 zone names an interface, not a host
+        address = parse_address(text[1:-1] if text.startswith("[") else text)
+        if address is not None:
+            return address.compressed
+    name = text.lower()
+    if not name.isascii():
+        import idna  # yarl's encoder; only a name that needs it pays the import
+
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except UnicodeError:
+            return None
+    if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        return None
+    return name

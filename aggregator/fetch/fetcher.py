@@ -38,8 +38,8 @@ class Fetcher(Protocol):
         guard as its feed, conditionally on ``state``; a failure raises its
         :class:`~aggregator.errors.FetchError`.  The page, and each redirect
         on its way, may be on a non-public address only on ``private_hosts``
-        (its feed's own, when its source allows it: see
-        :func:`aggregator.fulltext.decide.private_hosts`)."""
+        (the hosts its source's ``allow_private`` lists, or with ``true`` its
+        feed's own: see :func:`aggregator.fulltext.decide.private_hosts`)."""
         ...
 
 

@@ -16,7 +16,8 @@ on the second look-up; hosts that are IP literals are checked before each
 request.  Redirects are followed here, one hop at a time, so every hop's
 target is checked the same way, and only http and https targets are followed.
 ``allow_private`` (per source) turns the address check off: for every host
-(a feed), or for some hosts only (an article page: :data:`PrivateScope`).
+(a feed with ``allow_private: true``), or for some hosts only (the hosts a
+source lists, and an article page: :data:`PrivateScope`).
 
 What it decodes: the Content-Encodings aiohttp decodes (gzip, deflate, and br
 and zstd where their packages are installed).  A body in any other coding is
@@ -60,7 +61,10 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 # too many requests, and the server's or its gateway's trouble.
 TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ALLOW_HINT = "set allow_private: true on the source to allow it"
-_HOSTS_HINT = "with allow_private: true, a page may be private only on its feed's host"
+_HOSTS_HINT = (
+    "allow_private: true allows a private address only on its feed's host; "
+    "list the hosts allowed in allow_private to allow others"
+)
 # The Content-Encodings aiohttp decodes, as the whole header's value (it
 # decodes no list of codings); br and zstd only with their packages, and it
 # raises itself when those are missing (see _undecodable).
@@ -72,11 +76,14 @@ _MISSING_PACKAGE = re.compile(r"\((br|zstd)\)")
 
 AddressPolicy = Callable[[IPAddress], bool]
 # Where a request may reach a non-public address: anywhere (True), nowhere
-# (False), or only on these hosts (lower-case names or IP literals, as
-# urlsplit gives them), checked on every hop of a redirect chain.  An
-# article page gets the hosts of its source's feed: allow_private says where
-# the feed lives, not where its items may point (a feed made on localhost
-# from public sites links to pages their authors control).
+# (False), or only on these hosts (as addresses.host_name spells them: lower
+# case, IDNA, IP addresses short), checked on every hop of a redirect chain.
+# By host, not host and port: the guard is about which machines a stranger's
+# link may reach, and a host allowed is allowed on each of its ports.  A
+# feed gets its source's allow_private as it is; an article page gets the
+# hosts its source lists, or with allow_private: true its feed's own host:
+# that says where the feed lives, not where its items may point (a feed made
+# on localhost from public sites links to pages their authors control).
 PrivateScope = bool | frozenset[str]
 
 
@@ -487,11 +494,13 @@ def _covers(scope: PrivateScope, url: URL) -> bool:
     """Whether ``scope`` lets ``url``'s host be a non-public address."""
     if isinstance(scope, bool):
         return scope
-    return (url.host or "").lower() in scope
+    # yarl's raw_host is the host as host_name spells it (IDNA, IPv6 short
+    # and without brackets); its .host would be the Unicode form.
+    return (url.raw_host or "").lower() in scope
 
 
 def _hint(scope: PrivateScope) -> str:
-    """How to allow what was refused: for a page (a scope of hosts), only on its feed's host."""
+    """How to allow what was refused: allow_private, or a host added to its list."""
     return _ALLOW_HINT if isinstance(scope, bool) else _HOSTS_HINT
 
 

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from ..config import SourceConfig
+from ..fetch.addresses import host_name
 from ..store.pages import PageCandidate, PageWrite
 
 # A page whose fetch failed in a way that may pass (a timeout, a dropped
@@ -88,17 +89,22 @@ def plan_pages(
 
 def private_hosts(source: SourceConfig) -> frozenset[str]:
     """The hosts on which the source's pages may be on a private address:
-    its feed's, if the source allows that, and no other.
+    those its ``allow_private`` lists; with ``allow_private: true``, its
+    feed's, and no other.
 
-    ``allow_private`` says where the feed lives, not where its items may
-    point: a feed made on localhost from public sites (a bridge) carries
-    links their authors chose, and a page there redirecting to
-    169.254.169.254 must meet the guard.  A source read from files has no
-    feed host, so its pages are never private.
+    ``true`` says where the feed lives, not where its items may point: a
+    feed made on localhost from public sites (a bridge) carries links their
+    authors chose, and a page there redirecting to 169.254.169.254 must meet
+    the guard.  A list names the hosts the user trusts, the feed's and its
+    pages' alike (an intranet feed on news.corp linking to wiki.corp).  With
+    ``true``, a source read from files has no feed host, so its pages are
+    never private.
     """
+    if isinstance(source.allow_private, frozenset):
+        return source.allow_private
     if not source.allow_private or source.url is None:
         return frozenset()
-    host = urlsplit(source.url).hostname
+    host = host_name(urlsplit(source.url).hostname or "")
     return frozenset({host}) if host else frozenset()
 
 

@@ -249,6 +249,22 @@ def test_add_creates_a_missing_file(
     )
 
 
+@pytest.mark.parametrize("with_sources", [False, True], ids=["first-source", "more-sources"])
+def test_add_fetches_on_the_private_hosts_allow_private_lists_only(
+    feed_server: FeedServer, tmp_path: Path, with_sources: bool
+) -> None:
+    feed_server.add("/feed", Route(RSS))
+    config = tmp_path / "feeds.yaml"
+    url = feed_server.url("/feed")
+    before = "  - {name: Other, url: 'http://192.0.2.1/feed', section: S}\n" if with_sources else ""
+
+    config.write_text(f"allow_private: [localhost]\nsources:\n{before}")
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 1  # 127.0.0.1: not listed
+    config.write_text(f"allow_private: [localhost, 127.0.0.1]\nsources:\n{before}")
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 0
+    assert load_config(config).sources[-1].allow_private == frozenset({"localhost", "127.0.0.1"})
+
+
 def test_an_opml_url_is_fetched_within_the_limits(
     feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -222,3 +222,25 @@ def test_a_scope_of_hosts_allows_private_addresses_on_those_hosts_only(
     with pytest.raises(FetchError, match=r"names 127\.0\.0\.1.*feed's host"):
         fetch(feed_server.url("/page"), allow_private=frozenset({"localhost"}))
     assert secret.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "listed", "covered"),
+    [
+        ("http://Bücher.Corp:8080/x", "xn--bcher-kva.corp", True),
+        ("http://xn--bcher-kva.corp/x", "xn--bcher-kva.corp", True),
+        ("http://WIKI.corp/x", "wiki.corp", True),
+        ("http://[0:0::1]:9/x", "::1", True),
+        ("http://wiki.corp.evil.test/x", "wiki.corp", False),
+        ("http://corp/x", "wiki.corp", False),
+    ],
+)
+def test_a_listed_host_covers_its_url_by_host_on_any_port(
+    url: str, listed: str, covered: bool
+) -> None:
+    """By host, as allow_private lists them (host_name's spelling), not host and port."""
+    from yarl import URL
+
+    from aggregator.fetch.http import _covers
+
+    assert _covers(frozenset({listed}), URL(url)) is covered

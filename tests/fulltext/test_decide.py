@@ -106,3 +106,26 @@ def test_a_source_that_allows_private_addresses_allows_them_only_on_its_feeds_ho
     assert private_hosts(files) == frozenset()  # no feed host: no page is private
     (page,) = plan_pages([candidate("a")], {"one": intranet}, 10, NOW).fetch
     assert page.private_hosts == frozenset({"wiki.corp"})
+
+
+def test_a_source_that_lists_private_hosts_allows_them_for_its_pages() -> None:
+    """An intranet feed on news.corp whose items link to wiki.corp: the hosts
+    listed are the user's word, for the feed and its pages alike."""
+    from dataclasses import replace
+
+    listed = frozenset({"news.corp", "wiki.corp"})
+    intranet = replace(source("one", "on"), url="http://news.corp/feed", allow_private=listed)
+    assert private_hosts(intranet) == listed
+    files = replace(intranet, url=None, path="feeds/*.xml")
+    assert private_hosts(files) == listed  # no feed host, but hosts named
+    (page,) = plan_pages([candidate("a")], {"one": intranet}, 10, NOW).fetch
+    assert page.private_hosts == listed
+
+
+def test_allow_private_true_compares_the_feeds_host_as_the_fetcher_spells_it() -> None:
+    from dataclasses import replace
+
+    idn = replace(source("one", "on"), url="http://Bücher.Corp/feed", allow_private=True)
+    assert private_hosts(idn) == frozenset({"xn--bcher-kva.corp"})
+    six = replace(idn, url="http://[0:0::1]:8080/feed")
+    assert private_hosts(six) == frozenset({"::1"})

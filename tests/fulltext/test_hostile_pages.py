@@ -53,6 +53,67 @@ def test_allow_private_lets_pages_be_private_only_on_the_feeds_own_host(
     assert "only on its feed's host" in line, line
 
 
+def test_a_source_listing_its_private_hosts_gets_pages_on_those_hosts_only(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """An intranet feed on one host (127.0.0.1, standing in for news.corp)
+    whose items link to another (localhost, for wiki.corp, the same server
+    under another name).  Listing the feed's host alone, the pages are
+    refused before any request reaches them; listing both, they are read,
+    and a redirect from there to a host not listed is refused.  By host:
+    the one server answers both names on its one port."""
+    port = feed_server.url("/").rsplit(":", 1)[1].rstrip("/")
+    wiki = f"http://localhost:{port}"
+    page = feed_server.add(
+        "/wiki/1", Route(body=article_page(1, "Story 1"), content_type="text/html")
+    )
+    away = Route(status=302, etag=False, headers={"Location": f"http://127.0.0.2:{port}/wiki/1"})
+    feed_server.add("/wiki/2", away)
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{wiki}/wiki/{n}</link><guid>s{n}</guid>"
+        f"<description>Teaser {n}.</description></item>"
+        for n in (1, 2)
+    )
+    feed = f"<rss version='2.0'><channel><title>News</title>{items}</channel></rss>"
+    feed_server.add("/feed.xml", Route(body=feed.encode()))
+
+    def configured(hosts: str) -> Path:
+        folder = tmp_path / hosts.strip("[]").replace(", ", "+")
+        folder.mkdir()
+        config = folder / "feeds.yaml"
+        config.write_text(
+            "digest: {sentences: 0}\nfetch: {timeout: 2, read_timeout: 1}\nsources:\n"
+            f"  - name: intranet\n    url: {feed_server.url('/feed.xml')}\n    section: S\n"
+            f"    full_text: true\n    allow_private: {hosts}\n"
+        )
+        return config
+
+    # The feed's host alone: the feed is read, the pages on the other host are not.
+    config = configured("[127.0.0.1]")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "full text: 2 pages, 2 failed" in output, output
+    assert page.requests == 0 and away.requests == 0
+    code, status = run(["status", "-c", str(config)])
+    line = next(line for line in status.splitlines() if "full text:" in line)
+    assert "localhost resolves to 127.0.0.1, which is not a public address" in line, line
+    assert "list the hosts allowed in allow_private" in line, line
+
+    # Both hosts: the page is read; the redirect off a listed host is checked.
+    config = configured("[127.0.0.1, LocalHost]")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "full text: 2 pages, 1 failed" in output, output
+    assert page.requests == 1 and away.requests == 1
+    summaries = published(config.parent / "out")
+    assert "Background" in summaries["Story 1"], summaries
+    assert "Teaser 2" in summaries["Story 2"], summaries
+    code, status = run(["status", "-c", str(config)])
+    line = next(line for line in status.splitlines() if "full text:" in line)
+    assert line.startswith(f"intranet: full text: 1 of 2 pages failed, last: {wiki}/wiki/2: "), line
+    assert "redirect to http://127.0.0.2" in line and "not a public address" in line, line
+
+
 def test_a_page_of_many_tiny_elements_is_refused_and_the_others_are_read(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
