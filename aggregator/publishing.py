@@ -14,10 +14,11 @@ the log.  Neither stops the others.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -27,8 +28,9 @@ from .config import Config
 from .dedup.keys import without_tracking
 from .errors import bug_details, bug_message
 from .filters import EntryFields
-from .models import Entry, Summary
+from .models import Enclosure, Entry, Summary
 from .outputs import MERGED, OPML
+from .redact import public_link, redact_url, url_secrets
 from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
 from .workers import Workers
@@ -40,8 +42,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Changes whenever what is published from the same stored state changes.
-_PUBLISH_FORMAT = 2
+# Changes whenever what is published from the same stored state changes
+# (3: links without user info or their sources' credentials).
+_PUBLISH_FORMAT = 3
 # Store meta key of the published feeds' stamps (when their entries last changed).
 _STAMPS = "feed_stamps"
 
@@ -301,17 +304,40 @@ def _entry(
     """The published entry of a stored item; its links without tracking
     parameters unless ``keep_tracking`` (see :func:`.dedup.keys.without_tracking`).
     A copy from a source no longer configured is not credited (its story is
-    published because a configured source carries it too)."""
-    clean = _same if keep_tracking else _untracked
+    published because a configured source carries it too).
+
+    Every link is in its public form (:func:`.redact.public_link`): without
+    user info, and without the credentials of the sources that carried the
+    item.  That is done here, on the way out, and not when a feed is read,
+    so that items stored as their feeds gave them, before this rule as
+    after, are published so; the store keeps what the feed said.
+    """
+    secrets = _link_secrets(ref.feed_url for ref in item.sources)
+    tracked = _same if keep_tracking else _untracked
+
+    def public(url: str | None) -> str | None:
+        url = tracked(url)
+        return public_link(url, secrets) if url else url
+
     sources = tuple(ref for ref in item.sources if ref.name in configured) or item.sources
-    if not keep_tracking:
-        sources = tuple(
-            replace(source, item_link=_untracked(source.item_link)) for source in sources
+    sources = tuple(
+        replace(
+            source,
+            site_link=public(source.site_link),
+            feed_url=redact_url(source.feed_url) if source.feed_url else None,
+            item_link=public(source.item_link),
         )
+        for source in sources
+    )
+    # Two enclosures that differed only in their user info are one now.
+    enclosures: dict[str, Enclosure] = {}
+    for enclosure in item.enclosures:
+        url = public_link(enclosure.url, secrets)
+        enclosures.setdefault(url, replace(enclosure, url=url))
     return Entry(
         id=item.uid,
         title=item.title or "(untitled)",
-        link=clean(item.link),
+        link=public(item.link),
         published=item.published,
         updated=max(item.updated, item.published),
         section=item.section,
@@ -319,9 +345,21 @@ def _entry(
         sources=sources,
         author=item.author,
         language=item.language,
-        enclosures=item.enclosures,
-        image=item.image,
+        enclosures=tuple(enclosures.values()),
+        image=public(item.image),
     )
+
+
+def _link_secrets(feed_urls: Iterable[str | None]) -> tuple[str, ...]:
+    """What to mask in the links of an item these feeds carried: their
+    passwords and secret query values, longest first (see :func:`.redact.public_link`)."""
+    found = {secret for url in feed_urls if url for secret in _feed_secrets(url)}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _feed_secrets(feed_url: str) -> tuple[str, ...]:
+    return url_secrets(feed_url, user=False)
 
 
 def sources_opml(config: Config, store: Store) -> bytes:

@@ -1,6 +1,7 @@
 """What of a configured URL may be shown: its public form, and text made safe to print.
 
     redact_url(url)            -> the URL without user info, secret query values as ***
+    public_link(url, secrets)  -> a link a feed gave, without user info, ``secrets`` as ***
     mask_password(url)         -> the URL with its password (and secret query values) as ***
     redact_text(text, url)     -> text with every URL in it redacted, and url's secrets masked
     printable(text)            -> text without control characters, for a terminal
@@ -16,6 +17,13 @@ when its name says so (``token``, ``key``, ``secret``, ``password``, ``auth``,
 ``X-Amz-Signature`` are, ``keyword`` and ``author`` are not); its name stays,
 so the URL still says which parameter was there.
 
+A link a feed gives (an entry's, an enclosure's, the site's) is published in
+the form :func:`public_link` gives it: without user info, whoever put it
+there, and with its own source's credentials masked wherever they are in it
+(a private feed may repeat its ``?token=`` in every link it gives).  Its
+secret-looking parameters are otherwise kept: a signed enclosure URL
+(``X-Amz-Signature=...``) is meant to be followed, and masked it leads nowhere.
+
 Redacting is idempotent, and text that is no URL (a local path) is returned
 as it is.
 """
@@ -23,6 +31,7 @@ as it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import unquote
 
 __all__ = [
@@ -31,6 +40,7 @@ __all__ = [
     "name_problem",
     "plain_name",
     "printable",
+    "public_link",
     "redact_text",
     "redact_url",
     "url_secrets",
@@ -140,13 +150,19 @@ def _mask_parameters(query: str) -> str:
     return "".join(pieces)
 
 
-def url_secrets(url: str) -> tuple[str, ...]:
-    """The credentials ``url`` carries: user, password, secret query values (raw and decoded)."""
+def url_secrets(url: str, *, user: bool = True) -> tuple[str, ...]:
+    """The credentials ``url`` carries: user, password, secret query values (raw and decoded).
+
+    Without ``user``, the user name is left out: for searching the links a
+    feed gives, where a user name is often a word of the site's own paths
+    (``/alice/repo``) and masking it would break them.
+    """
     found: list[str] = []
     match = _AUTHORITY.match(url)
     if match is not None and "@" in match.group(2):
         userinfo = match.group(2).rpartition("@")[0]
-        found.extend(userinfo.split(":", 1))
+        name, _colon, password = userinfo.partition(":")
+        found.extend([name, password] if user else [password])
     _path, _question, query = url.partition("?")
     for piece in re.split(r"[&;#]", query):
         name, equals, value = piece.partition("=")
@@ -155,6 +171,30 @@ def url_secrets(url: str) -> tuple[str, ...]:
     expanded = {variant for secret in found for variant in (secret, unquote(secret))}
     # Longest first, so a secret that contains another is masked whole.
     return tuple(sorted((s for s in expanded if len(s) >= _MIN_SECRET), key=len, reverse=True))
+
+
+def public_link(url: str, secrets: Iterable[str] = ()) -> str:
+    """A link a feed gave, as it is published: without user info, and with
+    each of ``secrets`` (its source's, from :func:`url_secrets`) masked.
+
+    User info goes whoever wrote it.  Relative links never carry the source
+    URL's (they are resolved against its public form), but a feed may write
+    ``https://alice:secret@host/post`` itself, or an ``xml:base`` that
+    does: published, the password is shown to every subscriber.  And a link
+    with user info is a phishing pattern (``https://bank.example@evil.example/``
+    leads to evil.example), which browsers warn about or refuse to follow;
+    a reader that wants the page must log in there as anyone else does.
+    """
+    match = _AUTHORITY.match(url)
+    if match is None:
+        return url  # mailto:, or not a URL: no user info to remove
+    authority = match.group(2)
+    if "@" in authority:
+        url = url[: match.start(2)] + authority.rpartition("@")[2] + url[match.end(2) :]
+    for secret in secrets:  # longest first (url_secrets), so one holding another goes whole
+        if secret in url:
+            url = url.replace(secret, MASK)
+    return url
 
 
 def redact_text(text: str, url: str | None = None) -> str:

@@ -10,6 +10,7 @@ from aggregator.redact import (
     name_problem,
     plain_name,
     printable,
+    public_link,
     redact_text,
     redact_url,
     url_secrets,
@@ -43,6 +44,32 @@ from aggregator.redact import (
 def test_redact_url(url: str, public: str) -> None:
     assert redact_url(url) == public
     assert redact_url(public) == public  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("link", "public"),
+    [
+        ("https://alice:secret@example.com/post", "https://example.com/post"),
+        ("https://bank.example@evil.example/login", "https://evil.example/login"),
+        ("http://u:p@[::1]:8080/f#x", "http://[::1]:8080/f#x"),
+        # A signed URL is kept: its parameters are meant to be sent.
+        (
+            "https://cdn.example/a.mp3?X-Amz-Signature=S",
+            "https://cdn.example/a.mp3?X-Amz-Signature=S",
+        ),
+        # The source's own credentials, wherever the feed repeats them.
+        ("https://h/post?token=TOKEN1&t=3", "https://h/post?token=***&t=3"),
+        ("https://h/TOKEN1/post", "https://h/***/post"),
+        ("https://h/hunter2!/x?a=hunter2%21", "https://h/***/x?a=***"),
+        # Its user name is not a secret there: it is a word of the site's paths.
+        ("https://h/admin/repo", "https://h/admin/repo"),
+        ("mailto:someone@example.com", "mailto:someone@example.com"),
+    ],
+)
+def test_public_link(link: str, public: str) -> None:
+    secrets = url_secrets("https://admin:hunter2%21@h/feed?token=TOKEN1", user=False)
+    assert public_link(link, secrets) == public
+    assert public_link(public, secrets) == public  # idempotent
 
 
 @pytest.mark.parametrize("name", ["token", "Token", "access_token", "auth", "password", "sig"])

@@ -118,6 +118,154 @@ def test_once_publishes_and_shows_no_credentials(
     assert_no_secret("aggregate status", status)
 
 
+# What a feed gives in its own links: another reader's user info (a link
+# copied from a logged-in session), its source's credentials written out
+# again, and its source's token repeated in every link, as private feeds do.
+FEED_USER = "alicefeeduser"
+FEED_PASSWORD = "opensesame42"
+FEED_SECRETS = (FEED_USER, FEED_PASSWORD)
+
+
+def given_links_rss(server: FeedServer) -> bytes:
+    """An RSS feed whose links are relative (to a URL with user info) or carry
+    credentials of their own: in the entry link, the enclosure, the image."""
+    host = server.base.removeprefix("http://")
+    return f"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+<title>Private podcast</title><link>site/</link><description>d</description>
+<item><title>Relative episode</title><link>/episodes/one</link><guid>p-1</guid>
+<pubDate>Tue, 19 Nov 2024 08:00:00 +0000</pubDate>
+<description><![CDATA[<p>Heard <a href="notes.html">the notes</a>.
+<img src="/img/cover.png"></p>]]></description>
+<enclosure url="/audio/one.mp3" type="audio/mpeg" length="1000"/>
+<media:thumbnail url="../thumbs/one.png"/></item>
+<item><title>Episode with user info</title>
+<link>http://{FEED_USER}:{FEED_PASSWORD}@example.com/episodes/two</link><guid>p-2</guid>
+<pubDate>Tue, 19 Nov 2024 09:00:00 +0000</pubDate>
+<description>An episode whose link carries a user and password.</description>
+<enclosure url="http://{USER}:{PASSWORD}@{host}/audio/two.mp3" type="audio/mpeg"/>
+<media:thumbnail url="http://{FEED_USER}@example.com/thumbs/two.png"/></item>
+<item><title>Episode with the token</title>
+<link>http://example.com/episodes/three?token={TOKEN}&amp;t=30</link><guid>p-3</guid>
+<pubDate>Tue, 19 Nov 2024 10:00:00 +0000</pubDate>
+<description>An episode whose links repeat the feed's token.</description>
+<enclosure url="/audio/three.mp3?token={TOKEN}" type="audio/mpeg"/></item>
+</channel></rss>""".encode()
+
+
+# Atom resolves against xml:base, itself relative to the document's URL, or
+# holding user info of its own.
+GIVEN_LINKS_ATOM = f"""<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="blog/">
+<title>Private blog</title><id>urn:private-blog</id><updated>2024-11-19T08:00:00Z</updated>
+<link href="./"/>
+<entry><title>Based post</title><id>urn:b-1</id><updated>2024-11-19T08:30:00Z</updated>
+<link href="posts/one"/><link rel="enclosure" href="files/one.pdf" type="application/pdf"/>
+<content type="html">&lt;p&gt;A post &lt;img src="one.png"&gt;&lt;/p&gt;</content></entry>
+<entry xml:base="http://{FEED_USER}:{FEED_PASSWORD}@example.org/"><title>Post under a base</title>
+<id>urn:b-2</id><updated>2024-11-19T09:30:00Z</updated><link href="posts/two"/>
+<content type="html">A post whose base carries a password.</content></entry>
+</feed>""".encode()
+
+# JSON Feed: a relative home page, item URL, image and attachment.
+GIVEN_LINKS_JSON = json.dumps(
+    {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Private notes",
+        "home_page_url": "home/",
+        "items": [
+            {
+                "id": "n-1",
+                "url": "notes/one",
+                "title": "Relative note",
+                "content_html": "<p>A note <img src='pic.png'></p>",
+                "image": "pic.png",
+                "attachments": [{"url": "files/one.txt", "mime_type": "text/plain"}],
+                "date_published": "2024-11-19T11:00:00Z",
+            }
+        ],
+    }
+).encode()
+
+
+def test_links_a_feed_gives_publish_no_credentials(tmp_path: Path, feed_server: FeedServer) -> None:
+    """Every link a source brings to the output, relative to its URL with
+    credentials or written with credentials of its own, is published
+    without them: in every file of the output directory (the merged and the
+    section feeds, the page, the OPML list) and in ``aggregate status``."""
+    feed_server.add(f"/podcast.xml?token={TOKEN}", Route(given_links_rss(feed_server)))
+    feed_server.add(
+        f"/blog.atom?token={TOKEN}", Route(GIVEN_LINKS_ATOM, content_type="application/atom+xml")
+    )
+    feed_server.add(
+        f"/notes.json?token={TOKEN}", Route(GIVEN_LINKS_JSON, content_type="application/feed+json")
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"""\
+allow_private: true
+sources:
+  - name: Podcast
+    url: {secret_url(feed_server, f"/podcast.xml?token={TOKEN}")}
+    section: Audio
+  - name: Blog
+    url: {secret_url(feed_server, f"/blog.atom?token={TOKEN}")}
+    section: Reading
+  - name: Notes
+    url: {secret_url(feed_server, f"/notes.json?token={TOKEN}")}
+    section: Reading
+""",
+        encoding="utf-8",
+    )
+    code, lines = run(["--once", "-c", str(config)])
+    assert code == 0, lines
+    assert "3 sources, 0 failed; 6 new items" in lines, lines
+
+    out = tmp_path / "out"
+    published = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.relative_to(out).as_posix() for p in published} >= {
+        "feed.atom",
+        "feed.rss",
+        "feed.json",
+        "index.html",
+        "sources.opml",
+        "sections/audio.atom",
+        "sections/reading.json",
+    }
+    for path in published:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in (*SECRETS, *FEED_SECRETS):
+            assert secret not in text, f"{secret!r} in {path.relative_to(out)}"
+
+    # The links are all there, in their public form.
+    base = feed_server.base
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    for link in (
+        f"{base}/episodes/one",
+        f"{base}/audio/one.mp3",
+        f"{base}/thumbs/one.png",
+        "http://example.com/episodes/two",
+        f"{base}/audio/two.mp3",
+        "http://example.com/thumbs/two.png",
+        "http://example.com/episodes/three?token=***&amp;t=30",
+        "http://example.com/audio/three.mp3?token=***",  # relative to its entry's link
+        f"{base}/blog/posts/one",
+        f"{base}/blog/files/one.pdf",
+        f"{base}/blog/",
+        "http://example.org/posts/two",
+        f"{base}/notes/one",
+        f"{base}/notes/pic.png",
+        f"{base}/notes/files/one.txt",
+        f"{base}/home/",
+    ):
+        assert f'"{link}"' in atom, link
+
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0 and "Podcast" in status
+    for secret in (*SECRETS, *FEED_SECRETS):
+        assert secret not in status, status
+
+
 @pytest.mark.slow
 def test_daemon_shows_no_credentials(
     tmp_path: Path, feed_server: FeedServer, private_feed: Route
