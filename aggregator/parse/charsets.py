@@ -2,6 +2,7 @@
 
     text_codec(label)                       -> the Python codec's name, or None
     without_unknown_charset(content_type)   -> (the Content-Type without it, the charset left out)
+    content_charset(content_type)           -> its charset as feedparser reads it, or None
 
 A charset name is whatever a server wrote: the ``charset`` of a
 ``Content-Type``, the ``encoding`` of an XML declaration.  Python's codec
@@ -23,7 +24,7 @@ import codecs
 import functools
 import re
 
-__all__ = ["text_codec", "without_unknown_charset"]
+__all__ = ["content_charset", "text_codec", "without_unknown_charset"]
 
 # ASCII only, as HTTP and XML write encoding names (IANA's longest alias is
 # 45 characters); a name past this Python would look up under another name,
@@ -69,3 +70,14 @@ def without_unknown_charset(content_type: str) -> tuple[str, str | None]:
             continue
         kept.append(parameter)
     return ";".join(kept), dropped
+
+
+def content_charset(content_type: str) -> str | None:
+    """The ``charset`` of ``content_type`` as feedparser reads it (the last
+    one, unquoted), or None; not checked (see :func:`text_codec`)."""
+    charset = None
+    for parameter in content_type.split(";")[1:]:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return charset

@@ -47,7 +47,7 @@ import feedparser.urls
 from .. import __version__
 from ..errors import NotAFeed, ParseError
 from ..models import DIGEST_BYTES, Document, EntryDigests, ParsedFeed, ParsedItem
-from .charsets import without_unknown_charset
+from .charsets import content_charset, without_unknown_charset
 from .entries import EntrySpans, entry_spans
 from .normalize import (
     MAX_HTML_CHARS,
@@ -183,7 +183,7 @@ def parse_feed(
         # What is left after the HTTP layer's one decompression, or a .gz
         # file: not inflated again, so a nested bomb goes no further.
         raise ParseError(source, "the body is gzip-compressed data, not a feed")
-    prepared = prepare_xml(document.body, source)
+    prepared = prepare_xml(document.body, source, content_charset(content_type))
     if prepared.root is not None and prepared.root.lower() == "html":
         raise NotAFeed(source, "got an HTML page, not a feed")
     spans = _entry_spans(prepared.body)

@@ -31,13 +31,24 @@ no DTD reaches feedparser at all.  This module reads the prolog itself and:
   at a space: feedparser holds about five times a text's size while it reads
   it, and no field keeps more than :data:`.normalize.MAX_HTML_CHARS` of it.
 
+It reads the document in the encoding feedparser will decode it in whenever
+that one writes markup otherwise than as ASCII bytes: UTF-16 and UTF-32 (by
+byte-order mark or zero bytes), EBCDIC (``<?xm`` in EBCDIC, then the code
+page its declaration names: cp037, cp500, cp1140...), UTF-7 (``+ADw-`` is a
+'<') and the like, named by the ``Content-Type`` charset or the XML
+declaration.  Read as Latin-1, their DOCTYPE is no DOCTYPE, and feedparser's
+own rewrite of it was the only thing between them and expat.  Any other
+document is read as Latin-1 (see :func:`prepare_xml`).
+
 It does not judge whether the rest is well-formed: expat does that.  Bytes it
 has nothing to change are handed on as they are.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import string
 from dataclasses import dataclass
 from html.entities import name2codepoint
 from xml.parsers import expat
@@ -115,6 +126,15 @@ _WIDE_PREFIXES = (
     (b"\x00<", "utf-16-be"),
     (b"<\x00", "utf-16-le"),
 )
+# "<?xm" in every EBCDIC code page: feedparser then reads the declaration
+# in cp037 and decodes in the code page it names, or in cp037.
+_EBCDIC_XML = b"\x4c\x6f\xa7\x94"
+_EBCDIC_DEFAULT = "cp037"
+# Of a document's start, what is searched for its XML declaration.
+_DECLARATION_BYTES = 1024
+# What the guard looks for: a codec that reads these bytes as these ASCII
+# characters (UTF-8, Latin-1, Shift_JIS...) lets it read the document as Latin-1.
+_MARKUP_PROBE = (string.ascii_letters + string.digits + " \t\r\n<>!?[]%&;#\"'=/:._-").encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +146,22 @@ class PreparedXml:
     notes: tuple[str, ...] = ()
 
 
-def prepare_xml(body: bytes, source: str) -> PreparedXml:
-    """Screen and repair an XML document's bytes; raise :class:`ParseError` to refuse it."""
+def prepare_xml(body: bytes, source: str, charset: str | None = None) -> PreparedXml:
+    """Screen and repair an XML document's bytes; raise :class:`ParseError` to refuse it.
+
+    ``charset`` is the ``Content-Type``'s, which feedparser tries first: it
+    may name an encoding the document's own bytes do not announce.
+    """
     codec = _wide_codec(body)
-    if codec is None:
+    text = None
+    if codec is not None:
+        try:
+            text = body.decode(codec).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise ParseError(source, f"not valid {codec.upper()}: {exc.reason}") from None
+    else:
+        codec, text = _other_markup(body, charset)
+    if text is None:
         # Latin-1 maps every byte to one character and back, so the work below
         # is done on text without knowing the real (ASCII-compatible) encoding;
         # in UTF-8, Shift_JIS and the like, bytes below 0x40 are never part of
@@ -137,10 +169,6 @@ def prepare_xml(body: bytes, source: str) -> PreparedXml:
         text = body.decode("latin-1")
         bom = _UTF8_BOM_LATIN1
     else:
-        try:
-            text = body.decode(codec).lstrip("\ufeff")
-        except UnicodeDecodeError as exc:
-            raise ParseError(source, f"not valid {codec.upper()}: {exc.reason}") from None
         bom = "\ufeff"
     notes: list[str] = []
     repaired = _Repair(text, bom, notes)
@@ -154,11 +182,17 @@ def prepare_xml(body: bytes, source: str) -> PreparedXml:
     del text  # a copy of the document: let it go before the texts are bounded
     if not repaired.changed:
         out = body
-    elif codec is None:
+    elif bom == _UTF8_BOM_LATIN1:
         out = repaired.text.encode("latin-1")
-    else:
+    elif _wide_codec(body) is not None:
         # A wide document comes out as UTF-8, and its declaration says so.
         out = _XML_DECL_ENCODING.sub(r"\1\2\3utf-8\3", repaired.text, count=1).encode("utf-8")
+    else:
+        # In its own encoding: what told feedparser to decode it so (the
+        # Content-Type, the declaration) still says the truth.  What the
+        # repairs add is ASCII, written as a reference where the codec has none.
+        assert codec is not None
+        out = repaired.text.encode(codec, "xmlcharrefreplace")
     del repaired
     out, cut = bound_texts(out)
     if cut:
@@ -225,6 +259,54 @@ def bound_texts(body: bytes) -> tuple[bytes, int]:
         position = end
     pieces.append(body[position:])
     return b"".join(pieces), len(cuts)
+
+
+def _other_markup(body: bytes, charset: str | None) -> tuple[str | None, str | None]:
+    """The codec feedparser decodes ``body`` in and the text it gives, when
+    that codec does not read markup as ASCII bytes (EBCDIC, UTF-7); else
+    (None, None), and the document is read as Latin-1.
+
+    feedparser's order (its ``convert_to_utf8``): the ``Content-Type``'s
+    charset, the declared encoding, the EBCDIC default, each taken when it
+    decodes the document.  The declaration is read in cp037 after an EBCDIC
+    "<?xm", else as ASCII.  Most documents name only ASCII-reading codecs,
+    and are told so without decoding anything.
+    """
+    head = body[:_DECLARATION_BYTES]
+    ebcdic = head.startswith(_EBCDIC_XML)
+    if ebcdic:
+        first = head.decode(_EBCDIC_DEFAULT)
+    else:
+        first = head.removeprefix(_UTF8_BOM).decode("latin-1")
+    declared = _FEEDPARSER_ENCODING.match(first)
+    labels = [charset, declared.group(1) if declared else None]
+    if ebcdic:
+        labels.append(_EBCDIC_DEFAULT)
+    found = [codec for label in labels if label and (codec := text_codec(label)) is not None]
+    if all(_reads_markup_as_ascii(codec) for codec in found):
+        return None, None  # the usual case
+    for codec in found:
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError:
+            continue  # feedparser tries the next
+        if _reads_markup_as_ascii(codec):
+            return None, None
+        return codec, text.lstrip("\ufeff")
+    return None, None  # none decodes: feedparser falls back to UTF-8 or windows-1252
+
+
+@functools.lru_cache(maxsize=64)
+def _reads_markup_as_ascii(codec: str) -> bool:
+    """Whether ``codec`` reads the markup this module looks for as the ASCII
+    bytes it looks at, and from no others.  UTF-7 reads ASCII as ASCII, but
+    "+ADw-" as '<' too."""
+    if codec == "utf-7":
+        return False
+    try:
+        return _MARKUP_PROBE.decode(codec) == _MARKUP_PROBE.decode("ascii")
+    except UnicodeDecodeError:
+        return False
 
 
 def _wide_codec(body: bytes) -> str | None:

@@ -212,6 +212,20 @@ def xxe(kind: str) -> bytes:
     raise ValueError(kind)
 
 
+def encoded(body: bytes, codec: str, declared: str | None = None) -> bytes:
+    """A UTF-8 or ASCII case of this module in another encoding, its XML
+    declaration naming ``declared`` (``codec`` by default) or, with "", none
+    (the Content-Type's charset must then name it).  For UTF-7, markup is
+    written as it may be there ("+ADw-" for '<'), where no ASCII byte shows it."""
+    text = body.decode("utf-8")
+    _declaration, _, rest = text.partition("?>") if text.startswith("<?xml") else ("", "", text)
+    name = codec if declared is None else declared
+    prolog = f'<?xml version="1.0" encoding="{name}"?>' if name else ""
+    if codec == "utf-7":
+        return prolog.encode() + rest.replace("<", "+ADw-").replace("[", "+AFs-").encode()
+    return (prolog + rest).encode(codec)
+
+
 def small_entities() -> bytes:
     doctype = (
         b'<!DOCTYPE rss [\n<!ENTITY copy "&#169;">\n<!ENTITY org "Hostile &amp; Co">\n'
@@ -400,6 +414,19 @@ CASES: tuple[Case, ...] = (
     Case("external-dtd", lambda: _route(xxe("dtd")), "ok", published=("External DTD ignored",)),
     Case("small-entities", lambda: _route(small_entities()), "ok",
          published=("Small entities © Hostile & Co → work",)),
+    # The same in encodings that do not write markup as ASCII bytes: EBCDIC
+    # (by its "<?xm", then its declaration), UTF-7, a Content-Type's charset.
+    Case("ebcdic-billion-laughs", lambda: _route(encoded(billion_laughs(), "cp037")), "error",
+         "refused"),
+    Case("ebcdic-xxe", lambda: _route(encoded(xxe("system"), "cp1140")), "error",
+         "external entity"),
+    Case("utf7-billion-laughs", lambda: _route(encoded(billion_laughs(), "utf-7")), "error",
+         "refused"),
+    Case("charset-ebcdic-xxe", lambda: _route(encoded(xxe("parameter"), "cp500", ""),
+                                              "application/xml; charset=IBM500"),
+         "error", "parameter entity"),
+    Case("ebcdic-small-entities", lambda: _route(encoded(small_entities(), "cp500", "IBM500")),
+         "ok", published=("Small entities © Hostile & Co → work",)),
     # The network
     Case("trickle", lambda: _route(_one(b"Slow " * 100), trickle=1.0), "error", "timed out"),
     Case("redirect-loop", lambda: _route(b"", status=302, etag=False,

@@ -238,6 +238,50 @@ def test_utf16_with_entities() -> None:
     assert parse(body.encode("utf-16")).items[0].title == "Été"
 
 
+# What a hostile DTD is refused with, in UTF-8: the same words whatever the
+# encoding, so that a DTD bomb is never "not a well-formed feed" in one of them.
+_DTD_ATTACKS = {
+    "billion-laughs": (corpus.billion_laughs, "refused: entity 'lol1' refers to entity 'lol'"),
+    "quadratic": (corpus.quadratic_blowup, "refused: entity references would add more than"),
+    "xxe-system": (lambda: corpus.xxe("system"), "refused: external entity 'xxe' (SYSTEM"),
+    "xxe-public": (lambda: corpus.xxe("public"), "refused: external entity 'xxe' (PUBLIC"),
+    "xxe-parameter": (lambda: corpus.xxe("parameter"), "refused: parameter entity 'dtd'"),
+}
+# Code pages feedparser decodes after an EBCDIC "<?xm", by the name declared:
+# US/Canada, international, US with the euro, German, Greek.
+_EBCDIC = ("cp037", "cp500", "cp1140", "cp273", "cp875", "IBM037", "ebcdic-cp-be")
+
+
+@pytest.mark.parametrize("attack", sorted(_DTD_ATTACKS))
+@pytest.mark.parametrize("codec", [*_EBCDIC, "utf-7", "utf-16"])
+def test_a_dtd_attack_is_refused_alike_in_every_encoding(codec: str, attack: str) -> None:
+    make, phrase = _DTD_ATTACKS[attack]
+    expected = refused(make())
+    assert phrase in expected
+    assert refused(corpus.encoded(make(), codec)) == expected
+
+
+@pytest.mark.parametrize("attack", sorted(_DTD_ATTACKS))
+def test_a_dtd_attack_in_the_content_types_charset_is_refused_alike(attack: str) -> None:
+    make, _phrase = _DTD_ATTACKS[attack]
+    body = corpus.encoded(make(), "cp500", declared="")
+    assert refused(body, "application/xml; charset=IBM500") == refused(make())
+
+
+@pytest.mark.parametrize("codec", [*_EBCDIC, "utf-7"])
+def test_small_entities_work_in_every_encoding(codec: str) -> None:
+    feed = parse(corpus.encoded(corpus.small_entities(), codec))
+    assert feed.items[0].title == "Small entities © Hostile & Co → work"
+
+
+def test_an_ebcdic_document_stays_in_its_code_page() -> None:
+    plain = corpus.encoded(corpus._one(b"Plain"), "cp500")
+    assert prepare_xml(plain, "src").body is plain
+    with_dtd = corpus.encoded(corpus.small_entities(), "cp500")
+    out = prepare_xml(with_dtd, "src").body
+    assert out.decode("cp500").startswith('<?xml version="1.0" encoding="cp500"?>\n\n<rss')
+
+
 def test_unchanged_bytes_pass_through() -> None:
     body = corpus._one(b"Plain")
     assert prepare_xml(body, "src").body is body
