@@ -20,9 +20,13 @@ target is checked the same way, and only http and https targets are followed.
 source lists, and an article page: :data:`PrivateScope`).
 
 What it decodes: the Content-Encodings aiohttp decodes (gzip, deflate, and br
-and zstd where their packages are installed).  A body in any other coding is
-refused, for good: aiohttp would hand it over as it came, and the parser or
-the extractor would read compressed bytes as the text.
+and zstd where their packages are installed), and ``x-gzip``, gzip's old
+name, which RFC 9110 says to read as gzip and aiohttp does not.  A body in
+another registered coding (``compress``, several codings in a row, br
+without its package) is refused, for good: aiohttp would hand it over as it
+came, and the parser or the extractor would read compressed bytes as the
+text.  A header that names no coding at all (``utf-8``, ``none``, ``binary``:
+a server's mistake) is read through, as browsers and feed readers do.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import hashlib
 import os
 import re
 import socket
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -69,6 +74,16 @@ _HOSTS_HINT = (
 # decodes no list of codings); br and zstd only with their packages, and it
 # raises itself when those are missing (see _undecodable).
 _DECODED_CODINGS = frozenset({"", "identity", "gzip", "deflate", "br", "zstd"})
+# Decoded here: gzip under its old name (RFC 9110, 8.4.1.3).
+_OLD_GZIP = "x-gzip"
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib's way of saying "a gzip header and trailer"
+# The content codings IANA registers: a body sent in one of them that is not
+# decoded is compressed (or encrypted) bytes.  Any other word in the header
+# names no coding, and the body is read as it came.
+_REGISTERED_CODINGS = frozenset(
+    {"aes128gcm", "br", "compress", "dcb", "dcz", "deflate", "exi", "gzip"}
+    | {"pack200-gzip", "x-compress", "x-gzip", "zstd"}
+)
 # A coding is quoted in the message when it looks like one (tokens, a short
 # list of them); anything else the server put in the header is not.
 _CODING_SHOWN = re.compile(r"[A-Za-z0-9._+-]{1,30}(?:, ?[A-Za-z0-9._+-]{1,30}){0,3}")
@@ -368,7 +383,8 @@ class HttpFetcher:
                 source, f"unexpected HTTP status {response.status}", status=response.status
             )
         coding = response.headers.get("Content-Encoding", "").strip()
-        if coding.lower() not in _DECODED_CODINGS:
+        gunzip = coding.lower() == _OLD_GZIP
+        if not gunzip and coding.lower() not in _DECODED_CODINGS and _names_a_coding(coding):
             # Not worth another try: the server chose the coding, and will again.
             shown = coding if _CODING_SHOWN.fullmatch(coding) else "an unknown one"
             raise FetchError(
@@ -385,7 +401,7 @@ class HttpFetcher:
                 f"response of {declared} bytes is over the {self.config.max_bytes} byte cap",
                 status=200,
             )
-        body = await self._read_capped(source, response)
+        body = await self._read_capped(source, response, gunzip=gunzip)
         response_headers = tuple((name.lower(), value) for name, value in response.headers.items())
         new_state = FetchState(
             etag=response.headers.get("ETag"),
@@ -421,11 +437,24 @@ class HttpFetcher:
             permanent_redirect=redirect,
         )
 
-    async def _read_capped(self, source: str, response: aiohttp.ClientResponse) -> bytes:
+    async def _read_capped(
+        self, source: str, response: aiohttp.ClientResponse, *, gunzip: bool = False
+    ) -> bytes:
+        """The body, decompressed from gzip here if ``gunzip`` (aiohttp
+        decompresses the codings it knows), within ``max_bytes`` after
+        decompression: a bomb stops at the cap."""
         limit = self.config.max_bytes
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
+        inflate = zlib.decompressobj(wbits=_GZIP_WBITS) if gunzip else None
+        async for received in response.content.iter_chunked(_CHUNK):
+            chunk = received
+            if inflate is not None:
+                try:
+                    # At most one byte past the cap: enough to know it is past.
+                    chunk = inflate.decompress(received, limit - size + 1)
+                except zlib.error:
+                    raise _broken_gzip(source, response.status) from None
             size += len(chunk)
             if size > limit:
                 raise ResponseTooLarge(
@@ -434,7 +463,20 @@ class HttpFetcher:
                     status=response.status,
                 )
             chunks.append(chunk)
+        if inflate is not None and not inflate.eof:
+            raise _broken_gzip(source, response.status)  # cut off on the way
         return b"".join(chunks)
+
+
+def _broken_gzip(source: str, status: int) -> FetchError:
+    """An x-gzip body that does not decompress: broken on the way, as aiohttp
+    says of a gzip one, and worth another try."""
+    return FetchError(
+        source,
+        "broken response body: cannot decode its Content-Encoding (x-gzip)",
+        status=status,
+        transient=True,
+    )
 
 
 def _broken(exc: aiohttp.ClientError) -> str:
@@ -467,6 +509,12 @@ def _broken(exc: aiohttp.ClientError) -> str:
     if isinstance(cause, OSError) and cause.errno is not None and cause.errno > 0:
         return f"connection failed: {os.strerror(cause.errno)} ({kind})"
     return f"connection failed ({kind})"
+
+
+def _names_a_coding(header: str) -> bool:
+    """Whether a Content-Encoding header names a content coding (one IANA
+    registers), alone or in a list: then the body is in it, not as it is."""
+    return any(word.strip().lower() in _REGISTERED_CODINGS for word in header.split(","))
 
 
 def _undecodable(exc: aiohttp.ClientError) -> str | None:

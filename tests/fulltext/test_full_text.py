@@ -300,14 +300,14 @@ def test_a_page_that_failed_for_now_is_fetched_again_later_and_one_gone_is_not(
 @pytest.mark.parametrize(
     ("coding", "reason"),
     [
-        (b"x-foo", "cannot decode its Content-Encoding (x-foo)"),
+        (b"compress", "cannot decode its Content-Encoding (compress)"),
         pytest.param(
             b"br",
             "cannot decode its Content-Encoding (br, which needs a package that is not installed)",
             marks=pytest.mark.skipif(HAS_BROTLI, reason="brotli is installed: br is decoded"),
         ),
     ],
-    ids=["unknown", "br-without-brotli"],
+    ids=["compress", "br-without-brotli"],
 )
 def test_a_page_in_a_content_encoding_that_cannot_be_decoded_waits_for_its_item_to_change(
     feed_server: FeedServer, tmp_path: Path, coding: bytes, reason: str
