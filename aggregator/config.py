@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from .addresses import host_name
 from .errors import ConfigError
-from .fetch.addresses import host_name
 from .filters import ACTIONS, FIELDS, NO_FILTERS, Filters, Rule, compile_pattern
 from .redact import mask_password, name_problem, redact_text, redact_url
 
@@ -105,7 +105,7 @@ class SourceConfig:
 # Where a source may reach a loopback, private or other non-public address
 # (allow_private): nowhere (False); its feed anywhere, and its article pages
 # on its feed's host only (True); or its feed and its pages on these hosts
-# only, as fetch.addresses.host_name spells them (a list in the file).
+# only, as addresses.host_name spells them (a list in the file).
 # Redirects are checked against it hop by hop (fetch.http.PrivateScope).
 PrivateHosts = bool | frozenset[str]
 

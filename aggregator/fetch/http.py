@@ -9,7 +9,7 @@ gzip bomb stops at the cap; a bounded number of redirects; a connection pool
 bounded overall and per host.
 
 Where it connects, because a feed URL or a redirect can point anywhere: by
-default only to public addresses (:mod:`.addresses`).  Names are checked on
+default only to public addresses (:mod:`aggregator.addresses`).  Names are checked on
 the addresses they resolve to, inside the connector's resolver, so the
 connector is never handed a private address to connect to, whatever DNS says
 on the second look-up; hosts that are IP literals are checked before each
@@ -47,12 +47,12 @@ from aiohttp import http_exceptions
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
+from ..addresses import IPAddress, is_public_address, literal_address, parse_address
 from ..config import FetchConfig
 from ..errors import FetchError, ResponseTooLarge
 from ..models import Document, Fetched, FetchState
 from ..redact import redact_text, redact_url
 from ..schedule import MAX_RETRY_AFTER, cache_lifetime
-from .addresses import IPAddress, is_public_address, literal_address, parse_address
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, "

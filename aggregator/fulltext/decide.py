@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from ..addresses import host_name
 from ..config import SourceConfig
-from ..fetch.addresses import host_name
 from ..store.pages import PageCandidate, PageWrite
 
 # A page whose fetch failed in a way that may pass (a timeout, a dropped

@@ -15,9 +15,9 @@ import socket
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from aggregator.addresses import IPAddress, is_public_address, literal_address
 from aggregator.config import FetchConfig
 from aggregator.errors import FetchError
-from aggregator.fetch.addresses import IPAddress, is_public_address, literal_address
 from aggregator.fetch.http import GuardedResolver, HttpFetcher, PrivateAddressError, PrivateScope
 from aggregator.models import Fetched, FetchState
 from tests.feedserver import FeedServer, Route
