@@ -350,6 +350,27 @@ def test_add_given_a_sites_page_adds_the_feed_it_names(
     assert config.read_bytes() == before
 
 
+def test_a_feed_a_page_names_is_fetched_under_the_same_guard(
+    feed_server: FeedServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The page's link is its author's: the feed it names meets the address
+    guard as any URL does.  Here the page's host is allowed a private
+    address and the feed's, another name of the same loopback server, is not,
+    as a public page naming a feed on 169.254.169.254 would be."""
+    feed_server.add("/feed.xml", Route(RSS))
+    feed_server.add("/", site_page(feed_server.url("/feed.xml").replace("127.0.0.1", "localhost")))
+    config = tmp_path / "feeds.yaml"
+    config.write_text("allow_private: [127.0.0.1]\nsources: []\n", encoding="utf-8")
+    before = config.read_bytes()
+
+    assert main(["add", feed_server.url("/"), "--section", "S", "-c", str(config)]) == 1
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "localhost" in err and "private" in err, err
+    assert feed_server.routes["/feed.xml"].requests == 0
+    assert config.read_bytes() == before
+
+
 def test_add_given_a_page_that_names_no_feed_or_a_broken_one_writes_nothing(
     feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
