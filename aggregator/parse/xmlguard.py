@@ -130,6 +130,8 @@ _WIDE_PREFIXES = (
 # in cp037 and decodes in the code page it names, or in cp037.
 _EBCDIC_XML = b"\x4c\x6f\xa7\x94"
 _EBCDIC_DEFAULT = "cp037"
+# EBCDIC's space, tab, line feed, new line and carriage return.
+_EBCDIC_SPACE = b"\x40\x05\x25\x15\x0d"
 # Of a document's start, what is searched for its XML declaration.
 _DECLARATION_BYTES = 1024
 # What the guard looks for: a codec that reads these bytes as these ASCII
@@ -161,6 +163,14 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
             raise ParseError(source, f"not valid {codec.upper()}: {exc.reason}") from None
     else:
         codec, text = _other_markup(body, charset)
+        if text is None and _undeclared_ebcdic(body):
+            # No declaration to read its code page from: feedparser would
+            # ask chardet, which may say cp500, and decode a DTD this module
+            # never saw.  The XML spec requires the declaration (4.3.3).
+            raise ParseError(
+                source,
+                "refused: an EBCDIC document without an XML declaration naming its code page",
+            )
     if text is None:
         # Latin-1 maps every byte to one character and back, so the work below
         # is done on text without knowing the real (ASCII-compatible) encoding;
@@ -294,6 +304,16 @@ def _other_markup(body: bytes, charset: str | None) -> tuple[str | None, str | N
             return None, None
         return codec, text.lstrip("\ufeff")
     return None, None  # none decodes: feedparser falls back to UTF-8 or windows-1252
+
+
+def _undeclared_ebcdic(body: bytes) -> bool:
+    """Whether ``body`` starts as EBCDIC markup ('<' and then '!' or a
+    letter, after EBCDIC white space) with no declaration: bytes that read
+    as no XML in any ASCII-based encoding ("L", then "Z", "O" or a byte past
+    ASCII).  '!' is 0x5A in some code pages (cp037), 0x4F in others (cp500)."""
+    start = body.lstrip(_EBCDIC_SPACE)
+    after = start[1:2]
+    return start[:1] == b"\x4c" and (after in (b"\x5a", b"\x4f") or after.decode("cp037").isalpha())
 
 
 @functools.lru_cache(maxsize=64)

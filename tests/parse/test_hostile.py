@@ -268,6 +268,33 @@ def test_a_dtd_attack_in_the_content_types_charset_is_refused_alike(attack: str)
     assert refused(body, "application/xml; charset=IBM500") == refused(make())
 
 
+@pytest.mark.parametrize("attack", sorted(_DTD_ATTACKS))
+@pytest.mark.parametrize("codec", ["cp037", "cp500", "cp1140", "cp273"])
+def test_an_ebcdic_document_without_a_declaration_is_refused(codec: str, attack: str) -> None:
+    """Nothing says its code page but a guess (chardet's, which feedparser
+    would ask): its DTD would reach feedparser unseen.  XML requires the
+    declaration; a Content-Type charset naming the code page is enough."""
+    make, _phrase = _DTD_ATTACKS[attack]
+    body = corpus.encoded(make(), codec, declared="")
+    message = "src: refused: an EBCDIC document without an XML declaration naming its code page"
+    assert refused(body) == message
+    assert refused(b"\x40\x25" + corpus.encoded(corpus._one(b"Plain"), codec, declared="")) == (
+        message
+    )
+    assert refused(body, f"application/xml; charset={codec}") == refused(make())
+
+
+@pytest.mark.parametrize("body", [b"Lorem ipsum", b"<rss>", b"LZW", b"L\xc3\xa9"])
+def test_what_only_looks_like_ebcdic_in_ascii_is_not_taken_for_it(body: bytes) -> None:
+    """'L' then 'Z', 'O' or a byte past ASCII: no XML in any ASCII-based
+    encoding, so refusing it as EBCDIC takes nothing readable."""
+    message = refused(body)
+    if body[1:2] in (b"Z", b"O") or body[1] >= 0x80:
+        assert "EBCDIC" in message
+    else:
+        assert "EBCDIC" not in message
+
+
 @pytest.mark.parametrize("codec", [*_EBCDIC, "utf-7"])
 def test_small_entities_work_in_every_encoding(codec: str) -> None:
     feed = parse(corpus.encoded(corpus.small_entities(), codec))
