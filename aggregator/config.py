@@ -5,7 +5,8 @@ the line and the key, so the command line can print it on one line and exit 2.
 Relative paths in the file are relative to the file's own directory, so the
 same configuration works from any working directory.
 
-PyYAML is imported here only.
+PyYAML is imported here, and in :mod:`aggregator.feeds_file`, which edits the
+file's text where the nodes composed here say each source is.
 """
 
 from __future__ import annotations
@@ -516,18 +517,33 @@ def _compose(text: str) -> yaml.Node | None:
 
 
 def parse_config(text: str, path: Path, overrides: Overrides = NO_OVERRIDES) -> Config:
+    node = compose_config(text, path)
+    config = config_from_node(node, path, overrides)
+    del node  # the tree, freed once nothing made from it is kept
+    return config
+
+
+def compose_config(text: str, path: Path) -> yaml.Node | None:
+    """The YAML tree of ``text`` (None for an empty document), its nodes marked
+    with their line, column and index in ``text``; raises ConfigError naming
+    the line of invalid YAML."""
     try:
-        node = _compose(text)
+        return _compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"invalid YAML: {problem}", path=str(path), line=line) from None
+
+
+def config_from_node(
+    node: yaml.Node | None, path: Path, overrides: Overrides = NO_OVERRIDES
+) -> Config:
+    """:func:`parse_config` of a tree :func:`compose_config` made: for an edit,
+    which reads the tree's marks too, and so composes the file once."""
     if node is None:
         raise ConfigError("the file is empty; it needs at least 'sources'", path=str(path))
-    config = _Reader(path, overrides).config(_Node(node, ""))
-    del node  # the tree, freed once nothing made from it is kept
-    return config
+    return _Reader(path, overrides).config(_Node(node, ""))
 
 
 def _kept(text: str) -> str:
