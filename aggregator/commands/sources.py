@@ -42,7 +42,7 @@ from ..errors import AggregatorError, ConfigError, NotAFeed, ParseError
 from ..feeds_file import FeedsFile, NewSource, edit_lock
 from ..models import Document, FetchState
 from ..redact import name_problem, printable, redact_url
-from ..subscribe import plan_import, same_url, source_name
+from ..subscribe import plan_import, source_name, url_key
 from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 
 if TYPE_CHECKING:
@@ -243,13 +243,16 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
 
 
 def _refuse_taken(feeds: FeedsFile, url: str, name: str | None) -> None:
+    # The URL's and name's keys made once, not once for each of 10,000 sources.
+    wanted_url = url_key(url)
+    wanted_name = same_name_key(name) if name is not None else None
     for listed in feeds.sources:
-        if listed.url is not None and same_url(listed.url, url):
+        if listed.url is not None and url_key(listed.url) == wanted_url:
             raise _Refused(f"{redact_url(url)} is already in {feeds.path} as '{listed.name}'")
         if (
-            name is not None
+            wanted_name is not None
             and listed.name is not None
-            and same_name_key(listed.name) == same_name_key(name)
+            and same_name_key(listed.name) == wanted_name
         ):
             raise _Refused(f"a source named '{name}' is already in {feeds.path}")
 
