@@ -104,6 +104,15 @@ SAME = {
         add=tuple(QUOTED),
     ),
     "unicode-names-remove": Edit("sources:\n" + entries("Café", "Ñews", "Zürich"), remove="Ñews"),
+    # B's own rule is "sources[1].filters[0]" before the edit, "sources[0]..." after.
+    "remove-above-a-source-with-filters": Edit(
+        "filters:\n  - block:\n      title: '^Ad:'\nsources:\n"
+        + entries("A", "B").replace(
+            "b.example/\n", "b.example/\n    filters:\n      - keep:\n          title: x\n"
+        )
+        + entries("C"),
+        remove="A",
+    ),
     "long-lines": Edit(
         "sources:\n  - name: A\n    url: https://a.example/?" + "x" * 5000 + "\n    section: S\n",
         add=(NEW,),
