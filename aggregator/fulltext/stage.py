@@ -62,6 +62,10 @@ class PageJob(Record):
     body: bytes
     content_type: str | None
 
+    def input_bytes(self) -> int:
+        """What the extraction's memory and time grow with: the page's bytes."""
+        return len(self.body)
+
 
 @dataclass(frozen=True, slots=True)
 class PageCounts:
@@ -155,8 +159,15 @@ class FullTextStage:
         async def extract(batch: list[tuple[PageFetch, FetchState, PageJob]]) -> None:
             jobs = [job for _page, _state, job in batch]
             size = sum(len(job.body) for job in jobs)
+            # Weighed, as feeds are: a page of a megabyte or more (a parse
+            # tree of several times that) runs in a process of its own,
+            # which ends with it, and no two at once (see .workers).
             results = await self.workers.map(
-                extract_page, jobs, heavy=self.workers.pooled(size), lost=_extraction_lost
+                extract_page,
+                jobs,
+                heavy=self.workers.pooled(size),
+                weigh=PageJob.input_bytes,
+                lost=_extraction_lost,
             )
             for (page, state, _job), (article, why) in zip(batch, results, strict=True):
                 writes.append(_page_write(page, now, state=state, article_html=article, error=why))

@@ -13,7 +13,7 @@ from aggregator.errors import FetchError
 from aggregator.fulltext.stage import PAGES_PER_HOST, FullTextStage
 from aggregator.models import Document, Fetched, FetchState
 from aggregator.store import open_store
-from aggregator.workers import Workers
+from aggregator.workers import LARGE_JOB_BYTES, Workers
 from tests.fulltext.test_full_text import article_page
 from tests.store.test_items_contract import WHEN, apply, new
 
@@ -101,10 +101,33 @@ class CountingWorkers(Workers):
     def __init__(self) -> None:
         super().__init__(processes=1)
         self.held: list[int] = []
+        self.weights: list[int] = []
 
     async def map(self, function: Any, jobs: Sequence[Any], **options: Any) -> list[Any]:
         self.held.append(sum(len(job.body) for job in jobs))
+        weigh = options.get("weigh")
+        self.weights += [weigh(job) if weigh else 0 for job in jobs]
         return await super().map(function, jobs, **options)
+
+
+def test_a_large_page_is_extracted_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """A page of LARGE_JOB_BYTES or more is weighed so: the workers run it in
+    a process that ends with it, not in a worker of the pool, which would
+    keep the memory of its parse tree for the rest of the pass."""
+    config = parse_config(
+        "sources:\n  - {name: one, url: 'https://one.example/feed', section: S, full_text: true}\n",
+        tmp_path / "feeds.yaml",
+    )
+    store = open_store(tmp_path / "store.db")
+    apply(store, "one", new("one", "big", 0, url="https://h.example/big"))
+    workers = CountingWorkers()
+    stage = FullTextStage(config, store, BigPages(LARGE_JOB_BYTES), workers)  # type: ignore[arg-type]
+
+    counts = asyncio.run(stage.run(config.sources, WHEN))
+
+    assert (counts["one"].fetched, counts["one"].failed) == (1, 0)
+    assert workers.weights and workers.weights[0] >= LARGE_JOB_BYTES, workers.weights
+    store.close()
 
 
 def test_pages_are_extracted_a_batch_of_bytes_at_a_time(tmp_path: Path) -> None:
@@ -125,6 +148,8 @@ def test_pages_are_extracted_a_batch_of_bytes_at_a_time(tmp_path: Path) -> None:
     assert (counts["one"].fetched, counts["one"].failed) == (6, 0)
     assert sum(workers.held) > 6 * 100_000 and len(workers.held) >= 2, workers.held
     assert max(workers.held) < 250_000 + 110_000, workers.held  # the budget, and the page past it
+    # Each page weighed by its bytes: one of LARGE_JOB_BYTES or more runs alone.
+    assert len(workers.weights) == 6 and min(workers.weights) >= 100_000, workers.weights
     health = store.page_health(["one"])["one"]
     assert health.last_failure is None
     store.close()
