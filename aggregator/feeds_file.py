@@ -154,14 +154,16 @@ class FeedsFile:
 
     @property
     def sources(self) -> list[ListedSource]:
-        listed = []
-        for entry in self._entries:
-            if isinstance(entry, NewSource):
-                listed.append(ListedSource(entry.name, entry.url))
-            elif isinstance(self._items[entry], yaml.MappingNode):
-                item = self._items[entry]
-                listed.append(ListedSource(_value(item, "name"), _value(item, "url")))
-        return listed
+        return [listed for entry in self._entries if (listed := self._listed(entry)) is not None]
+
+    def _listed(self, entry: _Entry) -> ListedSource | None:
+        """An entry's name and URL; None for an item of the list that is no mapping."""
+        if isinstance(entry, NewSource):
+            return ListedSource(entry.name, entry.url)
+        item = self._items[entry]
+        if not isinstance(item, yaml.MappingNode):
+            return None
+        return ListedSource(_value(item, "name"), _value(item, "url"))
 
     def setting(self, key: str) -> object:
         """A top-level value as written (None if absent), for a file with no sources
@@ -181,13 +183,8 @@ class FeedsFile:
         """Take out the source named ``name``; False if there is none."""
         wanted = same_name_key(name)
         for position, entry in enumerate(self._entries):
-            found: str | None
-            if isinstance(entry, NewSource):
-                found = entry.name
-            elif isinstance(self._items[entry], yaml.MappingNode):
-                found = _value(self._items[entry], "name")
-            else:
-                continue
+            listed = self._listed(entry)
+            found = listed.name if listed is not None else None
             if found is not None and same_name_key(found) == wanted:
                 del self._entries[position]
                 self._edits.append(name)
@@ -197,8 +194,12 @@ class FeedsFile:
     def text(self) -> str:
         """The edited file, with "\\n" line ends (see :meth:`encoded`): spliced
         where that can be done, else rewritten by ruamel.yaml."""
+        return self._edited()[0]
+
+    def _edited(self) -> tuple[str, Config | None]:
+        """:meth:`text`, and its configuration when the splice read it already."""
         spliced = self.spliced()
-        return spliced[0] if spliced is not None else self.rewritten()
+        return spliced if spliced is not None else (self.rewritten(), None)
 
     def spliced(self) -> tuple[str, Config] | None:
         """The edited file made by :func:`splice`, and its configuration; None if
@@ -265,11 +266,8 @@ class FeedsFile:
         Raises :class:`ConfigError` (and writes nothing) if the result is not
         a valid configuration, OSError naming the file if it cannot be written
         (the old file is then as it was)."""
-        spliced = self.spliced()
-        if spliced is not None:
-            text, config = spliced
-        else:
-            text = self.rewritten()
+        text, config = self._edited()
+        if config is None:
             config = parse_config(text, self.path)
         try:
             write_atomically(self.path, self.encoded(text))

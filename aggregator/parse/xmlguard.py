@@ -154,7 +154,7 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
     ``charset`` is the ``Content-Type``'s, which feedparser tries first: it
     may name an encoding the document's own bytes do not announce.
     """
-    codec = _wide_codec(body)
+    codec = wide = _wide_codec(body)
     text = None
     if codec is not None:
         try:
@@ -194,7 +194,7 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
         out = body
     elif bom == _UTF8_BOM_LATIN1:
         out = repaired.text.encode("latin-1")
-    elif _wide_codec(body) is not None:
+    elif wide is not None:
         # A wide document comes out as UTF-8, and its declaration says so.
         out = _XML_DECL_ENCODING.sub(r"\1\2\3utf-8\3", repaired.text, count=1).encode("utf-8")
     else:
