@@ -2,6 +2,7 @@
 
     redact_url(url)            -> the URL without user info, secret query values as ***
     public_link(url, secrets)  -> a link a feed gave, without user info, ``secrets`` as ***
+    public_text(text, secrets) -> text a feed gave (a title, a sentence), ``secrets`` as ***
     mask_password(url)         -> the URL with its password (and secret query values) as ***
     redact_text(text, url)     -> text with every URL in it redacted, and url's secrets masked
     printable(text)            -> text without control characters, for a terminal
@@ -23,6 +24,11 @@ there, and with its own source's credentials masked wherever they are in it
 (a private feed may repeat its ``?token=`` in every link it gives).  Its
 secret-looking parameters are otherwise kept: a signed enclosure URL
 (``X-Amz-Signature=...``) is meant to be followed, and masked it leads nowhere.
+The text a feed gives (titles, authors, the sentences of summaries) is
+published as :func:`public_text` gives it: its source's credentials masked
+the same way, since a private feed may quote its own address in an entry
+("manage your subscription at https://host/feed?token=...").  Text is not
+otherwise changed: another site's URL in it is left as the feed wrote it.
 
 Redacting is idempotent, and text that is no URL (a local path) is returned
 as it is.
@@ -30,9 +36,10 @@ as it is.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 __all__ = [
     "MASK",
@@ -41,6 +48,7 @@ __all__ = [
     "plain_name",
     "printable",
     "public_link",
+    "public_text",
     "redact_text",
     "redact_url",
     "url_secrets",
@@ -80,6 +88,8 @@ _NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u
 # Secrets shorter than this are not searched for in free text: masking every
 # "pw" or "ab" in a message would garble it and protect nothing.
 _MIN_SECRET = 4
+# A percent escape's hex digits, which may be written in either case (RFC 3986 2.1).
+_PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f])([0-9A-Fa-f])")
 
 
 def is_secret_parameter(name: str) -> bool:
@@ -151,7 +161,9 @@ def _mask_parameters(query: str) -> str:
 
 
 def url_secrets(url: str, *, user: bool = True) -> tuple[str, ...]:
-    """The credentials ``url`` carries: user, password, secret query values (raw and decoded).
+    """The credentials ``url`` carries: user, password, secret query values,
+    each as written in ``url``, decoded, and percent-encoded (a feed may
+    repeat ``token=a/b`` as ``token=a%2Fb``, or the other way round).
 
     Without ``user``, the user name is left out: for searching the links a
     feed gives, where a user name is often a word of the site's own paths
@@ -168,9 +180,17 @@ def url_secrets(url: str, *, user: bool = True) -> tuple[str, ...]:
         name, equals, value = piece.partition("=")
         if equals and value and is_secret_parameter(name):
             found.append(value)
-    expanded = {variant for secret in found for variant in (secret, unquote(secret))}
-    # Longest first, so a secret that contains another is masked whole.
-    return tuple(sorted((s for s in expanded if len(s) >= _MIN_SECRET), key=len, reverse=True))
+    expanded = {
+        variant
+        for secret in found
+        for variant in (secret, unquote(secret), quote(unquote(secret), safe=""))
+    }
+    # Longest first, in one order (masking finds them all at once: see _masked).
+    return tuple(sorted((s for s in expanded if len(s) >= _MIN_SECRET), key=_longest_first))
+
+
+def _longest_first(secret: str) -> tuple[int, str]:
+    return -len(secret), secret
 
 
 def public_link(url: str, secrets: Iterable[str] = ()) -> str:
@@ -191,10 +211,69 @@ def public_link(url: str, secrets: Iterable[str] = ()) -> str:
     authority = match.group(2)
     if "@" in authority:
         url = url[: match.start(2)] + authority.rpartition("@")[2] + url[match.end(2) :]
-    for secret in secrets:  # longest first (url_secrets), so one holding another goes whole
-        if secret in url:
-            url = url.replace(secret, MASK)
-    return url
+    return _masked(url, secrets)
+
+
+def public_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Text a feed gave (a title, an author, a summary's sentence), as it is
+    published: each of ``secrets`` (its source's, from :func:`url_secrets`)
+    masked wherever it is, as :func:`public_link` masks them in links.
+
+    Inside a longer word too: text taken out of HTML may run a token into
+    the word after it ("S3CRETExpires"), and a secret with letters around
+    it is still published.  A secret is at least four characters
+    (:func:`url_secrets` finds no shorter ones), so "pw" or "ab" never cuts
+    a word; a password that is a word ("news") masks that word in its own
+    source's texts, which is the price of not publishing it.  Other text is
+    kept as it is, another site's URL with its token included: only the
+    source's own credentials are known to be secret.
+
+    ``text`` is plain text, as published before it is escaped: in markup, a
+    secret holding ``&``, ``<`` or a quote would be written as an entity and
+    not be found.
+    """
+    return _masked(text, secrets)
+
+
+def _masked(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each place any of ``secrets`` covers masked, a run of them one ``***``.
+
+    Places may overlap (a password and a token that share letters, a
+    secret that repeats itself): each is masked whole, where replacing the
+    secrets one after another would leave a piece of one shown.
+    """
+    searched = tuple(secrets)
+    if not searched or not text:
+        return text
+    runs: list[list[int]] = []
+    # A lookahead finds a secret at every place one starts, the longest first.
+    for match in _secrets_pattern(searched).finditer(text):
+        start, end = match.span(1)
+        if runs and start <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], end)
+        else:
+            runs.append([start, end])
+    if not runs:
+        return text
+    parts, kept = [], 0
+    for start, end in runs:
+        parts += [text[kept:start], MASK]
+        kept = end
+    parts.append(text[kept:])
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _secrets_pattern(secrets: tuple[str, ...]) -> re.Pattern[str]:
+    """Where any of ``secrets`` starts, as group 1, the longest there; a
+    percent escape in one matches in either case (``%2F`` is ``%2f``)."""
+    ordered = sorted(set(secrets), key=_longest_first)
+    alternatives = "|".join(_PERCENT_ESCAPE.sub(_either_case, re.escape(s)) for s in ordered)
+    return re.compile(f"(?=({alternatives}))")
+
+
+def _either_case(escape: re.Match[str]) -> str:
+    return "%" + "".join(f"[{d.upper()}{d.lower()}]" if d.isalpha() else d for d in escape.groups())
 
 
 def redact_text(text: str, url: str | None = None) -> str:
@@ -204,10 +283,7 @@ def redact_text(text: str, url: str | None = None) -> str:
     such as a bare host with its user info, or a decoded password.
     """
     text = _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
-    if url:
-        for secret in url_secrets(url):
-            text = text.replace(secret, MASK)
-    return text
+    return _masked(text, url_secrets(url)) if url else text
 
 
 def printable(text: str) -> str:

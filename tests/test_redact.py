@@ -11,6 +11,7 @@ from aggregator.redact import (
     plain_name,
     printable,
     public_link,
+    public_text,
     redact_text,
     redact_url,
     url_secrets,
@@ -70,6 +71,61 @@ def test_public_link(link: str, public: str) -> None:
     secrets = url_secrets("https://admin:hunter2%21@h/feed?token=TOKEN1", user=False)
     assert public_link(link, secrets) == public
     assert public_link(public, secrets) == public  # idempotent
+
+
+# What a source's entries say (a title, a sentence), the source's URL, and
+# what is published: each of that source's secrets (its password and its
+# secret query values, four characters or more) as ***, the rest as written.
+@pytest.mark.parametrize(
+    ("text", "source_url", "published"),
+    [
+        # No secrets: a URL without credentials, or text that does not hold them.
+        ("Token S3CRET1 here", "https://h/feed.xml", "Token S3CRET1 here"),
+        ("Nothing to hide here", "https://u:hunter2@h/f?token=S3CRET1", "Nothing to hide here"),
+        # The feed quotes its own address.
+        (
+            "Manage your subscription at https://h/f?token=S3CRET1&page=2.",
+            "https://h/f?token=S3CRET1",
+            "Manage your subscription at https://h/f?token=***&page=2.",
+        ),
+        # Several secrets: the password, the token and an API key, each masked.
+        (
+            "Log in with hunter2, token S3CRET1, key K3YVALUE.",
+            "https://admin:hunter2@h/f?token=S3CRET1&api_key=K3YVALUE",
+            "Log in with ***, token ***, key ***.",
+        ),
+        # The user name stays: a name is a word of the text, not a credential.
+        ("admin wrote: hunter2", "https://admin:hunter2@h/f", "admin wrote: ***"),
+        # URL-encoded, in the configured URL, in the text, or both; the
+        # escapes' hex digits in either case.
+        ("a/b+c== and a%2Fb%2Bc%3D%3D", "https://h/f?token=a%2Fb%2Bc%3D%3D", "*** and ***"),
+        ("sent a%2fb%2bc%3d%3d", "https://h/f?token=a%2Fb%2Bc%3D%3D", "sent ***"),
+        ("p%40ss%3Aword or p@ss:word", "https://u:p@ss:word@h/f", "*** or ***"),
+        # Inside a longer word too: text out of HTML runs words together.
+        ("Token:S3CRET1Expires xS3CRET1y", "https://h/f?token=S3CRET1", "Token:***Expires x***y"),
+        # In an attribute of markup, as in an entry's HTML.
+        (
+            '<a href="https://h/f?token=S3CRET1&amp;page=2">settings</a>',
+            "https://h/f?token=S3CRET1",
+            '<a href="https://h/f?token=***&amp;page=2">settings</a>',
+        ),
+        # Secrets that overlap, or that repeat, are masked whole: one *** a run.
+        ("key abcd1234wxyz", "https://u:abcd1234@h/f?token=1234wxyz", "key ***"),
+        ("S3CRET1S3CRET1 twice", "https://h/f?token=S3CRET1", "*** twice"),
+        # Too short to search for: "pw" and "abc" are words, not secrets, here.
+        ("a pw for abc", "https://u:pw@h/f?token=abc", "a pw for abc"),
+        # Not secret parameters; another site's token; a decoy with one letter off.
+        (
+            "world news: https://other.example/f?token=OTHER1 S3CRET2",
+            "https://h/f?keyword=world&topic=news&token=S3CRET1",
+            "world news: https://other.example/f?token=OTHER1 S3CRET2",
+        ),
+    ],
+)
+def test_public_text(text: str, source_url: str, published: str) -> None:
+    secrets = url_secrets(source_url, user=False)
+    assert public_text(text, secrets) == published
+    assert public_text(published, secrets) == published  # idempotent
 
 
 @pytest.mark.parametrize("name", ["token", "Token", "access_token", "auth", "password", "sig"])
