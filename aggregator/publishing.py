@@ -28,9 +28,9 @@ from .config import Config
 from .dedup.keys import without_tracking
 from .errors import bug_details, bug_message
 from .filters import EntryFields
-from .models import Enclosure, Entry, Summary
+from .models import Enclosure, Entry, SectionSummary, Summary
 from .outputs import MERGED, OPML
-from .redact import public_link, redact_url, url_secrets
+from .redact import public_link, public_text, redact_url, url_secrets
 from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
 from .workers import Workers
@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Changes whenever what is published from the same stored state changes
-# (3: links without user info or their sources' credentials).
-_PUBLISH_FORMAT = 3
+# (3: links without user info or their sources' credentials; 4: the text
+# the sources wrote, titles and summaries, without their credentials too).
+_PUBLISH_FORMAT = 4
 # Store meta key of the published feeds' stamps (when their entries last changed).
 _STAMPS = "feed_stamps"
 
@@ -203,8 +204,17 @@ class Publisher:
 
         summaries = self.store.summaries(keys)
         keep_tracking = self.config.output.keep_tracking
+        secrets = {
+            item.uid: _source_secrets(ref.feed_url for ref in item.sources) for item in items
+        }
         entries = [
-            _entry(item, summaries.get(key), self._sources, keep_tracking=keep_tracking)
+            _entry(
+                item,
+                summaries.get(key),
+                self._sources,
+                secrets[item.uid],
+                keep_tracking=keep_tracking,
+            )
             for item, key in zip(items, keys, strict=True)
         ]
         digests = build_digests(
@@ -213,6 +223,11 @@ class Publisher:
             sentences=self.config.digest.sentences,
             page_url=self.config.base_url,
         )
+        # The text is masked only now, as a summary is made from the stored
+        # text: the credentials change what is shown, never which sentences
+        # the summaries and digests choose.
+        entries = [_public_text(entry, secrets[entry.id]) for entry in entries]
+        digests = [_public_digest(digest, secrets) for digest in digests]
         # Newest first; a digest before the items of its window, as it sums them up.
         merged = sorted(
             [*entries, *digests], key=lambda e: (e.published, bool(e.digest), e.id), reverse=True
@@ -298,6 +313,7 @@ def _entry(
     item: StoredItem,
     summary: Summary | None,
     configured: Collection[str],
+    secrets: Sequence[str],
     *,
     keep_tracking: bool = False,
 ) -> Entry:
@@ -307,12 +323,13 @@ def _entry(
     published because a configured source carries it too).
 
     Every link is in its public form (:func:`.redact.public_link`): without
-    user info, and without the credentials of the sources that carried the
-    item.  That is done here, on the way out, and not when a feed is read,
-    so that items stored as their feeds gave them, before this rule as
-    after, are published so; the store keeps what the feed said.
+    user info, and without ``secrets``, the credentials of the sources that
+    carried the item (:func:`_source_secrets`).  So is each source's title,
+    with its own.  That is done here, on the way out, and not when a feed is
+    read, so that items stored as their feeds gave them, before this rule as
+    after, are published so; the store keeps what the feed said.  The item's
+    own text is masked later (:func:`_public_text`).
     """
-    secrets = _link_secrets(ref.feed_url for ref in item.sources)
     tracked = _same if keep_tracking else _untracked
 
     def public(url: str | None) -> str | None:
@@ -323,6 +340,7 @@ def _entry(
     sources = tuple(
         replace(
             source,
+            title=public_text(source.title, _feed_secrets(source.feed_url or "")),
             site_link=public(source.site_link),
             feed_url=redact_url(source.feed_url) if source.feed_url else None,
             item_link=public(source.item_link),
@@ -350,16 +368,59 @@ def _entry(
     )
 
 
-def _link_secrets(feed_urls: Iterable[str | None]) -> tuple[str, ...]:
-    """What to mask in the links of an item these feeds carried: their
-    passwords and secret query values, longest first (see :func:`.redact.public_link`)."""
+def _public_text(entry: Entry, secrets: Sequence[str]) -> Entry:
+    """``entry`` with the text its sources wrote (title, author, summary)
+    without ``secrets``, the credentials of the sources that carried it
+    (see :func:`.redact.public_text`).
+
+    All of them, not only the shown copy's: the text an item shows may be
+    any copy's (``dedup: lead: complete`` shows the most complete one), and
+    the store keeps which only in its duplicate index.  Another source's
+    credential in this text is as secret, and unrelated text is never
+    searched: each entry only for its own sources' credentials.
+    """
+    if not secrets:
+        return entry
+    author = public_text(entry.author, secrets) if entry.author else entry.author
+    sections = tuple(
+        SectionSummary(
+            heading=public_text(section.heading, secrets) if section.heading else section.heading,
+            sentences=tuple(public_text(sentence, secrets) for sentence in section.sentences),
+        )
+        for section in entry.summary.sections
+    )
+    return replace(
+        entry,
+        title=public_text(entry.title, secrets),
+        author=author,
+        summary=Summary(sections),
+    )
+
+
+def _public_digest(digest: Entry, secrets: Mapping[str, Sequence[str]]) -> Entry:
+    """A digest with each sentence it quotes masked with the credentials of its own
+    item's sources (``secrets`` by entry id).  The names of the sources it
+    credits were masked with their entries (:func:`_entry`); the rest is ours."""
+    lines = tuple(
+        replace(line, sentence=public_text(line.sentence, secrets.get(line.item_id, ())))
+        for line in digest.digest
+    )
+    return replace(digest, digest=lines)
+
+
+def _source_secrets(feed_urls: Iterable[str | None]) -> tuple[str, ...]:
+    """What to mask in the links and text of an item these feeds carried: their
+    passwords and secret query values (see :func:`.redact.url_secrets`), in
+    one order, so that the items of the same sources share one pattern."""
     found = {secret for url in feed_urls if url for secret in _feed_secrets(url)}
-    return tuple(sorted(found, key=len, reverse=True))
+    return tuple(sorted(found, key=lambda secret: (-len(secret), secret)))
 
 
 @functools.lru_cache(maxsize=256)
 def _feed_secrets(feed_url: str) -> tuple[str, ...]:
-    return url_secrets(feed_url, user=False)
+    """One feed's credentials, without its user name: a word of the site's own
+    paths, and of its text (see :func:`.redact.url_secrets`)."""
+    return url_secrets(feed_url, user=False) if feed_url else ()
 
 
 def sources_opml(config: Config, store: Store) -> bytes:

@@ -4,7 +4,8 @@ A source configured as ``http://USER:PASSWORD@host/feed?token=TOKEN`` is
 fetched with its credentials, but neither the password, the user name nor a
 secret-looking query value appears in anything published or shown: the files
 in the output directory, the ``--once`` lines, ``aggregate status``, and the
-daemon's ``/status``, ``/sources.opml``, feeds and log.
+daemon's ``/status``, ``/sources.opml``, feeds and log; not even where the
+feed repeats them, in its links or in its text.
 """
 
 from __future__ import annotations
@@ -264,6 +265,204 @@ sources:
     assert code == 0 and "Podcast" in status
     for secret in (*SECRETS, *FEED_SECRETS):
         assert secret not in status, status
+
+
+# A private feed that repeats its credentials in what it writes, as GitHub's
+# and GitLab's private activity feeds do: in titles, authors, the text of its
+# entries (a "manage your subscription" footer quoting the feed's address),
+# and in the links of their HTML.
+def credential_quoting_rss(server: FeedServer) -> bytes:
+    feed_url = f"{server.base}/activity.xml?token={TOKEN}"
+    return f"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Activity</title><link>{server.base}/</link>
+<description>d</description>
+<item><title>Weekly report {TOKEN} edition</title><link>{server.base}/reports/1</link>
+<guid>r-1</guid><pubDate>Tue, 19 Nov 2024 08:00:00 +0000</pubDate>
+<description><![CDATA[<p>Manage your subscription at {feed_url} any time.
+Your build password is {PASSWORD} until Friday.
+See <a href="{feed_url}&amp;password={PASSWORD}">the settings page</a> for more.</p>]]>
+</description></item>
+</channel></rss>""".encode()
+
+
+def credential_quoting_atom(server: FeedServer) -> bytes:
+    return f"""<?xml version="1.0"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+<title>Pushes</title><id>urn:pushes</id><updated>2024-11-19T09:00:00Z</updated>
+<entry><title>Pushed with password {PASSWORD} again</title><id>urn:p-1</id>
+<updated>2024-11-19T09:00:00Z</updated><link href="{server.base}/pushes/1"/>
+<author><name>Deploy bot {TOKEN}</name></author>
+<content type="html">&lt;h2&gt;Access {TOKEN} granted&lt;/h2&gt;
+&lt;p&gt;The runner logged in as deploy with {PASSWORD} today.
+It used &lt;a href="{server.base}/pushes.atom?token={TOKEN}"&gt;the feed&lt;/a&gt;
+to check.&lt;/p&gt;
+</content></entry>
+</feed>""".encode()
+
+
+def credential_quoting_json(server: FeedServer) -> bytes:
+    return json.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": f"Issues for {TOKEN}",
+            "home_page_url": f"{server.base}/issues/",
+            "items": [
+                {
+                    "id": "i-1",
+                    "url": f"{server.base}/issues/1",
+                    "title": f"Issue opened by token {TOKEN} holder",
+                    "content_html": (
+                        f"<p>Reply to this issue with key {TOKEN} by mail.</p>"
+                        f'<p>Or follow <a href="{server.base}/issues.json?token={TOKEN}">'
+                        f"this link</a> while {PASSWORD} is still valid.</p>"
+                    ),
+                    "authors": [{"name": f"Tracker {PASSWORD}"}],
+                    "date_published": "2024-11-19T10:00:00Z",
+                }
+            ],
+        }
+    ).encode()
+
+
+def test_text_a_feed_gives_publishes_no_credentials(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A source's password and token written out in its entries' titles,
+    authors and text (an href of the text's HTML too) are published as ***,
+    in every format, its section's feeds, the page and the digests; the
+    words around them are published as the feed wrote them."""
+    feed_server.add(f"/activity.xml?token={TOKEN}", Route(credential_quoting_rss(feed_server)))
+    feed_server.add(
+        f"/pushes.atom?token={TOKEN}",
+        Route(credential_quoting_atom(feed_server), content_type="application/atom+xml"),
+    )
+    feed_server.add(
+        f"/issues.json?token={TOKEN}",
+        Route(credential_quoting_json(feed_server), content_type="application/feed+json"),
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"""\
+allow_private: true
+sources:
+  - name: Activity
+    url: {secret_url(feed_server, f"/activity.xml?token={TOKEN}")}
+    section: Work
+  - name: Pushes
+    url: {secret_url(feed_server, f"/pushes.atom?token={TOKEN}")}
+    section: Work
+  - name: Issues
+    url: {secret_url(feed_server, f"/issues.json?token={TOKEN}")}
+    section: Tracker
+""",
+        encoding="utf-8",
+    )
+    code, lines = run(["--once", "-c", str(config)])
+    assert code == 0, lines
+    assert "3 sources, 0 failed; 3 new items" in lines, lines
+
+    out = tmp_path / "out"
+    published = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.relative_to(out).as_posix() for p in published} >= {
+        "feed.atom",
+        "feed.rss",
+        "feed.json",
+        "index.html",
+        "sections/work.atom",
+        "sections/work.rss",
+        "sections/tracker.json",
+    }
+    for path in published:
+        assert_no_secret(str(path.relative_to(out)), path.read_text(encoding="utf-8"))
+
+    # The text around each secret is published as written, in every format.
+    base = feed_server.base
+    for name in ("feed.atom", "feed.rss", "feed.json", "index.html", "sections/work.rss"):
+        text = (out / name).read_text(encoding="utf-8")
+        for shown in (
+            "Weekly report *** edition",
+            f"Manage your subscription at {base}/activity.xml?token=*** any time.",
+            "Your build password is *** until Friday.",
+            "Pushed with password *** again",
+            "The runner logged in as deploy with *** today.",
+        ):
+            assert shown in text, (name, shown)
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    assert "<name>Deploy bot ***</name>" in atom
+    assert "Access *** granted" in atom  # a heading of the summary
+    feed = json.loads((out / "feed.json").read_text(encoding="utf-8"))
+    issue = next(item for item in feed["items"] if item.get("url") == f"{base}/issues/1")
+    assert issue["title"] == "Issue opened by token *** holder"
+    assert issue["authors"] == [{"name": "Tracker ***"}]
+    assert "Reply to this issue with key *** by mail." in issue["content_html"]
+    assert issue["_aggregator"]["sources"][0]["title"] == "Issues for ***"
+    # The digests quote the summaries' sentences: masked as well.
+    digests = [item for item in feed["items"] if "digest" in item["title"]]
+    assert digests and all("***" in item["content_html"] for item in digests)
+
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0 and "Activity" in status and "Issues" in status
+    assert_no_secret("aggregate status", status)
+
+
+# Two private feeds with the same story, each quoting its own token.
+OTHER_TOKEN = "0THERTOKEN99"
+
+
+def same_story_rss(server: FeedServer, footer: str) -> bytes:
+    return f"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Copy</title><link>{server.base}/</link>
+<description>d</description>
+<item><title>Harbour works begin</title><link>https://news.example/harbour</link>
+<guid>h-1</guid><pubDate>Tue, 19 Nov 2024 08:00:00 +0000</pubDate>
+<description>The harbour works begin on Monday. {footer}</description></item>
+</channel></rss>""".encode()
+
+
+def test_a_merged_storys_text_is_masked_with_the_shown_copys_credentials(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The copy a merged item shows may be another source's than its lead's
+    (``dedup: lead: complete`` shows the one with the most text): its text is
+    published without that source's credentials."""
+    lead_footer = f"Unsubscribe with token {TOKEN} now."
+    shown_footer = (
+        "Crews close the quay for six weeks. "
+        f"Manage this feed at {feed_server.base}/second.xml?token={OTHER_TOKEN} if you like."
+    )
+    feed_server.add(f"/first.xml?token={TOKEN}", Route(same_story_rss(feed_server, lead_footer)))
+    feed_server.add(
+        f"/second.xml?token={OTHER_TOKEN}", Route(same_story_rss(feed_server, shown_footer))
+    )
+    first = f"""\
+  - name: First
+    url: {feed_server.url(f"/first.xml?token={TOKEN}")}
+    section: News
+"""
+    second = f"""\
+  - name: Second
+    url: {feed_server.url(f"/second.xml?token={OTHER_TOKEN}")}
+    section: News
+"""
+    config = tmp_path / "feeds.yaml"
+    head = "allow_private: true\ndedup:\n  lead: complete\nsources:\n"
+    # The first source alone, then both: the first copy leads, the second's is shown.
+    config.write_text(head + first, encoding="utf-8")
+    code, lines = run(["--once", "-c", str(config)])
+    assert code == 0 and "1 new items" in lines, lines
+    config.write_text(head + first + second, encoding="utf-8")
+    code, lines = run(["--once", "-c", str(config)])
+    assert code == 0 and "1 merged" in lines, lines
+
+    out = tmp_path / "out"
+    for path in (p for p in out.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8")
+        for secret in (TOKEN, OTHER_TOKEN):
+            assert secret not in text, f"{secret!r} in {path.relative_to(out)}"
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    # The second copy's text is shown (the longer one), as its source wrote it, but the token.
+    assert f"Manage this feed at {feed_server.base}/second.xml?token=*** if you like." in atom
+    assert "Unsubscribe with token" not in atom
 
 
 @pytest.mark.slow
