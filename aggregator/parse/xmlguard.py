@@ -194,15 +194,20 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
         out = body
     elif bom == _UTF8_BOM_LATIN1:
         out = repaired.text.encode("latin-1")
-    elif wide is not None:
+    elif wide is not None and (charset is None or text_codec(charset) == "utf-8"):
         # A wide document comes out as UTF-8, and its declaration says so.
         out = _XML_DECL_ENCODING.sub(r"\1\2\3utf-8\3", repaired.text, count=1).encode("utf-8")
     else:
         # In its own encoding: what told feedparser to decode it so (the
-        # Content-Type, the declaration) still says the truth.  What the
-        # repairs add is ASCII, written as a reference where the codec has none.
+        # Content-Type, the declaration) still says the truth.  (feedparser
+        # tries a Content-Type's charset first, before any declaration: a
+        # wide document in UTF-8 would be decoded as UTF-16 and read as
+        # garbage.)  What the repairs add is ASCII, written as a reference
+        # where the codec has none; a wide document keeps its byte-order mark.
         assert codec is not None
         out = repaired.text.encode(codec, "xmlcharrefreplace")
+        if wide is not None and body.startswith("\ufeff".encode(wide)):
+            out = "\ufeff".encode(wide) + out
     del repaired
     out, cut = bound_texts(out)
     if cut:

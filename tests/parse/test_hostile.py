@@ -238,6 +238,18 @@ def test_utf16_with_entities() -> None:
     assert parse(body.encode("utf-16")).items[0].title == "Été"
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_repaired_wide_document_reads_alike_with_a_content_type_charset(codec: str) -> None:
+    """feedparser decodes in the Content-Type's charset first: a repaired wide
+    document handed on in UTF-8 was decoded as UTF-16 there, and was garbage
+    ("not well-formed") or read with a warning that it was not UTF-16."""
+    body = corpus.encoded(corpus.small_entities(), codec)
+    plain = parse(body)
+    labelled = parse(body, f"application/xml; charset={codec}")
+    assert (labelled.items, labelled.warning) == (plain.items, plain.warning)
+    assert plain.items[0].title == "Small entities © Hostile & Co → work"
+
+
 # What a hostile DTD is refused with, in UTF-8: the same words whatever the
 # encoding, so that a DTD bomb is never "not a well-formed feed" in one of them.
 _DTD_ATTACKS = {
