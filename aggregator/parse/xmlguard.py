@@ -30,6 +30,8 @@ no DTD reaches feedparser at all.  This module reads the prolog itself and:
 * cuts a text (or CDATA section) longer than :data:`MAX_TEXT_BYTES` there,
   at a space: feedparser holds about five times a text's size while it reads
   it, and no field keeps more than :data:`.normalize.MAX_HTML_CHARS` of it.
+  The bytes counted are those of the text in UTF-8, whatever the document's
+  encoding, so that a text is cut where it would be in a UTF-8 feed.
 
 It reads the document in the encoding feedparser will decode it in whenever
 that one writes markup otherwise than as ASCII bytes: UTF-16 and UTF-32 (by
@@ -190,9 +192,14 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
     repaired.references(source)
     repaired.control_characters()
     del text  # a copy of the document: let it go before the texts are bounded
+    latin1 = bom == _UTF8_BOM_LATIN1
+    # A document read in an encoding of its own (wide, EBCDIC, UTF-7) does
+    # not write its markup as the ASCII bytes bound_texts looks for: its
+    # texts are bounded as text, before it is encoded again.
+    cut = 0 if latin1 else repaired.long_texts()
     if not repaired.changed:
         out = body
-    elif bom == _UTF8_BOM_LATIN1:
+    elif latin1:
         out = repaired.text.encode("latin-1")
     elif wide is not None and (charset is None or text_codec(charset) == "utf-8"):
         # A wide document comes out as UTF-8, and its declaration says so.
@@ -209,7 +216,8 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
         if wide is not None and body.startswith("\ufeff".encode(wide)):
             out = "\ufeff".encode(wide) + out
     del repaired
-    out, cut = bound_texts(out)
+    if latin1:
+        out, cut = bound_texts(out)
     if cut:
         notes.append(f"{cut} texts cut to {MAX_TEXT_BYTES} bytes")
     return PreparedXml(out, root, tuple(notes))
@@ -219,9 +227,13 @@ def prepare_xml(body: bytes, source: str, charset: str | None = None) -> Prepare
 # without one (attempts start at a '<' only, so the search is linear).
 _LONG_RUN = re.compile(b"<[^<]{%d}" % MAX_TEXT_BYTES)
 # Where a long text may be cut: before a space, which in every encoding read
-# here (UTF-8 and the ASCII-compatible ones; wide ones are UTF-8 by now) is
-# a character of its own, and is never inside a character reference.
+# here (UTF-8 and the ASCII-compatible ones; the others are bounded in UTF-8,
+# see _Repair.long_texts) is a character of its own, and is never inside a
+# character reference.
 _CUT_AT = re.compile(rb"[ \t\r\n]")
+# A text that may be longer than MAX_TEXT_BYTES in UTF-8, found in a decoded
+# document: a character takes four bytes at most.
+_LONG_TEXT = re.compile(f"<[^<]{{{MAX_TEXT_BYTES // 4}}}")
 
 
 def bound_texts(body: bytes) -> tuple[bytes, int]:
@@ -654,6 +666,26 @@ class _Repair:
             return value
         codepoint = name2codepoint.get(reference)
         return f"&#{codepoint};" if codepoint is not None else None
+
+    def long_texts(self) -> int:
+        """Cut each text as :func:`bound_texts` cuts it in the same document
+        in UTF-8; return how many were cut.
+
+        For a document read in an encoding of its own, whose bytes
+        :func:`bound_texts` cannot cut: EBCDIC writes '<' as 0x4C and UTF-7
+        as "+ADw-", so it finds no text; in UTF-16 and UTF-32 it counts two or
+        four bytes a character, and a space's byte may be half of another
+        character (such a cut left a big-endian feed unreadable).  Counted in
+        UTF-8, a text is cut where it is in a UTF-8 feed, and feedparser (which
+        turns every document into UTF-8 before reading it) holds no more of it.
+        """
+        if _LONG_TEXT.search(self.text) is None:
+            return 0  # most documents: no UTF-8 copy made
+        data, cut = bound_texts(self.text.encode("utf-8", "surrogatepass"))
+        if cut:
+            self.text = data.decode("utf-8", "surrogatepass")
+            self.changed = True
+        return cut
 
     def control_characters(self) -> None:
         if self.bom == _UTF8_BOM_LATIN1:

@@ -18,6 +18,7 @@ source from publishing.
 
 from __future__ import annotations
 
+import codecs
 import json
 import struct
 import zlib
@@ -138,6 +139,18 @@ def single_text_node(size: int = 9_900_000) -> bytes:
     """One item whose description is one text node of ``size`` bytes (under 10 MB)."""
     words = b"word " * (size // 5)
     return rss(item(b"One enormous text node", words))
+
+
+@cache
+def utf16_text_node(size: int = 4_000_000) -> bytes:
+    """:func:`single_text_node` in UTF-16, big-endian with its byte-order mark:
+    a text node of ``size`` characters in twice as many bytes (under 10 MB)."""
+    words = b"word " * (size // 5)
+    feed = rss(
+        item(b"One enormous UTF-16 text node", words),
+        b'<?xml version="1.0" encoding="utf-16"?>\n',
+    )
+    return codecs.BOM_UTF16_BE + feed.decode("ascii").encode("utf-16-be")
 
 
 @cache
@@ -396,6 +409,8 @@ CASES: tuple[Case, ...] = (
     Case("gzip-in-gzip-bomb", lambda: _route(gzipped(gzip_bomb()), gzip=True), "error", "gzip"),
     Case("single-text-node", lambda: _route(single_text_node()), "ok",
          published=("One enormous text node",)),
+    Case("utf16-text-node", lambda: _route(utf16_text_node()), "ok", "texts cut to",
+         published=("One enormous UTF-16 text node",)),
     Case("deep-xml", lambda: _route(deep_xml()), "error", "nested more than"),
     *(
         Case(f"long-fields-{number}", lambda number=number: _route(long_fields(number)), "ok",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import pytest
 
@@ -504,6 +505,57 @@ def test_a_text_past_the_bound_is_cut_before_parsing_to_the_same_item(
         return
     assert given[0] < MAX_TEXT_BYTES + 1000  # the long text cut
     assert cut.warning == f"1 texts cut to {MAX_TEXT_BYTES} bytes; {whole.warning}"
+
+
+# Documents whose bytes do not write markup as ASCII, and what names their
+# encoding: (codec, declared as in corpus.encoded, Content-Type).
+_OWN_ENCODINGS = {
+    "utf-16": ("utf-16", None, "application/xml"),  # little-endian, byte-order mark
+    "utf-16-le": ("utf-16-le", None, "application/xml"),
+    "utf-16-be": ("utf-16-be", None, "application/xml"),
+    "utf-32": ("utf-32", None, "application/xml"),
+    "utf-16-charset": ("utf-16", None, "application/rss+xml; charset=utf-16"),
+    "cp037": ("cp037", None, "application/xml"),
+    "cp500": ("cp500", None, "application/xml"),
+    "cp1140": ("cp1140", None, "application/xml"),
+    "cp500-charset": ("cp500", "", "application/xml; charset=IBM500"),
+    "utf-7": ("utf-7", None, "application/xml"),
+}
+
+
+@pytest.mark.parametrize("name", _OWN_ENCODINGS)
+def test_a_text_past_the_bound_is_cut_as_in_utf8_in_every_encoding(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The same document in UTF-8 is the golden one: the same entries, the
+    same warnings, and feedparser reads the long text cut at the same place."""
+    from aggregator.parse import feed as feed_module
+
+    codec, declared, content_type = _OWN_ENCODINGS[name]
+    texts_read: list[str] = []
+    real = feed_module._read
+
+    def spy(body: bytes, headers: dict[str, str], source: str) -> Any:
+        result = real(body, headers, source)
+        texts_read.append(result["entries"][0]["summary"])
+        return result
+
+    monkeypatch.setattr(feed_module, "_read", spy)
+    # corpus.encoded writes UTF-7 for ASCII text only.
+    piece = b"word " if codec == "utf-7" else "Café crème ".encode()
+    items = corpus.item(b"Long", over_the_bound(piece))
+    items += corpus.item(b"After it", b"The entry after it.")
+    # Without a declaration to name the encoding, none to leave a line break behind.
+    body = corpus.rss(items) if declared is None else corpus.rss(items, b"")
+    in_utf8 = parse(body)
+    feed = parse(corpus.encoded(body, codec, declared), content_type)
+    assert (feed.items, feed.warning) == (in_utf8.items, in_utf8.warning)
+    assert feed.warning is not None
+    assert feed.warning.startswith(f"1 texts cut to {MAX_TEXT_BYTES} bytes")
+    utf8_text, text = texts_read
+    assert text == utf8_text
+    assert MAX_TEXT_BYTES <= len(text.encode()) < MAX_TEXT_BYTES + len(piece)
+    assert text.startswith(piece.decode() * 3)
 
 
 def test_a_long_comment_is_not_a_text() -> None:
