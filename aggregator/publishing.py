@@ -437,11 +437,14 @@ def _opml_sources(config: Config, store: Store) -> Iterator[OpmlSource]:
     states = StatesInOrder(store, [source.name for source in config.sources])
     for source in config.sources:
         state = states.get(source.name)
+        site_link = state.site_link if state else None
         yield OpmlSource(
             name=source.name,
             section=source.section,
             xml_url=(state.url if state else None) or source.url,
-            html_url=state.site_link if state else None,
+            # The site link is the feed's own: it may repeat the source's
+            # token anywhere (a path of it), as the feed's entries' links may.
+            html_url=public_link(site_link, _feed_secrets(source.url or "")) if site_link else None,
         )
 
 

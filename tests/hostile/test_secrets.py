@@ -274,7 +274,7 @@ sources:
 def credential_quoting_rss(server: FeedServer) -> bytes:
     feed_url = f"{server.base}/activity.xml?token={TOKEN}"
     return f"""<?xml version="1.0"?>
-<rss version="2.0"><channel><title>Activity</title><link>{server.base}/</link>
+<rss version="2.0"><channel><title>Activity</title><link>{server.base}/home/{TOKEN}/</link>
 <description>d</description>
 <item><title>Weekly report {TOKEN} edition</title><link>{server.base}/reports/1</link>
 <guid>r-1</guid><pubDate>Tue, 19 Nov 2024 08:00:00 +0000</pubDate>
