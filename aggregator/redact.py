@@ -3,6 +3,8 @@
     redact_url(url)            -> the URL without user info, secret query values as ***
     public_link(url, secrets)  -> a link a feed gave, without user info, ``secrets`` as ***
     public_text(text, secrets) -> text a feed gave (a title, a sentence), ``secrets`` as ***
+    url_secrets(url)           -> the credentials a source URL carries, to mask in what it gives
+    header_secrets(headers)    -> the same for a source's own request headers
     mask_password(url)         -> the URL with its password (and secret query values) as ***
     redact_text(text, url)     -> text with every URL in it redacted, and url's secrets masked
     printable(text)            -> text without control characters, for a terminal
@@ -30,12 +32,19 @@ the same way, since a private feed may quote its own address in an entry
 ("manage your subscription at https://host/feed?token=...").  Text is not
 otherwise changed: another site's URL in it is left as the feed wrote it.
 
+A source's own request headers (``headers`` in feeds.yaml) are never shown
+or published at all; their values are secrets of the source as its URL's
+credentials are (:func:`header_secrets`), masked wherever its feed repeats
+them and in the errors of its requests.
+
 Redacting is idempotent, and text that is no URL (a local path) is returned
 as it is.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import re
 from collections.abc import Iterable
@@ -43,6 +52,7 @@ from urllib.parse import quote, unquote
 
 __all__ = [
     "MASK",
+    "header_secrets",
     "mask_password",
     "name_problem",
     "plain_name",
@@ -180,6 +190,57 @@ def url_secrets(url: str, *, user: bool = True) -> tuple[str, ...]:
         name, equals, value = piece.partition("=")
         if equals and value and is_secret_parameter(name):
             found.append(value)
+    return _searchable(found)
+
+
+# Headers whose value is "<scheme> <credential>" (RFC 9110, 11.4).
+_AUTHORIZATION_HEADERS = frozenset({"authorization", "proxy-authorization"})
+
+
+def header_secrets(headers: Iterable[tuple[str, str]]) -> tuple[str, ...]:
+    """The credentials a source's own request headers carry, as
+    :func:`url_secrets` gives a URL's: every value whole, since any header
+    may hold one (``X-Api-Key``); the credential of ``Authorization`` (and
+    ``Proxy-Authorization``) without its scheme, and a Basic one's password
+    and ``user:password`` decoded; each value of ``Cookie``.  Each as
+    written, decoded and percent-encoded; none shorter than four characters.
+
+    Values that are no secret (a ``User-Agent``) are masked too, should a
+    feed quote one whole: rare in text, and a guess at which header is
+    harmless would be wrong for some."""
+    found: list[str] = []
+    for name, value in headers:
+        found.append(value)
+        kind = name.lower()
+        if kind in _AUTHORIZATION_HEADERS:
+            scheme, _space, credential = value.strip().partition(" ")
+            credential = credential.strip()
+            found.append(credential)
+            if scheme.lower() == "basic":
+                found.extend(_basic_secrets(credential))
+        elif kind == "cookie":
+            for cookie in value.split(";"):
+                _name, equals, cookie_value = cookie.partition("=")
+                if equals:
+                    found.append(cookie_value.strip().strip('"'))
+    return _searchable(found)
+
+
+def _basic_secrets(credential: str) -> list[str]:
+    """Basic authentication's ``user:password`` and password, decoded; none if it
+    is no base64 of UTF-8 (the credential is masked whole all the same)."""
+    try:
+        decoded = base64.b64decode(credential, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return []
+    _user, colon, password = decoded.partition(":")
+    return [decoded, password] if colon else [decoded]
+
+
+def _searchable(found: Iterable[str]) -> tuple[str, ...]:
+    """``found`` as masking searches for it: each as written, decoded and
+    percent-encoded (a feed may repeat ``token=a/b`` as ``token=a%2Fb``, or the
+    other way round), none shorter than :data:`_MIN_SECRET`."""
     expanded = {
         variant
         for secret in found

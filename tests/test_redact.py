@@ -5,6 +5,7 @@ import unicodedata
 import pytest
 
 from aggregator.redact import (
+    header_secrets,
     is_secret_parameter,
     mask_password,
     name_problem,
@@ -124,6 +125,52 @@ def test_public_link(link: str, public: str) -> None:
 )
 def test_public_text(text: str, source_url: str, published: str) -> None:
     secrets = url_secrets(source_url, user=False)
+    assert public_text(text, secrets) == published
+    assert public_text(published, secrets) == published  # idempotent
+
+
+# What a source's entries say, the source's own headers, and what is
+# published: every value whole, the parts of Authorization and Cookie.
+@pytest.mark.parametrize(
+    ("text", "headers", "published"),
+    [
+        (
+            "Your token is abc123secret.",
+            [("Authorization", "Bearer abc123secret")],
+            "Your token is ***.",
+        ),
+        (
+            "Sent 'Bearer abc123secret' as asked",
+            [("authorization", "Bearer abc123secret")],
+            "Sent '***' as asked",
+        ),
+        # Basic: the credential, and its password and user:password decoded.
+        (
+            "Log in as reader with opensesame (cmVhZGVyOm9wZW5zZXNhbWU=), reader:opensesame",
+            [("Authorization", "Basic cmVhZGVyOm9wZW5zZXNhbWU=")],
+            "Log in as reader with *** (***), ***",
+        ),
+        # Each cookie's value, quoted or percent-encoded, and the whole header.
+        (
+            "session s3ss10nid, pref 'dark/mode' or dark%2Fmode; lang en",
+            [("Cookie", 'session=s3ss10nid; pref="dark/mode"; lang=en')],
+            "session ***, pref '***' or ***; lang en",
+        ),
+        # Any other header's value whole: a credential, or not, all the same.
+        (
+            "key k3yvalue99 and ua MyReader/1.0",
+            [("X-Api-Key", "k3yvalue99"), ("User-Agent", "MyReader/1.0")],
+            "key *** and ua ***",
+        ),
+        # Too short to search for; a Basic credential that is no base64.
+        ("a pw for abc", [("X-Pin", "abc"), ("Cookie", "pw=ab")], "a pw for abc"),
+        ("Basic !!notbase64!!", [("Authorization", "Basic !!notbase64!!")], "***"),
+    ],
+)
+def test_header_values_are_masked_in_the_text_of_their_source(
+    text: str, headers: list[tuple[str, str]], published: str
+) -> None:
+    secrets = header_secrets(headers)
     assert public_text(text, secrets) == published
     assert public_text(published, secrets) == published  # idempotent
 
