@@ -26,6 +26,12 @@ from .addresses import host_name
 from .errors import ConfigError
 from .filters import ACTIONS, FIELDS, NO_FILTERS, Filters, Rule, compile_pattern
 from .redact import mask_password, name_problem, redact_text, redact_url
+from .request_headers import (
+    NO_HEADERS,
+    SourceHeaders,
+    header_name_problem,
+    header_value_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,9 @@ class SourceConfig:
     # summarized instead of the feed's text (see aggregator/fulltext).
     full_text: FullText = "off"
     full_text_min_words: int = 150  # "auto": fetch when the feed's text is shorter
+    # Sent with the requests to its feed's origin only (see aggregator.request_headers);
+    # printed with their values masked.
+    headers: SourceHeaders = NO_HEADERS
 
     @property
     def location(self) -> str:
@@ -434,6 +443,7 @@ SOURCE_KEYS = {
     "filters": "rules that leave this source's entries out, after the top-level ones",
     "full_text": "fetch each item's page and summarize its article: true, false or auto",
     "full_text_min_words": "with full_text: auto, fetch pages of items with fewer words",
+    "headers": "request headers sent to the feed's origin (Authorization, Cookie, User-Agent...)",
 }
 
 
@@ -817,6 +827,59 @@ class _Reader:
             raise self.error(node, "expected a list of one or more host names, such as [wiki.corp]")
         return frozenset(hosts)
 
+    def headers(self, node: _Node) -> SourceHeaders:
+        """A source's ``headers``: a mapping of header names to string values,
+        none the fetcher sets itself, no name twice in any case, each value one line."""
+        if not isinstance(node.node, yaml.MappingNode):
+            raise self.error(node, "expected a mapping of header names to values")
+        pairs: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key_node, value_node in node.node.value:
+            where = _Node(key_node, node.key, key_node)  # a bad name is not quoted in the key
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.error(where, "expected a header name")
+            name = str(key_node.value)
+            problem = header_name_problem(name)
+            if problem is not None:
+                raise self.error(where, problem)
+            child = _Node(value_node, f"{node.key}.{name}", key_node)
+            if name.lower() in seen:
+                raise self.error(child, f"header '{name}' appears twice (names ignore case)")
+            seen.add(name.lower())
+            pairs.append((_kept(name), _kept(self.header_value(child))))
+        return SourceHeaders(tuple(pairs))
+
+    def header_value(self, node: _Node) -> str:
+        # No message quotes the value: it is a credential as often as not.
+        value = self.scalar(node) if isinstance(node.node, yaml.ScalarNode) else None
+        if not isinstance(value, str):
+            raise self.error(
+                node,
+                "expected a string (quote a value YAML reads as a number, a date, "
+                "true, false or null)",
+            )
+        if not value.strip():
+            raise self.error(node, "expected a non-empty string")
+        problem = header_value_problem(value)
+        if problem is not None:
+            raise self.error(node, problem)
+        return value.strip()
+
+    def _check_headers_fit(self, node: _Node, source: SourceConfig) -> None:
+        """Headers go with a URL, and Authorization once: the URL's user info is one."""
+        if source.url is None:
+            raise self.error(node, "headers go with a url; a source read from a path sends none")
+        if "@" not in urlsplit(source.url).netloc:
+            return
+        assert isinstance(node.node, yaml.MappingNode)
+        for key_node, value_node in node.node.value:
+            if str(key_node.value).lower() == "authorization":
+                raise self.error(
+                    _Node(value_node, f"{node.key}.{key_node.value}", key_node),
+                    "the url's user and password are its Authorization already; "
+                    "give one or the other",
+                )
+
     def host(self, node: _Node) -> str:
         value = self.scalar(node)
         host = host_name(value) if isinstance(value, str) else None
@@ -1076,7 +1139,10 @@ class _Reader:
                 full_text_min_words=self.optional(
                     found, "full_text_min_words", self.positive_int, full_text[1]
                 ),
+                headers=self.optional(found, "headers", self.headers, NO_HEADERS),
             )
+            if source.headers:
+                self._check_headers_fit(found["headers"], source)
             missing = (
                 source.path is not None
                 and not _has_glob(source.path)

@@ -18,19 +18,20 @@ import functools
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import Config
+from .config import Config, SourceConfig
 from .dedup.keys import without_tracking
 from .errors import bug_details, bug_message
 from .filters import EntryFields
-from .models import Enclosure, Entry, SectionSummary, Summary
+from .models import Enclosure, Entry, SectionSummary, SourceRef, Summary
 from .outputs import MERGED, OPML
-from .redact import public_link, public_text, redact_url, url_secrets
+from .redact import header_secrets, public_link, public_text, redact_url, url_secrets
+from .request_headers import NO_HEADERS, SourceHeaders
 from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
 from .workers import Workers
@@ -204,9 +205,7 @@ class Publisher:
 
         summaries = self.store.summaries(keys)
         keep_tracking = self.config.output.keep_tracking
-        secrets = {
-            item.uid: _source_secrets(ref.feed_url for ref in item.sources) for item in items
-        }
+        secrets = {item.uid: _source_secrets(item.sources, self._sources) for item in items}
         entries = [
             _entry(
                 item,
@@ -276,8 +275,13 @@ class Publisher:
                 config.summary.language,
             ],
             "digest": [config.digest.window, config.digest.sentences],
+            # The location and the headers for the secrets they give: a new
+            # token masked in the published text changes what is published.
+            # A source without headers is listed as before they were, so that
+            # upgrading republishes nothing.
             "sources": [
                 [s.name, s.section, s.algorithm, s.location, s.filters.signature()]
+                + ([list(header_secrets(s.headers))] if s.headers else [])
                 for s in config.sources
             ],
         }
@@ -312,7 +316,7 @@ def _dump_stamps(stamps: Mapping[str, Stamp]) -> str:
 def _entry(
     item: StoredItem,
     summary: Summary | None,
-    configured: Collection[str],
+    configured: Mapping[str, SourceConfig],
     secrets: Sequence[str],
     *,
     keep_tracking: bool = False,
@@ -340,7 +344,7 @@ def _entry(
     sources = tuple(
         replace(
             source,
-            title=public_text(source.title, _feed_secrets(source.feed_url or "")),
+            title=public_text(source.title, _own_secrets(source, configured)),
             site_link=public(source.site_link),
             feed_url=redact_url(source.feed_url) if source.feed_url else None,
             item_link=public(source.item_link),
@@ -408,19 +412,36 @@ def _public_digest(digest: Entry, secrets: Mapping[str, Sequence[str]]) -> Entry
     return replace(digest, digest=lines)
 
 
-def _source_secrets(feed_urls: Iterable[str | None]) -> tuple[str, ...]:
-    """What to mask in the links and text of an item these feeds carried: their
-    passwords and secret query values (see :func:`.redact.url_secrets`), in
-    one order, so that the items of the same sources share one pattern."""
-    found = {secret for url in feed_urls if url for secret in _feed_secrets(url)}
-    return tuple(sorted(found, key=lambda secret: (-len(secret), secret)))
+def _source_secrets(
+    refs: Iterable[SourceRef], configured: Mapping[str, SourceConfig]
+) -> tuple[str, ...]:
+    """What to mask in the links and text of an item these sources carried:
+    their feeds' passwords and secret query values, and their own headers'
+    values (see :func:`_feed_secrets`), in one order, so that the items of
+    the same sources share one pattern."""
+    found = {secret for ref in refs for secret in _own_secrets(ref, configured)}
+    return _longest_first(found)
+
+
+def _own_secrets(ref: SourceRef, configured: Mapping[str, SourceConfig]) -> tuple[str, ...]:
+    """The credentials of one source that carried an item: its stored feed
+    URL's, and the headers it is configured with (none once it is not)."""
+    source = configured.get(ref.name)
+    return _feed_secrets(ref.feed_url or "", source.headers if source else NO_HEADERS)
 
 
 @functools.lru_cache(maxsize=256)
-def _feed_secrets(feed_url: str) -> tuple[str, ...]:
-    """One feed's credentials, without its user name: a word of the site's own
-    paths, and of its text (see :func:`.redact.url_secrets`)."""
-    return url_secrets(feed_url, user=False) if feed_url else ()
+def _feed_secrets(feed_url: str, headers: SourceHeaders = NO_HEADERS) -> tuple[str, ...]:
+    """One feed's credentials: those of its URL, without its user name (a word
+    of the site's own paths, and of its text: see :func:`.redact.url_secrets`),
+    and its source's header values (:func:`.redact.header_secrets`)."""
+    found = set(url_secrets(feed_url, user=False)) if feed_url else set()
+    found.update(header_secrets(headers))
+    return _longest_first(found)
+
+
+def _longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(secrets, key=lambda secret: (-len(secret), secret)))
 
 
 def sources_opml(config: Config, store: Store) -> bytes:
@@ -444,7 +465,9 @@ def _opml_sources(config: Config, store: Store) -> Iterator[OpmlSource]:
             xml_url=(state.url if state else None) or source.url,
             # The site link is the feed's own: it may repeat the source's
             # token anywhere (a path of it), as the feed's entries' links may.
-            html_url=public_link(site_link, _feed_secrets(source.url or "")) if site_link else None,
+            html_url=public_link(site_link, _feed_secrets(source.url or "", source.headers))
+            if site_link
+            else None,
         )
 
 

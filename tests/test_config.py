@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from aggregator.config import (
     read_again,
 )
 from aggregator.errors import ConfigError
-from tests.conftest import REPO
+from tests.conftest import DATA, REPO
 
 VALID = """\
 title: Test
@@ -567,3 +568,35 @@ def test_a_bad_host_in_allow_private_is_shown_without_its_password(tmp_path: Pat
     with pytest.raises(ConfigError, match="is not a host name") as caught:
         load_config(path)
     assert "s3cret" not in str(caught.value)
+
+
+# -- a source's headers: golden pairs ------------------------------------------
+
+HEADER_CASES = DATA / "config" / "headers"
+HEADER_ERRORS = sorted(p.name for p in HEADER_CASES.glob("*.yaml") if p.name != "valid.yaml")
+# The value every invalid case holds somewhere: no message may show it.
+HEADER_SECRET = "hunter2hunter2"
+
+
+def test_headers_read_as_the_golden_file_says() -> None:
+    config = load_config(HEADER_CASES / "valid.yaml")
+    expected = json.loads((HEADER_CASES / "valid.yaml.expected.json").read_text("utf-8"))
+
+    read = {source.name: [list(pair) for pair in source.headers] for source in config.sources}
+
+    assert read == expected
+    # Shown anywhere (a log line, a traceback's repr), a value is ***.
+    assert "abc123secret" not in repr(config) and "'Authorization': '***'" in repr(config)
+
+
+@pytest.mark.parametrize("case", HEADER_ERRORS)
+def test_each_bad_header_is_one_line_naming_file_line_and_key(case: str) -> None:
+    """Each file says its error in its first line (``# error: LINE: KEY: MESSAGE``)."""
+    path = HEADER_CASES / case
+    expected = path.read_text("utf-8").splitlines()[0].removeprefix("# error: ")
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+
+    assert str(raised.value) == f"{path}:{expected}"
+    assert HEADER_SECRET not in str(raised.value)

@@ -597,6 +597,29 @@ def test_sighup_reloads_the_sources(
     assert "Traceback" not in daemon.log_text()
 
 
+def test_sighup_sends_a_sources_changed_headers_from_its_next_poll(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
+) -> None:
+    """Headers are a source's setting like any other: a reload that changes
+    them reschedules the source, and its next poll sends the new ones.
+    Neither value is ever in the log."""
+    route = feed_server.add("/feed", Route(RSS))
+    config = write_config(tmp_path, feed_server, ["/feed"])
+    first = config.read_text() + "    headers:\n      Authorization: Bearer f1rsttoken\n"
+    config.write_text(first)
+    daemon = start(config)
+    assert wait_for(lambda: route.last_headers.get("Authorization") == "Bearer f1rsttoken")
+
+    config.write_text(first.replace("Bearer f1rsttoken", "Bearer s3condtoken"))
+    daemon.process.send_signal(signal.SIGHUP)
+
+    assert wait_for(lambda: route.last_headers.get("Authorization") == "Bearer s3condtoken")
+    assert "(0 added, 0 stopped, 1 changed)" in daemon.log_text()
+    assert daemon.stop()[0] == 0
+    log = daemon.log_text()
+    assert "f1rsttoken" not in log and "s3condtoken" not in log and "Traceback" not in log
+
+
 @pytest.mark.parametrize("value", ["soon", "-1", "inf", "nan"])
 def test_stop_grace_is_a_number_of_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:

@@ -58,6 +58,14 @@ def edited(tmp_path: Path, edit: Edit, data: bytes | None = None) -> FeedsFile:
     return feeds
 
 
+# A source's own request headers, under the entry above them.
+HEADERS_BLOCK = """\
+    headers:
+      # from the reader's settings page
+      Authorization: 'Bearer abc123secret'
+      Cookie: "session=xyz; theme=dark"
+      User-Agent: MyReader/1.0
+"""
 ABC = "sources:\n" + entries("A", "B", "C")
 SPACED = "sources:\n" + entries("A", "B", "C", blank=True)
 START = (
@@ -112,6 +120,17 @@ SAME = {
         )
         + entries("C"),
         remove="A",
+    ),
+    # A source's headers block (a nested mapping, quoted values, a comment)
+    # above or below the entry edited.
+    "remove-above-a-source-with-headers": Edit(
+        "sources:\n" + entries("A") + entries("B") + HEADERS_BLOCK + entries("C"), remove="A"
+    ),
+    "remove-below-a-source-with-headers": Edit(
+        "sources:\n" + entries("A") + HEADERS_BLOCK + entries("B"), remove="B"
+    ),
+    "add-after-a-source-with-headers": Edit(
+        "sources:\n" + entries("A") + HEADERS_BLOCK + "title: T\n", add=(NEW,)
     ),
     "long-lines": Edit(
         "sources:\n  - name: A\n    url: https://a.example/?" + "x" * 5000 + "\n    section: S\n",
@@ -401,3 +420,48 @@ def test_add_and_remove_on_10000_sources_splice_the_file(
     sources = load_config(path).sources
     assert len(sources) == 10_000
     assert (sources[-1].name, sources[-1].url) == ("added: one", url)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # Block style: every edit is a splice.
+        "sources:\n" + entries("Private") + HEADERS_BLOCK + entries("Other"),
+        # A flow list: every edit is ruamel.yaml's round trip.
+        "sources: [{name: Private, url: 'https://private.example/', section: S, headers: "
+        "{Authorization: 'Bearer abc123secret', Cookie: 'session=xyz; theme=dark', "
+        "User-Agent: MyReader/1.0}}, {name: Other, url: 'https://other.example/', section: S}]\n",
+    ],
+    ids=["block", "flow"],
+)
+def test_add_import_and_remove_keep_a_sources_headers(
+    layout: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """``aggregate add``, ``import`` and ``remove``, editing other sources,
+    leave a source's headers as they were: byte for byte where the edit is
+    a splice, and reading as the same headers either way."""
+    feed_server.add("/feed", Route((DATA / "feeds" / "rss20.xml").read_bytes()))
+    path = tmp_path / "feeds.yaml"
+    path.write_text("allow_private: true\n" + layout, encoding="utf-8")
+    expected = (
+        ("Authorization", "Bearer abc123secret"),
+        ("Cookie", "session=xyz; theme=dark"),
+        ("User-Agent", "MyReader/1.0"),
+    )
+
+    def private_headers() -> tuple[tuple[str, str], ...]:
+        (private,) = [s for s in load_config(path).sources if s.name == "Private"]
+        return private.headers.pairs
+
+    assert private_headers() == expected
+    edits = [
+        ["add", feed_server.url("/feed"), "--section", "New", "--name", "Added"],
+        ["import", str(DATA / "opml" / "newsboat.opml")],
+        ["remove", "Other"],
+    ]
+    for edit in edits:
+        assert main([*edit, "-c", str(path)]) == 0, edit
+        assert private_headers() == expected, edit
+        if layout.startswith("sources:\n"):
+            assert HEADERS_BLOCK in path.read_text(encoding="utf-8"), edit
+    assert [s.name for s in load_config(path).sources][:2] == ["Private", "Added"]

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ..config import FetchConfig, SourceConfig
 from ..models import Fetched, FetchState, SourceState
+from ..request_headers import ScopedHeaders
 from .http import HttpFetcher
 
 # Article pages (aggregator.fulltext): a web page, not a feed.
@@ -33,13 +34,16 @@ class Fetcher(Protocol):
         state: FetchState,
         *,
         private_hosts: frozenset[str] = frozenset(),
+        headers: ScopedHeaders | None = None,
     ) -> Fetched:
         """An item's web page for ``source``, with the same limits and address
         guard as its feed, conditionally on ``state``; a failure raises its
         :class:`~aggregator.errors.FetchError`.  The page, and each redirect
         on its way, may be on a non-public address only on ``private_hosts``
         (the hosts its source's ``allow_private`` lists, or with ``true`` its
-        feed's own: see :func:`aggregator.fulltext.decide.private_hosts`)."""
+        feed's own: see :func:`aggregator.fulltext.decide.private_hosts`).
+        ``headers`` are its source's own, sent only where the page and each
+        hop are on its feed's origin (see :mod:`aggregator.request_headers`)."""
         ...
 
 
@@ -62,7 +66,13 @@ class SourceFetcher:
             # Where confirmed redirects moved it, else where it is configured.
             url = state.url or source.url
             return await self._http.fetch(
-                source.name, url, state.fetch_state, allow_private=source.allow_private
+                source.name,
+                url,
+                state.fetch_state,
+                allow_private=source.allow_private,
+                # Bound to the configured URL's origin, not to where the feed
+                # moved: a move to another origin is fetched without them.
+                headers=ScopedHeaders.of(source.headers, source.url),
             )
         assert source.path is not None
         from .local import read_local  # a pass of HTTP sources only does not need it
@@ -78,7 +88,8 @@ class SourceFetcher:
         state: FetchState,
         *,
         private_hosts: frozenset[str] = frozenset(),
+        headers: ScopedHeaders | None = None,
     ) -> Fetched:
         return await self._http.fetch(
-            source, url, state, allow_private=private_hosts, accept=PAGE_ACCEPT
+            source, url, state, allow_private=private_hosts, accept=PAGE_ACCEPT, headers=headers
         )

@@ -19,6 +19,11 @@ target is checked the same way, and only http and https targets are followed.
 (a feed with ``allow_private: true``), or for some hosts only (the hosts a
 source lists, and an article page: :data:`PrivateScope`).
 
+What it sends of a source's own: its ``headers``, on each request (each hop
+of a redirect, an article page) to its feed's origin and to no other
+(:class:`~aggregator.request_headers.ScopedHeaders` decides), and never in
+an error: their values are masked in its message as the URL's credentials are.
+
 What it decodes: the Content-Encodings aiohttp decodes (gzip, deflate, and br
 and zstd where their packages are installed), and ``x-gzip``, gzip's old
 name, which RFC 9110 says to read as gzip and aiohttp does not.  A body in
@@ -51,7 +56,8 @@ from ..addresses import IPAddress, is_public_address, literal_address, parse_add
 from ..config import FetchConfig
 from ..errors import FetchError, ResponseTooLarge
 from ..models import Document, Fetched, FetchState
-from ..redact import redact_text, redact_url
+from ..redact import header_secrets, public_text, redact_text, redact_url
+from ..request_headers import ScopedHeaders
 from ..schedule import MAX_RETRY_AFTER, cache_lifetime
 
 ACCEPT = (
@@ -235,6 +241,7 @@ class HttpFetcher:
         *,
         allow_private: PrivateScope = False,
         accept: str = ACCEPT,
+        headers: ScopedHeaders | None = None,
     ) -> Fetched:
         """GET ``url`` conditionally; raise :class:`FetchError` naming ``source``.
 
@@ -242,19 +249,26 @@ class HttpFetcher:
         URL or redirect whose host is (or resolves only to) a loopback,
         private or otherwise non-public address is refused before any
         connection is made.  ``accept`` is the Accept header: a feed's by
-        default, a web page's for article pages.
+        default, a web page's for article pages.  ``headers`` are the
+        source's own, sent on each hop to their origin only.
         """
         if not self._entered:
             raise RuntimeError("HttpFetcher used outside 'async with'")
         try:
-            return await self._fetch(source, url, state, allow_private, accept)
+            return await self._fetch(source, url, state, allow_private, accept, headers)
         except FetchError as error:
             # Messages quote URLs (a redirect target, aiohttp's own words), and
             # they are shown, logged and stored: never with the credentials.
-            raise _redacted(error, url) from None
+            raise _redacted(error, url, headers) from None
 
     async def _fetch(
-        self, source: str, url: str, state: FetchState, allow_private: PrivateScope, accept: str
+        self,
+        source: str,
+        url: str,
+        state: FetchState,
+        allow_private: PrivateScope,
+        accept: str,
+        own: ScopedHeaders | None,
     ) -> Fetched:
         headers = {} if accept == ACCEPT else {"Accept": accept}
         if state.etag:
@@ -267,7 +281,7 @@ class HttpFetcher:
             # not cover every await of a slow body in every aiohttp version,
             # and spans every hop of a redirect chain.
             async with asyncio.timeout(config.timeout):
-                return await self._get(source, url, state, headers, allow_private)
+                return await self._get(source, url, state, headers, allow_private, own)
         # Each limit says its name: a silent server meets the read timeout
         # (15 s) long before the total one (30 s), and the setting to change
         # is that one.  aiohttp's two are TimeoutErrors too, so they come first.
@@ -331,6 +345,7 @@ class HttpFetcher:
         state: FetchState,
         headers: dict[str, str],
         allow_private: PrivateScope,
+        own: ScopedHeaders | None = None,
     ) -> Fetched:
         target = _url(source, url)
         # The URL of every response that redirected, with its status.
@@ -339,7 +354,11 @@ class HttpFetcher:
             # Each hop in the pool its host may use: a redirect off a host
             # allowed to be private goes back through the guard.
             session = self._session(self._check_target(source, target, allow_private, len(hops)))
-            async with session.get(target, headers=headers, allow_redirects=False) as response:
+            # The source's own headers, each hop afresh: on its feed's origin
+            # only, so a redirect elsewhere goes without them (and a hop back
+            # to that origin with them).  Their names are never the fetcher's.
+            sent = headers if own is None else {**headers, **own.sent_to(str(target))}
+            async with session.get(target, headers=sent, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status not in _REDIRECTS or not location:
                     return await self._result(source, response, state, hops)
@@ -552,10 +571,13 @@ def _hint(scope: PrivateScope) -> str:
     return _ALLOW_HINT if isinstance(scope, bool) else _HOSTS_HINT
 
 
-def _redacted(error: FetchError, url: str) -> FetchError:
+def _redacted(error: FetchError, url: str, own: ScopedHeaders | None) -> FetchError:
+    # A server may echo what it was sent (its reason phrase, a Location):
+    # the source's header values are masked as its URL's credentials are.
+    secrets = header_secrets(own.headers) if own is not None else ()
     return type(error)(
         redact_text(error.source),
-        redact_text(error.message, url),
+        public_text(redact_text(error.message, url), secrets),
         status=error.status,
         retry_after=error.retry_after,
         transient=error.transient,

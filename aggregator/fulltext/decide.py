@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from ..addresses import host_name
 from ..config import SourceConfig
+from ..request_headers import ScopedHeaders
 from ..store.pages import PageCandidate, PageWrite
 
 # A page whose fetch failed in a way that may pass (a timeout, a dropped
@@ -48,11 +49,13 @@ class PageFailure:
 
 @dataclass(frozen=True, slots=True)
 class PageFetch:
-    """A copy's page to fetch, and the hosts on which it may be on a private address."""
+    """A copy's page to fetch, the hosts on which it may be on a private
+    address, and its source's own headers (sent on its feed's origin only)."""
 
     candidate: PageCandidate
     url: str
     private_hosts: frozenset[str]
+    headers: ScopedHeaders | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,16 @@ def plan_pages(
             plan.not_needed.append(_no_page(candidate, now))
         elif len(plan.fetch) < limit:
             assert link is not None
-            plan.fetch.append(PageFetch(candidate, link, private_hosts(source)))
+            plan.fetch.append(
+                PageFetch(
+                    candidate,
+                    link,
+                    private_hosts(source),
+                    # A cookie-walled site wants its cookie for its pages
+                    # too; ScopedHeaders sends it to no other site's.
+                    ScopedHeaders.of(source.headers, source.url),
+                )
+            )
     return plan
 
 

@@ -148,6 +148,7 @@ class FullTextStage:
                         page.url,
                         page.candidate.previous or FetchState(),
                         private_hosts=page.private_hosts,
+                        headers=page.headers,
                     )
                 except FetchError as error:
                     return PageFailure(error.message, error.transient, error.retry_after)

@@ -14,6 +14,7 @@ from aggregator.config import FetchConfig
 from aggregator.errors import FetchError, ResponseTooLarge
 from aggregator.fetch.http import HttpFetcher, _cache_seconds
 from aggregator.models import Fetched, FetchState
+from aggregator.request_headers import ScopedHeaders, SourceHeaders
 from aggregator.schedule import MAX_RETRY_AFTER
 from tests.feedserver import FeedServer, Route
 
@@ -284,6 +285,94 @@ def test_redirect_loop(feed_server: FeedServer) -> None:
     with pytest.raises(FetchError, match="redirects") as caught:
         fetch(feed_server, "/a", max_redirects=3)
     assert not caught.value.transient
+
+
+OWN = SourceHeaders(
+    (
+        ("Authorization", "Bearer abc123secret"),
+        ("Cookie", "session=c00kievalue"),
+        ("X-Api-Key", "k3yvalue99"),
+        ("User-Agent", "MyReader/1.0"),
+    )
+)
+
+
+def fetch_as_source(server: FeedServer, path: str, state: FetchState = NO_STATE) -> Fetched:
+    """``path`` fetched with :data:`OWN`, bound to the origin of the server's ``/feed``."""
+
+    async def run() -> Fetched:
+        async with HttpFetcher(FetchConfig()) as fetcher:
+            return await fetcher.fetch(
+                "test source",
+                server.url(path),
+                state,
+                allow_private=True,
+                headers=ScopedHeaders.of(OWN, server.url("/feed")),
+            )
+
+    return asyncio.run(run())
+
+
+def test_a_sources_headers_go_with_every_hop_on_its_feeds_origin_only(
+    feed_server: FeedServer,
+) -> None:
+    """Configured on 127.0.0.1's origin: sent to it, conditional requests and
+    same-origin redirects included; a redirect to localhost (the same server
+    under another name: another origin) gets none of them, and the fetcher's
+    own User-Agent; a hop back to the feed's origin gets them again."""
+    elsewhere = feed_server.base.replace("127.0.0.1", "localhost")
+    start = feed_server.add("/start", Route(status=302, etag=False, headers={"Location": "/same"}))
+    same = feed_server.add(
+        "/same", Route(status=302, etag=False, headers={"Location": f"{elsewhere}/away"})
+    )
+    away = feed_server.add(
+        "/away", Route(status=302, etag=False, headers={"Location": feed_server.url("/back")})
+    )
+    back = feed_server.add("/back", Route(FEED))
+
+    fetched = fetch_as_source(feed_server, "/start")
+
+    assert fetched.documents[0].body == FEED
+    for route in (start, same, back):
+        assert route.last_headers["Authorization"] == "Bearer abc123secret"
+        assert route.last_headers["Cookie"] == "session=c00kievalue"
+        assert route.last_headers["X-Api-Key"] == "k3yvalue99"
+        assert route.last_headers["User-Agent"] == "MyReader/1.0"
+    assert away.requests == 1
+    assert not {"Authorization", "Cookie", "X-Api-Key"} & set(away.last_headers)
+    assert away.last_headers["User-Agent"].startswith("aggregator/")
+
+    # A conditional request carries them beside the validators.
+    again = fetch_as_source(feed_server, "/back", fetched.state)
+    assert again.not_modified and again.status == 304
+    assert back.last_headers["If-None-Match"] == back.etag_value
+    assert back.last_headers["Authorization"] == "Bearer abc123secret"
+
+
+def test_a_servers_echo_of_a_sources_header_values_is_masked_in_its_errors(
+    feed_server: FeedServer,
+) -> None:
+    """Errors are shown, logged and stored: a reason phrase or a Location
+    that repeats what the request carried says ``***`` instead."""
+    feed_server.add(
+        "/echo",
+        Route(raw=b"HTTP/1.1 401 Bearer abc123secret c00kievalue\r\nContent-Length: 0\r\n\r\n"),
+    )
+    feed_server.add(
+        "/leak",
+        Route(status=302, etag=False, headers={"Location": "ftp://h/k3yvalue99/MyReader/1.0"}),
+    )
+
+    with pytest.raises(FetchError) as echoed:
+        fetch_as_source(feed_server, "/echo")
+    with pytest.raises(FetchError) as leaked:
+        fetch_as_source(feed_server, "/leak")
+
+    assert str(echoed.value) == "test source: HTTP 401 *** ***"  # "Bearer abc123secret" whole
+    assert (
+        str(leaked.value)
+        == "test source: refused: redirect to ftp://h/***/*** is not an http(s) URL"
+    )
 
 
 def test_refused_connection() -> None:

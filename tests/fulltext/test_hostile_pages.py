@@ -114,6 +114,56 @@ def test_a_source_listing_its_private_hosts_gets_pages_on_those_hosts_only(
     assert "redirect to http://127.0.0.2" in line and "not a public address" in line, line
 
 
+def test_a_sources_headers_go_to_article_pages_on_its_feeds_origin_only(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A cookie-walled site wants its cookie for its article pages too: a
+    page on the feed's origin gets the source's headers; a page on another
+    host (localhost, the same server under another name), or a redirect
+    from the feed's origin to one, gets none of them."""
+    port = feed_server.url("/").rsplit(":", 1)[1].rstrip("/")
+    elsewhere = f"http://localhost:{port}"
+    own, other, redirected = (
+        feed_server.add(
+            f"/articles/{n}", Route(body=article_page(n, f"Story {n}"), content_type="text/html")
+        )
+        for n in (1, 2, 4)
+    )
+    away = Route(status=302, etag=False, headers={"Location": f"{elsewhere}/articles/4"})
+    feed_server.add("/articles/3", away)
+    links = [
+        feed_server.url("/articles/1"),
+        f"{elsewhere}/articles/2",
+        feed_server.url("/articles/3"),
+    ]
+    items = "".join(
+        f"<item><title>Story {n}</title><link>{link}</link><guid>s{n}</guid>"
+        f"<description>Teaser {n}.</description></item>"
+        for n, link in enumerate(links, start=1)
+    )
+    feed = f"<rss version='2.0'><channel><title>Walled</title>{items}</channel></rss>"
+    feed_server.add("/feed.xml", Route(body=feed.encode()))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "digest: {sentences: 0}\nfetch: {timeout: 2, read_timeout: 1}\nsources:\n"
+        f"  - name: walled\n    url: {feed_server.url('/feed.xml')}\n    section: S\n"
+        "    full_text: true\n    allow_private: [127.0.0.1, localhost]\n"
+        "    headers:\n      Cookie: paywall=subscr1ber\n      Authorization: Bearer t0kenvalue\n"
+    )
+
+    code, output = run(["--once", "-c", str(config)])
+
+    assert code == 0, output
+    assert "walled: 3 new, 0 updated, 0 unchanged; full text: 3 pages\n" in output, output
+    for page in (own, away):
+        assert page.last_headers.get("Cookie") == "paywall=subscr1ber"
+        assert page.last_headers.get("Authorization") == "Bearer t0kenvalue"
+    for page in (other, redirected):
+        assert page.requests == 1
+        assert "Cookie" not in page.last_headers and "Authorization" not in page.last_headers
+    assert "Background" in published(tmp_path / "out")["Story 1"]
+
+
 def test_a_page_of_many_tiny_elements_is_refused_and_the_others_are_read(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:

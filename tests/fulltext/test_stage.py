@@ -12,6 +12,7 @@ from aggregator.config import parse_config
 from aggregator.errors import FetchError
 from aggregator.fulltext.stage import PAGES_PER_HOST, FullTextStage
 from aggregator.models import Document, Fetched, FetchState
+from aggregator.request_headers import ScopedHeaders
 from aggregator.store import open_store
 from aggregator.workers import LARGE_JOB_BYTES, Workers
 from tests.fulltext.test_full_text import article_page
@@ -34,6 +35,7 @@ class FakeFetcher:
         state: FetchState,
         *,
         private_hosts: frozenset[str] = frozenset(),
+        headers: ScopedHeaders | None = None,
     ) -> Fetched:
         host = url.split("/")[2]
         self.open[host] = self.open.get(host, 0) + 1
@@ -88,8 +90,11 @@ class BigPages(FakeFetcher):
         state: FetchState,
         *,
         private_hosts: frozenset[str] = frozenset(),
+        headers: ScopedHeaders | None = None,
     ) -> Fetched:
-        fetched = await super().fetch_page(source, url, state, private_hosts=private_hosts)
+        fetched = await super().fetch_page(
+            source, url, state, private_hosts=private_hosts, headers=headers
+        )
         (document,) = fetched.documents
         padded = document.body + b"<!--" + b"x" * self.size + b"-->"
         return Fetched(source, (Document(url, padded, "text/html"),), fetched.state)

@@ -491,3 +491,124 @@ def test_daemon_shows_no_credentials(
         daemon.process.terminate()
         daemon.process.wait(10)
     assert_no_secret("the daemon's log", daemon.log_text())
+
+
+# -- a source's own request headers --------------------------------------------
+
+BEARER = "B3ARERTOKEN77"
+COOKIE = "C00KIEVALUE55"
+HEADER_KEY = "HDRKEYVALUE33"
+HEADER_SECRETS = (BEARER, COOKIE, HEADER_KEY, "MyReader/1.0")
+OWN_HEADERS = f"""\
+    headers:
+      Authorization: Bearer {BEARER}
+      Cookie: session={COOKIE}; theme=dark
+      X-Api-Key: {HEADER_KEY}
+      User-Agent: MyReader/1.0
+"""
+SENT = {
+    "Authorization": f"Bearer {BEARER}",
+    "Cookie": f"session={COOKIE}; theme=dark",
+    "X-Api-Key": HEADER_KEY,
+    "User-Agent": "MyReader/1.0",
+}
+
+
+def header_quoting_rss(title: str) -> bytes:
+    """A private feed that repeats what its requests carry, in its text."""
+    return f"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>{title}</title><link>/</link><description>d</description>
+<item><title>Key {HEADER_KEY} rotated</title><link>/news/{title}</link><guid>{title}-1</guid>
+<pubDate>Tue, 19 Nov 2024 08:00:00 +0000</pubDate>
+<description>Your session {COOKIE} and the token Bearer {BEARER} expire on Friday.
+Read with MyReader/1.0 as configured.</description></item>
+</channel></rss>""".encode()
+
+
+def assert_no_header_secret(where: str, text: str) -> None:
+    for secret in HEADER_SECRETS:
+        assert secret not in text, f"{secret!r} in {where}: {text[:2000]}"
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_a_sources_headers_reach_its_origin_only_and_are_never_shown(
+    store: str, tmp_path: Path, feed_server: FeedServer, request: pytest.FixtureRequest
+) -> None:
+    """``headers`` go with every request to the feed's origin (its feed,
+    conditional requests, redirects that stay there), through the SQLite
+    pass and the PostgreSQL one (whose polls are the cluster's jobs) alike;
+    a redirect to another origin (localhost: the same server under another
+    name) carries none of them; and no value is published, printed by
+    ``--once`` or ``aggregate status``, even where the feed or the server
+    repeats it."""
+    elsewhere = feed_server.base.replace("127.0.0.1", "localhost")
+    api = feed_server.add("/api/feed.xml", Route(header_quoting_rss("api")))
+    moved = feed_server.add(
+        "/moved.xml", Route(status=301, etag=False, headers={"Location": "/hop.xml"})
+    )
+    hop = feed_server.add(
+        "/hop.xml",
+        Route(status=301, etag=False, headers={"Location": f"{elsewhere}/elsewhere.xml"}),
+    )
+    away = feed_server.add("/elsewhere.xml", Route(RSS))
+    feed_server.add(
+        "/refused.xml",
+        Route(raw=f"HTTP/1.1 401 Bearer {BEARER} is {COOKIE}\r\n\r\n".encode()),
+    )
+    db = request.getfixturevalue("postgres_url") if store == "postgresql" else "state.db"
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"""\
+allow_private: true
+store: '{db}'
+sources:
+  - name: Private API
+    url: {feed_server.url("/api/feed.xml")}
+    section: Work
+{OWN_HEADERS}  - name: Moved
+    url: {feed_server.url("/moved.xml")}
+    section: Work
+{OWN_HEADERS}  - name: Refused
+    url: {feed_server.url("/refused.xml")}
+    section: Work
+{OWN_HEADERS}""",
+        encoding="utf-8",
+    )
+
+    code, lines = run(["--once", "-c", str(config)])
+
+    assert code == 0, lines
+    assert "Refused" in lines and "HTTP 401 ***" in lines, lines
+    for route in (api, moved, hop):
+        assert {name: route.last_headers.get(name) for name in SENT} == SENT
+    assert away.requests == 1
+    assert not {"Authorization", "Cookie", "X-Api-Key"} & set(away.last_headers)
+    assert away.last_headers["User-Agent"].startswith("aggregator/")
+    assert_no_header_secret("the --once lines", lines)
+
+    # Again: a conditional request, with the headers.  Moved's permanent
+    # redirects, seen on three polls, move it to another origin, where it is
+    # fetched directly from then on (no request to /moved.xml): without them.
+    for poll in range(2, 5):
+        code, again = run(["--once", "-c", str(config)])
+        assert code == 0, again
+        assert "Private API" in again and "not modified" in again, again
+        assert api.last_headers["If-None-Match"] == api.etag_value
+        assert {name: api.last_headers.get(name) for name in SENT} == SENT
+        assert away.requests == poll
+        assert not {"Authorization", "Cookie", "X-Api-Key"} & set(away.last_headers)
+        assert_no_header_secret(f"the --once lines of pass {poll}", again)
+    assert moved.requests == 3
+
+    out = tmp_path / "out"
+    published = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in published} >= {"feed.atom", "feed.rss", "index.html", "sources.opml"}
+    for path in published:
+        assert_no_header_secret(str(path), path.read_text(encoding="utf-8", errors="replace"))
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    assert "Key *** rotated" in atom  # the text around a value, as the feed wrote it
+    assert "Your session *** and the token *** expire on Friday." in atom
+
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0 and "Refused" in status and "HTTP 401" in status, status
+    assert_no_header_secret("aggregate status", status)
