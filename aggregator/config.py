@@ -104,6 +104,9 @@ class SourceConfig:
     # Sent with the requests to its feed's origin only (see aggregator.request_headers);
     # printed with their values masked.
     headers: SourceHeaders = NO_HEADERS
+    # A CSS selector: the article is what it matches on the page, instead of
+    # what the extractor finds (aggregator/fulltext/selector.py); None: the extractor's.
+    full_text_selector: str | None = None
 
     @property
     def location(self) -> str:
@@ -385,6 +388,7 @@ TOP_KEYS = {
     "full_text": "fetch each item's page and summarize its article: true, false or auto",
     "full_text_min_words": "with full_text: auto, fetch pages of items with fewer words",
     "full_text_max_pages": "most article pages fetched in one pass",
+    "full_text_selector": "CSS selector of the article on each item's page, for every source",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -444,6 +448,7 @@ SOURCE_KEYS = {
     "full_text": "fetch each item's page and summarize its article: true, false or auto",
     "full_text_min_words": "with full_text: auto, fetch pages of items with fewer words",
     "headers": "request headers sent to the feed's origin (Authorization, Cookie, User-Agent...)",
+    "full_text_selector": "CSS selector of the article on this source's item pages",
 }
 
 
@@ -784,8 +789,9 @@ class _Reader:
         min_words = self.optional(
             top, "full_text_min_words", self.positive_int, DEFAULT_FULL_TEXT_MIN_WORDS
         )
+        selector = self.optional(top, "full_text_selector", self.full_text_selector, None)
         sources = self.sources(
-            top["sources"], allow_private, interval, filters, (full_text, min_words)
+            top["sources"], allow_private, interval, filters, (full_text, min_words, selector)
         )
         return Config(
             path=self.path,
@@ -900,6 +906,20 @@ class _Reader:
         if isinstance(value, str) and value.strip().lower() == "auto":
             return "auto"
         raise self.error(node, f"expected true, false or auto, not {value!r}")
+
+    def full_text_selector(self, node: _Node) -> str | None:
+        """A CSS selector, checked now so that a typo is this line's error,
+        not each page's; null: none (a source's way to leave the top-level
+        one for the extractor's choice)."""
+        if self.scalar(node) is None:
+            return None
+        selector = self.string(node)
+        from .fulltext.selector import selector_problem  # lxml.cssselect: only with a selector
+
+        problem = selector_problem(selector)
+        if problem is not None:
+            raise self.error(node, problem)
+        return _kept(selector)
 
     def websub(self, node: _Node | None) -> WebSubConfig:
         if node is None:
@@ -1096,7 +1116,7 @@ class _Reader:
         allow_private: PrivateHosts,
         interval: float,
         filters: Filters = NO_FILTERS,
-        full_text: tuple[FullText, int] = ("off", DEFAULT_FULL_TEXT_MIN_WORDS),
+        full_text: tuple[FullText, int, str | None] = ("off", DEFAULT_FULL_TEXT_MIN_WORDS, None),
     ) -> tuple[SourceConfig, ...]:
         if not isinstance(node.node, yaml.SequenceNode) or not node.node.value:
             raise self.error(node, "expected a non-empty list of sources")
@@ -1140,6 +1160,9 @@ class _Reader:
                     found, "full_text_min_words", self.positive_int, full_text[1]
                 ),
                 headers=self.optional(found, "headers", self.headers, NO_HEADERS),
+                full_text_selector=self.optional(
+                    found, "full_text_selector", self.full_text_selector, full_text[2]
+                ),
             )
             if source.headers:
                 self._check_headers_fit(found["headers"], source)

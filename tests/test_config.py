@@ -600,3 +600,83 @@ def test_each_bad_header_is_one_line_naming_file_line_and_key(case: str) -> None
 
     assert str(raised.value) == f"{path}:{expected}"
     assert HEADER_SECRET not in str(raised.value)
+# full_text_selector as written -> each source's: the top-level value is every
+# source's unless it sets its own (null: none, the extractor's choice).
+PAGES = (
+    "sources:\n"
+    "  - {name: a, url: 'http://a.example/feed', section: S, full_text: true%s}\n"
+    "  - {name: b, url: 'http://b.example/feed', section: S, full_text: true%s}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("top", "own_a", "own_b", "expected"),
+    [
+        ("", "", "", (None, None)),
+        ("full_text_selector: article .post-body\n", "", "", ("article .post-body",) * 2),
+        (
+            "full_text_selector: 'article .post-body, .byline'\n",
+            ", full_text_selector: 'main > p:nth-of-type(2)'",
+            ", full_text_selector: null",
+            ("main > p:nth-of-type(2)", None),
+        ),
+        ("", ", full_text_selector: '  div#body  '", "", ("div#body", None)),
+        (
+            "full_text_selector: >-\n  article h2,\n  article p\n",
+            "",
+            "",
+            ("article h2, article p",) * 2,
+        ),
+    ],
+    ids=["default", "top-level", "own-and-null", "only-one-source", "folded"],
+)
+def test_full_text_selector_is_every_sources_unless_it_sets_its_own(
+    tmp_path: Path, top: str, own_a: str, own_b: str, expected: tuple[str | None, ...]
+) -> None:
+    config = load_config(write(tmp_path, top + PAGES % (own_a, own_b)))
+    assert tuple(s.full_text_selector for s in config.sources) == expected
+
+
+@pytest.mark.parametrize(
+    ("top", "own_b", "line", "where"),
+    [
+        ("full_text_selector: 'div['\n", "", 1, "full_text_selector: not a CSS selector: "),
+        (
+            "title: T\nfull_text_selector: 'p::text'\n",
+            "",
+            2,
+            "full_text_selector: not a CSS selector: Pseudo-elements are not supported.",
+        ),
+        (
+            "",
+            ", full_text_selector: 'article >> p'",
+            3,
+            "sources[1].full_text_selector: not a CSS selector: ",
+        ),
+        ("", ", full_text_selector: ''", 3, "sources[1].full_text_selector: expected a non-empty"),
+        ("", ", full_text_selector: 3", 3, "sources[1].full_text_selector: expected a non-empty"),
+        ("", ", full_text_selector: [a]", 3, "sources[1].full_text_selector: expected a single"),
+    ],
+    ids=["syntax", "pseudo-element", "source", "empty", "number", "list"],
+)
+def test_a_bad_full_text_selector_is_one_line_naming_file_line_and_key(
+    tmp_path: Path, top: str, own_b: str, line: int, where: str
+) -> None:
+    path = write(tmp_path, top + PAGES % ("", own_b))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:{line}: {where}")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_bad_full_text_selector_stops_the_pass_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, PAGES % ("", ", full_text_selector: '.post-body['"))
+    assert main(["--once", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"aggregate: configuration error: {path}:3: sources[1].full_text_selector: "
+        "not a CSS selector: "
+    ), err
+    assert err.count("\n") == 1 and "Traceback" not in err, err

@@ -1,9 +1,9 @@
 """Which copies' pages to fetch, and when to try a failed one again: pure, ``now`` passed in.
 
     plan_pages(copies with no page for their text, the sources' settings, the pass's cap, now)
-      -> PagePlan: the pages to fetch (at most the cap), and what to store for
-         the copies that need none (full_text: auto and text long enough, or
-         no http(s) link)
+      -> PagePlan: the pages to fetch (at most the cap), each with its
+         source's full_text_selector, and what to store for the copies that
+         need none (full_text: auto and text long enough, or no http(s) link)
     next_try(the page's failures before, why it failed now, now)
       -> when to fetch it again, or None: never, for the copy's current text
 
@@ -50,12 +50,14 @@ class PageFailure:
 @dataclass(frozen=True, slots=True)
 class PageFetch:
     """A copy's page to fetch, the hosts on which it may be on a private
-    address, and its source's own headers (sent on its feed's origin only)."""
+    address, its source's own headers (sent on its feed's origin only), and
+    its source's ``full_text_selector`` (None: the extractor's choice)."""
 
     candidate: PageCandidate
     url: str
     private_hosts: frozenset[str]
     headers: ScopedHeaders | None = None
+    selector: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ def plan_pages(
                     # A cookie-walled site wants its cookie for its pages
                     # too; ScopedHeaders sends it to no other site's.
                     ScopedHeaders.of(source.headers, source.url),
+                    source.full_text_selector,
                 )
             )
     return plan

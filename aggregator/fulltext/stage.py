@@ -3,7 +3,8 @@
     Store.pages_wanted(sources, now)  -> plan_pages (pure)  -> PagePlan
       -> each page through the feeds' HTTP client, conditionally, at most
          PAGES_PER_HOST per host at once               -> Fetched, or PageFailure
-      -> extract_page in the workers (trafilatura), PAGE_BYTES_AT_ONCE
+      -> extract_page in the workers (trafilatura, or the source's
+         full_text_selector), PAGE_BYTES_AT_ONCE
          of pages at a time as they come               -> article HTML, or why none
       -> Store.save_pages                              one transaction
 
@@ -61,6 +62,7 @@ class PageJob(Record):
     url: str  # where it was found after redirects: the base of its links
     body: bytes
     content_type: str | None
+    selector: str | None = None  # the source's full_text_selector; None: trafilatura's choice
 
     def input_bytes(self) -> int:
         """What the extraction's memory and time grow with: the page's bytes."""
@@ -80,7 +82,7 @@ def extract_page(job: PageJob) -> tuple[str | None, str | None]:
     from .extract import NoArticle, extract_article
 
     try:
-        return extract_article(job.body, job.url, job.content_type), None
+        return extract_article(job.body, job.url, job.content_type, job.selector), None
     except NoArticle as reason:
         return None, str(reason)
     except Exception as exc:  # a bug met on one page: that page's reason, not the pass's end
@@ -200,7 +202,9 @@ class FullTextStage:
                     writes.append(_page_write(page, now, state=response.state, keep_article=True))
                 else:
                     document = response.documents[0]
-                    job = PageJob(document.location, document.body, document.content_type)
+                    job = PageJob(
+                        document.location, document.body, document.content_type, page.selector
+                    )
                     batch.append((page, response.state, job))
                     held += len(job.body)
                     if held >= self.bytes_at_once:

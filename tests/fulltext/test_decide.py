@@ -129,3 +129,17 @@ def test_allow_private_true_compares_the_feeds_host_as_the_fetcher_spells_it() -
     assert private_hosts(idn) == frozenset({"xn--bcher-kva.corp"})
     six = replace(idn, url="http://[0:0::1]:8080/feed")
     assert private_hosts(six) == frozenset({"::1"})
+
+
+def test_each_page_to_fetch_carries_its_sources_selector() -> None:
+    """full_text_selector goes with the page to the worker that extracts it."""
+    from dataclasses import replace
+
+    picky = replace(source("one", "auto", 5), full_text_selector="article .post-body")
+    plan = plan_pages([candidate("short", 4), candidate("long", 5)], {"one": picky}, 10, NOW)
+    assert [(p.candidate.entry_key, p.selector) for p in plan.fetch] == [
+        ("short", "article .post-body")
+    ]
+    assert [w.entry_key for w in plan.not_needed] == ["long"]
+    (page,) = plan_pages([candidate("a")], {"one": source("one", "on")}, 10, NOW).fetch
+    assert page.selector is None

@@ -346,3 +346,79 @@ def test_a_page_in_a_content_encoding_that_cannot_be_decoded_waits_for_its_item_
     feed_server.add("/feed.xml", Route(body=rss(feed_server, items)))
     run_once(config, now=start + timedelta(days=3))
     assert coded.requests == 2
+
+
+def two_block_page(n: int, title: str, story: bool = True) -> bytes:
+    """A page whose long block (earlier coverage, in <article>) is what
+    trafilatura takes for the article, and whose story is a shorter block
+    beside it, section.story-body (left out when ``story`` is false)."""
+    earlier = "".join(
+        f"<p>From the archive, part {i}: the harbour council of town {n} debated the cost "
+        "of the pier for a long evening, and the engineers answered every question.</p>"
+        for i in range(10)
+    )
+    body = (
+        "<section class='story-body'>"
+        f"<p class='byline'>By Ann Smith in town {n}</p>"
+        f"<h2>The pontoon</h2><p>The temporary pontoon of town {n} floats on steel drums. "
+        "The pontoon holds two ferries at once in calm weather.</p>"
+        f"<h2>The timetable</h2><p>The first ferry of town {n} leaves at seven. "
+        "The last one leaves at nine in the evening.</p>"
+        "<script>document.write('tracking pixel')</script></section>"
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{title} - Harbour News</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/sports'>Sports</a></nav>"
+        f"<article><h1>{title}</h1><h2>Earlier coverage</h2>{earlier}</article>"
+        f"{body if story else ''}"
+        "<footer>Copyright Harbour News.</footer></body></html>"
+    ).encode()
+
+
+def test_a_full_text_selector_takes_the_article_from_what_it_matches(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The selector's elements are the article, in place of trafilatura's
+    guess; a page where it matches nothing keeps the feed's text and says
+    why."""
+    from aggregator.fulltext.extract import extract_article
+
+    items = [(n, f"Story {n}", TEASER.format(n=n)) for n in (1, 2)]
+    feed_server.add("/feed.xml", Route(body=rss(feed_server, items)))
+    pages = [
+        feed_server.add(
+            f"/articles/{n}",
+            Route(body=two_block_page(n, f"Story {n}", story=n == 1), content_type="text/html"),
+        )
+        for n in (1, 2)
+    ]
+    # The premise: left to itself, trafilatura takes the other block.
+    guess = extract_article(pages[0].body, feed_server.url("/articles/1"), "text/html")
+    assert "Earlier coverage" in guess and "pontoon" not in guess, guess
+
+    selector = "full_text_selector: '.byline, section.story-body h2, section.story-body p'\n"
+    config = write_config(tmp_path, feed_server, "true", selector)
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "full text: 2 pages, 1 failed" in output, output
+    summaries = published(tmp_path / "out")
+    story = summaries["Story 1"]
+    assert "The pontoon" in story and "The timetable" in story, story  # its sections
+    assert "pontoon of town 1" in story and "first ferry of town 1" in story, story
+    assert "Earlier coverage" not in story and "archive" not in story, story
+    assert "teaser" not in story and "tracking pixel" not in story, story
+    # No element matches on page 2: no article, the feed's text, and why.
+    assert "teaser of the story 2" in summaries["Story 2"], summaries
+    assert "archive" not in summaries["Story 2"], summaries
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0, status
+    assert (
+        "harbour: full text: 1 of 2 pages failed, last: "
+        f"{feed_server.url('/articles/2')}: no element on the page matches full_text_selector"
+    ) in status, status
+
+    # Nothing changed: no page is asked for again.
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert [page.requests for page in pages] == [1, 1]

@@ -158,3 +158,26 @@ def test_pages_are_extracted_a_batch_of_bytes_at_a_time(tmp_path: Path) -> None:
     health = store.page_health(["one"])["one"]
     assert health.last_failure is None
     store.close()
+
+
+def test_a_sources_selector_reaches_the_worker_in_a_process_of_its_own(tmp_path: Path) -> None:
+    """full_text_selector goes from the source to the page's job, which is
+    weighed as any page is: a page of LARGE_JOB_BYTES still runs alone."""
+    config = parse_config(
+        "full_text_selector: 'nav, footer'\nsources:\n"
+        "  - {name: one, url: 'https://one.example/feed', section: S, full_text: true}\n",
+        tmp_path / "feeds.yaml",
+    )
+    store = open_store(tmp_path / "store.db")
+    (item_id,) = apply(store, "one", new("one", "big", 0, url="https://h.example/big"))
+    workers = CountingWorkers()
+    stage = FullTextStage(config, store, BigPages(LARGE_JOB_BYTES), workers)  # type: ignore[arg-type]
+
+    counts = asyncio.run(stage.run(config.sources, WHEN))
+
+    assert (counts["one"].fetched, counts["one"].failed) == (1, 0)
+    assert workers.weights and workers.weights[0] >= LARGE_JOB_BYTES, workers.weights
+    (item,) = store.items_by_id([item_id])
+    assert "Sports" in item.content_html and "Copyright Harbour News" in item.content_html
+    assert "Background" not in item.content_html  # trafilatura's article, not the selector's
+    store.close()
