@@ -1,6 +1,6 @@
 """The full-text stage: fetch the pages the decider chose, extract, store.
 
-    Store.pages_wanted(sources, now)  -> plan_pages (pure)  -> PagePlan
+    Store.pages_wanted(sources, now, their selectors)  -> plan_pages (pure)  -> PagePlan
       -> each page through the feeds' HTTP client, conditionally, at most
          PAGES_PER_HOST per host at once               -> Fetched, or PageFailure
       -> extract_page in the workers (trafilatura, or the source's
@@ -135,7 +135,14 @@ class FullTextStage:
         if not by_name:
             return {}
         limit = self.config.full_text_max_pages
-        candidates = self.store.pages_wanted(by_name, limit * _CANDIDATES_PER_PAGE, now)
+        # A page extracted with another selector than its source's now is
+        # wanted again: editing the selector is how a user fixes a site.
+        selectors = {
+            name: source.full_text_selector
+            for name, source in by_name.items()
+            if source.full_text_selector is not None
+        }
+        candidates = self.store.pages_wanted(by_name, limit * _CANDIDATES_PER_PAGE, now, selectors)
         plan = plan_pages(candidates, by_name, limit, now)
         writes = list(plan.not_needed)
         hosts: Mapping[str, asyncio.Semaphore] = defaultdict(
@@ -275,4 +282,5 @@ def _page_write(
         keep_article=keep_article,
         failures=failures,
         retry_at=retry_at,
+        selector=page.selector,
     )

@@ -1,7 +1,9 @@
 """Article pages: what the full-text stage fetched for each copy (see :mod:`aggregator.fulltext`).
 
-    pages_wanted(sources, limit, now)  copies with no page decided for their
-                                       text, or one due to be tried again  -> the decider
+    pages_wanted(sources, limit, now, selectors)
+                                       copies with no page decided for their
+                                       text and selector, or one due to be
+                                       tried again                         -> the decider
     save_pages(PageWrite, ...)         what was decided, fetched, extracted <- the stage
     page_health(sources)               pages tried and failed, per source   -> aggregate status
 
@@ -13,16 +15,28 @@ published with its lead copy's article, when that copy's page gave one for
 its current hash, in place of the feed's text (``StoredItem.content_html``),
 so the summary is made from it; the item's own row is never rewritten, so a
 page that later fails, or a copy that changes, shows the feed's text again.
+
+A page asked for is kept with the source's ``full_text_selector`` it was
+extracted with (NULL: none, trafilatura's choice).  When the source's
+selector changes, its pages are wanted again, without their validators (a
+"not modified" would keep the article the other way gave), and the next
+passes extract them anew, newest first, ``full_text_max_pages`` a pass;
+until then an item shows the article it had.  A copy that needed no page
+(``url`` None) is not wanted again: a selector does not change that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Protocol
 
 from ..models import FetchState
+
+# pages_wanted's default: no source has a full_text_selector.
+NO_SELECTORS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +75,7 @@ class PageWrite:
     keep_article: bool = False
     failures: int = 0  # of the page, for this text, this one included
     retry_at: datetime | None = None  # when to fetch it again; None: not for this text
+    selector: str | None = None  # the source's full_text_selector, of a page asked for
 
     def row(self, date: Callable[[datetime], object]) -> tuple[object, ...]:
         """The values of the ``pages`` upsert both stores run, in its column
@@ -80,6 +95,7 @@ class PageWrite:
             date(self.when),
             self.failures,
             date(self.retry_at) if self.retry_at is not None else None,
+            self.selector,
             self.keep_article,
         )
 
@@ -96,11 +112,19 @@ class PageHealth:
 
 class PageStore(Protocol):
     def pages_wanted(
-        self, sources: Collection[str], limit: int, now: datetime
+        self,
+        sources: Collection[str],
+        limit: int,
+        now: datetime,
+        selectors: Mapping[str, str] = NO_SELECTORS,
     ) -> list[PageCandidate]:
         """Copies of ``sources`` that lead their item and have no page stored
         for their current content hash, or one whose ``retry_at`` is ``now``
-        or before, the newest items first, at most ``limit``.  One query."""
+        or before, or one asked for (``url`` not None) with another selector
+        than their source's in ``selectors`` (a source not in it has none),
+        the newest items first, at most ``limit``.  A page of another
+        selector gives neither its validators (``previous``) nor its
+        failures.  One query."""
         ...
 
     def save_pages(self, pages: Sequence[PageWrite]) -> None:

@@ -62,7 +62,7 @@ from .items import (
     StoredItem,
     media_json,
 )
-from .pages import PageCandidate, PageHealth, PageWrite
+from .pages import NO_SELECTORS, PageCandidate, PageHealth, PageWrite
 from .rows import page_candidate, source_state, stored_item
 
 # Rows of merge_locks: lock_for_merge maps each key to one of them.  Enough
@@ -213,6 +213,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE pages ADD COLUMN failures integer NOT NULL DEFAULT 0;
     ALTER TABLE pages ADD COLUMN retry_at timestamptz;
+    """,
+    # The full_text_selector a page asked for was extracted with; NULL:
+    # none (trafilatura's choice), as every page stored before was.
+    """
+    ALTER TABLE pages ADD COLUMN selector text;
     """,
 )
 
@@ -1248,19 +1253,35 @@ class PostgresStore:
 
     @_translated
     def pages_wanted(
-        self, sources: Collection[str], limit: int, now: datetime
+        self,
+        sources: Collection[str],
+        limit: int,
+        now: datetime,
+        selectors: Mapping[str, str] = NO_SELECTORS,
     ) -> list[PageCandidate]:
+        # sel.selector: the source's selector now, NULL for none (no row).
         rows = self._db.execute(
             "SELECT s.source, s.entry_key, s.link, s.content_hash, i.content_html, "
-            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash, "
-            "CASE WHEN p.content_hash = s.content_hash THEN p.failures ELSE 0 END "
+            "p.article_html IS NOT NULL AND p.selector IS NOT DISTINCT FROM sel.selector, "
+            "p.etag, p.last_modified, p.page_hash, "
+            "CASE WHEN p.content_hash = s.content_hash "
+            "AND p.selector IS NOT DISTINCT FROM sel.selector THEN p.failures ELSE 0 END "
             "FROM item_sources s JOIN items i ON i.id = s.item_id AND i.lead_source = s.source "
             "LEFT JOIN pages p ON p.source = s.source AND p.entry_key = s.entry_key "
+            "LEFT JOIN unnest(%s::text[], %s::text[]) AS sel (source, selector) "
+            "ON sel.source = s.source "
             "WHERE s.source = ANY(%s::text[]) "
             "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash "
-            "OR p.retry_at <= %s) "
+            "OR p.retry_at <= %s "
+            "OR (p.url IS NOT NULL AND p.selector IS DISTINCT FROM sel.selector)) "
             "ORDER BY i.published DESC, i.uid LIMIT %s",
-            (sorted(sources), _second(now), limit),
+            (
+                list(selectors),
+                list(selectors.values()),
+                sorted(sources),
+                _second(now),
+                limit,
+            ),
         ).fetchall()
         return [page_candidate(row) for row in rows]
 
@@ -1271,15 +1292,16 @@ class PostgresStore:
         with self.transaction():
             with self._db.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO pages (source, entry_key, content_hash, url, etag, "
-                    "last_modified, page_hash, article_html, error, decided, failures, retry_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "INSERT INTO pages (source, entry_key, content_hash, url, etag, last_modified, "
+                    "page_hash, article_html, error, decided, failures, retry_at, selector) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (source, entry_key) DO UPDATE SET "
                     "content_hash = excluded.content_hash, url = excluded.url, "
                     "etag = excluded.etag, last_modified = excluded.last_modified, "
                     "page_hash = excluded.page_hash, error = excluded.error, "
                     "decided = excluded.decided, failures = excluded.failures, "
-                    "retry_at = excluded.retry_at, article_html = CASE WHEN %s "
+                    "retry_at = excluded.retry_at, selector = excluded.selector, "
+                    "article_html = CASE WHEN %s "
                     "THEN pages.article_html ELSE excluded.article_html END",
                     [page.row(_second) for page in pages],
                 )

@@ -44,7 +44,7 @@ from .items import (
     StoredItem,
     media_json,
 )
-from .pages import PageCandidate, PageHealth, PageWrite
+from .pages import NO_SELECTORS, PageCandidate, PageHealth, PageWrite
 from .rows import page_candidate, source_state, stored_item
 
 if TYPE_CHECKING:
@@ -220,6 +220,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE pages ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE pages ADD COLUMN retry_at TEXT;
+    """,
+    # The full_text_selector a page asked for was extracted with; NULL:
+    # none (trafilatura's choice), as every page stored before was.
+    """
+    ALTER TABLE pages ADD COLUMN selector TEXT;
     """,
 )
 
@@ -1432,19 +1437,31 @@ class SqliteStore:
 
     @_translated
     def pages_wanted(
-        self, sources: Collection[str], limit: int, now: datetime
+        self,
+        sources: Collection[str],
+        limit: int,
+        now: datetime,
+        selectors: Mapping[str, str] = NO_SELECTORS,
     ) -> list[PageCandidate]:
+        # sel.selector: the source's selector now, NULL for none (no row).
+        # Materialized, it is looked up by an index SQLite makes for the
+        # query; json_each joined as it is was scanned for every copy: 5.4 s
+        # instead of 0.16 s for 100,000 copies of 1,000 sources with one each.
         rows = self._db.execute(
+            "WITH sel (source, selector) AS MATERIALIZED (SELECT key, value FROM json_each(?)) "
             "SELECT s.source, s.entry_key, s.link, s.content_hash, i.content_html, "
-            "p.article_html IS NOT NULL, p.etag, p.last_modified, p.page_hash, "
-            "CASE WHEN p.content_hash = s.content_hash THEN p.failures ELSE 0 END "
+            "p.article_html IS NOT NULL AND p.selector IS sel.selector, "
+            "p.etag, p.last_modified, p.page_hash, "
+            "CASE WHEN p.content_hash = s.content_hash AND p.selector IS sel.selector "
+            "THEN p.failures ELSE 0 END "
             "FROM item_sources s JOIN items i ON i.id = s.item_id AND i.lead_source = s.source "
             "LEFT JOIN pages p ON p.source = s.source AND p.entry_key = s.entry_key "
+            "LEFT JOIN sel ON sel.source = s.source "
             "WHERE s.source IN (SELECT value FROM json_each(?)) "
             "AND (p.content_hash IS NULL OR p.content_hash != s.content_hash "
-            "OR p.retry_at <= ?) "
+            "OR p.retry_at <= ? OR (p.url IS NOT NULL AND p.selector IS NOT sel.selector)) "
             "ORDER BY i.published DESC, i.uid LIMIT ?",
-            (json.dumps(sorted(sources)), to_text(now), limit),
+            (json.dumps(dict(selectors)), json.dumps(sorted(sources)), to_text(now), limit),
         ).fetchall()
         return [page_candidate(row) for row in rows]
 
@@ -1455,15 +1472,15 @@ class SqliteStore:
         with self.transaction():
             self._db.executemany(
                 "INSERT INTO pages (source, entry_key, content_hash, url, etag, last_modified, "
-                "page_hash, article_html, error, decided, failures, retry_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "page_hash, article_html, error, decided, failures, retry_at, selector) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (source, entry_key) DO UPDATE SET "
                 "content_hash = excluded.content_hash, url = excluded.url, "
                 "etag = excluded.etag, last_modified = excluded.last_modified, "
                 "page_hash = excluded.page_hash, error = excluded.error, "
                 "decided = excluded.decided, failures = excluded.failures, "
-                "retry_at = excluded.retry_at, article_html = CASE WHEN ? "
-                "THEN pages.article_html ELSE excluded.article_html END",
+                "retry_at = excluded.retry_at, selector = excluded.selector, "
+                "article_html = CASE WHEN ? THEN pages.article_html ELSE excluded.article_html END",
                 [page.row(to_text) for page in pages],
             )
             self.bump_generation()

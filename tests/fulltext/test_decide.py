@@ -132,7 +132,8 @@ def test_allow_private_true_compares_the_feeds_host_as_the_fetcher_spells_it() -
 
 
 def test_each_page_to_fetch_carries_its_sources_selector() -> None:
-    """full_text_selector goes with the page to the worker that extracts it."""
+    """full_text_selector goes with the page to the worker that extracts it;
+    a page not needed carries none (its source's selector does not matter to it)."""
     from dataclasses import replace
 
     picky = replace(source("one", "auto", 5), full_text_selector="article .post-body")
@@ -140,6 +141,6 @@ def test_each_page_to_fetch_carries_its_sources_selector() -> None:
     assert [(p.candidate.entry_key, p.selector) for p in plan.fetch] == [
         ("short", "article .post-body")
     ]
-    assert [w.entry_key for w in plan.not_needed] == ["long"]
+    assert [(w.entry_key, w.selector) for w in plan.not_needed] == [("long", None)]
     (page,) = plan_pages([candidate("a")], {"one": source("one", "on")}, 10, NOW).fetch
     assert page.selector is None

@@ -381,7 +381,7 @@ def test_a_full_text_selector_takes_the_article_from_what_it_matches(
 ) -> None:
     """The selector's elements are the article, in place of trafilatura's
     guess; a page where it matches nothing keeps the feed's text and says
-    why."""
+    why; changing the selector has the pages extracted again."""
     from aggregator.fulltext.extract import extract_article
 
     items = [(n, f"Story {n}", TEASER.format(n=n)) for n in (1, 2)]
@@ -422,3 +422,17 @@ def test_a_full_text_selector_takes_the_article_from_what_it_matches(
     code, output = run(["--once", "-c", str(config)])
     assert code == 0, output
     assert [page.requests for page in pages] == [1, 1]
+
+    # The selector is taken out: each page is fetched again, in full (a
+    # "not modified" would keep the selector's article), for trafilatura.
+    config = write_config(tmp_path, feed_server, "true")
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0, output
+    assert "harbour: not modified; full text: 2 pages\n" in output, output  # none failed
+    assert [page.requests for page in pages] == [2, 2]
+    assert "If-None-Match" not in pages[0].last_headers, pages[0].last_headers
+    summaries = published(tmp_path / "out")
+    assert "Earlier coverage" in summaries["Story 1"], summaries
+    assert "Earlier coverage" in summaries["Story 2"], summaries
+    code, status = run(["status", "-c", str(config)])
+    assert "harbour: full text: 0 of 2 pages failed" in status, status

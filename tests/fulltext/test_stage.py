@@ -162,7 +162,8 @@ def test_pages_are_extracted_a_batch_of_bytes_at_a_time(tmp_path: Path) -> None:
 
 def test_a_sources_selector_reaches_the_worker_in_a_process_of_its_own(tmp_path: Path) -> None:
     """full_text_selector goes from the source to the page's job, which is
-    weighed as any page is: a page of LARGE_JOB_BYTES still runs alone."""
+    weighed as any page is: a page of LARGE_JOB_BYTES still runs alone; the
+    page is stored with the selector, and not wanted again until it changes."""
     config = parse_config(
         "full_text_selector: 'nav, footer'\nsources:\n"
         "  - {name: one, url: 'https://one.example/feed', section: S, full_text: true}\n",
@@ -180,4 +181,6 @@ def test_a_sources_selector_reaches_the_worker_in_a_process_of_its_own(tmp_path:
     (item,) = store.items_by_id([item_id])
     assert "Sports" in item.content_html and "Copyright Harbour News" in item.content_html
     assert "Background" not in item.content_html  # trafilatura's article, not the selector's
+    assert store.pages_wanted(["one"], 10, WHEN, {"one": "nav, footer"}) == []
+    assert [c.entry_key for c in store.pages_wanted(["one"], 10, WHEN, {"one": "main"})] == ["big"]
     store.close()

@@ -173,3 +173,57 @@ def test_a_page_to_try_again_is_wanted_from_its_time_with_its_failures(store: St
     assert store.page_health(["one"])["one"] == PageHealth(
         2, 1, ("https://one.example/page", "HTTP 404")
     )
+
+
+def test_a_page_extracted_with_another_selector_is_wanted_again_in_full(store: Store) -> None:
+    """A source's full_text_selector changed: each page asked for is wanted
+    again, without the validators (a "not modified" would keep the article
+    the other way gave) or the failures of the other selector; a copy that
+    needed no page is not."""
+    a_id, _b_id, _c_id = apply(
+        store, "one", new("one", "a", 0), new("one", "b", 1), new("one", "c", 2)
+    )
+    a, b, c = sorted(store.pages_wanted(["one"], 10, WHEN), key=lambda x: x.entry_key)
+    validators = FetchState('"v1"', None, "body-hash")
+    with store.transaction():
+        store.save_pages(
+            [
+                page(a, article="<p>Trafilatura's guess.</p>", state=validators),
+                replace(page(b, error="HTTP 503"), failures=2),  # for good, after two
+                page(c, url=None),  # none needed
+            ]
+        )
+    assert store.pages_wanted(["one"], 10, WHEN) == []
+
+    wanted = store.pages_wanted(["one"], 10, WHEN, {"one": ".post-body", "two": "article"})
+    assert sorted((w.entry_key, w.previous, w.failures) for w in wanted) == [
+        ("a", None, 0),
+        ("b", None, 0),
+    ]
+    # Until its page is extracted again, the item keeps the article it had.
+    assert text_of(store, a_id) == "<p>Trafilatura's guess.</p>"
+
+    again = next(w for w in wanted if w.entry_key == "a")
+    with store.transaction():
+        store.save_pages(
+            [replace(page(again, article="<p>The post body.</p>"), selector=".post-body")]
+        )
+    assert text_of(store, a_id) == "<p>The post body.</p>"
+    assert [w.entry_key for w in store.pages_wanted(["one"], 10, WHEN, {"one": ".post-body"})] == [
+        "b"
+    ]
+    # Its validators are given for its selector's next request.
+    with store.transaction():
+        store.save_pages(
+            [replace(page(again, article="<p>B.</p>", state=validators), selector=".post-body")]
+        )
+    change(store, "one", "a", a_id, "hash a 2")
+    (changed,) = [
+        w
+        for w in store.pages_wanted(["one"], 10, WHEN, {"one": ".post-body"})
+        if w.entry_key == "a"
+    ]
+    assert changed.previous == validators
+    # Back to no selector: extracted with one, the page is wanted again too.
+    (changed,) = [w for w in store.pages_wanted(["one"], 10, WHEN) if w.entry_key == "a"]
+    assert changed.previous is None
