@@ -600,6 +600,8 @@ def test_each_bad_header_is_one_line_naming_file_line_and_key(case: str) -> None
 
     assert str(raised.value) == f"{path}:{expected}"
     assert HEADER_SECRET not in str(raised.value)
+
+
 # full_text_selector as written -> each source's: the top-level value is every
 # source's unless it sets its own (null: none, the extractor's choice).
 PAGES = (
