@@ -105,7 +105,7 @@ class SourceConfig:
     # printed with their values masked.
     headers: SourceHeaders = NO_HEADERS
     # A CSS selector: the article is what it matches on the page, instead of
-    # what the extractor finds (aggregator/fulltext/selector.py); None: the extractor's.
+    # what the extractor finds (aggregator/article_selector.py); None: the extractor's.
     full_text_selector: str | None = None
 
     @property
@@ -914,7 +914,7 @@ class _Reader:
         if self.scalar(node) is None:
             return None
         selector = self.string(node)
-        from .fulltext.selector import selector_problem  # lxml.cssselect: only with a selector
+        from .article_selector import selector_problem  # lxml.cssselect: only with a selector
 
         problem = selector_problem(selector)
         if problem is not None:

@@ -5,11 +5,10 @@ shorter than ``full_text_min_words``) has the page of each new or changed
 item fetched after its poll is stored, through the feeds' HTTP client (its
 size and time caps, address guard and bounded redirects), its main content
 extracted (:mod:`.extract`, trafilatura, or the elements the source's
-``full_text_selector`` picks) and stored per copy; the item is
+``full_text_selector`` picks: :mod:`aggregator.article_selector`) and stored per copy; the item is
 then summarized from that article, headings and all, instead of the teaser.
 
     decide.py   which copies need their page (pure)
     extract.py  page bytes -> sanitized article HTML (the one module importing trafilatura)
-    selector.py full_text_selector: the elements a CSS selector picks (the one importing cssselect)
     stage.py    fetch, extract (in the workers), store
 """

@@ -12,7 +12,7 @@ headings (333 and 297 that are in the ground truth), and takes less CPU
 (26 and 32 ms a page).
 
 A source with ``full_text_selector`` has its article picked by that CSS
-selector (:mod:`.selector`) instead, from the same parse, within the same
+selector (:mod:`aggregator.article_selector`) instead, from the same parse, within the same
 limits, and handed on as trafilatura's is: sanitized, its leading title
 dropped.
 """
@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from itertools import islice
 
+from ..article_selector import CSSSELECT_INSTALL_HINT, selected_html
 from ..parse.normalize import plain_text, sanitize_html
-from .selector import CSSSELECT_INSTALL_HINT, selected_html
 
 # What a page may be to be read as HTML; a missing type is left to the extractor.
 _HTML_TYPES = ("text/html", "application/xhtml+xml")

@@ -1,7 +1,7 @@
 """``full_text_selector``: a page's article is the elements a CSS selector picks.
 
 What Miniflux calls scraper rules: for a site whose article the extractor
-(:mod:`.extract`, trafilatura) does not find, the source names it, such as
+(:mod:`aggregator.fulltext.extract`, trafilatura) does not find, the source names it, such as
 ``article .post-body, .byline``, and the article is the HTML of every
 element the selector matches, in document order.
 
@@ -13,6 +13,11 @@ the ``fulltext`` extra, like trafilatura), only when a selector is checked or
 used: neither the configuration of a source without one nor a pass pays
 for the import.  The HTML given back is not sanitized: extract.py sanitizes
 it as it does trafilatura's.
+
+Pure (a parsed page in, HTML out), and on the package's bottom floor beside
+the other pure policies (:mod:`.addresses`, :mod:`.redact`): the
+configuration checks each selector with it when the file is read, and the
+configuration does not import the full-text stage that uses it.
 """
 
 from __future__ import annotations

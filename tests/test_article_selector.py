@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.fulltext import selector as selector_module
+from aggregator import article_selector as selector_module
+from aggregator.article_selector import CSSSELECT_INSTALL_HINT, selector_problem
 from aggregator.fulltext.extract import MAX_PAGE_ELEMENTS, NoArticle, extract_article
-from aggregator.fulltext.selector import CSSSELECT_INSTALL_HINT, selector_problem
 from tests.conftest import DATA
 
 PAGES = sorted((DATA / "fulltext").glob("*.html"))
@@ -111,7 +111,7 @@ def test_a_selector_comparing_siblings_is_not_run_on_a_page_too_wide_for_it(
     cap.  Such a page gives no article for such a selector, at once; one
     under the bound, and any page for a selector without sibling tests, is
     read as usual."""
-    from aggregator.fulltext.selector import MAX_SIBLING_WORK, TOO_WIDE
+    from aggregator.article_selector import MAX_SIBLING_WORK, TOO_WIDE
 
     def page(paragraphs: int) -> bytes:
         return (
