@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -453,6 +454,48 @@ def test_a_second_stop_signal_ends_the_grace_at_once(
     assert "Traceback" not in log, log
     # The poll was cancelled before anything of it was stored.
     assert _item_count(tmp_path / ".aggregator" / "aggregator.db") == 0
+
+
+def test_changes_in_a_steady_stream_do_not_postpone_publishing(tmp_path: Path) -> None:
+    from aggregator.daemon import PUBLISH_DELAY, _new_scheduler
+
+    daemon = daemon_in_this_process(tmp_path)
+    start = datetime(2024, 11, 19, 9, 0, tzinfo=UTC)
+    half = PUBLISH_DELAY / 2
+
+    async def scenario() -> list[datetime | None]:
+        scheduler = daemon._scheduler = _new_scheduler(asyncio.get_running_loop())
+        scheduler.start(paused=True)  # the times are the test's: nothing runs
+
+        def due() -> datetime | None:
+            job = scheduler.get_job("publish")
+            return job.next_run_time if job is not None else None
+
+        seen = []
+        try:
+            # A source changes every half second, for three seconds.
+            for tick in range(6):
+                daemon.request_publish(now=start + tick * half)
+                seen.append(due())
+            # The publish waiting runs (and leaves the job store): the next
+            # change asks for another.
+            scheduler.remove_job("publish")
+            daemon.request_publish(now=start + 6 * half)
+            seen.append(due())
+            # At once (a reload, the start): sooner than the one waiting.
+            daemon.request_publish(timedelta(0), now=start + 7 * half)
+            seen.append(due())
+        finally:
+            scheduler.shutdown(wait=False)
+        return seen
+
+    seen = asyncio.run(scenario())
+
+    assert seen == [
+        *[start + PUBLISH_DELAY] * 6,  # not a second after the last change
+        start + 6 * half + PUBLISH_DELAY,
+        start + 7 * half,
+    ]
 
 
 class _PublishingForever:
