@@ -498,6 +498,51 @@ def test_changes_in_a_steady_stream_do_not_postpone_publishing(tmp_path: Path) -
     ]
 
 
+class _PublishingSlowly:
+    """A pipeline fake whose publishing takes until the test says, counting its runs."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.go_on = asyncio.Event()
+
+    async def publish_if_changed(self) -> tuple[int, None]:
+        self.runs += 1
+        await self.go_on.wait()
+        return 0, None
+
+
+def test_a_slow_publish_is_followed_by_one_publish_not_one_a_change(tmp_path: Path) -> None:
+    from aggregator.daemon import _new_scheduler
+
+    daemon = daemon_in_this_process(tmp_path)
+    start = datetime(2024, 11, 19, 9, 0, tzinfo=UTC)
+    pipeline = daemon._pipeline = _PublishingSlowly()  # type: ignore[assignment]
+
+    async def scenario() -> tuple[int, int]:
+        scheduler = daemon._scheduler = _new_scheduler(asyncio.get_running_loop())
+        scheduler.start(paused=True)  # the test runs the publish jobs itself
+        started = []
+        try:
+            # A change every second while the first publish takes long; each
+            # publish job asked for runs when due, before the next change
+            # (the scheduler's way: out of the job store, into a task).
+            for second in range(12):
+                daemon.request_publish(now=start + timedelta(seconds=second))
+                if scheduler.get_job("publish") is not None:
+                    scheduler.remove_job("publish")
+                    started.append(asyncio.ensure_future(daemon._publish_job()))
+                    await asyncio.sleep(0)  # it publishes, or waits for the lock
+            pipeline.go_on.set()
+            await asyncio.gather(*started)
+        finally:
+            scheduler.shutdown(wait=False)
+        return len(started), pipeline.runs
+
+    # The first, and one that waited for it and read the store after it:
+    # not one publish a change, each waiting for the one before.
+    assert asyncio.run(scenario()) == (2, 2)
+
+
 class _PublishingForever:
     """A pipeline fake whose publishing never ends (a stuck worker, say)."""
 
