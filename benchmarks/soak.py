@@ -40,9 +40,10 @@ the one a leak shows in).  Every pass's row goes to soak.csv in the work
 directory (kept with ``--keep``).
 
 It exits 1 when the daemon exits before it is stopped, does not stop with
-0, logs a source's error or a traceback, the reader is answered other than
-200 or 304 or sees only one version of the feed (nothing published while
-the daemon ran), or a count grows without bound: its largest over the last
+0, logs a source's error or a traceback, abandons more than one publish at
+the stop (they piled up), the reader is answered other than 200 or 304 or
+sees only one version of the feed (nothing published while the daemon
+ran), or a count grows without bound: its largest over the last
 ``--window`` passes (10) over its largest over the first by more than a
 small slack (threads 2, children 1, descriptors other than sockets 4,
 sockets ``fetch.concurrency``, the most connections a pass opens to the
@@ -268,6 +269,7 @@ class LogWatcher:
         self.published = 0
         self.errors: list[str] = []
         self.tracebacks = 0
+        self.publishes_abandoned = 0
         self._offset = 0
         self._partial = b""
 
@@ -284,6 +286,9 @@ class LogWatcher:
     def _line(self, line: str) -> None:
         if "Traceback" in line:
             self.tracebacks += 1
+        if " aggregator.daemon: publishing abandoned" in line:
+            self.publishes_abandoned += 1
+            return
         if " aggregator.daemon: published " in line:
             self.published += 1
             return
@@ -547,6 +552,9 @@ def _verdict(
         problems.append(f"{len(watch.errors)} polls failed, the first: {watch.errors[0]}")
     if watch.tracebacks:
         problems.append(f"{watch.tracebacks} tracebacks in the log")
+    if watch.publishes_abandoned > 1:
+        # The stop's grace may cut one publish short; more were waiting.
+        problems.append(f"{watch.publishes_abandoned} publishes abandoned at the stop")
     if reader.failures:
         problems.append(f"{len(reader.failures)} reader failures, the first: {reader.failures[0]}")
     if not reader.answers.get(200):
