@@ -253,6 +253,14 @@ _T = TypeVar("_T")
 # key read costs some eighth of a probe.  A pass that adds a few copies to a
 # large index (a daemon's, a warm one) probes far fewer and reads none.
 BAND_FILTER_AFTER = 1 / 8
+# Bytes of write-ahead log kept on disk once it starts over: a log keeps
+# the size of the largest stretch of commits between two checkpoints, which
+# a daemon would otherwise hold on disk for as long as it runs.  Starting
+# over, the writer cuts it back to this; the space below it is reused.  A
+# cold pass of 10,000 feeds cuts it some 20 times (its storing thread
+# truncated files 522 times against 505 without the limit) and took 158.4
+# and 158.6 s, against 154.7 to 165.8 s without it.
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # Seconds between two checkpoints of the thread that makes them (Checkpoints).
 CHECKPOINT_EVERY = 0.25
 
@@ -450,6 +458,7 @@ class SqliteStore:
             # from the operating system's cache for a system call each.
             self._db.execute("PRAGMA cache_size=-16384")  # KiB
             self._db.execute("PRAGMA wal_autocheckpoint=10000")  # pages
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             self._migrate()
         except BaseException as exc:
             # Not left for the garbage collector: a connection it finds open

@@ -84,3 +84,36 @@ def test_the_thread_starts_with_the_first_commit_and_ends_with_the_store(
     store.close()
     assert set(checkpoint_threads()) == before
     assert in_database_file(tmp_path / "aggregator.db", "written") == "value"
+
+
+def test_a_log_grown_large_is_cut_back_once_it_starts_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon's log does not keep the size of its largest pass: once a
+    checkpoint has copied it all, the next commit starts it over, cut back
+    to WAL_SIZE_LIMIT."""
+    monkeypatch.setattr(sqlite, "CHECKPOINT_EVERY", 0.0)
+    monkeypatch.setattr(sqlite, "WAL_SIZE_LIMIT", 64 * 1024)
+    store = SqliteStore(tmp_path / "aggregator.db")
+    log = tmp_path / "aggregator.db-wal"
+    try:
+        store._checkpoints.copied.clear()
+        with store.transaction():
+            for n in range(64):  # some 2 MB of log: a page and more for each
+                store.set_meta(f"large {n}", "x" * 30_000)
+        assert log.stat().st_size > 1_000_000
+        # Until a checkpoint has copied the whole log (one asked for before
+        # this commit may have ended after it).
+        for _attempt in range(3):
+            assert store._checkpoints.copied.wait(WAIT)
+            if in_database_file(store.path, "large 63") is not None:
+                break
+            store._checkpoints.copied.clear()
+            store._checkpoints.after_commit()
+        assert in_database_file(store.path, "large 63") == "x" * 30_000
+        with store.transaction():
+            store.set_meta("small", "y")
+        assert log.stat().st_size <= 64 * 1024
+        assert store.get_meta("large 63") == "x" * 30_000
+    finally:
+        store.close()
