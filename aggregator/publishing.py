@@ -30,7 +30,14 @@ from .errors import bug_details, bug_message
 from .filters import EntryFields
 from .models import Enclosure, Entry, SectionSummary, SourceRef, Summary
 from .outputs import MERGED, OPML
-from .redact import header_secrets, public_link, public_text, redact_url, url_secrets
+from .redact import (
+    header_secrets,
+    merged_secrets,
+    public_link,
+    public_text,
+    redact_url,
+    url_secrets,
+)
 from .request_headers import NO_HEADERS, SourceHeaders
 from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
@@ -419,8 +426,7 @@ def _source_secrets(
     their feeds' passwords and secret query values, and their own headers'
     values (see :func:`_feed_secrets`), in one order, so that the items of
     the same sources share one pattern."""
-    found = {secret for ref in refs for secret in _own_secrets(ref, configured)}
-    return _longest_first(found)
+    return merged_secrets(*(_own_secrets(ref, configured) for ref in refs))
 
 
 def _own_secrets(ref: SourceRef, configured: Mapping[str, SourceConfig]) -> tuple[str, ...]:
@@ -435,13 +441,9 @@ def _feed_secrets(feed_url: str, headers: SourceHeaders = NO_HEADERS) -> tuple[s
     """One feed's credentials: those of its URL, without its user name (a word
     of the site's own paths, and of its text: see :func:`.redact.url_secrets`),
     and its source's header values (:func:`.redact.header_secrets`)."""
-    found = set(url_secrets(feed_url, user=False)) if feed_url else set()
-    found.update(header_secrets(headers))
-    return _longest_first(found)
-
-
-def _longest_first(secrets: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted(secrets, key=lambda secret: (-len(secret), secret)))
+    return merged_secrets(
+        url_secrets(feed_url, user=False) if feed_url else (), header_secrets(headers)
+    )
 
 
 def sources_opml(config: Config, store: Store) -> bytes:

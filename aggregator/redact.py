@@ -54,6 +54,7 @@ __all__ = [
     "MASK",
     "header_secrets",
     "mask_password",
+    "merged_secrets",
     "name_problem",
     "plain_name",
     "printable",
@@ -247,11 +248,18 @@ def _searchable(found: Iterable[str]) -> tuple[str, ...]:
         for variant in (secret, unquote(secret), quote(unquote(secret), safe=""))
     }
     # Longest first, in one order (masking finds them all at once: see _masked).
-    return tuple(sorted((s for s in expanded if len(s) >= _MIN_SECRET), key=_longest_first))
+    return merged_secrets(s for s in expanded if len(s) >= _MIN_SECRET)
 
 
 def _longest_first(secret: str) -> tuple[int, str]:
     return -len(secret), secret
+
+
+def merged_secrets(*groups: Iterable[str]) -> tuple[str, ...]:
+    """The secrets of several sources (or of a URL and headers) as one tuple, in
+    the order :func:`url_secrets` gives them: the same set, the same tuple,
+    so that every text masked with it shares one pattern (see :func:`_masked`)."""
+    return tuple(sorted({secret for group in groups for secret in group}, key=_longest_first))
 
 
 def public_link(url: str, secrets: Iterable[str] = ()) -> str:

@@ -85,6 +85,22 @@ def assert_no_secret(where: str, text: str) -> None:
         assert secret not in text, f"{secret!r} in {where}: {text[:2000]}"
 
 
+def private_sources(tmp_path: Path, server: FeedServer, *sources: tuple[str, str, str]) -> Path:
+    """feeds.yaml with each (name, path and query, section) as a source at its
+    URL with the user and password (see :func:`secret_url`)."""
+    config = tmp_path / "feeds.yaml"
+    listed = "".join(
+        f"  - name: {name}\n    url: {secret_url(server, path)}\n    section: {section}\n"
+        for name, path, section in sources
+    )
+    config.write_text(f"allow_private: true\nsources:\n{listed}", encoding="utf-8")
+    return config
+
+
+def published_files(out: Path) -> list[Path]:
+    return [p for p in out.rglob("*") if p.is_file()]
+
+
 def run(argv: list[str]) -> tuple[int, str]:
     out = io.StringIO()
     with redirect_stdout(out), redirect_stderr(out):
@@ -105,7 +121,7 @@ def test_once_publishes_and_shows_no_credentials(
     assert "Missing" in lines and "404" in lines and "Guarded" in lines
     assert_no_secret("the --once lines", lines)
 
-    published = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    published = published_files(tmp_path / "out")
     assert {p.name for p in published} >= {"feed.atom", "feed.rss", "feed.json", "index.html"}
     for path in published:
         assert_no_secret(str(path), path.read_text(encoding="utf-8", errors="replace"))
@@ -201,29 +217,19 @@ def test_links_a_feed_gives_publish_no_credentials(tmp_path: Path, feed_server: 
     feed_server.add(
         f"/notes.json?token={TOKEN}", Route(GIVEN_LINKS_JSON, content_type="application/feed+json")
     )
-    config = tmp_path / "feeds.yaml"
-    config.write_text(
-        f"""\
-allow_private: true
-sources:
-  - name: Podcast
-    url: {secret_url(feed_server, f"/podcast.xml?token={TOKEN}")}
-    section: Audio
-  - name: Blog
-    url: {secret_url(feed_server, f"/blog.atom?token={TOKEN}")}
-    section: Reading
-  - name: Notes
-    url: {secret_url(feed_server, f"/notes.json?token={TOKEN}")}
-    section: Reading
-""",
-        encoding="utf-8",
+    config = private_sources(
+        tmp_path,
+        feed_server,
+        ("Podcast", f"/podcast.xml?token={TOKEN}", "Audio"),
+        ("Blog", f"/blog.atom?token={TOKEN}", "Reading"),
+        ("Notes", f"/notes.json?token={TOKEN}", "Reading"),
     )
     code, lines = run(["--once", "-c", str(config)])
     assert code == 0, lines
     assert "3 sources, 0 failed; 6 new items" in lines, lines
 
     out = tmp_path / "out"
-    published = [p for p in out.rglob("*") if p.is_file()]
+    published = published_files(out)
     assert {p.relative_to(out).as_posix() for p in published} >= {
         "feed.atom",
         "feed.rss",
@@ -340,29 +346,19 @@ def test_text_a_feed_gives_publishes_no_credentials(
         f"/issues.json?token={TOKEN}",
         Route(credential_quoting_json(feed_server), content_type="application/feed+json"),
     )
-    config = tmp_path / "feeds.yaml"
-    config.write_text(
-        f"""\
-allow_private: true
-sources:
-  - name: Activity
-    url: {secret_url(feed_server, f"/activity.xml?token={TOKEN}")}
-    section: Work
-  - name: Pushes
-    url: {secret_url(feed_server, f"/pushes.atom?token={TOKEN}")}
-    section: Work
-  - name: Issues
-    url: {secret_url(feed_server, f"/issues.json?token={TOKEN}")}
-    section: Tracker
-""",
-        encoding="utf-8",
+    config = private_sources(
+        tmp_path,
+        feed_server,
+        ("Activity", f"/activity.xml?token={TOKEN}", "Work"),
+        ("Pushes", f"/pushes.atom?token={TOKEN}", "Work"),
+        ("Issues", f"/issues.json?token={TOKEN}", "Tracker"),
     )
     code, lines = run(["--once", "-c", str(config)])
     assert code == 0, lines
     assert "3 sources, 0 failed; 3 new items" in lines, lines
 
     out = tmp_path / "out"
-    published = [p for p in out.rglob("*") if p.is_file()]
+    published = published_files(out)
     assert {p.relative_to(out).as_posix() for p in published} >= {
         "feed.atom",
         "feed.rss",
@@ -455,7 +451,7 @@ def test_a_merged_storys_text_is_masked_with_the_shown_copys_credentials(
     assert code == 0 and "1 merged" in lines, lines
 
     out = tmp_path / "out"
-    for path in (p for p in out.rglob("*") if p.is_file()):
+    for path in published_files(out):
         text = path.read_text(encoding="utf-8")
         for secret in (TOKEN, OTHER_TOKEN):
             assert secret not in text, f"{secret!r} in {path.relative_to(out)}"
@@ -601,7 +597,7 @@ sources:
     assert moved.requests == 3
 
     out = tmp_path / "out"
-    published = [p for p in out.rglob("*") if p.is_file()]
+    published = published_files(out)
     assert {p.name for p in published} >= {"feed.atom", "feed.rss", "index.html", "sources.opml"}
     for path in published:
         assert_no_header_secret(str(path), path.read_text(encoding="utf-8", errors="replace"))
