@@ -3,7 +3,9 @@ configured, and which requests carry them.  Pure: no I/O, no HTTP client.
 
     header_name_problem(name)        -> why it cannot be a configured header, or None
     header_value_problem(value)      -> why it cannot be a header's value, or None
+    header_line(text)                -> (name, value) of "Name: Value" (``aggregate add --header``)
     SourceHeaders                    the configured pairs; printed with every value as ***
+    with_defaults(own, defaults, url) -> a source's headers: its own, then the top-level ones
     ScopedHeaders.of(headers, url)   the headers, bound to the origin of the feed's URL
     ScopedHeaders.sent_to(url)       what one request (a hop, a page) carries: all or nothing
 
@@ -22,6 +24,10 @@ configured origin.  One exception, as requests makes it: ``http`` on port
 80 upgraded to ``https`` on port 443 of the same host is the same origin,
 so a feed configured with ``http://`` that redirects to its ``https://``
 address keeps working; the other way round is not.
+
+The top-level ``headers`` are every URL source's defaults (a User-Agent for
+all): a source's own header of the same name, in any case, replaces the
+default, and a source read from files gets none, as it makes no request.
 
 The fetcher owns the headers that say how a request is made and what it
 asks for (:data:`FETCHER_HEADERS`); configuring one is an error, not a
@@ -42,8 +48,10 @@ __all__ = [
     "NO_HEADERS",
     "ScopedHeaders",
     "SourceHeaders",
+    "header_line",
     "header_name_problem",
     "header_value_problem",
+    "with_defaults",
 ]
 
 # What the fetcher sets itself, in lower case: the connection and message
@@ -102,6 +110,23 @@ def header_value_problem(value: str) -> str | None:
     )
 
 
+def header_line(text: str) -> tuple[str, str]:
+    """The name and value of a header written as ``Name: Value`` (curl's ``-H``),
+    the value stripped of the spaces around it; raises ValueError saying why
+    it is not one a source may have, never quoting the value."""
+    name, colon, value = text.partition(":")
+    if not colon:
+        raise ValueError("expected 'Name: Value', with a colon after the header's name")
+    problem = header_name_problem(name)
+    if problem is None and not value.strip():
+        problem = f"'{name}' has no value"
+    if problem is None:
+        problem = header_value_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return name, value.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class SourceHeaders:
     """A source's configured headers, in the order the file gives them.
@@ -126,6 +151,25 @@ class SourceHeaders:
 
 
 NO_HEADERS = SourceHeaders()
+
+
+def with_defaults(own: SourceHeaders, defaults: SourceHeaders, url: str | None) -> SourceHeaders:
+    """The headers a source sends: its ``own``, then each of the top-level
+    ``defaults`` whose name (in any case) it does not give; ``own`` alone for a
+    source read from files (``url`` None).
+
+    The default ``Authorization`` is left out where ``url`` has a user and
+    password: those are the source's own Authorization, which overrides a
+    default as a header of its own does (the HTTP client would not send
+    both).  A source's own Authorization beside them is the configuration's
+    error to report, not this function's."""
+    if url is None or not defaults:
+        return own
+    given = {name.lower() for name, _value in own}
+    if "@" in urlsplit(url).netloc:
+        given.add("authorization")
+    inherited = tuple((name, value) for name, value in defaults if name.lower() not in given)
+    return SourceHeaders(own.pairs + inherited) if inherited else own
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from aggregator.request_headers import (
@@ -9,8 +11,10 @@ from aggregator.request_headers import (
     NO_HEADERS,
     ScopedHeaders,
     SourceHeaders,
+    header_line,
     header_name_problem,
     header_value_problem,
+    with_defaults,
 )
 
 HEADERS = SourceHeaders(
@@ -119,3 +123,78 @@ def test_header_values_are_one_line(value: str, code_point: str | None) -> None:
     else:
         assert problem is not None and code_point in problem
         assert "abc" not in problem  # the value is not quoted: it may be a credential
+
+
+# The top-level defaults, as the file gives them.
+DEFAULTS = SourceHeaders(
+    (("User-Agent", "MyReader/1.0"), ("Authorization", "Bearer d3faulttoken"), ("X-Team", "news"))
+)
+
+
+@pytest.mark.parametrize(
+    ("own", "url", "sent"),
+    [
+        # No headers of its own: every default.
+        ((), "https://a.example/feed", DEFAULTS.pairs),
+        # Its own first, then the defaults it does not name, in any case.
+        (
+            (("user-agent", "Other/2.0"), ("Cookie", "s=1")),
+            "https://a.example/feed",
+            (
+                ("user-agent", "Other/2.0"),
+                ("Cookie", "s=1"),
+                ("Authorization", "Bearer d3faulttoken"),
+                ("X-Team", "news"),
+            ),
+        ),
+        # A URL's user and password are its Authorization: the default's is left out.
+        (
+            (),
+            "https://reader:pw@a.example/feed",
+            (("User-Agent", "MyReader/1.0"), ("X-Team", "news")),
+        ),
+        # A source read from files sends nothing, whatever the defaults.
+        ((), None, ()),
+    ],
+    ids=["defaults", "own-overrides-by-name", "url-user-info", "path-source"],
+)
+def test_a_sources_own_headers_override_the_defaults_name_by_name(
+    own: tuple[tuple[str, str], ...], url: str | None, sent: tuple[tuple[str, str], ...]
+) -> None:
+    assert with_defaults(SourceHeaders(own), DEFAULTS, url).pairs == sent
+
+
+def test_without_defaults_a_source_keeps_its_own() -> None:
+    assert with_defaults(HEADERS, NO_HEADERS, "https://a.example/feed") is HEADERS
+
+
+@pytest.mark.parametrize(
+    ("line", "header"),
+    [
+        ("Authorization: Bearer abc123secret", ("Authorization", "Bearer abc123secret")),
+        ("X-Api-Key:k3y", ("X-Api-Key", "k3y")),
+        ("Cookie:   a=b; c=d  ", ("Cookie", "a=b; c=d")),
+        ("X-Url: https://a.example:8080/x", ("X-Url", "https://a.example:8080/x")),
+    ],
+)
+def test_a_header_line_is_a_name_a_colon_and_a_value(line: str, header: tuple[str, str]) -> None:
+    assert header_line(line) == header
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("Authorization Bearer abc123secret", "expected 'Name: Value', with a colon"),
+        ("X Key: abc123secret", "'X Key' is not a header name"),
+        ("X-Key :abc123secret", "'X-Key ' is not a header name"),
+        (": abc123secret", "a header name cannot be empty"),
+        ("Host: abc123secret.example", "'Host' is set by the fetcher itself"),
+        ("accept-encoding: abc123secret", "'accept-encoding' is set by the fetcher itself"),
+        ("X-Key:   ", "'X-Key' has no value"),
+        ("X-Key: abc123secret\r\nX-Injected: 1", "the value holds U+000D"),
+    ],
+)
+def test_a_bad_header_line_says_why_without_its_value(line: str, problem: str) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(problem)) as raised:
+        header_line(line)
+    assert "abc123secret" not in str(raised.value)
