@@ -31,6 +31,7 @@ from .request_headers import (
     SourceHeaders,
     header_name_problem,
     header_value_problem,
+    with_defaults,
 )
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,8 @@ class SourceConfig:
     full_text: FullText = "off"
     full_text_min_words: int = 150  # "auto": fetch when the feed's text is shorter
     # Sent with the requests to its feed's origin only (see aggregator.request_headers);
-    # printed with their values masked.
+    # printed with their values masked.  Its own, then the top-level ones it
+    # does not name: everything that sends or masks them reads them here.
     headers: SourceHeaders = NO_HEADERS
     # A CSS selector: the article is what it matches on the page, instead of
     # what the extractor finds (aggregator/article_selector.py); None: the extractor's.
@@ -240,6 +242,9 @@ class Config:
     websub: WebSubConfig = field(default_factory=WebSubConfig)
     # Article pages fetched in one pass, at most (the rest wait for the next).
     full_text_max_pages: int = 100
+    # The top-level headers as written, every URL source's defaults; each
+    # source's `headers` has them already, under its own.
+    headers: SourceHeaders = NO_HEADERS
 
     @property
     def base_url(self) -> str:
@@ -389,6 +394,7 @@ TOP_KEYS = {
     "full_text_min_words": "with full_text: auto, fetch pages of items with fewer words",
     "full_text_max_pages": "most article pages fetched in one pass",
     "full_text_selector": "CSS selector of the article on each item's page, for every source",
+    "headers": "request headers of every URL source, under each source's own",
     "sources": "the list of sources",
 }
 CLUSTER_KEYS = {
@@ -790,8 +796,14 @@ class _Reader:
             top, "full_text_min_words", self.positive_int, DEFAULT_FULL_TEXT_MIN_WORDS
         )
         selector = self.optional(top, "full_text_selector", self.full_text_selector, None)
+        headers = self.optional(top, "headers", self.headers, NO_HEADERS)
         sources = self.sources(
-            top["sources"], allow_private, interval, filters, (full_text, min_words, selector)
+            top["sources"],
+            allow_private,
+            interval,
+            filters,
+            (full_text, min_words, selector),
+            headers,
         )
         return Config(
             path=self.path,
@@ -818,6 +830,7 @@ class _Reader:
                 self.positive_int,
                 _CONFIG_DEFAULTS["full_text_max_pages"],
             ),
+            headers=headers,
         )
 
     def private_hosts(self, node: _Node) -> PrivateHosts:
@@ -834,8 +847,9 @@ class _Reader:
         return frozenset(hosts)
 
     def headers(self, node: _Node) -> SourceHeaders:
-        """A source's ``headers``: a mapping of header names to string values,
-        none the fetcher sets itself, no name twice in any case, each value one line."""
+        """A source's ``headers``, or the top-level defaults: a mapping of header
+        names to string values, none the fetcher sets itself, no name twice in
+        any case, each value one line."""
         if not isinstance(node.node, yaml.MappingNode):
             raise self.error(node, "expected a mapping of header names to values")
         pairs: list[tuple[str, str]] = []
@@ -1117,6 +1131,7 @@ class _Reader:
         interval: float,
         filters: Filters = NO_FILTERS,
         full_text: tuple[FullText, int, str | None] = ("off", DEFAULT_FULL_TEXT_MIN_WORDS, None),
+        default_headers: SourceHeaders = NO_HEADERS,
     ) -> tuple[SourceConfig, ...]:
         if not isinstance(node.node, yaml.SequenceNode) or not node.node.value:
             raise self.error(node, "expected a non-empty list of sources")
@@ -1140,6 +1155,7 @@ class _Reader:
             if section not in self._sections:  # each section checked and kept once
                 self._sections[section] = _kept(self.name(found["section"]))
             url = self.optional(found, "url", self.url, None)
+            own_headers = self.optional(found, "headers", self.headers, NO_HEADERS)
             source = SourceConfig(
                 name=_kept(name),
                 section=self._sections[section],
@@ -1159,12 +1175,14 @@ class _Reader:
                 full_text_min_words=self.optional(
                     found, "full_text_min_words", self.positive_int, full_text[1]
                 ),
-                headers=self.optional(found, "headers", self.headers, NO_HEADERS),
+                headers=with_defaults(own_headers, default_headers, url),
                 full_text_selector=self.optional(
                     found, "full_text_selector", self.full_text_selector, full_text[2]
                 ),
             )
-            if source.headers:
+            if own_headers:
+                # The source's own only: the defaults fit every source, a
+                # path's included (it sends none of them).
                 self._check_headers_fit(found["headers"], source)
             missing = (
                 source.path is not None

@@ -34,6 +34,9 @@ class Route:
     # The whole answer, status line and headers too, sent as it is and the
     # connection closed: for responses that are not well-formed HTTP.
     raw: bytes | None = None
+    # Headers a request must carry, with these values, else it is answered
+    # 401 (a private feed); names in any case, as HTTP compares them.
+    require: dict[str, str] = field(default_factory=dict)
     requests: int = 0
     last_headers: dict[str, str] = field(default_factory=dict)
 
@@ -65,6 +68,9 @@ class FeedServer:
                     self.close_connection = True
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self.wfile.write(route.raw)
+                    return
+                if any(self.headers.get(name) != value for name, value in route.require.items()):
+                    self._send(401, b"unauthorized", {"Content-Type": "text/plain"})
                     return
                 if route.delay:
                     server._stopping.wait(route.delay)

@@ -573,20 +573,30 @@ def test_a_bad_host_in_allow_private_is_shown_without_its_password(tmp_path: Pat
 # -- a source's headers: golden pairs ------------------------------------------
 
 HEADER_CASES = DATA / "config" / "headers"
-HEADER_ERRORS = sorted(p.name for p in HEADER_CASES.glob("*.yaml") if p.name != "valid.yaml")
+# A valid case has its expected headers beside it (NAME.yaml.expected.json);
+# each other case is an error.
+HEADER_VALID = sorted(
+    p.name for p in HEADER_CASES.glob("*.yaml") if p.with_name(p.name + ".expected.json").exists()
+)
+HEADER_ERRORS = sorted(p.name for p in HEADER_CASES.glob("*.yaml") if p.name not in HEADER_VALID)
 # The value every invalid case holds somewhere: no message may show it.
 HEADER_SECRET = "hunter2hunter2"
+# A credential each valid case holds.
+HEADER_VALID_SECRETS = {"valid.yaml": "abc123secret", "defaults.yaml": "d3faultsecret"}
 
 
-def test_headers_read_as_the_golden_file_says() -> None:
-    config = load_config(HEADER_CASES / "valid.yaml")
-    expected = json.loads((HEADER_CASES / "valid.yaml.expected.json").read_text("utf-8"))
+@pytest.mark.parametrize("case", HEADER_VALID)
+def test_headers_read_as_the_golden_file_says(case: str) -> None:
+    config = load_config(HEADER_CASES / case)
+    expected_file = HEADER_CASES / f"{case}.expected.json"
+    expected = json.loads(expected_file.read_text("utf-8"))
 
     read = {source.name: [list(pair) for pair in source.headers] for source in config.sources}
 
     assert read == expected
     # Shown anywhere (a log line, a traceback's repr), a value is ***.
-    assert "abc123secret" not in repr(config) and "'Authorization': '***'" in repr(config)
+    secret = HEADER_VALID_SECRETS[case]
+    assert secret not in repr(config) and "'Authorization': '***'" in repr(config)
 
 
 @pytest.mark.parametrize("case", HEADER_ERRORS)

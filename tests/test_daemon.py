@@ -708,6 +708,35 @@ def test_sighup_sends_a_sources_changed_headers_from_its_next_poll(
     assert "f1rsttoken" not in log and "s3condtoken" not in log and "Traceback" not in log
 
 
+def test_sighup_sends_changed_top_level_headers_from_each_sources_next_poll(
+    tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
+) -> None:
+    """The top-level headers are every URL source's: a reload that changes
+    them changes each source that gets them (not one that overrides the
+    name), and their next polls send the new value."""
+    first = feed_server.add("/first", Route(RSS))
+    second = feed_server.add("/second", Route(RSS))
+    config = write_config(
+        tmp_path, feed_server, ["/first", "/second"], ["headers:", "  X-Api-Key: f1rstkey"]
+    )
+    own = "    headers:\n      x-api-key: 0wnkey\n"
+    config.write_text(config.read_text() + own)
+    daemon = start(config)
+    assert wait_for(lambda: first.last_headers.get("X-Api-Key") == "f1rstkey")
+    assert wait_for(lambda: second.last_headers.get("x-api-key") == "0wnkey")
+
+    config.write_text(config.read_text().replace("f1rstkey", "s3condkey"))
+    daemon.process.send_signal(signal.SIGHUP)
+
+    assert wait_for(lambda: first.last_headers.get("X-Api-Key") == "s3condkey")
+    assert "(0 added, 0 stopped, 1 changed)" in daemon.log_text()
+    assert second.last_headers.get("x-api-key") == "0wnkey"
+    assert "X-Api-Key" not in second.last_headers
+    assert daemon.stop()[0] == 0
+    log = daemon.log_text()
+    assert "f1rstkey" not in log and "s3condkey" not in log and "Traceback" not in log
+
+
 @pytest.mark.parametrize("value", ["soon", "-1", "inf", "nan"])
 def test_stop_grace_is_a_number_of_seconds(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit:

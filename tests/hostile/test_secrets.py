@@ -14,6 +14,7 @@ import base64
 import io
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 
 from aggregator.cli import main
 from tests.feedserver import FeedServer, Route
-from tests.test_daemon import Daemon, wait_for
+from tests.test_daemon import AGGREGATE, Daemon, wait_for
 
 USER = "feedadmin"
 PASSWORD = "hunter2pass"
@@ -608,3 +609,136 @@ sources:
     code, status = run(["status", "-c", str(config)])
     assert code == 0 and "Refused" in status and "HTTP 401" in status, status
     assert_no_header_secret("aggregate status", status)
+
+
+# -- the top-level headers, every URL source's defaults ------------------------
+
+DEFAULT_BEARER = "D3FAULTBEARER11"
+DEFAULT_KEY = "D3FAULTKEY22"
+OWN_BEARER = "0WNBEARER44"
+DEFAULT_SECRETS = (DEFAULT_BEARER, DEFAULT_KEY, OWN_BEARER, "TeamReader/3.0")
+
+
+def default_quoting_rss(title: str) -> bytes:
+    """A private feed that repeats the default headers' values in its text."""
+    return f"""<?xml version="1.0"?>
+<rss version="2.0"><channel><title>{title}</title><link>/</link><description>d</description>
+<item><title>Key {DEFAULT_KEY} rotated</title><link>/news/{title}</link><guid>{title}-1</guid>
+<pubDate>Tue, 19 Nov 2024 08:00:00 +0000</pubDate>
+<description>The token Bearer {DEFAULT_BEARER} and Bearer {OWN_BEARER} expire on Friday.
+Read with TeamReader/3.0 as configured.</description></item>
+</channel></rss>""".encode()
+
+
+def test_top_level_headers_reach_every_url_sources_origin_only_and_are_never_shown(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The top-level ``headers`` go with every URL source's requests to its
+    own origin, under the source's own of the same name (in any case); a
+    redirect to another origin carries none of them; a source read from
+    files is no error and sends nothing; and no value is in what
+    ``aggregate --once`` (the installed command) prints or publishes, or in
+    ``aggregate status``, where the feed or a server repeats it."""
+    elsewhere = feed_server.base.replace("127.0.0.1", "localhost")
+    default_authorization = {"Authorization": f"Bearer {DEFAULT_BEARER}"}
+    team = feed_server.add(
+        "/team.xml", Route(default_quoting_rss("team"), require=default_authorization)
+    )
+    own = feed_server.add(
+        "/own.xml",
+        Route(default_quoting_rss("own"), require={"Authorization": f"Bearer {OWN_BEARER}"}),
+    )
+    moved = feed_server.add(
+        "/moved.xml",
+        Route(
+            status=301,
+            etag=False,
+            headers={"Location": f"{elsewhere}/elsewhere.xml"},
+            require=default_authorization,
+        ),
+    )
+    away = feed_server.add("/elsewhere.xml", Route(RSS))
+    feed_server.add(
+        "/refused.xml",
+        Route(raw=f"HTTP/1.1 401 Bearer {DEFAULT_BEARER} is {DEFAULT_KEY}\r\n\r\n".encode()),
+    )
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "note.md").write_text("# A local note\n\nWritten here, read from disk.\n")
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"""\
+allow_private: true
+headers:
+  User-Agent: TeamReader/3.0
+  Authorization: Bearer {DEFAULT_BEARER}
+  X-Api-Key: {DEFAULT_KEY}
+sources:
+  - name: Team
+    url: {feed_server.url("/team.xml")}
+    section: Work
+  - name: Own
+    url: {feed_server.url("/own.xml")}
+    section: Work
+    headers:
+      authorization: Bearer {OWN_BEARER}
+  - name: Moved
+    url: {feed_server.url("/moved.xml")}
+    section: Work
+  - name: Refused
+    url: {feed_server.url("/refused.xml")}
+    section: Work
+  - name: Local
+    path: articles
+    section: Notes
+""",
+        encoding="utf-8",
+    )
+
+    once = subprocess.run(
+        [AGGREGATE, "--once", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = once.stdout + once.stderr
+
+    assert once.returncode == 0, lines
+    assert "5 sources, 1 failed" in lines and "HTTP 401 ***" in lines, lines
+    defaults = {
+        "User-Agent": "TeamReader/3.0",
+        "Authorization": f"Bearer {DEFAULT_BEARER}",
+        "X-Api-Key": DEFAULT_KEY,
+    }
+    for route in (team, moved):
+        assert {name: route.last_headers.get(name) for name in defaults} == defaults
+    # Its own Authorization, in its own case, alone; and the other defaults.
+    assert own.requests == 1
+    sent_own = [(name.lower(), value) for name, value in own.last_headers.items()]
+    assert [value for name, value in sent_own if name == "authorization"] == [
+        f"Bearer {OWN_BEARER}"
+    ]
+    assert own.last_headers.get("X-Api-Key") == DEFAULT_KEY
+    assert own.last_headers.get("User-Agent") == "TeamReader/3.0"
+    # The redirect's other origin: none of them, the fetcher's own User-Agent.
+    assert away.requests == 1
+    assert not {"Authorization", "X-Api-Key"} & set(away.last_headers)
+    assert away.last_headers["User-Agent"].startswith("aggregator/")
+    for secret in DEFAULT_SECRETS:
+        assert secret not in lines, (secret, lines)
+
+    out = tmp_path / "out"
+    published = published_files(out)
+    atom = (out / "feed.atom").read_text(encoding="utf-8")
+    assert "A local note" in atom and "Key *** rotated" in atom
+    assert "The token *** and *** expire on Friday." in atom
+    for path in published:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for secret in DEFAULT_SECRETS:
+            assert secret not in text, (secret, path)
+
+    code, status = run(["status", "-c", str(config)])
+    assert code == 0 and "Refused" in status and "HTTP 401" in status, status
+    for secret in DEFAULT_SECRETS:
+        assert secret not in status, (secret, status)
