@@ -65,6 +65,7 @@ from .config import (
 )
 from .errors import ConfigError
 from .filters import Filters
+from .request_headers import NO_HEADERS, SourceHeaders, with_defaults
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -81,12 +82,21 @@ class NewSource:
     url: str
     section: str
     enabled: bool = True
+    # Its own request headers (``aggregate add --header``), checked already,
+    # in the order given; printed with their values masked.
+    headers: SourceHeaders = NO_HEADERS
 
     def as_dict(self) -> dict[str, object]:
         entry: dict[str, object] = {"name": self.name, "url": self.url, "section": self.section}
         if not self.enabled:
             entry["enabled"] = False
+        if self.headers:
+            entry["headers"] = dict(self.headers.pairs)
         return entry
+
+    def rows(self) -> int:
+        """The lines it takes in block style: one a key, and one a header under ``headers:``."""
+        return len(self.as_dict()) + len(self.headers.pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +218,7 @@ class FeedsFile:
         The check that makes the splice safe to write: the text is read as
         every command reads it, and must give the configuration read before
         the edit, in every setting and every source, less the source removed
-        or plus those added (name, URL, section and whether enabled).
+        or plus those added (name, URL, section, whether enabled, headers).
         Anything else (a layout :func:`splice` misjudged) leaves the edit to
         ruamel.yaml."""
         listed = {entry for entry in self._entries if isinstance(entry, int)}
@@ -232,8 +242,8 @@ class FeedsFile:
         same = (
             len(after.sources) == len(kept) + len(added)
             and all(map(_same_source, after.sources, kept))
-            and [(s.name, s.url, s.path, s.section, s.enabled) for s in new]
-            == [(s.name, s.url, None, s.section, s.enabled) for s in added]
+            and [(s.name, s.url, s.path, s.section, s.enabled, s.headers) for s in new]
+            == [(s.name, s.url, None, s.section, s.enabled, _sent(s, after.headers)) for s in added]
             and dataclasses.replace(after, sources=()) == dataclasses.replace(before, sources=())
         )
         return (text, after) if same else None
@@ -275,6 +285,11 @@ class FeedsFile:
             reason = f"cannot write: {error.strerror or error}"
             raise OSError(error.errno, reason, str(self.path)) from None
         return config
+
+
+def _sent(source: NewSource, defaults: SourceHeaders) -> SourceHeaders:
+    """The headers an added source reads as: its own, then the file's defaults."""
+    return with_defaults(source.headers, defaults, source.url)
 
 
 def _same_source(after: SourceConfig, before: SourceConfig) -> bool:
@@ -687,7 +702,7 @@ def _emitted(source: NewSource, *, flow: bool) -> str | None:
         width=sys.maxsize,
     ).removesuffix("\n")
     rows = text.split("\n")
-    expected = 1 if flow else len(source.as_dict())
+    expected = 1 if flow else source.rows()
     return text if len(rows) == expected else None
 
 
@@ -744,13 +759,53 @@ def _append(document: CommentedMap, source: NewSource, path: Path) -> None:
     if not sources:
         sources.fa.set_block_style()  # "sources: []" grows one source per block
     entry = CommentedMap(source.as_dict())
+    if source.headers:
+        entry["headers"] = _round_trip_headers(source.headers)
     last = sources[-1] if sources else None
     if isinstance(last, CommentedMap) and last:
-        slot = last.ca.items.get(list(last)[-1])
+        # What follows the list hangs on the last key of the last entry, a
+        # nested one (a source's headers) included; it moves to the new
+        # entry's, which a nested mapping of its own may hold too.
+        holder, key = _last_key(last)
+        slot = holder.ca.items.get(key)
         if slot and len(slot) > 2 and slot[2] is not None:
-            entry.ca.items[list(entry)[-1]] = [None, None, slot[2], None]
+            new_holder, new_key = _last_key(entry)
+            new_holder.ca.items[new_key] = [None, None, slot[2], None]
             slot[2] = None
     sources.append(entry)
+
+
+def _last_key(mapping: CommentedMap) -> tuple[CommentedMap, object]:
+    """The mapping holding the last key written of ``mapping``, and that key:
+    its last key's, or the last key of the mapping that is its value."""
+    from ruamel.yaml.comments import CommentedMap
+
+    key = list(mapping)[-1]
+    value = mapping[key]
+    if isinstance(value, CommentedMap) and value:
+        return _last_key(value)
+    return mapping, key
+
+
+def _round_trip_headers(headers: SourceHeaders) -> CommentedMap:
+    """A new source's headers for ruamel.yaml to write, in the order given,
+    each value quoted where PyYAML, which reads the file for every command,
+    would not read it back as that text ('yes', '2'): ruamel.yaml follows
+    YAML 1.2 and would leave them plain."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+    written = CommentedMap()
+    for name, value in headers:
+        written[name] = value if _reads_as_itself(value) else SingleQuotedScalarString(value)
+    return written
+
+
+def _reads_as_itself(value: str) -> bool:
+    try:
+        return bool(yaml.safe_load(value) == value)
+    except yaml.YAMLError:  # "*a", "[x": no plain scalar
+        return False
 
 
 def _delete(document: CommentedMap, name: str, path: Path) -> None:

@@ -18,6 +18,7 @@ from aggregator import feeds_file
 from aggregator.cli import main
 from aggregator.config import ConfigError, compose_config, load_config, parse_config
 from aggregator.feeds_file import FeedsFile, NewSource, splice
+from aggregator.request_headers import SourceHeaders
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 
@@ -66,6 +67,15 @@ HEADERS_BLOCK = """\
       Cookie: "session=xyz; theme=dark"
       User-Agent: MyReader/1.0
 """
+# A source added with headers of its own (aggregate add --header).
+PRIVATE = NewSource(
+    "Private",
+    "https://private.example/feed",
+    "S",
+    headers=SourceHeaders(
+        (("Authorization", "Bearer abc123secret"), ("X-Version", "2"), ("Cookie", "a=b; c=d"))
+    ),
+)
 ABC = "sources:\n" + entries("A", "B", "C")
 SPACED = "sources:\n" + entries("A", "B", "C", blank=True)
 START = (
@@ -131,6 +141,19 @@ SAME = {
     ),
     "add-after-a-source-with-headers": Edit(
         "sources:\n" + entries("A") + HEADERS_BLOCK + "title: T\n", add=(NEW,)
+    ),
+    # A source added with its own headers: a nested mapping under the entry,
+    # its values quoted where YAML needs it; the comment after the list
+    # stays after it, a last entry's headers block before it or not.
+    "add-with-headers": Edit(ABC, add=(PRIVATE,)),
+    "add-with-headers-beside-top-level-ones": Edit(
+        "headers:\n  User-Agent: MyReader/1.0\nsources:\n"
+        + entries("A", indent="    ")
+        + "# the end\n",
+        add=(PRIVATE,),
+    ),
+    "add-with-headers-after-a-source-with-headers": Edit(
+        "sources:\n" + entries("A") + HEADERS_BLOCK + "# the end\n\ntitle: T\n", add=(PRIVATE,)
     ),
     "long-lines": Edit(
         "sources:\n  - name: A\n    url: https://a.example/?" + "x" * 5000 + "\n    section: S\n",
@@ -286,6 +309,27 @@ def test_a_name_yaml_11_reads_as_a_boolean_or_number_is_quoted(value: str, tmp_p
     if value in ("yes", "on", "No"):
         with pytest.raises(ConfigError):
             parse_config(feeds.rewritten(), tmp_path / "feeds.yaml")
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [ABC, "sources: [{name: A, url: 'https://a/', section: S}]\n"],
+    ids=["splice", "ruamel"],
+)
+def test_header_values_yaml_reads_otherwise_are_quoted(layout: str, tmp_path: Path) -> None:
+    """Whichever way the file is edited, each value of a new source's headers
+    reads back as the text it is: a number, a YAML 1.1 boolean, an alias,
+    a comment, a flow collection or a key are quoted."""
+    values = ("2", "yes", "*alias", "# not a comment", "[x", "a: b", "Bearer abc123secret")
+    headers = SourceHeaders(tuple((f"X-{index}", value) for index, value in enumerate(values)))
+    added = NewSource("P", "https://p/", "S", headers=headers)
+    feeds = edited(tmp_path, Edit(layout, add=(added,)))
+
+    config = feeds.save()
+
+    assert (feeds.spliced() is not None) == (layout == ABC)
+    assert config.sources[-1].headers == headers
+    assert load_config(tmp_path / "feeds.yaml").sources[-1].headers == headers
 
 
 # Each: the edit, and the index of the entry removed (for ``splice`` itself).
