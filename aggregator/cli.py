@@ -8,6 +8,7 @@
     aggregate summarize [FILE | URL | -] [--jsonl] ...   key sentences of a text (its own options)
     aggregate import FILE.opml | URL [-c FILE]          add an OPML list's feeds to feeds.yaml
     aggregate add URL --section S [--name N] [-c FILE]  add one feed to feeds.yaml
+              [--header 'NAME: VALUE' ...]
     aggregate remove NAME [-c FILE]                      take a source out of feeds.yaml
     aggregate worker [-c FILE] [--concurrency N]         run jobs of a PostgreSQL store's cluster
     aggregate db migrate [-c FILE] [--db URL]            create or migrate the store's schema

@@ -1238,6 +1238,25 @@ def private_hosts_written(value: object) -> PrivateHosts:
     return False
 
 
+def headers_written(value: object) -> SourceHeaders:
+    """The top-level ``headers`` as written, read without the rest of the
+    configuration (a file with no sources yet): the mapping's pairs if every
+    name and value is one a source may send, else none.  The file is checked
+    when it is saved."""
+    if not isinstance(value, dict):
+        return NO_HEADERS
+    pairs = []
+    for name, header in value.items():
+        if not isinstance(name, str) or not isinstance(header, str) or not header.strip():
+            return NO_HEADERS
+        if header_name_problem(name) is not None or header_value_problem(header) is not None:
+            return NO_HEADERS
+        pairs.append((name, header.strip()))
+    if len({name.lower() for name, _header in pairs}) != len(pairs):
+        return NO_HEADERS
+    return SourceHeaders(tuple(pairs))
+
+
 def parse_duration(text: str) -> float | None:
     """'90s', '30m', '2h', '1d' or a bare number of seconds -> seconds; None if malformed."""
     match = _DURATION.match(text)

@@ -8,6 +8,7 @@ configured, and which requests carry them.  Pure: no I/O, no HTTP client.
     with_defaults(own, defaults, url) -> a source's headers: its own, then the top-level ones
     ScopedHeaders.of(headers, url)   the headers, bound to the origin of the feed's URL
     ScopedHeaders.sent_to(url)       what one request (a hop, a page) carries: all or nothing
+    ScopedHeaders.reaches(url)       whether ``url`` is on their origin
 
 A source's headers are credentials as often as not (``Authorization``,
 ``Cookie``, ``X-Api-Key``), so they go to its feed's own origin only: the
@@ -187,6 +188,10 @@ class ScopedHeaders:
             return None
         origin = _origin(feed_url)
         return cls(headers, origin) if origin is not None else None
+
+    def reaches(self, url: str) -> bool:
+        """Whether a request to ``url`` is on their origin (and carries them)."""
+        return _same_origin(self.origin, url)
 
     def sent_to(self, url: str) -> dict[str, str]:
         """The headers a request to ``url`` carries: all of them on the origin, else none.

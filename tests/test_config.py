@@ -11,6 +11,7 @@ from aggregator.config import (
     Config,
     Overrides,
     PostgresURL,
+    headers_written,
     load_config,
     parse_config,
     parse_duration,
@@ -692,3 +693,28 @@ def test_a_bad_full_text_selector_stops_the_pass_before_it_starts(
         "not a CSS selector: "
     ), err
     assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        (
+            {"User-Agent": " MyReader/1.0 ", "X-Team": "news"},
+            (("User-Agent", "MyReader/1.0"), ("X-Team", "news")),
+        ),
+        (None, ()),
+        ("User-Agent: MyReader/1.0", ()),  # not a mapping
+        ({"Host": "a.example"}, ()),  # the fetcher's own
+        ({"X-Pin": 1234}, ()),  # not a string
+        ({"X-Token": "a\r\nX-Injected: 1"}, ()),
+        ({"X-Team": "a", "x-team": "b"}, ()),
+    ],
+    ids=["valid", "missing", "text", "fetchers", "number", "crlf", "twice"],
+)
+def test_headers_as_written_are_every_one_or_none(
+    written: object, read: tuple[tuple[str, str], ...]
+) -> None:
+    """What ``aggregate add`` sends of a file with no sources yet: its
+    top-level headers if each is one a source may send, else none (the
+    file is refused when the edit is saved)."""
+    assert headers_written(written).pairs == read

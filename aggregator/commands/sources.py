@@ -1,7 +1,7 @@
 """``aggregate import``, ``add`` and ``remove``: sources managed without editing YAML.
 
     aggregate import FILE.opml | URL [-c FILE] [--section S]
-    aggregate add URL --section S [--name N] [-c FILE]
+    aggregate add URL --section S [--name N] [--header 'NAME: VALUE' ...] [-c FILE]
     aggregate remove NAME [-c FILE]
 
 Each edits the configuration file in place (:mod:`aggregator.feeds_file`:
@@ -12,7 +12,10 @@ limits and its refusal of private addresses unless the configuration's
 ``allow_private`` says otherwise.  ``add`` fetches the feed once, to check
 that it is one and to take its title as the name when none is given; given
 a site's page instead, it adds the first feed the page names
-(:mod:`aggregator.parse.discover`).
+(:mod:`aggregator.parse.discover`).  ``--header`` gives the new source
+headers of its own (a feed behind ``Authorization`` or a cookie): they are
+sent with that fetch, to the URL's origin only as every poll sends them,
+and written under the source; their values are never printed.
 
 A running daemon picks the change up on SIGHUP (``systemctl reload``).
 
@@ -30,11 +33,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
 from ..config import (
     DEFAULT_CONFIG,
     FetchConfig,
     PrivateHosts,
+    headers_written,
     private_hosts_written,
     same_name_key,
 )
@@ -42,6 +47,13 @@ from ..errors import AggregatorError, ConfigError, NotAFeed, ParseError
 from ..feeds_file import FeedsFile, NewSource, edit_lock
 from ..models import Document, FetchState
 from ..redact import name_problem, printable, redact_url
+from ..request_headers import (
+    NO_HEADERS,
+    ScopedHeaders,
+    SourceHeaders,
+    header_line,
+    with_defaults,
+)
 from ..subscribe import plan_import, source_name, url_key
 from .arguments import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, OneLineArgumentParser
 
@@ -83,6 +95,15 @@ def _parser(command: str) -> argparse.ArgumentParser:
             "--section", required=True, metavar="S", help="section of the merged feed it joins"
         )
         parser.add_argument("--name", metavar="N", help="its name (default: the feed's own title)")
+        parser.add_argument(
+            "--header",
+            action="append",
+            default=[],
+            metavar="'NAME: VALUE'",
+            help="a request header of its own, such as 'Authorization: Bearer TOKEN' "
+            "(repeatable): sent to the feed's origin when it is fetched, now and at each poll, "
+            "and written under it in the configuration",
+        )
     else:
         parser = OneLineArgumentParser(
             prog=prog,
@@ -110,7 +131,7 @@ def main(argv: Sequence[str], *, stdout: TextIO | None = None, stderr: TextIO | 
         if command == "import":
             return _import(args.config, args.opml, args.section, out)
         if command == "add":
-            return _add(args.config, args.url, args.section, args.name, out)
+            return _add(args.config, args.url, args.section, args.name, args.header, out)
         return _remove(args.config, args.name, out)
     except ConfigError as error:
         print(f"aggregate {command}: configuration error: {printable(str(error))}", file=err)
@@ -133,6 +154,7 @@ class _Fetching:
 
     settings: FetchConfig
     allow_private: PrivateHosts
+    headers: SourceHeaders = NO_HEADERS  # the top-level ones, every URL source's defaults
 
 
 def _fetching(feeds: FeedsFile) -> _Fetching:
@@ -140,9 +162,13 @@ def _fetching(feeds: FeedsFile) -> _Fetching:
     edited, but one that has no sources yet (or no file) is where one starts."""
     if feeds.sources:
         config = feeds.config()
-        return _Fetching(config.fetch, config.allow_private)
+        return _Fetching(config.fetch, config.allow_private, config.headers)
     # What the edited file will say is checked when it is saved.
-    return _Fetching(FetchConfig(), private_hosts_written(feeds.setting("allow_private")))
+    return _Fetching(
+        FetchConfig(),
+        private_hosts_written(feeds.setting("allow_private")),
+        headers_written(feeds.setting("headers")),
+    )
 
 
 def _import(path: Path, location: str, default_section: str, out: TextIO) -> int:
@@ -192,10 +218,14 @@ def _print_skipped(left_out: list[Skipped], out: TextIO) -> None:
         print(printable(f"skipped {skipped.title}: {skipped.reason}"), file=out)
 
 
-def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> int:
+def _add(
+    path: Path, url: str, section: str, name: str | None, header_lines: list[str], out: TextIO
+) -> int:
     from ..parse import parse_document
     from ..parse.discover import feed_links
 
+    # Before anything is read or fetched: a bad header is the command's error.
+    headers = _own_headers(header_lines, url)
     feeds = FeedsFile.read(path)
     config = _fetching(feeds)
     if not section.strip():
@@ -206,7 +236,7 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
     if name is not None:
         _check_name(name, "--name")
     _refuse_taken(feeds, url, name)
-    document = asyncio.run(_fetch(url, config))
+    document = asyncio.run(_fetch(url, config, _as_source(headers, config, url)))
     shown = redact_url(url)
     try:
         feed = parse_document(document, shown, local=False)
@@ -219,9 +249,10 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
         others = found[1:]
         more = f" (and {len(others)} more: {', '.join(map(redact_url, others))})" if others else ""
         print(printable(f"{shown} is a page; its feed: {redact_url(found[0])}{more}"), file=out)
+        _refuse_elsewhere(headers, url, found[0])
         url, shown = found[0], redact_url(found[0])
         _refuse_taken(feeds, url, name)
-        document = asyncio.run(_fetch(url, config))
+        document = asyncio.run(_fetch(url, config, _as_source(headers, config, url)))
         try:
             feed = parse_document(document, shown, local=False)
         except ParseError as error:
@@ -235,11 +266,53 @@ def _add(path: Path, url: str, section: str, name: str | None, out: TextIO) -> i
         if name is None:
             taken = {listed.name for listed in feeds.sources if listed.name is not None}
             name = source_name(feed.title or "", url, taken)
-        feeds.add(NewSource(name=name, url=url, section=section))
+        feeds.add(NewSource(name=name, url=url, section=section, headers=headers))
         feeds.save()
     items = len(feed.items)
-    print(printable(f"added {name} ({section}): {shown}, {items} items now"), file=out)
+    # Their names only: a value is a credential as often as not.
+    own = f", with its headers {', '.join(n for n, _v in headers)}" if headers else ""
+    print(printable(f"added {name} ({section}): {shown}, {items} items now{own}"), file=out)
     return EXIT_OK
+
+
+def _own_headers(lines: list[str], url: str) -> SourceHeaders:
+    """``--header`` options as the new source's headers; ConfigError naming
+    the option (exit 2) for one the configuration would refuse, never with
+    its value."""
+    pairs: list[tuple[str, str]] = []
+    for line in lines:
+        try:
+            name, value = header_line(line)
+        except ValueError as error:
+            raise ConfigError(str(error), key="--header") from None
+        if name.lower() in {given.lower() for given, _value in pairs}:
+            raise ConfigError(f"header '{name}' given twice (names ignore case)", key="--header")
+        if name.lower() == "authorization" and "@" in urlsplit(url).netloc:
+            raise ConfigError(
+                "the URL's user and password are its Authorization already; give one or the other",
+                key="--header",
+            )
+        pairs.append((name, value))
+    return SourceHeaders(tuple(pairs))
+
+
+def _as_source(headers: SourceHeaders, config: _Fetching, url: str) -> ScopedHeaders | None:
+    """What a source at ``url`` with ``headers`` of its own sends, as its polls
+    will: those and the file's defaults, to its origin only.  Only ``add``
+    sends them: an OPML list's URL (``import``) is no source, and gets none."""
+    return ScopedHeaders.of(with_defaults(headers, config.headers, url), url)
+
+
+def _refuse_elsewhere(headers: SourceHeaders, page: str, feed: str) -> None:
+    """A page's feed on another origin gets none of the headers given for the
+    page's: they were given for where the user pointed, and the page's author
+    chose the feed's address."""
+    scope = ScopedHeaders.of(headers, page)
+    if scope is not None and not scope.reaches(feed):
+        raise _Refused(
+            f"{redact_url(feed)} is on another origin than {redact_url(page)}, and "
+            "--header is sent to the URL's origin only: add the feed's own URL"
+        )
 
 
 def _refuse_taken(feeds: FeedsFile, url: str, name: str | None) -> None:
@@ -300,11 +373,13 @@ def _read_file(path: Path, config: _Fetching) -> bytes:
     return body
 
 
-async def _fetch(url: str, config: _Fetching) -> Document:
+async def _fetch(url: str, config: _Fetching, headers: ScopedHeaders | None = None) -> Document:
     from ..fetch.http import HttpFetcher
 
     async with HttpFetcher(config.settings) as fetcher:
-        fetched = await fetcher.fetch(url, url, FetchState(), allow_private=config.allow_private)
+        fetched = await fetcher.fetch(
+            url, url, FetchState(), allow_private=config.allow_private, headers=headers
+        )
     if not fetched.documents:
         raise ParseError(redact_url(url), "the server sent no body")
     return fetched.documents[0]

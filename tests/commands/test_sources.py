@@ -423,6 +423,182 @@ def test_add_with_a_name_and_refusals(
     assert config.read_bytes() == after
 
 
+# -- add --header ------------------------------------------------------------
+
+BEARER = "Bearer s3cr3tt0ken"
+
+
+def test_add_with_a_header_adds_a_feed_behind_authorization(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feed that answers 401 without its Authorization is added with
+    ``--header``: the fetch that checks it sends the header (and the file's
+    top-level defaults), the header is written under the new source, and no
+    value is printed."""
+    route = feed_server.add("/private.xml", Route(RSS, require={"Authorization": BEARER}))
+    url = feed_server.url("/private.xml")
+    config.write_text(START.replace("sources:", "headers:\n  X-Team: newsdesk\n\nsources:"))
+    before = config.read_bytes()
+
+    assert main(["add", url, "--section", "S", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HTTP 401" in err, err
+    assert config.read_bytes() == before
+
+    command = ["add", url, "--section", "S", "--header", f"Authorization: {BEARER}"]
+    assert main([*command, "--header", "X-Version:2", "-c", str(config)]) == 0
+
+    assert route.last_headers.get("Authorization") == BEARER
+    assert route.last_headers.get("X-Version") == "2"
+    assert route.last_headers.get("X-Team") == "newsdesk"
+    captured = capsys.readouterr()
+    assert captured.out == (
+        f"added Kyiv Daily (S): {url}, 2 items now, with its headers Authorization, X-Version\n"
+    )
+    assert "s3cr3tt0ken" not in captured.out + captured.err
+    text = config.read_text()
+    assert text.startswith(before.decode().split("output:")[0].rstrip("\n"))
+    assert (
+        f"  - name: Kyiv Daily\n    url: {url}\n    section: S\n"
+        f"    headers:\n      Authorization: {BEARER}\n      X-Version: '2'\n"
+    ) in text
+    added = load_config(config).sources[-1]
+    assert added.headers.pairs == (
+        ("Authorization", BEARER),
+        ("X-Version", "2"),
+        ("X-Team", "newsdesk"),
+    )
+
+
+def test_a_first_add_sends_the_files_top_level_headers(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A file with settings and no sources yet is no configuration to read:
+    its top-level headers, as written, go with the fetch all the same."""
+    route = feed_server.add("/feed", Route(RSS, require={"X-Team": "newsdesk"}))
+    config = tmp_path / "feeds.yaml"
+    config.write_text("allow_private: true\nheaders:\n  X-Team: newsdesk\nsources: []\n")
+
+    assert main(["add", feed_server.url("/feed"), "--section", "S", "-c", str(config)]) == 0
+
+    assert route.requests == 1
+    assert load_config(config).sources[-1].headers.pairs == (("X-Team", "newsdesk"),)
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        (["Authorization Bearer s3cr3tt0ken"], "expected 'Name: Value', with a colon"),
+        (["X Token: s3cr3tt0ken"], "'X Token' is not a header name: it holds U+0020"),
+        (["Host: s3cr3tt0ken.example"], "'Host' is set by the fetcher itself; leave it out"),
+        (["Accept-Encoding: s3cr3tt0ken"], "'Accept-Encoding' is set by the fetcher itself"),
+        (["X-Token:  "], "'X-Token' has no value"),
+        (["X-Token: s3cr3tt0ken\nX-Injected: 1"], "the value holds U+000A, a control character"),
+        (
+            ["Cookie: a=s3cr3tt0ken", "cookie: b=s3cr3tt0ken"],
+            "header 'cookie' given twice (names ignore case)",
+        ),
+    ],
+    ids=["no-colon", "bad-name", "host", "accept-encoding", "empty", "newline", "twice"],
+)
+def test_a_bad_header_is_one_line_and_exit_2_without_a_fetch_or_an_edit(
+    headers: list[str],
+    problem: str,
+    feed_server: FeedServer,
+    config: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    route = feed_server.add("/feed", Route(RSS))
+    before = config.read_bytes()
+    options = [option for header in headers for option in ("--header", header)]
+
+    code = main(["add", feed_server.url("/feed"), "--section", "S", *options, "-c", str(config)])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"aggregate add: configuration error: --header: {problem}"), err
+    assert err.count("\n") == 1 and "s3cr3tt0ken" not in err
+    assert route.requests == 0
+    assert config.read_bytes() == before
+
+
+def test_authorization_beside_a_urls_user_and_password_is_refused(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = feed_server.url("/feed").replace("http://", "http://reader:pw@")
+    before = config.read_bytes()
+
+    header = f"Authorization: {BEARER}"
+
+    code = main(["add", url, "--section", "S", "--header", header, "-c", str(config)])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "aggregate add: configuration error: --header: the URL's user and password "
+        "are its Authorization already; give one or the other\n"
+    )
+    assert config.read_bytes() == before
+
+
+def test_a_pages_feed_on_another_origin_is_not_sent_the_headers(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given a page whose feed is on another origin (localhost: the same
+    server under another name), ``add --header`` refuses: the headers were
+    given for the page's origin, and the page's author chose the other."""
+    elsewhere = feed_server.url("/feed.xml").replace("127.0.0.1", "localhost")
+    feed = feed_server.add("/feed.xml", Route(RSS))
+    feed_server.add("/", site_page(elsewhere))
+    before = config.read_bytes()
+    header = f"Authorization: {BEARER}"
+
+    code = main(
+        ["add", feed_server.url("/"), "--section", "S", "--header", header, "-c", str(config)]
+    )
+
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"aggregate add: {elsewhere} is on another origin than {feed_server.url('/')}, and "
+        "--header is sent to the URL's origin only: add the feed's own URL\n"
+    )
+    assert feed.requests == 0
+    assert config.read_bytes() == before
+
+
+def test_a_pages_feed_on_its_origin_is_sent_the_headers(
+    feed_server: FeedServer, config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = feed_server.add("/feed.xml", Route(RSS, require={"Authorization": BEARER}))
+    page = feed_server.add("/", site_page("/feed.xml"))
+
+    command = ["add", feed_server.url("/"), "--section", "S", "--header"]
+    assert main([*command, f"Authorization: {BEARER}", "-c", str(config)]) == 0
+
+    assert page.last_headers.get("Authorization") == BEARER
+    assert feed.last_headers.get("Authorization") == BEARER
+    added = load_config(config).sources[-1]
+    assert (added.url, added.headers.pairs) == (
+        feed_server.url("/feed.xml"),
+        (("Authorization", BEARER),),
+    )
+    assert "s3cr3tt0ken" not in "".join(capsys.readouterr())
+
+
+def test_an_opml_url_gets_none_of_the_top_level_headers(
+    feed_server: FeedServer, config: Path
+) -> None:
+    """The top-level headers are every source's; an OPML list's URL is no
+    source, and its site is not sent them."""
+    route = feed_server.add("/export.opml", Route((OPML / "freshrss.opml").read_bytes()))
+    config.write_text(START.replace("sources:", f"headers:\n  Authorization: {BEARER}\n\nsources:"))
+
+    assert main(["import", feed_server.url("/export.opml"), "-c", str(config)]) == 0
+
+    assert route.requests == 1 and "Authorization" not in route.last_headers
+
+
 def test_add_reads_a_feed_whose_charset_names_no_encoding(
     feed_server: FeedServer,
     config: Path,
@@ -591,7 +767,12 @@ def test_edits_keep_the_files_permissions(config: Path) -> None:
 
 
 def test_subcommand_help_describes_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
-    for command, option in [("import", "--section"), ("add", "--name"), ("remove", "NAME")]:
+    for command, option in [
+        ("import", "--section"),
+        ("add", "--name"),
+        ("add", "--header"),
+        ("remove", "NAME"),
+    ]:
         with pytest.raises(SystemExit) as exit:
             main([command, "--help"])
         assert exit.value.code == 0
