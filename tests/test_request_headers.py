@@ -62,6 +62,7 @@ def test_headers_go_to_the_feeds_origin_only(
 
     assert scoped is not None
     assert scoped.sent_to(request_url) == sent
+    assert scoped.reaches(request_url) == bool(sent)
 
 
 def test_no_headers_or_no_url_is_no_scope() -> None:
