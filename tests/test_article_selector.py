@@ -80,6 +80,19 @@ def test_the_golden_pages_show_what_they_are_named_for() -> None:
     )
     assert "café on the pier reopens – with crème brûlée" in expected("windows-1252")
 
+    # Relative to the first <base> with an href, itself relative to the
+    # page's URL: not to the page's URL (/2026/), nor to the later base.
+    based = expected("base-href")
+    assert 'href="https://news.example/archive/2026/pier/minutes.html"' in based
+    assert 'href="https://news.example/archive/reports/piles.pdf"' in based
+    assert 'href="https://news.example/history/"' in based  # from the host's root
+    assert 'src="https://news.example/archive/2026/pier/img/pier.jpg"' in based
+    assert 'cite="https://news.example/archive/2026/pier/quotes.html#mayor"' in based
+    assert 'href="https://news.example/archive/2026/pier/#timetable"' in based  # as browsers do
+    assert 'href="mailto:desk@news.example"' in based
+    assert "elsewhere.example" not in based and "news.example/2026/" not in based
+    assert "srcset" not in based and "pier-2x" not in based  # not kept, so not resolved
+
 
 def test_a_page_on_which_the_selector_matches_nothing_is_not_given_to_trafilatura() -> None:
     """The page has an article trafilatura finds; the selector's "none" stands."""

@@ -23,6 +23,7 @@ import re
 from itertools import islice
 
 from ..article_selector import CSSSELECT_INSTALL_HINT, selected_html
+from ..page_base import page_base
 from ..parse.normalize import plain_text, sanitize_html
 
 # What a page may be to be read as HTML; a missing type is left to the extractor.
@@ -63,8 +64,10 @@ def not_html(content_type: str | None) -> str | None:
 def extract_article(
     body: bytes, url: str, content_type: str | None, selector: str | None = None
 ) -> str:
-    """The main content of the page at ``url``: sanitized HTML (links absolute
-    against ``url``), headings kept; with a ``selector``, the elements it
+    """The main content of the page at ``url`` (where it was found, after
+    redirects): sanitized HTML, headings kept, its links and images absolute
+    against the page's ``<base href>`` or else ``url``
+    (:func:`aggregator.page_base.page_base`); with a ``selector``, the elements it
     matches, else what trafilatura finds.  Raises :class:`NoArticle` with the
     reason when it is not an HTML page or has no main text (or nothing the
     selector matches)."""
@@ -82,6 +85,9 @@ def extract_article(
         raise NoArticle("no main text found on the page")
     if next(islice(tree.iter(), MAX_PAGE_ELEMENTS, None), None) is not None:
         raise NoArticle(f"the page has more than {MAX_PAGE_ELEMENTS:,} elements")
+    # Every <base> of the page, in document order, wherever the parser put
+    # it: the first with an href counts, in <head> or not, as in a browser.
+    base = page_base(url, (element.get("href") for element in tree.iter("base")))
     extracted: str | None
     if selector is not None:
         try:
@@ -103,7 +109,11 @@ def extract_article(
     else:
         extracted = trafilatura.extract(
             tree,
-            url=url,
+            # What it resolves links and images against when asked to keep
+            # them (include_links, include_images; both off, so its article
+            # has none): the sanitizer's base, so that turning them on would
+            # not bring back the page's own URL.
+            url=base,
             output_format="html",
             include_formatting=True,  # headings, lists, emphasis: sections need the headings
             include_comments=False,  # readers' comments are not the article
@@ -111,7 +121,7 @@ def extract_article(
         )
     if not extracted:
         raise NoArticle("no main text found on the page")
-    article = _LEADING_H1.sub(r"\1", sanitize_html(extracted, url), count=1).strip()
+    article = _LEADING_H1.sub(r"\1", sanitize_html(extracted, base), count=1).strip()
     if not article:
         raise NoArticle("no main text found on the page")
     if selector is not None and not plain_text(article) and "<img" not in article:

@@ -16,6 +16,7 @@ from aggregator.cli import main
 from aggregator.config import load_config
 from aggregator.fulltext.decide import RETRY_FIRST
 from aggregator.pipeline import run_once
+from aggregator.store import open_store
 from tests.feedserver import FeedServer, Route
 
 TEASER = "A one-sentence teaser of the story {n}."
@@ -436,3 +437,70 @@ def test_a_full_text_selector_takes_the_article_from_what_it_matches(
     assert "Earlier coverage" in summaries["Story 2"], summaries
     code, status = run(["status", "-c", str(config)])
     assert "harbour: full text: 0 of 2 pages failed" in status, status
+
+
+def linking_page(n: int, base: str | None) -> bytes:
+    """An article page whose links and image are relative, with ``<base
+    href="base">`` in its head (none when ``base`` is None)."""
+    head = "" if base is None else f"<base href='{base}'>"
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}"
+        f"<title>Story {n} - Harbour News</title></head><body>"
+        f"<article><h1>Story {n}</h1>"
+        f"<p>The pier of town {n} is rebuilt, as the <a href='report.html'>council's report</a> "
+        "and the <a href='../maps/pier.html'>map of the works</a> show.</p>"
+        f"<p><img src='img/pier.jpg' alt='The pier of town {n}'></p>"
+        "<p>Ferries will dock at a temporary pontoon while the works go on.</p>"
+        "</article></body></html>"
+    ).encode()
+
+
+def test_relative_links_of_an_article_resolve_against_its_base_and_final_url(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A page's ``<base href>`` is what its relative links and images resolve
+    against (itself resolved against where the page was found after
+    redirects); without one, that final URL is.
+
+    The published feeds carry the summaries' sentences, not the article's
+    markup: the links are read where the pass keeps the article, the item's
+    text in the store, which the summaries are made from."""
+    items = [(n, f"Story {n}", TEASER.format(n=n)) for n in (1, 2, 3)]
+    feed_server.add("/feed.xml", Route(body=rss(feed_server, items)))
+    # Story 1: a base in another directory.  Story 2: redirected, no base.
+    # Story 3: redirected, and a relative base, read from where it ended.
+    elsewhere = linking_page(1, feed_server.url("/static/2026/pier/"))
+    feed_server.add("/articles/1", Route(body=elsewhere, content_type="text/html"))
+    for n, base in ((2, None), (3, "media/")):
+        moved = Route(status=302, etag=False, headers={"Location": f"/archive/2026/story-{n}"})
+        feed_server.add(f"/articles/{n}", moved)
+        feed_server.add(
+            f"/archive/2026/story-{n}", Route(body=linking_page(n, base), content_type="text/html")
+        )
+    config_path = write_config(tmp_path, feed_server, "true", "full_text_selector: article\n")
+    code, output = run(["--once", "-c", str(config_path)])
+    assert code == 0, output
+    assert "full text: 3 pages\n" in output, output  # none failed
+    assert "pontoon" in published(tmp_path / "out")["Story 1"]  # from the article
+    config = load_config(config_path)
+    store = open_store(config.store)
+    try:
+        articles = {item.title: item.content_html for item in store.latest_items(10)}
+    finally:
+        store.close()
+
+    def resolved(directory: str, parent: str) -> list[str]:
+        return [
+            f'href="{feed_server.url(directory + "report.html")}"',
+            f'href="{feed_server.url(parent + "maps/pier.html")}"',
+            f'src="{feed_server.url(directory + "img/pier.jpg")}"',
+        ]
+
+    expected = {
+        "Story 1": resolved("/static/2026/pier/", "/static/2026/"),
+        "Story 2": resolved("/archive/2026/", "/archive/"),
+        "Story 3": resolved("/archive/2026/media/", "/archive/2026/"),
+    }
+    for title, attributes in expected.items():
+        for attribute in attributes:
+            assert attribute in articles[title], articles[title]
