@@ -59,7 +59,8 @@ _CANDIDATES_PER_PAGE = 4
 class PageJob(Record):
     """A fetched page, for a worker to extract."""
 
-    url: str  # where it was found after redirects: the base of its links
+    # Where it was found after redirects: its links' base, unless a <base href> names another.
+    url: str
     body: bytes
     content_type: str | None
     selector: str | None = None  # the source's full_text_selector; None: trafilatura's choice
