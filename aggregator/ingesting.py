@@ -62,11 +62,16 @@ class Ingester:
         self.workers = workers
 
     async def batches(
-        self, sources: Sequence[SourceConfig], states: Mapping[str, SourceState], now: datetime
+        self,
+        sources: Sequence[SourceConfig],
+        states: Mapping[str, SourceState],
+        now: datetime,
+        *,
+        concurrency: int | None = None,
     ) -> AsyncGenerator[IngestedBatch, None]:
         """Each batch of ``sources``, in order, polled and ingested.
 
-        Polls run ``fetch.concurrency`` at a time, ahead of the batch being
+        Polls run ``concurrency`` (``fetch.concurrency``) at a time, ahead of the batch being
         stored as far as :data:`_AHEAD_BYTES` and :data:`_MAX_BATCHES_AHEAD`
         allow, so the outcome is that of one stage after another.
         """
@@ -84,7 +89,7 @@ class Ingester:
         ahead = FetchAhead(
             len(sources),
             batch_size=BATCH_SOURCES,
-            concurrency=self.config.fetch.concurrency,
+            concurrency=concurrency or self.config.fetch.concurrency,
             ahead_bytes=_AHEAD_BYTES,
             max_batches_ahead=_MAX_BATCHES_AHEAD,
             fetch=fetch,

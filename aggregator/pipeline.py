@@ -138,17 +138,21 @@ class Pipeline:
         sources: Sequence[SourceConfig],
         now: datetime,
         progress: Callable[[str], None] | None = None,
+        *,
+        fetch_concurrency: int | None = None,
     ) -> PassReport:
         """Fetch, parse and store the given sources; every result is a value.
 
         Storing is in source order, so however far fetching runs ahead the
-        outcome is that of one stage after another."""
+        outcome is that of one stage after another.  Fetches run
+        ``fetch_concurrency`` at a time (``fetch.concurrency`` when None)."""
         report = PassReport()
         names = [s.name for s in sources]
         states = StatesInOrder(self.store, names)
         self._storer.begin_pass()
         try:
-            async with aclosing(self._ingester.batches(sources, states, now)) as batches:
+            fetching = self._ingester.batches(sources, states, now, concurrency=fetch_concurrency)
+            async with aclosing(fetching) as batches:
                 async for batch, fetched, ingested in batches:
                     parsed = len(ingested)
                     report.parsed += parsed

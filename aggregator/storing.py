@@ -87,7 +87,22 @@ class PollStorer:
         stored without them, and when a source's bug interrupts it, undone and
         stored again, each source in a savepoint.  Storing is deterministic,
         so the second time meets the same bug, in the same source.
+
+        Over a store that other processes write at the same time (PostgreSQL),
+        one transaction per source instead: a source's merge locks its keys
+        in one sorted sweep, and a transaction that went on to lock the next
+        source's keys while holding those could deadlock with another
+        process's doing the same (seen with two daemons' poll jobs of
+        several sources each).
         """
+        if self.store.remote and len(batch) > 1:
+            return [
+                result
+                for n in range(len(batch))
+                for result in self.store_batch(
+                    batch[n : n + 1], states, fetched[n : n + 1], ingested, now
+                )
+            ]
 
         def store_all(isolated: bool) -> list[_Stored]:
             done: list[_Stored] = []

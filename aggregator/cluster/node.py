@@ -2,11 +2,12 @@
 
     tick (every few seconds, in every daemon and worker)
         store.claim_due(now)            due sources, each claimed by one tick only
-        -> queue.defer_polls            one poll job each, under its host slot's lock (poll_lock)
+        -> queue.defer_polls            poll jobs of up to POLLS_PER_JOB sources that share
+                                        their host slot's lock (poll_lock, poll_batches)
         -> queue.retry_stalled          jobs of workers that stopped sending heartbeats
     poll job (any worker)
-        superseded?  (decide.superseded: polled since, or gone) -> nothing
-        -> Pipeline.update([source])    fetch, parse, dedup, store
+        superseded?  (decide.superseded: polled since, or gone) -> left out
+        -> Pipeline.update(sources)     fetch (one at a time), parse, dedup, store
         -> queue.defer_publish          when items changed, unless one is waiting
     publish job (one at a time, the "publish" lock)
         -> Pipeline.publish_if_changed  summarize the latest items, write every output
@@ -26,7 +27,7 @@ import asyncio
 import json
 import logging
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -34,9 +35,9 @@ from ..config import Config, SourceConfig
 from ..decide import superseded
 from ..errors import StoreError
 from ..pipeline import Pipeline, utc_now
-from ..results import SourceResult
+from ..results import PassReport, SourceResult
 from ..store import Store
-from .queue import JobQueue
+from .queue import JobQueue, PollBatch
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,13 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=10)
 # Sources claimed per tick, at most: the rest wait for the next tick.
 CLAIMS_PER_TICK = 1000
+# Sources one poll job polls at most, of those that share a lock (a host's
+# slot).  A job costs some round trips to the queue and a commit of its
+# own besides its polls' work: a warm pass over PostgreSQL, where nearly
+# every poll is a 304, was mostly that, one source a job.  More per job
+# and a worker killed under one has more of them polled again, and a job
+# that waits for a slow server keeps the rest of its batch waiting.
+POLLS_PER_JOB = 16
 # Publishing waits this long after a change, so that a burst of polls
 # finishing together is published once.
 PUBLISH_DELAY_SECONDS = 1.0
@@ -63,6 +71,25 @@ def poll_lock(source: SourceConfig, per_host: int) -> str:
     host = (urlsplit(source.url).hostname or "") if source.url else "local files"
     slot = zlib.crc32(source.name.encode()) % per_host
     return f"host:{host}:{slot}"
+
+
+def poll_batches(
+    sources: Iterable[SourceConfig], per_host: int, size: int = POLLS_PER_JOB
+) -> list[PollBatch]:
+    """The poll jobs of ``sources``: those of one lock (see :func:`poll_lock`)
+    together, ``size`` at most a job, in the order of their first source.
+
+    A job polls its sources one after another, under its lock: never more
+    than ``per_host`` polls of one host at once in the cluster, as with a
+    job per source."""
+    by_lock: dict[str, list[str]] = {}
+    for source in sources:
+        by_lock.setdefault(poll_lock(source, per_host), []).append(source.name)
+    return [
+        PollBatch(lock, tuple(names[start : start + size]))
+        for lock, names in by_lock.items()
+        for start in range(0, len(names), size)
+    ]
 
 
 RUN_PREFIX = "run:"
@@ -94,6 +121,9 @@ class Node:
         self._sources = {s.name: s for s in config.polled_sources}  # paused ones: never polled
         # Set when the store fails under a job: the process reconnects.
         self.store_failed = asyncio.Event()
+        # Set when this process's --once is interrupted: its poll jobs under
+        # way stop, and are retried elsewhere (or dropped with the run).
+        self.interrupted = asyncio.Event()
         # --once runs last seen alive (see _run_alive): run -> when.
         self._runs_alive: dict[str, datetime] = {}
         # The --once run this process is, if it is one: alive while it runs,
@@ -110,41 +140,77 @@ class Node:
 
     # -- jobs -------------------------------------------------------------
 
-    async def poll(self, name: str, scheduled: bool, run: str | None) -> None:
+    async def poll(self, names: Sequence[str], scheduled: bool, run: str | None) -> None:
         try:
-            await self._poll(name, scheduled, run)
+            await self._poll(names, scheduled, run)
         except StoreError:
             self.store_failed.set()
             raise
 
-    async def _poll(self, name: str, scheduled: bool, run: str | None) -> None:
-        source = self._sources.get(name)
-        if source is None:
-            # Removed from this node's configuration since it was queued.
-            log.info("%s: not in the configuration; poll dropped", name)
+    async def _poll(self, names: Sequence[str], scheduled: bool, run: str | None) -> None:
+        sources = []
+        for name in names:
+            source = self._sources.get(name)
+            if source is None:
+                # Removed from this node's configuration since it was queued.
+                log.info("%s: not in the configuration; poll dropped", name)
+            else:
+                sources.append(source)
+        if not sources:
             return
         now = self.clock()
         if run is not None and not await self._run_alive(run, now):
             # Its --once was stopped outright: no one would read the result.
-            log.info("%s: the --once run that queued this poll has ended; poll dropped", name)
+            for source in sources:
+                log.info(
+                    "%s: the --once run that queued this poll has ended; poll dropped", source.name
+                )
             return
         if scheduled:
-            states = self.store.source_states(counts=False, names=[name])
-            if not states or superseded(states[0], now):
-                log.debug("%s: polled since this poll was queued; nothing to do", name)
+            states = self.store.source_states(counts=False, names=[s.name for s in sources])
+            due = {state.name for state in states if not superseded(state, now)}
+            for source in sources:
+                if source.name not in due:
+                    log.debug("%s: polled since this poll was queued; nothing to do", source.name)
+            sources = [source for source in sources if source.name in due]
+            if not sources:
                 return
-        report = await self.pipeline.update([source], now)
-        result = report.results[0]
-        if result.error is not None:
-            log.warning("%s", result.error)
-        else:
-            log.info("%s", result.line())
+        # One at a time: the job holds one of its host's per_host slots.
+        report = await self._unless_interrupted(
+            self.pipeline.update(sources, now, fetch_concurrency=1)
+        )
+        for result in report.results:
+            if result.error is not None:
+                log.warning("%s", result.error)
+            else:
+                log.info("%s", result.line())
         if run is not None:
-            record = {**result.to_record(), "parsed": report.parsed}
+            # The run's report adds up the feeds parsed: the job's count goes
+            # with its first source's result.
+            parsed = [report.parsed] + [0] * (len(report.results) - 1)
             with self.store.transaction():
-                self.store.set_meta(run_key(run, name), json.dumps(record))
+                for result, count in zip(report.results, parsed, strict=True):
+                    record = {**result.to_record(), "parsed": count}
+                    self.store.set_meta(run_key(run, result.source), json.dumps(record))
         elif report.output_changed and not await self.queue.publish_waiting():
             await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
+
+    async def _unless_interrupted(self, polling: Awaitable[PassReport]) -> PassReport:
+        """``polling``'s report; cancelled when this process's --once is
+        interrupted, and the job with it (procrastinate retries it).  A job
+        polls its sources one after another: waiting for the rest of them
+        would hold up the interrupted run for as many polls."""
+        work = asyncio.ensure_future(polling)
+        stop = asyncio.ensure_future(self.interrupted.wait())
+        try:
+            await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not work.done():
+            work.cancel()
+            await asyncio.wait({work})
+            raise asyncio.CancelledError("the --once run was interrupted")
+        return work.result()
 
     async def _run_alive(self, run: str, now: datetime) -> bool:
         """Whether the ``--once`` run ``run`` still waits for its jobs.  Asked of
@@ -198,18 +264,16 @@ class Node:
         now = self.clock()
         with self.store.transaction():
             due = self.store.claim_due(now, lease=CLAIM_LEASE, limit=CLAIMS_PER_TICK)
-        await self.queue.defer_polls(self.poll_locks(due), scheduled=True)
+        await self.queue.defer_polls(self.poll_batches(due), scheduled=True)
         await self.queue.retry_stalled(self.timing.stall_timeout)
         return len(due)
 
-    def poll_locks(self, names: Iterable[str]) -> dict[str, str]:
-        """Name -> lock of those of ``names`` configured here (see :func:`poll_lock`)."""
-        per_host = self.config.fetch.per_host
-        return {
-            name: poll_lock(self._sources[name], per_host)
-            for name in names
-            if name in self._sources
-        }
+    def poll_batches(self, names: Iterable[str]) -> list[PollBatch]:
+        """The poll jobs of those of ``names`` configured here (see :func:`poll_batches`)."""
+        return poll_batches(
+            (self._sources[name] for name in names if name in self._sources),
+            self.config.fetch.per_host,
+        )
 
     async def keep_ticking(self) -> None:
         """Tick every ``timing.tick`` seconds until cancelled; a store failure ends it."""

@@ -2,7 +2,7 @@
 this process and by any worker running, then one publish, then the report.
 
     open a run (a heartbeat), drop what runs killed outright left queued
-    defer a poll job per source (this run's id)   -> run jobs here until none is waiting
+    defer the poll jobs (this run's id)           -> run jobs here until none is waiting
     wait for those that other workers took         -> defer publishing, the same way
     read each job's result, kept in the store under the run's id -> the report
 
@@ -13,10 +13,11 @@ result is stored by whichever process ran it and read back here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from ..config import Config
@@ -87,17 +88,21 @@ async def _run_once(
         beating = asyncio.ensure_future(_beating(queue, run, stall_timeout))
         try:
             await _drop_abandoned_runs(queue, store, stall_timeout)
-            polls = await queue.defer_polls(node.poll_locks(names), scheduled=False, run=run)
+            batches = node.poll_batches(names)
+            polls = await queue.defer_polls(batches, scheduled=False, run=run)
+            polled = {job: batch.sources for job, batch in zip(polls, batches, strict=True)}
             try:
-                await _until_done(queue, polls, concurrency, progress, names, stall_timeout)
+                await _until_done(
+                    queue, polled, concurrency, progress, stall_timeout, node.interrupted
+                )
             except BaseException:
                 # Interrupted (Ctrl-C, SIGTERM) or failed: the polls no one took
                 # would be run by the next pass or any worker, for a report no
                 # one reads.  One statement: a second Ctrl-C cuts it short.
-                await _cancel_the_rest(queue, store, run, polls)
+                await _cancel_the_rest(queue, store, run, polls, len(names))
                 raise
             publish = await queue.defer_publish(run=run)
-            await _until_done(queue, [publish], 1, None, [], stall_timeout)
+            await _until_done(queue, {publish: ()}, 1, None, stall_timeout)
         finally:
             beating.cancel()
             await queue.close_run(run)
@@ -127,43 +132,52 @@ async def _drop_abandoned_runs(queue: JobQueue, store: Store, stall_timeout: flo
         store.take_meta(f"{RUN_PREFIX}{ended}:")
 
 
-async def _cancel_the_rest(queue: JobQueue, store: Store, run: str, polls: Sequence[int]) -> None:
+async def _cancel_the_rest(
+    queue: JobQueue, store: Store, run: str, polls: Sequence[int], sources: int
+) -> None:
     """Best effort: the database may be what failed."""
     try:
-        cancelled = await queue.cancel_waiting(polls)
-        store.take_meta(f"run:{run}:")  # the results of the polls that ran
+        await queue.cancel_waiting(polls)
+        done = len(store.take_meta(f"run:{run}:"))  # the results of the polls that ran
     except (QueueError, StoreError) as error:
-        log.warning("the polls of this pass not started are left queued: %s", error)
+        log.warning("the polls of this pass not done are left queued: %s", error)
         return
-    if cancelled:
-        log.warning("%d polls of this pass not started are cancelled", cancelled)
+    if done < sources:
+        log.warning("%d polls of this pass not done are cancelled", sources - done)
 
 
 async def _until_done(
     queue: JobQueue,
-    job_ids: Sequence[int],
+    jobs: Mapping[int, Sequence[str]],
     concurrency: int,
     progress: Callable[[str], None] | None,
-    names: Sequence[str],
     stall_timeout: float,
+    interrupted: asyncio.Event | None = None,
 ) -> None:
-    """Run jobs here until every one of ``job_ids`` has ended, wherever it ran.
+    """Run jobs here until every one of ``jobs`` (id -> the sources it polls,
+    for ``progress``) has ended, wherever it ran.
+
+    Cancelled (Ctrl-C, SIGTERM), it sets ``interrupted`` first: the jobs
+    under way here stop (see Node._unless_interrupted), where procrastinate
+    would wait for each to poll the rest of its sources.
 
     Jobs whose worker stopped are sent back to the queue meanwhile, as a
     daemon's tick does: this run's own, among them, when the database's
     connections were cut as one of its jobs ended, so that its status was
     never saved (it would stay "doing", and this wait with it, for good)."""
-    by_id = dict(zip(job_ids, names, strict=False))
-    waiting = set(job_ids)
+    waiting = set(jobs)
     lost = 0  # the queue's connections lost in a row
     while waiting:
         try:
-            await queue.run_worker(
-                concurrency=concurrency,
-                wait=False,
-                name="once",
-                stall_timeout=stall_timeout,
-                stop_grace=None,
+            await _interruptible(
+                queue.run_worker(
+                    concurrency=concurrency,
+                    wait=False,
+                    name="once",
+                    stall_timeout=stall_timeout,
+                    stop_grace=None,
+                ),
+                interrupted,
             )
             await queue.retry_stalled(stall_timeout)
             statuses = await queue.statuses(waiting)
@@ -181,11 +195,27 @@ async def _until_done(
         ended = {i for i in waiting if queue.is_final(statuses.get(i, "succeeded"))}
         if progress is not None:
             for job_id in ended:
-                if job_id in by_id:
-                    progress(by_id[job_id])
+                for name in jobs[job_id]:
+                    progress(name)
         waiting -= ended
         if waiting:  # taken by other workers, or waiting on a lock they hold
             await asyncio.sleep(_WAIT_STEP)
+
+
+async def _interruptible(
+    work: Coroutine[Any, Any, None], interrupted: asyncio.Event | None
+) -> None:
+    """Await ``work``; cancelled, set ``interrupted`` before cancelling it."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        if interrupted is not None:
+            interrupted.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise
 
 
 def _report(store: Store, run: str, names: Sequence[str]) -> PassReport:

@@ -58,10 +58,18 @@ ANALYZE_AFTER = 100
 # A worker (or a run, see JobQueue.open_run) that beat within the timeout.
 _BEATING = "last_heartbeat >= now() - make_interval(secs => %(timeout)s)"
 
-PollJob = Callable[[str, bool, str | None], Awaitable[None]]
+PollJob = Callable[[list[str], bool, str | None], Awaitable[None]]
 PublishJob = Callable[[str | None], Awaitable[None]]
 
-__all__ = ["POLLS", "PUBLISH", "JobCounts", "JobQueue", "QueueError"]
+__all__ = ["POLLS", "PUBLISH", "JobCounts", "JobQueue", "PollBatch", "QueueError"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollBatch:
+    """What one poll job polls: sources that share its lock, one after another."""
+
+    lock: str
+    sources: tuple[str, ...]
 
 
 class QueueError(StoreError):
@@ -167,8 +175,15 @@ class JobQueue:
         assert not self._registered
         self._registered = True
 
-        async def poll_task(source: str, scheduled: bool, run: str | None = None) -> None:
-            await poll(source, scheduled, run)
+        async def poll_task(
+            sources: list[str] | None = None,
+            scheduled: bool = False,
+            run: str | None = None,
+            source: str | None = None,
+        ) -> None:
+            # ``source``: a job of one source, as versions before 0.2 queued
+            # them, still waiting when its workers were upgraded.
+            await poll(sources if sources is not None else [source or ""], scheduled, run)
 
         async def publish_task(run: str | None = None) -> None:
             await publish(run)
@@ -180,22 +195,22 @@ class JobQueue:
         self._app.task(name="publish", queue=PUBLISH, retry=retry)(publish_task)
 
     async def defer_polls(
-        self, locks: Mapping[str, str], *, scheduled: bool, run: str | None = None
+        self, polls: Sequence[PollBatch], *, scheduled: bool, run: str | None = None
     ) -> list[int]:
-        """One poll job per source (name -> its lock: no two jobs with one lock
-        run at once, anywhere); their ids, in order."""
-        if not locks:
+        """One poll job per batch (no two jobs with one lock run at once,
+        anywhere); their ids, in order."""
+        if not polls:
             return []
         jobs = [
             procrastinate_jobs.Job(
                 id=None,
                 queue=POLLS,
-                lock=lock,
+                lock=batch.lock,
                 queueing_lock=None,
                 task_name="poll",
-                task_kwargs={"source": name, "scheduled": scheduled, "run": run},
+                task_kwargs={"sources": list(batch.sources), "scheduled": scheduled, "run": run},
             )
-            for name, lock in locks.items()
+            for batch in polls
         ]
         try:
             deferred = await self._app.job_manager.batch_defer_jobs_async(jobs)
@@ -263,7 +278,7 @@ class JobQueue:
                 "retrying job %s (%s %s): its worker stopped",
                 job.id,
                 job.task_name,
-                job.task_kwargs.get("source", ""),
+                _polled(job.task_kwargs),
             )
         return retried
 
@@ -438,6 +453,14 @@ def quiet_lost_job_updates(loop: asyncio.AbstractEventLoop) -> None:
             loop.default_exception_handler(context)
 
     loop.set_exception_handler(handle)
+
+
+def _polled(task_kwargs: Mapping[str, object]) -> str:
+    """The sources a poll job polls, for a log line."""
+    sources = task_kwargs.get("sources")
+    if isinstance(sources, list):
+        return ", ".join(map(str, sources))
+    return str(task_kwargs.get("source", ""))
 
 
 def _why(exc: BaseException) -> str:

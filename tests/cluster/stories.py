@@ -71,7 +71,10 @@ def rss(name: str, base: str, entries: list[tuple[str, str, str]], when: datetim
     ).encode()
 
 
-def write_config(path: Path, server: FeedServer, store: str, out: Path) -> Path:
+def write_config(
+    path: Path, server: FeedServer, store: str, out: Path, *, concurrency: int = 8
+) -> Path:
+    """The stories' configuration; ``concurrency``: jobs each process runs at once."""
     sources = "".join(
         f"  - name: feed{n}\n    url: {server.url(f'/feed{n}.xml')}\n    section: S{n % 3}\n"
         for n in range(FEEDS)
@@ -79,6 +82,7 @@ def write_config(path: Path, server: FeedServer, store: str, out: Path) -> Path:
     path.write_text(
         f"title: Kill test\nallow_private: true\nstore: '{store}'\ninterval: 1h\n"
         f"output:\n  dir: {out}\ncluster:\n  tick: 0.3s\n  stall_timeout: 3s\n"
+        f"  concurrency: {concurrency}\n"
         f"digest:\n  sentences: 0\nsources:\n{sources}"
     )
     return path

@@ -1,16 +1,26 @@
-"""What a node decides without a database: the lock each poll runs under, and
-how often it asks whether a --once run is alive."""
+"""What a node decides without a database: the lock each poll runs under, the
+sources each poll job polls, what a job does with sources polled since or
+gone, and how often it asks whether a --once run is alive."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from aggregator.cluster.node import poll_lock
-from aggregator.config import SourceConfig
+from aggregator.cluster.node import (
+    POLLS_PER_JOB,
+    PUBLISH_DELAY_SECONDS,
+    Node,
+    poll_batches,
+    poll_lock,
+)
+from aggregator.config import SourceConfig, parse_config
+from aggregator.models import SourceState
+from aggregator.results import PassReport, SourceResult
 
 
 def source(name: str, url: str | None = None, path: str | None = None) -> SourceConfig:
@@ -36,12 +46,124 @@ def test_hosts_do_not_share_locks() -> None:
     assert first.isdisjoint(second) and first.isdisjoint(local) and second.isdisjoint(local)
 
 
+def test_a_poll_job_polls_sources_of_one_lock_only_and_every_source_once() -> None:
+    sources = [source(f"a{n}", f"https://a.example/{n}") for n in range(40)]
+    sources += [source(f"b{n}", f"https://b.example/{n}") for n in range(3)]
+    sources += [source(f"p{n}", path=f"articles/{n}") for n in range(5)]
+    batches = poll_batches(sources, per_host=2)
+    by_name = {s.name: s for s in sources}
+    polled = [name for batch in batches for name in batch.sources]
+    assert sorted(polled) == sorted(by_name)  # each once
+    for batch in batches:
+        assert 0 < len(batch.sources) <= POLLS_PER_JOB
+        assert {poll_lock(by_name[name], 2) for name in batch.sources} == {batch.lock}
+    # a.example's 40 sources in its two slots: no job holds fewer than it may
+    # while its slot has more to poll.
+    slots = [b for b in batches if b.lock.startswith("host:a.example:")]
+    for lock in {b.lock for b in slots}:
+        sizes = [len(b.sources) for b in slots if b.lock == lock]
+        assert all(size == POLLS_PER_JOB for size in sizes[:-1])
+    # In the order given: the first batch starts with the first source.
+    assert batches[0].sources[0] == "a0"
+
+
+def test_one_source_a_job_with_size_one() -> None:
+    sources = [source(f"s{n}", f"https://example.com/{n}") for n in range(5)]
+    assert [b.sources for b in poll_batches(sources, per_host=1, size=1)] == [
+        (f"s{n}",) for n in range(5)
+    ]
+
+
+class _Store:
+    """Source states as the store would give them, and the run results kept."""
+
+    def __init__(self, states: list[SourceState]):
+        self.states = states
+        self.meta: dict[str, str] = {}
+
+    def source_states(self, *, counts: bool, names: list[str]) -> list[SourceState]:
+        return [state for state in self.states if state.name in names]
+
+    def transaction(self) -> Any:
+        import contextlib
+
+        return contextlib.nullcontext()
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.meta[key] = value
+
+
+class _Pipeline:
+    """Records what it is asked to poll; each source's result as given."""
+
+    def __init__(self, parsed: int):
+        self.calls: list[tuple[list[str], int | None]] = []
+        self.parsed = parsed
+
+    async def update(
+        self, sources: list[SourceConfig], now: datetime, *, fetch_concurrency: int | None = None
+    ) -> PassReport:
+        self.calls.append(([s.name for s in sources], fetch_concurrency))
+        report = PassReport(parsed=self.parsed)
+        for s in sources:
+            report.add(SourceResult(s.name, new=1))
+        return report
+
+
+def _node(store: _Store, pipeline: _Pipeline, names: list[str]) -> Node:
+    listed = "".join(
+        f"  - {{name: {n}, url: 'https://x.example/{n}', section: S}}\n" for n in names
+    )
+    config = parse_config(f"sources:\n{listed}", Path("/nowhere/feeds.yaml"))
+    return Node(config, cast(Any, store), cast(Any, _Runs(set())), cast(Any, pipeline))
+
+
+def test_a_scheduled_job_polls_what_is_still_due_one_fetch_at_a_time() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    store = _Store(
+        [
+            SourceState("due", next_due=now - timedelta(seconds=1)),
+            SourceState("polled-since", next_due=now + timedelta(minutes=5)),
+            SourceState("gone", disabled="410 Gone"),
+            SourceState("new"),  # never polled: no due time yet
+        ]
+    )
+    pipeline = _Pipeline(parsed=2)
+    node = _node(store, pipeline, ["due", "polled-since", "gone", "new"])
+    node.clock = lambda: now
+    names = ["due", "polled-since", "removed-from-config", "gone", "new"]
+    asyncio.run(node.poll(names, True, None))
+    # One update for the job, fetching one source at a time (its lock is one
+    # of its host's per_host slots); one publish queued for the job.
+    assert pipeline.calls == [(["due", "new"], 1)]
+    assert cast(_Runs, node.queue).publishes == [PUBLISH_DELAY_SECONDS]
+
+
+def test_a_runs_job_keeps_each_sources_result_and_the_jobs_parsed_count_once() -> None:
+    store = _Store([])
+    pipeline = _Pipeline(parsed=2)
+    node = _node(store, pipeline, ["a", "b", "c"])
+    node.own_run = "7"
+    asyncio.run(node.poll(["a", "b", "c"], False, "7"))
+    records = {key: json.loads(value) for key, value in store.meta.items()}
+    assert set(records) == {"run:7:a", "run:7:b", "run:7:c"}
+    assert all(record["new"] == 1 for record in records.values())
+    assert sum(record["parsed"] for record in records.values()) == 2
+
+
 class _Runs:
     """A queue that knows which --once runs are alive, and counts the asking."""
 
     def __init__(self, alive: set[str]):
         self.alive = alive
         self.asked = 0
+        self.publishes: list[float] = []
+
+    async def publish_waiting(self) -> bool:
+        return bool(self.publishes)
+
+    async def defer_publish(self, *, delay: float) -> None:
+        self.publishes.append(delay)
 
     async def live_runs(self, runs: Iterable[str], stall_timeout: float) -> set[str]:
         self.asked += 1
@@ -49,9 +171,6 @@ class _Runs:
 
 
 def test_a_runs_liveness_is_asked_once_per_quarter_stall_timeout() -> None:
-    from aggregator.cluster.node import Node
-    from aggregator.config import parse_config
-
     config = parse_config(
         "cluster: {stall_timeout: 20s}\n"
         "sources:\n  - {name: a, url: 'https://a.example/', section: S}\n",

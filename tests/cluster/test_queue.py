@@ -12,7 +12,7 @@ import pytest
 from procrastinate import exceptions as procrastinate_errors
 
 from aggregator.cluster.once import _until_done
-from aggregator.cluster.queue import ANALYZE_AFTER, JobQueue, quiet_lost_job_updates
+from aggregator.cluster.queue import ANALYZE_AFTER, JobQueue, PollBatch, quiet_lost_job_updates
 from aggregator.config import parse_config
 
 
@@ -57,7 +57,8 @@ def test_polls_queued_by_the_hundred_are_sampled_for_the_planner(
 
     async def sampled_rows_after(polls: int) -> float:
         async with JobQueue.of(config) as queue:
-            await queue.defer_polls({f"s{n}": f"lock {n}" for n in range(polls)}, scheduled=False)
+            batches = [PollBatch(f"lock {n}", (f"s{n}",)) for n in range(polls)]
+            await queue.defer_polls(batches, scheduled=False)
             row = await queue._app.connector.execute_query_one_async(
                 "SELECT reltuples FROM pg_class WHERE oid = 'procrastinate_jobs'::regclass"
             )
@@ -79,8 +80,8 @@ def test_once_sends_back_a_job_left_doing_when_its_status_was_lost(
     config = parse_config(text, tmp_path / "feeds.yaml")
     ran: list[str] = []
 
-    async def poll(source: str, scheduled: bool, run: str | None) -> None:
-        ran.append(source)
+    async def poll(sources: list[str], scheduled: bool, run: str | None) -> None:
+        ran.extend(sources)
 
     async def publish(run: str | None) -> None:
         raise AssertionError("not deferred here")
@@ -88,14 +89,56 @@ def test_once_sends_back_a_job_left_doing_when_its_status_was_lost(
     async def scenario() -> None:
         async with JobQueue.of(config) as queue:
             queue.register(poll=poll, publish=publish)
-            [job] = await queue.defer_polls({"a": "lock a"}, scheduled=False)
+            [job] = await queue.defer_polls([PollBatch("lock a", ("a",))], scheduled=False)
             await queue._app.connector.execute_query_async(
                 "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
                 "WHERE id = %(id)s",
                 id=job,
             )
-            await asyncio.wait_for(_until_done(queue, [job], 1, None, ["a"], 30.0), 30)
+            await asyncio.wait_for(_until_done(queue, {job: ("a",)}, 1, None, 30.0), 30)
             assert (await queue.statuses([job])).get(job, "deleted") == "deleted"  # succeeded
 
     asyncio.run(scenario())
     assert ran == ["a"]
+
+
+def test_a_poll_job_of_one_source_queued_before_batches_still_runs(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Workers upgraded while an older version's jobs wait: those name one
+    ``source``, where jobs now name their ``sources``."""
+    from procrastinate import jobs as procrastinate_jobs
+
+    text = (
+        f"store: '{postgres_url}'\n"
+        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
+    )
+    config = parse_config(text, tmp_path / "feeds.yaml")
+    ran: list[list[str]] = []
+
+    async def poll(sources: list[str], scheduled: bool, run: str | None) -> None:
+        ran.append(sources)
+
+    async def publish(run: str | None) -> None:
+        raise AssertionError("not deferred here")
+
+    async def scenario() -> None:
+        async with JobQueue.of(config) as queue:
+            queue.register(poll=poll, publish=publish)
+            old = procrastinate_jobs.Job(
+                id=None,
+                queue="polls",
+                lock="lock a",
+                queueing_lock=None,
+                task_name="poll",
+                task_kwargs={"source": "a", "scheduled": True, "run": None},
+            )
+            job = (await queue._app.job_manager.defer_job_async(old)).id
+            [new] = await queue.defer_polls([PollBatch("lock b", ("b", "c"))], scheduled=False)
+            assert job is not None
+            await asyncio.wait_for(
+                _until_done(queue, {job: ("a",), new: ("b", "c")}, 1, None, 30.0), 30
+            )
+
+    asyncio.run(scenario())
+    assert sorted(ran) == [["a"], ["b", "c"]]
