@@ -55,6 +55,9 @@ _FINAL = {"succeeded", "failed", "cancelled", "aborted"}
 # table is read by its index: 0.4 ms a job, however many wait.
 ANALYZE_AFTER = 100
 
+# The polls a job of the jobs' table stands for: a poll job's sources (one,
+# for a job queued by a version before batches), one for any other job.
+_POLLS_OF_JOB = "COALESCE(jsonb_array_length(j.args->'sources'), 1)"
 # A worker (or a run, see JobQueue.open_run) that beat within the timeout.
 _BEATING = "last_heartbeat >= now() - make_interval(secs => %(timeout)s)"
 
@@ -80,7 +83,7 @@ class QueueError(StoreError):
 class JobCounts:
     """Jobs by queue and status, and the workers that sent a heartbeat lately."""
 
-    by_status: dict[tuple[str, str], int]  # (queue, status) -> jobs
+    by_status: dict[tuple[str, str], int]  # (queue, status) -> polls (publish: jobs)
     workers: list[tuple[int, datetime]]  # (worker id, last heartbeat)
 
     def count(self, queue: str, status: str) -> int:
@@ -346,19 +349,20 @@ class JobQueue:
 
     async def cancel_abandoned(self, stall_timeout: float) -> int:
         """Delete the jobs waiting for a run that has ended without taking
-        them (see above); how many.  Jobs under way run to their end."""
+        them (see above); how many polls they were.  Jobs under way run to
+        their end."""
         try:
             rows = await self._app.connector.execute_query_all_async(
                 "DELETE FROM procrastinate_jobs j WHERE j.status = 'todo' "
                 "AND j.args->>'run' IS NOT NULL AND NOT EXISTS ("
                 "SELECT 1 FROM procrastinate_workers w "
                 f"WHERE w.id::text = j.args->>'run' AND {_BEATING}"
-                ") RETURNING j.id",
+                f") RETURNING {_POLLS_OF_JOB} AS polls",
                 timeout=stall_timeout,
             )
         except procrastinate_errors.ConnectorException as exc:
             raise QueueError(f"{self._shown_as}: cannot cancel jobs: {_why(exc)}") from exc
-        return len(rows)
+        return sum(int(row["polls"]) for row in rows)
 
     async def statuses(self, job_ids: Iterable[int]) -> dict[int, str]:
         """Job id -> its status, for those of ``job_ids`` that exist."""
@@ -382,9 +386,10 @@ class JobQueue:
 
     async def counts(self, stall_timeout: float) -> JobCounts:
         connector = self._app.connector
+        # Polls, not jobs, in the polls' queue: a job polls several sources.
         rows = await connector.execute_query_all_async(
-            "SELECT queue_name, status::text AS status, count(*) AS n "
-            "FROM procrastinate_jobs GROUP BY queue_name, status"
+            f"SELECT queue_name, status::text AS status, sum({_POLLS_OF_JOB}) AS n "
+            "FROM procrastinate_jobs j GROUP BY queue_name, status"
         )
         workers = await connector.execute_query_all_async(
             f"SELECT id, last_heartbeat FROM procrastinate_workers WHERE {_BEATING} ORDER BY id",

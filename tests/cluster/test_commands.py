@@ -95,3 +95,25 @@ def test_cluster_commands_refuse_a_sqlite_store(tmp_path: Path) -> None:
     assert "needs a PostgreSQL store" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(["db", "-c", str(config)])
     assert code == 2 and "migrate" in err
+
+
+def test_status_counts_the_polls_waiting_not_the_jobs(postgres_url: str, tmp_path: Path) -> None:
+    """A poll job polls several sources: what waits is as many polls as they have."""
+    import asyncio
+
+    from aggregator.cluster.queue import JobQueue, PollBatch
+
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"store: '{postgres_url}'\nsources:\n  - {{name: a, url: http://x/, section: S}}\n"
+    )
+
+    async def queue_polls() -> None:
+        async with JobQueue.of(load_config(config)) as queue:
+            batches = [PollBatch("host:x:0", ("a", "b", "c")), PollBatch("host:y:0", ("d",))]
+            await queue.defer_polls(batches, scheduled=True)
+
+    asyncio.run(queue_polls())
+    code, status, err = run(["status", "-c", str(config)])
+    assert code == 0, err
+    assert re.search(r"^polls +4 +0 +0$", status, re.MULTILINE), status
