@@ -89,20 +89,23 @@ class PollStorer:
         so the second time meets the same bug, in the same source.
 
         Over a store that other processes write at the same time (PostgreSQL),
-        one transaction per source instead: a source's merge locks its keys
-        in one sorted sweep, and a transaction that went on to lock the next
-        source's keys while holding those could deadlock with another
-        process's doing the same (seen with two daemons' poll jobs of
-        several sources each).
+        at most one source with entries to store a transaction
+        (:func:`_lock_safe_runs`): its merge takes the locks of its keys in
+        one sorted sweep, then the generation's row, and a transaction that
+        went on to lock another source's keys while holding those could
+        deadlock with another process's doing the same (seen with two
+        daemons' poll jobs of several sources each).  The polls that stored
+        nothing but their source's own row (a 304, an error) join it: a warm
+        pass commits once a batch.
         """
-        if self.store.remote and len(batch) > 1:
-            return [
-                result
-                for n in range(len(batch))
-                for result in self.store_batch(
-                    batch[n : n + 1], states, fetched[n : n + 1], ingested, now
-                )
-            ]
+        if self.store.remote:
+            runs = _lock_safe_runs(batch, ingested)
+            if len(runs) > 1:
+                return [
+                    result
+                    for run in runs
+                    for result in self.store_batch(batch[run], states, fetched[run], ingested, now)
+                ]
 
         def store_all(isolated: bool) -> list[_Stored]:
             done: list[_Stored] = []
@@ -258,6 +261,26 @@ class PollStorer:
                 result.updated += 1
             else:
                 result.unchanged += 1
+
+
+def _lock_safe_runs(
+    batch: Sequence[SourceConfig], ingested: Mapping[str, Ingested | SourceError]
+) -> list[slice]:
+    """The batch cut into runs that each hold one source with entries to
+    store at most (a feed parsed: its merge and the generation are the locks
+    other processes' transactions take too), in order."""
+    runs: list[slice] = []
+    start, merging = 0, False
+    for n, source in enumerate(batch):
+        parsed = ingested.get(source.name)
+        if parsed is None or isinstance(parsed, SourceError):
+            continue
+        if merging:
+            runs.append(slice(start, n))
+            start = n
+        merging = True
+    runs.append(slice(start, len(batch)))
+    return runs
 
 
 @contextmanager
