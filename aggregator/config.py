@@ -5,14 +5,18 @@ the line and the key, so the command line can print it on one line and exit 2.
 Relative paths in the file are relative to the file's own directory, so the
 same configuration works from any working directory.
 
-PyYAML is imported here, and in :mod:`aggregator.feeds_file`, which edits the
-file's text where the nodes composed here say each source is.
+PyYAML is imported here only.  :mod:`aggregator.feeds_file`, which edits the
+file's text where the nodes composed here say each source is, reads those
+nodes through the names this module gives PyYAML's node types
+(:data:`MappingNode`...), and builds, writes and reads back values with
+:func:`node_value`, :func:`emit_yaml` and :func:`reads_as_itself`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -535,6 +539,47 @@ def _compose(text: str) -> yaml.Node | None:
         except yaml.YAMLError:
             pass
     return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+# PyYAML's node types, for the modules that read the tree compose_config
+# makes (feeds_file: which lines each source takes).  A node's ``value`` is
+# its text (a scalar), its children (a sequence) or its (key, value) pairs
+# (a mapping); its ``start_mark`` and ``end_mark`` give the line and column,
+# counted from 0, where it starts and where it ends.
+YamlNode = yaml.Node
+ScalarNode = yaml.ScalarNode
+CollectionNode = yaml.CollectionNode
+SequenceNode = yaml.SequenceNode
+MappingNode = yaml.MappingNode
+
+
+def node_value(node: YamlNode) -> Any:
+    """The value a node stands for, built as loading its text would build it."""
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+def emit_yaml(data: object, *, flow: bool) -> str:
+    """``data`` as PyYAML's emitter writes it (in flow style or block style), keys
+    in their order, no line folded however long, and every value quoted where
+    this module's reader would not read it back as that text (``'a: b'``,
+    ``'#1'``, ``'yes'``)."""
+    return yaml.safe_dump(
+        data,
+        default_flow_style=flow,
+        sort_keys=False,
+        allow_unicode=True,
+        width=sys.maxsize,
+    )
+
+
+def reads_as_itself(value: str) -> bool:
+    """Whether ``value`` written plain (unquoted) reads back as that text here:
+    not ``'yes'`` (YAML 1.1's true) nor ``'2'``; nor ``'*a'`` or ``'[x'``,
+    which are no plain scalar at all."""
+    try:
+        return bool(yaml.safe_load(value) == value)
+    except yaml.YAMLError:
+        return False
 
 
 def parse_config(text: str, path: Path, overrides: Overrides = NO_OVERRIDES) -> Config:

@@ -51,16 +51,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from .config import (
+    CollectionNode,
     Config,
+    MappingNode,
+    ScalarNode,
+    SequenceNode,
     SourceConfig,
+    YamlNode,
     compose_config,
     config_from_node,
     decode_config,
+    emit_yaml,
+    node_value,
     parse_config,
     read_config_bytes,
+    reads_as_itself,
     same_name_key,
 )
 from .errors import ConfigError
@@ -117,7 +123,7 @@ class FeedsFile:
     The edits are kept as they are asked for (:meth:`add`, :meth:`remove`)
     and made to the text when it is asked for (:meth:`text`, :meth:`save`)."""
 
-    def __init__(self, path: Path, data: bytes, text: str, root: yaml.Node | None):
+    def __init__(self, path: Path, data: bytes, text: str, root: YamlNode | None):
         self.path = path
         self._read = data  # as read, to tell whether another edit came since
         self._text = text  # "\n" line ends, no byte order mark
@@ -152,7 +158,7 @@ class FeedsFile:
     def _parse(cls, path: Path, data: bytes) -> FeedsFile:
         text = decode_config(data, path).removeprefix("\ufeff")
         root = compose_config(text, path)
-        if root is not None and not isinstance(root, yaml.MappingNode):
+        if root is not None and not isinstance(root, MappingNode):
             raise ConfigError("expected a mapping of keys to values", path=str(path), line=1)
         return cls(path, data, text, root)
 
@@ -171,7 +177,7 @@ class FeedsFile:
         if isinstance(entry, NewSource):
             return ListedSource(entry.name, entry.url)
         item = self._items[entry]
-        if not isinstance(item, yaml.MappingNode):
+        if not isinstance(item, MappingNode):
             return None
         return ListedSource(_value(item, "name"), _value(item, "url"))
 
@@ -181,7 +187,7 @@ class FeedsFile:
         node = _get(self._root, key)
         if node is None:
             return None
-        return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+        return node_value(node)
 
     def add(self, source: NewSource) -> None:
         """Append ``source`` to the list; what followed the list (a blank line
@@ -470,21 +476,21 @@ def _line(mapping: CommentedMap, key: str) -> int | None:
 # -- the tree as PyYAML composed it -----------------------------------------------
 
 
-def _get(root: yaml.Node | None, key: str) -> yaml.Node | None:
+def _get(root: YamlNode | None, key: str) -> YamlNode | None:
     """The value of ``key`` in the mapping ``root`` (its first, if written twice)."""
-    if not isinstance(root, yaml.MappingNode):
+    if not isinstance(root, MappingNode):
         return None
     for key_node, value in root.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            found: yaml.Node = value
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            found: YamlNode = value
             return found
     return None
 
 
-def _key(root: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(root, yaml.MappingNode):
+def _key(root: YamlNode | None, key: str) -> YamlNode | None:
+    if isinstance(root, MappingNode):
         for key_node, _value_node in root.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            if isinstance(key_node, ScalarNode) and key_node.value == key:
                 return key_node
     return None
 
@@ -492,23 +498,23 @@ def _key(root: yaml.Node | None, key: str) -> yaml.Node | None:
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
-def _items(root: yaml.Node | None, path: Path) -> list[yaml.Node]:
+def _items(root: YamlNode | None, path: Path) -> list[YamlNode]:
     """The entries of ``sources:``: none if the key is missing or empty; raises
     ConfigError if it is not a list."""
     sources = _get(root, "sources")
-    if sources is None or (isinstance(sources, yaml.ScalarNode) and sources.tag == _NULL_TAG):
+    if sources is None or (isinstance(sources, ScalarNode) and sources.tag == _NULL_TAG):
         return []
-    if not isinstance(sources, yaml.SequenceNode):
+    if not isinstance(sources, SequenceNode):
         key = _key(root, "sources")
         line = key.start_mark.line + 1 if key is not None else None
         raise ConfigError("expected a list of sources", path=str(path), line=line, key="sources")
     return list(sources.value)
 
 
-def _value(item: yaml.Node, key: str) -> str | None:
+def _value(item: YamlNode, key: str) -> str | None:
     """A source's name or URL as written, before validation: None if missing or not text."""
     node = _get(item, key)
-    if not isinstance(node, yaml.ScalarNode) or node.tag == _NULL_TAG:
+    if not isinstance(node, ScalarNode) or node.tag == _NULL_TAG:
         return None
     return str(node.value)
 
@@ -524,7 +530,7 @@ _MARKERS = re.compile(r"^(?:---|\.\.\.)(?:[ \n]|$)|^%", re.MULTILINE)
 
 
 def splice(
-    text: str, root: yaml.Node | None, removed: int | None, added: Sequence[NewSource]
+    text: str, root: YamlNode | None, removed: int | None, added: Sequence[NewSource]
 ) -> str | None:
     """``text`` with the entry at index ``removed`` of ``sources:`` cut out, or
     with ``added`` written after its last entry; None if the list is in a
@@ -553,9 +559,9 @@ def splice(
         return None
     key = _key(root, "sources")
     sequence = _get(root, "sources")
-    if not isinstance(root, yaml.MappingNode) or root.flow_style or key is None:
+    if not isinstance(root, MappingNode) or root.flow_style or key is None:
         return None
-    if not isinstance(sequence, yaml.SequenceNode) or sequence.flow_style or not sequence.value:
+    if not isinstance(sequence, SequenceNode) or sequence.flow_style or not sequence.value:
         return None
     lines = text.split("\n")
     ending = lines.pop()  # "" after a final newline, else the last line
@@ -573,9 +579,9 @@ def splice(
 class _Layout:
     """Where each entry of a block list is, in lines of the text."""
 
-    def __init__(self, lines: list[str], sequence: yaml.SequenceNode):
+    def __init__(self, lines: list[str], sequence: SequenceNode):
         self.lines = lines
-        self.items: list[yaml.Node] = sequence.value
+        self.items: list[YamlNode] = sequence.value
         self.dash = sequence.start_mark.column
 
     def span(self, index: int) -> tuple[int, int] | None:
@@ -584,7 +590,7 @@ class _Layout:
         item = self.items[index]
         first, column = item.start_mark.line, item.start_mark.column
         last = _last_line(item)
-        if not isinstance(item, yaml.MappingNode) or last is None or not first <= last:
+        if not isinstance(item, MappingNode) or last is None or not first <= last:
             return None
         if last >= len(self.lines):
             return None
@@ -635,7 +641,7 @@ class _Layout:
         column = last_item.start_mark.column
         prefix = line[:column]  # the dash and the spaces around it
         written: list[str] = []
-        assert isinstance(last_item, yaml.MappingNode)  # as span() checked
+        assert isinstance(last_item, MappingNode)  # as span() checked
         if last_item.flow_style:
             if first != last:
                 return None
@@ -658,22 +664,22 @@ class _Layout:
         return _joined(self.lines[: last + 1] + written + self.lines[last + 1 :])
 
 
-def _last_line(node: yaml.Node) -> int | None:
+def _last_line(node: YamlNode) -> int | None:
     """The line on which ``node`` ends: of its last scalar, or of the bracket
     closing a flow collection.  None for a block scalar (``|``, ``>``) or an
     empty value, whose end marks lie beyond what they hold."""
     while True:
-        if isinstance(node, yaml.ScalarNode):
+        if isinstance(node, ScalarNode):
             if node.style in ("|", ">") or (not node.style and not node.value):
                 return None
             break
-        assert isinstance(node, yaml.CollectionNode)
+        assert isinstance(node, CollectionNode)
         if node.flow_style:
             break
         if not node.value:
             return None
         child = node.value[-1]
-        node = child[1] if isinstance(node, yaml.MappingNode) else child
+        node = child[1] if isinstance(node, MappingNode) else child
     end = node.end_mark
     return int(end.line) if end.column > 0 else None
 
@@ -694,13 +700,7 @@ def _emitted(source: NewSource, *, flow: bool) -> str | None:
     PyYAML's emitter quotes a value wherever PyYAML's reader (every
     command's) would not read it back as that text: ``'a: b'``, ``'#1'``,
     and ``'yes'``, ``'on'``, which YAML 1.1 reads as true."""
-    text = yaml.safe_dump(
-        source.as_dict(),
-        default_flow_style=flow,
-        sort_keys=False,
-        allow_unicode=True,
-        width=sys.maxsize,
-    ).removesuffix("\n")
+    text = emit_yaml(source.as_dict(), flow=flow).removesuffix("\n")
     rows = text.split("\n")
     expected = 1 if flow else source.rows()
     return text if len(rows) == expected else None
@@ -797,15 +797,8 @@ def _round_trip_headers(headers: SourceHeaders) -> CommentedMap:
 
     written = CommentedMap()
     for name, value in headers:
-        written[name] = value if _reads_as_itself(value) else SingleQuotedScalarString(value)
+        written[name] = value if reads_as_itself(value) else SingleQuotedScalarString(value)
     return written
-
-
-def _reads_as_itself(value: str) -> bool:
-    try:
-        return bool(yaml.safe_load(value) == value)
-    except yaml.YAMLError:  # "*a", "[x": no plain scalar
-        return False
 
 
 def _delete(document: CommentedMap, name: str, path: Path) -> None:
