@@ -7,7 +7,8 @@ code); ``language`` resolves the declared or detected language; ``tokenizer``
 splits sentences with the bundled Punkt models; ``lexicon`` holds stemmers and
 stop words; ``document`` tokenizes and stems an item once for all its
 sections; ``positional`` is the default algorithm (and Lead-N);
-``sumy_adapter`` runs sumy's algorithms; ``extractive`` wires them together;
+``sumy_adapter`` runs sumy's algorithms (and alone imports sumy, whose stemmers
+and stop lists ``lexicon`` reads through it); ``extractive`` wires them together;
 ``base`` holds the :class:`Summarizer` protocol the pipeline depends on.
 ``aggregate summarize`` is a command, in :mod:`aggregator.commands.summarize`.
 """

@@ -250,8 +250,11 @@ def _ranker(algorithm: str, language: str) -> Ranker:
         return lambda section, count, lead: rank_positional(section, count, lead=lead)
     # The other algorithms are what they say they are: Lead-N, or sumy's
     # choice, whatever the lead.
-    chosen = rank_lead if algorithm == "lead" else sumy_ranker(algorithm, language)
-    return lambda section, count, lead: chosen(section, count)
+    if algorithm == "lead":
+        return lambda section, count, lead: rank_lead(section, count)
+    lexicon = lexicon_for(language)
+    chosen = sumy_ranker(algorithm, lexicon.stem, lexicon.stop_words, tokenizer_for(language))
+    return lambda section, count, lead: chosen(section.paragraphs(), section.heading, count)
 
 
 def _algorithm(name: str) -> str:

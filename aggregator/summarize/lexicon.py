@@ -16,10 +16,9 @@ that neither knows gets the language-neutral fallback: words are only
 lower-cased, and no word is a stop word.  Nothing here raises for an unknown
 language.
 
-sumy's stemmers and stop lists are read here, its summarizers in
-:mod:`.sumy_adapter`; PyStemmer and the ``stop-words`` package only here.
-sumy's stop lists are read as the data files they are: its ``utils``
-module imports ``requests`` and ``pycountry`` (20 MB) to look them up.
+sumy's own stemmers and its stop lists come from :mod:`.sumy_adapter`,
+which alone imports sumy; PyStemmer and the ``stop-words`` package are
+imported here only.
 """
 
 from __future__ import annotations
@@ -28,11 +27,12 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from importlib.metadata import version
 
 import Stemmer as snowball  # type: ignore[import-not-found]  # PyStemmer
 import stop_words  # type: ignore[import-untyped]
+
+from .sumy_adapter import sumy_stemmer, sumy_stop_words
 
 __all__ = ["LEXICON_VERSION", "OPENER_WORDS", "CachedStemmer", "Lexicon", "lexicon_for"]
 
@@ -60,10 +60,6 @@ _SNOWBALL = frozenset(
         "spanish",
         "swedish",
     }
-)
-# sumy's Stemmer.SPECIAL_STEMMERS: its own stemmers (or none: lower-casing).
-_SUMY_OWN = frozenset(
-    {"czech", "slovak", "hebrew", "chinese", "japanese", "korean", "ukrainian", "greek", "polish"}
 )
 
 # Words and phrases that, opening a sentence, lean on the sentence before:
@@ -152,11 +148,7 @@ def _stemmer(language: str) -> Callable[[str], str] | None:
     if language in _SNOWBALL:
         stem: Callable[[str], str] = snowball.Stemmer(language).stemWord
         return stem
-    if language in _SUMY_OWN:
-        from sumy.nlp.stemmers import Stemmer  # imports NLTK: only for these languages
-
-        return Stemmer(language)  # type: ignore[no-any-return]
-    return None
+    return sumy_stemmer(language)  # sumy's own (Ukrainian, Czech...), or None
 
 
 _SUMY_ONLY = frozenset({"english"})
@@ -164,10 +156,7 @@ _SUMY_ONLY = frozenset({"english"})
 
 def _stop_words(language: str) -> frozenset[str]:
     words: set[str] = set()
-    with suppress(OSError):
-        # What sumy.utils.get_stop_words reads, for a language name.
-        data = resources.files("sumy").joinpath(f"data/stopwords/{language}.txt").read_bytes()
-        words.update(data.decode("utf-8").splitlines())
+    words.update(sumy_stop_words(language))
     if language not in _SUMY_ONLY:
         with suppress(stop_words.StopWordError):
             words.update(stop_words.get_stop_words(language))

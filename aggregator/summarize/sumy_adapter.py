@@ -1,11 +1,14 @@
-"""The sumy algorithms, behind the same ranker signature as the default one.
+"""sumy, imported here only: its algorithms behind a ranker, its stemmers, its stop lists.
 
-    sumy_ranker("lexrank", "english")(section, count) -> indices of the chosen sentences
+    sumy_ranker("lexrank", stem, stop_words, tokenizer)(paragraphs, heading, count)
+        -> indices of the chosen sentences
+    sumy_stemmer("czech") -> sumy's own stemmer, or None    (for .lexicon)
+    sumy_stop_words("french") -> sumy's stop list, one word a line    (for .lexicon)
 
-sumy's summarizers are imported here only, and only when one is asked for:
-they import NLTK, ``requests`` and ``pycountry`` (50 MB, 0.3 s), which the
-default algorithm needs none of.  Each gets the sentences as this
-package split them (sumy's own tokenizer needs NLTK data that is not
+sumy's summarizers are imported only when one is asked for: they import
+NLTK, ``requests`` and ``pycountry`` (50 MB, 0.3 s), which the default
+algorithm needs none of.  Each gets the sentences as this package split
+them, grouped by paragraph (sumy's own tokenizer needs NLTK data that is not
 installed, and its ``PlaintextParser`` would turn an all-capitals sentence
 into a heading), the shared cached stemmer and the language's stop words.
 A section's heading goes in as a sumy heading, which only Edmundson reads.
@@ -14,22 +17,29 @@ Algorithms: LexRank, TextRank, LSA, Luhn, KL-Sum, SumBasic and Edmundson.
 Edmundson here weighs its key (frequent content words), title (the section
 heading's words) and location methods; its cue method needs curated lists of
 bonus and stigma words, which no language here has, so it is off.
+
+Nothing of this package is imported here: :mod:`.lexicon`, which every
+algorithm's stemmer and stop words come from, reads sumy's through this
+module, and :mod:`.extractive` hands the ranker the language's.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from functools import lru_cache
-from importlib import import_module
+from contextlib import suppress
+from importlib import import_module, resources
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Protocol
 
-from .document import SectionText
-from .lexicon import lexicon_for
-from .tokenizer import tokenizer_for
-
-__all__ = ["SUMY_ALGORITHMS", "SUMY_VERSION", "sumy_ranker"]
+__all__ = [
+    "SUMY_ALGORITHMS",
+    "SUMY_VERSION",
+    "WordTokenizer",
+    "sumy_ranker",
+    "sumy_stemmer",
+    "sumy_stop_words",
+]
 
 SUMY_VERSION = version("sumy")
 
@@ -45,32 +55,71 @@ _CLASSES: dict[str, tuple[str, str]] = {
 }
 SUMY_ALGORITHMS: tuple[str, ...] = tuple(_CLASSES)
 
-Ranker = Callable[[SectionText, int], Sequence[int]]
+# sumy's Stemmer.SPECIAL_STEMMERS: its own stemmers (or none: lower-casing).
+_SUMY_OWN = frozenset(
+    {"czech", "slovak", "hebrew", "chinese", "japanese", "korean", "ukrainian", "greek", "polish"}
+)
 
 
-@lru_cache(maxsize=64)
-def sumy_ranker(algorithm: str, language: str) -> Ranker:
-    """A ranker for a sumy algorithm name (lower case) and a language name."""
+def sumy_stemmer(language: str) -> Callable[[str], str] | None:
+    """sumy's own stemmer for the languages sumy stems itself (Ukrainian, Czech,
+    Greek, Polish...), else None.  sumy's ``Stemmer`` imports NLTK (30 MB,
+    0.2 s): only these languages pay for it."""
+    if language not in _SUMY_OWN:
+        return None
+    from sumy.nlp.stemmers import Stemmer
+
+    return Stemmer(language)  # type: ignore[no-any-return]
+
+
+def sumy_stop_words(language: str) -> list[str]:
+    """sumy's stop list for a language name as written (empty where it has none).
+
+    Read as the data file it is, what ``sumy.utils.get_stop_words`` reads:
+    that module imports ``requests`` and ``pycountry`` (20 MB) to look it up."""
+    with suppress(OSError):
+        data = resources.files("sumy").joinpath(f"data/stopwords/{language}.txt").read_bytes()
+        return data.decode("utf-8").splitlines()
+    return []
+
+
+class WordTokenizer(Protocol):
+    """What sumy's ``Sentence`` asks of a tokenizer: a sentence's words."""
+
+    def to_words(self, sentence: str) -> Sequence[str]: ...
+
+
+# The sentences of a section grouped by paragraph, its heading (or None) and
+# how many to choose -> the indices of the chosen ones, counted across the
+# paragraphs, in sumy's order of preference.
+Ranker = Callable[[Sequence[Sequence[str]], str | None, int], list[int]]
+
+
+def sumy_ranker(
+    algorithm: str,
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+    tokenizer: WordTokenizer,
+) -> Ranker:
+    """A ranker for a sumy algorithm name (lower case), with a language's
+    stemmer, stop words and tokenizer."""
     from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
     module, name = _CLASSES[algorithm]
     summarizer_class: Callable[..., Any] = getattr(
         import_module(f"sumy.summarizers.{module}"), name
     )
-    lexicon = lexicon_for(language)
-    tokenizer = tokenizer_for(language)
-    stop_words = lexicon.stop_words
 
     def make() -> Any:
         if algorithm == "edmundson":
             summarizer = summarizer_class(
-                lexicon.stem, cue_weight=0.0, key_weight=1.0, title_weight=1.0, location_weight=1.0
+                stem, cue_weight=0.0, key_weight=1.0, title_weight=1.0, location_weight=1.0
             )
             # sumy refuses an empty null-word list; a language without stop
             # words gets one word that never occurs.
             summarizer.null_words = stop_words or ("\x00",)
             return summarizer
-        summarizer = summarizer_class(lexicon.stem)
+        summarizer = summarizer_class(stem)
         summarizer.stop_words = stop_words
         return summarizer
 
@@ -79,10 +128,10 @@ def sumy_ranker(algorithm: str, language: str) -> Ranker:
     # bonus words are the section's own and are set per call.
     shared = None if algorithm == "edmundson" else make()
 
-    def rank(section: SectionText, count: int) -> list[int]:
-        paragraphs = [[Sentence(s, tokenizer) for s in p] for p in section.paragraphs()]
-        if section.heading and paragraphs:
-            paragraphs[0].insert(0, Sentence(section.heading, tokenizer, is_heading=True))
+    def rank(texts: Sequence[Sequence[str]], heading: str | None, count: int) -> list[int]:
+        paragraphs = [[Sentence(s, tokenizer) for s in p] for p in texts]
+        if heading and paragraphs:
+            paragraphs[0].insert(0, Sentence(heading, tokenizer, is_heading=True))
         document = ObjectDocumentModel([Paragraph(p) for p in paragraphs])
         summarizer = shared
         if summarizer is None:

@@ -138,14 +138,14 @@ def test_the_memory_mapped_model_classifies_exactly_as_the_shipped_one(
 
 
 def test_the_lexicon_picks_stemmers_for_the_languages_sumy_does() -> None:
-    """lexicon.py restates which languages sumy stems with NLTK's Snowball and
-    which with its own stemmers, so as not to import sumy's stemmers (and
-    NLTK); this keeps the restatement true to the sumy installed."""
+    """lexicon.py restates which languages sumy stems with NLTK's Snowball, and
+    sumy_adapter.py which with its own stemmers, so as not to import sumy's
+    stemmers (and NLTK); this keeps the restatement true to the sumy installed."""
     import nltk.stem.snowball
     from sumy.nlp.stemmers import Stemmer
 
-    from aggregator.summarize import lexicon
+    from aggregator.summarize import lexicon, sumy_adapter
 
-    assert frozenset(Stemmer.SPECIAL_STEMMERS) == lexicon._SUMY_OWN
+    assert frozenset(Stemmer.SPECIAL_STEMMERS) == sumy_adapter._SUMY_OWN
     for language in lexicon._SNOWBALL:
         assert hasattr(nltk.stem.snowball, language.capitalize() + "Stemmer"), language
