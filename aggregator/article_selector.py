@@ -8,16 +8,17 @@ element the selector matches, in document order.
     selector_problem(text)        why the text is not a selector (the configuration's check)
     selected_html(tree, text)     the matched elements' HTML, in document order (extract.py's)
 
-The one module importing ``lxml.cssselect``, and through it cssselect (part of
-the ``fulltext`` extra, like trafilatura), only when a selector is checked or
-used: neither the configuration of a source without one nor a pass pays
-for the import.  The HTML given back is not sanitized: extract.py sanitizes
-it as it does trafilatura's.
+cssselect (part of the ``fulltext`` extra, like trafilatura) is imported
+(by :mod:`.lxml_tree`, through ``lxml.cssselect``) only when a selector is
+checked or used, and so is this module: neither the configuration of a
+source without one nor a pass pays for the import.  The HTML given back is
+not sanitized: extract.py sanitizes it as it does trafilatura's.
 
-Pure (a parsed page in, HTML out), and on the package's bottom floor beside
-the other pure policies (:mod:`.addresses`, :mod:`.redact`): the
-configuration checks each selector with it when the file is read, and the
-configuration does not import the full-text stage that uses it.
+Pure (a parsed page in, HTML out), and near the package's bottom floor
+beside the other pure policies (:mod:`.addresses`, :mod:`.redact`), with
+only :mod:`.lxml_tree` beneath it: the configuration checks each selector
+with it when the file is read, and the configuration does not import the
+full-text stage that uses it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lxml import etree
+from .lxml_tree import Element, XPath, compile_css, drop_unseen, elements, html_of
 
 CSSSELECT_INSTALL_HINT = "full_text_selector needs cssselect: pip install 'aggregator[fulltext]'"
 # Elements whose text no reader of the page sees (fallback text for readers
@@ -56,7 +57,7 @@ TOO_WIDE = "the page has too many elements side by side for full_text_selector's
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    select: etree.XPath
+    select: XPath
     compares_siblings: bool  # see MAX_SIBLING_WORK
 
 
@@ -79,7 +80,7 @@ def selector_problem(selector: str) -> str | None:
     return None
 
 
-def selected_html(tree: etree._Element, selector: str) -> list[str]:
+def selected_html(tree: Element, selector: str) -> list[str]:
     """The HTML of each element of ``tree`` that ``selector`` matches, in
     document order; an element inside one given already is left out (its HTML
     is in that one's).  Empty when none matches.
@@ -94,22 +95,22 @@ def selected_html(tree: etree._Element, selector: str) -> list[str]:
     # is visited once however the matches nest (a selector like "div" on
     # thousands of nested divs would otherwise serialize each one's inside
     # again, and the page's text many times over).
-    inside: set[etree._Element] = set()
+    inside: set[Element] = set()
     parts = []
     matches = compiled.select(tree)  # in document order: an XPath node set
     for element in matches if isinstance(matches, list) else ():
-        if not isinstance(element, etree._Element) or element in inside:
+        if not isinstance(element, Element) or element in inside:
             continue
         inside.update(element.iter())
-        etree.strip_elements(element, *_UNSEEN, etree.Comment, with_tail=False)
-        for node in element.iter(tag=etree.Element):
+        drop_unseen(element, _UNSEEN)
+        for node in elements(element):
             for name in [name for name in node.attrib if _bulky(str(name))]:
                 del node.attrib[name]
-        parts.append(etree.tostring(element, method="html", encoding="unicode", with_tail=False))
+        parts.append(html_of(element))
     return parts
 
 
-def sibling_work(tree: etree._Element) -> int:
+def sibling_work(tree: Element) -> int:
     """The squares of the child counts of ``tree``'s elements, added up."""
     return sum(len(element) ** 2 for element in tree.iter())
 
@@ -124,13 +125,5 @@ def _compiled(selector: str) -> _Compiled:
     """``selector`` as lxml runs it, made once per process (a worker
     extracts many pages of one source).  Raises ValueError saying why it is
     not a selector, ImportError when cssselect is not installed."""
-    from lxml.cssselect import LxmlHTMLTranslator, SelectorError
-
-    try:
-        # What lxml's CSSSelector(selector, translator="html") runs: element
-        # names in any case, as a browser matches them.
-        path = str(LxmlHTMLTranslator().css_to_xpath(selector))
-        select = etree.XPath(path)
-    except (SelectorError, etree.XPathError) as exc:
-        raise ValueError(f"not a CSS selector: {' '.join(str(exc).split())}") from None
+    select, path = compile_css(selector)
     return _Compiled(select, "-sibling::" in path)

@@ -41,7 +41,8 @@ Everything feedparser-specific that both must share (its namespace table,
 the names it has handlers for, its date parser, URL joining, HTML sniffing,
 the cp1252 table) is passed in by :mod:`.feed` as :class:`FallbackRules`,
 so this module imports no feedparser and cannot drift from the version
-installed.  lxml is imported here only.
+installed.  lxml is read through :mod:`aggregator.lxml_tree`, which alone
+imports it (and parses with no network, no DTD, no entity expanded).
 """
 
 from __future__ import annotations
@@ -54,8 +55,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
-
+from ..lxml_tree import XMLSyntaxError, child_elements, local_name, parse_xml
 from .charsets import text_codec
 
 __all__ = ["Declined", "FallbackRules", "read_wellformed"]
@@ -168,16 +168,9 @@ def read_wellformed(
     encoding = _encoding(body, headers)
     if encoding is None:
         return Declined("an encoding or content type feedparser may read otherwise")
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        collect_ids=False,
-    )
     try:
-        root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError as exc:
+        root = parse_xml(body)
+    except XMLSyntaxError as exc:
         return Declined(f"not well-formed to lxml: {exc}")
     if root.getroottree().docinfo.internalDTD is not None:
         return Declined("a DOCTYPE")
@@ -393,7 +386,7 @@ class _Reader:
     def text(self, element: Any) -> str:
         """An element's text, which must hold no markup."""
         if len(element):
-            raise _Decline(f"markup inside <{etree.QName(element).localname}>")
+            raise _Decline(f"markup inside <{local_name(element)}>")
         return element.text or ""
 
     def popped(self, element: Any, name: str) -> str:
@@ -494,7 +487,7 @@ class _Reader:
     def children(self, element: Any) -> Any:
         # Elements only: feedparser passes over comments and processing
         # instructions (lxml filters them out in C).
-        return element.iterchildren(etree.Element)
+        return child_elements(element)
 
     def top_children(self, element: Any, depth: int, language: str | None) -> None:
         """The children of <rss> or <rdf:RDF>: the channel, and items outside it."""
@@ -769,7 +762,7 @@ class _Reader:
 
     def text_free(self, element: Any) -> None:
         if len(element):
-            raise _Decline(f"markup inside <{etree.QName(element).localname}>")
+            raise _Decline(f"markup inside <{local_name(element)}>")
 
     def content(
         self,
