@@ -50,6 +50,9 @@ _SNOWBALL = frozenset(
         "finnish",
         "french",
         "german",
+        # sumy stems Greek itself, with a package that is not installed
+        # (greek-stemmer-pos): every word raised, and every Greek summary.
+        "greek",
         "hungarian",
         "italian",
         "norwegian",

@@ -25,12 +25,15 @@ module, and :mod:`.extractive` hands the ranker the language's.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from importlib import import_module, resources
 from importlib.metadata import version
 from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SUMY_ALGORITHMS",
@@ -69,7 +72,16 @@ def sumy_stemmer(language: str) -> Callable[[str], str] | None:
         return None
     from sumy.nlp.stemmers import Stemmer
 
-    return Stemmer(language)  # type: ignore[no-any-return]
+    stemmer: Callable[[str], str] = Stemmer(language)
+    try:
+        # Some of sumy's stemmers need a package of their own, and say so
+        # only when a word is stemmed (Greek's raises ValueError): lower-casing
+        # then, as for a language without a stemmer, not a failed summary.
+        stemmer("a")
+    except Exception as exc:  # whatever the missing package makes it raise
+        log.debug("sumy's %s stemmer cannot run (%s): words are only lower-cased", language, exc)
+        return None
+    return stemmer
 
 
 def sumy_stop_words(language: str) -> list[str]:
