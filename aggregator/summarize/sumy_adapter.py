@@ -25,6 +25,7 @@ module, and :mod:`.extractive` hands the ranker the language's.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections.abc import Callable, Sequence
@@ -107,6 +108,18 @@ class WordTokenizer(Protocol):
 Ranker = Callable[[Sequence[Sequence[str]], str | None, int], list[int]]
 
 
+def _terms_in_order(summarizer: Any, document: Any) -> dict[str, int]:
+    """LSA's term -> matrix row, the terms in sorted order.  sumy numbers them
+    in a frozenset's order, which changes with each process's hash seed; the
+    decomposition's rounding changes with it, and where two sentences nearly
+    tie, which is chosen (1 article in 40 of a news set): a summary cached
+    by its text would not be the one computed again."""
+    words = (summarizer.normalize_word(word) for word in document.words)
+    stop_words = summarizer.stop_words
+    terms = sorted({summarizer.stem_word(word) for word in words if word not in stop_words})
+    return {term: row for row, term in enumerate(terms)}
+
+
 def sumy_ranker(
     algorithm: str,
     stem: Callable[[str], str],
@@ -133,6 +146,8 @@ def sumy_ranker(
             return summarizer
         summarizer = summarizer_class(stem)
         summarizer.stop_words = stop_words
+        if algorithm == "lsa":
+            summarizer._create_dictionary = functools.partial(_terms_in_order, summarizer)
         return summarizer
 
     # A summarizer holds only its stemmer and word lists, so one object per
