@@ -53,10 +53,10 @@ procrastinate_jobs: a worker deletes a job that succeeded, a failed one
 stays), ``events`` (procrastinate_events, deleted with their job),
 ``queue_workers`` (procrastinate_workers: one a process while it beats),
 ``queue_mb`` (procrastinate's tables with their indexes), ``published_mb``
-(the files last published, replaced at each publish), ``store_mb`` (the
-store's tables, which grow with the items) and ``dead_rows`` (the tables'
-dead rows, pg_stat_user_tables.n_dead_tup: a job deleted, a file replaced, a
-source's row updated leaves one, until a VACUUM).  With the server's
+(the files last published; a publish rewrites those whose bytes changed),
+``store_mb`` (the store's tables, which grow with the items) and
+``dead_rows`` (the tables' dead rows, pg_stat_user_tables.n_dead_tup: a job
+deleted, a file rewritten, a source's row updated leaves one, until a VACUUM).  With the server's
 autovacuum off (it says so at the start) nothing reclaims them: the tables'
 sizes then grow with them, which says nothing of the aggregator.
 

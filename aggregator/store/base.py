@@ -92,7 +92,13 @@ class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, PageStore,
     def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
         """Keep the files just published (name relative to the output directory
         -> bytes) in place of the last ones, as of ``state`` (the publish's),
-        in one transaction: every daemon sharing the store serves these."""
+        in one transaction: every daemon sharing the store serves these.
+
+        Writes only the files whose bytes changed, and deletes those not in
+        ``files`` (see :mod:`.published`).  A reader on another connection
+        sees the files of one save whole, the one before or this one; two
+        saves at once take turns, so the files left are the last one's.
+        """
         ...
 
     def published_files(self, *, unless: str | None = None) -> tuple[str | None, dict[str, bytes]]:

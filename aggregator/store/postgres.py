@@ -63,6 +63,7 @@ from .items import (
     media_json,
 )
 from .pages import NO_SELECTORS, PageCandidate, PageHealth, PageWrite
+from .published import published_changes
 from .rows import page_candidate, source_state, stored_item
 
 # Rows of merge_locks: lock_for_merge maps each key to one of them.  Enough
@@ -218,6 +219,12 @@ MIGRATIONS: tuple[str, ...] = (
     # none (trafilatura's choice), as every page stored before was.
     """
     ALTER TABLE pages ADD COLUMN selector text;
+    """,
+    # Each published file's digest (store.published.file_digest), so that a
+    # save writes only the files that changed; NULL: saved before, written
+    # once more by the next save.
+    """
+    ALTER TABLE published_files ADD COLUMN digest text;
     """,
 )
 
@@ -526,11 +533,23 @@ class PostgresStore:
     @_translated
     def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
         with self._db.transaction():
-            self._db.execute("DELETE FROM published_files")
+            # Saves take turns, so that the digests read here are still the
+            # table's when the changes are written: two saves that each wrote
+            # what differed from the files before both would leave a mix.  A
+            # reader's SELECT takes no lock this one waits for or holds up.
+            self._db.execute("LOCK TABLE published_files IN SHARE ROW EXCLUSIVE MODE")
+            stored = self._db.execute("SELECT name, digest FROM published_files").fetchall()
+            changes = published_changes(dict(stored), files)
+            if changes.deleted:
+                self._db.execute(
+                    "DELETE FROM published_files WHERE name = ANY(%s)", (changes.deleted,)
+                )
             with self._db.cursor() as cursor:
                 cursor.executemany(
-                    "INSERT INTO published_files (name, body) VALUES (%s, %s)",
-                    list(files.items()),
+                    "INSERT INTO published_files (name, body, digest) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (name) DO UPDATE "
+                    "SET body = excluded.body, digest = excluded.digest",
+                    changes.written,
                 )
             self.set_meta("published_files", state)
 

@@ -45,6 +45,7 @@ from .items import (
     media_json,
 )
 from .pages import NO_SELECTORS, PageCandidate, PageHealth, PageWrite
+from .published import published_changes
 from .rows import page_candidate, source_state, stored_item
 
 if TYPE_CHECKING:
@@ -225,6 +226,12 @@ MIGRATIONS: tuple[str, ...] = (
     # none (trafilatura's choice), as every page stored before was.
     """
     ALTER TABLE pages ADD COLUMN selector TEXT;
+    """,
+    # Each published file's digest (store.published.file_digest), so that a
+    # save writes only the files that changed; NULL: saved before, written
+    # once more by the next save.
+    """
+    ALTER TABLE published_files ADD COLUMN digest TEXT;
     """,
 )
 
@@ -603,10 +610,19 @@ class SqliteStore:
 
     @_translated
     def save_published(self, state: str, files: Mapping[str, bytes]) -> None:
+        # One writer at a time (BEGIN IMMEDIATE): the digests read are still
+        # the table's when the changes are written.
         with self.transaction():
-            self._db.execute("DELETE FROM published_files")
+            stored = self._db.execute("SELECT name, digest FROM published_files").fetchall()
+            changes = published_changes(dict(stored), files)
             self._db.executemany(
-                "INSERT INTO published_files (name, body) VALUES (?, ?)", list(files.items())
+                "DELETE FROM published_files WHERE name = ?", [(name,) for name in changes.deleted]
+            )
+            self._db.executemany(
+                "INSERT INTO published_files (name, body, digest) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE "
+                "SET body = excluded.body, digest = excluded.digest",
+                changes.written,
             )
             self.set_meta("published_files", state)
 

@@ -1,5 +1,6 @@
-"""One fixture, every store: each contract test runs once per implementation.
-And two connections to one SQLite file, for the SQLite store's own tests.
+"""One fixture, every store: each contract test runs once per implementation,
+with another connection to its database where a test needs one.  And two
+connections to one SQLite file, for the SQLite store's own tests.
 
 Adding a store is adding its name to ``STORES`` and a branch to
 :func:`open_fresh` (a fresh, empty database, dropped afterwards), as
@@ -42,6 +43,22 @@ def open_fresh(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Sto
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     opened = open_fresh(request.param, request, tmp_path)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def other_connection(store: Store) -> Iterator[Store]:
+    """Another connection to ``store``'s database, as another process would open it."""
+    if isinstance(store, SqliteStore):
+        opened: Store = SqliteStore(store.path)
+    else:
+        from aggregator.store.postgres import PostgresStore
+
+        assert isinstance(store, PostgresStore)
+        opened = PostgresStore(store.location)
     try:
         yield opened
     finally:

@@ -3,8 +3,9 @@
 Errors: an unreachable server, a refused login, a missing database, a lost
 connection and a newer schema are each one line naming the URL, its password
 masked.  Writers: two processes migrating a fresh database at once, two
-pollers claiming due sources at once, and two workers storing copies of one
-story at the same moment, each with its own connection.
+pollers claiming due sources at once, two workers storing copies of one
+story at the same moment, and two nodes saving the published files at once,
+each with its own connection.
 """
 
 from __future__ import annotations
@@ -252,6 +253,41 @@ def test_lock_for_merge_makes_another_transaction_wait_for_a_shared_key(
             assert row is not None and row[0] == "Lock" and not done.is_set()
         thread.join(timeout=30)
         assert done.is_set()
+    finally:
+        for opened in (holder, waiter, watcher):
+            opened.close()
+
+
+def test_two_saves_of_the_published_files_at_once_leave_the_last_ones_whole(
+    postgres_url: str,
+) -> None:
+    """Each save writes what differs from the files it finds: the second must
+    find the first's, not those from before both (a file of each)."""
+    holder, waiter, watcher = (PostgresStore(postgres_url) for _ in range(3))
+    try:
+        holder.save_published("s0", {"feed.atom": b"0", "sections/a.atom": b"0"})
+        with holder.transaction():
+            holder.save_published("s1", {"feed.atom": b"1", "sections/a.atom": b"0"})
+            done = threading.Event()
+
+            def save() -> None:
+                waiter.save_published("s2", {"feed.atom": b"0", "sections/a.atom": b"2"})
+                done.set()
+
+            thread = threading.Thread(target=save)
+            thread.start()
+            pid = waiter._db.info.backend_pid
+            for _ in range(500):
+                row = watcher._db.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+                ).fetchone()
+                if row is not None and row[0] == "Lock":
+                    break
+                threading.Event().wait(0.01)
+            assert row is not None and row[0] == "Lock" and not done.is_set()
+        thread.join(timeout=30)
+        assert done.is_set()
+        assert watcher.published_files() == ("s2", {"feed.atom": b"0", "sections/a.atom": b"2"})
     finally:
         for opened in (holder, waiter, watcher):
             opened.close()
