@@ -106,3 +106,7 @@ class Store(SourceStore, ItemStore, NearDuplicateIndex, SummaryCache, PageStore,
         (None, {}) before any; no files when the state is ``unless`` (a daemon
         asking whether they changed since its copy)."""
         ...
+
+    def published_state(self) -> str | None:
+        """The state of the files last saved, None before any; without reading them."""
+        ...

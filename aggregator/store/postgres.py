@@ -567,6 +567,9 @@ class PostgresStore:
         state = str(rows[0][0])
         return state, {str(name): bytes(body) for _state, name, body in rows if name is not None}
 
+    def published_state(self) -> str | None:
+        return self.get_meta("published_files")
+
     @_translated
     def bump_generation(self) -> None:
         # One row that every writer updates: its lock is held until the

@@ -41,6 +41,7 @@ def test_take_meta_treats_like_wildcards_as_text(store: Store) -> None:
 
 def test_published_files_are_those_of_the_last_save(store: Store) -> None:
     assert store.published_files() == (None, {})
+    assert store.published_state() is None
     store.save_published("s1", {"feed.atom": b"<feed/>", "sections/a.atom": b"\x00\xff"})
     assert store.published_files() == (
         "s1",
@@ -48,6 +49,7 @@ def test_published_files_are_those_of_the_last_save(store: Store) -> None:
     )
     store.save_published("s2", {"feed.atom": b"<feed>2</feed>"})
     assert store.published_files() == ("s2", {"feed.atom": b"<feed>2</feed>"})
+    assert store.published_state() == "s2"
     # A daemon whose copy is of s2 is told so, without the bytes.
     assert store.published_files(unless="s2") == ("s2", {})
     assert store.published_files(unless="s1") == ("s2", {"feed.atom": b"<feed>2</feed>"})
