@@ -88,6 +88,7 @@ class Daemon:
         self._store: Store | None = None
         self._pipeline: Pipeline | None = None
         self._scheduler: AsyncIOScheduler | None = None
+        self._published = False  # since this start (see published())
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -377,10 +378,16 @@ class Daemon:
             if self._pipeline is None:
                 return
             _summarized, report = await self._pipeline.publish_if_changed()
+            self._published = True
             if report is not None and report.written:
                 log.info("published %s", ", ".join(report.written))
         finally:
             self._publish_lock.release()
+
+    def published(self) -> bool:
+        """Whether a publish ended since the start: until then a file missing
+        from the output directory may be there in a moment (see create_app)."""
+        return self._published
 
     # -- what the server shows ------------------------------------------------
 
@@ -410,6 +417,8 @@ class Served(Protocol):
 
     def opml(self) -> bytes: ...
 
+    def published(self) -> bool: ...
+
 
 def serving(daemon: Served) -> Server:
     """The server of a daemon: its output directory, ``/status``, ``/healthz``,
@@ -422,6 +431,7 @@ def serving(daemon: Served) -> Server:
             healthy=daemon.healthy,
             opml=daemon.opml,
             feed_link=lambda path: feed_link_header(daemon.config, path),
+            published=daemon.published,
         ),
         limits=Limits(reserve_descriptors=DESCRIPTORS_KEPT + daemon.config.fetch.concurrency),
     )

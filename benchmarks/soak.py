@@ -244,22 +244,13 @@ class Reader:
     """Polls the daemon's /feed.atom as a feed reader does: with the ETag it
     last got (If-None-Match), and every ``fresh_every``-th time without.
 
-    ``missing_at_first``: a 404 before the first 200 is no failure.  The
-    cluster's daemon has nothing to serve until a node first publishes (the
-    SQLite daemon publishes as it starts)."""
+    A 503 before the first 200 is no failure: a daemon answers so until its
+    first publish (a cluster's: its first copy of the files published)."""
 
-    def __init__(
-        self,
-        base: str,
-        interval: float = 0.5,
-        fresh_every: int = 5,
-        *,
-        missing_at_first: bool = False,
-    ):
+    def __init__(self, base: str, interval: float = 0.5, fresh_every: int = 5):
         self.url = base + "/feed.atom"
         self.interval = interval
         self.fresh_every = fresh_every
-        self.missing_at_first = missing_at_first
         self.answers: dict[int, int] = {}
         self.failures: list[str] = []
         self.etags: set[str] = set()
@@ -303,7 +294,7 @@ class Reader:
         except urllib.error.HTTPError as error:
             with error:
                 error.read()
-                early = self.missing_at_first and error.code == 404 and not self.answers.get(200)
+                early = error.code == 503 and not self.answers.get(200)
                 if error.code != 304 and not early:
                     self.failures.append(f"HTTP {error.code}")
                 return error.code, etag
@@ -806,8 +797,7 @@ def _watch(
     if process.poll() is not None or match is None:
         print(f"the daemon exited at start ({process.returncode}):\n{log_text()[-3000:]}")
         return 1
-    cluster = isinstance(database, Database)
-    reader = Reader(f"http://127.0.0.1:{match.group(1)}", missing_at_first=cluster).start()
+    reader = Reader(f"http://127.0.0.1:{match.group(1)}").start()
     watch = LogWatcher(list(logs.values()), [feed.name for feed in changes.corpus.feeds])
     samples: list[Sample] = []
     early_exit: tuple[str, int] | None = None

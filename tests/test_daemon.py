@@ -598,6 +598,30 @@ def test_the_final_publish_on_a_full_disk_is_one_error_line(
     assert errors[0].exc_info is None
 
 
+class _PublishingNothingNew:
+    """A pipeline fake whose publishing finds the files up to date."""
+
+    async def publish_if_changed(self) -> tuple[int, None]:
+        return 0, None
+
+
+def test_the_daemon_has_published_once_a_publish_ended(tmp_path: Path) -> None:
+    """What its server asks before answering a missing file 404 rather than 503."""
+
+    async def scenario() -> list[bool]:
+        daemon = daemon_in_this_process(tmp_path)
+        seen = [daemon.published()]
+        daemon._pipeline = _PublishingOnAFullDisk()  # type: ignore[assignment]
+        with pytest.raises(PublishError):
+            await daemon.publish()
+        seen.append(daemon.published())
+        daemon._pipeline = _PublishingNothingNew()  # type: ignore[assignment]
+        await daemon.publish()
+        return [*seen, daemon.published()]
+
+    assert asyncio.run(scenario()) == [False, False, True]
+
+
 def test_sighup_does_not_stop_the_daemon(
     tmp_path: Path, feed_server: FeedServer, start: Callable[..., Daemon]
 ) -> None:

@@ -112,6 +112,12 @@ class ClusterDaemon:
         assert self._store is not None
         return sources_opml(self.config, self._store)
 
+    def published(self) -> bool:
+        """Whether this daemon has copied the files some node published: until
+        then a file missing from its output directory may be there in a moment
+        (see create_app)."""
+        return self._mirrored is not None
+
     # -- the published files, from the store ---------------------------------
 
     async def _keep_mirroring(self, stopping: asyncio.Event) -> None:

@@ -1,6 +1,6 @@
 """The HTTP side that feed readers subscribe to: the published files, the OPML list, health.
 
-    create_app(out_dir, status=..., healthy=..., opml=...) -> aiohttp.web.Application
+    create_app(out_dir, status=..., healthy=..., opml=..., published=...) -> aiohttp.web.Application
 
 Routes, GET and HEAD only (aiohttp answers 405 to anything else, 404 to
 unknown paths)::
@@ -18,7 +18,10 @@ unknown paths)::
 
 Files are served from memory (see :mod:`aggregator.serve.files`) with a
 strong ETag, Last-Modified, gzip when the client accepts it, and 304 answers
-to conditional requests.  A file not published yet is a 404.  Every client of
+to conditional requests.  A file missing is a 404 once the daemon has
+published (``published()``); before, it is a 503 with ``Retry-After``: a
+feed reader subscribing to a daemon that just started gets its feed in a
+few seconds, and does not take the feed for gone.  Every client of
 one version of a file shares its bytes: a body larger than ``PIECES_ABOVE``
 is sent a piece at a time, each piece waiting for the reader to take the one
 before, so a slow reader costs at most a couple of pieces of buffer, never a
@@ -102,6 +105,9 @@ SEND_BUFFER = 256 * 1024
 SEND_TIMEOUT = Limits().send_timeout
 # How long a Retry-After a 503 for too many large responses asks for.
 BUSY_RETRY_AFTER = "60"
+# How long a Retry-After a 503 for a file asked for before the daemon first
+# published asks for: its first publish is a second or two after it starts.
+NOT_PUBLISHED_RETRY_AFTER = "5"
 
 
 def create_app(
@@ -114,6 +120,7 @@ def create_app(
     refresh: float = 1.0,
     clock: Callable[[], float] = time.monotonic,
     feed_link: Callable[[str], str | None] = lambda path: None,
+    published: Callable[[], bool] = lambda: True,
 ) -> web.Application:
     """The application serving ``out_dir`` (read on each request, so it may not exist yet).
 
@@ -126,6 +133,9 @@ def create_app(
     ``cache_max_age`` is the seconds shared caches and readers may reuse a
     file without asking again.  ``feed_link(path)`` is the ``Link`` header
     sent with the file at ``path`` (WebSub's hubs and self link), None for none.
+    ``published()`` says whether the daemon has published since it started
+    (a cluster's: copied the store's files), so that a file missing is not
+    there (404) rather than not there yet (503); it is called for those only.
     """
     if cache_max_age < 0:
         raise ValueError(f"cache_max_age must be >= 0, not {cache_max_age}")
@@ -139,13 +149,22 @@ def create_app(
         link = feed_link(relative)
         return fixed if link is None else {**fixed, "Link": link}
 
+    def missing() -> web.Response:
+        if published():
+            raise web.HTTPNotFound()
+        return web.Response(
+            status=503,
+            body=b"not published yet\n",
+            headers={**_uncached(TEXT), "Retry-After": NOT_PUBLISHED_RETRY_AFTER},
+        )
+
     def serve_file(relative: str, content_type: str, fixed: Mapping[str, str]) -> Handler:
         path = os.path.join(base, relative)
 
         async def handler(request: web.Request) -> web.StreamResponse:
             representation = await files.get(path)
             if representation is None:
-                raise web.HTTPNotFound()
+                return missing()
             return await _respond(request, representation, content_type, linked(relative, fixed))
 
         return handler
@@ -158,7 +177,7 @@ def create_app(
         path = os.path.join(base, SECTIONS_DIR, request.match_info["slug"] + "." + extension)
         representation = await files.get(path)
         if representation is None:
-            raise web.HTTPNotFound()
+            return missing()
         relative = f"{SECTIONS_DIR}/{request.match_info['slug']}.{extension}"
         headers = linked(relative, cacheable)
         return await _respond(request, representation, _SECTION_TYPES[extension], headers)

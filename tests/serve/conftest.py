@@ -36,6 +36,7 @@ def server(out_dir: Path, controls: Controls) -> Iterator[LiveServer]:
         status=status,
         healthy=lambda: controls.healthy,
         opml=opml,
+        published=lambda: controls.published,
         cache_max_age=120,
         refresh=0,  # every request calls back: the tests change what the callbacks say
     )

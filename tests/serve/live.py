@@ -37,6 +37,7 @@ class Controls:
     """What the test changes while the server runs: the app's callbacks read these."""
 
     healthy: bool = True
+    published: bool = True
     status: dict[str, object] = field(default_factory=dict)
     opml: bytes = b""
     opml_calls: int = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.serve.app import PAGE_POLICY, create_app
+from aggregator.serve.app import NOT_PUBLISHED_RETRY_AFTER, PAGE_POLICY, create_app
 from tests.serve.live import Controls, LiveServer
 
 # A fixed mtime, so Last-Modified is known without reading the clock.
@@ -241,8 +241,35 @@ def test_paths_outside_the_routes_are_404(
 
 
 @pytest.mark.parametrize("route", list(FILES))
-def test_files_not_yet_published_are_404(server: LiveServer, route: str) -> None:
+def test_files_missing_once_the_daemon_has_published_are_404(
+    server: LiveServer, route: str
+) -> None:
     assert server.request(route).status == 404
+
+
+@pytest.mark.parametrize("route", list(FILES))
+def test_files_missing_before_the_daemons_first_publish_are_503_with_retry_after(
+    server: LiveServer, controls: Controls, route: str
+) -> None:
+    """A reader subscribing to a daemon that just started is told to come
+    back in a moment, not that the feed is gone."""
+    controls.published = False
+    reply = server.request(route)
+    assert (reply.status, reply.body) == (503, b"not published yet\n")
+    assert reply.headers["retry-after"] == NOT_PUBLISHED_RETRY_AFTER
+    assert reply.headers["cache-control"] == "no-store"  # no cache keeps it
+    assert server.request(route, method="HEAD").status == 503
+    controls.published = True
+    assert server.request(route).status == 404
+
+
+def test_files_an_earlier_run_published_are_served_before_the_first_publish(
+    server: LiveServer, controls: Controls, published: dict[str, bytes]
+) -> None:
+    controls.published = False
+    reply = server.request("/feed.atom")
+    assert (reply.status, reply.body) == (200, published["feed.atom"])
+    assert server.request("/sections/missing.atom").status == 503
 
 
 def test_a_directory_where_a_file_should_be_is_404(server: LiveServer, out_dir: Path) -> None:
