@@ -6,6 +6,11 @@ sources atomically, so none is polled twice for one due time, and each one
 serves the same documents: whichever node publishes stores the files in the
 database, and every daemon copies the latest into its own output directory
 (byte for byte, so every daemon's ETag for them is the same).
+
+A daemon that starts on a store where nothing was published yet queues a
+publish (:attr:`.worker.Worker.publish_first`), as the SQLite daemon
+publishes as it starts; until its first copy it answers 503 with
+Retry-After for a file it does not have (see :func:`aggregator.serve.create_app`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ from .worker import Worker
 log = logging.getLogger(__name__)
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Seconds between two looks for the files published, until they are first
+# found (then every cluster.tick): a fresh cluster publishes its first, empty
+# feeds about a second after a daemon starts (Worker.publish_first).
+FIRST_MIRROR_EVERY = 1.0
 
 
 def run_cluster_daemon(
@@ -66,6 +75,7 @@ class ClusterDaemon:
                 signals=False,
                 reload=self._reload,
                 started_with=self.config,
+                publish_first=True,
             )
             for signum in _STOP_SIGNALS:
                 loop.add_signal_handler(signum, worker.stopping.set)
@@ -129,8 +139,12 @@ class ClusterDaemon:
                 self._reopen()
             except AggregatorError as error:  # the disk: next time
                 log.warning("%s", error)
+            # Often until a first copy: meanwhile a file missing is a 503.
+            every = self.config.cluster.tick
+            if self._mirrored is None:
+                every = min(every, FIRST_MIRROR_EVERY)
             with suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.config.cluster.tick)
+                await asyncio.wait_for(stopping.wait(), every)
 
     def _reopen(self) -> None:
         with suppress(StoreError):

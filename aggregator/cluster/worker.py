@@ -30,7 +30,7 @@ from contextlib import suppress
 from ..config import Config, load_config, read_again
 from ..errors import StoreError
 from ..pipeline import Pipeline
-from ..store import open_store
+from ..store import Store, open_store
 from .node import Node
 from .queue import JobQueue, quiet_lost_job_updates
 
@@ -60,6 +60,7 @@ class Worker:
         signals: bool = True,
         reload: Callable[[], Config] | None = None,
         started_with: Config | None = None,
+        publish_first: bool = False,
     ):
         self.config = config
         # What SIGHUP compares the file with (the daemon's, before its port was known).
@@ -68,6 +69,9 @@ class Worker:
         self._node: Node | None = None
         self._after_reload: set[asyncio.Task[None]] = set()
         self.signals = signals  # False: the caller stops it (sets ``stopping``)
+        # A daemon's: queue a publish on connecting to a store where nothing
+        # was published yet, for the daemon to serve (see _publish_first).
+        self.publish_first = publish_first
         self.running = False  # connected and running jobs
         self.concurrency = concurrency
         self.stop_grace = stop_grace
@@ -115,6 +119,8 @@ class Worker:
                 node = self._node = Node(self.config, store, queue, pipeline)
                 queue.register(poll=node.poll, publish=node.publish)
                 log.warning("worker %s: running jobs from %s", self.name, self.config.store)
+                if self.publish_first:
+                    await self._publish_first(store, queue)
                 await self._until_stopped(node, queue)
         finally:
             self._node = None
@@ -141,6 +147,19 @@ class Worker:
             await node.queue.defer_publish()
         except Exception as error:  # the database: the next change publishes
             log.warning("SIGHUP: no publish queued: %s", error)
+
+    async def _publish_first(self, store: Store, queue: JobQueue) -> None:
+        """Queue a publish if nothing was ever published in ``store``: a fresh
+        cluster publishes only after its first polls that change something
+        (none, if every source fails), and until then its daemons have no
+        feed to serve.  A publish of no items makes feeds without entries,
+        valid ones, as the SQLite daemon's first publish does."""
+        try:
+            if store.published_state() is None and not await queue.publish_waiting():
+                await queue.defer_publish()
+                log.info("worker %s: nothing published yet: publish queued", self.name)
+        except Exception as error:  # the database: the first change publishes
+            log.warning("worker %s: no first publish queued: %s", self.name, error)
 
     async def _until_stopped(self, node: Node, queue: JobQueue) -> None:
         jobs = asyncio.create_task(

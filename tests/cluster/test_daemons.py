@@ -9,12 +9,15 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from aggregator.config import load_config
+from aggregator.store import open_store
 from tests.cluster.stories import corpus, write_config
 from tests.feedserver import FeedServer, Route
 
@@ -87,6 +90,58 @@ def test_two_daemons_poll_each_source_once_and_serve_the_same_feed(
     assert served[0][2] and served[0][2] == served[1][2]  # the same ETag
     polls = {path: route.requests for path, route in feeds.routes.items()}
     assert set(polls.values()) == {1}, polls  # no source polled twice for one due time
+
+
+def answer(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+    except OSError:
+        return 0, {}, b""
+
+
+def test_a_fresh_daemon_serves_feeds_without_entries_before_any_poll_changes_them(
+    feed_server: FeedServer, postgres_database_url: str, tmp_path: Path
+) -> None:
+    """As the SQLite daemon publishes as it starts: its only source failing,
+    no poll would ever publish, and a reader subscribing would get 404s."""
+    failing = feed_server.add("/down.xml", Route(b"down", status=500))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        f"title: Fresh\nallow_private: true\nstore: '{postgres_database_url}'\n"
+        "base_url: https://news.example/\n"
+        f"sources:\n  - {{name: down, url: '{feed_server.url('/down.xml')}', section: News}}\n"
+    )
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, tmp_path / "out", log)
+    try:
+        url = f"http://127.0.0.1:{port_of(log)}/feed.atom"
+        answers: list[tuple[int, dict[str, str], bytes]] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            answers.append(answer(url))
+            if answers[-1][0] == 200:
+                break
+            time.sleep(0.05)
+        assert _wait(lambda: failing.requests >= 1)  # polled, and failed: nothing stored
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        code = daemon.wait(30)
+    assert code == 0, log.read_text()[-2000:]
+    status, _headers, body = answers[-1]
+    assert status == 200, (answers[-1], log.read_text()[-2000:])
+    assert b"<feed" in body and b"<entry>" not in body  # valid, and without entries
+    # Until then: come back in a moment, never "not found".
+    for status, headers, _body in answers[:-1]:
+        assert (status, headers.get("Retry-After")) == (503, "5"), (status, headers)
+    store = open_store(load_config(config).store)
+    try:
+        assert store.published_state() is not None  # for every daemon to copy
+    finally:
+        store.close()
 
 
 def test_sighup_reloads_a_cluster_daemons_sources(
