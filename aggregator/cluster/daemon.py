@@ -7,8 +7,8 @@ serves the same documents: whichever node publishes stores the files in the
 database, and every daemon copies the latest into its own output directory
 (byte for byte, so every daemon's ETag for them is the same).
 
-A daemon that starts on a store where nothing was published yet queues a
-publish (:attr:`.worker.Worker.publish_first`), as the SQLite daemon
+A daemon queues a publish as it starts, unless one waits
+(:attr:`.worker.Worker.publish_first`), as the SQLite daemon
 publishes as it starts; until its first copy it answers 503 with
 Retry-After for a file it does not have (see :func:`aggregator.serve.create_app`).
 """

@@ -69,8 +69,8 @@ class Worker:
         self._node: Node | None = None
         self._after_reload: set[asyncio.Task[None]] = set()
         self.signals = signals  # False: the caller stops it (sets ``stopping``)
-        # A daemon's: queue a publish on connecting to a store where nothing
-        # was published yet, for the daemon to serve (see _publish_first).
+        # A daemon's: queue a publish on connecting, for the daemon to serve
+        # (see _publish_first).
         self.publish_first = publish_first
         self.running = False  # connected and running jobs
         self.concurrency = concurrency
@@ -149,15 +149,23 @@ class Worker:
             log.warning("SIGHUP: no publish queued: %s", error)
 
     async def _publish_first(self, store: Store, queue: JobQueue) -> None:
-        """Queue a publish if nothing was ever published in ``store``: a fresh
-        cluster publishes only after its first polls that change something
-        (none, if every source fails), and until then its daemons have no
-        feed to serve.  A publish of no items makes feeds without entries,
-        valid ones, as the SQLite daemon's first publish does."""
+        """Queue a publish as the daemon connects, unless one is waiting, as the
+        SQLite daemon publishes as it starts.  A fresh cluster would otherwise
+        publish only after its first polls that change something (none, if
+        every source fails), and its daemons have no feed to serve: a
+        publish of no items makes feeds without entries, valid ones.  And a
+        daemon restarted after feeds.yaml's title or sections were edited, or
+        the program upgraded, publishes what they change; where nothing
+        changed, the publish writes nothing (Publisher.publish_if_changed)."""
         try:
-            if store.published_state() is None and not await queue.publish_waiting():
+            if not await queue.publish_waiting():
                 await queue.defer_publish()
-                log.info("worker %s: nothing published yet: publish queued", self.name)
+                never = store.published_state() is None
+                log.info(
+                    "worker %s: publish queued%s",
+                    self.name,
+                    " (nothing published yet)" if never else "",
+                )
         except Exception as error:  # the database: the first change publishes
             log.warning("worker %s: no first publish queued: %s", self.name, error)
 

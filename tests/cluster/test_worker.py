@@ -1,5 +1,6 @@
 """What a daemon's worker does as it connects, without a database: a publish
-queued when nothing was ever published, for the daemon to have feeds to serve."""
+queued unless one waits, for the daemon to have feeds to serve (and a
+configuration edited meanwhile published)."""
 
 from __future__ import annotations
 
@@ -38,11 +39,14 @@ class _Queue:
     ("state", "waiting", "queued"),
     [
         (None, False, 1),  # a fresh store: publish now, files without entries
-        ("s1", False, 0),  # published before: the daemon copies those
+        # Published before: queued too, as a feeds.yaml edited while the daemon
+        # was down (its title, its sections) changes what is published; a
+        # publish where nothing changed writes nothing.
+        ("s1", False, 1),
         (None, True, 0),  # another daemon queued one already
     ],
 )
-def test_a_publish_is_queued_only_where_nothing_was_published(
+def test_a_publish_is_queued_as_a_daemon_connects_unless_one_waits(
     tmp_path: Path, state: str | None, waiting: bool, queued: int
 ) -> None:
     config = parse_config(
