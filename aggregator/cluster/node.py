@@ -204,11 +204,22 @@ class Node:
         stop = asyncio.ensure_future(self.interrupted.wait())
         try:
             await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            # The job itself cancelled (its worker stopping after the grace
+            # period, or an abort): its polls stop with it, rather than go on
+            # fetching and storing behind a worker that closes its store.
+            work.cancel()
+            await asyncio.wait({work})
+            if not work.cancelled():
+                work.exception()  # retrieved: the job's cancellation is what it raises
+            raise
         finally:
             stop.cancel()
         if not work.done():
             work.cancel()
             await asyncio.wait({work})
+            if not work.cancelled():
+                work.exception()  # retrieved: the interruption is what the job raises
             raise asyncio.CancelledError("the --once run was interrupted")
         return work.result()
 

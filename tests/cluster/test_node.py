@@ -5,6 +5,7 @@ gone, and how often it asks whether a --once run is alive."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -201,3 +202,65 @@ def test_a_runs_liveness_is_asked_once_per_quarter_stall_timeout() -> None:
     node.own_run = "7"  # this process's own run: alive, whatever the queue says
     assert asyncio.run(ask("7", 20)) is True
     assert queue.asked == 5
+
+
+class _SlowPipeline:
+    """An update that runs until cancelled, and says whether it was."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.cancelled = False
+        self.finished = False
+
+    async def update(
+        self, sources: list[SourceConfig], now: datetime, *, fetch_concurrency: int | None = None
+    ) -> PassReport:
+        self.started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        self.finished = True
+        return PassReport()
+
+
+def test_a_job_cancelled_by_its_worker_cancels_its_polls() -> None:
+    # procrastinate cancels a job's task when its worker stops after the
+    # grace period (or the job is aborted): the polls under way must stop
+    # with it, not go on storing behind a worker that closes its store.
+    pipeline = _SlowPipeline()
+    node = _node(_Store([]), cast(Any, pipeline), ["a", "b"])
+
+    async def scenario() -> None:
+        job = asyncio.ensure_future(node.poll(["a", "b"], False, None))
+        await pipeline.started.wait()
+        job.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await job
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert pipeline.cancelled
+        leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        assert leftovers == []
+
+    asyncio.run(scenario())
+
+
+def test_an_interrupted_once_cancels_its_polls_under_way() -> None:
+    pipeline = _SlowPipeline()
+    node = _node(_Store([]), cast(Any, pipeline), ["a"])
+
+    async def scenario() -> None:
+        job = asyncio.ensure_future(node.poll(["a"], False, None))
+        await pipeline.started.wait()
+        node.interrupted.set()
+        try:
+            await job
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the job should end cancelled")
+        assert pipeline.cancelled
+
+    asyncio.run(scenario())
