@@ -110,6 +110,16 @@ class PollStorer:
         def store_all(isolated: bool) -> list[_Stored]:
             done: list[_Stored] = []
             with self.store.transaction():
+                if self.store.remote:
+                    # Every row this transaction writes, locked first, in
+                    # name order (see Store.lock_sources).
+                    self.store.lock_sources(
+                        [
+                            s.name
+                            for s, o in zip(batch, fetched, strict=True)
+                            if not isinstance(o, Skipped)
+                        ]
+                    )
                 for source, outcome in zip(batch, fetched, strict=True):
                     state = states[source.name]
                     if isinstance(outcome, Skipped):

@@ -3,6 +3,8 @@ processes write at the same time (see PollStorer.store_batch)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aggregator.config import SourceConfig
 from aggregator.errors import SourceError
 from aggregator.ingest import Ingested
@@ -42,3 +44,65 @@ def test_a_batch_of_polls_that_parsed_nothing_is_one_run() -> None:
     batch = sources(16)
     assert _lock_safe_runs(batch, {}) == [slice(0, 16)]
     assert _lock_safe_runs(batch, {"s9": parsed()}) == [slice(0, 16)]
+
+
+def test_a_batch_of_304s_and_a_configuration_synced_at_once_do_not_deadlock(
+    postgres_url: str,
+) -> None:
+    """A batch stored in one transaction updates its sources' rows in batch
+    order; sync_sources (a process starting, a SIGHUP) locks the rows it
+    changes in name order: the two must not lock two rows in opposite orders."""
+    import threading
+    import time
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from aggregator.config import parse_config
+    from aggregator.models import Fetched, FetchState
+    from aggregator.store.postgres import PostgresStore
+    from aggregator.storing import PollStorer
+
+    listed = "".join(
+        f"  - {{name: {name}, url: 'https://h.example/{name}', section: S}}\n"
+        for name in ("z-src", "a-src")  # polled in this order: not the names' order
+    )
+    config = parse_config(f"sources:\n{listed}", Path("/nowhere/feeds.yaml"))
+    poller, syncer = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        poller.sync_sources((s.name, s.location, s.section) for s in config.sources)
+        states = {state.name: state for state in poller.source_states(counts=False)}
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        fetched = [
+            Fetched(s.name, (), FetchState(etag='"e"'), not_modified=True, status=304)
+            for s in config.sources
+        ]
+        failures: list[BaseException] = []
+
+        def sync() -> None:  # another process: every source's section edited
+            try:
+                syncer.sync_sources((s.name, s.location, "T") for s in config.sources)
+            except BaseException as error:
+                failures.append(error)
+
+        syncing = threading.Thread(target=sync)
+        applied = poller.apply_poll
+
+        def apply_poll(intent: Any) -> None:
+            applied(intent)
+            if not syncing.is_alive() and syncing.ident is None:
+                syncing.start()
+                time.sleep(0.5)  # it locks what it can, then waits
+
+        poller.apply_poll = apply_poll  # type: ignore[method-assign]
+        storer = PollStorer(config, poller, lambda: 0.0)
+        try:
+            storer.store_batch(config.sources, states, fetched, {}, now)
+        except BaseException as error:
+            failures.append(error)
+        syncing.join(timeout=30)
+        assert failures == []
+        rows = syncer._db.execute("SELECT name, section, etag FROM sources").fetchall()
+        assert sorted(rows) == [("a-src", "T", '"e"'), ("z-src", "T", '"e"')]
+    finally:
+        poller.close()
+        syncer.close()

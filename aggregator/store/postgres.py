@@ -634,6 +634,20 @@ class PostgresStore:
         return [source_state(row, _date_of_value) for row in rows]
 
     @_translated
+    def lock_sources(self, names: Collection[str]) -> None:
+        if not names:
+            return
+        # By name, as sync_sources locks them: a transaction storing several
+        # sources' polls that updated their rows in batch order could hold one
+        # that sync_sources waits for while waiting for one that it holds; or
+        # hold one while waiting for the generation's row or merge locks, held
+        # by a poll that then waits for one of sync_sources'.
+        self._db.execute(
+            "SELECT 1 FROM sources WHERE name = ANY(%s::text[]) ORDER BY name FOR UPDATE",
+            (sorted(set(names)),),
+        )
+
+    @_translated
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:
         # One statement: the rows another caller has locked are skipped, not
         # waited for, and a row claimed by a caller that committed first no

@@ -53,6 +53,14 @@ class SourceStore(Protocol):
         """
         ...
 
+    def lock_sources(self, names: Collection[str]) -> None:
+        """Inside a transaction about to store the polls of ``names``: take
+        their rows' locks now, all at once, in name order, as
+        :meth:`sync_sources` does, so that storing several sources in one
+        transaction never waits for another writer while holding some of
+        them.  Nothing to do where one writer at a time is the rule (SQLite)."""
+        ...
+
     def apply_poll(self, intent: PollIntent) -> None:
         """Store what one poll decided about a source (see :mod:`aggregator.decide`),
         in one transaction (a savepoint inside another): the failure, counted

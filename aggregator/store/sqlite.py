@@ -701,6 +701,10 @@ class SqliteStore:
                 ).fetchall()
         return [source_state(row, _date_of_text) for row in rows]
 
+    def lock_sources(self, names: Collection[str]) -> None:
+        """Nothing to do (``names`` left unread): a transaction here is ``BEGIN
+        IMMEDIATE``, the only writer of the database until it ends."""
+
     @_translated
     def claim_due(self, now: datetime, *, lease: timedelta, limit: int) -> list[str]:
         # Atomic as any write here: one writer at a time (BEGIN IMMEDIATE).
