@@ -99,7 +99,7 @@ async def _run_once(
                 # Interrupted (Ctrl-C, SIGTERM) or failed: the polls no one took
                 # would be run by the next pass or any worker, for a report no
                 # one reads.  One statement: a second Ctrl-C cuts it short.
-                await _cancel_the_rest(queue, store, run, polls, len(names))
+                await _cancel_the_rest(queue, store, run, polls)
                 raise
             publish = await queue.defer_publish(run=run)
             await _until_done(queue, {publish: ()}, 1, None, stall_timeout)
@@ -132,18 +132,18 @@ async def _drop_abandoned_runs(queue: JobQueue, store: Store, stall_timeout: flo
         store.take_meta(f"{RUN_PREFIX}{ended}:")
 
 
-async def _cancel_the_rest(
-    queue: JobQueue, store: Store, run: str, polls: Sequence[int], sources: int
-) -> None:
+async def _cancel_the_rest(queue: JobQueue, store: Store, run: str, polls: Sequence[int]) -> None:
     """Best effort: the database may be what failed."""
     try:
-        await queue.cancel_waiting(polls)
-        done = len(store.take_meta(f"run:{run}:"))  # the results of the polls that ran
+        # Those no one took, and this process's own stopped under way (sent
+        # back to the queue to be retried); the polls other workers run go on.
+        cancelled = await queue.cancel_waiting(polls)
+        store.take_meta(f"run:{run}:")  # the results of the polls that ran
     except (QueueError, StoreError) as error:
         log.warning("the polls of this pass not done are left queued: %s", error)
         return
-    if done < sources:
-        log.warning("%d polls of this pass not done are cancelled", sources - done)
+    if cancelled:
+        log.warning("%d polls of this pass not done are cancelled", cancelled)
 
 
 async def _until_done(

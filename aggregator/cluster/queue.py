@@ -286,21 +286,22 @@ class JobQueue:
         return retried
 
     async def cancel_waiting(self, job_ids: Iterable[int]) -> int:
-        """Delete those of ``job_ids`` that no worker has taken yet, in one
-        statement (as procrastinate's cancel with ``delete_job`` does each);
-        how many.  Those under way run to their end."""
+        """Delete those of ``job_ids`` that no worker has taken yet (or that
+        went back to the queue to be retried), in one statement (as
+        procrastinate's cancel with ``delete_job`` does each); how many polls
+        they were.  Those under way run to their end."""
         ids = list(job_ids)
         if not ids:
             return 0
         try:
             rows = await self._app.connector.execute_query_all_async(
-                "DELETE FROM procrastinate_jobs WHERE id = ANY(%(ids)s) AND status = 'todo' "
-                "RETURNING id",
+                "DELETE FROM procrastinate_jobs j WHERE j.id = ANY(%(ids)s) AND j.status = 'todo' "
+                f"RETURNING {_POLLS_OF_JOB} AS polls",
                 ids=ids,
             )
         except procrastinate_errors.ConnectorException as exc:
             raise QueueError(f"{self._shown_as}: cannot cancel jobs: {_why(exc)}") from exc
-        return len(rows)
+        return sum(int(row["polls"]) for row in rows)
 
     # -- runs: the jobs one ``aggregate --once`` queued for itself ----------
     #
