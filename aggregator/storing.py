@@ -1,6 +1,7 @@
 """Storing one batch of polls: what each means, its entries, then its intent.
 
-    store_batch(sources, fetched, ingested)     one transaction per batch
+    store_batch(sources, fetched, ingested)     one transaction per batch (over
+                                                PostgreSQL, per _lock_safe_runs run)
       per source: decide_poll (pure)            -> PollIntent
                   entries -> dedup.merge_copies -> new / merged / updated / unchanged
                   Store.apply_poll(intent)

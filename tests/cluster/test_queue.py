@@ -13,7 +13,20 @@ from procrastinate import exceptions as procrastinate_errors
 
 from aggregator.cluster.once import _until_done
 from aggregator.cluster.queue import ANALYZE_AFTER, JobQueue, PollBatch, quiet_lost_job_updates
-from aggregator.config import parse_config
+from aggregator.config import Config, parse_config
+
+
+def one_source(postgres_url: str, tmp_path: Path) -> Config:
+    """A configuration of one source over the test server's store."""
+    text = (
+        f"store: '{postgres_url}'\n"
+        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
+    )
+    return parse_config(text, tmp_path / "feeds.yaml")
+
+
+async def no_publish(run: str | None) -> None:
+    raise AssertionError("not deferred here")
 
 
 def test_a_job_update_lost_with_the_connection_is_one_line_other_errors_go_on(
@@ -49,11 +62,7 @@ def test_polls_queued_by_the_hundred_are_sampled_for_the_planner(
     """procrastinate takes each job by a query planned on the table's last
     sample: with none since the table was empty, it scans every waiting job
     for each (quadratic in a pass's sources)."""
-    text = (
-        f"store: '{postgres_url}'\n"
-        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
-    )
-    config = parse_config(text, tmp_path / "feeds.yaml")
+    config = one_source(postgres_url, tmp_path)
 
     async def sampled_rows_after(polls: int) -> float:
         async with JobQueue.of(config) as queue:
@@ -73,22 +82,15 @@ def test_once_sends_back_a_job_left_doing_when_its_status_was_lost(
     """The connection cut as a job ended: its status was never saved, and it
     stays "doing" under no worker.  ``--once`` waits for it to end: it must
     send it back to the queue, as a daemon's tick does, or wait for good."""
-    text = (
-        f"store: '{postgres_url}'\n"
-        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
-    )
-    config = parse_config(text, tmp_path / "feeds.yaml")
+    config = one_source(postgres_url, tmp_path)
     ran: list[str] = []
 
     async def poll(sources: list[str], scheduled: bool, run: str | None) -> None:
         ran.extend(sources)
 
-    async def publish(run: str | None) -> None:
-        raise AssertionError("not deferred here")
-
     async def scenario() -> None:
         async with JobQueue.of(config) as queue:
-            queue.register(poll=poll, publish=publish)
+            queue.register(poll=poll, publish=no_publish)
             [job] = await queue.defer_polls([PollBatch("lock a", ("a",))], scheduled=False)
             await queue._app.connector.execute_query_async(
                 "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
@@ -109,22 +111,15 @@ def test_a_poll_job_of_one_source_queued_before_batches_still_runs(
     ``source``, where jobs now name their ``sources``."""
     from procrastinate import jobs as procrastinate_jobs
 
-    text = (
-        f"store: '{postgres_url}'\n"
-        "sources:\n  - {name: a, url: 'http://a.example/', section: S}\n"
-    )
-    config = parse_config(text, tmp_path / "feeds.yaml")
+    config = one_source(postgres_url, tmp_path)
     ran: list[list[str]] = []
 
     async def poll(sources: list[str], scheduled: bool, run: str | None) -> None:
         ran.append(sources)
 
-    async def publish(run: str | None) -> None:
-        raise AssertionError("not deferred here")
-
     async def scenario() -> None:
         async with JobQueue.of(config) as queue:
-            queue.register(poll=poll, publish=publish)
+            queue.register(poll=poll, publish=no_publish)
             old = procrastinate_jobs.Job(
                 id=None,
                 queue="polls",

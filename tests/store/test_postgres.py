@@ -58,6 +58,20 @@ def one_line_error(url: str) -> str:
 # -- errors -------------------------------------------------------------------
 
 
+def waits_on_a_lock(watcher: PostgresStore, waiter: PostgresStore) -> bool:
+    """Whether ``waiter``'s connection comes to wait on a lock within about 5
+    s, as the server sees it through ``watcher``'s (not a guess from a sleep)."""
+    pid = waiter._db.info.backend_pid
+    for _ in range(500):
+        row = watcher._db.execute(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()
+        if row is not None and row[0] == "Lock":
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
 def test_an_unreachable_server_is_one_line_with_the_password_masked() -> None:
     message = one_line_error("postgresql://root:hunter22@127.0.0.1:1/x")
     assert message.startswith("cannot open the database postgresql://root:***@127.0.0.1:1/x: ")
@@ -241,16 +255,7 @@ def test_lock_for_merge_makes_another_transaction_wait_for_a_shared_key(
 
             thread = threading.Thread(target=lock_shared)
             thread.start()
-            pid = waiter._db.info.backend_pid
-            # Waiting on a row lock, as the server sees it (not a guess from a sleep).
-            for _ in range(500):
-                row = watcher._db.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
-                ).fetchone()
-                if row is not None and row[0] == "Lock":
-                    break
-                threading.Event().wait(0.01)
-            assert row is not None and row[0] == "Lock" and not done.is_set()
+            assert waits_on_a_lock(watcher, waiter) and not done.is_set()
         thread.join(timeout=30)
         assert done.is_set()
     finally:
@@ -276,15 +281,7 @@ def test_two_saves_of_the_published_files_at_once_leave_the_last_ones_whole(
 
             thread = threading.Thread(target=save)
             thread.start()
-            pid = waiter._db.info.backend_pid
-            for _ in range(500):
-                row = watcher._db.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
-                ).fetchone()
-                if row is not None and row[0] == "Lock":
-                    break
-                threading.Event().wait(0.01)
-            assert row is not None and row[0] == "Lock" and not done.is_set()
+            assert waits_on_a_lock(watcher, waiter) and not done.is_set()
         thread.join(timeout=30)
         assert done.is_set()
         assert watcher.published_files() == ("s2", {"feed.atom": b"0", "sections/a.atom": b"2"})
