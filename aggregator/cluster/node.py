@@ -208,18 +208,12 @@ class Node:
             # The job itself cancelled (its worker stopping after the grace
             # period, or an abort): its polls stop with it, rather than go on
             # fetching and storing behind a worker that closes its store.
-            work.cancel()
-            await asyncio.wait({work})
-            if not work.cancelled():
-                work.exception()  # retrieved: the job's cancellation is what it raises
+            await _cancelled(work)
             raise
         finally:
             stop.cancel()
         if not work.done():
-            work.cancel()
-            await asyncio.wait({work})
-            if not work.cancelled():
-                work.exception()  # retrieved: the interruption is what the job raises
+            await _cancelled(work)
             raise asyncio.CancelledError("the --once run was interrupted")
         return work.result()
 
@@ -295,6 +289,15 @@ class Node:
                 self.store_failed.set()
                 raise
             await asyncio.sleep(self.timing.tick)
+
+
+async def _cancelled(work: asyncio.Future[PassReport]) -> None:
+    """Cancel ``work`` and wait for it to end; what it raised is retrieved
+    (the job raises its own cancellation instead), never logged as lost."""
+    work.cancel()
+    await asyncio.wait({work})
+    if not work.cancelled():
+        work.exception()
 
 
 def result_of(record: str) -> tuple[SourceResult, int]:
