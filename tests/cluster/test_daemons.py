@@ -11,7 +11,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from aggregator.config import load_config
 from aggregator.store import open_store
 from tests.cluster.stories import corpus, write_config
-from tests.feedserver import FeedServer, Route
+from tests.feedserver import FeedServer, Route, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +125,7 @@ def test_a_fresh_daemon_serves_feeds_without_entries_before_any_poll_changes_the
             if answers[-1][0] == 200:
                 break
             time.sleep(0.05)
-        assert _wait(lambda: failing.requests >= 1)  # polled, and failed: nothing stored
+        assert wait_until(lambda: failing.requests >= 1, 30)  # polled, and failed: nothing stored
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         code = daemon.wait(30)
@@ -157,7 +156,7 @@ def test_sighup_reloads_a_cluster_daemons_sources(
     daemon = start_daemon(config, tmp_path / "out", log)
     try:
         port = port_of(log)
-        assert _wait(lambda: feeds.routes["/feed1.xml"].requests >= 1)
+        assert wait_until(lambda: feeds.routes["/feed1.xml"].requests >= 1, 30)
         text = config.read_text()
         start = text.index("  - name: feed1\n")
         end = text.index("  - name: feed2\n")
@@ -168,7 +167,7 @@ def test_sighup_reloads_a_cluster_daemons_sources(
         )
         os.killpg(daemon.pid, signal.SIGHUP)
 
-        assert _wait(lambda: extra.requests >= 1), log.read_text()[-2000:]
+        assert wait_until(lambda: extra.requests >= 1, 30), log.read_text()[-2000:]
 
         def names() -> list[str]:
             status, body, _ = get(f"http://127.0.0.1:{port}/status")
@@ -176,18 +175,11 @@ def test_sighup_reloads_a_cluster_daemons_sources(
 
         assert "extra" in names() and "feed1" not in names()
         assert "configuration reloaded" in log.read_text()
-        assert _wait(lambda: b"extra.xml" in get(f"http://127.0.0.1:{port}/sources.opml")[1])
+        assert wait_until(
+            lambda: b"extra.xml" in get(f"http://127.0.0.1:{port}/sources.opml")[1], 30
+        )
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
         code = daemon.wait(30)
     assert code == 0, log.read_text()[-2000:]
     assert "Traceback" not in log.read_text()
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
