@@ -10,7 +10,6 @@ import contextlib
 import gzip
 import hashlib
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -165,12 +164,3 @@ class FeedServer:
 
 def gzipped(data: bytes) -> bytes:
     return gzip.compress(data, mtime=0)
-
-
-def wait_until(condition: object, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.05)
-    return False

@@ -30,6 +30,7 @@ from tests import processes
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 from tests.store.sqlite_file import integrity
+from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from aggregator.daemon import Daemon as InProcessDaemon
@@ -58,7 +59,9 @@ class Daemon:
             )
         if piped:
             threading.Thread(target=_copy, args=(self.process.stderr, log), daemon=True).start()
-        assert wait_for(lambda: "serving" in self.log_text() or self.process.poll() is not None, 20)
+        assert wait_until(
+            lambda: "serving" in self.log_text() or self.process.poll() is not None, 20
+        )
         assert self.process.poll() is None, self.log_text()
         match = re.search(r"on http://127\.0\.0\.1:(\d+)/", self.log_text())
         assert match is not None
@@ -113,15 +116,6 @@ def ctrl_c(pid: int) -> None:
     os.killpg(pid, signal.SIGINT)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def write_config(
     tmp_path: Path, server: FeedServer, paths: list[str], extra: Sequence[str] = ()
 ) -> Path:
@@ -169,7 +163,7 @@ def test_serves_polls_and_stops(
     config = write_config(tmp_path, feed_server, ["/feed"])
     daemon = start(config)
 
-    assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
+    assert wait_until(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
     code, headers, body = daemon.get("/feed.atom")
     assert code == 200 and headers["Content-Type"].startswith("application/atom+xml")
     etag = headers["ETag"]
@@ -182,12 +176,12 @@ def test_serves_polls_and_stops(
 
     # Polled again and again, conditionally: the server keeps answering 304.
     polls = route.requests
-    assert wait_for(lambda: route.requests >= polls + 2)
+    assert wait_until(lambda: route.requests >= polls + 2)
     assert daemon.get("/feed.atom", {"If-None-Match": etag})[0] == 304
 
     # The source gains an item: it is served within its interval, with a new ETag.
     route.body = RSS.replace(b"<item>", NEW_ITEM + b"<item>", 1)
-    assert wait_for(lambda: b"ceasefire talks resume" in daemon.get("/feed.atom")[2], 10)
+    assert wait_until(lambda: b"ceasefire talks resume" in daemon.get("/feed.atom")[2], 10)
     code, headers, _body = daemon.get("/feed.atom", {"If-None-Match": etag})
     assert code == 200 and headers["ETag"] != etag
 
@@ -217,12 +211,12 @@ def test_politeness(
 
     # The permanent redirect is followed each time, and trusted after 3 polls in a row;
     # from then on the new URL is polled directly.
-    assert wait_for(lambda: daemon.status()["moved"]["url"] == feed_server.url("/new"), 15)
+    assert wait_until(lambda: daemon.status()["moved"]["url"] == feed_server.url("/new"), 15)
     assert "moved permanently" in daemon.log_text()
     moved_requests = moved.requests
     assert moved_requests == 3
     polled = new.requests
-    assert wait_for(lambda: new.requests >= polled + 2)
+    assert wait_until(lambda: new.requests >= polled + 2)
     assert moved.requests == moved_requests
 
     # 429 with Retry-After: 3600 and 410 Gone: one request each, never again.
@@ -266,17 +260,17 @@ def test_a_full_disk_is_one_error_line_per_failed_poll_without_traceback(
     config = write_config(tmp_path, feed_server, ["/feed"])
     daemon = start(config, piped=True)
     # Polled, stored and published: nothing more to write until the next poll.
-    assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
+    assert wait_until(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
     pid = daemon.process.pid
     _soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
     # A full disk, as SQLite meets it: no file of the daemon's may grow (or be
     # written) past its first 4 KB, so every commit fails.
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (4096, hard))
-    assert wait_for(lambda: daemon.log_text().count("poll failed") >= 3, 15), daemon.log_text()
+    assert wait_until(lambda: daemon.log_text().count("poll failed") >= 3, 15), daemon.log_text()
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
     # The disk has room again: the next poll is stored.
     said = len(daemon.log_text())
-    assert wait_for(lambda: "unchanged  feed:" in daemon.log_text()[said:]), daemon.log_text()
+    assert wait_until(lambda: "unchanged  feed:" in daemon.log_text()[said:]), daemon.log_text()
 
     assert daemon.stop()[0] == 0
     log = daemon.log_text()
@@ -359,7 +353,7 @@ def test_stop_lets_an_inflight_poll_finish(
     # Answers well within the grace period (3 s by default).
     route = feed_server.add("/slow", Route(RSS, delay=0.5))
     daemon = start(write_config(tmp_path, feed_server, ["/slow"]))
-    assert wait_for(lambda: route.requests >= 1)
+    assert wait_until(lambda: route.requests >= 1)
 
     code, _seconds = daemon.stop()
 
@@ -409,11 +403,11 @@ def test_stop_does_not_wait_for_a_long_parse(
     feed_server.add("/big", Route(stream=stream, etag=False))
     config = write_config(tmp_path, feed_server, ["/big"], ["fetch:", "  max_bytes: 50MB"])
     daemon = start(config, "--stop-grace", "1")
-    assert wait_for(sent.is_set, 30)
+    assert wait_until(sent.is_set, 30)
     # The body is in; once the daemon's processes have worked on it for a
     # while, the parse is under way (wherever it runs).
     worked = processes.cpu_seconds(processes.tree(daemon.process.pid))
-    assert wait_for(
+    assert wait_until(
         lambda: processes.cpu_seconds(processes.tree(daemon.process.pid)) > worked + 2, 30
     )
     started = processes.tree(daemon.process.pid)
@@ -425,7 +419,7 @@ def test_stop_does_not_wait_for_a_long_parse(
     log = daemon.log_text()
     assert "Traceback" not in log, log
     # Nothing of the abandoned work goes on without the daemon.
-    assert wait_for(lambda: not any(p.running() for p in started), 5)
+    assert wait_until(lambda: not any(p.running() for p in started), 5)
 
 
 @pytest.mark.parametrize("interrupt", [sigterm, ctrl_c])
@@ -438,10 +432,10 @@ def test_a_second_stop_signal_ends_the_grace_at_once(
     # A poll that would take most of a long grace.
     route = feed_server.add("/slow", Route(RSS, delay=8.0))
     daemon = start(write_config(tmp_path, feed_server, ["/slow"]), "--stop-grace", "30")
-    assert wait_for(lambda: route.requests >= 1)
+    assert wait_until(lambda: route.requests >= 1)
     started = time.monotonic()
     interrupt(daemon.process.pid)
-    assert wait_for(lambda: "stopping" in daemon.log_text())
+    assert wait_until(lambda: "stopping" in daemon.log_text())
     assert daemon.process.poll() is None  # in its grace
 
     interrupt(daemon.process.pid)
@@ -627,14 +621,14 @@ def test_sighup_does_not_stop_the_daemon(
 ) -> None:
     route = feed_server.add("/feed", Route(RSS))
     daemon = start(write_config(tmp_path, feed_server, ["/feed"]))
-    assert wait_for(lambda: route.requests >= 1)
+    assert wait_until(lambda: route.requests >= 1)
 
     daemon.process.send_signal(signal.SIGHUP)
 
-    assert wait_for(lambda: "SIGHUP" in daemon.log_text() or daemon.process.poll() is not None)
+    assert wait_until(lambda: "SIGHUP" in daemon.log_text() or daemon.process.poll() is not None)
     assert daemon.process.poll() is None, daemon.log_text()
     polled = route.requests
-    assert wait_for(lambda: route.requests >= polled + 2)  # still polling
+    assert wait_until(lambda: route.requests >= polled + 2)  # still polling
     assert daemon.get("/healthz")[0] == 200
     assert daemon.stop()[0] == 0
     assert not (tmp_path / ".aggregator" / "aggregator.db-wal").exists()
@@ -648,42 +642,42 @@ def test_sighup_reloads_the_sources(
     rdf = feed_server.add("/rdf", Route((DATA / "feeds" / "rss10.rdf").read_bytes()))
     config = write_config(tmp_path, feed_server, ["/kyiv"])
     daemon = start(config)
-    assert wait_for(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
+    assert wait_until(lambda: b"Grain corridor" in daemon.get("/feed.atom")[2])
 
     # Edited as a user would, while it runs: one source added, the other removed.
     assert main(["add", feed_server.url("/rdf"), "--section", "Politics", "-c", str(config)]) == 0
     assert main(["remove", "kyiv", "-c", str(config)]) == 0
-    assert wait_for(lambda: rdf.requests >= 1)  # add's own fetch
+    assert wait_until(lambda: rdf.requests >= 1)  # add's own fetch
     fetched_by_add = rdf.requests
     daemon.process.send_signal(signal.SIGHUP)
 
-    assert wait_for(lambda: b"Parliament debates budget" in daemon.get("/feed.atom")[2])
+    assert wait_until(lambda: b"Parliament debates budget" in daemon.get("/feed.atom")[2])
     assert rdf.requests > fetched_by_add
     atom = daemon.get("/feed.atom")[2]
     assert b"Grain corridor" not in atom  # removed: out of the feeds at once
     assert list(daemon.status()) == ["RDF News"]
     assert daemon.status()["RDF News"]["section"] == "Politics"
     polls = kyiv.requests
-    assert wait_for(lambda: rdf.requests >= fetched_by_add + 3)  # polled every second
+    assert wait_until(lambda: rdf.requests >= fetched_by_add + 3)  # polled every second
     assert kyiv.requests == polls  # and the removed one no more
-    assert wait_for(lambda: b"RDF News" in (tmp_path / "out" / "sources.opml").read_bytes())
+    assert wait_until(lambda: b"RDF News" in (tmp_path / "out" / "sources.opml").read_bytes())
     assert b"/kyiv" not in (tmp_path / "out" / "sources.opml").read_bytes()
 
     # A broken file: one error line, the running configuration kept.
     good = config.read_text()
     config.write_text(good.replace("section: Politics", "section: [Politics"))
     daemon.process.send_signal(signal.SIGHUP)
-    assert wait_for(lambda: "the running configuration is kept" in daemon.log_text())
+    assert wait_until(lambda: "the running configuration is kept" in daemon.log_text())
     errors = [line for line in daemon.log_text().splitlines() if "ERROR" in line]
     assert len(errors) == 1 and f"{config}:" in errors[0], errors
     polled = rdf.requests
-    assert wait_for(lambda: rdf.requests >= polled + 2)
+    assert wait_until(lambda: rdf.requests >= polled + 2)
     assert daemon.process.poll() is None
 
     # So is a file over the size cap, valid as it may be.
     config.write_text(good + "#" * MAX_CONFIG_BYTES + "\n")
     daemon.process.send_signal(signal.SIGHUP)
-    assert wait_for(lambda: "-byte cap on a configuration" in daemon.log_text())
+    assert wait_until(lambda: "-byte cap on a configuration" in daemon.log_text())
     errors = [line for line in daemon.log_text().splitlines() if "ERROR" in line]
     assert len(errors) == 2 and "the running configuration is kept" in errors[1], errors
     assert daemon.get("/healthz")[0] == 200
@@ -693,15 +687,15 @@ def test_sighup_reloads_the_sources(
     paused = good.replace("  port: 0", "  port: 1")
     config.write_text(paused.replace("section: Politics", "section: World\n    enabled: false"))
     daemon.process.send_signal(signal.SIGHUP)
-    assert wait_for(
+    assert wait_until(
         lambda: "'serve' changed; it takes effect at the next restart" in daemon.log_text()
     )
-    assert wait_for(lambda: daemon.status()["RDF News"]["section"] == "World")
+    assert wait_until(lambda: daemon.status()["RDF News"]["section"] == "World")
     assert daemon.status()["RDF News"]["paused"] is True
     assert daemon.status()["RDF News"]["next_due"] is None
     # Its job is gone: polled every second until then, not in the next three.
     paused_at = rdf.requests
-    assert not wait_for(lambda: rdf.requests > paused_at + 1, 3)
+    assert not wait_until(lambda: rdf.requests > paused_at + 1, 3)
     assert b"Parliament debates budget" in daemon.get("/feed.atom")[2]  # still published
     assert daemon.get("/healthz")[0] == 200
 
@@ -720,12 +714,12 @@ def test_sighup_sends_a_sources_changed_headers_from_its_next_poll(
     first = config.read_text() + "    headers:\n      Authorization: Bearer f1rsttoken\n"
     config.write_text(first)
     daemon = start(config)
-    assert wait_for(lambda: route.last_headers.get("Authorization") == "Bearer f1rsttoken")
+    assert wait_until(lambda: route.last_headers.get("Authorization") == "Bearer f1rsttoken")
 
     config.write_text(first.replace("Bearer f1rsttoken", "Bearer s3condtoken"))
     daemon.process.send_signal(signal.SIGHUP)
 
-    assert wait_for(lambda: route.last_headers.get("Authorization") == "Bearer s3condtoken")
+    assert wait_until(lambda: route.last_headers.get("Authorization") == "Bearer s3condtoken")
     assert "(0 added, 0 stopped, 1 changed)" in daemon.log_text()
     assert daemon.stop()[0] == 0
     log = daemon.log_text()
@@ -746,13 +740,13 @@ def test_sighup_sends_changed_top_level_headers_from_each_sources_next_poll(
     own = "    headers:\n      x-api-key: 0wnkey\n"
     config.write_text(config.read_text() + own)
     daemon = start(config)
-    assert wait_for(lambda: first.last_headers.get("X-Api-Key") == "f1rstkey")
-    assert wait_for(lambda: second.last_headers.get("x-api-key") == "0wnkey")
+    assert wait_until(lambda: first.last_headers.get("X-Api-Key") == "f1rstkey")
+    assert wait_until(lambda: second.last_headers.get("x-api-key") == "0wnkey")
 
     config.write_text(config.read_text().replace("f1rstkey", "s3condkey"))
     daemon.process.send_signal(signal.SIGHUP)
 
-    assert wait_for(lambda: first.last_headers.get("X-Api-Key") == "s3condkey")
+    assert wait_until(lambda: first.last_headers.get("X-Api-Key") == "s3condkey")
     assert "(0 added, 0 stopped, 1 changed)" in daemon.log_text()
     assert second.last_headers.get("x-api-key") == "0wnkey"
     assert "X-Api-Key" not in second.last_headers

@@ -27,7 +27,8 @@ from aggregator.workers import Workers
 from tests.conftest import DATA
 from tests.feedserver import FeedServer, Route
 from tests.publish.sample import ENTRIES, META
-from tests.test_daemon import Daemon, wait_for, write_config
+from tests.test_daemon import Daemon, write_config
+from tests.waiting import wait_until
 
 FEED = "https://news.example/feed.atom"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -270,7 +271,7 @@ def test_the_daemon_pings_its_hub_and_sends_link_headers(
     config = write_config(tmp_path, feed_server, ["/feed"], [f"websub: {{hubs: ['{hub.url}/h']}}"])
     daemon = Daemon(config, tmp_path / "daemon.log")
     try:
-        assert wait_for(lambda: len(hub.forms("/h")) >= 6)
+        assert wait_until(lambda: len(hub.forms("/h")) >= 6)
         told = {form["hub.url"] for form in hub.forms("/h")}
         assert {f"{daemon.base}/feed.atom", f"{daemon.base}/sections/news.rss"} <= told
         code, headers, _body = daemon.get("/sections/news.rss")

@@ -26,6 +26,7 @@ from aggregator.workers import (
     outlives_its_jobs,
 )
 from tests.processes import Process, tree
+from tests.waiting import wait_until
 
 # A process that starts a pool of two workers and keeps them busy; a `-c`
 # script, so that the workers do not import it as their __main__.
@@ -39,25 +40,16 @@ asyncio.run(Workers(processes=2).map(time.sleep, [60.0] * 4, heavy=True))
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
 
-def wait_for(condition: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_workers_die_with_a_killed_parent() -> None:
     owner = subprocess.Popen([sys.executable, "-c", BUSY_POOL])
     started: list[Process] = []
     try:
         # The resource tracker, the fork server and its two workers.
-        assert wait_for(lambda: len(tree(owner.pid)) >= 5, 30), tree(owner.pid)
+        assert wait_until(lambda: len(tree(owner.pid)) >= 5, 30), tree(owner.pid)
         started = [p for p in tree(owner.pid) if p.pid != owner.pid]
         owner.send_signal(signal.SIGKILL)
         owner.wait()
-        assert wait_for(lambda: not any(p.running() for p in started), 10), [
+        assert wait_until(lambda: not any(p.running() for p in started), 10), [
             p for p in started if p.running()
         ]
     finally:
@@ -103,7 +95,7 @@ def test_a_signal_sent_to_the_process_group_is_the_owners_alone(signum: signal.S
     started: list[Process] = []
     try:
         # The resource tracker, the fork server and its two workers.
-        assert wait_for(lambda: len(tree(owner.pid)) >= 5, 30), tree(owner.pid)
+        assert wait_until(lambda: len(tree(owner.pid)) >= 5, 30), tree(owner.pid)
         started = [p for p in tree(owner.pid) if p.pid != owner.pid]
         os.killpg(owner.pid, signum)
         out, err = owner.communicate(timeout=60)
@@ -546,7 +538,9 @@ def test_a_stuck_job_in_a_thread_is_lost_and_the_rest_go_to_the_pool(
         assert "a job ran for more than 0.5 s in a thread of this process" in caplog.text
     finally:
         _FREED.set()
-    assert wait_for(lambda: not any(t.name == "workers-thread" for t in threading.enumerate()), 10)
+    assert wait_until(
+        lambda: not any(t.name == "workers-thread" for t in threading.enumerate()), 10
+    )
 
 
 def test_a_job_in_a_thread_raises_as_it_would_alone() -> None:

@@ -18,7 +18,8 @@ import pytest
 from aggregator.config import load_config
 from aggregator.store import open_store
 from tests.cluster.stories import corpus, write_config
-from tests.feedserver import FeedServer, Route, wait_until
+from tests.feedserver import FeedServer, Route
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 

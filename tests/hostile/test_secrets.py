@@ -23,7 +23,8 @@ import pytest
 
 from aggregator.cli import main
 from tests.feedserver import FeedServer, Route
-from tests.test_daemon import AGGREGATE, Daemon, wait_for
+from tests.test_daemon import AGGREGATE, Daemon
+from tests.waiting import wait_until
 
 USER = "feedadmin"
 PASSWORD = "hunter2pass"
@@ -469,13 +470,13 @@ def test_daemon_shows_no_credentials(
     config = write_config(tmp_path, feed_server)
     daemon = Daemon(config, tmp_path / "daemon.log")
     try:
-        assert wait_for(lambda: b"Relative story" in daemon.get("/feed.atom")[2], 15)
+        assert wait_until(lambda: b"Relative story" in daemon.get("/feed.atom")[2], 15)
 
         def failures_recorded() -> bool:
             sources = json.loads(daemon.get("/status")[2])["sources"]
             return all(s["last_error"] for s in sources if s["name"] != "Private")
 
-        assert wait_for(failures_recorded, 15)
+        assert wait_until(failures_recorded, 15)
         for path in ("/status", "/sources.opml", "/feed.atom", "/feed.rss", "/feed.json", "/"):
             code, _headers, body = daemon.get(path)
             assert code == 200, path

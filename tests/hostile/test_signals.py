@@ -14,7 +14,8 @@ from pathlib import Path
 from tests import processes
 from tests.feedserver import FeedServer, Route
 from tests.store.sqlite_file import integrity
-from tests.test_daemon import AGGREGATE, big_feed, wait_for, write_config
+from tests.test_daemon import AGGREGATE, big_feed, write_config
+from tests.waiting import wait_until
 
 
 def test_ctrl_c_stops_a_pass_at_once(tmp_path: Path, feed_server: FeedServer) -> None:
@@ -34,7 +35,7 @@ def test_ctrl_c_stops_a_pass_at_once(tmp_path: Path, feed_server: FeedServer) ->
         )
     try:
         # The resource tracker, the fork server and a worker: the pass is parsing.
-        assert wait_for(lambda: len(processes.tree(once.pid)) >= 4, 30)
+        assert wait_until(lambda: len(processes.tree(once.pid)) >= 4, 30)
         started = processes.tree(once.pid)
         os.killpg(once.pid, signal.SIGINT)
         code = once.wait(timeout=10)
@@ -45,5 +46,5 @@ def test_ctrl_c_stops_a_pass_at_once(tmp_path: Path, feed_server: FeedServer) ->
 
     assert code == 130
     assert stderr_path.read_text() == "aggregate: interrupted\n"
-    assert wait_for(lambda: not any(p.running() for p in started), 5)
+    assert wait_until(lambda: not any(p.running() for p in started), 5)
     assert integrity(tmp_path / ".aggregator" / "aggregator.db") == "ok"

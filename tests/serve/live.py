@@ -116,17 +116,6 @@ class LiveServer:
                 conn.close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    """Polls ``condition`` until it holds or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if condition():
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.01)
-
-
 def closed_by_peer(sock: socket.socket, timeout: float = 5.0) -> bool:
     """Whether the server closes ``sock`` within ``timeout`` seconds (reading and dropping data)."""
     sock.settimeout(timeout)

@@ -30,7 +30,8 @@ import aggregator.serve.connections
 from aggregator.serve import Limits, create_app
 from aggregator.serve.app import CHUNK, SEND_BUFFER
 from tests.conftest import REPO
-from tests.serve.live import Controls, LiveServer, closed_by_peer, wait_until
+from tests.serve.live import Controls, LiveServer, closed_by_peer
+from tests.waiting import wait_until
 
 GET_FEED = b"GET /feed.atom HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
