@@ -17,7 +17,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from aggregator.config import load_config
 from aggregator.store import open_store
 from tests.cluster.stories import FEEDS, corpus, write_config
 from tests.feedserver import FeedServer
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -83,15 +83,6 @@ class Queue:
         return bool(row and row[0])
 
 
-def wait(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-
-
 def clusters(config: Path) -> dict[frozenset[tuple[str, str | None]], str]:
     """Every stored item as the set of its copies (source, link), with its title."""
     store = open_store(load_config(config).store)
@@ -137,7 +128,9 @@ def test_killed_workers_lose_nothing(
     try:
         for n in range(3):  # one at a time: the n-th registered is procrastinate's n-th worker
             workers.append(start_worker(config, logs[n]))
-            wait(lambda n=n: len(queue.workers()) == n + 1, 30, f"worker {n} to register")
+            assert wait_until(lambda n=n: len(queue.workers()) == n + 1, 30), (
+                f"worker {n} never registered"
+            )
         ids = queue.workers()
 
         # Two workers killed, each while it holds a job (the first most likely
@@ -156,7 +149,7 @@ def test_killed_workers_lose_nothing(
                 ]
                 return bool(holder)
 
-            wait(a_worker_holds_a_job, 60, "a worker to hold a job")
+            assert wait_until(a_worker_holds_a_job, 60), "no worker held a job in 60 s"
             victim = holder[0]
             os.killpg(workers[victim].pid, signal.SIGKILL)
             workers[victim].wait(10)
@@ -165,8 +158,10 @@ def test_killed_workers_lose_nothing(
             held += sum(1 for w, _task in queue.doing() if w == ids[victim])
         workers.append(start_worker(config, logs[3]))
 
-        wait(lambda: queue.polled() == FEEDS, 90, "every feed polled")
-        wait(lambda: not queue.unfinished() and queue.published(), 60, "the jobs to end")
+        assert wait_until(lambda: queue.polled() == FEEDS, 90), "not every feed polled in 90 s"
+        assert wait_until(lambda: not queue.unfinished() and queue.published(), 60), (
+            "the jobs did not end in 60 s"
+        )
     finally:
         for worker in workers:
             if worker.poll() is None:
@@ -219,9 +214,7 @@ def test_an_interrupted_once_leaves_no_polls_queued(
             stderr=stderr,
         )
     try:
-        deadline = time.monotonic() + 60
-        while not any(r.requests for r in feeds.routes.values()) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: any(r.requests for r in feeds.routes.values()), 60)
         once.send_signal(signum)
         code = once.wait(60)
     finally:
@@ -261,9 +254,7 @@ def test_a_once_killed_outright_leaves_the_next_pass_no_extra_work(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while sum(r.requests for r in feeds.routes.values()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: sum(r.requests for r in feeds.routes.values()) >= 3, 60)
     finally:
         once.kill()
         once.wait()
