@@ -112,10 +112,10 @@ class Ingester:
 
         In the workers' processes when the batch's bodies or ``waiting`` (the
         bytes of every body fetched and not yet parsed) are worth it
-        (:meth:`.workers.Workers.pooled`): a batch small enough for a thread of
-        this process still goes to the workers when they will be needed
-        anyway, so that this process does not load what they load (the
-        parser, numpy).
+        (:meth:`.workers.Workers.pooled`), once a thread of this process has
+        done the first second of work or so (the workers' ``thread_seconds``):
+        a batch small enough for that thread still goes to the workers when
+        they run, so that the thread does not hold the event loop's turn.
         """
         changed = [f for f in fetched if isinstance(f, Fetched) and not f.not_modified]
         if not changed:

@@ -36,7 +36,7 @@ from .results import PassReport, SourceResult
 from .store import StatesInOrder, Store, open_store
 from .storing import PollStorer
 from .websub import Notices
-from .workers import POOL_MIN_BYTES, Workers
+from .workers import POOL_AFTER_THREAD_SECONDS, POOL_MIN_BYTES, Workers
 
 if TYPE_CHECKING:
     from .publish import PublishReport
@@ -101,8 +101,12 @@ class Pipeline:
             # polls are jobs of one source each, always "small": in threads,
             # the benchmark's 1,000-feed cold pass over PostgreSQL took 44.3
             # and 44.9 s, in the pool 37.7 and 39.3 s (alternating runs).
-            pool_from = 0 if store.remote else POOL_MIN_BYTES
-            workers = Workers(preload=WORKER_MODULES, min_pool_bytes=pool_from)
+            remote = store.remote
+            workers = Workers(
+                preload=WORKER_MODULES,
+                min_pool_bytes=0 if remote else POOL_MIN_BYTES,
+                thread_seconds=0.0 if remote else POOL_AFTER_THREAD_SECONDS,
+            )
         self._workers = workers
         self._notices = Notices()  # WebSub pings, kept across reconfigure
         self.reconfigure(config)

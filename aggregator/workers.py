@@ -5,6 +5,9 @@ to start than a few feeds cost to parse (but see ``min_pool_bytes``: not
 beside a store that waits on a server).  Large batches go to a pool of
 worker processes, one per core, created on first need and kept for the rest
 of the pass, so parsing and summarizing share it and pay its start-up once.
+Until the pool exists, large batches too may run in the thread, for as long
+as its work in all stays under ``thread_seconds`` of CPU (rent or buy: see
+:data:`POOL_AFTER_THREAD_SECONDS`), and the rest of them in the pool.
 A large batch goes to the pool even when it is one job that no other core
 could share: a process can be stopped (:meth:`Workers.terminate`, when the
 daemon stops), a thread cannot, and would hold the exit until it is done.
@@ -76,6 +79,18 @@ _GUARD = "aggregator.fork_server_guard"
 # kilobyte, so this is a quarter of a second of work.
 POOL_MIN_BYTES = 256_000
 
+# Rent or buy: large batches run in the thread too, until the thread has
+# worked this many seconds of CPU in all, and in the pool once it has, or
+# once the pool exists.  Starting the pool costs some 0.5 s of CPU (the fork
+# server's imports, then every job's bytes and results pickled across);
+# input in bytes overstates a pass in which feeds changed by a few items
+# (the items already stored are not worked on), and work that stays under
+# twice that cost is done for less CPU in the thread, for a wall time at
+# most some 0.5 s longer.  The benchmark's changed round (100 of 1,000 feeds
+# with three new items each: 0.8 s of work) took 2.2 s of CPU in all, against
+# 2.8 s with the pool (medians of five alternating runs).
+POOL_AFTER_THREAD_SECONDS = 1.0
+
 # A job with this much input runs in a process of its own, one at a time
 # (see the module's doc): a tenth of the largest body accepted by default,
 # ten times a large feed.  Starting that process (a fork of the fork server)
@@ -107,14 +122,19 @@ class Workers:
         preload: Sequence[str] = (),
         *,
         min_pool_bytes: int = POOL_MIN_BYTES,
+        thread_seconds: float = 0.0,
         job_seconds: float = JOB_SECONDS,
     ):
         """``min_pool_bytes``: work of more input than this goes to the pool
-        (:meth:`pooled`); 0 sends all of it there.  ``job_seconds``: see
-        :data:`JOB_SECONDS`."""
+        (:meth:`pooled`); 0 sends all of it there.  ``thread_seconds``: until
+        the pool exists, such work runs in the thread all the same, until the
+        thread has worked that many seconds of CPU in all (see
+        :data:`POOL_AFTER_THREAD_SECONDS`); 0 sends it to the pool at once.
+        ``job_seconds``: see :data:`JOB_SECONDS`."""
         self.processes = processes or os.cpu_count() or 1
         self.preload = list(preload)
         self.min_pool_bytes = min_pool_bytes
+        self._rent = _Rent(thread_seconds)
         self.job_seconds = job_seconds
         self._pool: ProcessPoolExecutor | None = None
         # Large jobs' pool: one process, which ends after each job.
@@ -123,6 +143,11 @@ class Workers:
         # Pools dropped because a worker ended under them, or was stopped as
         # stuck (see _drop_broken).
         self._broken: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
+
+    @property
+    def thread_seconds(self) -> float:
+        """Seconds of CPU the thread may still work before large batches go to the pool."""
+        return self._rent.seconds
 
     def pooled(self, size: int) -> bool:
         """Whether work of ``size`` bytes of input is worth the pool's
@@ -165,6 +190,14 @@ class Workers:
         large = [index for index, weight in enumerate(weights) if weight >= LARGE_JOB_BYTES]
         if not heavy and not large:
             return await self._run_in_thread(function, jobs, lost)
+        if not large and self._pool is None and self.thread_seconds > 0:
+            # Rent before buying: the jobs the thread does not reach within
+            # what is left of thread_seconds go to the pool.
+            done = await self._run_in_thread(function, jobs, lost, within_rent=True)
+            if len(done) == len(jobs):
+                return done
+            rest = await self.map(function, jobs[len(done) :], heavy=True, weigh=weigh, lost=lost)
+            return [*done, *rest]
         small = sorted(set(range(len(jobs))) - set(large))
         chunks = _chunks(small, weights, self.processes)
         done_large, done_small = await asyncio.gather(
@@ -183,9 +216,15 @@ class Workers:
         function: Callable[[_T], _R],
         jobs: Sequence[_T],
         lost: Callable[[_T, str], _R] | None,
+        *,
+        within_rent: bool = False,
     ) -> list[_R]:
         """``function`` over ``jobs``, one after another in a thread of this
-        process, each within ``job_seconds``.
+        process, each within ``job_seconds``.  Every second of CPU the thread
+        works is taken off :attr:`thread_seconds`; ``within_rent``: the
+        thread stops after the job that spends what is left of it (in this
+        thread or another), and the results of the jobs done so far, a prefix
+        of ``jobs``, are returned.
 
         A thread cannot be stopped.  One whose job runs past the limit is
         left to it, as a daemon thread (it does not hold the process's
@@ -196,7 +235,7 @@ class Workers:
         """
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[None] = loop.create_future()
-        run = _ThreadRun(function, jobs, loop, finished)
+        run = _ThreadRun(function, jobs, loop, finished, self._rent, within_rent=within_rent)
         threading.Thread(target=run, name="workers-thread", daemon=True).start()
         while True:
             _index, started = run.current
@@ -209,6 +248,7 @@ class Workers:
                 if stuck is not None:
                     break
         self.min_pool_bytes = 0
+        self._rent.spend_all()
         log.warning(
             "a job ran for more than %g s in a thread of this process, which cannot be "
             "stopped: it is lost and the work from now on goes to the worker processes; "
@@ -531,6 +571,26 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class _Rent:
+    """Seconds of CPU that work may still take in this process's threads
+    before the pool is worth starting (see :data:`POOL_AFTER_THREAD_SECONDS`):
+    one account for every thread that runs jobs, at once or one after another."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+
+    def pay(self, seconds: float) -> bool:
+        """Take ``seconds`` off; whether some are left."""
+        with self._lock:
+            self.seconds = max(0.0, self.seconds - seconds)
+            return self.seconds > 0
+
+    def spend_all(self) -> None:
+        with self._lock:
+            self.seconds = 0.0
+
+
 class _ThreadRun(Generic[_T, _R]):
     """Jobs run one after another in a thread (see :meth:`Workers._run_in_thread`):
     what each gave, and which one runs since when."""
@@ -541,9 +601,14 @@ class _ThreadRun(Generic[_T, _R]):
         jobs: Sequence[_T],
         loop: asyncio.AbstractEventLoop,
         finished: asyncio.Future[None],
+        rent: _Rent,
+        *,
+        within_rent: bool,
     ):
         self.function = function
         self.jobs = jobs
+        self.rent = rent  # what each job's CPU is taken off
+        self.within_rent = within_rent  # no job begun once it is spent
         self.results: list[_R] = []
         self.current = (0, time.monotonic())  # the job running, since when
         self._loop = loop
@@ -556,12 +621,16 @@ class _ThreadRun(Generic[_T, _R]):
         release_memory()  # as _run_chunk does
         try:
             for index, job in enumerate(self.jobs):
+                started = time.thread_time()
                 result = self.function(job)
+                rent_left = self.rent.pay(time.thread_time() - started)
                 with self._lock:
                     if self._abandoned:
                         return  # its caller has gone on without it
                     self.results.append(result)
                     self.current = (index + 1, time.monotonic())
+                if self.within_rent and not rent_left:
+                    break
         except BaseException as error:  # the caller's to raise, as to_thread would
             with self._lock:
                 if self._abandoned:

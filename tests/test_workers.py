@@ -508,6 +508,64 @@ def test_work_goes_to_the_pool_above_its_threshold() -> None:
     assert not Workers(min_pool_bytes=0).pooled(0)  # no input, nothing to send
 
 
+def busy_for(seconds: float) -> int:
+    """A job: ``seconds`` of CPU in the thread or process that runs it; which process."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+    return os.getpid()
+
+
+def test_large_work_runs_in_the_thread_until_it_has_cost_thread_seconds() -> None:
+    """Rent or buy: until the thread has worked ``thread_seconds`` of CPU,
+    large batches run in it as small ones do, and no pool is started; the
+    jobs after the one that spends it go to the pool, and so does all large
+    work once the pool exists."""
+
+    async def scenario() -> tuple[list[int], ...]:
+        workers = Workers(processes=1, thread_seconds=0.2)
+        try:
+            under = await workers.map(busy_for, [0.01] * 3, heavy=True)
+            spending = await workers.map(busy_for, [0.05] * 8, heavy=True)
+            assert workers.thread_seconds == 0
+            after = await workers.map(busy_for, [0.0] * 2, heavy=True)
+            small = await workers.map(busy_for, [0.0], heavy=False)
+            return under, spending, after, small
+        finally:
+            workers.close()
+
+    me = os.getpid()
+    under, spending, after, small = asyncio.run(scenario())
+    assert under == [me] * 3
+    # 0.17 s left: the thread did three or four of the 0.05 s jobs, the pool the rest, in order.
+    in_thread = spending.count(me)
+    assert 3 <= in_thread <= 4, spending
+    assert spending[:in_thread] == [me] * in_thread
+    assert len(set(spending[in_thread:])) == 1, spending  # the one worker of the pool
+    assert after == [spending[-1]] * 2
+    assert small == [me]
+
+
+def test_threads_that_run_at_once_share_the_thread_seconds() -> None:
+    async def scenario() -> list[list[int]]:
+        workers = Workers(processes=1, thread_seconds=0.2)
+        try:
+            batches = [workers.map(busy_for, [0.05] * 4, heavy=True) for _ in range(3)]
+            return list(await asyncio.gather(*batches))
+        finally:
+            workers.close()
+
+    me = os.getpid()
+    done = asyncio.run(scenario())
+    # Each thread stops once the three of them have spent 0.2 s in all: some
+    # 4 jobs, and at most one more each, begun before the last one ended.
+    in_thread = sum(batch.count(me) for batch in done)
+    assert 4 <= in_thread <= 7, done
+    for batch in done:  # what its thread did, then the pool
+        here = batch.count(me)
+        assert batch[:here] == [me] * here and me not in batch[here:], done
+
+
 _FREED = threading.Event()
 
 
