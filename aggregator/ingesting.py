@@ -139,6 +139,12 @@ class Ingester:
                 )
             )
         size = sum(job.input_bytes() for job in jobs)
+        # A source with nothing stored (its first poll) has every entry to
+        # work on: its bytes are its work, and when they are worth the pool
+        # it starts at once.  A source's other polls work on its new entries
+        # only, which its bytes overstate: they may run in this process's
+        # thread first (the workers' thread_seconds).
+        first_polls = sum(job.input_bytes() for job in jobs if not job.stored)
         # Weighed, so that the largest each run in a process of their own,
         # and not all at once (see .workers).
         results = await self.workers.map(
@@ -146,6 +152,7 @@ class Ingester:
             jobs,
             heavy=self.workers.pooled(max(size, waiting)),
             weigh=IngestJob.input_bytes,
+            rent=not self.workers.pooled(first_polls),
             lost=ingest_lost,
         )
         # Read again, each in a process of its own: see NeedsOwnProcess.

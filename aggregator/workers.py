@@ -88,7 +88,8 @@ POOL_MIN_BYTES = 256_000
 # twice that cost is done for less CPU in the thread, for a wall time at
 # most some 0.5 s longer.  The benchmark's changed round (100 of 1,000 feeds
 # with three new items each: 0.8 s of work) took 2.2 s of CPU in all, against
-# 2.8 s with the pool (medians of five alternating runs).
+# 2.8 s with the pool (medians of five alternating runs).  Work whose input
+# says its size (a source's first poll) does not rent: see Workers.map.
 POOL_AFTER_THREAD_SECONDS = 1.0
 
 # A job with this much input runs in a process of its own, one at a time
@@ -162,15 +163,20 @@ class Workers:
         heavy: bool,
         weigh: Callable[[_T], int] | None = None,
         alone: bool = False,
+        rent: bool = True,
         lost: Callable[[_T, str], _R] | None = None,
     ) -> list[_R]:
-        """``function`` over ``jobs``, in order; in the pool when ``heavy``.
+        """``function`` over ``jobs``, in order; in the pool when ``heavy``
+        (but see ``rent``).
 
         ``weigh`` is a job's input in bytes: a large job runs in a process
         of its own, one at a time (see the module's doc).  Without it, every
         job is small.  ``alone``: every job runs as a large one, whatever it
         weighs (one that a worker of the pool should not run, see
-        :func:`outlives_its_jobs`).
+        :func:`outlives_its_jobs`).  ``rent``: heavy work may run in the
+        thread while :attr:`thread_seconds` are left, until the pool exists;
+        False for work known to be as large as its input says, which goes to
+        the pool at once.
 
         ``lost(job, why)``: the result of a job whose process ended under it
         (the kernel's out-of-memory killer, a crash in a C extension) or that
@@ -190,7 +196,7 @@ class Workers:
         large = [index for index, weight in enumerate(weights) if weight >= LARGE_JOB_BYTES]
         if not heavy and not large:
             return await self._run_in_thread(function, jobs, lost)
-        if not large and self._pool is None and self.thread_seconds > 0:
+        if rent and not large and self._pool is None and self.thread_seconds > 0:
             # Rent before buying: the jobs the thread does not reach within
             # what is left of thread_seconds go to the pool.
             done = await self._run_in_thread(function, jobs, lost, within_rent=True)

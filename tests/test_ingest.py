@@ -325,3 +325,49 @@ def test_the_pass_reads_a_document_that_needs_chardet_in_a_process_of_its_own(
     assert isinstance(latin, Ingested), latin
     assert latin.feed.items[0].title == "Caf\u00e9 cr\u00e8me"
     assert isinstance(results["padding"], Ingested)
+
+
+class _StoredCopies:
+    """The two look-ups the ingester makes of a store: each source's stored copies."""
+
+    def __init__(self, hashes: dict[str, dict[str, str]]):
+        self.hashes = hashes
+
+    def copy_hashes(self, source: str) -> dict[str, str]:
+        return self.hashes.get(source, {})
+
+    def entry_digests(self, source: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_first_poll_goes_to_the_pool_at_once_and_a_later_one_may_run_in_the_thread(
+    tmp_path: Path, stored: bool
+) -> None:
+    """Rent or buy (the workers' thread_seconds): a source with copies
+    stored works on its new entries only, which its bytes overstate, so it
+    may run in this process's thread; a first poll's bytes are its work."""
+    padding = rss(*((f"p{n}", f"Padding {n}", LONG) for n in range(250)))
+    assert len(padding) > POOL_MIN_BYTES
+    config = parse_config(
+        "sources:\n  - {name: padding, url: 'https://padding.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+    copies = _StoredCopies({"padding": {"p0": "hash"}} if stored else {})
+
+    async def ingest_once() -> tuple[object, float]:
+        workers = Workers(processes=1, thread_seconds=60.0)
+        ingester = Ingester(config, copies, SourceFetcher(config.fetch), workers)  # type: ignore[arg-type]
+        try:
+            done = await ingester.ingest_batch(config.sources, [fetched(padding, "padding")], NOW)
+            return done["padding"], workers.thread_seconds
+        finally:
+            workers.terminate()
+
+    result, thread_seconds_left = asyncio.run(ingest_once())
+    assert isinstance(result, Ingested), result
+    assert len(result.copies) == 250
+    if stored:
+        assert thread_seconds_left < 60.0  # the thread did the work
+    else:
+        assert thread_seconds_left == 60.0  # the pool did

@@ -546,6 +546,20 @@ def test_large_work_runs_in_the_thread_until_it_has_cost_thread_seconds() -> Non
     assert small == [me]
 
 
+def test_work_known_to_be_large_goes_to_the_pool_without_renting() -> None:
+    async def scenario() -> tuple[list[int], float]:
+        workers = Workers(processes=1, thread_seconds=10.0)
+        try:
+            done = await workers.map(busy_for, [0.0] * 2, heavy=True, rent=False)
+            return done, workers.thread_seconds
+        finally:
+            workers.close()
+
+    done, left = asyncio.run(scenario())
+    assert os.getpid() not in done
+    assert left == 10.0
+
+
 def test_threads_that_run_at_once_share_the_thread_seconds() -> None:
     async def scenario() -> list[list[int]]:
         workers = Workers(processes=1, thread_seconds=0.2)
