@@ -112,7 +112,7 @@ class SourceResult:
         return f"{self.status:<10} {self.source}: {detail}"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class PassReport:
     results: list[SourceResult] = field(default_factory=list)
     # Whether any item is new or changed: a count, not the items' ids, which
@@ -122,6 +122,17 @@ class PassReport:
     summarized: int = 0  # summaries computed for publishing (not taken from the cache)
     published: PublishReport | None = None
     articles: int = 0  # article pages stored with their article (full_text)
+
+    def __repr__(self) -> str:
+        # Not every result's: asyncio.run() makes the repr of its main task,
+        # whose result this is, twice as it ends (restoring Ctrl-C's handler
+        # formats the task's in an error message it then drops): 8 ms at
+        # 1,000 sources, a fiftieth of a pass of 304s.
+        return (
+            f"PassReport({len(self.results)} results, items_changed={self.items_changed}, "
+            f"parsed={self.parsed}, summarized={self.summarized}, "
+            f"published={self.published!r}, articles={self.articles})"
+        )
 
     @property
     def output_changed(self) -> bool:

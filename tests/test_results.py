@@ -8,7 +8,7 @@ import pytest
 
 from aggregator.decide import Skipped
 from aggregator.errors import FetchError
-from aggregator.results import SourceResult
+from aggregator.results import PassReport, SourceResult
 
 RESULTS = [
     SourceResult("a", new=3, merged=1, updated=2, unchanged=7, filtered=4),
@@ -32,3 +32,14 @@ def test_a_result_through_its_record_prints_the_same_line(result: SourceResult) 
         result.updated,
         result.filtered,
     )
+
+
+def test_a_pass_reports_repr_counts_its_results_rather_than_showing_each() -> None:
+    """asyncio.run() makes the repr of its main task's result as it ends:
+    each of a pass's results shown, 8 ms at 1,000 sources."""
+    report = PassReport()
+    for n in range(1000):
+        report.add(SourceResult(f"feed-{n}", new=1))
+    shown = repr(report)
+    assert shown.startswith("PassReport(1000 results, items_changed=1000, parsed=0,"), shown
+    assert len(shown) < 200 and "feed-" not in shown
