@@ -34,7 +34,7 @@ from .memory import release_memory
 from .publishing import Publisher
 from .results import PassReport, SourceResult
 from .store import StatesInOrder, Store, open_store
-from .storing import PollStorer
+from .storing import PollStorer, StoredResult
 from .websub import Notices
 from .workers import POOL_AFTER_THREAD_SECONDS, POOL_MIN_BYTES, Workers
 
@@ -144,12 +144,14 @@ class Pipeline:
         progress: Callable[[str], None] | None = None,
         *,
         fetch_concurrency: int | None = None,
+        on_stored: StoredResult | None = None,
     ) -> PassReport:
         """Fetch, parse and store the given sources; every result is a value.
 
         Storing is in source order, so however far fetching runs ahead the
         outcome is that of one stage after another.  Fetches run
-        ``fetch_concurrency`` at a time (``fetch.concurrency`` when None)."""
+        ``fetch_concurrency`` at a time (``fetch.concurrency`` when None).
+        ``on_stored``: see :meth:`.storing.PollStorer.store_batch`."""
         report = PassReport()
         names = [s.name for s in sources]
         states = StatesInOrder(self.store, names)
@@ -160,7 +162,9 @@ class Pipeline:
                 async for batch, fetched, ingested in batches:
                     parsed = len(ingested)
                     report.parsed += parsed
-                    stored = self._storer.store_batch(batch, states, fetched, ingested, now)
+                    stored = self._storer.store_batch(
+                        batch, states, fetched, ingested, now, on_stored=on_stored
+                    )
                     for source, result in zip(batch, stored, strict=True):
                         report.add(result)
                         if progress is not None:

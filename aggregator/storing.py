@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _Stored: TypeAlias = "tuple[SourceResult, PollIntent | None]"
+# A source's result, and whether its bytes were parsed: called in the
+# transaction that stores it (see PollStorer.store_batch).
+StoredResult: TypeAlias = Callable[[SourceResult, bool], None]
 
 
 class PollStorer:
@@ -73,9 +76,16 @@ class PollStorer:
         fetched: Sequence[PollOutcome],
         ingested: dict[str, Ingested | SourceError],
         now: datetime,
+        *,
+        on_stored: StoredResult | None = None,
     ) -> list[SourceResult]:
         """Store a batch's polls in one transaction; each source's result, in
         order, its log lines written once the batch is stored.
+
+        ``on_stored(result, parsed)`` is called for each source in the
+        transaction that stores it, after its writes: what it writes too is
+        stored with them or not at all (a ``--once``'s record of the poll,
+        which a retried job then need not poll again).
 
         One commit per batch: a commit is most of the cost of storing a source
         that did not change, and a crash loses at most this batch, which the
@@ -105,7 +115,9 @@ class PollStorer:
                 return [
                     result
                     for run in runs
-                    for result in self.store_batch(batch[run], states, fetched[run], ingested, now)
+                    for result in self.store_batch(
+                        batch[run], states, fetched[run], ingested, now, on_stored=on_stored
+                    )
                 ]
 
         def store_all(isolated: bool) -> list[_Stored]:
@@ -138,6 +150,9 @@ class PollStorer:
                                 source, state, outcome, ingested.get(source.name), now
                             )
                         )
+                if on_stored is not None:
+                    for source, (result, _intent) in zip(batch, done, strict=True):
+                        on_stored(result, source.name in ingested)
             return done
 
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from aggregator.config import SourceConfig
 from aggregator.errors import SourceError
 from aggregator.ingest import Ingested
@@ -106,3 +108,54 @@ def test_a_batch_of_304s_and_a_configuration_synced_at_once_do_not_deadlock(
     finally:
         poller.close()
         syncer.close()
+
+
+def test_what_on_stored_writes_is_committed_with_its_sources_poll_or_not_at_all(
+    postgres_url: str,
+) -> None:
+    """A --once records each poll's result in the transaction that stores
+    it: a failure after the first run of the batch leaves that run stored and
+    recorded, the failing run neither."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from aggregator.config import parse_config
+    from aggregator.errors import StoreError
+    from aggregator.models import Fetched, FetchState
+    from aggregator.results import SourceResult
+    from aggregator.store.postgres import PostgresStore
+    from aggregator.storing import PollStorer
+
+    names = ("s0", "s1", "s2", "s3")
+    listed = "".join(
+        f"  - {{name: {n}, url: 'https://h.example/{n}', section: S}}\n" for n in names
+    )
+    config = parse_config(f"sources:\n{listed}", Path("/nowhere/feeds.yaml"))
+    store = PostgresStore(postgres_url)
+    try:
+        store.sync_sources((s.name, s.location, s.section) for s in config.sources)
+        states = {state.name: state for state in store.source_states(counts=False)}
+        fetched = [
+            Fetched(n, (), FetchState(etag=f'"{n}"'), not_modified=True, status=304)
+            if n in ("s0", "s2")
+            else Fetched(n, (), FetchState(etag=f'"{n}"'), status=200)
+            for n in names
+        ]
+        # Two runs, each with one parsed feed: [s0, s1, s2], [s3].
+        ingested: dict[str, Ingested | SourceError] = {"s1": parsed(), "s3": parsed()}
+
+        def record(result: SourceResult, was_parsed: bool) -> None:
+            if result.source == "s3":
+                raise StoreError("the connection was lost")
+            store.set_meta(f"run:1:{result.source}", str(int(was_parsed)))
+
+        storer = PollStorer(config, store, lambda: 0.0)
+        with pytest.raises(StoreError):
+            storer.store_batch(
+                config.sources, states, fetched, ingested, datetime.now(UTC), on_stored=record
+            )
+        assert store.read_meta("run:1:") == {"run:1:s0": "0", "run:1:s1": "1", "run:1:s2": "0"}
+        etags = dict(store._db.execute("SELECT name, etag FROM sources").fetchall())
+        assert etags == {"s0": '"s0"', "s1": '"s1"', "s2": '"s2"', "s3": None}
+    finally:
+        store.close()

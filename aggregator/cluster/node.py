@@ -18,7 +18,9 @@ again stores nothing twice (the store's writes are idempotent, and a
 scheduled poll that finds its source polled since does nothing).
 
 A poll or publish run on behalf of ``aggregate --once`` carries the run's id;
-its result is kept in the store under that id, for the process that asked.
+its result is kept in the store under that id, for the process that asked:
+each source's in the transaction that stores its poll, so that a job tried
+again after storing some of its sources polls only the others.
 """
 
 from __future__ import annotations
@@ -100,6 +102,38 @@ def run_key(run: str, name: str) -> str:
     return f"{RUN_PREFIX}{run}:{name}"
 
 
+class RunRecords:
+    """A ``--once`` run's result for each source its jobs poll, kept in the
+    store for the process that asked (see :func:`run_key`): each recorded by
+    :meth:`.storing.PollStorer.store_batch` in the transaction that stores
+    the poll, so that the two are stored together or not at all."""
+
+    def __init__(self, store: Store, run: str):
+        self.store = store
+        self.run = run
+        self._parsed: dict[str, bool] = {}
+
+    def __call__(self, result: SourceResult, parsed: bool) -> None:
+        """Record ``result`` (a :data:`.storing.StoredResult`)."""
+        self._parsed[result.source] = parsed
+        values = {**result.to_record(), "parsed": int(parsed)}
+        self.store.set_meta(run_key(self.run, result.source), json.dumps(values))
+
+    def recorded(self) -> set[str]:
+        """The sources whose result the run has (this job's earlier attempts' among them)."""
+        prefix = run_key(self.run, "")
+        return {key[len(prefix) :] for key in self.store.read_meta(prefix)}
+
+    def add_pages(self, results: Iterable[SourceResult]) -> None:
+        """Record again the results whose articles were fetched (full text),
+        which counts their pages once they are stored."""
+        paged = [result for result in results if result.pages or result.pages_failed]
+        if paged:
+            with self.store.transaction():
+                for result in paged:
+                    self(result, self._parsed.get(result.source, False))
+
+
 class Node:
     """The jobs and the tick of one process, over its store, queue and pipeline."""
 
@@ -140,14 +174,21 @@ class Node:
 
     # -- jobs -------------------------------------------------------------
 
-    async def poll(self, names: Sequence[str], scheduled: bool, run: str | None) -> None:
+    async def poll(
+        self, names: Sequence[str], scheduled: bool, run: str | None, retried: bool = False
+    ) -> None:
+        """A poll job: ``names`` polled (in one process, one after another);
+        ``retried``: an earlier attempt of this job failed (or its worker
+        stopped), after storing some of them perhaps."""
         try:
-            await self._poll(names, scheduled, run)
+            await self._poll(names, scheduled, run, retried)
         except StoreError:
             self.store_failed.set()
             raise
 
-    async def _poll(self, names: Sequence[str], scheduled: bool, run: str | None) -> None:
+    async def _poll(
+        self, names: Sequence[str], scheduled: bool, run: str | None, retried: bool
+    ) -> None:
         sources = []
         for name in names:
             source = self._sources.get(name)
@@ -175,23 +216,29 @@ class Node:
             sources = [source for source in sources if source.name in due]
             if not sources:
                 return
+        records = None if run is None else RunRecords(self.store, run)
+        if records is not None and retried:
+            # What an earlier attempt stored, it recorded with it: its result
+            # stands (polled again, a source that had new items would say it
+            # had none).
+            done = records.recorded()
+            for source in sources:
+                if source.name in done:
+                    log.info("%s: polled by an earlier attempt of this job", source.name)
+            sources = [source for source in sources if source.name not in done]
+            if not sources:
+                return
         # One at a time: the job holds one of its host's per_host slots.
         report = await self._unless_interrupted(
-            self.pipeline.update(sources, now, fetch_concurrency=1)
+            self.pipeline.update(sources, now, fetch_concurrency=1, on_stored=records)
         )
         for result in report.results:
             if result.error is not None:
                 log.warning("%s", result.error)
             else:
                 log.info("%s", result.line())
-        if run is not None:
-            # The run's report adds up the feeds parsed: the job's count goes
-            # with its first source's result.
-            parsed = [report.parsed] + [0] * (len(report.results) - 1)
-            with self.store.transaction():
-                for result, count in zip(report.results, parsed, strict=True):
-                    record = {**result.to_record(), "parsed": count}
-                    self.store.set_meta(run_key(run, result.source), json.dumps(record))
+        if records is not None:
+            records.add_pages(report.results)
         elif report.output_changed and not await self.queue.publish_waiting():
             await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
 

@@ -61,7 +61,8 @@ _POLLS_OF_JOB = "COALESCE(jsonb_array_length(j.args->'sources'), 1)"
 # A worker (or a run, see JobQueue.open_run) that beat within the timeout.
 _BEATING = "last_heartbeat >= now() - make_interval(secs => %(timeout)s)"
 
-PollJob = Callable[[list[str], bool, str | None], Awaitable[None]]
+# (sources, scheduled, the --once run's id, retried: an earlier attempt failed)
+PollJob = Callable[[list[str], bool, str | None, bool], Awaitable[None]]
 PublishJob = Callable[[str | None], Awaitable[None]]
 
 __all__ = ["POLLS", "PUBLISH", "JobCounts", "JobQueue", "PollBatch", "QueueError"]
@@ -179,6 +180,7 @@ class JobQueue:
         self._registered = True
 
         async def poll_task(
+            context: procrastinate.JobContext,
             sources: list[str] | None = None,
             scheduled: bool = False,
             run: str | None = None,
@@ -186,7 +188,8 @@ class JobQueue:
         ) -> None:
             # ``source``: a job of one source, as versions before 0.2 queued
             # them, still waiting when its workers were upgraded.
-            await poll(sources if sources is not None else [source or ""], scheduled, run)
+            names = sources if sources is not None else [source or ""]
+            await poll(names, scheduled, run, context.job.attempts > 0)
 
         async def publish_task(run: str | None = None) -> None:
             await publish(run)
@@ -194,7 +197,7 @@ class JobQueue:
         # A job that raises (the store failed under it) is tried again
         # later; a source's own failure is a value and never raises.
         retry = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
-        self._app.task(name="poll", queue=POLLS, retry=retry)(poll_task)
+        self._app.task(name="poll", queue=POLLS, retry=retry, pass_context=True)(poll_task)
         self._app.task(name="publish", queue=PUBLISH, retry=retry)(publish_task)
 
     async def defer_polls(

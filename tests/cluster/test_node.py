@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
+
+import pytest
 
 from aggregator.cluster.node import (
     POLLS_PER_JOB,
@@ -20,6 +22,7 @@ from aggregator.cluster.node import (
     poll_lock,
 )
 from aggregator.config import SourceConfig, parse_config
+from aggregator.errors import StoreError
 from aggregator.models import SourceState
 from aggregator.results import PassReport, SourceResult
 
@@ -93,21 +96,42 @@ class _Store:
     def set_meta(self, key: str, value: str) -> None:
         self.meta[key] = value
 
+    def read_meta(self, prefix: str) -> dict[str, str]:
+        return {key: value for key, value in self.meta.items() if key.startswith(prefix)}
+
 
 class _Pipeline:
-    """Records what it is asked to poll; each source's result as given."""
+    """Records what it is asked to poll; each source's result as given, the
+    first ``parsed`` of each call parsed.  ``fail_after``: the store fails
+    once that many sources of a call are stored (their transactions committed)."""
 
-    def __init__(self, parsed: int):
+    def __init__(
+        self, parsed: int, fail_after: int | None = None, pages: dict[str, int] | None = None
+    ):
         self.calls: list[tuple[list[str], int | None]] = []
         self.parsed = parsed
+        self.fail_after = fail_after
+        self.pages = pages or {}  # counted after storing, as the full text stage does
 
     async def update(
-        self, sources: list[SourceConfig], now: datetime, *, fetch_concurrency: int | None = None
+        self,
+        sources: list[SourceConfig],
+        now: datetime,
+        *,
+        fetch_concurrency: int | None = None,
+        on_stored: Callable[[SourceResult, bool], None] | None = None,
     ) -> PassReport:
         self.calls.append(([s.name for s in sources], fetch_concurrency))
-        report = PassReport(parsed=self.parsed)
-        for s in sources:
-            report.add(SourceResult(s.name, new=1))
+        report = PassReport(parsed=min(self.parsed, len(sources)))
+        for n, s in enumerate(sources):
+            if n == self.fail_after:
+                raise StoreError("the connection was lost")
+            result = SourceResult(s.name, new=1)
+            if on_stored is not None:
+                on_stored(result, n < self.parsed)
+            report.add(result)
+        for result in report.results:
+            result.pages = self.pages.get(result.source, 0)
         return report
 
 
@@ -150,6 +174,44 @@ def test_a_runs_job_keeps_each_sources_result_and_the_jobs_parsed_count_once() -
     assert set(records) == {"run:7:a", "run:7:b", "run:7:c"}
     assert all(record["new"] == 1 for record in records.values())
     assert sum(record["parsed"] for record in records.values()) == 2
+
+
+def test_a_retried_runs_job_keeps_what_its_failed_attempt_stored_and_polls_the_rest() -> None:
+    """A --once's job that failed after storing some of its sources (its
+    worker's connection lost between two transactions): each of those was
+    recorded with its writes, and the retry polls only the others; polled
+    again, a source whose items were new would say it had none."""
+    store = _Store([])
+    node = _node(store, _Pipeline(parsed=3, fail_after=2), ["a", "b", "c", "d"])
+    node.own_run = "7"
+    with pytest.raises(StoreError):
+        asyncio.run(node.poll(["a", "b", "c", "d"], False, "7"))
+    assert set(store.meta) == {"run:7:a", "run:7:b"}
+
+    retry = _Pipeline(parsed=0)
+    node.pipeline = cast(Any, retry)
+    asyncio.run(node.poll(["a", "b", "c", "d"], False, "7", True))
+    assert retry.calls == [(["c", "d"], 1)]
+    records = {key: json.loads(value) for key, value in store.meta.items()}
+    assert set(records) == {"run:7:a", "run:7:b", "run:7:c", "run:7:d"}
+    assert all(record["new"] == 1 for record in records.values())
+    assert [records[f"run:7:{n}"]["parsed"] for n in "abcd"] == [1, 1, 0, 0]
+
+    # A retry whose sources were all stored polls nothing.
+    done = _Pipeline(parsed=0)
+    node.pipeline = cast(Any, done)
+    asyncio.run(node.poll(["a", "b"], False, "7", True))
+    assert done.calls == []
+
+
+def test_a_runs_job_records_the_pages_full_text_fetched_after_storing() -> None:
+    store = _Store([])
+    node = _node(store, _Pipeline(parsed=1, pages={"a": 3}), ["a", "b"])
+    node.own_run = "7"
+    asyncio.run(node.poll(["a", "b"], False, "7"))
+    records = {key: json.loads(value) for key, value in store.meta.items()}
+    assert (records["run:7:a"]["pages"], records["run:7:a"]["parsed"]) == (3, 1)
+    assert (records["run:7:b"]["pages"], records["run:7:b"]["parsed"]) == (0, 0)
 
 
 class _Runs:
@@ -213,7 +275,12 @@ class _SlowPipeline:
         self.finished = False
 
     async def update(
-        self, sources: list[SourceConfig], now: datetime, *, fetch_concurrency: int | None = None
+        self,
+        sources: list[SourceConfig],
+        now: datetime,
+        *,
+        fetch_concurrency: int | None = None,
+        on_stored: object = None,
     ) -> PassReport:
         self.started.set()
         try:

@@ -14,6 +14,7 @@ from procrastinate import exceptions as procrastinate_errors
 from aggregator.cluster.once import _until_done
 from aggregator.cluster.queue import ANALYZE_AFTER, JobQueue, PollBatch, quiet_lost_job_updates
 from aggregator.config import Config, parse_config
+from aggregator.errors import StoreError
 
 
 def one_source(postgres_url: str, tmp_path: Path) -> Config:
@@ -85,7 +86,7 @@ def test_once_sends_back_a_job_left_doing_when_its_status_was_lost(
     config = one_source(postgres_url, tmp_path)
     ran: list[str] = []
 
-    async def poll(sources: list[str], scheduled: bool, run: str | None) -> None:
+    async def poll(sources: list[str], scheduled: bool, run: str | None, retried: bool) -> None:
         ran.extend(sources)
 
     async def scenario() -> None:
@@ -104,6 +105,27 @@ def test_once_sends_back_a_job_left_doing_when_its_status_was_lost(
     assert ran == ["a"]
 
 
+def test_a_poll_job_tried_again_is_told_so(postgres_url: str, tmp_path: Path) -> None:
+    """A job whose first attempt failed (the store failed under it) may have
+    stored some of its polls: the next attempt is told it is one."""
+    config = one_source(postgres_url, tmp_path)
+    attempts: list[bool] = []
+
+    async def poll(sources: list[str], scheduled: bool, run: str | None, retried: bool) -> None:
+        attempts.append(retried)
+        if len(attempts) == 1:
+            raise StoreError("the connection was lost")
+
+    async def scenario() -> None:
+        async with JobQueue.of(config) as queue:
+            queue.register(poll=poll, publish=no_publish)
+            [job] = await queue.defer_polls([PollBatch("lock a", ("a",))], scheduled=False)
+            await asyncio.wait_for(_until_done(queue, {job: ("a",)}, 1, None, 30.0), 60)
+
+    asyncio.run(scenario())
+    assert attempts == [False, True]
+
+
 def test_a_poll_job_of_one_source_queued_before_batches_still_runs(
     postgres_url: str, tmp_path: Path
 ) -> None:
@@ -114,7 +136,7 @@ def test_a_poll_job_of_one_source_queued_before_batches_still_runs(
     config = one_source(postgres_url, tmp_path)
     ran: list[list[str]] = []
 
-    async def poll(sources: list[str], scheduled: bool, run: str | None) -> None:
+    async def poll(sources: list[str], scheduled: bool, run: str | None, retried: bool) -> None:
         ran.append(sources)
 
     async def scenario() -> None:
