@@ -46,7 +46,7 @@ from .config import (
 )
 from .errors import AggregatorError, ConfigError
 from .models import SourceState
-from .redact import printable, redact_text
+from .redact import feed_secrets, printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -511,7 +511,8 @@ def _duplicates(config: Config, out: TextIO) -> int:
         clusters = store.duplicate_clusters()
     finally:
         store.close()
-    out.write(duplicates_report(clusters))
+    secrets = {s.name: feed_secrets(s.url or "", s.headers) for s in config.sources}
+    out.write(duplicates_report(clusters, secrets))
     return EXIT_OK
 
 

@@ -14,7 +14,6 @@ the log.  Neither stops the others.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -31,14 +30,14 @@ from .filters import EntryFields
 from .models import Enclosure, Entry, SectionSummary, SourceRef, Summary
 from .outputs import MERGED, OPML
 from .redact import (
+    feed_secrets,
     header_secrets,
     merged_secrets,
     public_link,
     public_text,
     redact_url,
-    url_secrets,
 )
-from .request_headers import NO_HEADERS, SourceHeaders
+from .request_headers import NO_HEADERS
 from .store import StatesInOrder, Store, StoredItem
 from .websub import RETRY_DELAY, Notices
 from .workers import Workers
@@ -424,7 +423,7 @@ def _source_secrets(
 ) -> tuple[str, ...]:
     """What to mask in the links and text of an item these sources carried:
     their feeds' passwords and secret query values, and their own headers'
-    values (see :func:`_feed_secrets`), in one order, so that the items of
+    values (see :func:`.redact.feed_secrets`), in one order, so that the items of
     the same sources share one pattern."""
     return merged_secrets(*(_own_secrets(ref, configured) for ref in refs))
 
@@ -433,17 +432,7 @@ def _own_secrets(ref: SourceRef, configured: Mapping[str, SourceConfig]) -> tupl
     """The credentials of one source that carried an item: its stored feed
     URL's, and the headers it is configured with (none once it is not)."""
     source = configured.get(ref.name)
-    return _feed_secrets(ref.feed_url or "", source.headers if source else NO_HEADERS)
-
-
-@functools.lru_cache(maxsize=256)
-def _feed_secrets(feed_url: str, headers: SourceHeaders = NO_HEADERS) -> tuple[str, ...]:
-    """One feed's credentials: those of its URL, without its user name (a word
-    of the site's own paths, and of its text: see :func:`.redact.url_secrets`),
-    and its source's header values (:func:`.redact.header_secrets`)."""
-    return merged_secrets(
-        url_secrets(feed_url, user=False) if feed_url else (), header_secrets(headers)
-    )
+    return feed_secrets(ref.feed_url or "", source.headers if source else NO_HEADERS)
 
 
 def sources_opml(config: Config, store: Store) -> bytes:
@@ -467,7 +456,7 @@ def _opml_sources(config: Config, store: Store) -> Iterator[OpmlSource]:
             xml_url=(state.url if state else None) or source.url,
             # The site link is the feed's own: it may repeat the source's
             # token anywhere (a path of it), as the feed's entries' links may.
-            html_url=public_link(site_link, _feed_secrets(source.url or "", source.headers))
+            html_url=public_link(site_link, feed_secrets(source.url or "", source.headers))
             if site_link
             else None,
         )

@@ -255,6 +255,31 @@ def _longest_first(secret: str) -> tuple[int, str]:
     return -len(secret), secret
 
 
+@functools.lru_cache(maxsize=256)
+def feed_secrets(feed_url: str, headers: Iterable[tuple[str, str]] = ()) -> tuple[str, ...]:
+    """One feed's credentials, to mask in what it gave (:func:`public_text`,
+    :func:`public_link`): those of its URL, without its user name (a word of
+    the site's own paths, and of its text: see :func:`url_secrets`), and
+    its source's header values (:func:`header_secrets`; hashable, as
+    ``SourceHeaders`` are)."""
+    return merged_secrets(
+        url_secrets(feed_url, user=False) if feed_url else (), header_secrets(headers)
+    )
+
+
+def shown_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Stored text a feed gave (a title), for a terminal: as it is published
+    (:func:`public_text`), without control characters (:func:`printable`)."""
+    return printable(public_text(text, secrets))
+
+
+def shown_link(url: str, secrets: Iterable[str] = ()) -> str:
+    """A stored link a feed gave, for a terminal: as it is published
+    (:func:`public_link`), other secret-looking values masked too
+    (:func:`redact_url`), without control characters."""
+    return printable(redact_url(public_link(url, secrets)))
+
+
 def merged_secrets(*groups: Iterable[str]) -> tuple[str, ...]:
     """The secrets of several sources (or of a URL and headers) as one tuple, in
     the order :func:`url_secrets` gives them: the same set, the same tuple,

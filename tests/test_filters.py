@@ -157,3 +157,27 @@ def test_filters_through_once_publish_and_preview(feed_server: FeedServer, tmp_p
 
     code, output = run(["filters", "-c", str(config), "--source", "nope"])
     assert code == 2 and "no source named 'nope'" in output
+
+
+def test_the_preview_shows_titles_and_links_as_published(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """A feed that repeats its own token in a title or link: the preview
+    masks it, as the published feeds do, and drops user info from links."""
+    token = "S3CRETTOKEN1"
+    body = rss((f"Sponsored by {token}", "tech", "Buy it now.")).replace(
+        b"http://example.com/0", f"http://ad:pw1234@example.com/0?token={token}".encode()
+    )
+    feed_server.add(f"/feed.xml?token={token}", Route(body=body))
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "allow_private: true\ndigest: {sentences: 0}\nsources:\n  - name: news\n"
+        f"    url: {feed_server.url('/feed.xml')}?token={token}\n    section: S\n"
+    )
+    code, output = run(["--once", "-c", str(config)])
+    assert code == 0 and "1 new" in output, output
+    config.write_text(config.read_text() + "    filters:\n      - block: {title: sponsored}\n")
+    code, preview = run(["filters", "-c", str(config)])
+    assert code == 0, preview
+    assert "    - Sponsored by *** <http://example.com/0?token=***>" in preview, preview
+    assert token not in preview and "pw1234" not in preview

@@ -13,7 +13,7 @@ from typing import TextIO
 
 from ..config import Config
 from ..filters import EntryFields, Rule
-from ..redact import printable, redact_url
+from ..redact import feed_secrets, printable, shown_link, shown_text
 from ..store import StoredItem, open_store
 
 
@@ -41,6 +41,7 @@ def preview(config: Config, out: TextIO, source: str | None = None) -> int:
             if rule is not None:
                 left_out[str(rule)].append(item)
         print(f"{configured.name}:", file=out)
+        secrets = feed_secrets(configured.url or "", configured.headers)  # masked, as published
         for rule in configured.filters.rules:
             print(f"  {printable(str(rule))}", file=out)
             if rule not in stored.rules:
@@ -50,8 +51,8 @@ def preview(config: Config, out: TextIO, source: str | None = None) -> int:
             plural = "" if len(items) == 1 else "s"
             print(f"    leaves out {len(items)} stored item{plural}", file=out)
             for item in items:
-                link = f" <{redact_url(item.link)}>" if item.link else ""
-                print(f"    - {printable(item.title)}{link}", file=out)
+                link = f" <{shown_link(item.link, secrets)}>" if item.link else ""
+                print(f"    - {shown_text(item.title, secrets)}{link}", file=out)
         printed = True
     if not printed:
         print("no filter rules", file=out)

@@ -195,3 +195,31 @@ def test_a_generated_corpus_through_the_feed(
     assert scores.true_pairs > 100
     assert scores.precision >= 0.98
     assert scores.recall >= 0.9
+
+
+def test_duplicates_shows_titles_and_links_as_published(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stored text is the feed's: `aggregate duplicates` masks a source's
+    credentials in it (a feed that repeats its own token), drops user info
+    from links, and prints no character that would drive the terminal."""
+    token = "S3CRETTOKEN1"
+    headline = f"Harbour \u202eopens {token} gate"
+    link = f"http://reader:pw1234@example.com/harbour?token={token}"
+    text = f"<p>{s.TEXT}</p>"
+    feed_server.add(f"/wire?token={token}", Route(rss("Wire", [("w1", headline, link, text, T0)])))
+    feed_server.add("/daily", Route(rss("Daily", [("d1", headline, link, text, T0)])))
+    config = write_config(tmp_path, feed_server, ["wire", "daily"])
+    config.write_text(
+        config.read_text().replace("/wire\n", f"/wire?token={token}\n"), encoding="utf-8"
+    )
+    assert main(["--once", "-c", str(config)]) == 0
+    passed = capsys.readouterr().out
+    assert "1 merged" in passed, passed
+
+    assert main(["duplicates", "-c", str(config)]) == 0
+    listing = capsys.readouterr().out
+    assert listing.startswith("1 story from 2 copies"), listing
+    assert "Harbour opens *** gate" in listing, listing
+    assert "http://example.com/harbour?token=***" in listing, listing
+    assert token not in listing and "pw1234" not in listing and "\u202e" not in listing
