@@ -46,7 +46,7 @@ from .config import (
 )
 from .errors import AggregatorError, ConfigError
 from .models import SourceState
-from .redact import feed_secrets, printable, redact_text
+from .redact import feed_secrets, merged_secrets, printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -511,7 +511,19 @@ def _duplicates(config: Config, out: TextIO) -> int:
         clusters = store.duplicate_clusters()
     finally:
         store.close()
-    secrets = {s.name: feed_secrets(s.url or "", s.headers) for s in config.sources}
+    # As published: each copy's source's stored URL, which a removed source
+    # keeps, and the configured source's headers (see publishing.py).
+    configured = {s.name: s for s in config.sources}
+    secrets = {
+        member.source: merged_secrets(
+            feed_secrets(member.feed_url or ""),
+            feed_secrets(source.url or "", source.headers)
+            if (source := configured.get(member.source))
+            else (),
+        )
+        for cluster in clusters
+        for member in cluster.members
+    }
     out.write(duplicates_report(clusters, secrets))
     return EXIT_OK
 

@@ -141,10 +141,13 @@ class Ingester:
         size = sum(job.input_bytes() for job in jobs)
         # A source with nothing stored (its first poll) has every entry to
         # work on: its bytes are its work, and when they are worth the pool
-        # it starts at once.  A source's other polls work on its new entries
-        # only, which its bytes overstate: they may run in this process's
-        # thread first (the workers' thread_seconds).
+        # it starts at once; so do a batch of first polls only and what
+        # waits behind it (a first pass, of small feeds perhaps).  A source's
+        # other polls work on its new entries only, which its bytes
+        # overstate: they may run in this process's thread first (the
+        # workers' thread_seconds).
         first_polls = sum(job.input_bytes() for job in jobs if not job.stored)
+        certain = max(size, waiting) if first_polls == size else first_polls
         # Weighed, so that the largest each run in a process of their own,
         # and not all at once (see .workers).
         results = await self.workers.map(
@@ -152,7 +155,7 @@ class Ingester:
             jobs,
             heavy=self.workers.pooled(max(size, waiting)),
             weigh=IngestJob.input_bytes,
-            rent=not self.workers.pooled(first_polls),
+            rent=not self.workers.pooled(certain),
             lost=ingest_lost,
         )
         # Read again, each in a process of its own: see NeedsOwnProcess.

@@ -179,8 +179,16 @@ class Pipeline:
                         release_memory()
         finally:
             self._storer.end_pass()
-        await self._full_text.run_for(sources, report, now)  # none asked for: nothing to do
+        await self.full_text(sources, report, now)  # none asked for: nothing to do
         return report
+
+    async def full_text(
+        self, sources: Sequence[SourceConfig], report: PassReport, now: datetime
+    ) -> None:
+        """The article pages ``sources`` want (``full_text``), each source's
+        counted in its result in ``report``: the last step of :meth:`update`,
+        and a retried job's for the sources its failed attempt stored."""
+        await self._full_text.run_for(sources, report, now)
 
     async def publish_if_changed(self) -> tuple[int, PublishReport | None]:
         """See :meth:`.publishing.Publisher.publish_if_changed`."""

@@ -621,6 +621,7 @@ class _ThreadRun(Generic[_T, _R]):
         self._finished = finished
         self._error: BaseException | None = None
         self._abandoned = False
+        self._stopped = False  # within the rent, before the last job
         self._lock = threading.Lock()
 
     def __call__(self) -> None:
@@ -628,15 +629,18 @@ class _ThreadRun(Generic[_T, _R]):
         try:
             for index, job in enumerate(self.jobs):
                 started = time.thread_time()
-                result = self.function(job)
-                rent_left = self.rent.pay(time.thread_time() - started)
+                try:
+                    result = self.function(job)
+                finally:
+                    rent_left = self.rent.pay(time.thread_time() - started)
                 with self._lock:
                     if self._abandoned:
                         return  # its caller has gone on without it
                     self.results.append(result)
                     self.current = (index + 1, time.monotonic())
-                if self.within_rent and not rent_left:
-                    break
+                    if self.within_rent and not rent_left and index + 1 < len(self.jobs):
+                        self._stopped = True  # the jobs after it are the pool's
+                        break
         except BaseException as error:  # the caller's to raise, as to_thread would
             with self._lock:
                 if self._abandoned:
@@ -655,7 +659,7 @@ class _ThreadRun(Generic[_T, _R]):
         more, and the thread given up on; None if it is not stuck."""
         with self._lock:
             index, started = self.current
-            if self._error is not None or index >= len(self.jobs):
+            if self._error is not None or self._stopped or index >= len(self.jobs):
                 return None  # done: its result is on its way
             if time.monotonic() - started < seconds:
                 return None

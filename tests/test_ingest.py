@@ -371,3 +371,33 @@ def test_a_first_poll_goes_to_the_pool_at_once_and_a_later_one_may_run_in_the_th
         assert thread_seconds_left < 60.0  # the thread did the work
     else:
         assert thread_seconds_left == 60.0  # the pool did
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_a_small_first_poll_with_more_waiting_goes_to_the_pool_at_once(
+    tmp_path: Path, stored: bool
+) -> None:
+    """A first pass of small feeds: each batch's bytes are under the pool's
+    threshold, but those waiting behind it are more first polls."""
+    small = rss(("s0", "Small", LONG))
+    assert len(small) < POOL_MIN_BYTES
+    config = parse_config(
+        "sources:\n  - {name: small, url: 'https://small.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+    copies = _StoredCopies({"small": {"x": "hash"}} if stored else {})
+
+    async def ingest_once() -> tuple[object, float]:
+        workers = Workers(processes=1, thread_seconds=60.0)
+        ingester = Ingester(config, copies, SourceFetcher(config.fetch), workers)  # type: ignore[arg-type]
+        try:
+            done = await ingester.ingest_batch(
+                config.sources, [fetched(small, "small")], NOW, waiting=4 * POOL_MIN_BYTES
+            )
+            return done["small"], workers.thread_seconds
+        finally:
+            workers.terminate()
+
+    result, thread_seconds_left = asyncio.run(ingest_once())
+    assert isinstance(result, Ingested), result
+    assert (thread_seconds_left < 60.0) is stored  # the thread worked only on a later poll

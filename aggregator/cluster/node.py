@@ -31,6 +31,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..config import Config, SourceConfig
@@ -42,6 +43,8 @@ from ..store import Store
 from .queue import JobQueue, PollBatch
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 # A claimed source is claimed again after this, if its poll never ended (the
 # job was lost before it was queued); a duplicate poll finds it superseded.
@@ -119,10 +122,15 @@ class RunRecords:
         values = {**result.to_record(), "parsed": int(parsed)}
         self.store.set_meta(run_key(self.run, result.source), json.dumps(values))
 
-    def recorded(self) -> set[str]:
-        """The sources whose result the run has (this job's earlier attempts' among them)."""
+    def recorded(self) -> dict[str, SourceResult]:
+        """The run's results so far (this job's earlier attempts' among them), by source."""
         prefix = run_key(self.run, "")
-        return {key[len(prefix) :] for key in self.store.read_meta(prefix)}
+        results = {}
+        for key, record in self.store.read_meta(prefix).items():
+            result, parsed = result_of(record)
+            results[key[len(prefix) :]] = result
+            self._parsed.setdefault(result.source, bool(parsed))
+        return results
 
     def add_pages(self, results: Iterable[SourceResult]) -> None:
         """Record again the results whose articles were fetched (full text),
@@ -220,11 +228,17 @@ class Node:
         if records is not None and retried:
             # What an earlier attempt stored, it recorded with it: its result
             # stands (polled again, a source that had new items would say it
-            # had none).
+            # had none); the pages it wants may not have been fetched.
             done = records.recorded()
-            for source in sources:
-                if source.name in done:
-                    log.info("%s: polled by an earlier attempt of this job", source.name)
+            stored = [source for source in sources if source.name in done]
+            for source in stored:
+                log.info("%s: polled by an earlier attempt of this job", source.name)
+            if stored:
+                earlier = PassReport()
+                for source in stored:
+                    earlier.add(done[source.name])
+                await self._unless_interrupted(self.pipeline.full_text(stored, earlier, now))
+                records.add_pages(earlier.results)
             sources = [source for source in sources if source.name not in done]
             if not sources:
                 return
@@ -242,8 +256,8 @@ class Node:
         elif report.output_changed and not await self.queue.publish_waiting():
             await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
 
-    async def _unless_interrupted(self, polling: Awaitable[PassReport]) -> PassReport:
-        """``polling``'s report; cancelled when this process's --once is
+    async def _unless_interrupted(self, polling: Awaitable[_T]) -> _T:
+        """What ``polling`` gives; cancelled when this process's --once is
         interrupted, and the job with it (procrastinate retries it).  A job
         polls its sources one after another: waiting for the rest of them
         would hold up the interrupted run for as many polls."""
@@ -338,7 +352,7 @@ class Node:
             await asyncio.sleep(self.timing.tick)
 
 
-async def _cancelled(work: asyncio.Future[PassReport]) -> None:
+async def _cancelled(work: asyncio.Future[Any]) -> None:
     """Cancel ``work`` and wait for it to end; what it raised is retrieved
     (the job raises its own cancellation instead), never logged as lost."""
     work.cancel()

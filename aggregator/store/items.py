@@ -163,6 +163,7 @@ class ClusterMember:
     score: float | None
     matched_source: str | None  # the member it was found like
     first_seen: datetime
+    feed_url: str | None = None  # its source's stored URL (None for local files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1135,19 +1135,19 @@ class PostgresStore:
     def duplicate_clusters(self) -> list[DuplicateCluster]:
         rows = self._db.execute(
             "SELECT i.id, i.uid, i.title, i.link, s.source, s.link, s.first_seen, c.title, "
-            "c.method, c.score, m.source "
+            "c.method, c.score, m.source, src.location "
             "FROM items i JOIN item_sources s ON s.item_id = i.id "
             "LEFT JOIN dedup_copies c ON c.source = s.source AND c.entry_key = s.entry_key "
             "LEFT JOIN dedup_copies m ON m.id = c.matched "
+            "LEFT JOIN sources src ON src.name = s.source "
             "WHERE i.id IN (SELECT item_id FROM item_sources GROUP BY item_id "
             "HAVING COUNT(*) > 1) "
             "ORDER BY i.published DESC, i.id, s.first_seen, c.id NULLS FIRST, s.source"
         ).fetchall()
         clusters: dict[int, tuple[tuple[str, str, str | None], list[ClusterMember]]] = {}
         for row in rows:
-            item_id, uid, title, link, source, copy_link, seen, copy_title, method, score, other = (
-                row
-            )
+            (item_id, uid, title, link, source, copy_link, seen) = row[:7]
+            copy_title, method, score, other, location = row[7:]
             entry = clusters.setdefault(int(item_id), ((uid, title, link), []))
             entry[1].append(
                 ClusterMember(
@@ -1157,6 +1157,7 @@ class PostgresStore:
                     method=method,
                     score=score,
                     matched_source=other,
+                    feed_url=location if location and location.startswith("http") else None,
                     first_seen=seen,
                 )
             )

@@ -112,6 +112,7 @@ class _Pipeline:
         self.parsed = parsed
         self.fail_after = fail_after
         self.pages = pages or {}  # counted after storing, as the full text stage does
+        self.full_text_calls: list[list[str]] = []
 
     async def update(
         self,
@@ -130,9 +131,15 @@ class _Pipeline:
             if on_stored is not None:
                 on_stored(result, n < self.parsed)
             report.add(result)
+        await self.full_text(sources, report, now)
+        return report
+
+    async def full_text(
+        self, sources: list[SourceConfig], report: PassReport, now: datetime
+    ) -> None:
+        self.full_text_calls.append([s.name for s in sources])
         for result in report.results:
             result.pages = self.pages.get(result.source, 0)
-        return report
 
 
 def _node(store: _Store, pipeline: _Pipeline, names: list[str]) -> Node:
@@ -188,20 +195,24 @@ def test_a_retried_runs_job_keeps_what_its_failed_attempt_stored_and_polls_the_r
         asyncio.run(node.poll(["a", "b", "c", "d"], False, "7"))
     assert set(store.meta) == {"run:7:a", "run:7:b"}
 
-    retry = _Pipeline(parsed=0)
+    retry = _Pipeline(parsed=0, pages={"a": 2})
     node.pipeline = cast(Any, retry)
     asyncio.run(node.poll(["a", "b", "c", "d"], False, "7", True))
     assert retry.calls == [(["c", "d"], 1)]
+    # The pages the stored sources want are fetched all the same: the
+    # failed attempt may have stopped before.
+    assert retry.full_text_calls == [["a", "b"], ["c", "d"]]
     records = {key: json.loads(value) for key, value in store.meta.items()}
     assert set(records) == {"run:7:a", "run:7:b", "run:7:c", "run:7:d"}
     assert all(record["new"] == 1 for record in records.values())
     assert [records[f"run:7:{n}"]["parsed"] for n in "abcd"] == [1, 1, 0, 0]
+    assert [records[f"run:7:{n}"]["pages"] for n in "abcd"] == [2, 0, 0, 0]
 
     # A retry whose sources were all stored polls nothing.
     done = _Pipeline(parsed=0)
     node.pipeline = cast(Any, done)
     asyncio.run(node.poll(["a", "b"], False, "7", True))
-    assert done.calls == []
+    assert done.calls == [] and done.full_text_calls == [["a", "b"]]
 
 
 def test_a_runs_job_records_the_pages_full_text_fetched_after_storing() -> None:

@@ -223,3 +223,9 @@ def test_duplicates_shows_titles_and_links_as_published(
     assert "Harbour opens *** gate" in listing, listing
     assert "http://example.com/harbour?token=***" in listing, listing
     assert token not in listing and "pw1234" not in listing and "\u202e" not in listing
+
+    # Removed from feeds.yaml, a source's copies are still masked by its stored URL.
+    write_config(tmp_path, feed_server, ["daily"])
+    assert main(["duplicates", "-c", str(config)]) == 0
+    again = capsys.readouterr().out
+    assert again.startswith("1 story from 2 copies") and token not in again, again

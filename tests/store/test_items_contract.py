@@ -352,3 +352,18 @@ def test_an_items_enclosures_and_image_are_kept_and_a_rewrite_replaces_them(
     (again,) = store.items_by_id([item_id])
     assert (again.enclosures, again.image) == ((video,), None)
     assert {i.id: i.enclosures for i in store.latest_items(5)}[item_id] == (video,)
+
+
+def test_duplicate_clusters_give_each_copys_source_and_its_stored_feed_url(store: Store) -> None:
+    """What `aggregate duplicates` masks a copy's title and link with, as
+    publishing does: a file source has no feed URL."""
+    store.sync_sources([("one", "https://one.example/feed?key=k1", "S"), ("two", "/srv/a", "S")])
+    (shared,) = apply(store, "one", new("one", "a", 0))
+    apply(store, "two", join("two", "x", shared))
+    apply(store, "three", new("three", "c", 0))  # one copy: no cluster
+    (cluster,) = store.duplicate_clusters()
+    assert cluster.item_id == shared
+    assert [(m.source, m.feed_url) for m in cluster.members] == [
+        ("one", "https://one.example/feed?key=k1"),
+        ("two", None),
+    ]
