@@ -340,6 +340,32 @@ class _StoredCopies:
         return None
 
 
+def _ingest_one(
+    tmp_path: Path, body: bytes, *, stored: bool, waiting: int = 0
+) -> tuple[object, float]:
+    """One source's poll of ``body`` through the ingester, the source with a
+    copy stored or not, ``waiting`` bytes behind it; its result, and the
+    workers' thread_seconds left of 60 (less: the thread did the work)."""
+    config = parse_config(
+        "sources:\n  - {name: one, url: 'https://one.example/', section: S}\n",
+        tmp_path / "feeds.yaml",
+    )
+    copies = _StoredCopies({"one": {"x": "hash"}} if stored else {})
+
+    async def ingest_once() -> tuple[object, float]:
+        workers = Workers(processes=1, thread_seconds=60.0)
+        ingester = Ingester(config, copies, SourceFetcher(config.fetch), workers)  # type: ignore[arg-type]
+        try:
+            done = await ingester.ingest_batch(
+                config.sources, [fetched(body, "one")], NOW, waiting=waiting
+            )
+            return done["one"], workers.thread_seconds
+        finally:
+            workers.terminate()
+
+    return asyncio.run(ingest_once())
+
+
 @pytest.mark.parametrize("stored", [False, True])
 def test_a_first_poll_goes_to_the_pool_at_once_and_a_later_one_may_run_in_the_thread(
     tmp_path: Path, stored: bool
@@ -349,22 +375,7 @@ def test_a_first_poll_goes_to_the_pool_at_once_and_a_later_one_may_run_in_the_th
     may run in this process's thread; a first poll's bytes are its work."""
     padding = rss(*((f"p{n}", f"Padding {n}", LONG) for n in range(250)))
     assert len(padding) > POOL_MIN_BYTES
-    config = parse_config(
-        "sources:\n  - {name: padding, url: 'https://padding.example/', section: S}\n",
-        tmp_path / "feeds.yaml",
-    )
-    copies = _StoredCopies({"padding": {"p0": "hash"}} if stored else {})
-
-    async def ingest_once() -> tuple[object, float]:
-        workers = Workers(processes=1, thread_seconds=60.0)
-        ingester = Ingester(config, copies, SourceFetcher(config.fetch), workers)  # type: ignore[arg-type]
-        try:
-            done = await ingester.ingest_batch(config.sources, [fetched(padding, "padding")], NOW)
-            return done["padding"], workers.thread_seconds
-        finally:
-            workers.terminate()
-
-    result, thread_seconds_left = asyncio.run(ingest_once())
+    result, thread_seconds_left = _ingest_one(tmp_path, padding, stored=stored)
     assert isinstance(result, Ingested), result
     assert len(result.copies) == 250
     if stored:
@@ -381,23 +392,8 @@ def test_a_small_first_poll_with_more_waiting_goes_to_the_pool_at_once(
     threshold, but those waiting behind it are more first polls."""
     small = rss(("s0", "Small", LONG))
     assert len(small) < POOL_MIN_BYTES
-    config = parse_config(
-        "sources:\n  - {name: small, url: 'https://small.example/', section: S}\n",
-        tmp_path / "feeds.yaml",
+    result, thread_seconds_left = _ingest_one(
+        tmp_path, small, stored=stored, waiting=4 * POOL_MIN_BYTES
     )
-    copies = _StoredCopies({"small": {"x": "hash"}} if stored else {})
-
-    async def ingest_once() -> tuple[object, float]:
-        workers = Workers(processes=1, thread_seconds=60.0)
-        ingester = Ingester(config, copies, SourceFetcher(config.fetch), workers)  # type: ignore[arg-type]
-        try:
-            done = await ingester.ingest_batch(
-                config.sources, [fetched(small, "small")], NOW, waiting=4 * POOL_MIN_BYTES
-            )
-            return done["small"], workers.thread_seconds
-        finally:
-            workers.terminate()
-
-    result, thread_seconds_left = asyncio.run(ingest_once())
     assert isinstance(result, Ingested), result
     assert (thread_seconds_left < 60.0) is stored  # the thread worked only on a later poll

@@ -226,20 +226,7 @@ class Node:
                 return
         records = None if run is None else RunRecords(self.store, run)
         if records is not None and retried:
-            # What an earlier attempt stored, it recorded with it: its result
-            # stands (polled again, a source that had new items would say it
-            # had none); the pages it wants may not have been fetched.
-            done = records.recorded()
-            stored = [source for source in sources if source.name in done]
-            for source in stored:
-                log.info("%s: polled by an earlier attempt of this job", source.name)
-            if stored:
-                earlier = PassReport()
-                for source in stored:
-                    earlier.add(done[source.name])
-                await self._unless_interrupted(self.pipeline.full_text(stored, earlier, now))
-                records.add_pages(earlier.results)
-            sources = [source for source in sources if source.name not in done]
+            sources = await self._after_earlier_attempt(records, sources, now)
             if not sources:
                 return
         # One at a time: the job holds one of its host's per_host slots.
@@ -255,6 +242,27 @@ class Node:
             records.add_pages(report.results)
         elif report.output_changed and not await self.queue.publish_waiting():
             await self.queue.defer_publish(delay=PUBLISH_DELAY_SECONDS)
+
+    async def _after_earlier_attempt(
+        self, records: RunRecords, sources: list[SourceConfig], now: datetime
+    ) -> list[SourceConfig]:
+        """Those of a retried job's ``sources`` still to poll.
+
+        What an earlier attempt stored, it recorded with it: that result
+        stands (polled again, a source that had new items would say it had
+        none).  The pages those sources want are fetched now: the attempt
+        may have failed before it fetched them."""
+        done = records.recorded()
+        stored = [source for source in sources if source.name in done]
+        for source in stored:
+            log.info("%s: polled by an earlier attempt of this job", source.name)
+        if stored:
+            earlier = PassReport()
+            for source in stored:
+                earlier.add(done[source.name])
+            await self._unless_interrupted(self.pipeline.full_text(stored, earlier, now))
+            records.add_pages(earlier.results)
+        return [source for source in sources if source.name not in done]
 
     async def _unless_interrupted(self, polling: Awaitable[_T]) -> _T:
         """What ``polling`` gives; cancelled when this process's --once is
