@@ -46,7 +46,8 @@ from .config import (
 )
 from .errors import AggregatorError, ConfigError
 from .models import SourceState
-from .redact import feed_secrets, merged_secrets, printable, redact_text
+from .redact import feed_secrets, printable, redact_text
+from .request_headers import NO_HEADERS
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -511,16 +512,11 @@ def _duplicates(config: Config, out: TextIO) -> int:
         clusters = store.duplicate_clusters()
     finally:
         store.close()
-    # As published: each copy's source's stored URL, which a removed source
-    # keeps, and the configured source's headers (see publishing.py).
-    configured = {s.name: s for s in config.sources}
+    # As published (publishing._own_secrets): each copy's source's stored
+    # URL, which a removed source keeps, and its configured headers.
+    headers = {s.name: s.headers for s in config.sources}
     secrets = {
-        member.source: merged_secrets(
-            feed_secrets(member.feed_url or ""),
-            feed_secrets(source.url or "", source.headers)
-            if (source := configured.get(member.source))
-            else (),
-        )
+        member.source: feed_secrets(member.feed_url or "", headers.get(member.source, NO_HEADERS))
         for cluster in clusters
         for member in cluster.members
     }
