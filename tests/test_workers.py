@@ -21,6 +21,7 @@ from aggregator.workers import (
     CHUNK_BYTES,
     LARGE_JOB_BYTES,
     POOL_MIN_BYTES,
+    WORKER_NICENESS,
     Workers,
     _chunks,
     outlives_its_jobs,
@@ -499,6 +500,33 @@ def test_only_the_pools_long_lived_workers_say_they_outlive_their_jobs() -> None
     alone_pids = [pid for pid, _outlives in alone]
     assert len(set(alone_pids)) == 2
     assert not set(alone_pids) & {pid for pid, _outlives in pooled}
+
+
+def niceness(_job: object) -> int:
+    """A job for the pool: the niceness of the process (thread) that runs it."""
+    return os.nice(0)
+
+
+def test_worker_processes_yield_the_cores_to_their_owner() -> None:
+    async def scenario() -> tuple[list[int], ...]:
+        workers = Workers(processes=2)
+        try:
+            in_thread = await workers.map(niceness, [1], heavy=False)
+            pooled = await workers.map(niceness, [1, 2, 3], heavy=True)
+            alone = await workers.map(niceness, [1], heavy=True, alone=True)
+            return in_thread, pooled, alone
+        finally:
+            workers.close()
+
+    owner = os.nice(0)
+    if owner >= 19:
+        pytest.skip("this process runs at the lowest priority already")
+    lower = min(owner + WORKER_NICENESS, 19)  # 19: the lowest there is
+    in_thread, pooled, alone = asyncio.run(scenario())
+    assert in_thread == [owner]  # this process's thread keeps its priority
+    assert lower > owner
+    assert pooled == [lower] * 3
+    assert alone == [lower]
 
 
 def test_work_goes_to_the_pool_above_its_threshold() -> None:
