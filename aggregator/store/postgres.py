@@ -64,7 +64,7 @@ from .items import (
 )
 from .pages import NO_SELECTORS, PageCandidate, PageHealth, PageWrite
 from .published import published_changes
-from .rows import page_candidate, source_state, stored_item
+from .rows import feed_url, page_candidate, source_state, stored_item
 
 # Rows of merge_locks: lock_for_merge maps each key to one of them.  Enough
 # that two sources' new copies (a dozen keys each) rarely share a bucket by
@@ -1157,7 +1157,7 @@ class PostgresStore:
                     method=method,
                     score=score,
                     matched_source=other,
-                    feed_url=location if location and location.startswith("http") else None,
+                    feed_url=feed_url(location),
                     first_seen=seen,
                 )
             )
@@ -1244,7 +1244,7 @@ class PostgresStore:
                 name=name,
                 title=title or name,
                 site_link=site,
-                feed_url=location if location and location.startswith("http") else None,
+                feed_url=feed_url(location),
                 item_link=link,
             )
             # The lead copy first; other copies in the order they arrived.

@@ -18,6 +18,12 @@ from .pages import PageCandidate
 DateOf = Callable[[Any], datetime | None]
 
 
+def feed_url(location: str | None) -> str | None:
+    """A source's stored location as a feed URL: None for a path of local
+    files (what a copy's links are masked with, see :func:`.redact.feed_secrets`)."""
+    return location if location and location.startswith("http") else None
+
+
 def source_state(row: Sequence[Any], date: DateOf) -> SourceState:
     """A ``sources`` row, its columns as both stores' source query selects them."""
     (

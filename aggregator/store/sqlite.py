@@ -46,7 +46,7 @@ from .items import (
 )
 from .pages import NO_SELECTORS, PageCandidate, PageHealth, PageWrite
 from .published import published_changes
-from .rows import page_candidate, source_state, stored_item
+from .rows import feed_url, page_candidate, source_state, stored_item
 
 if TYPE_CHECKING:
     from .band_filter import BandFilter
@@ -1324,7 +1324,7 @@ class SqliteStore:
                     method=method,
                     score=score,
                     matched_source=other,
-                    feed_url=location if location and location.startswith("http") else None,
+                    feed_url=feed_url(location),
                     first_seen=first_seen,
                 )
             )
@@ -1426,7 +1426,7 @@ class SqliteStore:
                     name=name,
                     title=title or name,
                     site_link=site,
-                    feed_url=location if location and location.startswith("http") else None,
+                    feed_url=feed_url(location),
                     item_link=link,
                 )
                 # The lead copy first; other copies in the order they arrived.
