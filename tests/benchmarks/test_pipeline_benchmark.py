@@ -14,6 +14,7 @@ import importlib.util
 import io
 import sys
 import urllib.request
+from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from types import ModuleType
@@ -79,6 +80,25 @@ def test_generator_is_deterministic_and_served_conditionally() -> None:
         document = server.put(feed)
         status, headers, _ = _get(server.url(feed.path), {"If-None-Match": before})
         assert status == 200 and headers["ETag"] == document.etag != before
+
+
+def test_spread_dates_each_block_of_feeds_before_the_block_before_it() -> None:
+    plain = bench.generate(6, 4, seed=7)
+    spread = bench.generate(6, 4, seed=7, spread_days=8, spread_every=2)
+    # The first block is the plain corpus, byte for byte.
+    assert [f.render() for f in spread.feeds[:2]] == [f.render() for f in plain.feeds[:2]]
+    for feed, same in zip(spread.feeds, plain.feeds, strict=True):
+        shift = timedelta(days=8 * (feed.index // 2))
+        # Each story of a later block: the same story, that many days earlier
+        # (a syndicated copy keeps its original's date, so the feed it came from says).
+        own = [s for s in feed.stories if ":from-" not in s.guid]
+        assert [s.title for s in own] == [s.title for s in same.stories if ":from-" not in s.guid]
+        assert [s.published + shift for s in own] == [
+            s.published for s in same.stories if ":from-" not in s.guid
+        ]
+    assert spread.items == plain.items
+    newest = [max(s.published for s in f.stories if ":from-" not in s.guid) for f in spread.feeds]
+    assert newest[0] - newest[4] > timedelta(days=15)
 
 
 @pytest.fixture(scope="module")
