@@ -568,8 +568,8 @@ def generate(
 
     Every feed's items span the same five days unless ``spread_days``: then
     each block of ``spread_every`` feeds is dated that many days before the
-    block before it, and the first block is the corpus ``spread_days=0``
-    gives (the other blocks differ only in their dates and links).
+    block before it.  Only the dates (and the links that hold them) differ,
+    so a corpus of one block is the one ``spread_days=0`` gives.
     """
     rng = random.Random(seed)
     prose = Prose(rng)
