@@ -46,8 +46,7 @@ from .config import (
 )
 from .errors import AggregatorError, ConfigError
 from .models import SourceState
-from .redact import feed_secrets, printable, redact_text
-from .request_headers import NO_HEADERS
+from .redact import printable, redact_text
 from .schedule import is_failing
 from .store import open_store
 from .store.lock import WriterLock
@@ -503,6 +502,7 @@ def _status(config: Config, out: TextIO) -> int:
 
 def _duplicates(config: Config, out: TextIO) -> int:
     from .dedup.report import duplicates_report
+    from .publishing import copy_secrets
 
     if not _store_made(config):
         out.write(duplicates_report([]))
@@ -512,11 +512,9 @@ def _duplicates(config: Config, out: TextIO) -> int:
         clusters = store.duplicate_clusters()
     finally:
         store.close()
-    # As published (publishing._own_secrets): each copy's source's stored
-    # URL, which a removed source keeps, and its configured headers.
-    headers = {s.name: s.headers for s in config.sources}
+    configured = {source.name: source for source in config.sources}
     secrets = {
-        member.source: feed_secrets(member.feed_url or "", headers.get(member.source, NO_HEADERS))
+        member.source: copy_secrets(member.source, member.feed_url, configured)
         for cluster in clusters
         for member in cluster.members
     }

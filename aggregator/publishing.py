@@ -350,7 +350,7 @@ def _entry(
     sources = tuple(
         replace(
             source,
-            title=public_text(source.title, _own_secrets(source, configured)),
+            title=public_text(source.title, copy_secrets(source.name, source.feed_url, configured)),
             site_link=public(source.site_link),
             feed_url=redact_url(source.feed_url) if source.feed_url else None,
             item_link=public(source.item_link),
@@ -425,14 +425,18 @@ def _source_secrets(
     their feeds' passwords and secret query values, and their own headers'
     values (see :func:`.redact.feed_secrets`), in one order, so that the items of
     the same sources share one pattern."""
-    return merged_secrets(*(_own_secrets(ref, configured) for ref in refs))
+    return merged_secrets(*(copy_secrets(ref.name, ref.feed_url, configured) for ref in refs))
 
 
-def _own_secrets(ref: SourceRef, configured: Mapping[str, SourceConfig]) -> tuple[str, ...]:
-    """The credentials of one source that carried an item: its stored feed
-    URL's, and the headers it is configured with (none once it is not)."""
-    source = configured.get(ref.name)
-    return feed_secrets(ref.feed_url or "", source.headers if source else NO_HEADERS)
+def copy_secrets(
+    name: str, feed_url: str | None, configured: Mapping[str, SourceConfig]
+) -> tuple[str, ...]:
+    """The credentials of the source ``name`` that carried a copy: its stored
+    feed URL's (which a removed source keeps), and the headers it is
+    configured with (none once it is not).  What publishing masks in the
+    copy, and ``aggregate duplicates`` too."""
+    source = configured.get(name)
+    return feed_secrets(feed_url or "", source.headers if source else NO_HEADERS)
 
 
 def sources_opml(config: Config, store: Store) -> bytes:
